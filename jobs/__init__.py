@@ -1,0 +1,1 @@
+"""Otklik: jobs package."""
