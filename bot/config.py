@@ -1,0 +1,155 @@
+"""Settings from the environment and `.env`, prefixed `OTKLIK_`.
+
+One object built once at start-up and passed down, so nothing reads the
+environment at import time and tests can build their own.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
+TELEGRAM_API_URL = "https://api.telegram.org"
+DEMO_TOKEN = "1000001:SANDBOX-otklik-demo-token-not-secret"
+
+
+class SettingsError(Exception):
+    """A configuration problem, explained in one line for the person starting the bot."""
+
+
+def _split_csv(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+    if isinstance(value, int):
+        return [value]
+    return value
+
+
+class Settings(BaseSettings):
+    """Everything Otklik can be told from outside; see the README's configuration table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="OTKLIK_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    bot_token: SecretStr | None = None
+    database_url: str = "sqlite+aiosqlite:///./otklik.db"
+    telegram_api_url: str = TELEGRAM_API_URL
+    timezone: str = "Europe/Moscow"
+    locale: str = "ru"
+    officer_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    secret_key: SecretStr | None = None
+    redis_url: str | None = None
+    data_dir: Path = Path("./var")
+
+    # Surveys
+    daily_response_limit: int = 1
+    survey_ttl_hours: int = 24
+
+    # Analytics
+    decline_months: int = 3
+    decline_min_responses: int = 30
+    decline_min_drop: float = 0.0
+    min_cell_respondents: int = 5
+    scan_hour: int = 9
+
+    # Reengineering
+    extra_days_off: Annotated[list[date], NoDecode] = Field(default_factory=list)
+    extra_working_days: Annotated[list[date], NoDecode] = Field(default_factory=list)
+    reminder_days_before: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [2])
+    reminder_hour: int = 9
+
+    # Delivery
+    outbox_rate_per_second: float = 25.0
+    low_score_threshold: int = 2
+    feedback_answer_days: int = 30
+
+    @field_validator("officer_ids", "reminder_days_before", mode="before")
+    @classmethod
+    def _ints(cls, value: Any) -> Any:
+        return _split_csv(value)
+
+    @field_validator("extra_days_off", "extra_working_days", mode="before")
+    @classmethod
+    def _dates(cls, value: Any) -> Any:
+        return _split_csv(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"неизвестный часовой пояс {value!r}") from error
+        return value
+
+    @field_validator("locale")
+    @classmethod
+    def _supported_locale(cls, value: str) -> str:
+        if value not in ("ru", "en"):
+            raise ValueError("поддерживаются языки ru и en")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def token(self) -> str:
+        """The bot token, or a one-line explanation of what is wrong with it."""
+        if self.bot_token is None or not self.bot_token.get_secret_value().strip():
+            raise SettingsError(
+                "Не задан токен бота: укажите OTKLIK_BOT_TOKEN в окружении или в файле .env "
+                "(его выдаёт @BotFather), либо запустите `otklik demo` без токена."
+            )
+        value = self.bot_token.get_secret_value().strip()
+        if not TOKEN_PATTERN.match(value):
+            raise SettingsError(
+                "OTKLIK_BOT_TOKEN имеет неверный формат: ожидается «123456789:AA...» "
+                "из сообщения @BotFather."
+            )
+        return value
+
+    def secret(self) -> bytes:
+        """Key of the respondent HMAC; `ensure_secret_key` creates it on first run."""
+        if self.secret_key is None:
+            raise SettingsError("Не задан OTKLIK_SECRET_KEY (создаётся автоматически в .env).")
+        return self.secret_key.get_secret_value().encode()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings, turning validation errors into one readable line."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"OTKLIK_{'_'.join(str(p) for p in issue['loc']).upper()}: {issue['msg']}"
+            for issue in error.errors()
+        )
+        raise SettingsError(f"Ошибка в настройках: {problems}") from None
+
+
+def ensure_secret_key(settings: Settings, env_file: Path = Path(".env")) -> Settings:
+    """Create OTKLIK_SECRET_KEY in `.env` on first run so respondent keys stay stable."""
+    if settings.secret_key is not None:
+        return settings
+    key = secrets.token_urlsafe(32)
+    existing = env_file.read_text(encoding="utf-8") if env_file.exists() else ""
+    separator = "" if not existing or existing.endswith("\n") else "\n"
+    env_file.write_text(
+        f"{existing}{separator}# created by otklik on first run; keep it secret and stable\n"
+        f"OTKLIK_SECRET_KEY={key}\n",
+        encoding="utf-8",
+    )
+    return settings.model_copy(update={"secret_key": SecretStr(key)})

@@ -1,0 +1,301 @@
+"""Tables of the registry, people and survey answers.
+
+Answer tables (`responses`, `response_answers`, `respondents`) are keyed by the
+pseudonymous respondent key and never hold a Telegram id, username or name.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.base import Base, UTCDateTime, utcnow
+
+
+class ClientType(enum.StrEnum):
+    EXTERNAL = "external"
+    INTERNAL = "internal"
+
+
+class TouchpointKind(enum.StrEnum):
+    DIGITAL = "digital"
+    OFFLINE = "offline"
+
+
+class SessionStatus(enum.StrEnum):
+    OPEN = "open"
+    COMPLETED = "completed"
+    ABANDONED = "abandoned"
+
+
+def _enum(kind: type[enum.StrEnum]) -> sa.Enum:
+    return sa.Enum(
+        kind,
+        native_enum=False,
+        create_constraint=False,
+        length=16,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+class OrganizationSettings(Base):
+    """The body running the bot; one row."""
+
+    __tablename__ = "organization_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(300))
+    bot_username: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+class Department(Base):
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(300))
+
+
+class ActivityDirection(Base):
+    """Direction of activity (seed 002 §2.6); the fixed list is seeded by migration 001."""
+
+    __tablename__ = "activity_directions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(300), unique=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class Person(Base):
+    """Someone the bot knows by Telegram account: employee, process owner or officer.
+
+    `telegram_id` may be unknown while only an @username was given in the registry;
+    it is filled in when the person first writes to the bot.
+    """
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_id: Mapped[int | None] = mapped_column(sa.BigInteger, unique=True)
+    username: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    full_name: Mapped[str | None] = mapped_column(sa.String(200))
+    department_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("departments.id", ondelete="SET NULL")
+    )
+    is_employee: Mapped[bool] = mapped_column(default=False)
+    is_officer: Mapped[bool] = mapped_column(default=False)
+    unreachable: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    department: Mapped[Department | None] = relationship()
+    owned_processes: Mapped[list[Process]] = relationship(back_populates="owner")
+
+
+class Process(Base):
+    """An entry of the process registry (реестр процессов)."""
+
+    __tablename__ = "processes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(500))
+    group_number: Mapped[int | None]
+    direction_id: Mapped[int] = mapped_column(sa.ForeignKey("activity_directions.id"))
+    department_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("departments.id", ondelete="SET NULL")
+    )
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id", ondelete="SET NULL"))
+    client_type: Mapped[ClientType] = mapped_column(_enum(ClientType))
+    last_reengineering: Mapped[date | None]
+    review_due: Mapped[date | None]
+    stages: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    direction: Mapped[ActivityDirection] = relationship()
+    department: Mapped[Department | None] = relationship()
+    owner: Mapped[Person | None] = relationship(back_populates="owned_processes")
+    touchpoints: Mapped[list[Touchpoint]] = relationship(
+        back_populates="process", order_by="Touchpoint.code"
+    )
+
+
+class Touchpoint(Base):
+    """A place where a client meets a process (точка взаимодействия)."""
+
+    __tablename__ = "touchpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    process_id: Mapped[int] = mapped_column(sa.ForeignKey("processes.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(sa.String(500))
+    kind: Mapped[TouchpointKind] = mapped_column(_enum(TouchpointKind))
+    channel: Mapped[str] = mapped_column(sa.String(100))
+    needs: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
+    specifics: Mapped[str] = mapped_column(sa.Text, default="")
+    payload: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    process: Mapped[Process] = relationship(back_populates="touchpoints")
+
+
+class Questionnaire(Base):
+    """One version of a questionnaire; the scale is part of the version (comparability)."""
+
+    __tablename__ = "questionnaires"
+    __table_args__ = (sa.UniqueConstraint("code", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(64))
+    version: Mapped[int]
+    title: Mapped[str] = mapped_column(sa.String(300))
+    audience: Mapped[ClientType] = mapped_column(_enum(ClientType))
+    scale_min: Mapped[int] = mapped_column(default=1)
+    scale_max: Mapped[int] = mapped_column(default=5)
+    definition: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    checksum: Mapped[str] = mapped_column(sa.String(64))
+    is_current: Mapped[bool] = mapped_column(default=True)
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Respondent(Base):
+    """What the bot remembers of a pseudonymous respondent (segment and consents)."""
+
+    __tablename__ = "respondents"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    segment: Mapped[str | None] = mapped_column(sa.String(32))
+    segment_asked: Mapped[bool] = mapped_column(default=False)
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    recontact_ok: Mapped[bool] = mapped_column(default=False)
+    answer_ok: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RespondentContact(Base):
+    """The only link from a respondent key to a chat, kept for opted-in contact; /forget drops it."""
+
+    __tablename__ = "respondent_contacts"
+
+    respondent_key: Mapped[str] = mapped_column(
+        sa.ForeignKey("respondents.key", ondelete="CASCADE"), primary_key=True
+    )
+    chat_id: Mapped[int] = mapped_column(sa.BigInteger)
+    touchpoint_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("touchpoints.id", ondelete="SET NULL")
+    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SurveySession(Base):
+    """One attempt to fill a questionnaire: open → completed or abandoned (the funnel)."""
+
+    __tablename__ = "survey_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    respondent_key: Mapped[str] = mapped_column(sa.String(64), index=True)
+    questionnaire_id: Mapped[int] = mapped_column(sa.ForeignKey("questionnaires.id"))
+    touchpoint_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("touchpoints.id", ondelete="SET NULL")
+    )
+    process_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("processes.id", ondelete="SET NULL")
+    )
+    status: Mapped[SessionStatus] = mapped_column(_enum(SessionStatus), index=True)
+    step: Mapped[int] = mapped_column(default=0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Response(Base):
+    """A completed questionnaire, stored once with everything analytics groups by."""
+
+    __tablename__ = "responses"
+    __table_args__ = (
+        sa.Index("ix_responses_limit", "respondent_key", "touchpoint_id", "local_day"),
+        sa.Index("ix_responses_process_month", "process_id", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("survey_sessions.id", ondelete="CASCADE"), unique=True
+    )
+    questionnaire_id: Mapped[int] = mapped_column(sa.ForeignKey("questionnaires.id"))
+    respondent_key: Mapped[str] = mapped_column(sa.String(64))
+    process_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("processes.id", ondelete="SET NULL")
+    )
+    touchpoint_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("touchpoints.id", ondelete="SET NULL")
+    )
+    service_code: Mapped[str | None] = mapped_column(sa.String(32))
+    client_type: Mapped[ClientType] = mapped_column(_enum(ClientType))
+    channel: Mapped[str] = mapped_column(sa.String(16))
+    segment: Mapped[str | None] = mapped_column(sa.String(32))
+    department_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("departments.id", ondelete="SET NULL")
+    )
+    rating: Mapped[int | None]
+    month: Mapped[date]
+    local_day: Mapped[date]
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    answers: Mapped[list[ResponseAnswer]] = relationship(
+        back_populates="response", cascade="all, delete-orphan"
+    )
+
+
+class ResponseAnswer(Base):
+    """One answered question of a response."""
+
+    __tablename__ = "response_answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("responses.id", ondelete="CASCADE"), index=True
+    )
+    question: Mapped[str] = mapped_column(sa.String(64))
+    value_int: Mapped[int | None]
+    value_text: Mapped[str | None] = mapped_column(sa.Text)
+    choices: Mapped[list[str] | None] = mapped_column(sa.JSON)
+
+    response: Mapped[Response] = relationship(back_populates="answers")
+
+
+class Invite(Base):
+    """An invite link that registers employees of one department."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(sa.String(48), unique=True)
+    department_id: Mapped[int] = mapped_column(sa.ForeignKey("departments.id", ondelete="CASCADE"))
+    max_uses: Mapped[int]
+    used: Mapped[int] = mapped_column(default=0)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class FsmRecord(Base):
+    """aiogram FSM state and data kept in the database so a conversation survives a restart."""
+
+    __tablename__ = "fsm_records"
+
+    key: Mapped[str] = mapped_column(sa.String(128), primary_key=True)
+    state: Mapped[str | None] = mapped_column(sa.String(128))
+    data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class ProcessedUpdate(Base):
+    """Update ids already applied, written in the handler's transaction: no update twice."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
