@@ -1,1 +1,30 @@
-"""Otklik: handlers package."""
+"""Telegram UI, one router per audience, included in one deliberate order."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from aiogram import F, Router
+
+from bot.filters import IsOfficer
+from handlers import common, employee, errors, fallback, officer, respondent
+
+
+@cache
+def build_root_router() -> Router:
+    """Built once per process: aiogram routers are module singletons with decorators."""
+    root = Router(name="otklik")
+    # Private chats only: the bot is a one-to-one conversation; groups and channels are ignored.
+    root.message.filter(F.chat.type == "private")
+    root.callback_query.filter(F.message.chat.type == "private")
+    officer.router.message.filter(IsOfficer())
+    officer.router.callback_query.filter(IsOfficer())
+    root.include_routers(
+        errors.router,  # errors first: catches what any router below raises
+        employee.router,  # invite links before the generic /start <payload>
+        officer.router,  # officer-only, filtered once at router level
+        common.router,  # /start, /help, /forget
+        respondent.router,  # questionnaires, navigation, typed answers
+        fallback.router,  # last: anything nobody else took
+    )
+    return root

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -26,6 +27,10 @@ class Base(AsyncAttrs, DeclarativeBase):
 def utcnow() -> datetime:
     """Timezone-aware now; stored as UTC everywhere."""
     return datetime.now(UTC)
+
+
+Clock = Callable[[], datetime]
+"""Injected wherever time matters, so tests move time instead of sleeping."""
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):

@@ -205,8 +205,14 @@ class SurveySession(Base):
     process_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("processes.id", ondelete="SET NULL")
     )
+    department_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("departments.id", ondelete="SET NULL")
+    )
     status: Mapped[SessionStatus] = mapped_column(_enum(SessionStatus), index=True)
     step: Mapped[int] = mapped_column(default=0)
+    path: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
+    answers: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    message_id: Mapped[int | None]
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

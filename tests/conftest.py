@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -39,3 +41,60 @@ async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def session_pool(engine: AsyncEngine) -> SessionPool:
     return create_session_pool(engine)
+
+
+@dataclass(frozen=True)
+class SmallRegistry:
+    department_id: int
+    process_id: int
+    internal_process_id: int
+    touchpoint_id: int
+    offline_touchpoint_id: int
+    owner_telegram_id: int
+
+
+@pytest.fixture
+async def registry(session_pool: SessionPool) -> SmallRegistry:
+    """A tiny registry written straight through the models (the Excel import is tested apart)."""
+    from storage.models import (
+        ActivityDirection,
+        ClientType,
+        Department,
+        Person,
+        Process,
+        Touchpoint,
+        TouchpointKind,
+    )
+
+    async with session_pool() as session, session.begin():
+        support = await session.scalar(
+            sa.select(ActivityDirection).where(ActivityDirection.code == "support")
+        )
+        it = await session.scalar(
+            sa.select(ActivityDirection).where(ActivityDirection.code == "internal_it")
+        )
+        assert support is not None and it is not None
+        department = Department(code="SOC", name="Отдел социальных выплат")
+        owner = Person(telegram_id=700001, is_employee=True, department=department)
+        process = Process(
+            code="SUP01", name="Назначение ежемесячной денежной выплаты", direction=support,
+            department=department, owner=owner, client_type=ClientType.EXTERNAL,
+            stages=["информирование", "подача заявления", "рассмотрение", "получение результата"],
+        )
+        internal = Process(
+            code="IT01", name="Техническая поддержка рабочих мест", direction=it,
+            department=department, client_type=ClientType.INTERNAL, stages=[],
+        )
+        digital = Touchpoint(
+            code="SUP01-EPGU", process=process, name="Портал Госуслуг",
+            kind=TouchpointKind.DIGITAL, channel="ЕПГУ", needs=[1, 4, 6], payload="t-SUP01-EPGU",
+        )
+        offline = Touchpoint(
+            code="SUP01-MFC", process=process, name="МФЦ, окно приёма",
+            kind=TouchpointKind.OFFLINE, channel="МФЦ", needs=[2, 4], payload="t-SUP01-MFC",
+        )
+        session.add_all([department, owner, process, internal, digital, offline])
+        await session.flush()
+        return SmallRegistry(
+            department.id, process.id, internal.id, digital.id, offline.id, 700001
+        )

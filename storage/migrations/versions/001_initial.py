@@ -231,6 +231,7 @@ def upgrade() -> None:
         sa.Column("questionnaire_id", sa.Integer(), nullable=False),
         sa.Column("touchpoint_id", sa.Integer(), nullable=True),
         sa.Column("process_id", sa.Integer(), nullable=True),
+        sa.Column("department_id", sa.Integer(), nullable=True),
         sa.Column(
             "status",
             sa.Enum(
@@ -239,6 +240,9 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("step", sa.Integer(), nullable=False),
+        sa.Column("path", sa.JSON(), nullable=False),
+        sa.Column("answers", sa.JSON(), nullable=False),
+        sa.Column("message_id", sa.Integer(), nullable=True),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
@@ -246,6 +250,12 @@ def upgrade() -> None:
             ["process_id"],
             ["processes.id"],
             name=op.f("fk_survey_sessions_process_id_processes"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["department_id"],
+            ["departments.id"],
+            name=op.f("fk_survey_sessions_department_id_departments"),
             ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(

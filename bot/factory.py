@@ -1,0 +1,97 @@
+"""Composition root: the only place where settings, storage, Telegram and handlers meet."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.types import BotCommand
+from aiogram.utils.i18n import ConstI18nMiddleware
+
+from bot.config import Settings
+from bot.i18n import create_i18n
+from bot.middlewares import ActorMiddleware, UnitOfWorkMiddleware
+from handlers import build_root_router
+from storage.base import Clock, utcnow
+from storage.database import SessionPool
+from storage.fsm import SqlFsmStorage
+from surveys.service import SurveyPolicy
+
+
+def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
+    """A Bot talking to Telegram or to any Bot API server given by OTKLIK_TELEGRAM_API_URL."""
+    if session is None:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    return Bot(
+        settings.token(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+
+
+def create_fsm_storage(settings: Settings, pool: SessionPool) -> BaseStorage:
+    """Database FSM by default; Redis when OTKLIK_REDIS_URL is set (several replicas)."""
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        return RedisStorage.from_url(settings.redis_url)
+    return SqlFsmStorage(pool, settings.secret())
+
+
+def _attach(root: Router, dispatcher: Dispatcher) -> None:
+    # The root router is a process-wide singleton; a new dispatcher (a test, a restart in
+    # the same process) takes it over from the previous one.
+    previous = root.parent_router
+    if previous is not None:
+        previous.sub_routers.remove(root)
+        root._parent_router = None
+    dispatcher.include_router(root)
+
+
+def create_dispatcher(
+    settings: Settings,
+    pool: SessionPool,
+    *,
+    clock: Clock = utcnow,
+    storage: BaseStorage | None = None,
+    **extra: Any,
+) -> Dispatcher:
+    """Everything handlers need arrives as Dispatcher keyword arguments, injected by name."""
+    dispatcher = Dispatcher(
+        storage=storage or create_fsm_storage(settings, pool),
+        settings=settings,
+        session_pool=pool,
+        clock=clock,
+        policy=SurveyPolicy(
+            tz=settings.tz,
+            daily_limit=settings.daily_response_limit,
+            ttl=timedelta(hours=settings.survey_ttl_hours),
+        ),
+        **extra,
+    )
+    dispatcher.update.outer_middleware(UnitOfWorkMiddleware(pool))
+    i18n = create_i18n(settings.locale)
+    ConstI18nMiddleware(locale=settings.locale, i18n=i18n).setup(dispatcher)
+    dispatcher.update.outer_middleware(ActorMiddleware(pool, settings.secret()))
+    _attach(build_root_router(), dispatcher)
+    return dispatcher
+
+
+def bot_commands(locale: str) -> list[BotCommand]:
+    i18n = create_i18n(locale)
+    with i18n.context(), i18n.use_locale(locale):
+        from aiogram.utils.i18n import gettext as _
+
+        return [
+            BotCommand(command="start", description=_("Rate a service")),
+            BotCommand(command="rate", description=_("Rate an internal service (employees)")),
+            BotCommand(command="help", description=_("What the bot can do")),
+            BotCommand(command="forget", description=_("Delete the link to my answers")),
+        ]

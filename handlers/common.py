@@ -1,0 +1,94 @@
+"""Everyone: /start without a link, /help, /forget."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.middlewares import Actor
+from handlers.callbacks import ForgetCb, MenuCb
+from handlers.keyboards import main_menu
+from storage.uow import UnitOfWork
+from surveys import service as surveys
+
+router = Router(name=__name__)
+
+
+def greeting() -> str:
+    return _(
+        "<b>Hello! This is the feedback bot.</b>\n\n"
+        "Here you can rate the service you received: scan the QR code at the place of "
+        "service, or choose the service below, or simply type part of its name."
+    )
+
+
+@router.message(CommandStart(deep_link=False))
+async def start(message: Message, actor: Actor) -> None:
+    await message.answer(greeting(), reply_markup=main_menu(actor.is_employee, actor.is_officer))
+
+
+@router.message(Command("help"))
+async def help_command(message: Message, actor: Actor) -> None:
+    lines = [
+        _("<b>What I can do</b>"),
+        _("/start — rate a service (or scan the QR code at the place of service)"),
+    ]
+    if actor.is_employee:
+        lines.append(_("/rate — rate an internal service: IT, accounting, facilities"))
+    if actor.is_officer:
+        lines.append(_("/invite — create an invite link for employees of a department"))
+    lines.append(_("/forget — delete the link between you and your answers"))
+    lines.append("")
+    lines.append(_("Answers are stored pseudonymously, without your name or Telegram id."))
+    await message.answer("\n".join(lines))
+
+
+def _forget_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Yes, delete"), callback_data=ForgetCb(ok=True))
+    builder.button(text=_("Cancel"), callback_data=ForgetCb(ok=False))
+    return builder.as_markup()
+
+
+@router.message(Command("forget"))
+async def forget_command(message: Message) -> None:
+    await message.answer(
+        _(
+            "Delete the link between you and your answers? Your answers stay in the statistics "
+            "without any link to you; your consents to be contacted are withdrawn and your "
+            "client category is forgotten. This cannot be undone."
+        ),
+        reply_markup=_forget_keyboard(),
+    )
+
+
+@router.callback_query(MenuCb.filter(F.item == "forget"))
+async def forget_from_menu(query: CallbackQuery) -> None:
+    await query.answer()
+    if isinstance(query.message, Message):
+        await forget_command(query.message)
+
+
+@router.callback_query(ForgetCb.filter())
+async def forget_confirmed(
+    query: CallbackQuery, callback_data: ForgetCb, uow: UnitOfWork, actor: Actor, state: FSMContext
+) -> None:
+    if not callback_data.ok:
+        await query.answer(_("Cancelled."))
+        if isinstance(query.message, Message):
+            await query.message.edit_text(_("Nothing was deleted."))
+        return
+    async with uow.transaction() as session:
+        report = await surveys.forget(session, actor.key)
+    await state.clear()
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(
+            _("Done. {count} of your answers are no longer linked to you.").format(
+                count=report.responses
+            )
+        )

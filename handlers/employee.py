@@ -1,0 +1,99 @@
+"""Employees: joining by an invite link, and rating internal services with /rate."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.middlewares import Actor
+from handlers.callbacks import MenuCb, RateCb
+from handlers.respondent import begin
+from storage.base import Clock
+from storage.uow import UnitOfWork
+from surveys import directory
+from surveys.invites import INVITE_PREFIX, Redemption, redeem_invite
+from surveys.service import SurveyPolicy
+
+router = Router(name=__name__)
+
+
+@router.message(CommandStart(deep_link=True), F.text.contains(" " + INVITE_PREFIX))
+async def join_by_invite(
+    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, clock: Clock
+) -> None:
+    token = (command.args or "").removeprefix(INVITE_PREFIX)
+    async with uow.transaction() as session:
+        result = await redeem_invite(session, token=token, telegram_id=actor.telegram_id, now=clock())
+    texts = {
+        Redemption.REGISTERED: _(
+            "Welcome! You are registered as an employee of «{department}». "
+            "Rate internal services at any time with /rate."
+        ),
+        Redemption.ALREADY: _("You are already registered as an employee of «{department}»."),
+        Redemption.EXPIRED: _(
+            "This invite link has expired. Ask the client-centricity officer for a new one."
+        ),
+        Redemption.USED_UP: _(
+            "This invite link has already been used the maximum number of times. "
+            "Ask the client-centricity officer for a new one."
+        ),
+        Redemption.UNKNOWN: _("This invite link is not valid. Check that it was copied in full."),
+    }
+    await message.answer(texts[result.status].format(department=result.department_name))
+
+
+async def _services_menu(message: Message, uow: UnitOfWork, actor: Actor) -> None:
+    if not actor.is_employee:
+        await message.answer(
+            _("Rating internal services is for employees. Open the invite link of your department.")
+        )
+        return
+    async with uow.transaction() as session:
+        services = await directory.internal_services(session)
+    if not services:
+        await message.answer(_("No internal services are registered yet."))
+        return
+    builder = InlineKeyboardBuilder()
+    for process_id, name in services:
+        builder.button(text=name[:60], callback_data=RateCb(p=process_id))
+    builder.adjust(1)
+    await message.answer(_("Which service would you like to rate?"), reply_markup=builder.as_markup())
+
+
+@router.message(Command("rate"))
+async def rate_command(message: Message, uow: UnitOfWork, actor: Actor) -> None:
+    await _services_menu(message, uow, actor)
+
+
+@router.callback_query(MenuCb.filter(F.item == "rate"))
+async def rate_from_menu(query: CallbackQuery, uow: UnitOfWork, actor: Actor) -> None:
+    await query.answer()
+    if isinstance(query.message, Message):
+        await _services_menu(query.message, uow, actor)
+
+
+@router.callback_query(RateCb.filter())
+async def rate_service(
+    query: CallbackQuery,
+    callback_data: RateCb,
+    bot: Bot,
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    policy: SurveyPolicy,
+) -> None:
+    if not actor.is_employee:
+        await query.answer(_("Rating internal services is for employees."), show_alert=True)
+        return
+    async with uow.transaction() as session:
+        allowed = {pid for pid, _name in await directory.internal_services(session)}
+    if callback_data.p not in allowed:
+        await query.answer(_("This service is not being rated at the moment."), show_alert=True)
+        return
+    await query.answer()
+    message = query.message if isinstance(query.message, Message) else None
+    await begin(bot, uow, actor, actor.telegram_id, touchpoint_id=0, process_id=callback_data.p,
+                clock=clock, policy=policy, message=message)

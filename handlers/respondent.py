@@ -1,0 +1,342 @@
+"""Citizens: a touchpoint link or QR → consent → questions on one edited message → thanks."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import suppress
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import CommandObject, CommandStart
+from aiogram.types import CallbackQuery, InaccessibleMessage, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.middlewares import Actor
+from handlers import keyboards
+from handlers.callbacks import AnswerCb, ConsentCb, MenuCb, NavCb, OptInCb
+from handlers.render import current_locale, question_text, thanks_text
+from storage.base import Clock
+from storage.models import Process, Touchpoint
+from storage.uow import UnitOfWork
+from surveys import directory
+from surveys import service as surveys
+from surveys.invites import INVITE_PREFIX
+from surveys.service import Outcome, QuestionView, StepResult, SurveyPolicy
+
+router = Router(name=__name__)
+log = logging.getLogger(__name__)
+
+EXTERNAL = "touchpoint"
+INTERNAL = "internal_service"
+
+
+async def _edit(message: Message, text: str, markup: object | None = None) -> None:
+    """Edit in place; an identical edit (a double tap that slipped through) is harmless."""
+    with suppress(TelegramBadRequest):
+        await message.edit_text(text, reply_markup=markup)  # type: ignore[arg-type]
+
+
+async def show_question(
+    bot: Bot, uow: UnitOfWork, chat_id: int, view: QuestionView, message: Message | None
+) -> None:
+    """Show the question by editing `message`, or by a new message remembered for later edits."""
+    text = question_text(view)
+    markup = keyboards.question_keyboard(view, current_locale())
+    if message is not None:
+        await _edit(message, text, markup)
+        message_id = message.message_id
+    else:
+        sent = await bot.send_message(chat_id, text, reply_markup=markup)
+        message_id = sent.message_id
+    if view.message_id != message_id:
+        async with uow.transaction() as session:
+            await surveys.set_message(session, view.session_id, message_id)
+
+
+async def render_step(
+    bot: Bot, uow: UnitOfWork, chat_id: int, result: StepResult, message: Message | None
+) -> None:
+    """Say what happened after the step was committed (never before)."""
+    if result.outcome == Outcome.QUESTION and result.view is not None:
+        if result.resumed:
+            await bot.send_message(chat_id, _("You have an unfinished questionnaire, let us go on."))
+            message = None
+        await show_question(bot, uow, chat_id, result.view, message)
+    elif result.outcome == Outcome.COMPLETED and result.response_id is not None:
+        text, markup = thanks_text(), keyboards.opt_in_keyboard(_session_of(result), False, False)
+        if message is not None:
+            await _edit(message, text, markup)
+        else:
+            await bot.send_message(chat_id, text, reply_markup=markup)
+    elif result.outcome == Outcome.LIMIT:
+        await bot.send_message(
+            chat_id,
+            _(
+                "You have already rated this service today — thank you! "
+                "You can rate it again tomorrow."
+            ),
+        )
+    elif result.outcome == Outcome.EXPIRED:
+        text = _("This questionnaire has expired. Open the link again to start anew.")
+        if message is not None:
+            await _edit(message, text)
+        else:
+            await bot.send_message(chat_id, text)
+    elif result.outcome == Outcome.UNAVAILABLE:
+        await bot.send_message(chat_id, _("This service is not being rated at the moment."))
+
+
+def _session_of(result: StepResult) -> int:
+    return int(result.extra.get("session_id", 0))
+
+
+async def begin(
+    bot: Bot,
+    uow: UnitOfWork,
+    actor: Actor,
+    chat_id: int,
+    *,
+    touchpoint_id: int,
+    process_id: int,
+    clock: Clock,
+    policy: SurveyPolicy,
+    message: Message | None = None,
+) -> None:
+    """Ask for consent on first use, then open (or resume) the questionnaire."""
+    now = clock()
+    async with uow.transaction() as session:
+        respondent = await surveys.get_respondent(session, actor.key)
+        consented = respondent is not None and respondent.consent_at is not None
+        result: StepResult | None = None
+        if consented:
+            touchpoint = await session.get(Touchpoint, touchpoint_id) if touchpoint_id else None
+            process = await session.get(Process, process_id) if process_id else None
+            result = await surveys.start_survey(
+                session,
+                policy,
+                actor.key,
+                questionnaire_code=EXTERNAL if touchpoint else INTERNAL,
+                touchpoint=touchpoint,
+                process=process,
+                department_id=actor.department_id if touchpoint is None else None,
+                now=now,
+            )
+    if result is None:
+        text = _(
+            "<b>Before we start</b>\n\n"
+            "We will ask a few questions about the service. Your answers are stored "
+            "pseudonymously: without your name, username or Telegram id. They are used "
+            "only to improve the service. You can delete the link between you and your "
+            "answers at any time with /forget."
+        )
+        markup = keyboards.consent_keyboard(touchpoint_id, process_id)
+        if message is not None:
+            await _edit(message, text, markup)
+        else:
+            await bot.send_message(chat_id, text, reply_markup=markup)
+        return
+    await render_step(bot, uow, chat_id, result, message)
+
+
+@router.message(CommandStart(deep_link=True), ~F.text.contains(" " + INVITE_PREFIX))
+async def start_with_payload(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    policy: SurveyPolicy,
+) -> None:
+    payload = (command.args or "").strip()
+    async with uow.transaction() as session:
+        touchpoint = await directory.touchpoint_by_payload(session, payload)
+        target = (touchpoint.id, touchpoint.process_id) if touchpoint else None
+    if target is None:
+        await message.answer(
+            _(
+                "This link is not recognised: perhaps the QR code is outdated. "
+                "Choose the service from the list or type part of its name."
+            ),
+            reply_markup=keyboards.main_menu(actor.is_employee, actor.is_officer),
+        )
+        return
+    await begin(
+        bot, uow, actor, message.chat.id,
+        touchpoint_id=target[0], process_id=target[1], clock=clock, policy=policy,
+    )
+
+
+@router.callback_query(ConsentCb.filter())
+async def consent(
+    query: CallbackQuery,
+    callback_data: ConsentCb,
+    bot: Bot,
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    policy: SurveyPolicy,
+) -> None:
+    message = query.message if isinstance(query.message, Message) else None
+    if not callback_data.ok:
+        await query.answer()
+        if message is not None:
+            await _edit(message, _("Understood. Nothing has been saved. Thank you!"))
+        return
+    async with uow.transaction() as session:
+        await surveys.give_consent(session, actor.key, clock())
+    await query.answer()
+    await begin(
+        bot, uow, actor, actor.telegram_id,
+        touchpoint_id=callback_data.tp, process_id=callback_data.pr,
+        clock=clock, policy=policy, message=message,
+    )
+
+
+@router.callback_query(AnswerCb.filter())
+async def answer_button(
+    query: CallbackQuery,
+    callback_data: AnswerCb,
+    bot: Bot,
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    policy: SurveyPolicy,
+) -> None:
+    async with uow.transaction() as session:
+        result = await surveys.press_button(
+            session, policy, actor.key,
+            session_id=callback_data.s, version=callback_data.v, raw=callback_data.x, now=clock(),
+        )
+    if result.outcome == Outcome.STALE:
+        await query.answer(_("This question has already been answered."))
+        return
+    if result.outcome == Outcome.REJECTED:
+        await query.answer(_("This option is not available here. Please choose one of the buttons."))
+        return
+    await query.answer()
+    message = query.message if isinstance(query.message, Message) else None
+    await render_step(bot, uow, actor.telegram_id, result, message)
+
+
+@router.callback_query(OptInCb.filter())
+async def opt_in(
+    query: CallbackQuery, callback_data: OptInCb, uow: UnitOfWork, actor: Actor, clock: Clock
+) -> None:
+    async with uow.transaction() as session:
+        await surveys.set_opt_in(
+            session, actor.key, session_id=callback_data.s, kind=callback_data.k,
+            chat_id=actor.telegram_id, now=clock(),
+        )
+        respondent = await surveys.get_respondent(session, actor.key)
+        flags = (respondent.recontact_ok, respondent.answer_ok) if respondent else (False, False)
+    await query.answer(_("Saved. You can withdraw this with /forget."))
+    if isinstance(query.message, Message):
+        with suppress(TelegramBadRequest):
+            await query.message.edit_reply_markup(
+                reply_markup=keyboards.opt_in_keyboard(callback_data.s, *flags)
+            )
+
+
+@router.message(F.text & ~F.text.startswith("/"))
+async def typed_text(
+    message: Message, bot: Bot, uow: UnitOfWork, actor: Actor, clock: Clock, policy: SurveyPolicy
+) -> None:
+    """A typed answer inside a questionnaire; outside one, a search for a service."""
+    text = message.text or ""
+    async with uow.transaction() as session:
+        result = await surveys.answer_text(session, policy, actor.key, text=text, now=clock())
+        found = await directory.search_touchpoints(session, text) if (
+            result.outcome == Outcome.NO_SESSION) else []
+    if result.outcome == Outcome.NO_SESSION:
+        await _search_answer(message, found, actor)
+        return
+    if result.outcome == Outcome.TOO_LONG:
+        await message.answer(
+            _("Your message is {length} characters long; the limit is {limit}. "
+              "Please shorten it and send it again.").format(
+                length=len(text.strip()), limit=result.extra["limit"])
+        )
+        return
+    if result.outcome == Outcome.EXPECTS_BUTTON and result.view is not None:
+        await message.answer(_("Please answer with the buttons under the question."))
+        await show_question(bot, uow, message.chat.id, result.view, None)
+        return
+    if result.outcome == Outcome.REJECTED:
+        await message.answer(_("An empty message cannot be saved. Please write your answer."))
+        return
+    await render_step(bot, uow, message.chat.id, result, None)
+
+
+async def _search_answer(message: Message, found: list[tuple[int, str]], actor: Actor) -> None:
+    if not found:
+        await message.answer(
+            _("Nothing was found. Try another word, or choose the service from the list."),
+            reply_markup=keyboards.main_menu(actor.is_employee, actor.is_officer),
+        )
+        return
+    await message.answer(
+        _("Here is what I found. Choose the place where you were served:"),
+        reply_markup=keyboards.choice_list("t", found, 0, 0, None),
+    )
+
+
+@router.callback_query(MenuCb.filter(F.item == "find"))
+async def find_service(query: CallbackQuery, uow: UnitOfWork) -> None:
+    async with uow.transaction() as session:
+        items = await directory.directions_with_services(session)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await _edit(
+            query.message,
+            _("Choose the area of the service, or simply type part of its name:"),
+            keyboards.choice_list("d", items, 0, 0, None),
+        )
+
+
+@router.callback_query(NavCb.filter())
+async def navigate(
+    query: CallbackQuery,
+    callback_data: NavCb,
+    bot: Bot,
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    policy: SurveyPolicy,
+) -> None:
+    message = query.message if isinstance(query.message, Message) else None
+    level, item_id, page = callback_data.lvl, callback_data.id, callback_data.pg
+    paging = level.endswith("*")
+    level = level.rstrip("*")
+    if level == "t" and not paging:
+        async with uow.transaction() as session:
+            touchpoint = await session.get(Touchpoint, item_id)
+            target = (touchpoint.id, touchpoint.process_id) if touchpoint else None
+        await query.answer()
+        if target is None or message is None or isinstance(message, InaccessibleMessage):
+            return
+        await begin(bot, uow, actor, actor.telegram_id, touchpoint_id=target[0],
+                    process_id=target[1], clock=clock, policy=policy, message=message)
+        return
+    async with uow.transaction() as session:
+        if level == "d" and not paging:
+            items, text = await directory.processes_of(session, item_id), _("Choose the service:")
+            markup = keyboards.choice_list("p", items, 0, item_id, MenuCb(item="find"))
+        elif level == "p" and not paging:
+            process = await session.get(Process, item_id)
+            items = await directory.touchpoints_of(session, item_id)
+            text = _("Where were you served?")
+            back = NavCb(lvl="d", id=process.direction_id if process else 0)
+            markup = keyboards.choice_list("t", items, 0, item_id, back)
+        elif level == "d":
+            items, text = await directory.directions_with_services(session), _("Choose the area:")
+            markup = keyboards.choice_list("d", items, page, 0, None)
+        elif level == "p":
+            items, text = await directory.processes_of(session, item_id), _("Choose the service:")
+            markup = keyboards.choice_list("p", items, page, item_id, None)
+        else:
+            items, text = await directory.touchpoints_of(session, item_id), _("Where were you served?")
+            markup = keyboards.choice_list("t", items, page, item_id, None)
+    await query.answer()
+    if message is not None:
+        await _edit(message, text, markup)

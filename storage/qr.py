@@ -1,0 +1,165 @@
+"""Printable QR cards for touchpoints: the deep link plus readable text under it.
+
+A card is placed where clients meet the process (a counter, a web page, a letter), so it
+says what to do and which touchpoint it is: a card on the wrong desk is easy to spot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import textwrap
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import qrcode
+import sqlalchemy as sa
+from PIL import Image, ImageDraw, ImageFont
+
+from storage.database import SessionPool
+from storage.models import Process, Touchpoint
+from storage.registry_links import deep_link
+
+CALL_TO_ACTION = "Оцените качество обслуживания"
+CARD_WIDTH = 600
+DPI = 300
+_MARGIN = 24
+_QUIET_ZONE = 4  # modules; the minimum the QR standard asks for
+_INK, _GREY, _PAPER = (0, 0, 0), (90, 90, 90), (255, 255, 255)
+_UNSAFE_FILE_CHARS = re.compile(r"[^\w.-]+")
+
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
+@lru_cache(maxsize=16)
+def _font(size: int, bold: bool = False) -> Font:
+    """DejaVu Sans from matplotlib's bundle: always installed with us and has Cyrillic."""
+    try:
+        from matplotlib import font_manager
+
+        properties = font_manager.FontProperties(
+            family="DejaVu Sans", weight="bold" if bold else "normal"
+        )
+        return ImageFont.truetype(font_manager.findfont(properties), size)
+    except (ImportError, OSError, ValueError):
+        return ImageFont.load_default(size)
+
+
+def _wrap(draw: ImageDraw.ImageDraw, text: str, font: Font, width: int) -> list[str]:
+    """Greedy word wrap by rendered width; a word wider than the card is cut."""
+    lines: list[str] = []
+    for word in text.split():
+        while len(word) > 1 and draw.textlength(word, font=font) > width:
+            cut = len(word) - 1
+            while cut > 1 and draw.textlength(word[:cut], font=font) > width:
+                cut -= 1
+            lines.append(word[:cut])
+            word = word[cut:]
+        if lines and draw.textlength(f"{lines[-1]} {word}", font=font) <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def _qr_image(link: str, width: int) -> Image.Image:
+    code = qrcode.QRCode(error_correction=qrcode.ERROR_CORRECT_M, border=_QUIET_ZONE)
+    code.add_data(link)
+    code.make(fit=True)
+    matrix = code.get_matrix()  # includes the quiet zone
+    box = max(1, width // len(matrix))
+    image = Image.new("RGB", (len(matrix) * box, len(matrix) * box), _PAPER)
+    draw = ImageDraw.Draw(image)
+    for y, row in enumerate(matrix):
+        for x, dark in enumerate(row):
+            if dark:
+                draw.rectangle((x * box, y * box, (x + 1) * box - 1, (y + 1) * box - 1), _INK)
+    return image
+
+
+def render_touchpoint_card(
+    link: str, code: str, touchpoint_name: str, process_name: str
+) -> Image.Image:
+    """The card: call to action, QR code, then the code, touchpoint and process in words."""
+    text_width = CARD_WIDTH - 2 * _MARGIN
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    blocks: list[tuple[list[str], Font, tuple[int, int, int], int]] = []
+
+    def block(text: str, font: Font, colour: tuple[int, int, int], gap: int) -> None:
+        blocks.append((_wrap(measure, text, font, text_width), font, colour, gap))
+
+    block(CALL_TO_ACTION, _font(30, bold=True), _INK, 0)
+    qr_image = _qr_image(link, CARD_WIDTH - 2 * _MARGIN)
+    block(code, _font(26, bold=True), _INK, 4)
+    block(touchpoint_name, _font(21), _INK, 10)
+    block(process_name, _font(18), _GREY, 10)
+
+    def line_height(font: Font) -> int:
+        top, bottom = font.getbbox("ЁЙgyр")[1::2]
+        return int(bottom - top) + 6
+
+    heights = [len(lines) * line_height(font) + gap for lines, font, _, gap in blocks]
+    height = _MARGIN + heights[0] + qr_image.height + sum(heights[1:]) + _MARGIN
+    card = Image.new("RGB", (CARD_WIDTH, height), _PAPER)
+    draw = ImageDraw.Draw(card)
+    y = _MARGIN
+    for index, (lines, font, colour, gap) in enumerate(blocks):
+        y += gap
+        for line in lines:
+            x = (CARD_WIDTH - draw.textlength(line, font=font)) / 2
+            draw.text((x, y), line, font=font, fill=colour)
+            y += line_height(font)
+        if index == 0:
+            card.paste(qr_image, ((CARD_WIDTH - qr_image.width) // 2, y))
+            y += qr_image.height
+    return card
+
+
+def qr_file_names(codes: Sequence[str]) -> dict[str, str]:
+    """`<code>.png` per code; a code unsafe for a file name, or one that would clash on a
+    case-insensitive disk, gets a short digest of the code appended."""
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for code in codes:
+        stem = _UNSAFE_FILE_CHARS.sub("_", code).strip("._")[:80] or "touchpoint"
+        if stem != code or stem.casefold() in taken:
+            stem = f"{stem}-{hashlib.sha256(code.encode('utf-8')).hexdigest()[:8]}"
+        taken.add(stem.casefold())
+        names[code] = f"{stem}.png"
+    return names
+
+
+async def write_touchpoint_qr_codes(
+    session_pool: SessionPool,
+    out_dir: Path,
+    bot_username: str,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Path]:
+    """One printable PNG per active touchpoint of an active process; returns the files."""
+    query = (
+        sa.select(Touchpoint.code, Touchpoint.name, Touchpoint.payload, Process.name)
+        .join(Process, Touchpoint.process_id == Process.id)
+        .where(Touchpoint.active, Process.active)
+        .order_by(Touchpoint.code)
+    )
+    async with session_pool() as session:
+        rows = (await session.execute(query)).all()
+    await asyncio.to_thread(out_dir.mkdir, parents=True, exist_ok=True)
+    names = qr_file_names([row[0] for row in rows])
+    paths: list[Path] = []
+    for done, (code, name, payload, process_name) in enumerate(rows, start=1):
+        path = out_dir / names[code]
+        link = deep_link(bot_username, payload)
+        await asyncio.to_thread(_save_card, path, link, code, name, process_name)
+        paths.append(path)
+        if progress:
+            progress(done, len(rows))
+    return paths
+
+
+def _save_card(path: Path, link: str, code: str, name: str, process_name: str) -> None:
+    short_name = textwrap.shorten(name, 200, placeholder="…")
+    card = render_touchpoint_card(link, code, short_name, process_name)
+    card.save(path, format="PNG", dpi=(DPI, DPI))

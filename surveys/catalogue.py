@@ -1,0 +1,57 @@
+"""Questionnaire versions in the database, loaded from the YAML files on start."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from storage.database import SessionPool
+from storage.models import ClientType, Questionnaire
+from surveys.questionnaire import (
+    QuestionnaireDefinition,
+    QuestionnaireError,
+    load_builtin_questionnaires,
+)
+
+
+async def sync_questionnaires(
+    pool: SessionPool, definitions: list[QuestionnaireDefinition] | None = None
+) -> dict[str, int]:
+    """Store new versions; a version edited in place is refused, so series stay comparable."""
+    definitions = load_builtin_questionnaires() if definitions is None else definitions
+    newest: dict[str, tuple[int, int]] = {}
+    async with pool() as session, session.begin():
+        for definition in definitions:
+            stored = await session.scalar(
+                sa.select(Questionnaire).where(
+                    Questionnaire.code == definition.code,
+                    Questionnaire.version == definition.version,
+                )
+            )
+            if stored is None:
+                stored = Questionnaire(
+                    code=definition.code,
+                    version=definition.version,
+                    title=definition.title.ru,
+                    audience=ClientType(definition.audience),
+                    scale_min=definition.scale.min,
+                    scale_max=definition.scale.max,
+                    definition=definition.model_dump(mode="json"),
+                    checksum=definition.checksum(),
+                )
+                session.add(stored)
+                await session.flush()
+            elif stored.checksum != definition.checksum():
+                raise QuestionnaireError(
+                    f"Анкета {definition.code} версии {definition.version} изменена без смены "
+                    "версии: увеличьте version, чтобы новые ответы шли отдельным рядом."
+                )
+            best = newest.get(definition.code)
+            if best is None or definition.version > best[0]:
+                newest[definition.code] = (definition.version, stored.id)
+        for code, (_version, questionnaire_id) in newest.items():
+            await session.execute(
+                sa.update(Questionnaire)
+                .where(Questionnaire.code == code)
+                .values(is_current=Questionnaire.id == questionnaire_id)
+            )
+    return {code: questionnaire_id for code, (_v, questionnaire_id) in newest.items()}

@@ -1,0 +1,74 @@
+"""Finding a service without a QR code: directions, processes, touchpoints, text search."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ActivityDirection, ClientType, Process, Touchpoint
+
+
+async def touchpoint_by_payload(session: AsyncSession, payload: str) -> Touchpoint | None:
+    return await session.scalar(
+        sa.select(Touchpoint).where(Touchpoint.payload == payload, Touchpoint.active)
+    )
+
+
+def _rated_processes(client_type: ClientType) -> sa.Select[tuple[Process]]:
+    has_touchpoint = sa.exists().where(Touchpoint.process_id == Process.id, Touchpoint.active)
+    return sa.select(Process).where(
+        Process.active, Process.client_type == client_type, has_touchpoint
+    )
+
+
+async def directions_with_services(session: AsyncSession) -> list[tuple[int, str]]:
+    subquery = _rated_processes(ClientType.EXTERNAL).with_only_columns(Process.direction_id)
+    rows = await session.execute(
+        sa.select(ActivityDirection.id, ActivityDirection.name)
+        .where(ActivityDirection.id.in_(subquery))
+        .order_by(ActivityDirection.position)
+    )
+    return [(row.id, row.name) for row in rows]
+
+
+async def processes_of(session: AsyncSession, direction_id: int) -> list[tuple[int, str]]:
+    query = _rated_processes(ClientType.EXTERNAL).where(Process.direction_id == direction_id)
+    return [(p.id, p.name) for p in (await session.scalars(query.order_by(Process.name))).all()]
+
+
+async def touchpoints_of(session: AsyncSession, process_id: int) -> list[tuple[int, str]]:
+    rows = await session.scalars(
+        sa.select(Touchpoint)
+        .where(Touchpoint.process_id == process_id, Touchpoint.active)
+        .order_by(Touchpoint.name)
+    )
+    return [(t.id, t.name) for t in rows.all()]
+
+
+async def search_touchpoints(
+    session: AsyncSession, text: str, limit: int = 8
+) -> list[tuple[int, str]]:
+    """Touchpoints whose own or process name contains every typed word (case-insensitive)."""
+    words = [w for w in text.casefold().split() if len(w) >= 2][:5]
+    if not words:
+        return []
+    rows = await session.execute(
+        sa.select(Touchpoint.id, Touchpoint.name, Process.name.label("process"))
+        .join(Process, Process.id == Touchpoint.process_id)
+        .where(Touchpoint.active, Process.active, Process.client_type == ClientType.EXTERNAL)
+    )
+    found: list[tuple[int, str]] = []
+    for row in rows:
+        haystack = f"{row.process} {row.name}".casefold()
+        if all(word in haystack for word in words):
+            found.append((row.id, f"{row.process}: {row.name}"))
+    return found[:limit]
+
+
+async def internal_services(session: AsyncSession) -> list[tuple[int, str]]:
+    rows = await session.scalars(
+        sa.select(Process)
+        .where(Process.active, Process.client_type == ClientType.INTERNAL)
+        .order_by(Process.name)
+    )
+    return [(p.id, p.name) for p in rows.all()]

@@ -1,0 +1,96 @@
+"""Employee invite links: each registers its opener as an employee of one department."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Department, Invite, Person
+
+INVITE_PREFIX = "inv-"
+
+
+class InviteError(ValueError):
+    """A request the officer must correct, explained in Russian."""
+
+
+async def create_invite(
+    session: AsyncSession, *, department_code: str, uses: int, days: int, now: datetime
+) -> Invite:
+    if uses < 1 or uses > 10_000:
+        raise InviteError("Число использований должно быть от 1 до 10 000.")
+    if days < 1 or days > 365:
+        raise InviteError("Срок действия должен быть от 1 до 365 дней.")
+    department = await session.scalar(
+        sa.select(Department).where(Department.code == department_code)
+    )
+    if department is None:
+        raise InviteError(f"Подразделение с кодом «{department_code}» не найдено в реестре.")
+    invite = Invite(
+        token=secrets.token_urlsafe(12),
+        department_id=department.id,
+        max_uses=uses,
+        used=0,
+        expires_at=now + timedelta(days=days),
+        created_at=now,
+    )
+    session.add(invite)
+    await session.flush()
+    return invite
+
+
+def invite_payload(invite: Invite) -> str:
+    return INVITE_PREFIX + invite.token
+
+
+class Redemption(StrEnum):
+    REGISTERED = "registered"
+    ALREADY = "already"
+    EXPIRED = "expired"
+    USED_UP = "used_up"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class RedeemResult:
+    status: Redemption
+    department_name: str = ""
+
+
+async def redeem_invite(
+    session: AsyncSession, *, token: str, telegram_id: int, now: datetime
+) -> RedeemResult:
+    invite = await session.scalar(sa.select(Invite).where(Invite.token == token))
+    if invite is None:
+        return RedeemResult(Redemption.UNKNOWN)
+    department = await session.get(Department, invite.department_id)
+    name = department.name if department else ""
+    person = await session.scalar(sa.select(Person).where(Person.telegram_id == telegram_id))
+    if person is not None and person.is_employee and person.department_id == invite.department_id:
+        return RedeemResult(Redemption.ALREADY, name)
+    if invite.expires_at <= now:
+        return RedeemResult(Redemption.EXPIRED, name)
+    claimed = await session.execute(
+        sa.update(Invite)
+        .where(Invite.id == invite.id, Invite.used < Invite.max_uses)
+        .values(used=Invite.used + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return RedeemResult(Redemption.USED_UP, name)
+    if person is None:
+        person = Person(telegram_id=telegram_id, created_at=now)
+        session.add(person)
+    person.is_employee = True
+    person.department_id = invite.department_id
+    await session.flush()
+    return RedeemResult(Redemption.REGISTERED, name)
+
+
+async def departments(session: AsyncSession) -> list[Department]:
+    return list((await session.scalars(sa.select(Department).order_by(Department.name))).all())

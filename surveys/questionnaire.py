@@ -1,0 +1,229 @@
+"""Questionnaires as data: the YAML model, its validation and the rules of asking.
+
+Pure domain code: no Telegram and no database, so the rules are testable alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+QUESTIONNAIRES_DIR = Path(__file__).parent / "questionnaires"
+TEXT_LIMIT = 1000
+CRITICALITY_LEVELS = ("low", "medium", "high")
+
+
+class QuestionKind(StrEnum):
+    RATING = "rating"
+    SINGLE = "single_choice"
+    MULTI = "multi_choice"
+    TEXT = "text"
+    STAGE = "stage"
+    CRITICALITY = "criticality"
+
+
+class Localized(BaseModel):
+    ru: str
+    en: str | None = None
+
+    def get(self, locale: str) -> str:
+        return self.en if locale == "en" and self.en else self.ru
+
+
+class Option(BaseModel):
+    id: str = Field(pattern=r"^[a-z0-9_]{1,24}$")
+    ru: str
+    en: str | None = None
+
+    def label(self, locale: str) -> str:
+        return self.en if locale == "en" and self.en else self.ru
+
+
+class Condition(BaseModel):
+    """Ask a question only when an earlier rating falls in a range."""
+
+    question: str
+    at_most: int | None = None
+    at_least: int | None = None
+
+    def holds(self, answers: Mapping[str, Any]) -> bool:
+        value = answers.get(self.question)
+        if not isinstance(value, int):
+            return False
+        if self.at_most is not None and value > self.at_most:
+            return False
+        return not (self.at_least is not None and value < self.at_least)
+
+
+class Question(BaseModel):
+    id: str = Field(pattern=r"^[a-z0-9_]{1,32}$")
+    kind: QuestionKind
+    text: Localized
+    optional: bool = False
+    primary: bool = False
+    when: Condition | None = None
+    options: list[Option] = Field(default_factory=list)
+    max_length: int = TEXT_LIMIT
+    remember: Literal["segment"] | None = None
+
+    @model_validator(mode="after")
+    def _options_fit_kind(self) -> Question:
+        needs_options = self.kind in (QuestionKind.SINGLE, QuestionKind.MULTI)
+        if needs_options and not self.options:
+            raise ValueError(f"вопрос «{self.id}»: нужны варианты ответа (options)")
+        if not needs_options and self.options:
+            raise ValueError(f"вопрос «{self.id}»: варианты допустимы только для выбора")
+        if len({o.id for o in self.options}) != len(self.options):
+            raise ValueError(f"вопрос «{self.id}»: повторяющиеся идентификаторы вариантов")
+        if not 1 <= self.max_length <= TEXT_LIMIT:
+            raise ValueError(f"вопрос «{self.id}»: max_length от 1 до {TEXT_LIMIT}")
+        return self
+
+
+class Scale(BaseModel):
+    min: int = 1
+    max: int = 5
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Scale:
+        if not 0 <= self.min < self.max <= 10:
+            raise ValueError("шкала: ожидается 0 ≤ min < max ≤ 10")
+        return self
+
+
+class QuestionnaireDefinition(BaseModel):
+    code: str = Field(pattern=r"^[a-z0-9_]{1,64}$")
+    version: int = Field(ge=1)
+    audience: Literal["external", "internal"]
+    title: Localized
+    scale: Scale = Field(default_factory=Scale)
+    questions: list[Question] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> QuestionnaireDefinition:
+        ids = [q.id for q in self.questions]
+        if len(set(ids)) != len(ids):
+            raise ValueError("повторяющиеся идентификаторы вопросов")
+        primaries = [q for q in self.questions if q.primary]
+        if len(primaries) != 1 or primaries[0].kind != QuestionKind.RATING:
+            raise ValueError("нужен ровно один основной вопрос-оценка (primary: true)")
+        for index, question in enumerate(self.questions):
+            if question.when is None:
+                continue
+            earlier = {q.id: q for q in self.questions[:index]}
+            source = earlier.get(question.when.question)
+            if source is None or source.kind != QuestionKind.RATING:
+                raise ValueError(
+                    f"вопрос «{question.id}»: условие должно ссылаться на более раннюю оценку"
+                )
+        return self
+
+    @property
+    def primary(self) -> Question:
+        return next(q for q in self.questions if q.primary)
+
+    def checksum(self) -> str:
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class QuestionnaireError(ValueError):
+    """A questionnaire file that cannot be used, with the reason in Russian."""
+
+
+def parse_questionnaire(text: str, source: str = "<строка>") -> QuestionnaireDefinition:
+    try:
+        raw = yaml.safe_load(text)
+        return QuestionnaireDefinition.model_validate(raw)
+    except yaml.YAMLError as error:
+        raise QuestionnaireError(f"{source}: некорректный YAML: {error}") from None
+    except ValidationError as error:
+        lines = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'анкета'}: {e['msg']}" for e in error.errors()
+        )
+        raise QuestionnaireError(f"{source}: {lines}") from None
+
+
+def load_builtin_questionnaires(folder: Path = QUESTIONNAIRES_DIR) -> list[QuestionnaireDefinition]:
+    return [
+        parse_questionnaire(path.read_text(encoding="utf-8"), path.name)
+        for path in sorted(folder.glob("*.yaml"))
+    ]
+
+
+@dataclass(frozen=True)
+class AskingContext:
+    """What, besides earlier answers, decides whether a question is asked."""
+
+    stages: Sequence[str] = ()
+    remembered: frozenset[str] = frozenset()
+
+
+def is_asked(question: Question, answers: Mapping[str, Any], context: AskingContext) -> bool:
+    if question.when is not None and not question.when.holds(answers):
+        return False
+    if question.kind == QuestionKind.STAGE and not context.stages:
+        return False
+    return not (question.remember is not None and question.remember in context.remembered)
+
+
+def next_question(
+    definition: QuestionnaireDefinition,
+    answers: Mapping[str, Any],
+    after: int,
+    context: AskingContext,
+) -> int | None:
+    """Index of the next question to ask after index `after` (-1 for the first), or None."""
+    for index in range(after + 1, len(definition.questions)):
+        if is_asked(definition.questions[index], answers, context):
+            return index
+    return None
+
+
+class AnswerRejected(ValueError):
+    """A value the question does not offer (forged, stale or malformed)."""
+
+
+def choice_labels(question: Question, context: AskingContext, locale: str) -> list[str]:
+    if question.kind == QuestionKind.STAGE:
+        return list(context.stages)
+    return [option.label(locale) for option in question.options]
+
+
+def validate_button_value(
+    definition: QuestionnaireDefinition, question: Question, raw: str, context: AskingContext
+) -> int | str:
+    """Turn a button's value into the stored answer, refusing anything not offered."""
+    if question.kind == QuestionKind.RATING:
+        if not raw.isdigit() or not definition.scale.min <= int(raw) <= definition.scale.max:
+            raise AnswerRejected(raw)
+        return int(raw)
+    if question.kind == QuestionKind.SINGLE:
+        if raw not in {o.id for o in question.options}:
+            raise AnswerRejected(raw)
+        return raw
+    if question.kind == QuestionKind.STAGE:
+        if not raw.isdigit() or not 0 <= int(raw) < len(context.stages):
+            raise AnswerRejected(raw)
+        return context.stages[int(raw)]
+    if question.kind == QuestionKind.CRITICALITY:
+        if raw not in CRITICALITY_LEVELS:
+            raise AnswerRejected(raw)
+        return raw
+    raise AnswerRejected(raw)
+
+
+def toggle_choice(question: Question, selected: Sequence[str], raw: str) -> list[str]:
+    if question.kind != QuestionKind.MULTI or raw not in {o.id for o in question.options}:
+        raise AnswerRejected(raw)
+    order = [o.id for o in question.options]
+    chosen = set(selected) ^ {raw}
+    return [option for option in order if option in chosen]
