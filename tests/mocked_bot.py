@@ -6,7 +6,7 @@ Written from scratch after the idea of aiogram's own tests/mocked_bot.py.
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -46,11 +46,14 @@ class RecordingSession(BaseSession):
         self.chats: dict[int, ChatLog] = {}
         self.callback_answers: dict[str, AnswerCallbackQuery] = {}
         self._ids = itertools.count(1)
+        self.on_request: Callable[[TelegramMethod[Any]], Awaitable[None]] | None = None
 
     async def make_request(
         self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
     ) -> TelegramType:
         self.requests.append(method)
+        if self.on_request is not None:
+            await self.on_request(method)
         now = datetime.now(UTC)
         if isinstance(method, GetMe):
             return BOT_USER  # type: ignore[return-value]
@@ -91,9 +94,11 @@ class RecordingSession(BaseSession):
 class Telegram:
     """Builds updates from simulated users and feeds them to the real dispatcher."""
 
+    # Like Telegram's, update ids only grow, across bot restarts too.
+    _update_ids = itertools.count(1)
+
     def __init__(self, bot: Bot, dispatcher: Any, session: RecordingSession) -> None:
         self.bot, self.dp, self.session = bot, dispatcher, session
-        self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(100_000)
         self._callback_ids = itertools.count(1)
 
@@ -125,7 +130,7 @@ class Telegram:
         return Update(update_id=next(self._update_ids), callback_query=query)
 
     async def press(self, user_id: int, data: str, message: Message | None = None) -> Update:
-        message = message or self.session.chats[user_id].last()
+        message = message or self.last_with_keyboard(user_id)
         update = self.callback_update(user_id, message, data)
         await self.feed(update)
         return update
@@ -133,9 +138,15 @@ class Telegram:
     def last(self, chat_id: int) -> Message:
         return self.session.chats[chat_id].last()
 
+    def last_with_keyboard(self, chat_id: int) -> Message:
+        log = self.session.chats[chat_id].messages
+        return next(
+            (log[i] for i in sorted(log, reverse=True) if log[i].reply_markup), self.last(chat_id)
+        )
+
     def button(self, chat_id: int, label: str, message: Message | None = None) -> str:
-        """callback_data of the button whose text contains `label` in the chat's last message."""
-        message = message or self.last(chat_id)
+        """callback_data of the button labelled `label` in the chat's latest keyboard."""
+        message = message or self.last_with_keyboard(chat_id)
         assert message.reply_markup is not None, f"no keyboard under: {message.text}"
         for row in message.reply_markup.inline_keyboard:  # type: ignore[union-attr]
             for button in row:

@@ -1,0 +1,128 @@
+"""The citizen's questionnaire through the real dispatcher, handlers and database."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from storage.database import SessionPool
+from storage.models import SessionStatus
+from tests.handlers.helpers import count_responses, responses, session_statuses
+from tests.mocked_bot import Telegram
+
+CITIZEN = 5001
+
+
+async def consent_and_rate(telegram: Telegram, user: int, score: str, payload: str = "t-SUP01-EPGU") -> None:
+    await telegram.send(user, f"/start {payload}")
+    if "Прежде чем начать" in (telegram.last(user).text or ""):
+        await telegram.tap(user, "Согласен")
+    await telegram.tap(user, score)
+
+
+async def test_high_rating_skips_the_conditional_questions(
+    telegram: Telegram, session_pool: SessionPool
+) -> None:
+    await telegram.send(CITIZEN, "/start t-SUP01-EPGU")
+    consent = telegram.last(CITIZEN)
+    assert "Прежде чем начать" in (consent.text or "") and "/forget" in (consent.text or "")
+    await telegram.tap(CITIZEN, "Согласен")
+    question = telegram.last(CITIZEN)
+    assert question.message_id == consent.message_id, "questions edit the same message"
+    assert "Назначение ежемесячной денежной выплаты" in (question.text or "")
+    labels = [b.text for b in question.reply_markup.inline_keyboard[0]]  # type: ignore[union-attr]
+    assert labels == ["1", "2", "3", "4", "5 ⭐"]
+    await telegram.tap(CITIZEN, "5")
+    assert "комментарий" in (telegram.last(CITIZEN).text or "")
+    await telegram.tap(CITIZEN, "Пропустить")
+    assert "кем вы обратились" in (telegram.last(CITIZEN).text or "")
+    await telegram.tap(CITIZEN, "Гражданин")
+    assert "Спасибо" in (telegram.last(CITIZEN).text or "")
+    [response] = await responses(session_pool)
+    assert response.rating == 5 and response.channel == "digital" and response.segment == "citizen"
+    assert {a.question for a in response.answers} == {"satisfaction", "segment"}
+    assert await session_statuses(session_pool) == [SessionStatus.COMPLETED]
+
+
+async def test_low_rating_asks_what_went_wrong_and_at_which_stage(
+    telegram: Telegram, session_pool: SessionPool
+) -> None:
+    await consent_and_rate(telegram, CITIZEN, "2", payload="t-SUP01-MFC")
+    assert "Что пошло не так" in (telegram.last(CITIZEN).text or "")
+    await telegram.tap(CITIZEN, "Очередь")
+    await telegram.tap(CITIZEN, "Вежливость")
+    marks = [b.text for r in telegram.last(CITIZEN).reply_markup.inline_keyboard for b in r]  # type: ignore[union-attr]
+    assert "✅ Очередь" in marks and "✅ Вежливость сотрудников" in marks
+    await telegram.tap(CITIZEN, "Готово")
+    assert "На каком этапе" in (telegram.last(CITIZEN).text or "")
+    await telegram.tap(CITIZEN, "рассмотрение")
+    await telegram.tap(CITIZEN, "Высокая")
+    await telegram.send(CITIZEN, "Очень долго ждал в очереди")
+    await telegram.tap(CITIZEN, "Пенсионер")
+    assert "Спасибо" in (telegram.last(CITIZEN).text or "")
+    [response] = await responses(session_pool)
+    answers = {a.question: a for a in response.answers}
+    assert response.rating == 2 and response.channel == "offline"
+    assert answers["problems"].choices == ["queue", "politeness"]
+    assert answers["stage"].value_text == "рассмотрение"
+    assert answers["criticality"].value_text == "high"
+    assert answers["comment"].value_text == "Очень долго ждал в очереди"
+
+
+async def test_back_button_returns_to_the_previous_question(
+    telegram: Telegram, session_pool: SessionPool
+) -> None:
+    await consent_and_rate(telegram, CITIZEN, "3")
+    await telegram.tap(CITIZEN, "Назад")
+    assert "Оцените, насколько" in (telegram.last(CITIZEN).text or "")
+    await telegram.tap(CITIZEN, "5")
+    assert "комментарий" in (telegram.last(CITIZEN).text or "")
+
+
+async def test_segment_question_is_asked_once_per_respondent(
+    telegram: Telegram, session_pool: SessionPool, clock: object
+) -> None:
+    await consent_and_rate(telegram, CITIZEN, "4")
+    await telegram.tap(CITIZEN, "Пропустить")
+    await telegram.tap(CITIZEN, "Пропустить")  # segment skipped: still never asked again
+    assert "Спасибо" in (telegram.last(CITIZEN).text or "")
+    await consent_and_rate(telegram, CITIZEN, "4", payload="t-SUP01-MFC")
+    await telegram.tap(CITIZEN, "Пропустить")
+    assert "Спасибо" in (telegram.last(CITIZEN).text or "")
+    assert await count_responses(session_pool) == 2
+
+
+async def test_opt_in_is_kept_with_the_respondent_key(
+    telegram: Telegram, session_pool: SessionPool
+) -> None:
+    from storage.models import Respondent, RespondentContact
+
+    await consent_and_rate(telegram, CITIZEN, "5")
+    await telegram.tap(CITIZEN, "Пропустить")
+    await telegram.tap(CITIZEN, "Пропустить")
+    await telegram.tap(CITIZEN, "ответ на мой отзыв")
+    async with session_pool() as session:
+        [respondent] = (await session.scalars(sa.select(Respondent))).all()
+        contact = await session.get(RespondentContact, respondent.key)
+    assert respondent.answer_ok and not respondent.recontact_ok
+    assert contact is not None and contact.chat_id == CITIZEN
+
+
+async def test_start_without_payload_finds_the_service_by_menu_and_by_text(
+    telegram: Telegram, session_pool: SessionPool
+) -> None:
+    await telegram.send(CITIZEN, "/start")
+    assert "Здравствуйте" in (telegram.last(CITIZEN).text or "")
+    await telegram.tap(CITIZEN, "Оценить услугу")
+    await telegram.tap(CITIZEN, "Меры государственной поддержки")
+    await telegram.tap(CITIZEN, "Назначение ежемесячной")
+    await telegram.tap(CITIZEN, "МФЦ")
+    await telegram.tap(CITIZEN, "Согласен")
+    assert "Оцените, насколько" in (telegram.last(CITIZEN).text or "")
+
+    other = 5002
+    await telegram.send(other, "госуслуг")
+    assert "Вот что нашлось" in (telegram.last(other).text or "")
+    await telegram.tap(other, "Портал Госуслуг")
+    await telegram.tap(other, "Согласен")
+    await telegram.tap(other, "5")
+    assert "комментарий" in (telegram.last(other).text or "")

@@ -1,0 +1,50 @@
+"""Extract msgids from the code and merge them into the catalogues, keeping translations.
+
+Usage: python tools/i18n_update.py   (prints the msgids that still lack a Russian translation)
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCALES = ROOT / "bot" / "locales"
+SOURCES = ("bot", "handlers", "jobs")
+
+
+def extract() -> Catalog:
+    template = Catalog(project="otklik", version="0.1")
+    for folder in SOURCES:
+        for filename, lineno, message, _comments, _context in extract_from_dir(
+            ROOT / folder, keywords={"_": None, "__": None}
+        ):
+            template.add(message, locations=[(f"{folder}/{filename}", lineno)])
+    return template
+
+
+def main() -> int:
+    template = extract()
+    missing: list[str] = []
+    for po_path in sorted(LOCALES.glob("*/LC_MESSAGES/messages.po")):
+        locale = po_path.parent.parent.name
+        with po_path.open("rb") as source:
+            catalog = read_po(source, locale=locale)
+        catalog.update(template, no_fuzzy_matching=True)
+        catalog.obsolete.clear()
+        catalog.fuzzy = False
+        if locale == "ru":
+            missing = [str(m.id) for m in catalog if m.id and not m.string]
+        with po_path.open("wb") as sink:
+            write_po(sink, catalog, width=100, no_location=True, omit_header=False)
+    for msgid in missing:
+        print(f"untranslated (ru): {msgid!r}")
+    return 1 if missing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
