@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +56,10 @@ class SmallRegistry:
 
 @pytest.fixture
 async def registry(session_pool: SessionPool) -> SmallRegistry:
+    return await build_small_registry(session_pool)
+
+
+async def build_small_registry(session_pool: SessionPool) -> SmallRegistry:
     """A tiny registry written straight through the models (the Excel import is tested apart)."""
     from storage.models import (
         ActivityDirection,
@@ -98,3 +103,32 @@ async def registry(session_pool: SessionPool) -> SmallRegistry:
         return SmallRegistry(
             department.id, process.id, internal.id, digital.id, offline.id, 700001
         )
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throwaway PostgreSQL server for the session; skipped with a reason only outside CI."""
+    from tests.pg_server import PostgresUnavailable, postgres_server
+
+    try:
+        with postgres_server() as url:
+            yield url
+    except PostgresUnavailable as error:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"PostgreSQL test skipped: {error}")
+
+
+@pytest.fixture
+async def postgres_database(postgres_url: str) -> AsyncIterator[str]:
+    """A fresh database on the throwaway server for one test."""
+    import uuid
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    async with admin.connect() as connection:
+        await connection.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+    await admin.dispose()

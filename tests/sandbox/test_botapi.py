@@ -121,9 +121,7 @@ async def test_get_updates_offset_semantics(server: SandboxServer, bot: Bot) -> 
     assert [u.update_id for u in await bot.get_updates(offset=ids[4] + 1)] == [new]
 
 
-async def test_long_polling_wakes_on_update_and_times_out(
-    server: SandboxServer, bot: Bot
-) -> None:
+async def test_long_polling_wakes_on_update_and_times_out(server: SandboxServer, bot: Bot) -> None:
     started = time.monotonic()
     poll = asyncio.create_task(bot.get_updates(timeout=5))
     await asyncio.sleep(0.1)
@@ -138,9 +136,7 @@ async def test_long_polling_wakes_on_update_and_times_out(
     assert 0.9 <= time.monotonic() - started < 2.5
 
 
-async def test_second_poll_terminates_first_with_conflict(
-    server: SandboxServer, bot: Bot
-) -> None:
+async def test_second_poll_terminates_first_with_conflict(server: SandboxServer, bot: Bot) -> None:
     first = asyncio.create_task(bot.get_updates(timeout=5))
     await asyncio.sleep(0.05)
     second = asyncio.create_task(bot.get_updates(timeout=5))
@@ -281,7 +277,9 @@ async def test_malformed_markup_and_edit_errors(
         "not an object",
     ]
     for markup in bad_markups:
-        status, body = await raw_call(http, server, "sendMessage", chat_id=8, text="t", reply_markup=markup)
+        status, body = await raw_call(
+            http, server, "sendMessage", chat_id=8, text="t", reply_markup=markup
+        )
         assert status == 400, markup
         assert body["description"].startswith("Bad Request: "), body
     url = f"{server.base_url}/bot{TOKEN}/sendMessage"

@@ -29,7 +29,9 @@ class Receiver:
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def handle(self, request: web.Request) -> web.Response:
-        self.seen.append((await request.json(), request.headers.get("X-Telegram-Bot-Api-Secret-Token")))
+        self.seen.append(
+            (await request.json(), request.headers.get("X-Telegram-Bot-Api-Secret-Token"))
+        )
         self.changed.set()
         return self.answers.pop(0) if self.answers else web.Response(text="ok")
 
@@ -113,7 +115,9 @@ async def test_document_upload_getfile_download(server: SandboxServer, bot: Bot)
     server.register_user(4)
     payload = json.dumps({"answers": [1, 2, 3]}).encode() * 1000
     msg = await bot.send_document(
-        4, BufferedInputFile(payload, filename="report.json"), caption="<i>отчёт</i>",
+        4,
+        BufferedInputFile(payload, filename="report.json"),
+        caption="<i>отчёт</i>",
         parse_mode="HTML",
     )
     doc = msg.document

@@ -1,0 +1,213 @@
+"""`otklik` command line: run the bot, migrate, registry, QR codes, invites, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from bot.config import Settings, SettingsError, ensure_secret_key, load_settings
+
+Handler = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
+
+
+def _progress(description: str) -> Callable[[int, int], None]:
+    """A tqdm bar fed by (done, total) callbacks from domain code."""
+    from tqdm import tqdm
+
+    bar: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        if "bar" not in bar:
+            bar["bar"] = tqdm(total=total, desc=description, unit="", leave=False)
+        bar["bar"].n = done
+        bar["bar"].refresh()
+        if done >= total:
+            bar["bar"].close()
+
+    return update
+
+
+async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import run_polling
+
+    settings.token()  # one clear line before anything else when the token is wrong
+    await run_polling(settings)
+    return 0
+
+
+async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.database import create_engine
+    from storage.migrate import current_revision, upgrade_database
+
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade_database(engine)
+        print(f"База данных обновлена до ревизии {await current_revision(engine)}.")
+    finally:
+        await engine.dispose()
+    return 0
+
+
+async def cmd_registry(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import open_storage
+    from storage.registry_xlsx import RegistryImportError, export_registry, import_registry
+
+    storage = await open_storage(settings)
+    try:
+        if args.action == "import":
+            try:
+                report = await import_registry(
+                    storage.pool, Path(args.file), progress=_progress("Проверка строк")
+                )
+            except RegistryImportError as error:
+                print("Реестр не загружен, база данных не изменена:", file=sys.stderr)
+                print(str(error), file=sys.stderr)
+                return 1
+            print(report.summary() if hasattr(report, "summary") else report)
+        else:
+            count = await export_registry(storage.pool, Path(args.file))
+            print(f"Реестр выгружен в {args.file}: {count} строк.")
+    finally:
+        await storage.engine.dispose()
+    return 0
+
+
+async def resolve_bot_username(settings: Settings, pool: Any, given: str | None) -> str:
+    import sqlalchemy as sa
+
+    from storage.models import OrganizationSettings
+
+    if given:
+        return given.lstrip("@")
+    async with pool() as session:
+        stored = await session.scalar(sa.select(OrganizationSettings.bot_username).limit(1))
+    if stored:
+        return str(stored)
+    from bot.factory import create_bot
+
+    bot = create_bot(settings)
+    try:
+        me = await bot.me()
+    finally:
+        await bot.session.close()
+    return me.username or ""
+
+
+async def cmd_touchpoints_qr(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import open_storage
+    from storage.qr import write_touchpoint_qr_codes
+
+    storage = await open_storage(settings)
+    try:
+        username = await resolve_bot_username(settings, storage.pool, args.bot_username)
+        written = await write_touchpoint_qr_codes(
+            storage.pool, Path(args.dir), username, progress=_progress("QR-коды")
+        )
+    finally:
+        await storage.engine.dispose()
+    print(f"Записано QR-кодов: {len(written)} в папку {args.dir}")
+    return 0
+
+
+async def cmd_invites_create(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import open_storage
+    from storage.base import utcnow
+    from storage.registry_links import deep_link
+    from surveys.invites import InviteError, create_invite, invite_payload
+
+    storage = await open_storage(settings)
+    try:
+        username = await resolve_bot_username(settings, storage.pool, args.bot_username)
+        async with storage.pool() as session, session.begin():
+            try:
+                invite = await create_invite(
+                    session, department_code=args.department, uses=args.uses,
+                    days=args.expires, now=utcnow(),
+                )
+            except InviteError as error:
+                print(str(error), file=sys.stderr)
+                return 1
+            payload = invite_payload(invite)
+    finally:
+        await storage.engine.dispose()
+    print(deep_link(username, payload))
+    return 0
+
+
+async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.demo import run_demo
+
+    return await run_demo(Path(args.out), fast=args.fast)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="otklik", description="Otklik: обратная связь и реинжиниринг процессов в Telegram"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="подробный журнал")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="запустить бота (long polling)")
+    run.set_defaults(handler=cmd_run)
+
+    db = commands.add_parser("db", help="база данных")
+    db_actions = db.add_subparsers(dest="action", required=True)
+    db_actions.add_parser("upgrade", help="применить миграции").set_defaults(handler=cmd_db_upgrade)
+
+    registry = commands.add_parser("registry", help="реестр процессов и точек взаимодействия")
+    registry_actions = registry.add_subparsers(dest="action", required=True)
+    for action, text in (("import", "загрузить из XLSX"), ("export", "выгрузить в XLSX")):
+        sub = registry_actions.add_parser(action, help=text)
+        sub.add_argument("file", help="файл .xlsx")
+        sub.set_defaults(handler=cmd_registry)
+
+    touchpoints = commands.add_parser("touchpoints", help="точки взаимодействия")
+    tp_actions = touchpoints.add_subparsers(dest="action", required=True)
+    qr = tp_actions.add_parser("qr", help="QR-коды для печати, по одному PNG на точку")
+    qr.add_argument("dir", help="папка для PNG")
+    qr.add_argument("--bot-username", help="имя бота без @ (иначе берётся из Telegram)")
+    qr.set_defaults(handler=cmd_touchpoints_qr)
+
+    invites = commands.add_parser("invites", help="приглашения сотрудников")
+    inv_actions = invites.add_subparsers(dest="action", required=True)
+    create = inv_actions.add_parser("create", help="создать ссылку-приглашение")
+    create.add_argument("--department", required=True, help="код подразделения")
+    create.add_argument("--uses", type=int, default=50, help="сколько человек могут войти")
+    create.add_argument("--expires", type=int, default=7, help="срок действия, дней")
+    create.add_argument("--bot-username", help="имя бота без @")
+    create.set_defaults(handler=cmd_invites_create)
+
+    demo = commands.add_parser("demo", help="демонстрация без токена и сети")
+    demo.add_argument("--out", default="demo-output", help="папка для базы, графиков и отчётов")
+    demo.add_argument("--fast", action="store_true", help="меньше участников (для тестов)")
+    demo.set_defaults(handler=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose or args.command == "run" else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        settings = load_settings()
+        if args.command != "demo":
+            settings = ensure_secret_key(settings)
+        handler: Handler = args.handler
+        return asyncio.run(handler(args, settings))
+    except SettingsError as error:
+        print(str(error), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

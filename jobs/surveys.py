@@ -1,0 +1,26 @@
+"""Survey housekeeping: unfinished questionnaires past their time become abandoned."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from storage.base import Clock
+from storage.database import SessionPool
+from storage.fsm import SqlFsmStorage
+from surveys.service import expire_sessions
+
+log = logging.getLogger(__name__)
+
+
+async def expire_unfinished(session_pool: SessionPool, clock: Clock) -> int:
+    """Idempotent: an attempt is abandoned once; a second run finds nothing to do."""
+    async with session_pool() as session, session.begin():
+        expired = await expire_sessions(session, clock())
+    if expired:
+        log.info("%d unfinished questionnaires recorded as abandoned", expired)
+    return expired
+
+
+async def purge_fsm(storage: SqlFsmStorage, ttl: timedelta) -> int:
+    return await storage.purge_older_than(ttl)
