@@ -49,7 +49,9 @@ async def bootstrap_officers(pool: SessionPool, officer_ids: list[int]) -> None:
     """OTKLIK_OFFICER_IDS makes the first admins; nobody is demoted by leaving the list."""
     async with pool() as session, session.begin():
         for telegram_id in officer_ids:
-            person = await session.scalar(sa.select(Person).where(Person.telegram_id == telegram_id))
+            person = await session.scalar(
+                sa.select(Person).where(Person.telegram_id == telegram_id)
+            )
             if person is None:
                 person = Person(telegram_id=telegram_id)
                 session.add(person)

@@ -126,8 +126,11 @@ async def cmd_invites_create(args: argparse.Namespace, settings: Settings) -> in
         async with storage.pool() as session, session.begin():
             try:
                 invite = await create_invite(
-                    session, department_code=args.department, uses=args.uses,
-                    days=args.expires, now=utcnow(),
+                    session,
+                    department_code=args.department,
+                    uses=args.uses,
+                    days=args.expires,
+                    now=utcnow(),
                 )
             except InviteError as error:
                 print(str(error), file=sys.stderr)

@@ -26,7 +26,9 @@ async def join_by_invite(
 ) -> None:
     token = (command.args or "").removeprefix(INVITE_PREFIX)
     async with uow.transaction() as session:
-        result = await redeem_invite(session, token=token, telegram_id=actor.telegram_id, now=clock())
+        result = await redeem_invite(
+            session, token=token, telegram_id=actor.telegram_id, now=clock()
+        )
     texts = {
         Redemption.REGISTERED: _(
             "Welcome! You are registered as an employee of «{department}». "
@@ -60,7 +62,9 @@ async def _services_menu(message: Message, uow: UnitOfWork, actor: Actor) -> Non
     for process_id, name in services:
         builder.button(text=name[:60], callback_data=RateCb(p=process_id))
     builder.adjust(1)
-    await message.answer(_("Which service would you like to rate?"), reply_markup=builder.as_markup())
+    await message.answer(
+        _("Which service would you like to rate?"), reply_markup=builder.as_markup()
+    )
 
 
 @router.message(Command("rate"))
@@ -95,5 +99,14 @@ async def rate_service(
         return
     await query.answer()
     message = query.message if isinstance(query.message, Message) else None
-    await begin(bot, uow, actor, actor.telegram_id, touchpoint_id=0, process_id=callback_data.p,
-                clock=clock, policy=policy, message=message)
+    await begin(
+        bot,
+        uow,
+        actor,
+        actor.telegram_id,
+        touchpoint_id=0,
+        process_id=callback_data.p,
+        clock=clock,
+        policy=policy,
+        message=message,
+    )

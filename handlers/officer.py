@@ -63,7 +63,9 @@ async def invite_wizard(
     if callback_data.u == 0:
         for uses in USES_CHOICES:
             builder.button(text=str(uses), callback_data=InviteCb(d=callback_data.d, u=uses))
-        await message.edit_text(_("How many people may use the link?"), reply_markup=builder.as_markup())
+        await message.edit_text(
+            _("How many people may use the link?"), reply_markup=builder.as_markup()
+        )
         return
     if callback_data.days == 0:
         for days in DAYS_CHOICES:
@@ -71,22 +73,30 @@ async def invite_wizard(
                 text=_("{days} d.").format(days=days),
                 callback_data=InviteCb(d=callback_data.d, u=callback_data.u, days=days),
             )
-        await message.edit_text(_("How many days is the link valid?"), reply_markup=builder.as_markup())
+        await message.edit_text(
+            _("How many days is the link valid?"), reply_markup=builder.as_markup()
+        )
         return
     async with uow.transaction() as session:
-        code = await session.scalar(sa.select(Department.code).where(Department.id == callback_data.d))
+        code = await session.scalar(
+            sa.select(Department.code).where(Department.id == callback_data.d)
+        )
         if code is None:
             await message.edit_text(_("This department is no longer in the registry."))
             return
         invite = await create_invite(
-            session, department_code=code, uses=callback_data.u, days=callback_data.days, now=clock()
+            session,
+            department_code=code,
+            uses=callback_data.u,
+            days=callback_data.days,
+            now=clock(),
         )
         payload = invite_payload(invite)
     me = await bot.me()
     link = deep_link(me.username or "", payload)
     await message.edit_text(
-        _("Invite link created: up to {uses} people, valid {days} d.\n\n{link}\n\n"
-          "Send it to the employees of the department.").format(
-            uses=callback_data.u, days=callback_data.days, link=link
-        )
+        _(
+            "Invite link created: up to {uses} people, valid {days} d.\n\n{link}\n\n"
+            "Send it to the employees of the department."
+        ).format(uses=callback_data.u, days=callback_data.days, link=link)
     )

@@ -1,11 +1,11 @@
-"""Texts of questionnaire messages; the question wording comes from the YAML, the frame from i18n."""
+"""Texts of questionnaire messages: wording from the YAML, the frame from i18n."""
 
 from __future__ import annotations
 
 from html import escape
 
-from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import gettext as _
 
 from surveys.questionnaire import QuestionKind
 from surveys.service import QuestionView

@@ -59,7 +59,9 @@ async def render_step(
     """Say what happened after the step was committed (never before)."""
     if result.outcome == Outcome.QUESTION and result.view is not None:
         if result.resumed:
-            await bot.send_message(chat_id, _("You have an unfinished questionnaire, let us go on."))
+            await bot.send_message(
+                chat_id, _("You have an unfinished questionnaire, let us go on.")
+            )
             message = None
         await show_question(bot, uow, chat_id, result.view, message)
     elif result.outcome == Outcome.COMPLETED and result.response_id is not None:
@@ -162,8 +164,14 @@ async def start_with_payload(
         )
         return
     await begin(
-        bot, uow, actor, message.chat.id,
-        touchpoint_id=target[0], process_id=target[1], clock=clock, policy=policy,
+        bot,
+        uow,
+        actor,
+        message.chat.id,
+        touchpoint_id=target[0],
+        process_id=target[1],
+        clock=clock,
+        policy=policy,
     )
 
 
@@ -187,9 +195,15 @@ async def consent(
         await surveys.give_consent(session, actor.key, clock())
     await query.answer()
     await begin(
-        bot, uow, actor, actor.telegram_id,
-        touchpoint_id=callback_data.tp, process_id=callback_data.pr,
-        clock=clock, policy=policy, message=message,
+        bot,
+        uow,
+        actor,
+        actor.telegram_id,
+        touchpoint_id=callback_data.tp,
+        process_id=callback_data.pr,
+        clock=clock,
+        policy=policy,
+        message=message,
     )
 
 
@@ -205,14 +219,21 @@ async def answer_button(
 ) -> None:
     async with uow.transaction() as session:
         result = await surveys.press_button(
-            session, policy, actor.key,
-            session_id=callback_data.s, version=callback_data.v, raw=callback_data.x, now=clock(),
+            session,
+            policy,
+            actor.key,
+            session_id=callback_data.s,
+            version=callback_data.v,
+            raw=callback_data.x,
+            now=clock(),
         )
     if result.outcome == Outcome.STALE:
         await query.answer(_("This question has already been answered."))
         return
     if result.outcome == Outcome.REJECTED:
-        await query.answer(_("This option is not available here. Please choose one of the buttons."))
+        await query.answer(
+            _("This option is not available here. Please choose one of the buttons.")
+        )
         return
     await query.answer()
     message = query.message if isinstance(query.message, Message) else None
@@ -225,8 +246,12 @@ async def opt_in(
 ) -> None:
     async with uow.transaction() as session:
         await surveys.set_opt_in(
-            session, actor.key, session_id=callback_data.s, kind=callback_data.k,
-            chat_id=actor.telegram_id, now=clock(),
+            session,
+            actor.key,
+            session_id=callback_data.s,
+            kind=callback_data.k,
+            chat_id=actor.telegram_id,
+            now=clock(),
         )
         respondent = await surveys.get_respondent(session, actor.key)
         flags = (respondent.recontact_ok, respondent.answer_ok) if respondent else (False, False)
@@ -246,16 +271,20 @@ async def typed_text(
     text = message.text or ""
     async with uow.transaction() as session:
         result = await surveys.answer_text(session, policy, actor.key, text=text, now=clock())
-        found = await directory.search_touchpoints(session, text) if (
-            result.outcome == Outcome.NO_SESSION) else []
+        found = (
+            await directory.search_touchpoints(session, text)
+            if (result.outcome == Outcome.NO_SESSION)
+            else []
+        )
     if result.outcome == Outcome.NO_SESSION:
         await _search_answer(message, found, actor)
         return
     if result.outcome == Outcome.TOO_LONG:
         await message.answer(
-            _("Your message is {length} characters long; the limit is {limit}. "
-              "Please shorten it and send it again.").format(
-                length=len(text.strip()), limit=result.extra["limit"])
+            _(
+                "Your message is {length} characters long; the limit is {limit}. "
+                "Please shorten it and send it again."
+            ).format(length=len(text.strip()), limit=result.extra["limit"])
         )
         return
     if result.outcome == Outcome.EXPECTS_BUTTON and result.view is not None:
@@ -315,8 +344,17 @@ async def navigate(
         await query.answer()
         if target is None or message is None or isinstance(message, InaccessibleMessage):
             return
-        await begin(bot, uow, actor, actor.telegram_id, touchpoint_id=target[0],
-                    process_id=target[1], clock=clock, policy=policy, message=message)
+        await begin(
+            bot,
+            uow,
+            actor,
+            actor.telegram_id,
+            touchpoint_id=target[0],
+            process_id=target[1],
+            clock=clock,
+            policy=policy,
+            message=message,
+        )
         return
     async with uow.transaction() as session:
         if level == "d" and not paging:
@@ -335,7 +373,10 @@ async def navigate(
             items, text = await directory.processes_of(session, item_id), _("Choose the service:")
             markup = keyboards.choice_list("p", items, page, item_id, None)
         else:
-            items, text = await directory.touchpoints_of(session, item_id), _("Where were you served?")
+            items, text = (
+                await directory.touchpoints_of(session, item_id),
+                _("Where were you served?"),
+            )
             markup = keyboards.choice_list("t", items, page, item_id, None)
     await query.answer()
     if message is not None:

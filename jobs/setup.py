@@ -10,7 +10,9 @@ from storage.base import Clock
 from storage.database import SessionPool
 
 
-def create_scheduler(settings: Settings, session_pool: SessionPool, clock: Clock) -> AsyncIOScheduler:
+def create_scheduler(
+    settings: Settings, session_pool: SessionPool, clock: Clock
+) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=settings.tz)
     scheduler.add_job(
         expire_unfinished,

@@ -177,7 +177,7 @@ class Respondent(Base):
 
 
 class RespondentContact(Base):
-    """The only link from a respondent key to a chat, kept for opted-in contact; /forget drops it."""
+    """The only link from a respondent key to a chat, for opted-in contact; /forget drops it."""
 
     __tablename__ = "respondent_contacts"
 

@@ -14,7 +14,7 @@ async def touchpoint_by_payload(session: AsyncSession, payload: str) -> Touchpoi
     )
 
 
-def _rated_processes(client_type: ClientType) -> sa.Select[tuple[Process]]:
+def _rated_processes(client_type: ClientType) -> sa.Select[Process]:
     has_touchpoint = sa.exists().where(Touchpoint.process_id == Process.id, Touchpoint.active)
     return sa.select(Process).where(
         Process.active, Process.client_type == client_type, has_touchpoint

@@ -82,27 +82,43 @@ async def build_small_registry(session_pool: SessionPool) -> SmallRegistry:
         department = Department(code="SOC", name="Отдел социальных выплат")
         owner = Person(telegram_id=700001, is_employee=True, department=department)
         process = Process(
-            code="SUP01", name="Назначение ежемесячной денежной выплаты", direction=support,
-            department=department, owner=owner, client_type=ClientType.EXTERNAL,
+            code="SUP01",
+            name="Назначение ежемесячной денежной выплаты",
+            direction=support,
+            department=department,
+            owner=owner,
+            client_type=ClientType.EXTERNAL,
             stages=["информирование", "подача заявления", "рассмотрение", "получение результата"],
         )
         internal = Process(
-            code="IT01", name="Техническая поддержка рабочих мест", direction=it,
-            department=department, client_type=ClientType.INTERNAL, stages=[],
+            code="IT01",
+            name="Техническая поддержка рабочих мест",
+            direction=it,
+            department=department,
+            client_type=ClientType.INTERNAL,
+            stages=[],
         )
         digital = Touchpoint(
-            code="SUP01-EPGU", process=process, name="Портал Госуслуг",
-            kind=TouchpointKind.DIGITAL, channel="ЕПГУ", needs=[1, 4, 6], payload="t-SUP01-EPGU",
+            code="SUP01-EPGU",
+            process=process,
+            name="Портал Госуслуг",
+            kind=TouchpointKind.DIGITAL,
+            channel="ЕПГУ",
+            needs=[1, 4, 6],
+            payload="t-SUP01-EPGU",
         )
         offline = Touchpoint(
-            code="SUP01-MFC", process=process, name="МФЦ, окно приёма",
-            kind=TouchpointKind.OFFLINE, channel="МФЦ", needs=[2, 4], payload="t-SUP01-MFC",
+            code="SUP01-MFC",
+            process=process,
+            name="МФЦ, окно приёма",
+            kind=TouchpointKind.OFFLINE,
+            channel="МФЦ",
+            needs=[2, 4],
+            payload="t-SUP01-MFC",
         )
         session.add_all([department, owner, process, internal, digital, offline])
         await session.flush()
-        return SmallRegistry(
-            department.id, process.id, internal.id, digital.id, offline.id, 700001
-        )
+        return SmallRegistry(department.id, process.id, internal.id, digital.id, offline.id, 700001)
 
 
 @pytest.fixture(scope="session")

@@ -49,7 +49,7 @@ class RecordingSession(BaseSession):
         self.on_request: Callable[[TelegramMethod[Any]], Awaitable[None]] | None = None
 
     async def make_request(
-        self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
+        self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None  # noqa: ASYNC109
     ) -> TelegramType:
         self.requests.append(method)
         if self.on_request is not None:
@@ -60,8 +60,12 @@ class RecordingSession(BaseSession):
         if isinstance(method, SendMessage):
             chat_id = int(method.chat_id)
             message = Message(
-                message_id=next(self._ids), date=now, chat=Chat(id=chat_id, type="private"),
-                from_user=BOT_USER, text=method.text, reply_markup=method.reply_markup,
+                message_id=next(self._ids),
+                date=now,
+                chat=Chat(id=chat_id, type="private"),
+                from_user=BOT_USER,
+                text=method.text,
+                reply_markup=method.reply_markup,
             )
             self.chats.setdefault(chat_id, ChatLog()).messages[message.message_id] = message
             return message.as_(bot)  # type: ignore[return-value]
@@ -108,9 +112,12 @@ class Telegram:
     def message_update(self, user_id: int, text: str | None = None, **extra: Any) -> Update:
         user = self.user(user_id, extra.pop("username", None))
         message = Message(
-            message_id=next(self._message_ids), date=datetime.now(UTC),
-            chat=Chat(id=user_id, type=extra.pop("chat_type", "private")), from_user=user,
-            text=text, **extra,
+            message_id=next(self._message_ids),
+            date=datetime.now(UTC),
+            chat=Chat(id=user_id, type=extra.pop("chat_type", "private")),
+            from_user=user,
+            text=text,
+            **extra,
         )
         return Update(update_id=next(self._update_ids), message=message)
 
@@ -124,8 +131,11 @@ class Telegram:
 
     def callback_update(self, user_id: int, message: Message, data: str) -> Update:
         query = CallbackQuery(
-            id=str(next(self._callback_ids)), from_user=self.user(user_id),
-            chat_instance="ci", message=message, data=data,
+            id=str(next(self._callback_ids)),
+            from_user=self.user(user_id),
+            chat_instance="ci",
+            message=message,
+            data=data,
         )
         return Update(update_id=next(self._update_ids), callback_query=query)
 

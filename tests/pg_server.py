@@ -55,15 +55,39 @@ def postgres_server() -> Iterator[str]:
     env = {**os.environ, "LC_ALL": "C.UTF-8"}
     try:
         subprocess.run(
-            [*prefix, str(bin_dir / "initdb"), "-D", str(data), "-U", "otklik", "-A", "trust",
-             "-E", "UTF8", "--no-sync"],
-            check=True, capture_output=True, env=env,
+            [
+                *prefix,
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "otklik",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+            check=True,
+            capture_output=True,
+            env=env,
         )
         subprocess.run(
-            [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"), "-w",
-             "-o", f"-p {port} -h 127.0.0.1 -k {folder} -c fsync=off -c max_connections=200",
-             "start"],
-            check=True, capture_output=True, env=env,
+            [
+                *prefix,
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(folder / "log"),
+                "-w",
+                "-o",
+                f"-p {port} -h 127.0.0.1 -k {folder} -c fsync=off -c max_connections=200",
+                "start",
+            ],
+            check=True,
+            capture_output=True,
+            env=env,
         )
     except subprocess.CalledProcessError as error:
         shutil.rmtree(folder, ignore_errors=True)
@@ -75,7 +99,8 @@ def postgres_server() -> Iterator[str]:
     finally:
         subprocess.run(
             [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-            capture_output=True, env=env,
+            capture_output=True,
+            env=env,
         )
         time.sleep(0.1)
         shutil.rmtree(folder, ignore_errors=True)

@@ -16,7 +16,9 @@ def test_every_msgid_in_code_is_translated_to_russian() -> None:
     template = tool["extract"]()
     with (ROOT / "bot/locales/ru/LC_MESSAGES/messages.po").open("rb") as source:
         russian = read_po(source, locale="ru")
-    missing = [m.id for m in template if m.id and not (russian.get(m.id) and russian.get(m.id).string)]
+    missing = [
+        m.id for m in template if m.id and not (russian.get(m.id) and russian.get(m.id).string)
+    ]
     assert missing == []
     placeholder = re.compile(r"\{\w+\}")
     for message in russian:

@@ -37,8 +37,12 @@ def test_env_file_and_lists(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
 
 @pytest.mark.parametrize(
     ("token", "expected"),
-    [(None, "Не задан токен"), ("", "Не задан токен"), ("not-a-token", "неверный формат"),
-     ("123:short", "неверный формат")],
+    [
+        (None, "Не задан токен"),
+        ("", "Не задан токен"),
+        ("not-a-token", "неверный формат"),
+        ("123:short", "неверный формат"),
+    ],
 )
 def test_missing_or_malformed_token_is_one_clear_line(token: str | None, expected: str) -> None:
     settings = Settings(_env_file=None, bot_token=token)  # type: ignore[call-arg, arg-type]
@@ -47,7 +51,9 @@ def test_missing_or_malformed_token_is_one_clear_line(token: str | None, expecte
     assert expected in str(error.value) and "\n" not in str(error.value)
 
 
-def test_bad_values_are_reported_in_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_bad_values_are_reported_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("OTKLIK_TIMEZONE", "Mars/Olympus")
     monkeypatch.setenv("OTKLIK_OFFICER_IDS", "12,abc")

@@ -12,7 +12,9 @@ from tests.mocked_bot import Telegram
 CITIZEN = 5001
 
 
-async def consent_and_rate(telegram: Telegram, user: int, score: str, payload: str = "t-SUP01-EPGU") -> None:
+async def consent_and_rate(
+    telegram: Telegram, user: int, score: str, payload: str = "t-SUP01-EPGU"
+) -> None:
     await telegram.send(user, f"/start {payload}")
     if "Прежде чем начать" in (telegram.last(user).text or ""):
         await telegram.tap(user, "Согласен")

@@ -41,10 +41,14 @@ async def test_valid_invite_registers_an_employee_who_rates_with_rate(
     await telegram.send(EMPLOYEE, "Спасибо за быструю помощь")
     assert "Спасибо" in (telegram.last(EMPLOYEE).text or "")
     [response] = await responses(session_pool)
-    assert response.client_type == "internal" and response.process_id == registry.internal_process_id
+    assert (
+        response.client_type == "internal" and response.process_id == registry.internal_process_id
+    )
     assert response.department_id == registry.department_id and response.rating == 4
     assert {a.question: a.value_int for a in response.answers if a.value_int} == {
-        "satisfaction": 4, "speed": 3, "clarity": 5,
+        "satisfaction": 4,
+        "speed": 3,
+        "clarity": 5,
     }
 
 
@@ -75,8 +79,11 @@ async def test_forged_internal_service_is_refused_to_non_employees(
 ) -> None:
     from handlers.callbacks import RateCb
 
-    update = await telegram.press(EMPLOYEE, RateCb(p=registry.internal_process_id).pack(),
-                                  message=(await _any_bot_message(telegram)))
+    update = await telegram.press(
+        EMPLOYEE,
+        RateCb(p=registry.internal_process_id).pack(),
+        message=(await _any_bot_message(telegram)),
+    )
     answer = telegram.session.callback_answers[update.callback_query.id]  # type: ignore[union-attr]
     assert answer.text and "только сотрудникам" in answer.text
 
@@ -102,7 +109,9 @@ async def test_forget_unlinks_answers_and_withdraws_consents(
     async with session_pool() as session:
         assert (await session.scalars(sa.select(Respondent))).all() == []
         [key_after] = (await session.scalars(sa.select(Response.respondent_key))).all()
-        contacts = (await session.execute(sa.text("SELECT count(*) FROM respondent_contacts"))).scalar()
+        contacts = (
+            await session.execute(sa.text("SELECT count(*) FROM respondent_contacts"))
+        ).scalar()
     assert key_after != key_before and key_after.startswith("forgotten-") and contacts == 0
     # coming back starts afresh: consent again, segment asked again, old answer not linked
     await telegram.send(user, "/start t-SUP01-MFC")

@@ -83,7 +83,9 @@ async def test_restart_mid_questionnaire_resumes(
     await restarted.send(USER, "/start t-SUP01-EPGU")
     texts = [m.text or "" for m in restarted.session.sent_to(USER)]
     assert any("продолжим" in t for t in texts)
-    assert "Что пошло не так" in texts[-1] and "✅ Очередь" in str(restarted.last(USER).reply_markup)
+    assert "Что пошло не так" in texts[-1] and "✅ Очередь" in str(
+        restarted.last(USER).reply_markup
+    )
     await restarted.tap(USER, "Готово")
     assert "На каком этапе" in (restarted.last(USER).text or "")
 
@@ -177,10 +179,19 @@ async def test_bad_input_gets_a_hint_and_the_questionnaire_goes_on(
     await telegram.tap(USER, "Согласен")
     await telegram.send(USER, "пять")
     assert "ответьте кнопками" in (telegram.session.sent_to(USER)[-2].text or "")
-    sticker = Sticker(file_id="s", file_unique_id="s", type="regular", width=1, height=1,
-                      is_animated=False, is_video=False)
+    sticker = Sticker(
+        file_id="s",
+        file_unique_id="s",
+        type="regular",
+        width=1,
+        height=1,
+        is_animated=False,
+        is_video=False,
+    )
     await telegram.send(USER, None, sticker=sticker)
-    await telegram.send(USER, None, photo=[PhotoSize(file_id="p", file_unique_id="p", width=1, height=1)])
+    await telegram.send(
+        USER, None, photo=[PhotoSize(file_id="p", file_unique_id="p", width=1, height=1)]
+    )
     hints = [m.text or "" for m in telegram.session.sent_to(USER)[-2:]]
     assert all("кнопками или текстом" in h for h in hints)
     await telegram.send(USER, "/nonsense")
@@ -210,7 +221,13 @@ async def test_no_answer_table_holds_the_telegram_id(
     await telegram.tap(user, "Гражданин")
     await telegram.tap(user, "спросить меня позже")
     async with session_pool() as session:
-        for table in ("responses", "response_answers", "respondents", "survey_sessions", "fsm_records"):
+        for table in (
+            "responses",
+            "response_answers",
+            "respondents",
+            "survey_sessions",
+            "fsm_records",
+        ):
             rows = (await session.execute(sa.text(f"SELECT * FROM {table}"))).all()
             assert rows or table == "fsm_records"
             assert str(user) not in repr(rows), table

@@ -38,7 +38,8 @@ async def test_postgres_migrates_to_head_and_stores_a_questionnaire(
     await build_small_registry(pool)
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
-        bot_token=SecretStr(TEST_TOKEN), database_url=postgres_database,
+        bot_token=SecretStr(TEST_TOKEN),
+        database_url=postgres_database,
         secret_key=SecretStr("pg-secret"),
     )
     bot, session = make_bot()

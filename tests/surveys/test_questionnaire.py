@@ -37,7 +37,12 @@ def test_builtin_questionnaires_load() -> None:
     assert touchpoint.scale.min == 1 and touchpoint.scale.max == 5
     problems = next(q for q in touchpoint.questions if q.id == "problems")
     assert {o.id for o in problems.options} == {
-        "waiting_time", "queue", "politeness", "premises", "information", "other"
+        "waiting_time",
+        "queue",
+        "politeness",
+        "premises",
+        "information",
+        "other",
     }
 
 
@@ -71,7 +76,11 @@ def test_conditions_and_remembered_questions() -> None:
 
 def test_button_values_are_checked_against_what_is_offered() -> None:
     [touchpoint] = [d for d in load_builtin_questionnaires() if d.code == "touchpoint"]
-    rating, problems, stage = touchpoint.questions[0], touchpoint.questions[1], touchpoint.questions[2]
+    rating, problems, stage = (
+        touchpoint.questions[0],
+        touchpoint.questions[1],
+        touchpoint.questions[2],
+    )
     context = AskingContext(stages=("подача",))
     assert validate_button_value(touchpoint, rating, "4", context) == 4
     assert validate_button_value(touchpoint, stage, "0", context) == "подача"
@@ -86,7 +95,9 @@ def test_button_values_are_checked_against_what_is_offered() -> None:
         toggle_choice(problems, [], "bribe")
 
 
-async def test_versions_are_stored_and_an_edit_in_place_is_refused(session_pool: SessionPool) -> None:
+async def test_versions_are_stored_and_an_edit_in_place_is_refused(
+    session_pool: SessionPool,
+) -> None:
     v1 = parse_questionnaire(MINIMAL)
     await sync_questionnaires(session_pool, [v1])
     await sync_questionnaires(session_pool, [v1])  # idempotent
@@ -98,8 +109,11 @@ async def test_versions_are_stored_and_an_edit_in_place_is_refused(session_pool:
     )
     await sync_questionnaires(session_pool, [v1, v2])
     async with session_pool() as session:
-        rows = (await session.execute(
-            sa.select(Questionnaire.version, Questionnaire.scale_max, Questionnaire.is_current)
-            .order_by(Questionnaire.version)
-        )).all()
+        rows = (
+            await session.execute(
+                sa.select(
+                    Questionnaire.version, Questionnaire.scale_max, Questionnaire.is_current
+                ).order_by(Questionnaire.version)
+            )
+        ).all()
     assert [tuple(r) for r in rows] == [(1, 5, False), (2, 10, True)]
