@@ -305,3 +305,67 @@ class ProcessedUpdate(Base):
 
     update_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class MonthlyRollup(Base):
+    """Sufficient statistics of the primary rating for one cell and month.
+
+    A cell is the finest grouping (questionnaire version × process × touchpoint × segment ×
+    channel × department); every index is a sum over cells, so analysis reads months,
+    not responses. Kept up to date in the transaction that stores each response.
+    """
+
+    __tablename__ = "monthly_rollups"
+    __table_args__ = (
+        sa.UniqueConstraint("cell", "month"),
+        sa.Index("ix_monthly_rollups_process_month", "process_id", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cell: Mapped[str] = mapped_column(sa.String(160))
+    month: Mapped[date]
+    questionnaire_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("questionnaires.id", ondelete="CASCADE")
+    )
+    process_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("processes.id", ondelete="CASCADE")
+    )
+    touchpoint_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("touchpoints.id", ondelete="CASCADE")
+    )
+    segment: Mapped[str | None] = mapped_column(sa.String(32))
+    channel: Mapped[str] = mapped_column(sa.String(16))
+    client_type: Mapped[ClientType] = mapped_column(_enum(ClientType))
+    department_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("departments.id", ondelete="CASCADE")
+    )
+    n: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    total: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    total_sq: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    top2: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class DeclineDetection(Base):
+    """A satisfaction decline found by the monthly scan, recorded once per series and month."""
+
+    __tablename__ = "decline_detections"
+    __table_args__ = (sa.UniqueConstraint("series", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series: Mapped[str] = mapped_column(sa.String(64))
+    level: Mapped[str] = mapped_column(sa.String(16))  # process | touchpoint
+    process_id: Mapped[int] = mapped_column(sa.ForeignKey("processes.id", ondelete="CASCADE"))
+    touchpoint_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("touchpoints.id", ondelete="CASCADE")
+    )
+    questionnaire_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("questionnaires.id", ondelete="CASCADE")
+    )
+    month: Mapped[date]
+    streak: Mapped[int]
+    first_mean: Mapped[float | None]
+    last_mean: Mapped[float | None]
+    p_value: Mapped[float | None]
+    reason: Mapped[str] = mapped_column(sa.Text)
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

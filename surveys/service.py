@@ -40,6 +40,7 @@ from surveys.questionnaire import (
     validate_button_value,
 )
 from surveys.respondents import tombstone_key
+from surveys.rollup import add_to_rollup
 
 BACK, SKIP, DONE, TOGGLE = "<", "-", "ok", "t."
 
@@ -449,6 +450,7 @@ async def _store_response(
     survey.status = SessionStatus.COMPLETED
     survey.finished_at = now
     await session.flush()
+    await add_to_rollup(session, response, definition.scale.max)
     return response
 
 

@@ -184,6 +184,11 @@ async def test_send_edit_callback_delete_roundtrip(server: SandboxServer, bot: B
         await bot.answer_callback_query(query.id)
     with pytest.raises(TelegramBadRequest, match="query is too old"):
         await bot.answer_callback_query("nonexistent")
+    server.update_config(callback_ttl=0.0)
+    late = server.inject_callback(42, sent.message_id, "r:5")["callback_query"]["id"]
+    with pytest.raises(TelegramBadRequest, match="query is too old"):
+        await bot.answer_callback_query(late)
+    server.update_config(callback_ttl=15.0)
 
     edited = await bot.edit_message_text(
         "Спасибо!", chat_id=42, message_id=sent.message_id, reply_markup=kb(("Ещё", "more"))

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from aiogram import Bot
+from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramBadRequest, TelegramConflictError
-from aiogram.types import BufferedInputFile
+from aiogram.types import BufferedInputFile, Message
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from PIL import Image
 
@@ -162,3 +163,31 @@ async def test_user_sent_photo_can_be_downloaded(server: SandboxServer, bot: Bot
     assert file.file_path is not None
     data = await bot.download_file(file.file_path)
     assert data is not None and data.read().startswith(b"\x89PNG")
+
+
+async def test_aiogram_webhook_handler_with_reply_in_response(
+    server: SandboxServer, bot: Bot
+) -> None:
+    dp = Dispatcher()
+
+    @dp.message()
+    async def echo(message: Message) -> Any:
+        return message.answer(f"эхо: {message.text}")  # answered inside the webhook response
+
+    app = web.Application()
+    SimpleRequestHandler(dp, bot, secret_token="tok", handle_in_background=False).register(
+        app, path="/wh"
+    )
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/wh"
+        await bot.set_webhook(url, secret_token="tok")
+        server.inject_message(8, "привет")
+        reply = await server.wait_for_message(8, timeout=3)
+        assert reply["text"] == "эхо: привет"
+        assert server.stats()["calls_ok"]["sendmessage"] == 1
+    finally:
+        await runner.cleanup()

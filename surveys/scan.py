@@ -1,0 +1,151 @@
+"""The monthly scan: run the decline detector on every process and touchpoint series.
+
+Each detection is recorded once per series and month (a unique key), so rerunning the
+scan records nothing new; the next issue opens reengineering cases from these records.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import DeclineDetection
+from surveys.decline import DeclineVerdict, detect_decline
+from surveys.indexes import (
+    IndexRow,
+    build_series,
+    latest_version,
+    monthly_index,
+    months_back,
+    scale_max_of,
+)
+
+HISTORY_MONTHS = 24
+
+
+@dataclass(frozen=True)
+class DeclineRules:
+    """Detector thresholds, from OTKLIK_DECLINE_* settings."""
+
+    months: int = 3
+    min_responses: int = 30
+    min_drop: float = 0.0
+
+
+@dataclass
+class ScanReport:
+    month: date
+    processes: int = 0
+    touchpoints: int = 0
+    new: list[DeclineDetection] = field(default_factory=list)
+    already_recorded: int = 0
+
+
+def _grouped(rows: Sequence[IndexRow], key: str) -> dict[int, list[IndexRow]]:
+    groups: dict[int, list[IndexRow]] = defaultdict(list)
+    for row in rows:
+        if row.keys.get(key) is not None:
+            groups[int(row.keys[key])].append(row)
+    return groups
+
+
+async def _record(
+    session: AsyncSession,
+    report: ScanReport,
+    *,
+    series: str,
+    level: str,
+    process_id: int,
+    touchpoint_id: int | None,
+    questionnaire_id: int,
+    verdict: DeclineVerdict,
+) -> None:
+    existing = await session.scalar(
+        sa.select(DeclineDetection.id).where(
+            DeclineDetection.series == series, DeclineDetection.month == report.month
+        )
+    )
+    if existing is not None:
+        report.already_recorded += 1
+        return
+    detection = DeclineDetection(
+        series=series,
+        level=level,
+        process_id=process_id,
+        touchpoint_id=touchpoint_id,
+        questionnaire_id=questionnaire_id,
+        month=report.month,
+        streak=verdict.streak,
+        first_mean=verdict.first_mean,
+        last_mean=verdict.last_mean,
+        p_value=verdict.trend_p_value,
+        reason=verdict.reason,
+    )
+    session.add(detection)
+    await session.flush()
+    report.new.append(detection)
+
+
+async def scan_month(session: AsyncSession, month: date, rules: DeclineRules) -> ScanReport:
+    """Detect declines ending at `month` (the last complete month) and record new ones."""
+    window = months_back(month, HISTORY_MONTHS)
+    scales = await scale_max_of(session)
+    report = ScanReport(month=month)
+
+    by_process = await monthly_index(session, by=("process",), since=window[0], until=month)
+    for process_id, rows in sorted(_grouped(by_process, "process").items()):
+        version = latest_version(rows)
+        if version is None:
+            continue
+        report.processes += 1
+        series = build_series(rows, version, scales.get(version, 5), window)
+        verdict = detect_decline(
+            series.points,
+            months=rules.months,
+            min_responses=rules.min_responses,
+            min_drop=rules.min_drop,
+        )
+        if verdict.triggered:
+            await _record(
+                session,
+                report,
+                series=f"p{process_id}:q{version}",
+                level="process",
+                process_id=process_id,
+                touchpoint_id=None,
+                questionnaire_id=version,
+                verdict=verdict,
+            )
+
+    by_touchpoint = await monthly_index(
+        session, by=("process", "touchpoint"), since=window[0], until=month
+    )
+    for touchpoint_id, rows in sorted(_grouped(by_touchpoint, "touchpoint").items()):
+        version = latest_version(rows)
+        if version is None:
+            continue
+        report.touchpoints += 1
+        series = build_series(rows, version, scales.get(version, 5), window)
+        verdict = detect_decline(
+            series.points,
+            months=rules.months,
+            min_responses=rules.min_responses,
+            min_drop=rules.min_drop,
+        )
+        if verdict.triggered:
+            await _record(
+                session,
+                report,
+                series=f"t{touchpoint_id}:q{version}",
+                level="touchpoint",
+                process_id=int(rows[0].keys["process"]),
+                touchpoint_id=touchpoint_id,
+                questionnaire_id=version,
+                verdict=verdict,
+            )
+    return report
