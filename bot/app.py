@@ -1,62 +1,21 @@
-"""Starting the bot for real: migrate, load questionnaires, then long polling."""
+"""Starting the bot for real: storage first, then Telegram and long polling."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 from aiogram import Bot, Dispatcher
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.bootstrap import open_storage
 from bot.config import Settings
 from bot.factory import bot_commands, create_bot, create_dispatcher
 from jobs.setup import create_scheduler
 from storage.base import Clock, utcnow
-from storage.database import SessionPool, create_engine, create_session_pool
-from storage.migrate import upgrade_database
-from storage.models import OrganizationSettings, Person
-from surveys.catalogue import sync_questionnaires
+from storage.database import SessionPool
+from storage.models import OrganizationSettings
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Storage:
-    engine: AsyncEngine
-    pool: SessionPool
-
-
-async def open_storage(settings: Settings) -> Storage:
-    """Connect and bring the schema to head: the bot never runs on an old schema."""
-    if settings.is_sqlite:
-        from sqlalchemy.engine import make_url
-
-        path = make_url(settings.database_url).database
-        if path and path != ":memory:":
-            from pathlib import Path
-
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(settings.database_url)
-    await upgrade_database(engine)
-    pool = create_session_pool(engine)
-    await sync_questionnaires(pool)
-    await bootstrap_officers(pool, settings.officer_ids)
-    return Storage(engine, pool)
-
-
-async def bootstrap_officers(pool: SessionPool, officer_ids: list[int]) -> None:
-    """OTKLIK_OFFICER_IDS makes the first admins; nobody is demoted by leaving the list."""
-    async with pool() as session, session.begin():
-        for telegram_id in officer_ids:
-            person = await session.scalar(
-                sa.select(Person).where(Person.telegram_id == telegram_id)
-            )
-            if person is None:
-                person = Person(telegram_id=telegram_id)
-                session.add(person)
-            person.is_officer = True
-            person.is_employee = True
 
 
 async def remember_bot_username(pool: SessionPool, username: str) -> None:

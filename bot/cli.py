@@ -54,7 +54,7 @@ async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_registry(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import open_storage
+    from bot.bootstrap import open_storage
     from storage.registry_xlsx import RegistryImportError, export_registry, import_registry
 
     storage = await open_storage(settings)
@@ -99,7 +99,7 @@ async def resolve_bot_username(settings: Settings, pool: Any, given: str | None)
 
 
 async def cmd_touchpoints_qr(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import open_storage
+    from bot.bootstrap import open_storage
     from storage.qr import write_touchpoint_qr_codes
 
     storage = await open_storage(settings)
@@ -115,7 +115,7 @@ async def cmd_touchpoints_qr(args: argparse.Namespace, settings: Settings) -> in
 
 
 async def cmd_invites_create(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import open_storage
+    from bot.bootstrap import open_storage
     from storage.base import utcnow
     from storage.registry_links import deep_link
     from surveys.invites import InviteError, create_invite, invite_payload

@@ -20,7 +20,8 @@ from typing import TypeVar
 import sqlalchemy as sa
 from pydantic import SecretStr
 
-from bot.app import open_storage, prepare
+from bot.app import prepare
+from bot.bootstrap import open_storage
 from bot.config import DEMO_TOKEN, Settings
 from bot.factory import create_bot, create_dispatcher
 from sandbox import SandboxServer

@@ -1,0 +1,74 @@
+"""The bot as a real process (`otklik run`) against the sandbox over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from bot.demo import EXAMPLE_REGISTRY
+from sandbox import SandboxServer
+from sandbox.simulated import SimulatedUser
+from storage.database import create_engine
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[SandboxServer]:
+    async with SandboxServer() as server:
+        yield server
+
+
+def bot_env(sandbox: SandboxServer, tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "OTKLIK_BOT_TOKEN": "1000001:E2E-token-for-the-sandbox-only-x",
+        "OTKLIK_TELEGRAM_API_URL": sandbox.base_url,
+        "OTKLIK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'e2e.db'}",
+        "OTKLIK_SECRET_KEY": "e2e-secret",
+    }
+
+
+async def otklik(env: dict[str, str], cwd: Path, *args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", *args, env=env, cwd=cwd,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+
+
+async def test_start_payload_and_a_full_questionnaire_over_http(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    env = bot_env(sandbox, tmp_path)
+    load = await otklik(env, tmp_path, "registry", "import", str(EXAMPLE_REGISTRY))
+    output, _ = await load.communicate()
+    assert load.returncode == 0, output.decode()
+
+    bot = await otklik(env, tmp_path, "run")
+    try:
+        user = SimulatedUser(sandbox, 31337, timeout=30)
+        await user.say("/start t-SUP01-EPGU", expect="Прежде чем начать")
+        await user.tap("Согласен", expect="Вопрос 1")
+        assert "Ежемесячная денежная выплата" in user.last_text or "Вопрос 1" in user.last_text
+        await user.tap("5", expect="комментарий")
+        await user.say("Всё быстро и понятно", expect="кем вы обратились")
+        await user.tap("Гражданин", expect="Спасибо")
+        [commands] = sandbox.commands.values()
+        assert {c["command"] for c in commands} == {"start", "rate", "help", "forget"}
+    finally:
+        bot.send_signal(signal.SIGINT)
+        output, _ = await asyncio.wait_for(bot.communicate(), 30)
+    engine = create_engine(env["OTKLIK_DATABASE_URL"])
+    async with engine.connect() as connection:
+        stored = (await connection.execute(sa.text("SELECT rating, channel FROM responses"))).all()
+    await engine.dispose()
+    assert [tuple(row) for row in stored] == [(5, "digital")]
+    assert "Traceback" not in output.decode()
+
