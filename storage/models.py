@@ -369,3 +369,42 @@ class DeclineDetection(Base):
     reason: Mapped[str] = mapped_column(sa.Text)
     detected_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNREACHABLE = "unreachable"
+
+
+class OutboxLane(enum.StrEnum):
+    """Interactive and alert messages never wait behind a bulk campaign."""
+
+    INTERACTIVE = "interactive"
+    ALERT = "alert"
+    BULK = "bulk"
+
+
+class OutboxMessage(Base):
+    """A message the bot sends on its own initiative, written with the event that causes it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (sa.Index("ix_outbox_due", "status", "lane", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lane: Mapped[OutboxLane] = mapped_column(_enum(OutboxLane))
+    chat_id: Mapped[int] = mapped_column(sa.BigInteger, index=True)
+    kind: Mapped[str] = mapped_column(sa.String(48))
+    dedupe_key: Mapped[str | None] = mapped_column(sa.String(160), unique=True)
+    method: Mapped[str] = mapped_column(sa.String(32), default="sendMessage")
+    text: Mapped[str] = mapped_column(sa.Text, default="")
+    reply_markup: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    file_path: Mapped[str | None] = mapped_column(sa.String(500))
+    status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    telegram_message_id: Mapped[int | None] = mapped_column(sa.BigInteger)

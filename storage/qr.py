@@ -69,14 +69,11 @@ def _qr_image(link: str, width: int) -> Image.Image:
     code.add_data(link)
     code.make(fit=True)
     matrix = code.get_matrix()  # includes the quiet zone
-    box = max(1, width // len(matrix))
-    image = Image.new("RGB", (len(matrix) * box, len(matrix) * box), _PAPER)
-    draw = ImageDraw.Draw(image)
-    for y, row in enumerate(matrix):
-        for x, dark in enumerate(row):
-            if dark:
-                draw.rectangle((x * box, y * box, (x + 1) * box - 1, (y + 1) * box - 1), _INK)
-    return image
+    size = len(matrix)
+    modules = Image.new("L", (size, size))
+    modules.putdata([0 if dark else 255 for row in matrix for dark in row])
+    box = max(1, width // size)
+    return modules.resize((size * box, size * box), Image.Resampling.NEAREST).convert("RGB")
 
 
 def render_touchpoint_card(

@@ -303,7 +303,9 @@ def parse_needs(value: Any) -> tuple[tuple[int, ...], list[str]]:
             numbers.append(number)
         else:
             text = _fold(piece).rstrip(".…")
-            found = [n for n, name in _NEED_NAMES.items() if name.startswith(text)]
+            found = [n for n, name in _NEED_NAMES.items() if name == text] or [
+                n for n, name in _NEED_NAMES.items() if name.startswith(text)
+            ]
             if len(text) >= 5 and len(found) == 1:
                 numbers.append(found[0])
             else:
@@ -313,7 +315,7 @@ def parse_needs(value: Any) -> tuple[tuple[int, ...], list[str]]:
             problems.append("потребности с номером 8 нет: перечень (п. 2.7) пропускает номер 8")
         elif number not in CLIENT_NEEDS:
             problems.append(f"неизвестный номер потребности {number}; допустимы {_NEED_LIST}")
-    return tuple(sorted(set(numbers))), problems
+    return tuple(sorted({n for n in numbers if n in CLIENT_NEEDS})), problems
 
 
 class _Row:
@@ -374,16 +376,32 @@ def _norm_header(value: Any) -> str:
     return _fold(_cell_text(value)).rstrip("*").strip()
 
 
+def _unmerged_rows(sheet: Any) -> list[list[Any]]:
+    """Cell values with merged ranges filled in: the published seed-002 form merges the group,
+    direction and process cells over all touchpoints of a process."""
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    for merged in sheet.merged_cells.ranges:
+        top, left = merged.min_row - 1, merged.min_col - 1
+        if top >= len(rows) or left >= len(rows[top]):
+            continue
+        value = rows[top][left]
+        for r in range(top, min(merged.max_row, len(rows))):
+            for c in range(left, min(merged.max_col, len(rows[r]))):
+                rows[r][c] = value
+    return rows
+
+
 def _sheet_rows(
     book: Any, title: str, headers: Sequence[str], errors: list[RegistryError]
 ) -> Iterator[_Row] | None:
-    """Data rows of a sheet as `_Row`s keyed by header; None when the sheet is missing."""
+    """Data rows of a sheet as `_Row`s keyed by header; None (errors recorded) when the sheet
+    or one of its columns is missing."""
     sheets = {_fold(name): name for name in book.sheetnames}
     if _fold(title) not in sheets:
         present = ", ".join(f"«{name}»" for name in book.sheetnames)
         errors.append(RegistryError(title, None, None, f"лист не найден (в книге: {present})"))
         return None
-    rows = list(book[sheets[_fold(title)]].iter_rows(values_only=True))
+    rows = _unmerged_rows(book[sheets[_fold(title)]])
     wanted = {_norm_header(h): h for h in headers}
     header_index, positions = 0, dict[str, int]()
     for index, row in enumerate(rows[:10]):
@@ -396,7 +414,7 @@ def _sheet_rows(
         if header not in positions:
             errors.append(RegistryError(title, header_index + 1, header, "столбец не найден"))
     if len(positions) < len(headers):
-        return iter(())
+        return None
 
     def generate() -> Iterator[_Row]:
         for index in range(header_index + 1, len(rows)):
@@ -492,13 +510,13 @@ def _read_date(row: _Row, column: str, today: date) -> date | None:
 
 
 def _read_touchpoint(
-    row: _Row, processes: dict[str, ProcessEntry], folded: dict[str, str]
+    row: _Row, processes: dict[str, ProcessEntry], folded: dict[str, str], named: set[str] | None
 ) -> TouchpointEntry | None:
     group = row.group_number()
     direction = row.direction()
     process_name = row.text(P_NAME)
     process = processes.get(process_name)
-    if process_name and process is None:
+    if process_name and process is None and named is not None and process_name not in named:
         hint = folded.get(_fold(process_name))
         row.error(
             P_NAME,
@@ -592,7 +610,7 @@ def read_registry(path: Path, *, today: date | None = None) -> RegistryData:
     """Parse and validate a registry workbook; raises RegistryImportError listing every problem."""
     today = today or date.today()
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
+        book = load_workbook(path, data_only=True)  # not read-only: merged cells are needed
     except FileNotFoundError:
         missing = RegistryError(None, None, None, f"файл «{path.name}» не найден")
         raise RegistryImportError([missing]) from None
@@ -605,7 +623,13 @@ def read_registry(path: Path, *, today: date | None = None) -> RegistryData:
     errors: list[RegistryError] = []
     try:
         processes: list[ProcessEntry] = []
-        for row in _sheet_rows(book, PROCESSES_SHEET, PROCESS_HEADERS, errors) or ():
+        process_rows = _sheet_rows(book, PROCESSES_SHEET, PROCESS_HEADERS, errors)
+        # Names of every process row, valid or not: a touchpoint of a process whose row has
+        # errors gets no second error; an unusable sheet turns the reference check off.
+        named: set[str] | None = None if process_rows is None else set()
+        for row in process_rows or ():
+            if named is not None:
+                named.add(_squash(_cell_text(row.values.get(P_NAME))))
             if (process := _read_process(row, today)) is not None:
                 processes.append(process)
         _check_unique(processes, PROCESSES_SHEET, P_CODE, lambda p: p.code, errors)
@@ -615,7 +639,7 @@ def read_registry(path: Path, *, today: date | None = None) -> RegistryData:
         folded = {_fold(p.name): p.name for p in processes}
         touchpoints: list[TouchpointEntry] = []
         for row in _sheet_rows(book, TOUCHPOINTS_SHEET, TOUCHPOINT_HEADERS, errors) or ():
-            if (touchpoint := _read_touchpoint(row, by_name, folded)) is not None:
+            if (touchpoint := _read_touchpoint(row, by_name, folded, named)) is not None:
                 touchpoints.append(touchpoint)
         _check_unique(touchpoints, TOUCHPOINTS_SHEET, TP_CODE, lambda t: t.code, errors)
         organization = _read_organization(book, errors)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from pydantic import SecretStr
 
 from bot.config import Settings
 from bot.factory import create_dispatcher
 from storage.base import Base
 from storage.database import create_engine, create_session_pool
-from storage.migrate import current_revision, upgrade_database
+from storage.migrate import alembic_config, current_revision, upgrade_database
 from storage.models import Response
 from surveys.catalogue import sync_questionnaires
 from tests.conftest import TEST_TOKEN, build_small_registry
@@ -31,7 +32,8 @@ async def test_postgres_migrates_to_head_and_stores_a_questionnaire(
 
     async with engine.connect() as connection:
         assert await connection.run_sync(diff) == []
-    assert await current_revision(engine) == "001"
+    head = ScriptDirectory.from_config(alembic_config(postgres_database)).get_current_head()
+    assert await current_revision(engine) == head
 
     pool = create_session_pool(engine)
     await sync_questionnaires(pool)

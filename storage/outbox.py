@@ -1,0 +1,63 @@
+"""Enqueueing outgoing messages in the caller's transaction (the transactional outbox).
+
+A rolled-back event sends nothing; a committed one is sent by the sender task, once.
+A `dedupe_key` makes enqueueing idempotent: a job that runs twice queues nothing twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.base import utcnow
+from storage.models import OutboxLane, OutboxMessage, OutboxStatus
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    text: str,
+    kind: str,
+    lane: OutboxLane = OutboxLane.ALERT,
+    dedupe_key: str | None = None,
+    reply_markup: dict[str, Any] | None = None,
+    method: str = "sendMessage",
+    file_path: str | None = None,
+) -> bool:
+    """Queue one message; returns False when `dedupe_key` was queued before (nothing added)."""
+    values = {
+        "lane": lane,
+        "chat_id": chat_id,
+        "kind": kind,
+        "dedupe_key": dedupe_key,
+        "method": method,
+        "text": text,
+        "reply_markup": reply_markup,
+        "file_path": file_path,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "created_at": utcnow(),
+        "next_attempt_at": utcnow(),
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(OutboxMessage).values(**values)
+    if dedupe_key is not None:
+        statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    result = await session.execute(statement)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def pending_count(session: AsyncSession) -> int:
+    return int(
+        await session.scalar(
+            sa.select(sa.func.count(OutboxMessage.id)).where(
+                OutboxMessage.status == OutboxStatus.PENDING
+            )
+        )
+        or 0
+    )

@@ -1,0 +1,500 @@
+"""Registry workbook: import (validation, idempotence, all-or-nothing), export, round trip."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from openpyxl import load_workbook
+from sqlalchemy.orm import selectinload
+
+from storage.base import Base
+from storage.database import SessionPool, create_engine, create_session_pool
+from storage.example_registry import DEFAULT_PATH, ORGANIZATION, build_example_workbook
+from storage.migrate import upgrade_database
+from storage.models import (
+    ClientType,
+    OrganizationSettings,
+    Person,
+    Process,
+    Touchpoint,
+    TouchpointKind,
+)
+from storage.registry_xlsx import (
+    PROCESSES_SHEET,
+    TOUCHPOINTS_SHEET,
+    RegistryImportError,
+    export_registry,
+    import_registry,
+    parse_needs,
+)
+
+TODAY = date(2026, 1, 15)
+PROCESSES, TOUCHPOINTS, ACTIVE_TOUCHPOINTS, DEPARTMENTS, PEOPLE = 23, 56, 55, 6, 22
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    path = tmp_path / "registry.xlsx"
+    build_example_workbook(path)
+    return path
+
+
+def edit(source: Path, target: Path, change: Callable[[Any], None]) -> Path:
+    """A copy of the workbook with `change(book)` applied, the way an officer edits it."""
+    book = load_workbook(source)
+    change(book)
+    book.save(target)
+    return target
+
+
+def find_row(sheet: Any, header: str, value: str) -> int:
+    column = [c.value for c in sheet[1]].index(header) + 1
+    for row in range(2, sheet.max_row + 1):
+        if sheet.cell(row=row, column=column).value == value:
+            return row
+    raise LookupError(value)
+
+
+def set_cell(sheet: Any, row: int, header: str, value: Any) -> None:
+    column = [c.value for c in sheet[1]].index(header) + 1
+    sheet.cell(row=row, column=column).value = value  # cell(value=None) would not clear
+
+
+async def dump(session_pool: SessionPool) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table: equal dumps mean nothing was written."""
+    tables: dict[str, list[tuple[Any, ...]]] = {}
+    async with session_pool() as session:
+        for table in Base.metadata.sorted_tables:
+            query = sa.select(table).order_by(*table.primary_key.columns)
+            tables[table.name] = [tuple(row) for row in await session.execute(query)]
+    return tables
+
+
+async def snapshot(session_pool: SessionPool) -> dict[str, Any]:
+    """Every registry field, keyed by codes instead of database ids."""
+    async with session_pool() as session:
+        processes = await session.scalars(
+            sa.select(Process).options(
+                selectinload(Process.direction),
+                selectinload(Process.department),
+                selectinload(Process.owner),
+                selectinload(Process.touchpoints),
+            )
+        )
+        organization = await session.scalar(sa.select(OrganizationSettings.name))
+    result: dict[str, Any] = {"organization": organization, "processes": {}, "touchpoints": {}}
+    for p in processes:
+        result["processes"][p.code] = {
+            "name": p.name,
+            "group_number": p.group_number,
+            "direction": p.direction.code,
+            "department": (p.department.code, p.department.name) if p.department else None,
+            "owner": (p.owner.telegram_id, p.owner.username) if p.owner else None,
+            "client_type": p.client_type,
+            "last_reengineering": p.last_reengineering,
+            "review_due": p.review_due,
+            "stages": p.stages,
+            "active": p.active,
+        }
+        for t in p.touchpoints:
+            result["touchpoints"][t.code] = {
+                "process": p.code,
+                "name": t.name,
+                "kind": t.kind,
+                "channel": t.channel,
+                "needs": t.needs,
+                "specifics": t.specifics,
+                "payload": t.payload,
+                "active": t.active,
+            }
+    return result
+
+
+async def test_example_import_creates_the_registry(
+    session_pool: SessionPool, example: Path
+) -> None:
+    calls: list[tuple[int, int]] = []
+    report = await import_registry(
+        session_pool, example, today=TODAY, progress=lambda d, t: calls.append((d, t))
+    )
+
+    assert (report.processes.created, report.processes.updated) == (PROCESSES, 0)
+    assert (report.touchpoints.created, report.touchpoints.deactivated) == (TOUCHPOINTS, 0)
+    assert report.departments.created == DEPARTMENTS
+    assert report.people.created == PEOPLE
+    assert report.organization_changed and report.changed
+    assert calls[-1] == (PROCESSES + TOUCHPOINTS, PROCESSES + TOUCHPOINTS)
+    assert "Процессы: новых 23" in report.summary()
+
+    state = await snapshot(session_pool)
+    assert state["organization"] == ORGANIZATION
+    assert state["processes"]["SUP05"] == {
+        "name": "Признание гражданина нуждающимся в социальном обслуживании",
+        "group_number": 1,
+        "direction": "support",
+        "department": ("UMSP", "Управление социальной поддержки населения"),
+        "owner": (None, "kuznetsova_umsp"),
+        "client_type": ClientType.EXTERNAL,
+        "last_reengineering": date(2023, 9, 12),
+        "review_due": date(2026, 9, 12),
+        "stages": [
+            "обращение за помощью",
+            "подача заявления",
+            "обследование условий жизнедеятельности",
+            "принятие решения",
+            "составление индивидуальной программы",
+            "получение социальных услуг",
+        ],
+        "active": True,
+    }
+    never_reengineered = state["processes"]["SUP04"]
+    assert never_reengineered["last_reengineering"] is None
+    assert never_reengineered["review_due"] == date(2029, 1, 15)
+    assert state["processes"]["ITS01"]["client_type"] == ClientType.INTERNAL
+    assert state["processes"]["ITS01"]["owner"] == (None, "sokolov_it")
+    assert state["processes"]["ACC02"]["owner"] == (700018, None)
+    assert state["touchpoints"]["SUP01-EPGU"] == {
+        "process": "SUP01",
+        "name": "Единый портал государственных услуг (Госуслуги)",
+        "kind": TouchpointKind.DIGITAL,
+        "channel": "ЕПГУ",
+        "needs": [1, 4, 5, 6],
+        "specifics": "заявление в электронной форме, уведомления о ходе рассмотрения "
+        "в личном кабинете",
+        "payload": "t-SUP01-EPGU",
+        "active": True,
+    }
+    assert state["touchpoints"]["SUP01-HOTL"]["specifics"] == "взаимодействие в цифровой точке"
+    assert state["touchpoints"]["SUP02-POST"]["kind"] == TouchpointKind.OFFLINE
+    assert state["touchpoints"]["SUP02-POST"]["active"] is False
+    directions = {p["direction"] for p in state["processes"].values()}
+    assert len(directions) == 10
+
+
+async def test_reimport_changes_nothing(session_pool: SessionPool, example: Path) -> None:
+    await import_registry(session_pool, example, today=TODAY)
+    before = await dump(session_pool)
+
+    # A later day must not move the review date of never-reengineered processes either.
+    report = await import_registry(session_pool, example, today=TODAY + timedelta(days=40))
+
+    assert not report.changed
+    assert report.processes.unchanged == PROCESSES
+    assert report.touchpoints.unchanged == TOUCHPOINTS
+    assert report.departments.unchanged == DEPARTMENTS
+    assert report.people.unchanged == PEOPLE
+    assert await dump(session_pool) == before
+
+
+async def test_changed_rows_update_and_missing_rows_deactivate(
+    session_pool: SessionPool, example: Path, tmp_path: Path
+) -> None:
+    await import_registry(session_pool, example, today=TODAY)
+
+    def change(book: Any) -> None:
+        points, processes = book[TOUCHPOINTS_SHEET], book[PROCESSES_SHEET]
+        set_cell(
+            points,
+            find_row(points, "Код точки", "INF01-TG"),
+            "Точка взаимодействия",
+            "Telegram-канал «Соцзащита Приречья»",
+        )
+        set_cell(
+            processes,
+            find_row(processes, "Код процесса", "APL01"),
+            "Ответственный за процесс",
+            "@New_Owner",
+        )
+        points.delete_rows(find_row(points, "Код точки", "ADM03-MSG"))
+
+    report = await import_registry(
+        session_pool, edit(example, tmp_path / "changed.xlsx", change), today=TODAY
+    )
+
+    assert (report.processes.updated, report.processes.unchanged) == (1, PROCESSES - 1)
+    assert (report.touchpoints.updated, report.touchpoints.deactivated) == (1, 1)
+    assert report.touchpoints.unchanged == TOUCHPOINTS - 2
+    assert report.touchpoints.created == report.processes.created == 0
+    assert report.people.created == 1
+    state = await snapshot(session_pool)
+    assert state["touchpoints"]["INF01-TG"]["name"] == "Telegram-канал «Соцзащита Приречья»"
+    assert state["touchpoints"]["INF01-TG"]["payload"] == "t-INF01-TG"
+    assert state["processes"]["APL01"]["owner"] == (None, "New_Owner")
+    assert state["touchpoints"]["ADM03-MSG"]["active"] is False  # kept, only switched off
+
+    # The owner writes to the bot later under another case: the same person is found again.
+    async with session_pool() as session, session.begin():
+        person = await session.scalar(sa.select(Person).where(Person.username == "New_Owner"))
+        assert person is not None
+        person.username = "new_owner"
+    again = await import_registry(session_pool, tmp_path / "changed.xlsx", today=TODAY)
+    assert not again.changed
+
+
+async def test_removed_process_is_deactivated_and_comes_back(
+    session_pool: SessionPool, example: Path, tmp_path: Path
+) -> None:
+    await import_registry(session_pool, example, today=TODAY)
+
+    def remove_adm03(book: Any) -> None:
+        processes, points = book[PROCESSES_SHEET], book[TOUCHPOINTS_SHEET]
+        processes.delete_rows(find_row(processes, "Код процесса", "ADM03"))
+        for code in ("ADM03-MSG", "ADM03-ROOM"):
+            points.delete_rows(find_row(points, "Код точки", code))
+
+    report = await import_registry(
+        session_pool, edit(example, tmp_path / "smaller.xlsx", remove_adm03), today=TODAY
+    )
+    assert (report.processes.deactivated, report.touchpoints.deactivated) == (1, 2)
+    state = await snapshot(session_pool)
+    assert state["processes"]["ADM03"]["active"] is False
+
+    back = await import_registry(session_pool, example, today=TODAY)
+    assert (back.processes.updated, back.touchpoints.updated) == (1, 2)
+    assert (await snapshot(session_pool))["processes"]["ADM03"]["active"] is True
+
+
+async def test_merged_cells_of_the_published_form_are_read(
+    session_pool: SessionPool, example: Path, tmp_path: Path
+) -> None:
+    await import_registry(session_pool, example, today=TODAY)
+
+    def merge_sup01(book: Any) -> None:
+        for column in "ABC":  # group, direction, process over SUP01's three touchpoints
+            book[TOUCHPOINTS_SHEET].merge_cells(f"{column}2:{column}4")
+
+    merged = edit(example, tmp_path / "merged.xlsx", merge_sup01)
+    assert load_workbook(merged)[TOUCHPOINTS_SHEET]["C3"].value is None
+
+    assert not (await import_registry(session_pool, merged, today=TODAY)).changed
+
+
+def _cell_setter(sheet: str, code: str, header: str, value: Any) -> Callable[[Any], None]:
+    def change(book: Any) -> None:
+        key = "Код точки" if sheet == TOUCHPOINTS_SHEET else "Код процесса"
+        set_cell(book[sheet], find_row(book[sheet], key, code), header, value)
+
+    return change
+
+
+def _rename_header(sheet: str, old: str, new: str) -> Callable[[Any], None]:
+    def change(book: Any) -> None:
+        for cell in book[sheet][1]:
+            if cell.value == old:
+                cell.value = new
+
+    return change
+
+
+def _drop_sheet(book: Any) -> None:
+    del book[TOUCHPOINTS_SHEET]
+
+
+def _duplicate_code(book: Any) -> None:
+    set_cell(book[TOUCHPOINTS_SHEET], 6, "Код точки", "SUP02-EPGU")
+
+
+BROKEN = {
+    "bad kind": (
+        _cell_setter(TOUCHPOINTS_SHEET, "SUP02-MFC", "Вид точки", "онлайн"),
+        "Лист «Точки взаимодействия», строка 6, столбец «Вид точки»: "
+        "ожидается «цифровая» или «офлайн», получено «онлайн»",
+    ),
+    "unknown direction": (
+        _cell_setter(PROCESSES_SHEET, "SUP02", "Направление деятельности", "Соцзащита"),
+        "Лист «Процессы», строка 3, столбец «Направление деятельности»: "
+        "неизвестное направление деятельности «Соцзащита»",
+    ),
+    "need number 8": (
+        _cell_setter(
+            TOUCHPOINTS_SHEET, "SUP01-EPGU", "Осуществляемое взаимодействие с клиентом", "1; 8"
+        ),
+        "Лист «Точки взаимодействия», строка 2, столбец «Осуществляемое взаимодействие "
+        "с клиентом»: потребности с номером 8 нет",
+    ),
+    "unknown need": (
+        _cell_setter(
+            TOUCHPOINTS_SHEET, "SUP01-EPGU", "Осуществляемое взаимодействие с клиентом", "1, 12"
+        ),
+        "строка 2, столбец «Осуществляемое взаимодействие с клиентом»: "
+        "неизвестный номер потребности 12",
+    ),
+    "duplicate code": (
+        _duplicate_code,
+        "Лист «Точки взаимодействия», строка 6, столбец «Код точки»: "
+        "«SUP02-EPGU» уже указан в строке 5",
+    ),
+    "missing sheet": (_drop_sheet, "Лист «Точки взаимодействия»: лист не найден"),
+    "missing header": (
+        _rename_header(TOUCHPOINTS_SHEET, "Канал", "Канал связи"),
+        "Лист «Точки взаимодействия», строка 1, столбец «Канал»: столбец не найден",
+    ),
+    "empty process code": (
+        _cell_setter(PROCESSES_SHEET, "SUP03", "Код процесса", None),
+        "Лист «Процессы», строка 4, столбец «Код процесса»: ячейка не заполнена",
+    ),
+    "empty channel": (
+        _cell_setter(TOUCHPOINTS_SHEET, "SUP01-HOTL", "Канал", "  "),
+        "Лист «Точки взаимодействия», строка 4, столбец «Канал»: ячейка не заполнена",
+    ),
+    "bad date": (
+        _cell_setter(PROCESSES_SHEET, "SUP03", "Дата последнего реинжиниринга", "31.02.2023"),
+        "Лист «Процессы», строка 4, столбец «Дата последнего реинжиниринга»: "
+        "ожидается дата в виде ДД.ММ.ГГГГ, получено «31.02.2023»",
+    ),
+    "future date": (
+        _cell_setter(PROCESSES_SHEET, "SUP03", "Дата последнего реинжиниринга", "01.02.2030"),
+        "столбец «Дата последнего реинжиниринга»: дата 01.02.2030 ещё не наступила",
+    ),
+    "direction disagrees": (
+        _cell_setter(TOUCHPOINTS_SHEET, "SUP01-MFC", "Направление деятельности", "control"),
+        "Лист «Точки взаимодействия», строка 3, столбец «Направление деятельности»: "
+        "«Контроль (надзор)» не совпадает с направлением процесса",
+    ),
+    "group disagrees": (
+        _cell_setter(TOUCHPOINTS_SHEET, "SUP01-MFC", "Номер группы процессов", 4),
+        "строка 3, столбец «Номер группы процессов»: 4 не совпадает с номером группы процесса",
+    ),
+    "unknown process": (
+        _cell_setter(TOUCHPOINTS_SHEET, "SUP01-MFC", "Наименование процесса", "Выдача справок"),
+        "строка 3, столбец «Наименование процесса»: процесс «Выдача справок» не найден",
+    ),
+    "bad owner": (
+        _cell_setter(PROCESSES_SHEET, "SUP01", "Ответственный за процесс", "Иванов И. И."),
+        "Лист «Процессы», строка 2, столбец «Ответственный за процесс»: "
+        "ожидается числовой Telegram id или @username",
+    ),
+}
+
+
+async def test_broken_files_are_rejected_and_nothing_is_written(
+    session_pool: SessionPool, example: Path, tmp_path: Path, subtests: pytest.Subtests
+) -> None:
+    await import_registry(session_pool, example, today=TODAY)
+    before = await dump(session_pool)
+
+    for case, (change, expected) in BROKEN.items():
+        with subtests.test(msg=case):
+            broken = edit(example, tmp_path / "broken.xlsx", change)
+            with pytest.raises(RegistryImportError) as caught:
+                await import_registry(session_pool, broken, today=TODAY)
+            assert expected in str(caught.value)
+            assert len(caught.value.errors) == 1, str(caught.value)
+            assert await dump(session_pool) == before
+
+
+async def test_not_an_xlsx_is_a_clear_error(session_pool: SessionPool, tmp_path: Path) -> None:
+    before = await dump(session_pool)
+    fake = tmp_path / "реестр.xlsx"
+    fake.write_text("Код процесса;Наименование\nSUP01;Выплата\n", encoding="utf-8")
+
+    with pytest.raises(RegistryImportError) as caught:
+        await import_registry(session_pool, fake)
+
+    assert "не удалось прочитать как книгу Excel" in str(caught.value)
+    with pytest.raises(RegistryImportError, match="не найден"):
+        await import_registry(session_pool, tmp_path / "нет такого.xlsx")
+    assert await dump(session_pool) == before
+
+
+async def test_every_error_of_the_file_is_reported(
+    session_pool: SessionPool, example: Path, tmp_path: Path
+) -> None:
+    def break_many(book: Any) -> None:
+        for change, _ in (BROKEN["bad kind"], BROKEN["need number 8"], BROKEN["bad date"]):
+            change(book)
+
+    with pytest.raises(RegistryImportError) as caught:
+        await import_registry(session_pool, edit(example, tmp_path / "many.xlsx", break_many))
+
+    lines = str(caught.value).splitlines()
+    assert len(lines) == len(caught.value.errors) == 3
+    assert lines[0].startswith("Лист «Процессы», строка 4")  # sheet order, then rows
+    assert await snapshot(session_pool) == {
+        "organization": None,
+        "processes": {},
+        "touchpoints": {},
+    }
+
+
+async def test_payload_clash_rolls_the_whole_import_back(
+    session_pool: SessionPool, example: Path
+) -> None:
+    await import_registry(session_pool, example, today=TODAY)
+    async with session_pool() as session, session.begin():
+        await session.execute(sa.delete(Touchpoint).where(Touchpoint.code == "SUP01-EPGU"))
+        await session.execute(
+            sa.update(Touchpoint)
+            .where(Touchpoint.code == "SUP01-MFC")
+            .values(payload="t-SUP01-EPGU", name="Переименована")
+        )
+    before = await dump(session_pool)
+
+    with pytest.raises(RegistryImportError, match="ссылка «t-SUP01-EPGU» уже занята"):
+        await import_registry(session_pool, example, today=TODAY)
+
+    assert await dump(session_pool) == before
+
+
+def test_needs_are_read_in_every_accepted_form() -> None:
+    assert parse_needs("1; 4; 6") == ((1, 4, 6), [])
+    assert parse_needs("6, 1,4") == ((1, 4, 6), [])
+    assert parse_needs(5.0) == ((5,), [])
+    full = "1 — получение информации; 4 — представление заявления, обращения, запроса, документов"
+    assert parse_needs(full) == ((1, 4), [])
+    assert parse_needs("4 — представление заявления…\n9 - получение результата") == ((4, 9), [])
+    assert parse_needs("получение консультации") == ((2,), [])
+    assert parse_needs("Получение информации; получение форм") == ((1, 3), [])
+    assert parse_needs("1; 8; 12")[0] == (1,)
+    numbers, problems = parse_needs("2 — получение информации")
+    assert numbers == (2,) and "под номером 2" in problems[0]
+    assert parse_needs("что-то своё")[1] == ["не удалось распознать потребность «что-то своё»"]
+
+
+async def test_export_then_import_into_a_fresh_database_is_equal(
+    session_pool: SessionPool, example: Path, tmp_path: Path
+) -> None:
+    await import_registry(session_pool, example, today=TODAY)
+    exported = tmp_path / "exported.xlsx"
+
+    assert await export_registry(session_pool, exported) == TOUCHPOINTS
+
+    book = load_workbook(exported)
+    processes = book[PROCESSES_SHEET]
+    assert processes.freeze_panes == "A2" and processes["A1"].font.bold
+    assert processes["A1"].value == "Код процесса" and processes["J1"].value == "Этапы процесса"
+    assert processes["I2"].number_format == "DD.MM.YYYY"
+    groups = [row[1] for row in processes.iter_rows(min_row=2, values_only=True)]
+    assert groups == sorted(groups)
+    assert [c.value for c in book[TOUCHPOINTS_SHEET][1]][:3] == [
+        "Номер группы процессов",
+        "Направление деятельности",
+        "Наименование процесса",
+    ]
+    assert book["Организация"]["A2"].value == ORGANIZATION
+    book.close()
+
+    second = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'second.db'}")
+    try:
+        await upgrade_database(second)
+        second_pool = create_session_pool(second)
+        report = await import_registry(second_pool, exported, today=TODAY)
+        assert report.touchpoints.created == TOUCHPOINTS
+        assert await snapshot(second_pool) == await snapshot(session_pool)
+    finally:
+        await second.dispose()
+    again = await import_registry(session_pool, exported, today=TODAY)
+    assert not again.changed
+
+
+def test_committed_example_is_up_to_date(tmp_path: Path) -> None:
+    fresh = tmp_path / "registry.xlsx"
+    build_example_workbook(fresh)
+    assert DEFAULT_PATH.read_bytes() == fresh.read_bytes(), (
+        "examples/registry.xlsx is stale: run python -m storage.example_registry"
+    )
