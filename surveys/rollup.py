@@ -95,12 +95,28 @@ async def add_to_rollup(session: AsyncSession, response: Response, scale_max: in
     await session.execute(statement)
 
 
-async def rebuild_rollups(session: AsyncSession) -> int:
-    """Recompute every cell from the responses: one DELETE and one INSERT … SELECT … GROUP BY."""
-    await session.execute(sa.delete(MonthlyRollup))
+_ROLLUP_COLUMNS = (
+    "cell",
+    "month",
+    "questionnaire_id",
+    "process_id",
+    "touchpoint_id",
+    "segment",
+    "channel",
+    "client_type",
+    "department_id",
+    "n",
+    "total",
+    "total_sq",
+    "top2",
+)
+
+
+def _grouped_responses(*where: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    """Rated responses summed per cell and month, in the order of `_ROLLUP_COLUMNS`."""
     rating = Response.rating
     top = sa.case((rating >= Questionnaire.scale_max - 1, 1), else_=0)
-    grouped = (
+    return (
         sa.select(
             _cell_sql(),
             Response.month,
@@ -117,7 +133,7 @@ async def rebuild_rollups(session: AsyncSession) -> int:
             sa.func.sum(top),
         )
         .join(Questionnaire, Questionnaire.id == Response.questionnaire_id)
-        .where(rating.is_not(None))
+        .where(rating.is_not(None), *where)
         .group_by(
             Response.questionnaire_id,
             Response.process_id,
@@ -129,24 +145,60 @@ async def rebuild_rollups(session: AsyncSession) -> int:
             Response.month,
         )
     )
+
+
+async def rebuild_rollups(session: AsyncSession) -> int:
+    """Recompute every cell from the responses: one DELETE and one INSERT … SELECT … GROUP BY."""
+    await session.execute(sa.delete(MonthlyRollup))
     result = await session.execute(
-        sa.insert(MonthlyRollup).from_select(
-            [
-                "cell",
-                "month",
-                "questionnaire_id",
-                "process_id",
-                "touchpoint_id",
-                "segment",
-                "channel",
-                "client_type",
-                "department_id",
-                "n",
-                "total",
-                "total_sq",
-                "top2",
-            ],
-            grouped,
-        )
+        sa.insert(MonthlyRollup).from_select(list(_ROLLUP_COLUMNS), _grouped_responses())
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def absorb_new_responses(session: AsyncSession, after_id: int) -> int:
+    """Count the responses with id > `after_id` into the rollup; returns how many were counted.
+
+    One grouped statement: INSERT … SELECT … GROUP BY … ON CONFLICT (cell, month) DO UPDATE
+    adding the sums, so a batch costs one pass over the new rows (a rowid range) and one
+    upsert per touched cell, however large the history. Responses without a rating are
+    skipped, as by `add_to_rollup`, and are not counted in the result.
+
+    For responses stored without `add_to_rollup` (a bulk import, a load test): a response
+    counted both ways would be counted twice. The caller keeps the watermark; on PostgreSQL,
+    ids are drawn from a sequence before commit, so a watermark of max(id) should trail
+    writers that are still in flight.
+    """
+    dialect = session.get_bind().dialect.name
+    # The WHERE clause also keeps SQLite from reading ON CONFLICT as a join constraint.
+    fresh = _grouped_responses(Response.id > after_id)
+    if dialect == "postgresql":
+        # One snapshot for the upsert and the count: a data-modifying CTE.
+        rows = fresh.cte("fresh")
+        upsert = _upsert(postgresql.insert(MonthlyRollup), sa.select(rows)).cte("absorbed")
+        n = rows.c[_ROLLUP_COLUMNS.index("n")]
+        total = sa.select(sa.func.coalesce(sa.func.sum(n), 0)).add_cte(upsert)
+        return int(await session.scalar(total) or 0)
+    # SQLite: one writer at a time, so the count and the upsert see the same rows.
+    counted = sa.select(sa.func.count()).where(
+        Response.id > after_id, Response.rating.is_not(None)
+    )
+    absorbed = int(await session.scalar(counted) or 0)
+    if absorbed:
+        await session.execute(_upsert(sqlite.insert(MonthlyRollup), fresh))
+    return absorbed
+
+
+def _upsert(insert: Any, rows: sa.Select[Any]) -> Any:
+    """`insert` … SELECT `rows` … ON CONFLICT (cell, month) DO UPDATE adding the sums."""
+    statement = insert.from_select(list(_ROLLUP_COLUMNS), rows)
+    table = MonthlyRollup.__table__.c
+    return statement.on_conflict_do_update(
+        index_elements=["cell", "month"],
+        set_={
+            "n": table.n + statement.excluded.n,
+            "total": table.total + statement.excluded.total,
+            "total_sq": table.total_sq + statement.excluded.total_sq,
+            "top2": table.top2 + statement.excluded.top2,
+        },
+    )

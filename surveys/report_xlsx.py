@@ -1,0 +1,138 @@
+"""Writing report tables to .xlsx so people can read them and pandas can read them back.
+
+The header is always row 1 (no title row): `pandas.read_excel` then reads every sheet
+directly, and the officer can sort and filter in Excel. Tables are written with
+`DataFrame.to_excel` (openpyxl engine) and styled afterwards: bold filled header, frozen
+header, auto-filter, fitted column widths and number formats per column. Number formats are
+applied only to numeric cells, so a suppression marker such as «<5» stays plain text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pandas as pd
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+__all__ = [
+    "COUNT_FORMAT",
+    "DATE_FORMAT",
+    "MEAN_FORMAT",
+    "SHARE_FORMAT",
+    "Output",
+    "Sheet",
+    "fit_width",
+    "style_sheet",
+    "write_workbook",
+]
+
+MEAN_FORMAT = "0.00"
+SHARE_FORMAT = "0.0%"
+COUNT_FORMAT = "0"
+DATE_FORMAT = "DD.MM.YYYY"
+HEADER_FILL = PatternFill(fill_type="solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
+HEADER_FONT = Font(bold=True)
+MIN_WIDTH = 6.0
+MAX_WIDTH = 60.0
+WRAP_WIDTH = 80.0
+SHEET_NAME_LIMIT = 31  # Excel refuses longer sheet names
+
+Output = str | Path | BinaryIO
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One table of a report and how its columns are shown.
+
+    ``formats`` maps a column header to an Excel number format; ``wrap`` names long-text
+    columns (comments) that get a wider cap and wrapped text instead of one endless line.
+    ``freeze`` is the top-left unfrozen cell: "A2" freezes the header, "B2" also the first
+    column of wide month grids.
+    """
+
+    name: str
+    frame: pd.DataFrame
+    formats: Mapping[str, str] = field(default_factory=dict)
+    wrap: Collection[str] = ()
+    freeze: str = "A2"
+
+    def __post_init__(self) -> None:
+        if not self.name or len(self.name) > SHEET_NAME_LIMIT:
+            raise ValueError(f"имя листа должно быть от 1 до {SHEET_NAME_LIMIT} символов")
+        unknown = (set(self.formats) | set(self.wrap)) - {str(c) for c in self.frame.columns}
+        if unknown:
+            raise ValueError(f"лист «{self.name}»: нет столбцов {sorted(unknown)}")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _shown(value: Any, number_format: str | None) -> str:
+    """Roughly the text Excel displays, to size the column by it."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime | date):
+        return "00.00.0000"
+    if _is_number(value):
+        if number_format == SHARE_FORMAT:
+            return f"{value * 100:.1f}%"
+        if number_format == MEAN_FORMAT:
+            return f"{value:.2f}"
+        if isinstance(value, float):
+            return f"{value:.0f}" if number_format == COUNT_FORMAT else f"{value:.4g}"
+    return str(value)
+
+
+def fit_width(values: Sequence[str], *, cap: float = MAX_WIDTH) -> float:
+    """A column width that shows the longest line, within bounds so no column eats the sheet."""
+    longest = max((len(line) for text in values for line in text.splitlines() or [""]), default=0)
+    return max(MIN_WIDTH, min(cap, longest + 2.0))
+
+
+def style_sheet(ws: Worksheet, sheet: Sheet) -> None:
+    """Header style, frozen header, auto-filter, widths and number formats of one sheet."""
+    alignment = Alignment(wrap_text=True, vertical="top")
+    for cell in ws[1]:
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        cell.alignment = alignment
+    ws.freeze_panes = sheet.freeze
+    if ws.max_row > 1:
+        ws.auto_filter.ref = ws.dimensions
+    wrapped = {str(c) for c in sheet.wrap}
+    for index, column in enumerate(sheet.frame.columns, start=1):
+        header = str(column)
+        number_format = sheet.formats.get(header)
+        texts = [header]
+        for (cell,) in ws.iter_rows(min_row=2, min_col=index, max_col=index):
+            value = cell.value
+            if isinstance(value, datetime | date):
+                cell.number_format = DATE_FORMAT
+            elif number_format is not None and _is_number(value):
+                cell.number_format = number_format
+            if header in wrapped:
+                cell.alignment = alignment
+            texts.append(_shown(value, number_format))
+        # a header may wrap onto two lines, so it needs only half its length
+        texts[0] = header if len(header) <= 24 else header[: (len(header) + 1) // 2]
+        cap = WRAP_WIDTH if header in wrapped else MAX_WIDTH
+        ws.column_dimensions[get_column_letter(index)].width = fit_width(texts, cap=cap)
+
+
+def write_workbook(out: Output, sheets: Sequence[Sheet]) -> None:
+    """Write the sheets in order to one .xlsx file or binary stream and style them."""
+    if not sheets:
+        raise ValueError("в книге должен быть хотя бы один лист")
+    with pd.ExcelWriter(
+        out, engine="openpyxl", date_format=DATE_FORMAT, datetime_format=DATE_FORMAT
+    ) as writer:
+        for sheet in sheets:
+            sheet.frame.to_excel(writer, sheet_name=sheet.name, index=False)
+            style_sheet(writer.sheets[sheet.name], sheet)
