@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import sqlalchemy as sa
@@ -9,6 +10,7 @@ from aiogram import Bot, Dispatcher
 
 from bot.bootstrap import open_storage
 from bot.config import Settings
+from bot.delivery import OutboxSender
 from bot.factory import bot_commands, create_bot, create_dispatcher
 from jobs.setup import create_scheduler
 from storage.base import Clock, utcnow
@@ -40,6 +42,11 @@ async def run_polling(settings: Settings, *, clock: Clock = utcnow, bot: Bot | N
     bot = bot or create_bot(settings)
     dispatcher: Dispatcher = create_dispatcher(settings, storage.pool, clock=clock)
     scheduler = create_scheduler(settings, storage.pool, clock)
+    sender = OutboxSender(
+        bot, storage.pool, rate_per_second=settings.outbox_rate_per_second, clock=clock
+    )
+    stop = asyncio.Event()
+    delivery = asyncio.create_task(sender.run(stop))
     try:
         username = await prepare(bot, storage.pool, settings)
         log.info("bot @%s started", username)
@@ -48,9 +55,12 @@ async def run_polling(settings: Settings, *, clock: Clock = utcnow, bot: Bot | N
             bot,
             allowed_updates=dispatcher.resolve_used_update_types(),
             handle_signals=True,
-            close_bot_session=True,
+            close_bot_session=False,
         )
     finally:
+        stop.set()
+        await delivery
         if scheduler.running:
             scheduler.shutdown(wait=False)
+        await bot.session.close()
         await storage.engine.dispose()

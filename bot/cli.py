@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Coroutine
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +143,72 @@ async def cmd_invites_create(args: argparse.Namespace, settings: Settings) -> in
     return 0
 
 
+def parse_month(text: str | None) -> date | None:
+    """`YYYY-MM` → the first day of that month; a clear error otherwise."""
+    if text is None:
+        return None
+    try:
+        return datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        raise SettingsError(
+            f"Месяц указывается как ГГГГ-ММ, например 2025-03; получено «{text}»."
+        ) from None
+
+
+async def cmd_scan(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.bootstrap import open_storage
+    from jobs.scan import last_complete_month, scan_and_notify
+    from storage.base import utcnow
+
+    now = utcnow()
+    month = parse_month(args.month) or last_complete_month(now.astimezone(settings.tz).date())
+    storage = await open_storage(settings)
+    try:
+        report = await scan_and_notify(storage.pool, settings, month, utcnow)
+    finally:
+        await storage.engine.dispose()
+    print(
+        f"Проверен {month:%m.%Y}: процессов {report.processes}, точек {report.touchpoints}; "
+        f"новых снижений {len(report.new)}, уже записанных {report.already_recorded}."
+    )
+    for detection in report.new:
+        print(f"  • [{detection.level}] процесс #{detection.process_id}: {detection.reason}")
+    return 0
+
+
+async def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from bot.bootstrap import open_storage
+    from bot.reports import build_report
+    from storage.base import utcnow
+    from surveys.reports import ReportError
+
+    month = parse_month(args.month) or utcnow().astimezone(settings.tz).date().replace(day=1)
+    storage = await open_storage(settings)
+    try:
+        with tqdm(total=1, desc="Отчёт", unit="", leave=False) as bar:
+            async with storage.pool() as session:
+                try:
+                    summary = await build_report(
+                        session,
+                        args.kind,
+                        Path(args.out),
+                        process_code=args.process,
+                        case_id=args.case,
+                        month=month,
+                        settings=settings,
+                    )
+                except ReportError as error:
+                    print(str(error), file=sys.stderr)
+                    return 1
+            bar.update(1)
+    finally:
+        await storage.engine.dispose()
+    print(summary)
+    return 0
+
+
 async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from bot.demo import run_demo
 
@@ -184,6 +251,20 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--expires", type=int, default=7, help="срок действия, дней")
     create.add_argument("--bot-username", help="имя бота без @")
     create.set_defaults(handler=cmd_invites_create)
+
+    scan = commands.add_parser("scan", help="поиск снижения удовлетворённости за месяц")
+    scan.add_argument("--month", help="ГГГГ-ММ (по умолчанию последний завершённый месяц)")
+    scan.set_defaults(handler=cmd_scan)
+
+    from bot.reports import REPORT_CHOICES
+
+    report = commands.add_parser("report", help="отчёт в Excel")
+    report.add_argument("kind", choices=sorted(REPORT_CHOICES), help="вид отчёта")
+    report.add_argument("--process", help="код процесса")
+    report.add_argument("--case", type=int, help="номер дела о реинжиниринге")
+    report.add_argument("--month", help="ГГГГ-ММ: последний месяц периода")
+    report.add_argument("--out", required=True, help="файл .xlsx")
+    report.set_defaults(handler=cmd_report)
 
     demo = commands.add_parser("demo", help="демонстрация без токена и сети")
     demo.add_argument("--out", default="demo-output", help="папка для базы, графиков и отчётов")

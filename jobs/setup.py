@@ -5,6 +5,7 @@ from __future__ import annotations
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import Settings
+from jobs.scan import monthly_scan_job
 from jobs.surveys import expire_unfinished
 from storage.base import Clock
 from storage.database import SessionPool
@@ -13,14 +14,24 @@ from storage.database import SessionPool
 def create_scheduler(
     settings: Settings, session_pool: SessionPool, clock: Clock
 ) -> AsyncIOScheduler:
+    """Jobs are idempotent, so a missed or repeated run never sends anything twice."""
     scheduler = AsyncIOScheduler(timezone=settings.tz)
+    common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
     scheduler.add_job(
         expire_unfinished,
         "interval",
         minutes=10,
-        kwargs={"session_pool": session_pool, "clock": clock},
         id="expire_unfinished",
-        coalesce=True,
-        max_instances=1,
+        kwargs={"session_pool": session_pool, "clock": clock},
+        **common,
+    )
+    scheduler.add_job(
+        monthly_scan_job,
+        "cron",
+        hour=settings.scan_hour,
+        minute=5,
+        id="monthly_scan",
+        kwargs={"session_pool": session_pool, "settings": settings, "clock": clock},
+        **common,
     )
     return scheduler

@@ -1,0 +1,76 @@
+"""One entry point for every report, shared by `otklik report` and the bot's /stats."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from surveys.indexes import month_add
+from surveys.reports import (
+    REPORT_KINDS,
+    ReportError,
+    find_process,
+    internal_comparison,
+    pain_map,
+    satisfaction_dynamics,
+    segment_profile,
+)
+
+REPORT_CHOICES = {**REPORT_KINDS}
+
+
+def month_end(month: date) -> date:
+    return month_add(month, 1) - timedelta(days=1)
+
+
+NEEDS_PROCESS = {"pain-map", "segments"}
+
+
+async def build_report(
+    session: AsyncSession,
+    kind: str,
+    out: Path | BinaryIO,
+    *,
+    process_code: str | None,
+    case_id: int | None,
+    month: date,
+    settings: Settings,
+) -> object:
+    """Build the report `kind` for the period ending with `month`."""
+    min_cell = settings.min_cell_respondents
+    process_id: int | None = None
+    if kind in NEEDS_PROCESS:
+        if not process_code:
+            raise ReportError(f"Для отчёта «{REPORT_CHOICES[kind]}» укажите --process КОД.")
+        process_id = (await find_process(session, process_code)).id
+    if kind == "dynamics":
+        return await satisfaction_dynamics(session, out, until=month, min_cell=min_cell)
+    if kind == "pain-map":
+        assert process_id is not None
+        return await pain_map(
+            session,
+            out,
+            process_id=process_id,
+            since=month_add(month, -2),
+            until=month,
+            min_cell=min_cell,
+        )
+    if kind == "segments":
+        assert process_id is not None
+        return await segment_profile(
+            session, out, process_id=process_id, until=month, min_cell=min_cell
+        )
+    if kind == "internal":
+        previous = month_add(month, -1)
+        return await internal_comparison(
+            session,
+            out,
+            period=(month, month_end(month)),
+            previous=(previous, month_end(previous)),
+            min_cell=min_cell,
+        )
+    raise ReportError(f"Неизвестный вид отчёта: {kind}")

@@ -1,0 +1,130 @@
+"""What a process owner or officer reads in /stats: index, trend, pains, comments, flags."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import DeclineDetection, Process, Response, ResponseAnswer
+from surveys.decline import DeclineVerdict, detect_decline
+from surveys.indexes import (
+    Series,
+    build_series,
+    latest_version,
+    monthly_index,
+    months_back,
+    scale_max_of,
+)
+from surveys.scan import DeclineRules
+
+
+@dataclass
+class ProcessSummary:
+    process_id: int
+    code: str
+    name: str
+    series: Series | None
+    verdict: DeclineVerdict | None
+    detected: bool
+    top_problems: list[tuple[str, int]] = field(default_factory=list)
+    comments: list[str] = field(default_factory=list)
+
+    @property
+    def last_mean(self) -> float | None:
+        return self.series.cells[-1].mean if self.series else None
+
+    @property
+    def last_csat(self) -> float | None:
+        return self.series.cells[-1].csat if self.series else None
+
+    @property
+    def last_n(self) -> int:
+        return self.series.cells[-1].n if self.series else 0
+
+
+async def summarize_processes(
+    session: AsyncSession,
+    process_ids: list[int],
+    *,
+    month: date,
+    rules: DeclineRules,
+    months: int = 12,
+    details: bool = True,
+) -> list[ProcessSummary]:
+    """Summaries ordered worst first (declining, then lowest mean, then no data)."""
+    window = months_back(month, months)
+    scales = await scale_max_of(session)
+    rows = await monthly_index(
+        session, by=("process",), process_ids=process_ids, since=window[0], until=month
+    )
+    by_process: dict[int, list] = {}  # type: ignore[type-arg]
+    for row in rows:
+        by_process.setdefault(int(row.keys["process"]), []).append(row)
+    detected = set(
+        (
+            await session.scalars(
+                sa.select(DeclineDetection.process_id).where(
+                    DeclineDetection.level == "process",
+                    DeclineDetection.process_id.in_(process_ids),
+                    DeclineDetection.month >= window[0],
+                )
+            )
+        ).all()
+    )
+    processes = (await session.scalars(sa.select(Process).where(Process.id.in_(process_ids)))).all()
+    summaries: list[ProcessSummary] = []
+    for process in processes:
+        series = verdict = None
+        process_rows = by_process.get(process.id, [])
+        version = latest_version(process_rows)
+        if version is not None:
+            series = build_series(process_rows, version, scales.get(version, 5), window)
+            verdict = detect_decline(
+                series.points,
+                months=rules.months,
+                min_responses=rules.min_responses,
+                min_drop=rules.min_drop,
+            )
+        summary = ProcessSummary(
+            process.id, process.code, process.name, series, verdict, process.id in detected
+        )
+        if details:
+            await _add_details(
+                session, summary, since=window[-3] if len(window) >= 3 else window[0]
+            )
+        summaries.append(summary)
+
+    def badness(summary: ProcessSummary) -> tuple[int, float]:
+        declining = summary.detected or bool(summary.verdict and summary.verdict.triggered)
+        mean = summary.last_mean
+        return (0 if declining else 1 if mean is not None else 2, mean if mean is not None else 99)
+
+    return sorted(summaries, key=badness)
+
+
+async def _add_details(session: AsyncSession, summary: ProcessSummary, *, since: date) -> None:
+    problems = await session.scalars(
+        sa.select(ResponseAnswer.choices)
+        .join(Response, Response.id == ResponseAnswer.response_id)
+        .where(
+            Response.process_id == summary.process_id,
+            Response.month >= since,
+            ResponseAnswer.question == "problems",
+        )
+    )
+    counter: Counter[str] = Counter()
+    for choices in problems.all():
+        counter.update(choices or [])
+    summary.top_problems = counter.most_common(3)
+    comments = await session.scalars(
+        sa.select(ResponseAnswer.value_text)
+        .join(Response, Response.id == ResponseAnswer.response_id)
+        .where(Response.process_id == summary.process_id, ResponseAnswer.question == "comment")
+        .order_by(Response.submitted_at.desc())
+        .limit(3)
+    )
+    summary.comments = [c for c in comments.all() if c]
