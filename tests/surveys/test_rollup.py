@@ -84,7 +84,9 @@ async def add_versions(pool: SessionPool) -> Versions:
         return Versions(rows[0].id, rows[1].id, rows[2].id)
 
 
-def make_answers(registry: SmallRegistry, versions: Versions, count: int, seed: int) -> list[Answer]:
+def make_answers(
+    registry: SmallRegistry, versions: Versions, count: int, seed: int
+) -> list[Answer]:
     """A mix of every grouping dimension, NULLs included, and both versions in one month."""
     rng = random.Random(seed)
     places: list[tuple[int | None, int | None, str]] = [
@@ -356,8 +358,8 @@ async def test_two_versions_are_never_mixed(
         assert row.csat == pytest.approx(sum(s >= top - 1 for s in scores) / len(scores))
     # Every rollup cell holds one version: the version is the first part of the cell key.
     async with session_pool() as session:
-        for row in await rollup_rows(session):
-            assert row[0].split("|")[0] == str(row[2])
+        for cell in await rollup_rows(session):
+            assert cell[0].split("|")[0] == str(cell[2])
 
 
 @pytest.mark.postgres
