@@ -54,3 +54,16 @@ class InviteCb(CallbackData, prefix="iv"):
 
 class MenuCb(CallbackData, prefix="m"):
     item: str
+
+
+class StatsCb(CallbackData, prefix="st"):
+    """Details of one process in /stats."""
+
+    p: int
+
+
+class ReportCb(CallbackData, prefix="rp"):
+    """A report as an Excel document: kind code and process id (0 for all processes)."""
+
+    k: str
+    p: int

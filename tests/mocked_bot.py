@@ -49,7 +49,10 @@ class RecordingSession(BaseSession):
         self.on_request: Callable[[TelegramMethod[Any]], Awaitable[None]] | None = None
 
     async def make_request(
-        self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None  # noqa: ASYNC109
+        self,
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+        timeout: int | None = None,  # noqa: ASYNC109
     ) -> TelegramType:
         self.requests.append(method)
         if self.on_request is not None:

@@ -1,10 +1,13 @@
 """Extract msgids from the code and merge them into the catalogues, keeping translations.
 
-Usage: python tools/i18n_update.py   (prints the msgids that still lack a Russian translation)
+Usage: python tools/i18n_update.py [--translate ru.json]
+  prints the msgids that still lack a Russian translation; --translate merges a JSON object
+  {"English msgid": "Русский перевод"} into the Russian catalogue first.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -28,6 +31,9 @@ def extract() -> Catalog:
 
 
 def main() -> int:
+    translations: dict[str, str] = {}
+    if len(sys.argv) == 3 and sys.argv[1] == "--translate":
+        translations = json.loads(Path(sys.argv[2]).read_text(encoding="utf-8"))
     template = extract()
     missing: list[str] = []
     for po_path in sorted(LOCALES.glob("*/LC_MESSAGES/messages.po")):
@@ -38,6 +44,9 @@ def main() -> int:
         catalog.obsolete.clear()
         catalog.fuzzy = False
         if locale == "ru":
+            for message in catalog:
+                if message.id in translations:
+                    message.string = translations[str(message.id)]
             missing = [str(m.id) for m in catalog if m.id and not m.string]
         with po_path.open("wb") as sink:
             write_po(sink, catalog, width=100, no_location=True, omit_header=False)

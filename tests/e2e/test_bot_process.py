@@ -38,8 +38,14 @@ def bot_env(sandbox: SandboxServer, tmp_path: Path) -> dict[str, str]:
 
 async def otklik(env: dict[str, str], cwd: Path, *args: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", *args, env=env, cwd=cwd,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "bot.cli",
+        *args,
+        env=env,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
 
 
@@ -61,7 +67,7 @@ async def test_start_payload_and_a_full_questionnaire_over_http(
         await user.say("Всё быстро и понятно", expect="кем вы обратились")
         await user.tap("Гражданин", expect="Спасибо")
         [commands] = sandbox.commands.values()
-        assert {c["command"] for c in commands} == {"start", "rate", "help", "forget"}
+        assert {c["command"] for c in commands} == {"start", "rate", "stats", "help", "forget"}
     finally:
         bot.send_signal(signal.SIGINT)
         output, _ = await asyncio.wait_for(bot.communicate(), 30)
@@ -71,4 +77,3 @@ async def test_start_payload_and_a_full_questionnaire_over_http(
     await engine.dispose()
     assert [tuple(row) for row in stored] == [(5, "digital")]
     assert "Traceback" not in output.decode()
-

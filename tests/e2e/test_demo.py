@@ -18,9 +18,11 @@ async def test_demo_runs_and_stores_what_it_played(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'demo' / 'otklik-demo.db'}")
     async with engine.connect() as connection:
         counts = dict(
-            (await connection.execute(
-                sa.text("SELECT client_type, count(*) FROM responses GROUP BY client_type")
-            )).all()
+            (
+                await connection.execute(
+                    sa.text("SELECT client_type, count(*) FROM responses GROUP BY client_type")
+                )
+            ).all()
         )
     await engine.dispose()
     assert counts == {"external": 12, "internal": 5}

@@ -1,0 +1,213 @@
+"""Process owners and officers: /stats with indexes, charts, pains, comments and reports.
+
+An owner sees only their own processes, even with crafted callback data; an officer sees all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from html import escape
+
+import sqlalchemy as sa
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.config import Settings
+from bot.middlewares import Actor
+from bot.reports import build_report
+from handlers.callbacks import ReportCb, StatsCb
+from jobs.scan import rules_from
+from storage.base import Clock
+from storage.models import Process
+from storage.uow import UnitOfWork
+from surveys.charts import OverviewRow, overview_chart, trend_chart
+from surveys.questionnaire import load_builtin_questionnaires
+from surveys.summary import ProcessSummary, summarize_processes
+
+router = Router(name=__name__)
+
+REPORTS = {"pain-map": "p", "segments": "s", "dynamics": "d"}
+
+
+def _problem_labels() -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for definition in load_builtin_questionnaires():
+        for question in definition.questions:
+            labels.update({o.id: o.ru for o in question.options})
+    return labels
+
+
+def _may_see(actor: Actor, process_id: int) -> bool:
+    return actor.is_officer or process_id in actor.owned_process_ids
+
+
+def _number(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f}".replace(".", ",")
+
+
+def summary_text(summary: ProcessSummary) -> str:
+    csat = summary.last_csat
+    lines = [
+        f"<b>{escape(summary.name)}</b> ({escape(summary.code)})",
+        _("Mean score: {mean} · CSAT: {csat} · responses: {n}").format(
+            mean=_number(summary.last_mean),
+            csat="—" if csat is None else f"{csat:.0%}",
+            n=summary.last_n,
+        ),
+    ]
+    if summary.verdict is not None:
+        lines.append(escape(summary.verdict.reason))
+    if summary.top_problems:
+        labels = _problem_labels()
+        pains = ", ".join(f"{labels.get(k, k)} ({n})" for k, n in summary.top_problems)
+        lines.append(_("Top pains: {pains}").format(pains=pains))
+    for comment in summary.comments:
+        lines.append(f"💬 <i>{escape(comment[:200])}</i>")
+    return "\n".join(lines)
+
+
+async def _scope(uow: UnitOfWork, actor: Actor) -> list[int]:
+    async with uow.transaction() as session:
+        query = sa.select(Process.id).where(Process.active)
+        if not actor.is_officer:
+            query = query.where(Process.id.in_(actor.owned_process_ids))
+        return list((await session.scalars(query)).all())
+
+
+@router.message(Command("stats"))
+async def stats(
+    message: Message, uow: UnitOfWork, actor: Actor, settings: Settings, clock: Clock
+) -> None:
+    if not (actor.is_officer or actor.is_owner):
+        await message.answer(
+            _("Statistics are available to process owners and the client-centricity officer.")
+        )
+        return
+    month = clock().astimezone(settings.tz).date().replace(day=1)
+    process_ids = await _scope(uow, actor)
+    async with uow.transaction() as session:
+        summaries = await summarize_processes(
+            session,
+            process_ids,
+            month=month,
+            rules=rules_from(settings),
+            details=not actor.is_officer,
+        )
+    if not summaries:
+        await message.answer(_("No processes to show yet."))
+        return
+    if actor.is_officer:
+        await _officer_overview(message, summaries)
+        return
+    for summary in summaries:
+        await _send_process(message, summary)
+
+
+async def _officer_overview(message: Message, summaries: list[ProcessSummary]) -> None:
+    rows = [
+        OverviewRow(
+            s.name,
+            s.last_mean,
+            s.last_csat,
+            s.last_n,
+            s.detected or bool(s.verdict and s.verdict.triggered),
+        )
+        for s in summaries
+    ]
+    buffer = io.BytesIO()
+    await asyncio.to_thread(overview_chart, rows, buffer)
+    await message.answer_photo(
+        BufferedInputFile(buffer.getvalue(), "overview.png"),
+        caption=_("All processes, worst first. 🔻 — a sustained decline."),
+    )
+    builder = InlineKeyboardBuilder()
+    for summary, row in list(zip(summaries, rows, strict=True))[:20]:
+        flag = "🔻 " if row.declining else ""
+        builder.button(
+            text=f"{flag}{_number(summary.last_mean)} · {summary.name}"[:60],
+            callback_data=StatsCb(p=summary.process_id),
+        )
+    builder.button(text=_("Dynamics of all processes (Excel)"), callback_data=ReportCb(k="d", p=0))
+    builder.adjust(1)
+    await message.answer(_("Choose a process for details:"), reply_markup=builder.as_markup())
+
+
+async def _send_process(message: Message, summary: ProcessSummary) -> None:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Pain map (Excel)"), callback_data=ReportCb(k="p", p=summary.process_id))
+    builder.button(
+        text=_("Segment profile (Excel)"), callback_data=ReportCb(k="s", p=summary.process_id)
+    )
+    builder.adjust(1)
+    if summary.series is not None:
+        buffer = io.BytesIO()
+        await asyncio.to_thread(
+            trend_chart, summary.name, summary.series.points, summary.verdict, buffer
+        )
+        await message.answer_photo(BufferedInputFile(buffer.getvalue(), "trend.png"))
+    await message.answer(summary_text(summary), reply_markup=builder.as_markup())
+
+
+@router.callback_query(StatsCb.filter())
+async def process_details(
+    query: CallbackQuery,
+    callback_data: StatsCb,
+    uow: UnitOfWork,
+    actor: Actor,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    if not _may_see(actor, callback_data.p):
+        await query.answer(_("You do not have access to this process."), show_alert=True)
+        return
+    await query.answer()
+    month = clock().astimezone(settings.tz).date().replace(day=1)
+    async with uow.transaction() as session:
+        summaries = await summarize_processes(
+            session, [callback_data.p], month=month, rules=rules_from(settings)
+        )
+    if summaries and isinstance(query.message, Message):
+        await _send_process(query.message, summaries[0])
+
+
+@router.callback_query(ReportCb.filter())
+async def send_report(
+    query: CallbackQuery,
+    callback_data: ReportCb,
+    uow: UnitOfWork,
+    actor: Actor,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    kind = {code: name for name, code in REPORTS.items()}.get(callback_data.k)
+    allowed = kind is not None and (
+        actor.is_officer if callback_data.p == 0 else _may_see(actor, callback_data.p)
+    )
+    if not allowed or kind is None:
+        await query.answer(_("You do not have access to this process."), show_alert=True)
+        return
+    await query.answer(_("Preparing the report…"))
+    month = clock().astimezone(settings.tz).date().replace(day=1)
+    buffer = io.BytesIO()
+    async with uow.transaction() as session:
+        code = None
+        if callback_data.p:
+            process = await session.get(Process, callback_data.p)
+            code = process.code if process else None
+        await build_report(
+            session,
+            kind,
+            buffer,
+            process_code=code,
+            case_id=None,
+            month=month,
+            settings=settings,
+        )
+    if isinstance(query.message, Message):
+        await query.message.answer_document(
+            BufferedInputFile(buffer.getvalue(), f"{kind}-{code or 'all'}-{month:%Y-%m}.xlsx")
+        )
