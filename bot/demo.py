@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
@@ -23,16 +24,24 @@ from pydantic import SecretStr
 from bot.app import prepare
 from bot.bootstrap import open_storage
 from bot.config import DEMO_TOKEN, Settings
+from bot.delivery import OutboxSender
+from bot.demo_history import simulate_history
 from bot.factory import create_bot, create_dispatcher
+from bot.reports import build_report
+from jobs.scan import last_complete_month, rules_from, scan_and_notify
 from sandbox import SandboxServer
 from sandbox.simulated import SimulatedUser
+from storage.base import utcnow
 from storage.database import SessionPool
-from storage.models import ClientType, Process, Response, SessionStatus, SurveySession, Touchpoint
+from storage.models import ClientType, Process, Response, Touchpoint
 from storage.registry_xlsx import import_registry
+from surveys.charts import OverviewRow, overview_chart, trend_chart
+from surveys.summary import summarize_processes
 
 T = TypeVar("T")
 EXAMPLE_REGISTRY = Path(__file__).resolve().parent.parent / "examples" / "registry.xlsx"
 OFFICER_ID = 900_001
+DECLINING, DECLINING_OWNER = "SUP02", 700_002
 CITIZENS_FROM = 100_000
 EMPLOYEES_FROM = 200_000
 SEGMENTS = ("Гражданин", "Пенсионер", "Многодетная семья", "Индивидуальный предприниматель")
@@ -112,6 +121,84 @@ async def in_batches(jobs: Sequence[Callable[[], Awaitable[T]]], size: int) -> l
     return results
 
 
+async def analytics_act(
+    sandbox: SandboxServer, pool: SessionPool, settings: Settings, out: Path, log: DemoLog
+) -> None:
+    """Twelve months of history, the monthly scan, the owner's alert, charts and reports."""
+    today = datetime.now(settings.tz).date()
+    month = last_complete_month(today)
+    owner = SimulatedUser(sandbox, DECLINING_OWNER, timeout=30)
+    await owner.say("/start", expect="Здравствуйте")  # Telegram only lets bots write to known chats
+    history = await simulate_history(pool, until=month, declining_code=DECLINING)
+    log.say(
+        f"Добавлена история за 12 месяцев ({history.months[0]:%m.%Y}–{month:%m.%Y}): "
+        f"{history.responses} ответов; процесс {DECLINING} в последние месяцы ухудшается"
+    )
+    report = await scan_and_notify(pool, settings, month, utcnow)
+    for detection in report.new:
+        log.say(f"Сканирование {month:%m.%Y}: {detection.level} — {detection.reason}")
+    await sandbox.wait_for(
+        DECLINING_OWNER, lambda ms: any("Снижение" in str(m.get("text")) for m in ms), 30
+    )
+    log.say(f"Ответственный за {DECLINING} получил уведомление и график через очередь отправки")
+    await owner.say("/stats", expect="Средняя оценка")
+    log.say("Ответственный запросил /stats: " + owner.last_text.splitlines()[1])
+
+    folder = out / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    async with pool() as session:
+        process_ids = list((await session.scalars(sa.select(Process.id))).all())
+        summaries = await summarize_processes(
+            session, process_ids, month=month, rules=rules_from(settings), details=False
+        )
+        declining = next(s for s in summaries if s.code == DECLINING)
+        assert declining.series is not None
+        trend_chart(
+            declining.name,
+            declining.series.points,
+            declining.verdict,
+            folder / f"trend-{DECLINING}.png",
+        )
+        overview_chart(
+            [
+                OverviewRow(
+                    s.name,
+                    s.last_mean,
+                    s.last_csat,
+                    s.last_n,
+                    bool(s.verdict and s.verdict.triggered),
+                )
+                for s in summaries
+            ],
+            folder / "overview.png",
+        )
+        for kind, code in (
+            ("dynamics", None),
+            ("pain-map", DECLINING),
+            ("segments", DECLINING),
+            ("internal", None),
+        ):
+            name = f"{kind}-{code}.xlsx" if code else f"{kind}.xlsx"
+            await build_report(
+                session,
+                kind,
+                folder / name,
+                process_code=code,
+                case_id=None,
+                month=month,
+                settings=settings,
+            )
+    log.say(f"Графики и отчёты Excel сохранены в папку {folder}")
+
+
+async def count_by_client_type(pool: SessionPool) -> dict[ClientType, int]:
+    async with pool() as session:
+        rows = await session.execute(
+            sa.select(Response.client_type, sa.func.count()).group_by(Response.client_type)
+        )
+        return {row[0]: int(row[1]) for row in rows}
+
+
 async def run_demo(out: Path, *, fast: bool = False) -> int:
     out.mkdir(parents=True, exist_ok=True)
     database = out / "otklik-demo.db"
@@ -143,6 +230,9 @@ async def run_demo(out: Path, *, fast: bool = False) -> int:
                 bot, handle_signals=False, allowed_updates=dispatcher.resolve_used_update_types()
             )
         )
+        stop = asyncio.Event()
+        sender = OutboxSender(bot, storage.pool, rate_per_second=settings.outbox_rate_per_second)
+        delivery = asyncio.create_task(sender.run(stop, idle=0.2))
         log.say(f"Бот @{username} запущен (long polling через песочницу)")
         try:
             touchpoints = await external_payloads(storage.pool)
@@ -177,35 +267,28 @@ async def run_demo(out: Path, *, fast: bool = False) -> int:
             late = SimulatedUser(sandbox, CITIZENS_FROM)
             await late.say(f"/start {touchpoints[0][0]}", expect="уже оценили эту услугу сегодня")
             log.say("Повторная оценка той же точки в тот же день вежливо отклонена")
+            live = await count_by_client_type(storage.pool)
+            await analytics_act(sandbox, storage.pool, settings, out, log)
         finally:
+            stop.set()
+            await delivery
             await dispatcher.stop_polling()
             await polling
             await bot.session.close()
 
-        async with storage.pool() as session:
-            by_type = dict(
-                (
-                    await session.execute(
-                        sa.select(Response.client_type, sa.func.count()).group_by(
-                            Response.client_type
-                        )
-                    )
-                ).all()
-            )
-            completed = await session.scalar(
-                sa.select(sa.func.count()).where(SurveySession.status == SessionStatus.COMPLETED)
-            )
+        total = await count_by_client_type(storage.pool)
         await storage.engine.dispose()
 
-    external = by_type.get(ClientType.EXTERNAL, 0)
-    internal = by_type.get(ClientType.INTERNAL, 0)
+    external = live.get(ClientType.EXTERNAL, 0)
+    internal = live.get(ClientType.INTERNAL, 0)
     print()
     print("Итог демонстрации")
-    print(f"  ответов граждан сохранено:      {external}")
-    print(f"  ответов сотрудников сохранено:  {internal}")
-    print(f"  завершённых анкет:              {completed}")
-    print(f"  сообщений отправлено ботом:     {sandbox.stats()['messages_total']}")
-    print(f"  база данных:                    {database}")
-    print(f"  время:                          {time.monotonic() - log.started:.1f} с")
+    print(f"  ответов граждан в этом прогоне:      {external} из {citizens}")
+    print(f"  ответов сотрудников в этом прогоне:  {internal} из {employees}")
+    print(f"  ответов в базе вместе с историей:    {sum(total.values())}")
+    print(f"  сообщений отправлено ботом:          {sandbox.stats()['messages_total']}")
+    print(f"  графики и отчёты:                    {out / 'reports'}")
+    print(f"  база данных:                         {database}")
+    print(f"  время:                               {time.monotonic() - log.started:.1f} с")
     ok = external == citizens and internal == employees
     return 0 if ok else 1

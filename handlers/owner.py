@@ -20,7 +20,7 @@ from bot.config import Settings
 from bot.middlewares import Actor
 from bot.reports import build_report
 from handlers.callbacks import ReportCb, StatsCb
-from jobs.scan import rules_from
+from jobs.scan import last_complete_month, rules_from
 from storage.base import Clock
 from storage.models import Process
 from storage.uow import UnitOfWork
@@ -87,7 +87,7 @@ async def stats(
             _("Statistics are available to process owners and the client-centricity officer.")
         )
         return
-    month = clock().astimezone(settings.tz).date().replace(day=1)
+    month = last_complete_month(clock().astimezone(settings.tz).date())
     process_ids = await _scope(uow, actor)
     async with uow.transaction() as session:
         summaries = await summarize_processes(
@@ -165,7 +165,7 @@ async def process_details(
         await query.answer(_("You do not have access to this process."), show_alert=True)
         return
     await query.answer()
-    month = clock().astimezone(settings.tz).date().replace(day=1)
+    month = last_complete_month(clock().astimezone(settings.tz).date())
     async with uow.transaction() as session:
         summaries = await summarize_processes(
             session, [callback_data.p], month=month, rules=rules_from(settings)
@@ -191,7 +191,7 @@ async def send_report(
         await query.answer(_("You do not have access to this process."), show_alert=True)
         return
     await query.answer(_("Preparing the report…"))
-    month = clock().astimezone(settings.tz).date().replace(day=1)
+    month = last_complete_month(clock().astimezone(settings.tz).date())
     buffer = io.BytesIO()
     async with uow.transaction() as session:
         code = None

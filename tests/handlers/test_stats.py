@@ -22,7 +22,7 @@ OWNER, OFFICER, STRANGER = 700001, 900001, 5555
 async def test_owner_gets_index_chart_pains_and_comments(
     telegram: Telegram, session_pool: SessionPool, registry: SmallRegistry, clock: MovableClock
 ) -> None:
-    await declining_year(session_pool, registry, date(2025, 3, 1))
+    await declining_year(session_pool, registry, date(2025, 2, 1))
     await telegram.send(OWNER, "/stats")
     requests = telegram.session.requests
     assert any(isinstance(r, SendPhoto) for r in requests)
@@ -50,7 +50,7 @@ async def test_crafted_callbacks_for_another_process_are_refused(
 async def test_officer_gets_overview_and_a_report_document(
     telegram: Telegram, session_pool: SessionPool, registry: SmallRegistry, clock: MovableClock
 ) -> None:
-    await declining_year(session_pool, registry, date(2025, 3, 1))
+    await declining_year(session_pool, registry, date(2025, 2, 1))
     async with session_pool() as session, session.begin():
         session.add(Person(telegram_id=OFFICER, is_officer=True))
     await telegram.send(OFFICER, "/stats")
