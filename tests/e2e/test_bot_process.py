@@ -57,8 +57,13 @@ async def test_start_payload_and_a_full_questionnaire_over_http(
     output, _ = await load.communicate()
     assert load.returncode == 0, output.decode()
 
+    # Sent while the bot was down: must be handled once it starts (no drop_pending_updates).
+    sandbox.inject_message(4242, "/start")
     bot = await otklik(env, tmp_path, "run")
     try:
+        await sandbox.wait_for(
+            4242, lambda ms: any("Здравствуйте" in str(m.get("text")) for m in ms), 60
+        )
         user = SimulatedUser(sandbox, 31337, timeout=30)
         await user.say("/start t-SUP01-EPGU", expect="Прежде чем начать")
         await user.tap("Согласен", expect="Вопрос 1")

@@ -1,0 +1,56 @@
+"""The command line on a temporary database: registry, QR codes, invites, reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bot.cli import main
+from bot.demo import EXAMPLE_REGISTRY
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OTKLIK_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("OTKLIK_SECRET_KEY", "cli-secret")
+    monkeypatch.delenv("OTKLIK_BOT_TOKEN", raising=False)
+    return tmp_path
+
+
+def test_registry_qr_invites_and_reports(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["registry", "import", str(EXAMPLE_REGISTRY)]) == 0
+    assert "Процессы: новых 23" in capsys.readouterr().out
+    assert main(["registry", "export", str(workdir / "out.xlsx")]) == 0
+    assert main(["touchpoints", "qr", str(workdir / "qr"), "--bot-username", "otklik_bot"]) == 0
+    assert len(list((workdir / "qr").glob("*.png"))) == 55  # active touchpoints of the example
+    assert main(["invites", "create", "--department", "NOPE", "--bot-username", "otklik_bot"]) == 1
+    assert "не найдено" in capsys.readouterr().err
+    code = pd.read_excel(EXAMPLE_REGISTRY, sheet_name="Процессы")["Код подразделения"].iloc[0]
+    assert (
+        main(
+            [
+                "invites",
+                "create",
+                "--department",
+                str(code),
+                "--uses",
+                "3",
+                "--expires",
+                "2",
+                "--bot-username",
+                "otklik_bot",
+            ]
+        )
+        == 0
+    )
+    assert capsys.readouterr().out.strip().startswith("https://t.me/otklik_bot?start=inv-")
+    assert main(["report", "dynamics", "--month", "2025-03", "--out", str(workdir / "d.xlsx")]) == 0
+    assert "Динамика удовлетворённости" in pd.read_excel(workdir / "d.xlsx", sheet_name=None)
+    assert main(["report", "pain-map", "--out", str(workdir / "p.xlsx")]) == 1
+    assert "--process" in capsys.readouterr().err
+    assert main(["scan", "--month", "2025-13"]) == 2
+    assert main(["scan", "--month", "2025-03"]) == 0
+    assert "новых снижений 0" in capsys.readouterr().out
