@@ -112,7 +112,7 @@ _ROLLUP_COLUMNS = (
 )
 
 
-def _grouped_responses(*where: sa.ColumnElement[bool]) -> sa.Select[Any]:
+def _grouped_responses(*where: sa.ColumnElement[bool]) -> sa.Select[*tuple[Any, ...]]:
     """Rated responses summed per cell and month, in the order of `_ROLLUP_COLUMNS`."""
     rating = Response.rating
     top = sa.case((rating >= Questionnaire.scale_max - 1, 1), else_=0)
@@ -180,16 +180,14 @@ async def absorb_new_responses(session: AsyncSession, after_id: int) -> int:
         total = sa.select(sa.func.coalesce(sa.func.sum(n), 0)).add_cte(upsert)
         return int(await session.scalar(total) or 0)
     # SQLite: one writer at a time, so the count and the upsert see the same rows.
-    counted = sa.select(sa.func.count()).where(
-        Response.id > after_id, Response.rating.is_not(None)
-    )
+    counted = sa.select(sa.func.count()).where(Response.id > after_id, Response.rating.is_not(None))
     absorbed = int(await session.scalar(counted) or 0)
     if absorbed:
         await session.execute(_upsert(sqlite.insert(MonthlyRollup), fresh))
     return absorbed
 
 
-def _upsert(insert: Any, rows: sa.Select[Any]) -> Any:
+def _upsert(insert: Any, rows: sa.Select[*tuple[Any, ...]]) -> Any:
     """`insert` … SELECT `rows` … ON CONFLICT (cell, month) DO UPDATE adding the sums."""
     statement = insert.from_select(list(_ROLLUP_COLUMNS), rows)
     table = MonthlyRollup.__table__.c
