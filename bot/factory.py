@@ -17,11 +17,12 @@ from aiogram.utils.i18n import ConstI18nMiddleware
 
 from bot.config import Settings
 from bot.i18n import create_i18n
-from bot.middlewares import ActorMiddleware, UnitOfWorkMiddleware
+from bot.middlewares import ActorMiddleware, ThrottlingMiddleware, UnitOfWorkMiddleware
 from handlers import build_root_router
 from storage.base import Clock, utcnow
 from storage.database import SessionPool
 from storage.fsm import SqlFsmStorage
+from surveys.feedback import LoopPolicy
 from surveys.service import SurveyPolicy
 
 
@@ -73,9 +74,13 @@ def create_dispatcher(
             tz=settings.tz,
             daily_limit=settings.daily_response_limit,
             ttl=timedelta(hours=settings.survey_ttl_hours),
+            loop=LoopPolicy(
+                threshold=settings.low_score_threshold, answer_days=settings.feedback_answer_days
+            ),
         ),
         **extra,
     )
+    dispatcher.update.outer_middleware(ThrottlingMiddleware())
     dispatcher.update.outer_middleware(UnitOfWorkMiddleware(pool))
     i18n = create_i18n(settings.locale)
     ConstI18nMiddleware(locale=settings.locale, i18n=i18n).setup(dispatcher)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from aiogram import BaseMiddleware
+from aiogram.exceptions import TelegramAPIError
 from aiogram.types import TelegramObject, Update, User
 
 from storage.database import SessionPool
@@ -112,3 +116,50 @@ class ActorMiddleware(BaseMiddleware):
             is_officer=bool(person and person.is_officer),
             owned_process_ids=owned,
         )
+
+
+class ThrottlingMiddleware(BaseMiddleware):
+    """Per-user flood control: past `limit` updates in `window` seconds, updates are dropped.
+
+    The person is told once per window; button taps are always answered so no spinner hangs.
+    In-memory per process: a flood needs no cross-replica precision.
+    """
+
+    def __init__(self, limit: int = 20, window: float = 10.0) -> None:
+        self.limit = limit
+        self.window = window
+        self._hits: dict[int, deque[float]] = {}
+        self._warned: dict[int, float] = {}
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        user: User | None = data.get("event_from_user")
+        if user is None or not isinstance(event, Update):
+            return await handler(event, data)
+        now = time.monotonic()
+        hits = self._hits.setdefault(user.id, deque())
+        while hits and hits[0] <= now - self.window:
+            hits.popleft()
+        if len(hits) < self.limit:
+            hits.append(now)
+            if len(self._hits) > 100_000:
+                self._hits = {
+                    uid: h for uid, h in self._hits.items() if h and h[-1] > now - self.window
+                }
+            return await handler(event, data)
+        log.info("update %s throttled", event.update_id)
+        first_warning = self._warned.get(user.id, 0.0) <= now - self.window
+        if first_warning:
+            self._warned[user.id] = now
+        bot = data.get("bot")
+        text = "Слишком много запросов. Пожалуйста, подождите несколько секунд."
+        with suppress(TelegramAPIError):
+            if event.callback_query is not None:
+                await event.callback_query.answer(text if first_warning else None)
+            elif first_warning and event.message is not None and bot is not None:
+                await bot.send_message(event.message.chat.id, text)
+        return None

@@ -245,7 +245,7 @@ async def opt_in(
     query: CallbackQuery, callback_data: OptInCb, uow: UnitOfWork, actor: Actor, clock: Clock
 ) -> None:
     async with uow.transaction() as session:
-        await surveys.set_opt_in(
+        changed = await surveys.set_opt_in(
             session,
             actor.key,
             session_id=callback_data.s,
@@ -255,6 +255,9 @@ async def opt_in(
         )
         respondent = await surveys.get_respondent(session, actor.key)
         flags = (respondent.recontact_ok, respondent.answer_ok) if respondent else (False, False)
+    if changed is None:
+        await query.answer(_("This button is no longer active."))
+        return
     await query.answer(_("Saved. You can withdraw this with /forget."))
     if isinstance(query.message, Message):
         with suppress(TelegramBadRequest):

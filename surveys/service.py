@@ -29,6 +29,7 @@ from storage.models import (
     SurveySession,
     Touchpoint,
 )
+from surveys.feedback import LoopPolicy, forget_links, raise_alert_if_low
 from surveys.questionnaire import (
     AnswerRejected,
     AskingContext,
@@ -52,6 +53,7 @@ class SurveyPolicy:
     tz: ZoneInfo
     daily_limit: int = 1
     ttl: timedelta = timedelta(hours=24)
+    loop: LoopPolicy = field(default_factory=LoopPolicy)
 
 
 class Outcome(StrEnum):
@@ -451,6 +453,8 @@ async def _store_response(
     survey.finished_at = now
     await session.flush()
     await add_to_rollup(session, response, definition.scale.max)
+    if definition.audience == "external":
+        await raise_alert_if_low(session, response, answers, policy.loop, now)
     return response
 
 
@@ -479,12 +483,12 @@ async def set_opt_in(
     kind: str,
     chat_id: int,
     now: datetime,
-) -> bool:
-    """Keep the chat for contact only after an explicit opt-in; returns the new flag value."""
+) -> bool | None:
+    """Keep the chat for contact only after an explicit opt-in; the new flag, or None if refused."""
     survey = await session.get(SurveySession, session_id)
     respondent = await session.get(Respondent, key)
     if survey is None or survey.respondent_key != key or respondent is None:
-        return False
+        return None
     if kind == "recontact":
         respondent.recontact_ok = not respondent.recontact_ok
         value = respondent.recontact_ok
@@ -492,7 +496,7 @@ async def set_opt_in(
         respondent.answer_ok = not respondent.answer_ok
         value = respondent.answer_ok
     else:
-        return False
+        return None
     contact = await session.get(RespondentContact, key)
     if respondent.recontact_ok or respondent.answer_ok:
         if contact is None:
@@ -525,6 +529,7 @@ async def forget(session: AsyncSession, key: str) -> ForgetReport:
         .where(SurveySession.respondent_key == key)
         .values(respondent_key=tombstone, message_id=None)
     )
+    await forget_links(session, key)
     respondent = await session.get(Respondent, key)
     if respondent is not None:
         await session.delete(respondent)
