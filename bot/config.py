@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     outbox_rate_per_second: float = 25.0
     low_score_threshold: int = 2
     feedback_answer_days: int = 30
+    feedback_link_retention_days: int = 180
 
     @field_validator("officer_ids", "reminder_days_before", mode="before")
     @classmethod

@@ -67,3 +67,16 @@ class ReportCb(CallbackData, prefix="rp"):
 
     k: str
     p: int
+
+
+class AlertCb(CallbackData, prefix="fa"):
+    """The owner's buttons under a low-score alert (built in surveys.feedback too)."""
+
+    a: int
+    x: str
+
+
+class RelayCb(CallbackData, prefix="fr"):
+    """The respondent's «Ответить» under a relayed answer."""
+
+    a: int

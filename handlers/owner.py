@@ -25,6 +25,7 @@ from storage.base import Clock
 from storage.models import Process
 from storage.uow import UnitOfWork
 from surveys.charts import OverviewRow, overview_chart, trend_chart
+from surveys.feedback import answered_in_time_share
 from surveys.questionnaire import load_builtin_questionnaires
 from surveys.summary import ProcessSummary, summarize_processes
 
@@ -105,6 +106,14 @@ async def stats(
         return
     for summary in summaries:
         await _send_process(message, summary)
+    async with uow.transaction() as session:
+        in_time, due = await answered_in_time_share(session, process_ids, clock())
+    if due:
+        await message.answer(
+            _("Answers to low-score feedback given in time: {in_time} of {due}.").format(
+                in_time=in_time, due=due
+            )
+        )
 
 
 async def _officer_overview(message: Message, summaries: list[ProcessSummary]) -> None:

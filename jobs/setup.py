@@ -5,6 +5,7 @@ from __future__ import annotations
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import Settings
+from jobs.feedback import feedback_followup
 from jobs.scan import monthly_scan_job
 from jobs.surveys import expire_unfinished
 from storage.base import Clock
@@ -31,6 +32,14 @@ def create_scheduler(
         hour=settings.scan_hour,
         minute=5,
         id="monthly_scan",
+        kwargs={"session_pool": session_pool, "settings": settings, "clock": clock},
+        **common,
+    )
+    scheduler.add_job(
+        feedback_followup,
+        "interval",
+        hours=1,
+        id="feedback_followup",
         kwargs={"session_pool": session_pool, "settings": settings, "clock": clock},
         **common,
     )

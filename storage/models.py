@@ -408,3 +408,42 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     telegram_message_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+
+
+class FeedbackAlert(Base):
+    """A low score with a comment, put before the process owner: the closed loop.
+
+    `respondent_key` is the only link to the person; /forget and the retention job clear it.
+    """
+
+    __tablename__ = "feedback_alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("responses.id", ondelete="CASCADE"), unique=True
+    )
+    process_id: Mapped[int] = mapped_column(sa.ForeignKey("processes.id", ondelete="CASCADE"))
+    touchpoint_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("touchpoints.id", ondelete="SET NULL")
+    )
+    respondent_key: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class FeedbackMessage(Base):
+    """One relayed message of the closed loop, owner → respondent or back."""
+
+    __tablename__ = "feedback_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("feedback_alerts.id", ondelete="CASCADE"), index=True
+    )
+    direction: Mapped[str] = mapped_column(sa.String(16))  # to_respondent | to_owner
+    text: Mapped[str] = mapped_column(sa.Text)
+    delivered: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,125 @@
+"""The closed loop in Telegram: the owner answers a low score, the respondent may write back.
+
+Neither side sees the other's identity; every relayed text goes through the outbox.
+"""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.middlewares import Actor
+from handlers.callbacks import AlertCb, RelayCb
+from storage.base import Clock
+from storage.uow import UnitOfWork
+from surveys import feedback
+from surveys.feedback import AlertAccess, Relay
+
+router = Router(name=__name__)
+TEXT_LIMIT = 3000
+
+
+class FeedbackStates(StatesGroup):
+    owner_answer = State()
+    respondent_reply = State()
+
+
+@router.callback_query(AlertCb.filter())
+async def alert_button(
+    query: CallbackQuery,
+    callback_data: AlertCb,
+    uow: UnitOfWork,
+    actor: Actor,
+    state: FSMContext,
+    clock: Clock,
+) -> None:
+    async with uow.transaction() as session:
+        access, alert = await feedback.load_alert(
+            session, callback_data.a, owned=actor.owned_process_ids, is_officer=actor.is_officer
+        )
+        if alert is not None and callback_data.x == "ack":
+            await feedback.acknowledge(session, alert, clock())
+    if access != AlertAccess.OK or callback_data.x not in ("ack", "reply"):
+        await query.answer(_("You do not have access to this process."), show_alert=True)
+        return
+    if callback_data.x == "ack":
+        await query.answer(_("Marked as taken into work."))
+        return
+    await state.set_state(FeedbackStates.owner_answer)
+    await state.update_data(alert_id=callback_data.a)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            _(
+                "Write your answer to the client in one message. It will be sent on behalf of "
+                "the organization, without your name. /cancel — do not answer now."
+            )
+        )
+
+
+@router.message(FeedbackStates.owner_answer, F.text & ~F.text.startswith("/"))
+async def owner_answer(
+    message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext, clock: Clock
+) -> None:
+    text = (message.text or "").strip()
+    if len(text) > TEXT_LIMIT:
+        await message.answer(
+            _(
+                "The answer is {length} characters long; the limit is {limit}. Please shorten it."
+            ).format(length=len(text), limit=TEXT_LIMIT)
+        )
+        return
+    alert_id = int((await state.get_data()).get("alert_id", 0))
+    async with uow.transaction() as session:
+        access, alert = await feedback.load_alert(
+            session, alert_id, owned=actor.owned_process_ids, is_officer=actor.is_officer
+        )
+        relay = await feedback.answer_respondent(session, alert, text, clock()) if alert else None
+    await state.clear()
+    if access != AlertAccess.OK or relay is None:
+        await message.answer(_("You do not have access to this process."))
+    elif relay == Relay.SENT:
+        await message.answer(_("Thank you! The answer has been sent to the client."))
+    else:
+        await message.answer(
+            _(
+                "The answer is saved. The client did not ask to receive an answer, "
+                "so it was not sent."
+            )
+        )
+
+
+@router.callback_query(RelayCb.filter())
+async def respondent_reply_button(
+    query: CallbackQuery, callback_data: RelayCb, state: FSMContext
+) -> None:
+    await state.set_state(FeedbackStates.respondent_reply)
+    await state.update_data(alert_id=callback_data.a)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(_("Write your reply in one message. /cancel — do not reply."))
+
+
+@router.message(FeedbackStates.respondent_reply, F.text & ~F.text.startswith("/"))
+async def respondent_reply(
+    message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext, clock: Clock
+) -> None:
+    text = (message.text or "").strip()[:TEXT_LIMIT]
+    alert_id = int((await state.get_data()).get("alert_id", 0))
+    async with uow.transaction() as session:
+        sent = await feedback.respondent_replies(session, alert_id, actor.key, text, clock())
+    await state.clear()
+    await message.answer(
+        _("Your reply has been passed on. Thank you!")
+        if sent
+        else _("This conversation is no longer available.")
+    )
+
+
+@router.message(F.text == "/cancel")
+async def cancel(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(_("Cancelled."))

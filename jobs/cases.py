@@ -1,0 +1,402 @@
+"""The daily reengineering job: open cases, remind about deadlines, check the effect.
+
+Registered by jobs/setup.py to run at OTKLIK_REMINDER_HOUR on working days. Every run is
+idempotent: cases open once per ground (decline detections are consumed, the review date
+moves when a case closes), and each reminder is queued in the outbox under a key made of
+the item, its nominal date and the recipient, so a rerun queues nothing new and, after
+downtime, only today's reminder of each item goes out (see reengineering.reminders).
+
+Each phase runs in its own short transaction: one failing phase does not undo the others,
+and SQLite's single writer is not held for the whole job.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from reengineering.calendar import WorkingCalendar, default_calendar
+from reengineering.cases import (
+    IMPL_STEP,
+    acting,
+    case_number,
+    officer_chats,
+    open_case,
+    open_cases_from_detections,
+    owner_chat,
+    template_of,
+)
+from reengineering.effect import effect_checks
+from reengineering.plan import numbered_items
+from reengineering.reminders import (
+    REVIEW_DAYS_BEFORE,
+    Reminder,
+    deadline_reminder,
+    plan_item_reminder_text,
+    reminder_key,
+    review_reminder,
+    review_reminder_text,
+    step_reminder_text,
+)
+from storage.base import Clock
+from storage.cases_models import (
+    CaseGround,
+    CaseStatus,
+    CaseStep,
+    Ground,
+    PlanItem,
+    ReengineeringCase,
+    StepStatus,
+)
+from storage.database import SessionPool
+from storage.models import OutboxLane, Person, Process
+from storage.outbox import enqueue
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "CaseJobReport",
+    "effect_checks",
+    "open_due_reviews",
+    "queue_deadline_reminders",
+    "queue_review_reminders",
+    "run_case_reminders",
+]
+
+
+@dataclass
+class CaseJobReport:
+    """What one run did (for the log and the tests)."""
+
+    today: date
+    skipped: str | None = None
+    opened: list[int] = field(default_factory=list)
+    linked: list[int] = field(default_factory=list)
+    reminders: int = 0
+    review_reminders: int = 0
+    effects: list[int] = field(default_factory=list)
+
+
+@lru_cache(maxsize=4)
+def _calendar_for(days_off: frozenset[date], working: frozenset[date]) -> WorkingCalendar:
+    current = default_calendar()
+    if current.extra_days_off == days_off and current.extra_working_days == working:
+        return current
+    return WorkingCalendar(days_off, working)
+
+
+def calendar_for(settings: Settings) -> WorkingCalendar:
+    """The production calendar with the organisation's extra days off and working days."""
+    return _calendar_for(frozenset(settings.extra_days_off), frozenset(settings.extra_working_days))
+
+
+async def _queue(
+    session: AsyncSession,
+    chat: int,
+    text: str,
+    *,
+    kind: str,
+    item: str,
+    item_id: int,
+    reminder: Reminder,
+) -> int:
+    queued = await enqueue(
+        session,
+        chat_id=chat,
+        text=text,
+        kind=kind,
+        lane=OutboxLane.ALERT,
+        dedupe_key=reminder_key(item, item_id, reminder.nominal, chat),
+    )
+    return int(queued)
+
+
+async def queue_deadline_reminders(
+    session: AsyncSession,
+    today: date,
+    calendar: WorkingCalendar,
+    *,
+    days_before: Sequence[int] = (2,),
+) -> int:
+    """Today's reminders for every active step and every open measure of an approved plan.
+
+    Owner steps go to the owner; officer and working-group steps to the officers (the
+    officer records the group's decisions). Overdue reminders add a copy to the officers.
+    Measures go to their executor and to the owner, who tracks the plan (§4.1).
+    """
+    officers = await officer_chats(session)
+    queued = 0
+    cases = list(
+        await session.scalars(
+            sa.select(ReengineeringCase)
+            .where(ReengineeringCase.status == CaseStatus.OPEN)
+            .order_by(ReengineeringCase.id)
+        )
+    )
+    for case in cases:
+        process = await session.get(Process, case.process_id)
+        assert process is not None
+        template = template_of(case.template_id)
+        owner = await owner_chat(session, process)
+        owner_person = await session.get(Person, process.owner_id) if process.owner_id else None
+        owner_name = (owner_person.full_name if owner_person else None) or "не назначен"
+        steps = list(
+            await session.scalars(
+                sa.select(CaseStep)
+                .where(CaseStep.case_id == case.id, CaseStep.status == StepStatus.ACTIVE)
+                .order_by(CaseStep.position)
+            )
+        )
+        for row in steps:
+            if row.due_on is None:
+                continue
+            reminder = deadline_reminder(
+                row.due_on, today, calendar, days_before=days_before, active_since=row.activated_on
+            )
+            if reminder is None:
+                continue
+            step = template.step(row.step_code)
+            owners_turn = acting(step, row) == "owner"
+            primary = [owner] if owners_turn and owner is not None else officers
+            copies = officers if reminder.kind == "overdue" else []
+            warning = WorkingCalendar.data_warning(row.due_on.year)
+            for chat in dict.fromkeys(primary):
+                text = step_reminder_text(
+                    case_number=case_number(case.id), process_name=process.name,
+                    step_id=step.id, step_title=step.title, produces=step.produces,
+                    reminder=reminder, today=today, data_warning=warning,
+                )  # fmt: skip
+                kind = "case_overdue" if reminder.kind == "overdue" else "case_reminder"
+                queued += await _queue(
+                    session, chat, text, kind=kind, item="step", item_id=row.id, reminder=reminder
+                )
+            for chat in dict.fromkeys(copies):
+                if chat in primary:
+                    continue
+                text = step_reminder_text(
+                    case_number=case_number(case.id), process_name=process.name,
+                    step_id=step.id, step_title=step.title, produces=step.produces,
+                    reminder=reminder, today=today, copy_for_officer=True,
+                    responsible=owner_name, data_warning=warning,
+                )  # fmt: skip
+                queued += await _queue(
+                    session, chat, text, kind="case_overdue_copy", item="step",
+                    item_id=row.id, reminder=reminder,
+                )  # fmt: skip
+        queued += await _plan_reminders(
+            session, case, process, owner, officers, today, calendar, days_before
+        )
+    return queued
+
+
+async def _plan_reminders(
+    session: AsyncSession,
+    case: ReengineeringCase,
+    process: Process,
+    owner: int | None,
+    officers: Sequence[int],
+    today: date,
+    calendar: WorkingCalendar,
+    days_before: Sequence[int],
+) -> int:
+    impl = await session.scalar(
+        sa.select(CaseStep).where(CaseStep.case_id == case.id, CaseStep.step_code == IMPL_STEP)
+    )
+    if impl is None or impl.status != StepStatus.ACTIVE:
+        return 0
+    items = list(await session.scalars(sa.select(PlanItem).where(PlanItem.case_id == case.id)))
+    queued = 0
+    for view in numbered_items(items, today=today):
+        if view.status not in ("planned", "in_progress"):
+            continue
+        reminder = deadline_reminder(
+            view.due_on, today, calendar, days_before=days_before, active_since=impl.activated_on
+        )
+        if reminder is None:
+            continue
+        executor = await session.get(Person, view.responsible_id) if view.responsible_id else None
+        primary: list[int] = []
+        if executor is not None and executor.telegram_id is not None and not executor.unreachable:
+            primary.append(int(executor.telegram_id))
+        if owner is not None:
+            primary.append(owner)
+        if not primary:
+            primary = list(officers)
+        warning = WorkingCalendar.data_warning(view.due_on.year)
+        kind = "plan_overdue" if reminder.kind == "overdue" else "plan_reminder"
+        for chat in dict.fromkeys(primary):
+            text = plan_item_reminder_text(
+                case_number=case_number(case.id), process_name=process.name,
+                number=view.number, measure=view.measure, responsible=view.responsible_name,
+                reminder=reminder, today=today, data_warning=warning,
+            )  # fmt: skip
+            queued += await _queue(
+                session, chat, text, kind=kind, item="plan", item_id=view.id, reminder=reminder
+            )
+        if reminder.kind == "overdue":
+            for chat in dict.fromkeys(officers):
+                if chat in primary:
+                    continue
+                text = plan_item_reminder_text(
+                    case_number=case_number(case.id), process_name=process.name,
+                    number=view.number, measure=view.measure,
+                    responsible=view.responsible_name, reminder=reminder, today=today,
+                    copy_for_officer=True, data_warning=warning,
+                )  # fmt: skip
+                queued += await _queue(
+                    session, chat, text, kind="plan_overdue_copy", item="plan",
+                    item_id=view.id, reminder=reminder,
+                )  # fmt: skip
+    return queued
+
+
+async def queue_review_reminders(
+    session: AsyncSession,
+    today: date,
+    calendar: WorkingCalendar,
+    *,
+    days_before: Sequence[int] = REVIEW_DAYS_BEFORE,
+) -> int:
+    """Warn the owner and the officers 60, 30 and 10 working days before a review date.
+
+    Processes with an open case are left alone: that case is the review.
+    """
+    open_processes = sa.select(ReengineeringCase.process_id).where(
+        ReengineeringCase.status == CaseStatus.OPEN
+    )
+    # Only review dates within reach of the longest lead time (working days are fewer than
+    # calendar days; 30 days cover the longest holiday breaks): no calendar of far years.
+    horizon = today + timedelta(days=max(days_before, default=0) * 7 // 5 + 30)
+    processes = await session.scalars(
+        sa.select(Process)
+        .where(
+            Process.active,
+            Process.review_due.is_not(None),
+            Process.review_due > today,
+            Process.review_due <= horizon,
+            Process.id.not_in(open_processes),
+        )
+        .order_by(Process.id)
+    )
+    officers = await officer_chats(session)
+    queued = 0
+    for process in list(processes):
+        assert process.review_due is not None
+        reminder = review_reminder(process.review_due, today, calendar, days_before=days_before)
+        if reminder is None:
+            continue
+        text = review_reminder_text(
+            process_name=process.name,
+            review_due=process.review_due,
+            last_reengineering=process.last_reengineering,
+            reminder=reminder,
+        )
+        owner = await owner_chat(session, process)
+        for chat in dict.fromkeys([*([owner] if owner is not None else []), *officers]):
+            queued += await _queue(
+                session, chat, text, kind="review_reminder", item="review",
+                item_id=process.id, reminder=reminder,
+            )  # fmt: skip
+    return queued
+
+
+async def open_due_reviews(
+    session: AsyncSession, now: datetime, today: date, calendar: WorkingCalendar
+) -> tuple[list[int], list[int]]:
+    """Open a case for every active process whose review date has come (ground: review_due).
+
+    The ground arises on the review date; a date already past when the case opens (the bot
+    was down, or the registry was imported with overdue reviews) counts from today, so the
+    case does not start with every deadline already missed. A process with an open case gets
+    the ground linked to it instead (once). Returns the ids of opened and of linked cases.
+    """
+    processes = await session.scalars(
+        sa.select(Process)
+        .where(Process.active, Process.review_due.is_not(None), Process.review_due <= today)
+        .order_by(Process.id)
+    )
+    opened: list[int] = []
+    linked: list[int] = []
+    for process in list(processes):
+        assert process.review_due is not None
+        open_id = await session.scalar(
+            sa.select(ReengineeringCase.id).where(
+                ReengineeringCase.process_id == process.id,
+                ReengineeringCase.status == CaseStatus.OPEN,
+            )
+        )
+        if open_id is not None:
+            # The open case already covers the review when it carries this ground.
+            covered = await session.scalar(
+                sa.select(CaseGround.id).where(
+                    CaseGround.case_id == open_id, CaseGround.ground == Ground.REVIEW_DUE
+                )
+            )
+            if covered is not None:
+                continue
+        result = await open_case(
+            session,
+            process.id,
+            Ground.REVIEW_DUE,
+            arose_on=process.review_due if open_id else max(process.review_due, today),
+            on=today,
+            at=now,
+            calendar=calendar,
+        )
+        if result.created:
+            opened.append(result.case_id)
+        elif result.linked:
+            linked.append(result.case_id)
+    return opened, linked
+
+
+async def run_case_reminders(
+    session_pool: SessionPool, clock: Clock, settings: Settings
+) -> CaseJobReport:
+    """The daily job. Does nothing on days off or before OTKLIK_REMINDER_HOUR (local time)."""
+    now = clock()
+    local = now.astimezone(settings.tz)
+    today = local.date()
+    report = CaseJobReport(today=today)
+    calendar = calendar_for(settings)
+    if not calendar.is_working_day(today):
+        report.skipped = "нерабочий день"
+        return report
+    if local.hour < settings.reminder_hour:
+        report.skipped = "ещё не наступил час напоминаний"
+        return report
+
+    async with session_pool() as session, session.begin():
+        for result in await open_cases_from_detections(
+            session, now, tz=settings.tz, calendar=calendar
+        ):
+            (report.opened if result.created else report.linked).append(result.case_id)
+    async with session_pool() as session, session.begin():
+        opened, linked = await open_due_reviews(session, now, today, calendar)
+        report.opened += opened
+        report.linked += linked
+    async with session_pool() as session, session.begin():
+        report.review_reminders = await queue_review_reminders(session, today, calendar)
+        report.reminders = await queue_deadline_reminders(
+            session, today, calendar, days_before=settings.reminder_days_before
+        )
+    async with session_pool() as session, session.begin():
+        summaries = await effect_checks(
+            session, now, cases_dir=settings.data_dir / "cases", tz=settings.tz
+        )
+        report.effects = [summary.case_id for summary in summaries]
+    if report.opened or report.reminders or report.review_reminders or report.effects:
+        log.info(
+            "reengineering job %s: opened %s, linked %s, reminders %d, review reminders %d, "
+            "effect checks %s",
+            today, report.opened, report.linked, report.reminders, report.review_reminders,
+            report.effects,
+        )  # fmt: skip
+    return report

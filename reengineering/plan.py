@@ -1,0 +1,433 @@
+"""The action plan of a case (план мероприятий, seed 003 §3.4–3.8 and the annex).
+
+Measures fall into the annex's four sections and are numbered within them (1.1, 1.2, 2.1…).
+When the target process uses a digital service, §3.5 requires six prototype measures; they
+are added automatically, with default due dates spaced in working days, and stay editable.
+The last due date of the plan is the deadline of the implementation step, so every change
+recomputes the case.
+
+Until the working group approves the plan the owner and the officer edit it; afterwards
+its dates and composition change only by a working-group decision (§4.1), entered by the
+officer, while executors and the owner record the progress of measures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reengineering.calendar import WorkingCalendar, default_calendar
+from reengineering.cases import (
+    IMPL_STEP,
+    SECTION_TITLES,
+    CaseError,
+    PlanItemView,
+    _audit,
+    _moment,
+    _name,
+    _open_case,
+    _person,
+    _plan_items,
+    _process,
+    _steps,
+    refresh_case,
+)
+from storage.cases_models import PlanItem, PlanItemStatus, ReengineeringCase, StepStatus
+from storage.models import Person, Process
+
+__all__ = [
+    "ITEM_STATUS_TITLES",
+    "PROTOTYPE_MEASURES",
+    "PrototypeMeasure",
+    "add_plan_item",
+    "create_plan",
+    "numbered_items",
+    "plan_items",
+    "remove_plan_item",
+    "set_plan_item_status",
+    "update_plan_item",
+]
+
+ITEM_STATUS_TITLES: dict[str, str] = {
+    PlanItemStatus.PLANNED: "запланировано",
+    PlanItemStatus.IN_PROGRESS: "выполняется",
+    PlanItemStatus.DONE: "выполнено",
+    PlanItemStatus.CANCELLED: "отменено решением рабочей группы",
+}
+
+
+@dataclass(frozen=True)
+class PrototypeMeasure:
+    """One of the six measures of §3.5; ``after_days`` counts working days from the plan."""
+
+    step: int
+    measure: str
+    expected_result: str
+    report_document: str
+    after_days: int
+
+
+PROTOTYPE_SECTION = 3
+# Default spacing: 15 wd for the high-level prototype, a week to test and a week to refine
+# it, 20 wd for the detailed interactive one, then again a week each to test and refine.
+PROTOTYPE_MEASURES: tuple[PrototypeMeasure, ...] = (
+    PrototypeMeasure(
+        1,
+        "Разработка верхнеуровневого прототипа сервиса: схематичное изображение экранов "
+        "цифрового сервиса с указанием логики перехода между ними",
+        "Верхнеуровневый прототип сервиса",
+        "Схема экранов верхнеуровневого прототипа",
+        15,
+    ),
+    PrototypeMeasure(
+        2,
+        "Тестирование верхнеуровневого прототипа сервиса на представителях клиентского сегмента",
+        "Получена обратная связь представителей клиентского сегмента",
+        "Отчёт о тестировании верхнеуровневого прототипа",
+        20,
+    ),
+    PrototypeMeasure(
+        3,
+        "Доработка верхнеуровневого прототипа на основании обратной связи по результатам "
+        "тестирования (при необходимости)",
+        "Доработанный верхнеуровневый прототип",
+        "Доработанная схема экранов",
+        25,
+    ),
+    PrototypeMeasure(
+        4,
+        "Разработка детализированного прототипа сервиса в формате интерактивных экранов без "
+        "подключения к базам данных",
+        "Детализированный интерактивный прототип сервиса",
+        "Интерактивный прототип (ссылка или файлы)",
+        45,
+    ),
+    PrototypeMeasure(
+        5,
+        "Тестирование детализированного прототипа сервиса на представителях клиентского сегмента",
+        "Получена обратная связь представителей клиентского сегмента",
+        "Отчёт о тестировании детализированного прототипа",
+        50,
+    ),
+    PrototypeMeasure(
+        6,
+        "Доработка детализированного прототипа на основании обратной связи по результатам "
+        "тестирования (при необходимости)",
+        "Доработанный детализированный прототип",
+        "Доработанный интерактивный прототип",
+        55,
+    ),
+)
+
+_OPEN_STATUSES = (PlanItemStatus.PLANNED, PlanItemStatus.IN_PROGRESS)
+
+
+def numbered_items(items: Sequence[PlanItem], *, today: date | None) -> list[PlanItemView]:
+    """Items in annex order with their numbers; overdue flags only when ``today`` is given."""
+    ordered = sorted(items, key=lambda item: (item.section, item.position, item.id))
+    counters: dict[int, int] = {}
+    views: list[PlanItemView] = []
+    for item in ordered:
+        counters[item.section] = counters.get(item.section, 0) + 1
+        views.append(
+            PlanItemView(
+                id=item.id,
+                number=f"{item.section}.{counters[item.section]}",
+                section=item.section,
+                section_title=SECTION_TITLES[item.section],
+                measure=item.measure,
+                due_on=item.due_on,
+                responsible_name=item.responsible_name,
+                responsible_id=item.responsible_id,
+                expected_result=item.expected_result,
+                report_document=item.report_document,
+                status=item.status.value,
+                done_on=item.done_on,
+                prototype_step=item.prototype_step,
+                overdue=today is not None and item.status in _OPEN_STATUSES and item.due_on < today,
+            )
+        )
+    return views
+
+
+async def plan_items(
+    session: AsyncSession, case_id: int, *, today: date | None = None
+) -> list[PlanItemView]:
+    """The plan of a case in annex order."""
+    return numbered_items(await _plan_items(session, case_id), today=today)
+
+
+async def _plan_approved(session: AsyncSession, case: ReengineeringCase) -> bool:
+    rows = await _steps(session, case.id)
+    impl = rows.get(IMPL_STEP)
+    return impl is not None and impl.status in (StepStatus.ACTIVE, StepStatus.DONE)
+
+
+async def _editor(
+    session: AsyncSession, case: ReengineeringCase, actor_id: int
+) -> tuple[Person, Process]:
+    """Who may change the plan now: owner or officer before approval, officer after."""
+    process = await _process(session, case.process_id)
+    person = await _person(session, actor_id)
+    if person is None:
+        raise CaseError("Сотрудник не найден.")
+    if await _plan_approved(session, case):
+        if not person.is_officer:
+            raise CaseError(
+                "План мероприятий утверждён: изменение сроков или состава мероприятий вносится "
+                "по решению рабочей группы ответственным по клиентоцентричности (п. 4.1)."
+            )
+    elif not (person.is_officer or process.owner_id == person.id):
+        raise CaseError("План мероприятий формирует ответственный за процесс.")
+    return person, process
+
+
+def _check_section(section: int) -> None:
+    if section not in SECTION_TITLES:
+        raise CaseError("Раздел плана — от 1 до 4 (см. шаблон плана мероприятий).")
+
+
+async def _next_position(session: AsyncSession, case_id: int, section: int) -> int:
+    current = await session.scalar(
+        sa.select(sa.func.max(PlanItem.position)).where(
+            PlanItem.case_id == case_id, PlanItem.section == section
+        )
+    )
+    return int(current or 0) + 1
+
+
+async def create_plan(
+    session: AsyncSession,
+    case_id: int,
+    actor_id: int,
+    *,
+    uses_digital_service: bool,
+    on: date,
+    at: datetime | None = None,
+    calendar: WorkingCalendar | None = None,
+) -> list[PlanItemView]:
+    """Start (or re-flag) the plan; with a digital service the six §3.5 measures are added.
+
+    Idempotent: the prototype measures are added once; turning the flag off before approval
+    removes them again.
+    """
+    case = await _open_case(session, case_id)
+    person, process = await _editor(session, case, actor_id)
+    cal = calendar if calendar is not None else default_calendar()
+    items = await _plan_items(session, case.id)
+    prototypes = [item for item in items if item.prototype_step is not None]
+    case.uses_digital_service = uses_digital_service
+    case.plan_created_on = case.plan_created_on or on
+    if uses_digital_service and not prototypes:
+        owner = await _person(session, process.owner_id)
+        responsible = _name(owner) or "Ответственный за процесс"
+        position = await _next_position(session, case.id, PROTOTYPE_SECTION)
+        for offset, measure in enumerate(PROTOTYPE_MEASURES):
+            session.add(
+                PlanItem(
+                    case_id=case.id,
+                    section=PROTOTYPE_SECTION,
+                    position=position + offset,
+                    measure=measure.measure,
+                    due_on=cal.add_working_days(on, measure.after_days),
+                    responsible_name=responsible,
+                    responsible_id=process.owner_id,
+                    expected_result=measure.expected_result,
+                    report_document=measure.report_document,
+                    status=PlanItemStatus.PLANNED,
+                    prototype_step=measure.step,
+                    created_at=_moment(on, at),
+                )
+            )
+    elif not uses_digital_service and prototypes:
+        if await _plan_approved(session, case):
+            raise CaseError(
+                "План утверждён: мероприятия прототипирования исключаются решением рабочей группы."
+            )
+        for item in prototypes:
+            await session.delete(item)
+    await session.flush()
+    await _audit(
+        session, case.id, "plan_created", on=on, at=at, actor_id=person.id,
+        uses_digital_service=uses_digital_service,
+    )  # fmt: skip
+    await refresh_case(session, case, on=on, at=at, calendar=calendar)
+    return await plan_items(session, case.id)
+
+
+async def add_plan_item(
+    session: AsyncSession,
+    case_id: int,
+    actor_id: int,
+    *,
+    section: int,
+    measure: str,
+    due_on: date,
+    responsible_name: str,
+    on: date,
+    responsible_id: int | None = None,
+    expected_result: str = "",
+    report_document: str = "",
+    at: datetime | None = None,
+    calendar: WorkingCalendar | None = None,
+) -> int:
+    """Add a measure at the end of its section; returns its id."""
+    case = await _open_case(session, case_id)
+    person, _process_row = await _editor(session, case, actor_id)
+    _check_section(section)
+    if not measure.strip():
+        raise CaseError("Укажите наименование мероприятия.")
+    if not responsible_name.strip():
+        raise CaseError("Укажите ответственного исполнителя.")
+    item = PlanItem(
+        case_id=case.id,
+        section=section,
+        position=await _next_position(session, case.id, section),
+        measure=measure.strip(),
+        due_on=due_on,
+        responsible_name=responsible_name.strip(),
+        responsible_id=responsible_id,
+        expected_result=expected_result.strip(),
+        report_document=report_document.strip(),
+        status=PlanItemStatus.PLANNED,
+        created_at=_moment(on, at),
+    )
+    session.add(item)
+    await session.flush()
+    await _audit(
+        session, case.id, "plan_item_added", on=on, at=at, actor_id=person.id,
+        item_id=item.id, section=section, measure=item.measure, due_on=due_on,
+    )  # fmt: skip
+    await refresh_case(session, case, on=on, at=at, calendar=calendar)
+    return item.id
+
+
+async def _item(session: AsyncSession, item_id: int) -> PlanItem:
+    item = await session.get(PlanItem, item_id)
+    if item is None:
+        raise CaseError("Мероприятие плана не найдено.")
+    return item
+
+
+async def update_plan_item(
+    session: AsyncSession,
+    item_id: int,
+    actor_id: int,
+    *,
+    on: date,
+    section: int | None = None,
+    measure: str | None = None,
+    due_on: date | None = None,
+    responsible_name: str | None = None,
+    responsible_id: int | None = None,
+    expected_result: str | None = None,
+    report_document: str | None = None,
+    at: datetime | None = None,
+    calendar: WorkingCalendar | None = None,
+) -> None:
+    """Change the given fields of a measure (None leaves a field as it is)."""
+    item = await _item(session, item_id)
+    case = await _open_case(session, item.case_id)
+    person, _process_row = await _editor(session, case, actor_id)
+    changes: dict[str, Any] = {}
+    if section is not None and section != item.section:
+        _check_section(section)
+        item.position = await _next_position(session, case.id, section)
+        item.section = section
+        changes["section"] = section
+    for name, value in (
+        ("measure", measure),
+        ("responsible_name", responsible_name),
+        ("expected_result", expected_result),
+        ("report_document", report_document),
+    ):
+        if value is not None and value.strip() != getattr(item, name):
+            setattr(item, name, value.strip())
+            changes[name] = value.strip()
+    if due_on is not None and due_on != item.due_on:
+        changes["due_on"] = due_on
+        changes["old_due_on"] = item.due_on
+        item.due_on = due_on
+    if responsible_id is not None and responsible_id != item.responsible_id:
+        item.responsible_id = responsible_id
+        changes["responsible_id"] = responsible_id
+    if not changes:
+        return
+    await _audit(
+        session, case.id, "plan_item_changed", on=on, at=at, actor_id=person.id,
+        item_id=item.id, **changes,
+    )  # fmt: skip
+    await session.flush()
+    await refresh_case(session, case, on=on, at=at, calendar=calendar)
+
+
+async def remove_plan_item(
+    session: AsyncSession,
+    item_id: int,
+    actor_id: int,
+    *,
+    on: date,
+    at: datetime | None = None,
+    calendar: WorkingCalendar | None = None,
+) -> None:
+    """Delete a measure from a plan not yet approved (after approval: cancel it instead)."""
+    item = await _item(session, item_id)
+    case = await _open_case(session, item.case_id)
+    person, _process_row = await _editor(session, case, actor_id)
+    if await _plan_approved(session, case):
+        raise CaseError("Из утверждённого плана мероприятие не удаляется, а отменяется.")
+    await _audit(
+        session, case.id, "plan_item_removed", on=on, at=at, actor_id=person.id,
+        item_id=item.id, measure=item.measure,
+    )  # fmt: skip
+    await session.delete(item)
+    await session.flush()
+    await refresh_case(session, case, on=on, at=at, calendar=calendar)
+
+
+async def set_plan_item_status(
+    session: AsyncSession,
+    item_id: int,
+    status: PlanItemStatus | str,
+    actor_id: int,
+    *,
+    on: date,
+    at: datetime | None = None,
+    calendar: WorkingCalendar | None = None,
+) -> None:
+    """Record the progress of a measure of the approved plan.
+
+    The owner, the officer and the measure's executor record progress; cancelling a
+    measure is a working-group decision entered by the officer.
+    """
+    new_status = PlanItemStatus(status)
+    item = await _item(session, item_id)
+    case = await _open_case(session, item.case_id)
+    if not await _plan_approved(session, case):
+        raise CaseError("Ход выполнения отмечается после утверждения плана мероприятий.")
+    process = await _process(session, case.process_id)
+    person = await _person(session, actor_id)
+    allowed = person is not None and (
+        person.is_officer
+        or (
+            new_status != PlanItemStatus.CANCELLED
+            and person.id in (process.owner_id, item.responsible_id)
+        )
+    )
+    if person is None or not allowed:
+        raise CaseError(
+            "Изменить состояние мероприятия может ответственный за процесс или исполнитель."
+        )
+    item.status = new_status
+    item.done_on = on if new_status == PlanItemStatus.DONE else None
+    await _audit(
+        session, case.id, "plan_item_status", on=on, at=at, actor_id=person.id,
+        item_id=item.id, status=new_status.value,
+    )  # fmt: skip
+    await session.flush()
+    await refresh_case(session, case, on=on, at=at, calendar=calendar)

@@ -1,0 +1,145 @@
+"""The action plan as an Excel workbook in the layout of seed 003's annex.
+
+The working group approves the plan as a document and it goes to every executor (§3.8),
+so the bot produces the annex form itself: a title block, the six-column table with the
+four section rows spanning it, measures numbered 1.1, 1.2, 2.1…, dates as ДД.ММ.ГГГГ.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reengineering.cases import (
+    MEETING_STEP,
+    SECTION_TITLES,
+    CaseView,
+    PlanItemView,
+    case_view,
+)
+from reengineering.reminders import format_date
+
+__all__ = ["HEADERS", "TITLE_ROWS", "write_action_plan_xlsx"]
+
+HEADERS = (
+    "№ п/п",
+    "Наименование мероприятия",
+    "Срок исполнения",
+    "Ответственный исполнитель",
+    "Ожидаемый результат",
+    "Отчётный документ",
+)
+WIDTHS = (9, 50, 15, 30, 36, 32)
+DATE_FORMAT = "DD.MM.YYYY"
+TITLE_ROWS = 6  # title block; the table header is the next row
+
+_THIN = Side(style="thin", color="000000")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_WRAP = Alignment(wrap_text=True, vertical="top")
+_CENTER = Alignment(wrap_text=True, vertical="center", horizontal="center")
+_SECTION_FILL = PatternFill("solid", fgColor="E7EEF7")
+
+
+def _approval_line(view: CaseView) -> str:
+    """«УТВЕРЖДЁН решением рабочей группы от …» once approved, otherwise a draft mark."""
+    try:
+        meeting = view.step(MEETING_STEP)
+    except KeyError:
+        return "Проект"
+    if meeting.decision == "approve" and meeting.done_on is not None:
+        return (
+            "УТВЕРЖДЁН решением рабочей группы по внедрению клиентоцентричности "
+            f"от {format_date(meeting.done_on)}"
+        )
+    return "ПРОЕКТ (не утверждён рабочей группой)"
+
+
+def _build(view: CaseView, items: tuple[PlanItemView, ...], out: Path) -> Path:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "План мероприятий"
+    last_col = get_column_letter(len(HEADERS))
+
+    title_lines = [
+        ("Приложение к Порядку проведения реинжиниринга процессов", Font(italic=True, size=9)),
+        ("ПЛАН МЕРОПРИЯТИЙ", Font(bold=True, size=13)),
+        ("по реализации целевого порядка осуществления процесса", Font(bold=True, size=11)),
+        (f"Процесс: {view.process_name}", Font(size=11)),
+        (
+            f"Реинжиниринг {view.number}; основание: {view.ground_title} "
+            f"(возникло {format_date(view.arose_on)})",
+            Font(size=10),
+        ),
+        (_approval_line(view), Font(bold=True, size=10)),
+    ]
+    for row, (text, font) in enumerate(title_lines, start=1):
+        sheet.merge_cells(f"A{row}:{last_col}{row}")
+        cell = sheet.cell(row=row, column=1, value=text)
+        cell.font = font
+        horizontal = "right" if row in (1, TITLE_ROWS) else "center"
+        cell.alignment = Alignment(horizontal=horizontal, vertical="center", wrap_text=True)
+    sheet.row_dimensions[4].height = 30
+
+    header_row = TITLE_ROWS + 1
+    for column, header in enumerate(HEADERS, start=1):
+        cell = sheet.cell(row=header_row, column=column, value=header)
+        cell.font = Font(bold=True)
+        cell.alignment = _CENTER
+        cell.border = _BORDER
+        number = sheet.cell(row=header_row + 1, column=column, value=column)
+        number.alignment = _CENTER
+        number.border = _BORDER
+        number.font = Font(size=9)
+
+    row = header_row + 2
+    for section, title in SECTION_TITLES.items():
+        sheet.cell(row=row, column=1, value=f"{section}.")
+        sheet.cell(row=row, column=2, value=title)
+        sheet.merge_cells(start_row=row, start_column=2, end_row=row, end_column=len(HEADERS))
+        for column in range(1, len(HEADERS) + 1):
+            cell = sheet.cell(row=row, column=column)
+            cell.border = _BORDER
+            cell.font = Font(bold=True)
+            cell.fill = _SECTION_FILL
+            cell.alignment = _WRAP
+        row += 1
+        for item in (item for item in items if item.section == section):
+            values: tuple[str | date, ...] = (
+                f"{item.number}.",
+                item.measure,
+                item.due_on,
+                item.responsible_name,
+                item.expected_result,
+                item.report_document,
+            )
+            for column, value in enumerate(values, start=1):
+                cell = sheet.cell(row=row, column=column, value=value)
+                cell.border = _BORDER
+                cell.alignment = _CENTER if column in (1, 3) else _WRAP
+                if isinstance(value, date):
+                    cell.number_format = DATE_FORMAT
+            row += 1
+
+    for column, width in enumerate(WIDTHS, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    sheet.freeze_panes = sheet.cell(row=header_row + 2, column=1)
+    sheet.print_title_rows = f"{header_row}:{header_row + 1}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    out.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(out)
+    return out
+
+
+async def write_action_plan_xlsx(session: AsyncSession, case_id: int, out: Path) -> Path:
+    """Write the case's action plan in the annex layout to ``out``; returns the path."""
+    view = await case_view(session, case_id)
+    return _build(view, view.plan_items, out)

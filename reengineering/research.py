@@ -1,0 +1,479 @@
+"""The R3 research survey of a case and the R4 lists built from it (seed 003 п. 2.2.2–2.2.3).
+
+Seed 003 asks to survey clients *and* performers about satisfaction, difficulties with
+the stage and their criticality, expectations at each stage and best practices. Clients
+answer ``research_client`` (external), performers ``research_performer`` (internal); both
+ask the same questions so their answers merge into one set of lists.
+
+Invitations go through the outbox (bulk lane, one per case and chat). Clients are only
+those who agreed to be asked again and whose contact came from a touchpoint of the
+process; the invitation is keyed by chat, never by respondent key, so the outbox does not
+link a pseudonymous key to a chat.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, tzinfo
+from pathlib import Path
+
+import sqlalchemy as sa
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from reengineering.cases import (
+    SURVEY_LIST_STEP,
+    SURVEY_STEP,
+    CaseError,
+    _audit,
+    _open_case,
+    _person,
+    _process,
+    _steps,
+    attach_document,
+    case_number,
+)
+from reengineering.reminders import format_date
+from storage.cases_models import ReengineeringCase, ResearchCampaign, StepStatus
+from storage.models import (
+    ClientType,
+    OutboxLane,
+    Person,
+    Questionnaire,
+    Respondent,
+    RespondentContact,
+    Response,
+    Touchpoint,
+)
+from storage.outbox import enqueue
+from surveys.questionnaire import CRITICALITY_LEVELS
+
+__all__ = [
+    "CRITICALITY_TITLES",
+    "RESEARCH_CLIENT",
+    "RESEARCH_CODES",
+    "RESEARCH_PERFORMER",
+    "LaunchResult",
+    "ResearchLists",
+    "case_dir",
+    "close_research",
+    "collect_research",
+    "launch_research",
+    "research_callback",
+    "research_questionnaire_for",
+]
+
+RESEARCH_CLIENT = "research_client"
+RESEARCH_PERFORMER = "research_performer"
+RESEARCH_CODES = (RESEARCH_CLIENT, RESEARCH_PERFORMER)
+NO_STAGE = "Этап не указан"
+CRITICALITY_TITLES: dict[str, str] = {"low": "низкая", "medium": "средняя", "high": "высокая"}
+WHO_TITLES: dict[str, str] = {ClientType.EXTERNAL: "клиент", ClientType.INTERNAL: "исполнитель"}
+
+
+def research_callback(case_id: int) -> str:
+    """callback_data of the invitation button (handled by the bot's UI)."""
+    return f"rs:{case_id}"
+
+
+def case_dir(data_dir: Path, case_id: int) -> Path:
+    """Where a case's generated files live: ``data_dir / "cases" / case_id``."""
+    return data_dir / "cases" / str(case_id)
+
+
+@dataclass(frozen=True)
+class LaunchResult:
+    campaign_id: int
+    clients: int
+    performers: int
+    queued: int
+
+
+async def _campaign(session: AsyncSession, case_id: int) -> ResearchCampaign | None:
+    """The latest campaign of a case."""
+    return await session.scalar(
+        sa.select(ResearchCampaign)
+        .where(ResearchCampaign.case_id == case_id)
+        .order_by(ResearchCampaign.id.desc())
+        .limit(1)
+    )
+
+
+def _keyboard(case_id: int) -> dict[str, object]:
+    return {
+        "inline_keyboard": [[{"text": "Пройти опрос", "callback_data": research_callback(case_id)}]]
+    }
+
+
+async def launch_research(
+    session: AsyncSession,
+    case_id: int,
+    actor_id: int,
+    *,
+    department_ids: Sequence[int],
+    now: datetime,
+    tz: tzinfo = UTC,
+) -> LaunchResult:
+    """Start the R3 survey: record the campaign and queue invitations to clients and performers.
+
+    Performers are employees of ``department_ids``; clients are respondents who agreed to
+    be asked again and left their contact at a touchpoint of the process. Launching again
+    reuses the open campaign and invites only those not invited yet.
+    """
+    case = await _open_case(session, case_id)
+    rows = await _steps(session, case.id)
+    survey_row = rows.get(SURVEY_STEP)
+    if survey_row is None or survey_row.status != StepStatus.ACTIVE:
+        raise CaseError(
+            "Опрос клиентов и исполнителей проводится на шаге R3, после формирования профиля "
+            "клиентского сегмента (R1)."
+        )
+    process = await _process(session, case.process_id)
+    person = await _person(session, actor_id)
+    if person is None or not (person.is_officer or person.id == process.owner_id):
+        raise CaseError("Опрос запускает ответственный за процесс.")
+    on = now.astimezone(tz).date()
+    campaign = await _campaign(session, case.id)
+    if campaign is None or campaign.closed_at is not None:
+        campaign = ResearchCampaign(
+            case_id=case.id,
+            launched_at=now,
+            launched_by_id=actor_id,
+            department_ids=sorted(set(department_ids)),
+            invited_clients=0,
+            invited_performers=0,
+        )
+        session.add(campaign)
+    else:
+        campaign.department_ids = sorted(set(campaign.department_ids) | set(department_ids))
+    await session.flush()
+
+    performers = list(
+        await session.scalars(
+            sa.select(Person.telegram_id).where(
+                Person.is_employee,
+                Person.department_id.in_(list(campaign.department_ids)),
+                Person.telegram_id.is_not(None),
+                sa.not_(Person.unreachable),
+            )
+        )
+    )
+    clients = list(
+        await session.scalars(
+            sa.select(RespondentContact.chat_id)
+            .join(Respondent, Respondent.key == RespondentContact.respondent_key)
+            .join(Touchpoint, Touchpoint.id == RespondentContact.touchpoint_id)
+            .where(Respondent.recontact_ok, Touchpoint.process_id == process.id)
+        )
+    )
+    performer_text = "\n".join(
+        [
+            f"🔎 Исследование процесса «{process.name}» (реинжиниринг {case_number(case.id)}).",
+            "Как исполнителю процесса, предлагаем вам ответить на несколько вопросов: "
+            "удовлетворённость процессом, сложности и этап, на котором они возникают, "
+            "ожидания клиентов и удачные решения, которые стоит перенять.",
+            "Опрос займёт 3–5 минут.",
+        ]
+    )
+    client_text = "\n".join(
+        [
+            f"🔎 Мы улучшаем процесс «{process.name}» и просим вас поделиться опытом.",
+            "Вы ранее разрешили связаться с вами. Ответьте, пожалуйста, на несколько "
+            "вопросов: насколько вы довольны, с какими сложностями столкнулись, чего ждёте "
+            "на каждом этапе и где видели удобные решения.",
+            "Опрос займёт 3–5 минут и анонимен.",
+        ]
+    )
+    queued = 0
+    invited_performers = invited_clients = 0
+    seen: set[int] = set()
+    for chat_id, text, audience in [
+        *((int(chat), performer_text, "performer") for chat in performers if chat is not None),
+        *((int(chat), client_text, "client") for chat in clients),
+    ]:
+        if chat_id in seen:
+            continue
+        seen.add(chat_id)
+        if audience == "performer":
+            invited_performers += 1
+        else:
+            invited_clients += 1
+        if await enqueue(
+            session,
+            chat_id=chat_id,
+            text=text,
+            kind="research_invite",
+            lane=OutboxLane.BULK,
+            dedupe_key=f"rs:{case.id}:{chat_id}",
+            reply_markup=_keyboard(case.id),
+        ):
+            queued += 1
+    campaign.invited_performers = max(campaign.invited_performers, invited_performers)
+    campaign.invited_clients = max(campaign.invited_clients, invited_clients)
+    await _audit(
+        session, case.id, "research_launched", on=on, at=now, actor_id=actor_id,
+        step_id=SURVEY_STEP, campaign_id=campaign.id, department_ids=campaign.department_ids,
+        performers=invited_performers, clients=invited_clients, queued=queued,
+    )  # fmt: skip
+    await session.flush()
+    return LaunchResult(campaign.id, invited_clients, invited_performers, queued)
+
+
+async def research_questionnaire_for(session: AsyncSession, case_id: int, telegram_id: int) -> str:
+    """Which research questionnaire a person pressing «Пройти опрос» answers.
+
+    Employees of the campaign's departments answer as performers, everybody else as clients.
+    """
+    campaign = await _campaign(session, case_id)
+    person = await session.scalar(sa.select(Person).where(Person.telegram_id == telegram_id))
+    if (
+        campaign is not None
+        and person is not None
+        and person.is_employee
+        and person.department_id in set(campaign.department_ids)
+    ):
+        return RESEARCH_PERFORMER
+    return RESEARCH_CLIENT
+
+
+# ------------------------------------------------------------------------------ R4 lists
+
+
+@dataclass
+class ResearchLists:
+    """What the R4 step needs from the survey answers."""
+
+    stages: list[str]
+    responses: Counter[str] = field(default_factory=Counter)
+    rating_sum: Counter[str] = field(default_factory=Counter)
+    rated: Counter[str] = field(default_factory=Counter)
+    # stage -> criticality ("low"/"medium"/"high"/"") -> count
+    criticality: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    # (stage, criticality, who, text)
+    difficulties: list[tuple[str, str, str, str]] = field(default_factory=list)
+    # (stage, who, text)
+    needs: list[tuple[str, str, str]] = field(default_factory=list)
+    # (who, text)
+    practices: list[tuple[str, str]] = field(default_factory=list)
+
+    def ordered_stages(self, keys: Sequence[str]) -> list[str]:
+        """Stages in process order, then stages no longer in the registry, then «не указан»."""
+        known = [stage for stage in self.stages if stage in keys]
+        other = sorted(stage for stage in keys if stage not in self.stages and stage != NO_STAGE)
+        tail = [NO_STAGE] if NO_STAGE in keys else []
+        return [*known, *other, *tail]
+
+
+async def collect_research(
+    session: AsyncSession, case: ReengineeringCase, since: datetime, until: datetime
+) -> ResearchLists:
+    """Gather the research responses of a case's process submitted in [since, until]."""
+    process = await _process(session, case.process_id)
+    lists = ResearchLists(stages=list(process.stages or []))
+    responses = await session.scalars(
+        sa.select(Response)
+        .join(Questionnaire, Questionnaire.id == Response.questionnaire_id)
+        .where(
+            Questionnaire.code.in_(RESEARCH_CODES),
+            Response.process_id == process.id,
+            Response.submitted_at >= since,
+            Response.submitted_at <= until,
+        )
+        .options(selectinload(Response.answers))
+        .order_by(Response.submitted_at, Response.id)
+    )
+    for response in responses:
+        who = WHO_TITLES[response.client_type]
+        lists.responses[who] += 1
+        if response.rating is not None:
+            lists.rating_sum[who] += response.rating
+            lists.rated[who] += 1
+        answers = {
+            answer.question: answer.value_text
+            for answer in response.answers
+            if answer.value_text is not None
+        }
+        stage = answers.get("difficulty_stage") or NO_STAGE
+        level = answers.get("criticality") or ""
+        text = answers.get("difficulty") or ""
+        if level not in CRITICALITY_LEVELS:
+            level = ""
+        if "difficulty_stage" in answers or level or text:
+            lists.criticality[stage][level] += 1
+            lists.difficulties.append((stage, level, who, text))
+        if expectation := answers.get("expectation"):
+            lists.needs.append((answers.get("expectation_stage") or NO_STAGE, who, expectation))
+        if practice := answers.get("best_practice"):
+            lists.practices.append((who, practice))
+    return lists
+
+
+_THIN = Side(style="thin", color="000000")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+def _table(
+    sheet: Worksheet,
+    title: str,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    widths: Sequence[int],
+) -> None:
+    sheet.cell(row=1, column=1, value=title).font = Font(bold=True, size=12)
+    for column, header in enumerate(headers, start=1):
+        cell = sheet.cell(row=3, column=column, value=header)
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        cell.border = _BORDER
+    for offset, values in enumerate(rows):
+        for column, value in enumerate(values, start=1):
+            cell = sheet.cell(row=4 + offset, column=column, value=value)  # type: ignore[arg-type]
+            cell.alignment = _WRAP
+            cell.border = _BORDER
+    for column, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    sheet.freeze_panes = "A4"
+
+
+def write_research_xlsx(
+    lists: ResearchLists,
+    out: Path,
+    *,
+    process_name: str,
+    number: str,
+    period: tuple[date, date],
+) -> Path:
+    """The R4 workbook: summary, difficulties per stage with criticality, needs, practices."""
+    workbook = Workbook()
+    summary = workbook.active
+    assert summary is not None
+    summary.title = "Сводка"
+    summary_rows: list[list[object]] = []
+    for who in ("клиент", "исполнитель"):
+        rated = lists.rated[who]
+        mean = round(lists.rating_sum[who] / rated, 2) if rated else None
+        label = "Клиенты" if who == "клиент" else "Исполнители"
+        summary_rows.append([label, lists.responses[who], mean])
+    _table(
+        summary,
+        f"Исследование процесса «{process_name}», реинжиниринг {number}: опрос "
+        f"{format_date(period[0])}–{format_date(period[1])}",
+        ["Группа", "Ответов", "Средняя удовлетворённость (1–5)"],
+        summary_rows,
+        [22, 12, 22],
+    )
+
+    levels = ("high", "medium", "low", "")
+    difficulty_rows: list[list[object]] = []
+    for stage in lists.ordered_stages(list(lists.criticality)):
+        counts = lists.criticality[stage]
+        difficulty_rows.append([stage, *(counts[level] for level in levels), sum(counts.values())])
+    _table(
+        workbook.create_sheet("Сложности по этапам"),
+        "Перечень сложностей по этапам процесса с указанием критичности",
+        [
+            "Этап процесса",
+            "Критичность: высокая",
+            "Критичность: средняя",
+            "Критичность: низкая",
+            "Критичность не указана",
+            "Всего",
+        ],
+        difficulty_rows,
+        [36, 14, 14, 14, 14, 10],
+    )
+    stage_order = {s: i for i, s in enumerate(lists.ordered_stages(list(lists.criticality)))}
+    detail_rows = [
+        [stage, CRITICALITY_TITLES.get(level, "не указана"), who, text]
+        for stage, level, who, text in sorted(
+            lists.difficulties,
+            key=lambda d: (stage_order.get(d[0], 0), levels.index(d[1])),
+        )
+    ]
+    _table(
+        workbook.create_sheet("Описания сложностей"),
+        "Сложности, названные клиентами и исполнителями",
+        ["Этап процесса", "Критичность", "Кто назвал", "Описание"],
+        detail_rows,
+        [30, 14, 14, 70],
+    )
+    need_stages = lists.ordered_stages([stage for stage, _who, _text in lists.needs])
+    need_order = {s: i for i, s in enumerate(need_stages)}
+    _table(
+        workbook.create_sheet("Потребности"),
+        "Потребности (ожидания) клиентов на каждом этапе взаимодействия",
+        ["Этап процесса", "Кто назвал", "Ожидание"],
+        [list(need) for need in sorted(lists.needs, key=lambda n: need_order[n[0]])],
+        [30, 14, 80],
+    )
+    _table(
+        workbook.create_sheet("Лучшие практики"),
+        "Перечень лучших практик",
+        ["№", "Кто назвал", "Практика"],
+        [[index, who, text] for index, (who, text) in enumerate(lists.practices, start=1)],
+        [6, 14, 90],
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(out)
+    return out
+
+
+async def close_research(
+    session: AsyncSession,
+    case_id: int,
+    *,
+    now: datetime,
+    folder: Path,
+    tz: tzinfo = UTC,
+) -> Path:
+    """Close the survey and attach the R4 workbook to step R4; returns the file's path.
+
+    ``folder`` is the case's folder (see :func:`case_dir`). Responses counted are research
+    answers about the case's process submitted from the launch until ``now``.
+    """
+    case = await _open_case(session, case_id)
+    campaign = await _campaign(session, case.id)
+    if campaign is None:
+        raise CaseError("Опрос по этому реинжинирингу не запускался.")
+    if campaign.closed_at is not None:
+        raise CaseError("Опрос уже завершён, перечни сформированы.")
+    process = await _process(session, case.process_id)
+    lists = await collect_research(session, case, campaign.launched_at, now)
+    on = now.astimezone(tz).date()
+    out = folder / f"case{case.id}_R4_research_{campaign.id}.xlsx"
+    write_research_xlsx(
+        lists,
+        out,
+        process_name=process.name,
+        number=case_number(case.id),
+        period=(campaign.launched_at.astimezone(tz).date(), on),
+    )
+    document_id = await attach_document(
+        session,
+        case.id,
+        SURVEY_LIST_STEP,
+        None,
+        original_name=(
+            f"Перечень сложностей, потребностей и лучших практик ({case_number(case.id)}).xlsx"
+        ),
+        on=on,
+        file_path=str(out),
+        at=now,
+    )
+    campaign.closed_at = now
+    campaign.document_id = document_id
+    await _audit(
+        session, case.id, "research_closed", on=on, at=now, step_id=SURVEY_STEP,
+        campaign_id=campaign.id, responses=sum(lists.responses.values()),
+        difficulties=len(lists.difficulties), needs=len(lists.needs),
+        practices=len(lists.practices), document_id=document_id,
+    )  # fmt: skip
+    await session.flush()
+    return out

@@ -1,0 +1,321 @@
+"""The closed loop: a low score with a comment reaches the owner, and the answer goes back.
+
+Neither side learns who the other is: the owner sees the touchpoint, scores and comment;
+the respondent sees the answer under the name of the body, not of the person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from html import escape
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    FeedbackAlert,
+    FeedbackMessage,
+    OutboxLane,
+    Person,
+    Process,
+    Respondent,
+    RespondentContact,
+    Response,
+    Touchpoint,
+)
+from storage.outbox import enqueue
+
+ALERT_PREFIX = "fa"  # handlers.callbacks.AlertCb
+RELAY_PREFIX = "fr"  # handlers.callbacks.RelayCb
+REMIND_AFTER = timedelta(days=7)
+REMIND_BEFORE_DUE = timedelta(days=3)
+PROBLEM_LABELS = {
+    "waiting_time": "время ожидания",
+    "queue": "очередь",
+    "politeness": "вежливость сотрудников",
+    "premises": "комфортность помещений",
+    "information": "доступность информации",
+    "other": "другое",
+}
+
+
+@dataclass(frozen=True)
+class LoopPolicy:
+    threshold: int = 2
+    answer_days: int = 30
+
+
+def alert_buttons(alert_id: int) -> dict[str, Any]:
+    return {
+        "inline_keyboard": [
+            [
+                {"text": "Ответить", "callback_data": f"{ALERT_PREFIX}:{alert_id}:reply"},
+                {"text": "Принято в работу", "callback_data": f"{ALERT_PREFIX}:{alert_id}:ack"},
+            ]
+        ]
+    }
+
+
+def relay_buttons(alert_id: int) -> dict[str, Any]:
+    return {
+        "inline_keyboard": [[{"text": "Ответить", "callback_data": f"{RELAY_PREFIX}:{alert_id}"}]]
+    }
+
+
+async def _owner_chats(session: AsyncSession, process: Process) -> list[int]:
+    """The owner, or the officers when the owner is unknown or unreachable."""
+    owner = await session.get(Person, process.owner_id) if process.owner_id else None
+    if owner is not None and owner.telegram_id is not None and not owner.unreachable:
+        return [owner.telegram_id]
+    return await officer_chats(session)
+
+
+async def officer_chats(session: AsyncSession) -> list[int]:
+    rows = await session.scalars(
+        sa.select(Person.telegram_id).where(Person.is_officer, Person.telegram_id.is_not(None))
+    )
+    return sorted(int(t) for t in rows.all() if t is not None)
+
+
+async def raise_alert_if_low(
+    session: AsyncSession,
+    response: Response,
+    answers: dict[str, Any],
+    policy: LoopPolicy,
+    now: datetime,
+) -> FeedbackAlert | None:
+    """In the response's own transaction: alert the owner about a low score with a comment."""
+    comment = answers.get("comment")
+    if response.rating is None or response.rating > policy.threshold or not comment:
+        return None
+    if response.process_id is None:
+        return None
+    process = await session.get(Process, response.process_id)
+    if process is None:
+        return None
+    alert = FeedbackAlert(
+        response_id=response.id,
+        process_id=process.id,
+        touchpoint_id=response.touchpoint_id,
+        respondent_key=response.respondent_key,
+        created_at=now,
+        due_at=now + timedelta(days=policy.answer_days),
+    )
+    session.add(alert)
+    await session.flush()
+    touchpoint = (
+        await session.get(Touchpoint, response.touchpoint_id) if response.touchpoint_id else None
+    )
+    problems = ", ".join(PROBLEM_LABELS.get(p, p) for p in answers.get("problems") or [])
+    lines = [
+        f"<b>Низкая оценка: {response.rating} из 5</b>",
+        f"Процесс: {escape(process.name)} ({escape(process.code)})",
+    ]
+    if touchpoint is not None:
+        lines.append(f"Точка взаимодействия: {escape(touchpoint.name)}")
+    if problems:
+        lines.append(f"Что пошло не так: {escape(problems)}")
+    if answers.get("stage"):
+        lines.append(f"Этап: {escape(str(answers['stage']))}")
+    lines.append(f"Комментарий: «{escape(str(comment)[:1500])}»")
+    lines.append(f"Ответить нужно до {alert.due_at:%d.%m.%Y}.")
+    for chat_id in await _owner_chats(session, process):
+        await enqueue(
+            session,
+            chat_id=chat_id,
+            text="\n".join(lines),
+            kind="low_score_alert",
+            lane=OutboxLane.ALERT,
+            dedupe_key=f"alert:{alert.id}:{chat_id}",
+            reply_markup=alert_buttons(alert.id),
+        )
+    return alert
+
+
+class AlertAccess(StrEnum):
+    OK = "ok"
+    MISSING = "missing"
+    FORBIDDEN = "forbidden"
+
+
+async def load_alert(
+    session: AsyncSession, alert_id: int, *, owned: frozenset[int], is_officer: bool
+) -> tuple[AlertAccess, FeedbackAlert | None]:
+    alert = await session.get(FeedbackAlert, alert_id)
+    if alert is None:
+        return AlertAccess.MISSING, None
+    if not is_officer and alert.process_id not in owned:
+        return AlertAccess.FORBIDDEN, None
+    return AlertAccess.OK, alert
+
+
+async def acknowledge(session: AsyncSession, alert: FeedbackAlert, now: datetime) -> None:
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at = now
+
+
+class Relay(StrEnum):
+    SENT = "sent"
+    NOT_WANTED = "not_wanted"
+    FORGOTTEN = "forgotten"
+
+
+async def answer_respondent(
+    session: AsyncSession, alert: FeedbackAlert, text: str, now: datetime
+) -> Relay:
+    """Store the owner's answer and relay it when the respondent asked for one."""
+    first_answer = alert.answered_at is None
+    if first_answer:
+        alert.answered_at = now
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at = now
+    message = FeedbackMessage(
+        alert_id=alert.id, direction="to_respondent", text=text, created_at=now
+    )
+    session.add(message)
+    if alert.respondent_key is None:
+        return Relay.FORGOTTEN
+    respondent = await session.get(Respondent, alert.respondent_key)
+    contact = await session.get(RespondentContact, alert.respondent_key)
+    if respondent is None or contact is None or not respondent.answer_ok:
+        return Relay.NOT_WANTED
+    process = await session.get(Process, alert.process_id)
+    await session.flush()
+    await enqueue(
+        session,
+        chat_id=contact.chat_id,
+        text=(
+            f"<b>Ответ на ваш отзыв</b> о процессе «{escape(process.name if process else '')}»:\n\n"
+            f"{escape(text)}\n\nЕсли хотите что-то добавить, нажмите «Ответить»."
+        ),
+        kind="feedback_answer",
+        lane=OutboxLane.INTERACTIVE,
+        dedupe_key=f"relay:{message.id}",
+        reply_markup=relay_buttons(alert.id),
+    )
+    message.delivered = True
+    return Relay.SENT
+
+
+async def respondent_replies(
+    session: AsyncSession, alert_id: int, respondent_key: str, text: str, now: datetime
+) -> bool:
+    """The respondent writes back; the owner gets it without learning who wrote."""
+    alert = await session.get(FeedbackAlert, alert_id)
+    if alert is None or alert.respondent_key != respondent_key:
+        return False
+    process = await session.get(Process, alert.process_id)
+    if process is None:
+        return False
+    message = FeedbackMessage(alert_id=alert.id, direction="to_owner", text=text, created_at=now)
+    session.add(message)
+    await session.flush()
+    for chat_id in await _owner_chats(session, process):
+        await enqueue(
+            session,
+            chat_id=chat_id,
+            text=(
+                f"<b>Заявитель ответил</b> по отзыву о «{escape(process.name)}»:\n\n"
+                f"{escape(text)}"
+            ),
+            kind="feedback_reply",
+            lane=OutboxLane.INTERACTIVE,
+            dedupe_key=f"reply:{message.id}:{chat_id}",
+            reply_markup=alert_buttons(alert.id),
+        )
+    message.delivered = True
+    return True
+
+
+async def remind_and_escalate(session: AsyncSession, now: datetime) -> tuple[int, int]:
+    """Unanswered alerts: a reminder after a week and before the due date, then the officers.
+
+    Each notice is queued once (dedupe keys), so running this often changes nothing.
+    """
+    reminded = escalated = 0
+    open_alerts = (
+        await session.scalars(sa.select(FeedbackAlert).where(FeedbackAlert.answered_at.is_(None)))
+    ).all()
+    officers = await officer_chats(session)
+    for alert in open_alerts:
+        process = await session.get(Process, alert.process_id)
+        if process is None:
+            continue
+        title = f"«{escape(process.name)}»"
+        if now >= alert.due_at:
+            if alert.escalated_at is None:
+                alert.escalated_at = now
+                escalated += 1
+                for chat_id in officers:
+                    await enqueue(
+                        session,
+                        chat_id=chat_id,
+                        kind="alert_escalated",
+                        lane=OutboxLane.ALERT,
+                        text=(
+                            f"<b>Отзыв без ответа</b>: по процессу {title} ответ не дан в срок "
+                            f"до {alert.due_at:%d.%m.%Y}."
+                        ),
+                        dedupe_key=f"alert-escalated:{alert.id}:{chat_id}",
+                        reply_markup=alert_buttons(alert.id),
+                    )
+            continue
+        stages = [
+            ("week", alert.created_at + REMIND_AFTER),
+            ("due", alert.due_at - REMIND_BEFORE_DUE),
+        ]
+        for stage, moment in stages:
+            if now < moment:
+                continue
+            for chat_id in await _owner_chats(session, process):
+                added = await enqueue(
+                    session,
+                    chat_id=chat_id,
+                    kind="alert_reminder",
+                    lane=OutboxLane.ALERT,
+                    text=(
+                        f"Напоминание: на отзыв по процессу {title} нужно ответить "
+                        f"до {alert.due_at:%d.%m.%Y}."
+                    ),
+                    dedupe_key=f"alert-reminder:{alert.id}:{stage}:{chat_id}",
+                    reply_markup=alert_buttons(alert.id),
+                )
+                reminded += int(added)
+    return reminded, escalated
+
+
+async def answered_in_time_share(
+    session: AsyncSession, process_ids: list[int], now: datetime
+) -> tuple[int, int]:
+    """(answered in time, alerts whose time is up or that were answered) for /stats."""
+    alerts = (
+        await session.scalars(
+            sa.select(FeedbackAlert).where(FeedbackAlert.process_id.in_(process_ids))
+        )
+    ).all()
+    counted = [a for a in alerts if a.answered_at is not None or a.due_at <= now]
+    in_time = [a for a in counted if a.answered_at is not None and a.answered_at <= a.due_at]
+    return len(in_time), len(counted)
+
+
+async def forget_links(session: AsyncSession, respondent_key: str) -> None:
+    await session.execute(
+        sa.update(FeedbackAlert)
+        .where(FeedbackAlert.respondent_key == respondent_key)
+        .values(respondent_key=None)
+    )
+
+
+async def expire_links(session: AsyncSession, now: datetime, retention: timedelta) -> int:
+    """After the retention period, a relayed feedback no longer points at its author."""
+    result = await session.execute(
+        sa.update(FeedbackAlert)
+        .where(
+            FeedbackAlert.respondent_key.is_not(None), FeedbackAlert.created_at < now - retention
+        )
+        .values(respondent_key=None)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
