@@ -28,6 +28,10 @@ async def test_demo_runs_and_stores_what_it_played(tmp_path: Path) -> None:
     assert counts["external"] > 12 and counts["internal"] > 5  # live answers plus 12 months
     reports = tmp_path / "demo" / "reports"
     assert {p.name for p in reports.iterdir()} >= {
-        "trend-SUP02.png", "overview.png", "dynamics.xlsx", "pain-map-SUP02.xlsx",
-        "segments-SUP02.xlsx", "internal.xlsx",
+        "trend-SUP02.png",
+        "overview.png",
+        "dynamics.xlsx",
+        "pain-map-SUP02.xlsx",
+        "segments-SUP02.xlsx",
+        "internal.xlsx",
     }
