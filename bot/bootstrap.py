@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
+from reengineering.calendar import configure_default_calendar
 from storage.database import SessionPool, create_engine, create_session_pool
 from storage.migrate import upgrade_database
 from storage.models import Person
@@ -27,6 +28,7 @@ class Storage:
 
 async def open_storage(settings: Settings) -> Storage:
     """Connect and bring the schema to head: the bot never runs on an old schema."""
+    configure_default_calendar(settings.extra_days_off, settings.extra_working_days)
     if settings.is_sqlite:
         path = make_url(settings.database_url).database
         if path and path != ":memory:":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import Settings
+from jobs.cases import run_case_reminders
 from jobs.feedback import feedback_followup
 from jobs.scan import monthly_scan_job
 from jobs.surveys import expire_unfinished
@@ -41,6 +42,15 @@ def create_scheduler(
         hours=1,
         id="feedback_followup",
         kwargs={"session_pool": session_pool, "settings": settings, "clock": clock},
+        **common,
+    )
+    scheduler.add_job(
+        run_case_reminders,
+        "cron",
+        hour=settings.reminder_hour,
+        minute=0,
+        id="case_reminders",
+        kwargs={"session_pool": session_pool, "clock": clock, "settings": settings},
         **common,
     )
     return scheduler

@@ -106,6 +106,9 @@ class QuestionnaireDefinition(BaseModel):
     title: Localized
     scale: Scale = Field(default_factory=Scale)
     questions: list[Question] = Field(min_length=1)
+    # One-off research surveys (R3) ask other people other questions: keeping them out of the
+    # monthly indexes keeps the continuous series comparable (seed 003 §2.1.8).
+    indexed: bool = True
 
     @model_validator(mode="after")
     def _consistent(self) -> QuestionnaireDefinition:
@@ -131,7 +134,10 @@ class QuestionnaireDefinition(BaseModel):
         return next(q for q in self.questions if q.primary)
 
     def checksum(self) -> str:
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        # Defaults are left out so that a new optional field does not "change" old versions.
+        canonical = json.dumps(
+            self.model_dump(mode="json", exclude_defaults=True), sort_keys=True, ensure_ascii=False
+        )
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -147,11 +147,19 @@ def _grouped_responses(*where: sa.ColumnElement[bool]) -> sa.Select[*tuple[Any, 
     )
 
 
+async def _indexed_only(session: AsyncSession) -> sa.ColumnElement[bool]:
+    """Responses of questionnaires kept out of the indexes (one-off research) are skipped."""
+    rows = await session.execute(sa.select(Questionnaire.id, Questionnaire.definition))
+    skipped = [row.id for row in rows if not (row.definition or {}).get("indexed", True)]
+    return Response.questionnaire_id.not_in(skipped) if skipped else sa.true()
+
+
 async def rebuild_rollups(session: AsyncSession) -> int:
     """Recompute every cell from the responses: one DELETE and one INSERT … SELECT … GROUP BY."""
     await session.execute(sa.delete(MonthlyRollup))
+    indexed = await _indexed_only(session)
     result = await session.execute(
-        sa.insert(MonthlyRollup).from_select(list(_ROLLUP_COLUMNS), _grouped_responses())
+        sa.insert(MonthlyRollup).from_select(list(_ROLLUP_COLUMNS), _grouped_responses(indexed))
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -171,7 +179,8 @@ async def absorb_new_responses(session: AsyncSession, after_id: int) -> int:
     """
     dialect = session.get_bind().dialect.name
     # The WHERE clause also keeps SQLite from reading ON CONFLICT as a join constraint.
-    fresh = _grouped_responses(Response.id > after_id)
+    indexed = await _indexed_only(session)
+    fresh = _grouped_responses(Response.id > after_id, indexed)
     if dialect == "postgresql":
         # One snapshot for the upsert and the count: a data-modifying CTE.
         rows = fresh.cte("fresh")
@@ -180,7 +189,9 @@ async def absorb_new_responses(session: AsyncSession, after_id: int) -> int:
         total = sa.select(sa.func.coalesce(sa.func.sum(n), 0)).add_cte(upsert)
         return int(await session.scalar(total) or 0)
     # SQLite: one writer at a time, so the count and the upsert see the same rows.
-    counted = sa.select(sa.func.count()).where(Response.id > after_id, Response.rating.is_not(None))
+    counted = sa.select(sa.func.count()).where(
+        Response.id > after_id, Response.rating.is_not(None), indexed
+    )
     absorbed = int(await session.scalar(counted) or 0)
     if absorbed:
         await session.execute(_upsert(sqlite.insert(MonthlyRollup), fresh))

@@ -452,7 +452,8 @@ async def _store_response(
     survey.status = SessionStatus.COMPLETED
     survey.finished_at = now
     await session.flush()
-    await add_to_rollup(session, response, definition.scale.max)
+    if definition.indexed:
+        await add_to_rollup(session, response, definition.scale.max)
     if definition.audience == "external":
         await raise_alert_if_low(session, response, answers, policy.loop, now)
     return response

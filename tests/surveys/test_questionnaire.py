@@ -117,3 +117,38 @@ async def test_versions_are_stored_and_an_edit_in_place_is_refused(
             )
         ).all()
     assert [tuple(r) for r in rows] == [(1, 5, False), (2, 10, True)]
+
+
+async def test_research_surveys_stay_out_of_the_indexes(
+    session_pool: SessionPool, registry: object
+) -> None:
+    """One-off research answers never enter the continuous monthly series."""
+    from datetime import date
+
+    from storage.models import MonthlyRollup
+    from surveys.rollup import rebuild_rollups
+    from tests.conftest import SmallRegistry
+    from tests.surveys.factories import add_responses, questionnaire
+
+    assert isinstance(registry, SmallRegistry)
+    await sync_questionnaires(session_pool)
+    async with session_pool() as session, session.begin():
+        research = await questionnaire(session, "research_client")
+        regular = await questionnaire(session, "touchpoint")
+        await add_responses(
+            session,
+            questionnaire=regular,
+            process_id=registry.process_id,
+            ratings=[5, 4],
+            month=date(2025, 3, 1),
+        )
+        await add_responses(
+            session,
+            questionnaire=research,
+            process_id=registry.process_id,
+            ratings=[1, 1, 1],
+            month=date(2025, 3, 1),
+        )
+        await rebuild_rollups(session)
+        cells = (await session.scalars(sa.select(MonthlyRollup))).all()
+    assert sum(c.n for c in cells) == 2 and {c.questionnaire_id for c in cells} == {regular.id}
