@@ -209,6 +209,52 @@ async def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def cmd_cases(args: argparse.Namespace, settings: Settings) -> int:
+    import sqlalchemy as sa
+
+    from bot.bootstrap import open_storage
+    from reengineering.cases import CaseError, Ground, cases_for_officer, open_case
+    from storage.base import utcnow
+    from storage.models import Process
+
+    today = utcnow().astimezone(settings.tz).date()
+    storage = await open_storage(settings)
+    try:
+        async with storage.pool() as session, session.begin():
+            if args.action == "open":
+                process = await session.scalar(
+                    sa.select(Process).where(Process.code == args.process)
+                )
+                if process is None:
+                    print(f"Процесс с кодом «{args.process}» не найден в реестре.", file=sys.stderr)
+                    return 1
+                try:
+                    result = await open_case(
+                        session, process.id, Ground.INSTRUCTION, arose_on=today, at=utcnow()
+                    )
+                except CaseError as error:
+                    print(str(error), file=sys.stderr)
+                    return 1
+                if result.created:
+                    print(f"Открыто дело № {result.case_id} по процессу {process.code}.")
+                else:
+                    print(
+                        f"По процессу {process.code} уже открыто дело № {result.case_id}: "
+                        "поручение добавлено к нему как основание."
+                    )
+                return 0
+            for case in await cases_for_officer(session, today=today):
+                flag = "⚠️ просрочено" if case.overdue else ""
+                due = f"до {case.next_due:%d.%m.%Y}" if case.next_due else ""
+                print(
+                    f"№ {case.number}  {case.process_name[:60]}  шаги: "
+                    f"{', '.join(case.active_steps) or '—'} {due} {flag}".rstrip()
+                )
+    finally:
+        await storage.engine.dispose()
+    return 0
+
+
 async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from bot.demo import run_demo
 
@@ -255,6 +301,15 @@ def build_parser() -> argparse.ArgumentParser:
     scan = commands.add_parser("scan", help="поиск снижения удовлетворённости за месяц")
     scan.add_argument("--month", help="ГГГГ-ММ (по умолчанию последний завершённый месяц)")
     scan.set_defaults(handler=cmd_scan)
+
+    cases = commands.add_parser("cases", help="дела о реинжиниринге процессов")
+    case_actions = cases.add_subparsers(dest="action", required=True)
+    open_parser = case_actions.add_parser("open", help="открыть дело по поручению")
+    open_parser.add_argument("--process", required=True, help="код процесса")
+    open_parser.set_defaults(handler=cmd_cases)
+    case_actions.add_parser("list", help="открытые дела, просроченные сверху").set_defaults(
+        handler=cmd_cases
+    )
 
     from bot.reports import REPORT_CHOICES
 

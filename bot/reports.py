@@ -9,6 +9,8 @@ from typing import BinaryIO
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from reengineering.cases import CaseError
+from reengineering.plan_xlsx import write_action_plan_xlsx
 from surveys.indexes import month_add
 from surveys.reports import (
     REPORT_KINDS,
@@ -20,7 +22,7 @@ from surveys.reports import (
     segment_profile,
 )
 
-REPORT_CHOICES = {**REPORT_KINDS}
+REPORT_CHOICES = {**REPORT_KINDS, "action-plan": "План мероприятий по реинжинирингу"}
 
 
 def month_end(month: date) -> date:
@@ -47,6 +49,15 @@ async def build_report(
         if not process_code:
             raise ReportError(f"Для отчёта «{REPORT_CHOICES[kind]}» укажите --process КОД.")
         process_id = (await find_process(session, process_code)).id
+    if kind == "action-plan":
+        if case_id is None:
+            raise ReportError("Для плана мероприятий укажите --case НОМЕР дела.")
+        if not isinstance(out, Path):
+            raise ReportError("План мероприятий записывается в файл.")
+        try:
+            return await write_action_plan_xlsx(session, case_id, out)
+        except CaseError as error:
+            raise ReportError(str(error)) from error
     if kind == "dynamics":
         return await satisfaction_dynamics(session, out, until=month, min_cell=min_cell)
     if kind == "pain-map":

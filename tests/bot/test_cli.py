@@ -54,3 +54,20 @@ def test_registry_qr_invites_and_reports(workdir: Path, capsys: pytest.CaptureFi
     assert main(["scan", "--month", "2025-13"]) == 2
     assert main(["scan", "--month", "2025-03"]) == 0
     assert "новых снижений 0" in capsys.readouterr().out
+
+
+def test_cases_open_list_and_action_plan(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["registry", "import", str(EXAMPLE_REGISTRY)]) == 0
+    assert main(["cases", "open", "--process", "NOPE"]) == 1
+    assert main(["cases", "open", "--process", "SUP03"]) == 0
+    opened = capsys.readouterr().out
+    assert "Открыто дело №" in opened
+    assert main(["cases", "open", "--process", "SUP03"]) == 0
+    assert "уже открыто дело" in capsys.readouterr().out
+    assert main(["cases", "list"]) == 0
+    assert "R1" in capsys.readouterr().out
+    case_id = opened.split("№ ")[1].split()[0]
+    out = workdir / "plan.xlsx"
+    assert main(["report", "action-plan", "--case", case_id, "--out", str(out)]) == 0
+    assert out.exists()
+    assert main(["report", "action-plan", "--out", str(out)]) == 1
