@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     low_score_threshold: int = 2
     feedback_answer_days: int = 30
     feedback_link_retention_days: int = 180
+    campaign_remind_after_days: int = 3
+    campaign_max_reminders: int = 2
 
     @field_validator("officer_ids", "reminder_days_before", mode="before")
     @classmethod

@@ -7,7 +7,18 @@ from functools import cache
 from aiogram import F, Router
 
 from bot.filters import IsOfficer
-from handlers import common, employee, errors, fallback, feedback, officer, owner, respondent
+from handlers import (
+    campaigns,
+    cases,
+    common,
+    employee,
+    errors,
+    fallback,
+    feedback,
+    officer,
+    owner,
+    respondent,
+)
 
 
 @cache
@@ -23,7 +34,9 @@ def build_root_router() -> Router:
         errors.router,  # errors first: catches what any router below raises
         employee.router,  # invite links before the generic /start <payload>
         officer.router,  # officer-only, filtered once at router level
+        campaigns.router,  # «Пройти опрос» under campaign invitations
         feedback.router,  # closed loop: answers typed in a state win over survey text
+        cases.router,  # /cases: owners' and officer's reengineering cases (checked per case)
         owner.router,  # /stats: owners see their processes, officers all (checked per object)
         common.router,  # /start, /help, /forget
         respondent.router,  # questionnaires, navigation, typed answers

@@ -80,3 +80,53 @@ class RelayCb(CallbackData, prefix="fr"):
     """The respondent's «Ответить» under a relayed answer."""
 
     a: int
+
+
+class CaseCb(CallbackData, prefix="cs"):
+    """A button on a case card: case id, action code, step id, option or other id."""
+
+    c: int
+    a: str = "v"
+    s: str = ""
+    x: str = ""
+
+
+class CaseOpenCb(CallbackData, prefix="co"):
+    """The officer opens a case by instruction: p=0 lists processes (page pg), ok confirms."""
+
+    p: int = 0
+    pg: int = 0
+    ok: bool = False
+
+
+class ExtensionCb(CallbackData, prefix="cx"):
+    """The officer's answer to an extension request: grant (then a date) or refuse."""
+
+    e: int
+    ok: bool
+
+
+class ResearchCb(CallbackData, prefix="rs"):
+    """«Пройти опрос» under a research invitation; packs as ``rs:{case_id}`` (research.py)."""
+
+    c: int
+
+
+class ResearchConsentCb(CallbackData, prefix="rk"):
+    """Consent asked before a research questionnaire, so the answer leads back to it."""
+
+    c: int
+    ok: bool
+
+
+class CampaignCb(CallbackData, prefix="cp"):
+    """«Пройти опрос» under a campaign invitation (built in surveys.campaigns too)."""
+
+    c: int
+
+
+class CampaignWizardCb(CallbackData, prefix="cw"):
+    """The officer's campaign wizard: audience (0 = all employees, else a department), days."""
+
+    d: int
+    days: int = 0

@@ -47,7 +47,7 @@ async def join_by_invite(
     await message.answer(texts[result.status].format(department=result.department_name))
 
 
-async def _services_menu(message: Message, uow: UnitOfWork, actor: Actor) -> None:
+async def services_menu(message: Message, uow: UnitOfWork, actor: Actor) -> None:
     if not actor.is_employee:
         await message.answer(
             _("Rating internal services is for employees. Open the invite link of your department.")
@@ -69,14 +69,14 @@ async def _services_menu(message: Message, uow: UnitOfWork, actor: Actor) -> Non
 
 @router.message(Command("rate"))
 async def rate_command(message: Message, uow: UnitOfWork, actor: Actor) -> None:
-    await _services_menu(message, uow, actor)
+    await services_menu(message, uow, actor)
 
 
 @router.callback_query(MenuCb.filter(F.item == "rate"))
 async def rate_from_menu(query: CallbackQuery, uow: UnitOfWork, actor: Actor) -> None:
     await query.answer()
     if isinstance(query.message, Message):
-        await _services_menu(query.message, uow, actor)
+        await services_menu(query.message, uow, actor)
 
 
 @router.callback_query(RateCb.filter())

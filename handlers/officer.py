@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
@@ -9,11 +11,14 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.callbacks import InviteCb, MenuCb
+from bot.config import Settings
+from bot.middlewares import Actor
+from handlers.callbacks import CampaignWizardCb, InviteCb, MenuCb
 from storage.base import Clock
 from storage.models import Department
 from storage.registry_links import deep_link
 from storage.uow import UnitOfWork
+from surveys.campaigns import CampaignError, audience_chats, run_campaigns, start_campaign
 from surveys.invites import create_invite, departments, invite_payload
 
 router = Router(name=__name__)
@@ -99,4 +104,81 @@ async def invite_wizard(
             "Invite link created: up to {uses} people, valid {days} d.\n\n{link}\n\n"
             "Send it to the employees of the department."
         ).format(uses=callback_data.u, days=callback_data.days, link=link)
+    )
+
+
+CAMPAIGN_DAYS = (7, 14, 30)
+
+
+@router.message(Command("campaign"))
+async def campaign_command(message: Message, uow: UnitOfWork) -> None:
+    async with uow.transaction() as session:
+        found = await departments(session)
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("All employees"), callback_data=CampaignWizardCb(d=0))
+    for department in found:
+        builder.button(text=department.name[:60], callback_data=CampaignWizardCb(d=department.id))
+    builder.adjust(1)
+    await message.answer(
+        _("A survey of employees about internal services. Whom shall we ask?"),
+        reply_markup=builder.as_markup(),
+    )
+
+
+@router.callback_query(CampaignWizardCb.filter())
+async def campaign_wizard(
+    query: CallbackQuery,
+    callback_data: CampaignWizardCb,
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    message = query.message if isinstance(query.message, Message) else None
+    await query.answer()
+    if message is None:
+        return
+    if callback_data.days == 0:
+        builder = InlineKeyboardBuilder()
+        for days in CAMPAIGN_DAYS:
+            builder.button(
+                text=_("{days} d.").format(days=days),
+                callback_data=CampaignWizardCb(d=callback_data.d, days=days),
+            )
+        await message.edit_text(
+            _("How many days will the survey run?"), reply_markup=builder.as_markup()
+        )
+        return
+    now = clock()
+    today = now.astimezone(settings.tz).date()
+    async with uow.transaction() as session:
+        codes: list[str] = []
+        if callback_data.d:
+            code = await session.scalar(
+                sa.select(Department.code).where(Department.id == callback_data.d)
+            )
+            codes = [code] if code else []
+        try:
+            campaign = await start_campaign(
+                session,
+                questionnaire_code="internal_service",
+                audience="departments" if codes else "employees",
+                department_codes=codes,
+                starts_on=today,
+                ends_on=today + timedelta(days=callback_data.days),
+                remind_after_days=settings.campaign_remind_after_days,
+                max_reminders=settings.campaign_max_reminders,
+                created_by=actor.person_id,
+                now=now,
+            )
+        except CampaignError as error:
+            await message.edit_text(str(error))
+            return
+        await run_campaigns(session, today, now, settings.secret())
+        invited = campaign.invited or len(await audience_chats(session, campaign))
+    await message.edit_text(
+        _(
+            "The survey has started: {invited} employees are invited until {end}. "
+            "Non-respondents get reminders; at the end you will get the response rate."
+        ).format(invited=invited, end=f"{campaign.ends_on:%d.%m.%Y}")
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import Settings
+from jobs.campaigns import campaign_job
 from jobs.cases import run_case_reminders
 from jobs.feedback import feedback_followup
 from jobs.scan import monthly_scan_job
@@ -51,6 +52,15 @@ def create_scheduler(
         minute=0,
         id="case_reminders",
         kwargs={"session_pool": session_pool, "clock": clock, "settings": settings},
+        **common,
+    )
+    scheduler.add_job(
+        campaign_job,
+        "cron",
+        hour=settings.reminder_hour,
+        minute=30,
+        id="campaigns",
+        kwargs={"session_pool": session_pool, "settings": settings, "clock": clock},
         **common,
     )
     return scheduler

@@ -447,3 +447,42 @@ class FeedbackMessage(Base):
     text: Mapped[str] = mapped_column(sa.Text)
     delivered: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Campaign(Base):
+    """A one-off survey round: a questionnaire, an audience, a period, reminders, a rate."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    questionnaire_code: Mapped[str] = mapped_column(sa.String(64))
+    audience: Mapped[str] = mapped_column(sa.String(16))  # employees | departments | touchpoint
+    department_ids: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
+    touchpoint_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("touchpoints.id", ondelete="SET NULL")
+    )
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    status: Mapped[str] = mapped_column(sa.String(16), default="scheduled", index=True)
+    remind_after_days: Mapped[int] = mapped_column(default=3)
+    max_reminders: Mapped[int] = mapped_column(default=2)
+    created_by: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    invited: Mapped[int] = mapped_column(default=0)
+    responded: Mapped[int] = mapped_column(default=0)
+
+
+class CampaignInvite(Base):
+    """One invited chat. No respondent key is stored: it is derived from the chat when needed."""
+
+    __tablename__ = "campaign_invites"
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(sa.BigInteger)
+    invited_on: Mapped[date]
+    reminders: Mapped[int] = mapped_column(default=0)
+    last_contact_on: Mapped[date]
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,25 @@
+"""Campaign housekeeping: start on the day, remind non-respondents, close with the rate."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.config import Settings
+from reengineering.calendar import default_calendar
+from storage.base import Clock
+from storage.database import SessionPool
+from surveys.campaigns import CampaignTick, run_campaigns
+
+log = logging.getLogger(__name__)
+
+
+async def campaign_job(session_pool: SessionPool, settings: Settings, clock: Clock) -> CampaignTick:
+    """Idempotent: every invitation and reminder is queued once (outbox dedupe keys)."""
+    now = clock()
+    async with session_pool() as session, session.begin():
+        tick = await run_campaigns(
+            session, now.astimezone(settings.tz).date(), now, settings.secret(), default_calendar()
+        )
+    if tick.started or tick.reminded or tick.closed:
+        log.info("campaigns: %s", tick)
+    return tick
