@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 
 import sqlalchemy as sa
 from aiogram import Bot, Dispatcher
@@ -12,6 +13,7 @@ from bot.bootstrap import open_storage
 from bot.config import Settings
 from bot.delivery import OutboxSender
 from bot.factory import bot_commands, create_bot, create_dispatcher
+from bot.intake import Inbox, durable_polling
 from jobs.setup import create_scheduler
 from storage.base import Clock, utcnow
 from storage.database import SessionPool
@@ -37,7 +39,7 @@ async def prepare(bot: Bot, pool: SessionPool, settings: Settings) -> str:
 
 
 async def run_polling(settings: Settings, *, clock: Clock = utcnow, bot: Bot | None = None) -> None:
-    """Long polling; pending updates are never dropped, so nothing sent while down is lost."""
+    """Durable long polling: every update is stored before it is confirmed, then handled."""
     storage = await open_storage(settings)
     bot = bot or create_bot(settings)
     dispatcher: Dispatcher = create_dispatcher(settings, storage.pool, clock=clock)
@@ -51,12 +53,11 @@ async def run_polling(settings: Settings, *, clock: Clock = utcnow, bot: Bot | N
         username = await prepare(bot, storage.pool, settings)
         log.info("bot @%s started", username)
         scheduler.start()
-        await dispatcher.start_polling(
-            bot,
-            allowed_updates=dispatcher.resolve_used_update_types(),
-            handle_signals=True,
-            close_bot_session=False,
-        )
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signal_number, stop.set)
+        inbox = Inbox(storage.pool, dispatcher, bot)
+        await durable_polling(inbox, stop, allowed_updates=dispatcher.resolve_used_update_types())
     finally:
         stop.set()
         await delivery

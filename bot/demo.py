@@ -27,6 +27,7 @@ from bot.config import DEMO_TOKEN, Settings
 from bot.delivery import OutboxSender
 from bot.demo_history import simulate_history
 from bot.factory import create_bot, create_dispatcher
+from bot.intake import Inbox, durable_polling
 from bot.reports import build_report
 from jobs.scan import last_complete_month, rules_from, scan_and_notify
 from sandbox import SandboxServer
@@ -225,14 +226,17 @@ async def run_demo(out: Path, *, fast: bool = False) -> int:
         bot = create_bot(settings)
         dispatcher = create_dispatcher(settings, storage.pool)
         username = await prepare(bot, storage.pool, settings)
-        polling = asyncio.create_task(
-            dispatcher.start_polling(
-                bot, handle_signals=False, allowed_updates=dispatcher.resolve_used_update_types()
-            )
-        )
         stop = asyncio.Event()
         sender = OutboxSender(bot, storage.pool, rate_per_second=settings.outbox_rate_per_second)
         delivery = asyncio.create_task(sender.run(stop, idle=0.2))
+        polling = asyncio.create_task(
+            durable_polling(
+                Inbox(storage.pool, dispatcher, bot),
+                stop,
+                poll_seconds=5,
+                allowed_updates=dispatcher.resolve_used_update_types(),
+            )
+        )
         log.say(f"Бот @{username} запущен (long polling через песочницу)")
         try:
             touchpoints = await external_payloads(storage.pool)
@@ -272,7 +276,6 @@ async def run_demo(out: Path, *, fast: bool = False) -> int:
         finally:
             stop.set()
             await delivery
-            await dispatcher.stop_polling()
             await polling
             await bot.session.close()
 

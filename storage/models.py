@@ -298,13 +298,21 @@ class FsmRecord(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
-class ProcessedUpdate(Base):
-    """Update ids already applied, written in the handler's transaction: no update twice."""
+class InboxUpdate(Base):
+    """Every update, stored before Telegram is told it arrived; done in its handler's transaction.
 
-    __tablename__ = "processed_updates"
+    A crash between the two leaves it pending, and it is handled after the restart; an update
+    id seen before is never applied twice (the done-marking is a compare-and-set).
+    """
+
+    __tablename__ = "inbox"
 
     update_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
-    processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class MonthlyRollup(Base):

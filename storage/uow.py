@@ -1,7 +1,9 @@
-"""One unit of work per update: the update id is recorded in the same transaction as its effects.
+"""One unit of work per update: the update is marked done in the transaction of its effects.
 
-A second delivery of the same update then fails on the primary key and its effects roll back,
-so no update is ever applied twice, even when both copies are handled at the same moment.
+The marking is a compare-and-set on the inbox row (pending → done), or an insert when the
+update did not come through the inbox. A second delivery of the same update then finds it
+done, or fails on the primary key, and its effects roll back: no update is ever applied
+twice, even when both copies are handled at the same moment.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.base import utcnow
 from storage.database import SessionPool
-from storage.models import ProcessedUpdate
+from storage.models import InboxUpdate
 
 
 class DuplicateUpdate(Exception):
@@ -29,18 +32,28 @@ class UnitOfWork:
         self.update_id = update_id
         self.marked = update_id is None
 
+    async def _mark(self, session: AsyncSession) -> None:
+        claimed = await session.execute(
+            sa.update(InboxUpdate)
+            .where(InboxUpdate.update_id == self.update_id, InboxUpdate.status == "pending")
+            .values(status="done", done_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount == 1:  # type: ignore[attr-defined]
+            return
+        session.add(InboxUpdate(update_id=self.update_id, status="done", done_at=utcnow()))
+        await session.flush()
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         async with self.pool() as session:
             try:
                 async with session.begin():
-                    marking = not self.marked
-                    if marking:
-                        session.add(ProcessedUpdate(update_id=self.update_id))
-                        await session.flush()
+                    if not self.marked:
+                        await self._mark(session)
                     yield session
             except IntegrityError as error:
-                if "processed_updates" in str(error).lower() or "pk_processed" in str(error):
+                if "inbox" in str(error).lower():
                     raise DuplicateUpdate(self.update_id) from error
                 raise
             self.marked = True
@@ -49,12 +62,10 @@ class UnitOfWork:
         if self.update_id is None:
             return False
         async with self.pool() as session:
-            found = await session.scalar(
-                sa.select(ProcessedUpdate.update_id).where(
-                    ProcessedUpdate.update_id == self.update_id
-                )
+            status = await session.scalar(
+                sa.select(InboxUpdate.status).where(InboxUpdate.update_id == self.update_id)
             )
-        return found is not None
+        return status == "done"
 
     async def mark_done(self) -> None:
         """Record the update when its handler needed no transaction of its own."""

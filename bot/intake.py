@@ -1,0 +1,144 @@
+"""Durable intake: an update is stored before Telegram is told it arrived, then handled.
+
+aiogram's own polling confirms updates (the next getUpdates offset) while their handlers may
+still run, and its webhook handler answers 200 before handling: a crash loses what was in
+flight. Here every update goes to the inbox first; the offset moves (or the webhook answers
+200) only after that commit; handlers mark it done in their own transaction; and at start-up
+whatever is still pending from before a crash is handled. At-least-once delivery plus the
+compare-and-set in storage.uow gives exactly-once effects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.types import Update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from storage.base import utcnow
+from storage.database import SessionPool
+from storage.models import InboxUpdate
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 3
+
+
+class Inbox:
+    """The inbox table and the handling of what is in it."""
+
+    def __init__(self, pool: SessionPool, dispatcher: Dispatcher, bot: Bot) -> None:
+        self.pool = pool
+        self.dispatcher = dispatcher
+        self.bot = bot
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def store(self, updates: Sequence[Update]) -> None:
+        """Commit the updates as pending; a copy seen before is ignored."""
+        if not updates:
+            return
+        async with self.pool() as session, session.begin():
+            dialect = session.get_bind().dialect.name
+            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            rows = [
+                {
+                    "update_id": update.update_id,
+                    "payload": update.model_dump(mode="json", exclude_none=True),
+                    "status": "pending",
+                    "attempts": 0,
+                    "received_at": utcnow(),
+                }
+                for update in updates
+            ]
+            await session.execute(insert(InboxUpdate).values(rows).on_conflict_do_nothing())
+
+    def handle_soon(self, update: Update) -> None:
+        task = asyncio.create_task(self.handle(update))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def handle(self, update: Update) -> None:
+        try:
+            await self.dispatcher.feed_update(self.bot, update)
+        except Exception:  # the errors router answers people; this is the last net
+            log.exception("update %s failed outside the handlers", update.update_id)
+
+    async def recover(self, *, older_than: timedelta = timedelta(seconds=0)) -> int:
+        """Handle updates left pending by a crash (oldest first); poison ones give up."""
+        cutoff = utcnow() - older_than
+        async with self.pool() as session, session.begin():
+            rows = (
+                await session.scalars(
+                    sa.select(InboxUpdate)
+                    .where(InboxUpdate.status == "pending", InboxUpdate.received_at <= cutoff)
+                    .order_by(InboxUpdate.update_id)
+                )
+            ).all()
+            pending: list[dict[str, Any]] = []
+            for row in rows:
+                row.attempts += 1
+                if row.attempts > MAX_ATTEMPTS or row.payload is None:
+                    row.status = "failed"
+                    log.error("update %s given up after %d attempts", row.update_id, row.attempts)
+                else:
+                    pending.append(row.payload)
+        for payload in pending:
+            await self.handle(Update.model_validate(payload, context={"bot": self.bot}))
+        if pending:
+            log.info("recovered %d updates left pending before a restart", len(pending))
+        return len(pending)
+
+    async def drain(self) -> None:
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+async def durable_polling(
+    inbox: Inbox,
+    stop: asyncio.Event,
+    *,
+    allowed_updates: list[str] | None = None,
+    poll_seconds: int = 25,
+) -> None:
+    """getUpdates → store → confirm (next offset) → handle; never drops pending updates."""
+    bot = inbox.bot
+    await bot.delete_webhook(drop_pending_updates=False)
+    await inbox.recover()
+    offset: int | None = None
+    backoff = 1.0
+    while not stop.is_set():
+        try:
+            fetch = asyncio.create_task(
+                bot.get_updates(
+                    offset=offset, timeout=poll_seconds, allowed_updates=allowed_updates
+                )
+            )
+            halt = asyncio.create_task(stop.wait())
+            done, _ = await asyncio.wait({fetch, halt}, return_when=asyncio.FIRST_COMPLETED)
+            if fetch not in done:
+                fetch.cancel()
+                break
+            halt.cancel()
+            updates = fetch.result()
+            backoff = 1.0
+        except TelegramRetryAfter as error:
+            await asyncio.sleep(error.retry_after)
+            continue
+        except (TelegramNetworkError, TelegramServerError) as error:
+            log.warning("getUpdates failed (%s); retrying in %.0f s", type(error).__name__, backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 30.0)
+            continue
+        if not updates:
+            continue
+        await inbox.store(updates)  # only now may Telegram forget them (next offset)
+        offset = updates[-1].update_id + 1
+        for update in updates:
+            inbox.handle_soon(update)
+    await inbox.drain()
