@@ -14,6 +14,8 @@ from bot.config import Settings
 from bot.delivery import OutboxSender
 from bot.factory import bot_commands, create_bot, create_dispatcher
 from bot.intake import Inbox, durable_polling
+from bot.webhook import serve_webhook, webhook_secret
+from jobs.leader import Leadership
 from jobs.setup import create_scheduler
 from storage.base import Clock, utcnow
 from storage.database import SessionPool
@@ -38,17 +40,33 @@ async def prepare(bot: Bot, pool: SessionPool, settings: Settings) -> str:
     return me.username or ""
 
 
-async def run_polling(settings: Settings, *, clock: Clock = utcnow, bot: Bot | None = None) -> None:
-    """Durable long polling: every update is stored before it is confirmed, then handled."""
+async def run_bot(
+    settings: Settings,
+    *,
+    webhook_url: str | None = None,
+    register_webhook: bool = True,
+    clock: Clock = utcnow,
+    bot: Bot | None = None,
+) -> None:
+    """Long polling, or a webhook server when `webhook_url` is given; either way durable.
+
+    Every replica takes updates; scheduled jobs and the outbox sender run only in the replica
+    that holds the scheduler lease, so nothing is sent twice.
+    """
     storage = await open_storage(settings)
     bot = bot or create_bot(settings)
     dispatcher: Dispatcher = create_dispatcher(settings, storage.pool, clock=clock)
-    scheduler = create_scheduler(settings, storage.pool, clock)
+    leadership = Leadership(storage.pool, clock=clock)
+    scheduler = create_scheduler(settings, storage.pool, clock, leadership)
     sender = OutboxSender(
         bot, storage.pool, rate_per_second=settings.outbox_rate_per_second, clock=clock
     )
     stop = asyncio.Event()
-    delivery = asyncio.create_task(sender.run(stop))
+    await leadership.renew()
+    background = [
+        asyncio.create_task(leadership.run(stop)),
+        asyncio.create_task(sender.run(stop, should_run=lambda: leadership.is_leader)),
+    ]
     try:
         username = await prepare(bot, storage.pool, settings)
         log.info("bot @%s started", username)
@@ -57,10 +75,23 @@ async def run_polling(settings: Settings, *, clock: Clock = utcnow, bot: Bot | N
         for signal_number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signal_number, stop.set)
         inbox = Inbox(storage.pool, dispatcher, bot)
-        await durable_polling(inbox, stop, allowed_updates=dispatcher.resolve_used_update_types())
+        allowed = dispatcher.resolve_used_update_types()
+        if webhook_url:
+            await serve_webhook(
+                inbox,
+                stop,
+                url=webhook_url,
+                listen=settings.webhook_listen,
+                secret=webhook_secret(settings),
+                max_connections=settings.webhook_max_connections,
+                allowed_updates=allowed,
+                register=register_webhook,
+            )
+        else:
+            await durable_polling(inbox, stop, allowed_updates=allowed)
     finally:
         stop.set()
-        await delivery
+        await asyncio.gather(*background)
         if scheduler.running:
             scheduler.shutdown(wait=False)
         await bot.session.close()

@@ -34,10 +34,14 @@ def _progress(description: str) -> Callable[[int, int], None]:
 
 
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import run_polling
+    from bot.app import run_bot
 
     settings.token()  # one clear line before anything else when the token is wrong
-    await run_polling(settings)
+    if args.webhook and not args.webhook.startswith(("https://", "http://")):
+        raise SettingsError("--webhook ожидает адрес вида https://HOST/PATH.")
+    if args.listen:
+        settings = settings.model_copy(update={"webhook_listen": args.listen})
+    await run_bot(settings, webhook_url=args.webhook, register_webhook=not args.no_register)
     return 0
 
 
@@ -330,7 +334,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="подробный журнал")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    run = commands.add_parser("run", help="запустить бота (long polling)")
+    run = commands.add_parser("run", help="запустить бота (long polling или webhook)")
+    run.add_argument("--webhook", help="https://HOST/PATH: принимать обновления через webhook")
+    run.add_argument(
+        "--listen", help="HOST:PORT сервера webhook (по умолчанию OTKLIK_WEBHOOK_LISTEN)"
+    )
+    run.add_argument(
+        "--no-register",
+        action="store_true",
+        help="не вызывать setWebhook (его уже зарегистрировала другая реплика)",
+    )
     run.set_defaults(handler=cmd_run)
 
     db = commands.add_parser("db", help="база данных")

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     officer_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     secret_key: SecretStr | None = None
     redis_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1:8080"
+    webhook_max_connections: int = 40
     data_dir: Path = Path("./var")
 
     # Surveys

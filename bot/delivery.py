@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -163,11 +164,16 @@ class OutboxSender:
             await asyncio.gather(*tasks)
         return started
 
-    async def run(self, stop: asyncio.Event, idle: float = 0.5) -> None:
-        """Loop until `stop` is set; sleeps only when nothing is due."""
+    async def run(
+        self,
+        stop: asyncio.Event,
+        idle: float = 0.5,
+        should_run: Callable[[], bool] = lambda: True,
+    ) -> None:
+        """Loop until `stop` is set; sleeps only when nothing is due (or another replica sends)."""
         while not stop.is_set():
             try:
-                started = await self.run_once()
+                started = await self.run_once() if should_run() else 0
             except Exception:  # a failing pass must not kill delivery for good
                 log.exception("outbox pass failed")
                 started = 0

@@ -1,6 +1,13 @@
-"""One scheduler for every periodic job, started with the dispatcher."""
+"""One scheduler for every periodic job, started with the bot.
+
+Jobs are idempotent, so a missed or repeated run never sends anything twice; with several
+replicas, a job runs only in the one that holds the scheduler lease (jobs.leader).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -8,59 +15,52 @@ from bot.config import Settings
 from jobs.campaigns import campaign_job
 from jobs.cases import run_case_reminders
 from jobs.feedback import feedback_followup
+from jobs.leader import Leadership
 from jobs.scan import monthly_scan_job
 from jobs.surveys import expire_unfinished
 from storage.base import Clock
 from storage.database import SessionPool
 
+Job = Callable[..., Awaitable[Any]]
+
 
 def create_scheduler(
-    settings: Settings, session_pool: SessionPool, clock: Clock
+    settings: Settings,
+    session_pool: SessionPool,
+    clock: Clock,
+    leadership: Leadership | None = None,
 ) -> AsyncIOScheduler:
-    """Jobs are idempotent, so a missed or repeated run never sends anything twice."""
     scheduler = AsyncIOScheduler(timezone=settings.tz)
     common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
-    scheduler.add_job(
-        expire_unfinished,
-        "interval",
-        minutes=10,
-        id="expire_unfinished",
-        kwargs={"session_pool": session_pool, "clock": clock},
-        **common,
-    )
-    scheduler.add_job(
-        monthly_scan_job,
-        "cron",
-        hour=settings.scan_hour,
-        minute=5,
-        id="monthly_scan",
-        kwargs={"session_pool": session_pool, "settings": settings, "clock": clock},
-        **common,
-    )
-    scheduler.add_job(
-        feedback_followup,
-        "interval",
-        hours=1,
-        id="feedback_followup",
-        kwargs={"session_pool": session_pool, "settings": settings, "clock": clock},
-        **common,
-    )
-    scheduler.add_job(
-        run_case_reminders,
-        "cron",
-        hour=settings.reminder_hour,
-        minute=0,
-        id="case_reminders",
-        kwargs={"session_pool": session_pool, "clock": clock, "settings": settings},
-        **common,
-    )
-    scheduler.add_job(
-        campaign_job,
-        "cron",
-        hour=settings.reminder_hour,
-        minute=30,
-        id="campaigns",
-        kwargs={"session_pool": session_pool, "settings": settings, "clock": clock},
-        **common,
-    )
+    everything = {"session_pool": session_pool, "settings": settings, "clock": clock}
+    jobs: list[tuple[str, Job, dict[str, Any], dict[str, Any]]] = [
+        (
+            "expire_unfinished",
+            expire_unfinished,
+            {"trigger": "interval", "minutes": 10},
+            {"session_pool": session_pool, "clock": clock},
+        ),
+        (
+            "monthly_scan",
+            monthly_scan_job,
+            {"trigger": "cron", "hour": settings.scan_hour, "minute": 5},
+            everything,
+        ),
+        ("feedback_followup", feedback_followup, {"trigger": "interval", "hours": 1}, everything),
+        (
+            "case_reminders",
+            run_case_reminders,
+            {"trigger": "cron", "hour": settings.reminder_hour, "minute": 0},
+            everything,
+        ),
+        (
+            "campaigns",
+            campaign_job,
+            {"trigger": "cron", "hour": settings.reminder_hour, "minute": 30},
+            everything,
+        ),
+    ]
+    for job_id, job, trigger, kwargs in jobs:
+        runnable = leadership.guard(job) if leadership is not None else job
+        scheduler.add_job(runnable, id=job_id, kwargs=kwargs, **trigger, **common)
     return scheduler

@@ -494,3 +494,13 @@ class CampaignInvite(Base):
     reminders: Mapped[int] = mapped_column(default=0)
     last_contact_on: Mapped[date]
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Lease(Base):
+    """Who runs the scheduled jobs: one replica holds it and renews it; a dead one's lapses."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(sa.String(128))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
