@@ -103,8 +103,13 @@ async def begin(
     clock: Clock,
     policy: SurveyPolicy,
     message: Message | None = None,
+    questionnaire_code: str | None = None,
 ) -> None:
-    """Ask for consent on first use, then open (or resume) the questionnaire."""
+    """Ask for consent on first use, then open (or resume) the questionnaire.
+
+    ``questionnaire_code`` overrides the default (touchpoint or internal service), e.g. the
+    research questionnaire of a reengineering case.
+    """
     now = clock()
     async with uow.transaction() as session:
         respondent = await surveys.get_respondent(session, actor.key)
@@ -117,7 +122,7 @@ async def begin(
                 session,
                 policy,
                 actor.key,
-                questionnaire_code=EXTERNAL if touchpoint else INTERNAL,
+                questionnaire_code=questionnaire_code or (EXTERNAL if touchpoint else INTERNAL),
                 touchpoint=touchpoint,
                 process=process,
                 department_id=actor.department_id if touchpoint is None else None,

@@ -72,7 +72,14 @@ async def test_start_payload_and_a_full_questionnaire_over_http(
         await user.say("Всё быстро и понятно", expect="кем вы обратились")
         await user.tap("Гражданин", expect="Спасибо")
         [commands] = sandbox.commands.values()
-        assert {c["command"] for c in commands} == {"start", "rate", "stats", "help", "forget"}
+        assert {c["command"] for c in commands} == {
+            "start",
+            "rate",
+            "stats",
+            "cases",
+            "help",
+            "forget",
+        }
     finally:
         bot.send_signal(signal.SIGINT)
         output, _ = await asyncio.wait_for(bot.communicate(), 30)
