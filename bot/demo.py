@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import secrets
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
@@ -29,12 +30,14 @@ from bot.demo_history import simulate_history
 from bot.factory import create_bot, create_dispatcher
 from bot.intake import Inbox, durable_polling
 from bot.reports import build_report
+from jobs.cases import run_case_reminders
 from jobs.scan import last_complete_month, rules_from, scan_and_notify
+from reengineering.cases import case_view, complete_step, open_cases_from_detections
 from sandbox import SandboxServer
 from sandbox.simulated import SimulatedUser
-from storage.base import utcnow
+from storage.base import Clock, utcnow
 from storage.database import SessionPool
-from storage.models import ClientType, Process, Response, Touchpoint
+from storage.models import ClientType, OutboxMessage, Person, Process, Response, Touchpoint
 from storage.registry_xlsx import import_registry
 from surveys.charts import OverviewRow, overview_chart, trend_chart
 from surveys.summary import summarize_processes
@@ -192,6 +195,84 @@ async def analytics_act(
     log.say(f"Графики и отчёты Excel сохранены в папку {folder}")
 
 
+async def reengineering_act(
+    sandbox: SandboxServer, pool: SessionPool, settings: Settings, log: DemoLog
+) -> None:
+    """The decline opens a case; the owner works through research; the group decides; reminders."""
+    now = utcnow()
+    today = now.astimezone(settings.tz).date()
+    async with pool() as session, session.begin():
+        [opened] = await open_cases_from_detections(session, now, tz=settings.tz)
+        view = await case_view(session, opened.case_id, today=today)
+        owner_person = await session.scalar(
+            sa.select(Person.id).where(Person.telegram_id == DECLINING_OWNER)
+        )
+    log.say(f"Снижение открыло дело {view.number} по процессу {DECLINING}: «{view.ground_title}»")
+    owner = SimulatedUser(sandbox, DECLINING_OWNER, timeout=30)
+    await owner.say("/cases", expect="Открытые дела по реинжинирингу")
+    await owner.tap(view.process_name[:20])
+    await owner.wait_for_button("R2: отметить выполненным")
+    for step in ("R1", "R2"):
+        await owner.tap(f"{step}: отметить выполненным", expect=f"✅ {step}")
+    log.say("Ответственный за процесс в боте отметил шаги R1 и R2 выполненными")
+    assert owner_person is not None
+    for step in ("R3", "R5", "R4", "R6"):
+        async with pool() as session, session.begin():
+            await complete_step(session, opened.case_id, step, owner_person, on=today, at=now)
+    log.say("Исследование (R3–R6: опрос, перечень трудностей, анализ стандартов) завершено")
+    officer = SimulatedUser(sandbox, OFFICER_ID, timeout=30)
+    for step in ("R7",):
+        await officer.say("/cases", expect="Открытые дела по реинжинирингу")
+        await officer.tap(view.process_name[:20])
+        await officer.wait_for_button(f"{step}: Необходимо изменение процесса")
+        await officer.tap(f"{step}: Необходимо изменение процесса", expect="Внести решение")
+        await officer.tap("Да, внести решение", expect=f"✅ {step}")
+    async with pool() as session, session.begin():
+        await complete_step(session, opened.case_id, "R8", owner_person, on=today, at=now)
+    await officer.say("/cases", expect="Открытые дела по реинжинирингу")
+    await officer.tap(view.process_name[:20])
+    await officer.wait_for_button("R8C: Необходимо изменение процесса")
+    await officer.tap("R8C: Необходимо изменение процесса", expect="Внести решение")
+    await officer.tap("Да, внести решение", expect="✅ R8C")
+    log.say("Рабочая группа и ответственный по клиентоцентричности решили: процесс нужно изменить")
+
+    started = await latest_outbox_id(pool)
+    for offset in range(1, 22):
+        day = today + timedelta(days=offset)
+        moment = datetime.combine(day, datetime.min.time(), settings.tz).replace(hour=11)
+        await run_case_reminders(pool, fixed_clock(moment), settings)
+    async with pool() as session:
+        reminders = (
+            await session.scalars(
+                sa.select(OutboxMessage)
+                .where(OutboxMessage.id > started, OutboxMessage.kind.like("case_%"))
+                .order_by(OutboxMessage.id)
+            )
+        ).all()
+    deadline_kinds = {"case_reminder", "case_overdue", "case_overdue_copy"}
+    reminders = [r for r in reminders if r.kind in deadline_kinds]
+    ours = [r for r in reminders if view.process_name in r.text]
+    log.say(
+        f"Напоминания по делу {view.number} за следующие три недели (только рабочие дни; "
+        f"ещё {len(reminders) - len(ours)} — по делам, открытым по сроку пересмотра):"
+    )
+    for reminder in ours:
+        day_of = (reminder.dedupe_key or "").split(":")[-2]
+        who = "ответственному" if reminder.chat_id == DECLINING_OWNER else "офицеру"
+        step = re.search(r"шаг (\w+)", reminder.text)
+        first_line = reminder.text.splitlines()[0]
+        print(f"  {day_of}  {who:15} {step.group(1) if step else '':4} {first_line[:80]}")
+
+
+def fixed_clock(moment: datetime) -> Clock:
+    return lambda: moment
+
+
+async def latest_outbox_id(pool: SessionPool) -> int:
+    async with pool() as session:
+        return int(await session.scalar(sa.select(sa.func.max(OutboxMessage.id))) or 0)
+
+
 async def count_by_client_type(pool: SessionPool) -> dict[ClientType, int]:
     async with pool() as session:
         rows = await session.execute(
@@ -273,6 +354,7 @@ async def run_demo(out: Path, *, fast: bool = False) -> int:
             log.say("Повторная оценка той же точки в тот же день вежливо отклонена")
             live = await count_by_client_type(storage.pool)
             await analytics_act(sandbox, storage.pool, settings, out, log)
+            await reengineering_act(sandbox, storage.pool, settings, log)
         finally:
             stop.set()
             await delivery

@@ -80,3 +80,7 @@ class SimulatedUser:
                     if "callback_data" in b and not str(b["text"]).startswith("←")
                 ]
         return []
+
+    async def wait_for_button(self, label: str) -> None:
+        """Wait until a callback button matching `label` is on screen (a card was rendered)."""
+        await self.sandbox.wait_for(self.user_id, lambda _m: self.has_button(label), self.timeout)

@@ -6,6 +6,7 @@ import os
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -17,17 +18,38 @@ from storage.database import SessionPool, create_engine, create_session_pool
 from storage.migrate import upgrade_database
 
 TEST_TOKEN = "1000001:TEST-token-for-otklik-tests-only"
+# OTKLIK_TEST_DB=postgresql runs the whole suite on a throwaway PostgreSQL (+ Redis for FSM).
+ON_POSTGRES = os.environ.get("OTKLIK_TEST_DB", "sqlite") == "postgresql"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not ON_POSTGRES:
+        return
+    skip = pytest.mark.skip(reason="SQLite-specific (WAL, locking, file databases)")
+    for item in items:
+        if "sqlite_only" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def database_url(tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A fresh database per test: a SQLite file, or a new database on the PostgreSQL server."""
+    if not ON_POSTGRES:
+        return f"sqlite+aiosqlite:///{tmp_path / 'otklik.db'}"
+    return str(request.getfixturevalue("postgres_database"))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, request: pytest.FixtureRequest) -> Settings:
+    redis_url = request.getfixturevalue("redis_url") if ON_POSTGRES else None
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         bot_token=SecretStr(TEST_TOKEN),
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'otklik.db'}",
+        database_url=database_url,
         secret_key=SecretStr("test-secret-key"),
         officer_ids=[900001],
         data_dir=tmp_path / "var",
+        redis_url=redis_url,
     )
 
 
@@ -148,3 +170,36 @@ async def postgres_database(postgres_url: str) -> AsyncIterator[str]:
     async with admin.connect() as connection:
         await connection.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
     await admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A throwaway Redis server; skipped with a reason only outside CI."""
+    from tests.redis_server import RedisUnavailable, redis_server
+
+    try:
+        with redis_server() as url:
+            yield url
+    except RedisUnavailable as error:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"Redis test skipped: {error}")
+
+
+@pytest.fixture(autouse=True)
+async def close_fsm_storages(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[None]:
+    """Dispatchers built in a test get their FSM storage (Redis connections) closed after it."""
+    import bot.factory
+
+    made: list[Any] = []
+    original = bot.factory.create_fsm_storage
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        storage = original(*args, **kwargs)
+        made.append(storage)
+        return storage
+
+    monkeypatch.setattr(bot.factory, "create_fsm_storage", recording)
+    yield
+    for storage in made:
+        await storage.close()

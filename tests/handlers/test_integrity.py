@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage
 from aiogram.types import PhotoSize, Sticker
@@ -150,6 +151,7 @@ async def test_every_button_tap_is_answered(telegram: Telegram) -> None:
     assert len(taps) == telegram._callback_ids.__next__() - 1  # every query id answered once
 
 
+@pytest.mark.sqlite_only
 async def test_thanks_only_after_commit_and_no_transaction_across_telegram_calls(
     telegram: Telegram, session_pool: SessionPool, settings: Settings
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -22,6 +23,7 @@ async def test_fresh_sqlite_upgrades_to_head_matching_models(engine: AsyncEngine
     assert await current_revision(engine) is not None
 
 
+@pytest.mark.sqlite_only
 async def test_sqlite_runs_in_wal_with_foreign_keys(engine: AsyncEngine) -> None:
     async with engine.connect() as connection:
         assert (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
