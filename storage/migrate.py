@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 7_043_512_011  # an arbitrary advisory-lock key owned by Otklik
 
 
 def alembic_config(url: str) -> Config:
@@ -23,6 +24,9 @@ async def upgrade_database(engine: AsyncEngine, revision: str = "head") -> None:
     """Bring the schema to `revision` over the application's own engine."""
 
     def _upgrade(connection: Connection) -> None:
+        if connection.dialect.name == "postgresql":
+            # Replicas starting together migrate one after another; the others find head.
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         config = alembic_config(engine.url.render_as_string(hide_password=False))
         config.attributes["connection"] = connection
         command.upgrade(config, revision)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -23,7 +25,11 @@ async def test_postgres_migrates_to_head_and_stores_a_questionnaire(
     postgres_database: str, tmp_path: object
 ) -> None:
     engine = create_engine(postgres_database)
-    await upgrade_database(engine)
+    replicas = [create_engine(postgres_database) for _ in range(3)]
+    # replicas starting together: one migrates, the others wait on the lock and find head
+    await asyncio.gather(*(upgrade_database(replica) for replica in replicas))
+    for replica in replicas:
+        await replica.dispose()
     await upgrade_database(engine)  # idempotent
 
     def diff(connection: sa.Connection) -> list[object]:
