@@ -1,0 +1,188 @@
+"""Follow the README's deployment section on loopback: PostgreSQL + Redis + nginx + 3 replicas.
+
+The sandbox plays Telegram and delivers updates by webhook to nginx, which spreads them over
+three `otklik run --webhook` replicas. Simulated citizens answer; one replica is killed
+with SIGKILL and restarted midway. Prints what was seen. Needs nginx, PostgreSQL server
+binaries and redis-server (apt-get install -y nginx postgresql redis-server).
+
+Usage: python tools/deployment_rehearsal.py [--citizens 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sandbox import SandboxServer  # noqa: E402
+from sandbox.simulated import SimulatedUser  # noqa: E402
+from storage.database import create_engine  # noqa: E402
+from tests.pg_server import postgres_server  # noqa: E402
+from tests.redis_server import redis_server  # noqa: E402
+
+NGINX_CONF = """
+worker_processes 1;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    client_body_temp_path {folder}/body;
+    proxy_temp_path {folder}/proxy;
+    upstream otklik {{ {servers} }}
+    server {{
+        listen 127.0.0.1:{port};
+        location /telegram {{
+            proxy_pass http://otklik;
+            proxy_next_upstream error timeout http_502 http_503;
+        }}
+    }}
+}}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def citizen(sandbox: SandboxServer, user_id: int) -> None:
+    user = SimulatedUser(sandbox, user_id, timeout=60)
+    await user.say("/start t-SUP01-EPGU", expect="Прежде чем начать")
+    await user.tap("Согласен", expect="Вопрос 1")
+    await user.tap("5", expect="комментарий")
+    await user.tap("Пропустить", expect="кем вы")
+    await user.tap("Гражданин", expect="Спасибо")
+
+
+async def main(citizens: int) -> int:
+    folder = Path(tempfile.mkdtemp(prefix="otklik-deploy-"))
+    with postgres_server() as database_url, redis_server() as redis_url:
+        async with SandboxServer(webhook_retry_base=0.1) as sandbox:
+            nginx_port = free_port()
+            ports = [free_port() for _ in range(3)]
+            env = {
+                **os.environ,
+                "OTKLIK_BOT_TOKEN": "1000001:DEPLOY-rehearsal-token-abcdefg",
+                "OTKLIK_TELEGRAM_API_URL": sandbox.base_url,
+                "OTKLIK_DATABASE_URL": database_url,
+                "OTKLIK_REDIS_URL": redis_url,
+                "OTKLIK_SECRET_KEY": "rehearsal-secret-same-on-every-replica",
+            }
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "bot.cli",
+                    "registry",
+                    "import",
+                    str(ROOT / "examples" / "registry.xlsx"),
+                ],
+                env=env,
+                cwd=folder,
+                check=True,
+                capture_output=True,
+            )
+            (folder / "nginx.conf").write_text(
+                NGINX_CONF.format(
+                    folder=folder,
+                    port=nginx_port,
+                    servers=" ".join(f"server 127.0.0.1:{p};" for p in ports),
+                )
+            )
+            nginx = subprocess.Popen(
+                ["nginx", "-c", str(folder / "nginx.conf"), "-g", "daemon off;"]
+            )
+            url = f"http://127.0.0.1:{nginx_port}/telegram"
+
+            def replica(index: int) -> subprocess.Popen[bytes]:
+                args = [
+                    sys.executable,
+                    "-m",
+                    "bot.cli",
+                    "run",
+                    "--webhook",
+                    url,
+                    "--listen",
+                    f"127.0.0.1:{ports[index]}",
+                ]
+                if index:
+                    args.append("--no-register")
+                log = (folder / f"replica{index}.log").open("ab")
+                return subprocess.Popen(args, env=env, cwd=folder, stdout=log, stderr=log)
+
+            replicas = [replica(i) for i in range(3)]
+            started = time.monotonic()
+            try:
+                for _ in range(600):
+                    if sandbox.stats()["calls"].get("setWebhook"):
+                        break
+                    await asyncio.sleep(0.1)
+                print(f"nginx on :{nginx_port} → replicas on {ports}; webhook registered")
+                half = citizens // 2
+                await asyncio.gather(*(citizen(sandbox, 50_000 + i) for i in range(half)))
+                print(f"{half} citizens answered; killing replica 1 with SIGKILL")
+                replicas[1].send_signal(signal.SIGKILL)
+                replicas[1].wait()
+                await asyncio.gather(*(citizen(sandbox, 50_000 + i) for i in range(half, citizens)))
+                replicas[1] = replica(1)
+                print(
+                    f"{citizens - half} more citizens answered with two replicas; replica 1 "
+                    "restarted"
+                )
+                engine = create_engine(database_url)
+                async with engine.connect() as connection:
+                    stored = (
+                        await connection.execute(sa.text("SELECT count(*) FROM responses"))
+                    ).scalar()
+                    pending = (
+                        await connection.execute(
+                            sa.text("SELECT count(*) FROM inbox WHERE status = 'pending'")
+                        )
+                    ).scalar()
+                    holders = (
+                        (await connection.execute(sa.text("SELECT holder FROM leases")))
+                        .scalars()
+                        .all()
+                    )
+                await engine.dispose()
+                stats = sandbox.stats()
+                print(f"responses stored: {stored} of {citizens}; inbox pending: {pending}")
+                print(f"scheduler lease holders: {holders}")
+                print(
+                    f"webhook deliveries: {stats['webhook_delivered']}, "
+                    f"failed attempts retried: {stats['webhook_failed']}"
+                )
+                print(f"elapsed: {time.monotonic() - started:.1f} s")
+                return 0 if stored == citizens and len(holders) == 1 else 1
+            finally:
+                for process in replicas:
+                    process.send_signal(signal.SIGTERM)
+                for process in replicas:
+                    try:
+                        process.wait(timeout=30)
+                    except subprocess.TimeoutExpired:
+                        process.kill()
+                nginx.send_signal(signal.SIGQUIT)
+                nginx.wait(timeout=10)
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--citizens", type=int, default=60)
+    sys.exit(asyncio.run(main(parser.parse_args().citizens)))
