@@ -259,9 +259,9 @@ async def reengineering_act(
     for reminder in ours:
         day_of = (reminder.dedupe_key or "").split(":")[-2]
         who = "ответственному" if reminder.chat_id == DECLINING_OWNER else "офицеру"
-        step = re.search(r"шаг (\w+)", reminder.text)
+        found = re.search(r"шаг (\w+)", reminder.text)
         first_line = reminder.text.splitlines()[0]
-        print(f"  {day_of}  {who:15} {step.group(1) if step else '':4} {first_line[:80]}")
+        print(f"  {day_of}  {who:15} {found.group(1) if found else '':4} {first_line[:80]}")
 
 
 def fixed_clock(moment: datetime) -> Clock:

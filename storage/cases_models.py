@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storage.base import Base, UTCDateTime
+from storage.base import Base, UTCDateTime, str_enum
 from storage.models import Process
 
 
@@ -54,17 +54,6 @@ class PlanItemStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-def _enum(kind: type[enum.StrEnum]) -> sa.Enum:
-    """Values stored as plain strings, so adding a member needs no database change."""
-    return sa.Enum(
-        kind,
-        native_enum=False,
-        create_constraint=False,
-        length=16,
-        values_callable=lambda members: [m.value for m in members],
-    )
-
-
 class ReengineeringCase(Base):
     """One reengineering of one process; at most one open case per process (partial index)."""
 
@@ -84,9 +73,9 @@ class ReengineeringCase(Base):
         sa.ForeignKey("processes.id", ondelete="CASCADE"), index=True
     )
     template_id: Mapped[str] = mapped_column(sa.String(64))
-    ground: Mapped[Ground] = mapped_column(_enum(Ground))
+    ground: Mapped[Ground] = mapped_column(str_enum(Ground))
     arose_on: Mapped[date]
-    status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus), index=True)
+    status: Mapped[CaseStatus] = mapped_column(str_enum(CaseStatus), index=True)
     outcome: Mapped[str | None] = mapped_column(sa.String(16))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
     opened_by_id: Mapped[int | None] = mapped_column(
@@ -112,7 +101,7 @@ class CaseGround(Base):
     case_id: Mapped[int] = mapped_column(
         sa.ForeignKey("reengineering_cases.id", ondelete="CASCADE"), index=True
     )
-    ground: Mapped[Ground] = mapped_column(_enum(Ground))
+    ground: Mapped[Ground] = mapped_column(str_enum(Ground))
     arose_on: Mapped[date]
     opened: Mapped[bool] = mapped_column(default=False)
     # A detection is consumed once: it opened a case or was linked to one.
@@ -135,7 +124,7 @@ class CaseStep(Base):
     )
     step_code: Mapped[str] = mapped_column(sa.String(16))
     position: Mapped[int]
-    status: Mapped[StepStatus] = mapped_column(_enum(StepStatus))
+    status: Mapped[StepStatus] = mapped_column(str_enum(StepStatus))
     started_on: Mapped[date | None]
     due_on: Mapped[date | None]
     done_on: Mapped[date | None]
@@ -209,7 +198,7 @@ class CaseExtension(Base):
     reason: Mapped[str] = mapped_column(sa.Text)
     proposed_due: Mapped[date | None]
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    status: Mapped[ExtensionStatus] = mapped_column(_enum(ExtensionStatus))
+    status: Mapped[ExtensionStatus] = mapped_column(str_enum(ExtensionStatus))
     decided_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("people.id", ondelete="SET NULL")
     )
@@ -237,7 +226,7 @@ class PlanItem(Base):
     )
     expected_result: Mapped[str] = mapped_column(sa.Text, default="")
     report_document: Mapped[str] = mapped_column(sa.Text, default="")
-    status: Mapped[PlanItemStatus] = mapped_column(_enum(PlanItemStatus))
+    status: Mapped[PlanItemStatus] = mapped_column(str_enum(PlanItemStatus))
     done_on: Mapped[date | None]
     # 1..6 for the prototype measures of seed 003 §3.5, added automatically.
     prototype_step: Mapped[int | None]

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storage.base import Base, UTCDateTime, utcnow
+from storage.base import Base, UTCDateTime, str_enum, utcnow
 
 
 class ClientType(enum.StrEnum):
@@ -30,16 +30,6 @@ class SessionStatus(enum.StrEnum):
     OPEN = "open"
     COMPLETED = "completed"
     ABANDONED = "abandoned"
-
-
-def _enum(kind: type[enum.StrEnum]) -> sa.Enum:
-    return sa.Enum(
-        kind,
-        native_enum=False,
-        create_constraint=False,
-        length=16,
-        values_callable=lambda members: [m.value for m in members],
-    )
 
 
 class OrganizationSettings(Base):
@@ -110,7 +100,7 @@ class Process(Base):
         sa.ForeignKey("departments.id", ondelete="SET NULL")
     )
     owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id", ondelete="SET NULL"))
-    client_type: Mapped[ClientType] = mapped_column(_enum(ClientType))
+    client_type: Mapped[ClientType] = mapped_column(str_enum(ClientType))
     last_reengineering: Mapped[date | None]
     review_due: Mapped[date | None]
     stages: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
@@ -133,7 +123,7 @@ class Touchpoint(Base):
     code: Mapped[str] = mapped_column(sa.String(32), unique=True)
     process_id: Mapped[int] = mapped_column(sa.ForeignKey("processes.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(sa.String(500))
-    kind: Mapped[TouchpointKind] = mapped_column(_enum(TouchpointKind))
+    kind: Mapped[TouchpointKind] = mapped_column(str_enum(TouchpointKind))
     channel: Mapped[str] = mapped_column(sa.String(100))
     needs: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
     specifics: Mapped[str] = mapped_column(sa.Text, default="")
@@ -153,7 +143,7 @@ class Questionnaire(Base):
     code: Mapped[str] = mapped_column(sa.String(64))
     version: Mapped[int]
     title: Mapped[str] = mapped_column(sa.String(300))
-    audience: Mapped[ClientType] = mapped_column(_enum(ClientType))
+    audience: Mapped[ClientType] = mapped_column(str_enum(ClientType))
     scale_min: Mapped[int] = mapped_column(default=1)
     scale_max: Mapped[int] = mapped_column(default=5)
     definition: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
@@ -208,7 +198,7 @@ class SurveySession(Base):
     department_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("departments.id", ondelete="SET NULL")
     )
-    status: Mapped[SessionStatus] = mapped_column(_enum(SessionStatus), index=True)
+    status: Mapped[SessionStatus] = mapped_column(str_enum(SessionStatus), index=True)
     step: Mapped[int] = mapped_column(default=0)
     path: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
     answers: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
@@ -240,7 +230,7 @@ class Response(Base):
         sa.ForeignKey("touchpoints.id", ondelete="SET NULL")
     )
     service_code: Mapped[str | None] = mapped_column(sa.String(32))
-    client_type: Mapped[ClientType] = mapped_column(_enum(ClientType))
+    client_type: Mapped[ClientType] = mapped_column(str_enum(ClientType))
     channel: Mapped[str] = mapped_column(sa.String(16))
     segment: Mapped[str | None] = mapped_column(sa.String(32))
     department_id: Mapped[int | None] = mapped_column(
@@ -343,7 +333,7 @@ class MonthlyRollup(Base):
     )
     segment: Mapped[str | None] = mapped_column(sa.String(32))
     channel: Mapped[str] = mapped_column(sa.String(16))
-    client_type: Mapped[ClientType] = mapped_column(_enum(ClientType))
+    client_type: Mapped[ClientType] = mapped_column(str_enum(ClientType))
     department_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("departments.id", ondelete="CASCADE")
     )
@@ -401,7 +391,7 @@ class OutboxMessage(Base):
     __table_args__ = (sa.Index("ix_outbox_due", "status", "lane", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    lane: Mapped[OutboxLane] = mapped_column(_enum(OutboxLane))
+    lane: Mapped[OutboxLane] = mapped_column(str_enum(OutboxLane))
     chat_id: Mapped[int] = mapped_column(sa.BigInteger, index=True)
     kind: Mapped[str] = mapped_column(sa.String(48))
     dedupe_key: Mapped[str | None] = mapped_column(sa.String(160), unique=True)
@@ -409,7 +399,9 @@ class OutboxMessage(Base):
     text: Mapped[str] = mapped_column(sa.Text, default="")
     reply_markup: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     file_path: Mapped[str | None] = mapped_column(sa.String(500))
-    status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus), default=OutboxStatus.PENDING)
+    status: Mapped[OutboxStatus] = mapped_column(
+        str_enum(OutboxStatus), default=OutboxStatus.PENDING
+    )
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -98,54 +98,37 @@ async def scan_month(session: AsyncSession, month: date, rules: DeclineRules) ->
     report = ScanReport(month=month)
 
     by_process = await monthly_index(session, by=("process",), since=window[0], until=month)
-    for process_id, rows in sorted(_grouped(by_process, "process").items()):
-        version = latest_version(rows)
-        if version is None:
-            continue
-        report.processes += 1
-        series = build_series(rows, version, scales.get(version, 5), window)
-        verdict = detect_decline(
-            series.points,
-            months=rules.months,
-            min_responses=rules.min_responses,
-            min_drop=rules.min_drop,
-        )
-        if verdict.triggered:
-            await _record(
-                session,
-                report,
-                series=f"p{process_id}:q{version}",
-                level="process",
-                process_id=process_id,
-                touchpoint_id=None,
-                questionnaire_id=version,
-                verdict=verdict,
-            )
-
     by_touchpoint = await monthly_index(
         session, by=("process", "touchpoint"), since=window[0], until=month
     )
-    for touchpoint_id, rows in sorted(_grouped(by_touchpoint, "touchpoint").items()):
-        version = latest_version(rows)
-        if version is None:
-            continue
-        report.touchpoints += 1
-        series = build_series(rows, version, scales.get(version, 5), window)
-        verdict = detect_decline(
-            series.points,
-            months=rules.months,
-            min_responses=rules.min_responses,
-            min_drop=rules.min_drop,
-        )
-        if verdict.triggered:
-            await _record(
-                session,
-                report,
-                series=f"t{touchpoint_id}:q{version}",
-                level="touchpoint",
-                process_id=int(rows[0].keys["process"]),
-                touchpoint_id=touchpoint_id,
-                questionnaire_id=version,
-                verdict=verdict,
+    for level, key, rows_of_level in (
+        ("process", "process", by_process),
+        ("touchpoint", "touchpoint", by_touchpoint),
+    ):
+        for series_id, rows in sorted(_grouped(rows_of_level, key).items()):
+            version = latest_version(rows)
+            if version is None:
+                continue
+            if level == "process":
+                report.processes += 1
+            else:
+                report.touchpoints += 1
+            series = build_series(rows, version, scales.get(version, 5), window)
+            verdict = detect_decline(
+                series.points,
+                months=rules.months,
+                min_responses=rules.min_responses,
+                min_drop=rules.min_drop,
             )
+            if verdict.triggered:
+                await _record(
+                    session,
+                    report,
+                    series=f"{level[0]}{series_id}:q{version}",
+                    level=level,
+                    process_id=int(rows[0].keys["process"]),
+                    touchpoint_id=series_id if level == "touchpoint" else None,
+                    questionnaire_id=version,
+                    verdict=verdict,
+                )
     return report
