@@ -207,7 +207,7 @@ async def test_kill_9_mid_batch_loses_nothing(
 
     first = await start()
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + 60
+    deadline = loop.time() + 180
     await sandbox.wait_for(chats[49], bool, 60)  # about 50 sent: well inside the batch
     first.send_signal(signal.SIGKILL)
     await first.wait()
@@ -223,6 +223,9 @@ async def test_kill_9_mid_batch_loses_nothing(
         second.send_signal(signal.SIGKILL)
         await second.wait()
     counts = [len(delivered(sandbox, chat)) for chat in chats]
+    left = [s for s in (await statuses(session_pool)).values() if s != OutboxStatus.SENT]
+    assert left == [], "every message recorded as sent"
     assert min(counts) == 1, "nothing lost"
     duplicates = sum(c - 1 for c in counts)
-    assert duplicates <= 32, "duplicates only from messages in flight at the kill (the window)"
+    # The documented window: sends in flight plus outcomes not yet committed by the writer.
+    assert duplicates <= 32 + 100, "duplicates only from the at-least-once window"
