@@ -64,7 +64,7 @@ async def test_start_payload_and_a_full_questionnaire_over_http(
         await sandbox.wait_for(
             4242, lambda ms: any("Здравствуйте" in str(m.get("text")) for m in ms), 60
         )
-        user = SimulatedUser(sandbox, 31337, timeout=30)
+        user = SimulatedUser(sandbox, 31337, timeout=60)
         await user.say("/start t-SUP01-EPGU", expect="Прежде чем начать")
         await user.tap("Согласен", expect="Вопрос 1")
         assert "Вопрос 1" in user.last_text
