@@ -62,7 +62,7 @@ async def test_start_payload_and_a_full_questionnaire_over_http(
     bot = await otklik(env, tmp_path, "run")
     try:
         await sandbox.wait_for(
-            4242, lambda ms: any("Здравствуйте" in str(m.get("text")) for m in ms), 60
+            4242, lambda ms: any("Здравствуйте" in str(m.get("text")) for m in ms), 180
         )
         user = SimulatedUser(sandbox, 31337, timeout=60)
         await user.say("/start t-SUP01-EPGU", expect="Прежде чем начать")
