@@ -431,6 +431,8 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # The SQLite driver's debug lines carry statement parameters: never personal data in logs.
+    logging.getLogger("aiosqlite").setLevel(logging.WARNING)
     try:
         settings = load_settings()
         if args.command != "demo":

@@ -5,8 +5,8 @@ Outcomes are committed by one writer every 50 ms (or every 100 outcomes); a mess
 At-least-once with one unavoidable window: if the process dies after Telegram accepted
 messages but before the writer recorded them, those are sent again after the restart. The
 window is the sends in flight (at most `concurrency`, 32) plus the outcomes not yet
-committed (normally ~50 ms of sending, at most `flush_rows`, 100). Everything else (429, 5xx, network errors, restarts, kill -9)
-loses nothing and duplicates nothing.
+committed (normally ~50 ms of sending, at most `flush_rows`, 100). Everything else (429,
+5xx, network errors, restarts, kill -9) loses nothing and duplicates nothing.
 """
 
 from __future__ import annotations

@@ -196,6 +196,15 @@ async def consent(
         if message is not None:
             await _edit(message, _("Understood. Nothing has been saved. Thank you!"))
         return
+    if callback_data.tp == 0:  # an internal service: the same checks as /rate, for crafted data
+        if not actor.is_employee:
+            await query.answer(_("Rating internal services is for employees."), show_alert=True)
+            return
+        async with uow.transaction() as session:
+            internal = {pid for pid, _name in await directory.internal_services(session)}
+        if callback_data.pr not in internal:
+            await query.answer(_("This service is not being rated at the moment."), show_alert=True)
+            return
     async with uow.transaction() as session:
         await surveys.give_consent(session, actor.key, clock())
     await query.answer()

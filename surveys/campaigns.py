@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
@@ -144,7 +144,7 @@ def _invitation_text(campaign: Campaign, title: str) -> str:
 
 async def _responded(
     session: AsyncSession, campaign: Campaign, chat_id: int, secret: bytes
-) -> datetime | None:
+) -> bool:
     key = respondent_key(secret, chat_id)
     query = (
         sa.select(sa.func.min(Response.submitted_at))
@@ -158,7 +158,17 @@ async def _responded(
     )
     if campaign.touchpoint_id is not None:
         query = query.where(Response.touchpoint_id == campaign.touchpoint_id)
-    return await session.scalar(query)
+    return await session.scalar(query) is not None
+
+
+async def _still_wanted(
+    session: AsyncSession, campaign: Campaign, chat_id: int, secret: bytes
+) -> bool:
+    """Respondents asked via their consent are reminded only while the consent stands."""
+    if campaign.audience != "touchpoint":
+        return True
+    respondent = await session.get(Respondent, respondent_key(secret, chat_id))
+    return respondent is not None and respondent.recontact_ok
 
 
 @dataclass
@@ -225,10 +235,14 @@ async def run_campaigns(
             )
         ).all()
         for invite in invites:
-            if invite.responded_at is None:
-                invite.responded_at = await _responded(session, campaign, invite.chat_id, secret)
+            if invite.responded_at is None and await _responded(
+                session, campaign, invite.chat_id, secret
+            ):
+                # Only the day of this check, not the time of the answer: no join to answers.
+                invite.responded_at = datetime.combine(today, time.min, tzinfo=UTC)
             if (
                 invite.responded_at is None
+                and await _still_wanted(session, campaign, invite.chat_id, secret)
                 and today <= campaign.ends_on
                 and invite.reminders < campaign.max_reminders
                 and calendar.is_working_day(today)

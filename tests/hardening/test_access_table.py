@@ -1,0 +1,997 @@
+"""Access control as a table: every command and button × every role, with the expected answer.
+
+Roles: a citizen (no registry entry), an employee of SOC, the owner of SUP01 (owner A), who is
+not the owner of SUP02 (owner B) nor of IT01, and the client-centricity officer. Callback data
+is crafted to point at objects the role must not touch: owner B's process, its low-score alert
+and its case, another respondent's questionnaire, the officer's wizards; and, where it makes
+sense, at the role's own objects. A refusal must change nothing: every table (except the
+inbox of handled updates) is compared before and after, and no FSM state is left behind.
+
+One database and one bot are prepared once per module; every cell starts from that database
+(restored in place with SQLite's backup API), so no cell sees what another one did.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import closing
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+import sqlalchemy as sa
+from aiogram import Dispatcher
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.storage.base import StorageKey
+from aiogram.methods import AnswerCallbackQuery, EditMessageReplyMarkup, SendDocument, SendPhoto
+from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Settings
+from bot.middlewares import ThrottlingMiddleware
+from handlers.callbacks import (
+    AlertCb,
+    AnswerCb,
+    CampaignCb,
+    CampaignWizardCb,
+    CaseCb,
+    CaseOpenCb,
+    ConsentCb,
+    ExtensionCb,
+    ForgetCb,
+    InviteCb,
+    MenuCb,
+    NavCb,
+    OptInCb,
+    RateCb,
+    RelayCb,
+    ReportCb,
+    ResearchCb,
+    ResearchConsentCb,
+    StatsCb,
+)
+from storage.database import create_engine, create_session_pool
+from storage.migrate import upgrade_database
+from storage.models import (
+    ActivityDirection,
+    ClientType,
+    Department,
+    FeedbackAlert,
+    Person,
+    Process,
+    SessionStatus,
+    SurveySession,
+    Touchpoint,
+    TouchpointKind,
+)
+from surveys.catalogue import sync_questionnaires
+from surveys.respondents import respondent_key
+from tests.conftest import TEST_TOKEN, build_small_registry
+from tests.handlers.conftest import MovableClock
+from tests.mocked_bot import Telegram, make_bot
+
+CITIZEN, EMPLOYEE, OWNER_A, OWNER_B, OFFICER = 5001, 600001, 700001, 700002, 900001
+OTHER_RESPONDENT, OWN_ALERT_AUTHOR = 5002, 5003
+SECRET = "test-secret-key"
+NOW = datetime(2025, 3, 12, 9, 30, tzinfo=UTC)
+TODAY = date(2025, 3, 12)
+pytestmark = pytest.mark.sqlite_only  # the cells restore a SQLite file between them
+ROLES = {"citizen": CITIZEN, "employee": EMPLOYEE, "owner-A": OWNER_A, "officer": OFFICER}
+
+try:  # the cases UI may be in progress; handlers/__init__.py includes its router
+    import handlers.cases  # noqa: F401
+
+    CASES_ERROR: str | None = None
+except Exception as error:  # pragma: no cover - depends on the state of handlers/cases.py
+    CASES_ERROR = (
+        f"handlers/cases.py does not import cleanly ({type(error).__name__}: {error}); "
+        "the root router includes it, so no row of the table can run"
+    )
+
+
+# ------------------------------------------------------------------------------- the world
+
+
+@dataclass(frozen=True)
+class World:
+    """Ids of everything the table points at; `template` is the prepared database file."""
+
+    template: Path
+    snapshot: dict[str, list[str]]
+    soc: int
+    process_a: int
+    process_b: int
+    it01: int
+    tp_a: int
+    tp_b: int
+    other_open_session: int
+    other_done_session: int
+    alert_a: int
+    alert_b: int
+    case_a: int
+    case_b: int
+    extension_b: int
+    campaign_closed: int
+    campaign_running: int
+
+
+def _settings(database: Path, data_dir: Path) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        bot_token=SecretStr(TEST_TOKEN),
+        database_url=f"sqlite+aiosqlite:///{database}",
+        secret_key=SecretStr(SECRET),
+        officer_ids=[OFFICER],
+        data_dir=data_dir,
+    )
+
+
+async def _low_score(telegram: Telegram, user: int, payload: str, comment: str) -> None:
+    """Consent, a score of 1 with a comment, and the wish to get an answer."""
+    await telegram.send(user, f"/start {payload}")
+    if "Прежде чем начать" in (telegram.last(user).text or ""):
+        await telegram.tap(user, "Согласен")
+    await telegram.tap(user, "1")
+    await telegram.tap(user, "Очередь")
+    await telegram.tap(user, "Готово")
+    await telegram.tap(user, "рассмотрение")
+    await telegram.tap(user, "Высокая")
+    await telegram.send(user, comment)
+    await telegram.tap(user, "Пенсионер")
+    await telegram.tap(user, "ответ на мой отзыв")
+
+
+async def _build(database: Path, data_dir: Path) -> World:
+    from bot.factory import create_dispatcher
+    from reengineering.cases import open_case, request_extension
+    from storage.cases_models import Ground
+    from surveys.campaigns import run_campaigns, start_campaign
+
+    settings = _settings(database, data_dir)
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade_database(engine)
+        pool = create_session_pool(engine)
+        registry = await build_small_registry(pool)
+        await sync_questionnaires(pool)
+        async with pool() as session, session.begin():
+            support = await session.scalar(
+                sa.select(ActivityDirection).where(ActivityDirection.code == "support")
+            )
+            soc = await session.get(Department, registry.department_id)
+            owner_b = Person(telegram_id=OWNER_B, is_employee=True, department=soc)
+            process_b = Process(
+                code="SUP02",
+                name="Выдача справки о составе семьи",
+                direction=support,
+                department=soc,
+                owner=owner_b,
+                client_type=ClientType.EXTERNAL,
+                stages=["информирование", "подача заявления", "рассмотрение", "получение"],
+            )
+            tp_b = Touchpoint(
+                code="SUP02-MFC",
+                process=process_b,
+                name="МФЦ, окно выдачи справок",
+                kind=TouchpointKind.OFFLINE,
+                channel="МФЦ",
+                needs=[2],
+                payload="t-SUP02-MFC",
+            )
+            employee = Person(telegram_id=EMPLOYEE, is_employee=True, department=soc)
+            officer = Person(telegram_id=OFFICER, is_officer=True)
+            session.add_all([owner_b, process_b, tp_b, employee, officer])
+            await session.flush()
+            process_b_id, tp_b_id = process_b.id, tp_b.id
+            owner_b_id, officer_id = owner_b.id, officer.id
+
+        clock = MovableClock(NOW)
+        bot, recording = make_bot()
+        telegram = Telegram(bot, create_dispatcher(settings, pool, clock=clock), recording)
+        await _low_score(telegram, OTHER_RESPONDENT, "t-SUP02-MFC", "Справку ждал две недели")
+        await _low_score(telegram, OWN_ALERT_AUTHOR, "t-SUP01-EPGU", "Портал завис на оплате")
+        await telegram.send(OTHER_RESPONDENT, "/start t-SUP01-MFC")  # left open at question 1
+        await bot.session.close()
+
+        other = respondent_key(SECRET.encode(), OTHER_RESPONDENT)
+        async with pool() as session, session.begin():
+            sessions = {
+                status: survey_id
+                for survey_id, status in await session.execute(
+                    sa.select(SurveySession.id, SurveySession.status).where(
+                        SurveySession.respondent_key == other
+                    )
+                )
+            }
+            alerts = {
+                process_id: alert_id
+                for alert_id, process_id in await session.execute(
+                    sa.select(FeedbackAlert.id, FeedbackAlert.process_id)
+                )
+            }
+            case_a = await open_case(
+                session, registry.process_id, Ground.INSTRUCTION, arose_on=TODAY,
+                actor_id=officer_id, at=NOW,
+            )  # fmt: skip
+            case_b = await open_case(
+                session, process_b_id, Ground.INSTRUCTION, arose_on=TODAY,
+                actor_id=officer_id, at=NOW,
+            )  # fmt: skip
+            extension_b = await request_extension(
+                session, case_b.case_id, "R1", owner_b_id, reason="Нет данных за два года",
+                on=TODAY, at=NOW,
+            )  # fmt: skip
+            campaigns = []
+            for _ in range(2):
+                campaign = await start_campaign(
+                    session, questionnaire_code="internal_service", audience="employees",
+                    starts_on=TODAY, ends_on=TODAY + timedelta(days=7), now=NOW,
+                )  # fmt: skip
+                campaigns.append(campaign)
+            await run_campaigns(session, TODAY, NOW, SECRET.encode())
+            campaigns[0].status = "closed"
+            campaigns[0].closed_at = NOW
+            assert campaigns[1].status == "running"
+        await engine.dispose()
+        return World(
+            template=database,
+            snapshot=_snapshot(database),
+            soc=registry.department_id,
+            process_a=registry.process_id,
+            process_b=process_b_id,
+            it01=registry.internal_process_id,
+            tp_a=registry.touchpoint_id,
+            tp_b=tp_b_id,
+            other_open_session=sessions[SessionStatus.OPEN],
+            other_done_session=sessions[SessionStatus.COMPLETED],
+            alert_a=alerts[registry.process_id],
+            alert_b=alerts[process_b_id],
+            case_a=case_a.case_id,
+            case_b=case_b.case_id,
+            extension_b=extension_b,
+            campaign_closed=campaigns[0].id,
+            campaign_running=campaigns[1].id,
+        )
+    finally:
+        await engine.dispose()
+
+
+# ------------------------------------------------------------------------------ the actions
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A name of an object of the world, resolved to its id when the cell runs."""
+
+    name: str
+
+    def __repr__(self) -> str:
+        return LABELS.get(self.name, self.name)
+
+
+A, B, IT01, SOC = Ref("process_a"), Ref("process_b"), Ref("it01"), Ref("soc")
+TP_B = Ref("tp_b")
+OTHER_OPEN, OTHER_DONE = Ref("other_open_session"), Ref("other_done_session")
+ALERT_A, ALERT_B = Ref("alert_a"), Ref("alert_b")
+CASE_A, CASE_B, EXT_B = Ref("case_a"), Ref("case_b"), Ref("extension_b")
+CAMPAIGN_CLOSED, CAMPAIGN_RUNNING = Ref("campaign_closed"), Ref("campaign_running")
+LABELS = {
+    "process_a": "A",
+    "process_b": "B",
+    "it01": "IT01",
+    "soc": "SOC",
+    "tp_b": "tp-B",
+    "other_open_session": "another-respondents-open-survey",
+    "other_done_session": "another-respondents-finished-survey",
+    "alert_a": "alert-A",
+    "alert_b": "alert-B",
+    "case_a": "case-A",
+    "case_b": "case-B",
+    "extension_b": "extension-B",
+    "campaign_closed": "closed-campaign",
+    "campaign_running": "running-campaign",
+}
+
+
+def _resolve(value: Any, world: World) -> Any:
+    return getattr(world, value.name) if isinstance(value, Ref) else value
+
+
+@dataclass(frozen=True)
+class Send:
+    text: str
+
+    @property
+    def label(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class Press:
+    """A crafted button press; `then` is typed afterwards (a reply the button asked for)."""
+
+    cls: type[CallbackData] | None
+    fields: dict[str, Any] = field(default_factory=dict)
+    raw: str = ""
+    then: str | None = None
+
+    def data(self, world: World) -> str:
+        if self.cls is None:
+            return self.raw
+        return self.cls(**{k: _resolve(v, world) for k, v in self.fields.items()}).pack()
+
+    @property
+    def label(self) -> str:
+        if self.cls is None:
+            return f"raw({self.raw})"
+        inner = ",".join(f"{k}={v!r}" if isinstance(v, Ref | str) else f"{k}={v}"
+                         for k, v in self.fields.items())  # fmt: skip
+        inner = inner.replace("'", "")
+        text = f"{self.cls.__name__}({inner})"
+        return text + (" + typed reply" if self.then else "")
+
+
+def press(cls: type[CallbackData], then: str | None = None, **fields: Any) -> Press:
+    return Press(cls, fields, then=then)
+
+
+# ---------------------------------------------------------------------------- the answers
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What the person sees; `refusal` adds: no other message, nothing stored, no FSM state."""
+
+    answer: str | None = None  # the exact callback answer text
+    says: str | None = None  # a fragment of some message sent, edited or answered
+    absent: tuple[str, ...] = ()  # fragments no message may contain
+    refusal: bool = False
+    document: bool = False
+    markup: bool = False  # the keyboard under the pressed message was redrawn
+    untouched: tuple[str, ...] = ()  # tables that must not change even if others may
+    outcome: str = "allowed"
+    finding: str | None = None  # a known hole: the cell is an xfail (strict) until it is fixed
+
+
+def own_data_only(fragment: str) -> Expect:
+    """Allowed, and acts on the sender alone: nobody else's data changes (nothing does here)."""
+    return Expect(says=fragment, refusal=True, outcome="changes-nothing")
+
+
+def refused(text: str) -> Expect:
+    """A button refused with exactly this answer (an alert or a toast)."""
+    return Expect(answer=text, refusal=True, outcome="refused")
+
+
+def denied(fragment: str, *absent: str) -> Expect:
+    """A command or a button answered with a message that refuses; nothing changes."""
+    return Expect(says=fragment, absent=absent, refusal=True, outcome="refused")
+
+
+def ok(fragment: str | None = None, *absent: str, answer: str | None = None) -> Expect:
+    return Expect(answer=answer, says=fragment, absent=absent)
+
+
+def report(answer: str = "Готовлю отчёт…") -> Expect:
+    return Expect(answer=answer, document=True, outcome="allowed")
+
+
+def hole(fragment: str, finding: str) -> Expect:
+    """Refused, and no questionnaire opens: a hole this table found, closed since (`finding`)."""
+    return Expect(says=fragment, untouched=("survey_sessions",), outcome="refused")
+
+
+CONSENT_HOLE = (
+    "was: a crafted ConsentCb(tp=0, pr=<any process>) opened the internal-service "
+    "questionnaire for anyone and for any process; consent() now checks as RateCb does"
+)
+
+
+NO_PROCESS = "У вас нет доступа к этому процессу."
+NO_CASE = "У вас нет доступа к этому делу."
+STALE = refused("Эта кнопка больше не действует.")
+EMPLOYEES_ONLY = "Оценка внутренних сервисов доступна только сотрудникам."
+EMPLOYEES_ONLY_MENU = "Оценка внутренних сервисов доступна сотрудникам. Откройте ссылку"
+STATS_ONLY = "Статистика доступна ответственным за процессы"
+CASES_ONLY = "Дела по реинжинирингу доступны ответственным за процессы"
+UNKNOWN = "Неизвестная команда"
+ANSWERED = "На этот вопрос уже дан ответ."
+CLOSED_SURVEY = "Этот опрос уже завершён. Спасибо!"
+NO_CONVERSATION = "Эта переписка больше недоступна."
+CONSENT = "Прежде чем начать"
+B_NAME, A_NAME = "Выдача справки о составе семьи", "Назначение ежемесячной денежной выплаты"
+CHOOSE_DEPARTMENTS = "Выберите хотя бы одно подразделение исполнителей."
+CHOOSE_SERVICE = "Какой сервис вы хотите оценить?"
+NOT_RATED = "Эта услуга сейчас не оценивается."
+
+# One row per command or button: the expected answer for the citizen, the employee,
+# owner A (SUP01; acting on owner B's SUP02, on IT01 or on their own objects) and the officer.
+TABLE: list[tuple[Send | Press, Expect, Expect, Expect, Expect]] = [
+    # ---- commands
+    (
+        Send("/start"),
+        ok("Здравствуйте"),
+        ok("Здравствуйте"),
+        ok("Здравствуйте"),
+        ok("Здравствуйте"),
+    ),
+    (Send("/start t-SUP02-MFC"), ok(CONSENT), ok(CONSENT), ok(CONSENT), ok(CONSENT)),
+    (
+        Send("/start inv-forged-token"),
+        denied("Ссылка-приглашение недействительна"),
+        denied("Ссылка-приглашение недействительна"),
+        denied("Ссылка-приглашение недействительна"),
+        denied("Ссылка-приглашение недействительна"),
+    ),
+    (
+        Send("/help"),
+        ok("/forget", "/stats", "/cases", "/invite", "/rate"),
+        ok("/rate", "/stats", "/cases", "/invite"),
+        ok("/stats", "/invite"),
+        ok("/invite"),
+    ),
+    (
+        Send("/forget"),
+        ok("Удалить связь"),
+        ok("Удалить связь"),
+        ok("Удалить связь"),
+        ok("Удалить связь"),
+    ),
+    (
+        Send("/rate"),
+        denied(EMPLOYEES_ONLY_MENU),
+        ok(CHOOSE_SERVICE),
+        ok(CHOOSE_SERVICE),
+        denied(EMPLOYEES_ONLY_MENU),
+    ),
+    (
+        Send("/stats"),
+        denied(STATS_ONLY),
+        denied(STATS_ONLY),
+        ok(A_NAME, B_NAME, "SUP02", "IT01"),
+        ok("Выберите процесс"),
+    ),
+    (
+        Send("/invite"),
+        denied(UNKNOWN),
+        denied(UNKNOWN),
+        denied(UNKNOWN),
+        ok("Приглашение для какого подразделения?"),
+    ),
+    (
+        Send("/campaign"),
+        denied(UNKNOWN),
+        denied(UNKNOWN),
+        denied(UNKNOWN),
+        ok("Опрос сотрудников о внутренних сервисах"),
+    ),
+    (
+        Send("/cases"),
+        denied(CASES_ONLY),
+        denied(CASES_ONLY),
+        ok(A_NAME, B_NAME),
+        ok(B_NAME),
+    ),
+    (Send("/cancel"), ok("Отменено."), ok("Отменено."), ok("Отменено."), ok("Отменено.")),
+    # ---- a questionnaire: consent, answers, opt-ins, finding a service
+    (
+        press(ConsentCb, tp=TP_B, pr=B, ok=True),
+        ok("Вопрос 1"),
+        ok("Вопрос 1"),
+        ok("Вопрос 1"),
+        ok("Вопрос 1"),
+    ),
+    (
+        # An internal service rated through a crafted consent button (no touchpoint):
+        # only employees may rate internal services, as RateCb checks.
+        press(ConsentCb, tp=0, pr=IT01, ok=True),
+        hole(EMPLOYEES_ONLY, CONSENT_HOLE),
+        ok("Вопрос 1"),
+        ok("Вопрос 1"),
+        hole(EMPLOYEES_ONLY, CONSENT_HOLE),
+    ),
+    (
+        # The same hole with an external process: the internal questionnaire about SUP02.
+        press(ConsentCb, tp=0, pr=B, ok=True),
+        hole(EMPLOYEES_ONLY, CONSENT_HOLE),
+        hole(NOT_RATED, CONSENT_HOLE),
+        hole(NOT_RATED, CONSENT_HOLE),
+        hole(EMPLOYEES_ONLY, CONSENT_HOLE),
+    ),
+    (
+        press(AnswerCb, s=OTHER_OPEN, v=0, x="5"),
+        refused(ANSWERED),
+        refused(ANSWERED),
+        refused(ANSWERED),
+        refused(ANSWERED),
+    ),
+    (
+        press(OptInCb, s=OTHER_DONE, k="answer"),
+        STALE,
+        STALE,
+        STALE,
+        STALE,
+    ),
+    (
+        press(NavCb, lvl="t", id=TP_B),
+        ok(CONSENT),
+        ok(CONSENT),
+        ok(CONSENT),
+        ok(CONSENT),
+    ),
+    (
+        press(RateCb, p=IT01),
+        refused(EMPLOYEES_ONLY),
+        ok(CONSENT),
+        ok(CONSENT),
+        refused(EMPLOYEES_ONLY),
+    ),
+    (
+        press(RateCb, p=B),
+        refused(EMPLOYEES_ONLY),
+        refused(NOT_RATED),
+        refused(NOT_RATED),
+        refused(EMPLOYEES_ONLY),
+    ),
+    (
+        press(ForgetCb, ok=True),
+        # The actor has no answers of their own: forgetting touches nobody else's.
+        own_data_only("Готово. Ваших ответов, больше не связанных с вами: 0."),
+        own_data_only("Готово. Ваших ответов, больше не связанных с вами: 0."),
+        own_data_only("Готово. Ваших ответов, больше не связанных с вами: 0."),
+        own_data_only("Готово. Ваших ответов, больше не связанных с вами: 0."),
+    ),
+    # ---- the menu
+    (
+        press(MenuCb, item="rate"),
+        denied(EMPLOYEES_ONLY_MENU),
+        ok(CHOOSE_SERVICE),
+        ok(CHOOSE_SERVICE),
+        denied(EMPLOYEES_ONLY_MENU),
+    ),
+    (
+        press(MenuCb, item="invite"),
+        STALE,
+        STALE,
+        STALE,
+        ok("Приглашение для какого подразделения?"),
+    ),
+    # ---- the officer's wizards
+    (
+        press(InviteCb, d=SOC, u=200, days=30),
+        STALE,
+        STALE,
+        STALE,
+        ok("Ссылка-приглашение создана"),
+    ),
+    (press(CampaignWizardCb, d=0, days=7), STALE, STALE, STALE, ok("Опрос запущен")),
+    # ---- campaigns
+    (
+        press(CampaignCb, c=CAMPAIGN_CLOSED),
+        refused(CLOSED_SURVEY),
+        refused(CLOSED_SURVEY),
+        refused(CLOSED_SURVEY),
+        refused(CLOSED_SURVEY),
+    ),
+    (
+        press(CampaignCb, c=CAMPAIGN_RUNNING),
+        denied(EMPLOYEES_ONLY_MENU),
+        ok(CHOOSE_SERVICE),
+        ok(CHOOSE_SERVICE),
+        denied(EMPLOYEES_ONLY_MENU),
+    ),
+    # ---- /stats and reports
+    (
+        press(StatsCb, p=B),
+        refused(NO_PROCESS),
+        refused(NO_PROCESS),
+        refused(NO_PROCESS),
+        ok(B_NAME),
+    ),
+    (
+        press(StatsCb, p=IT01),
+        refused(NO_PROCESS),
+        refused(NO_PROCESS),
+        refused(NO_PROCESS),
+        ok("Техническая поддержка рабочих мест"),
+    ),
+    (
+        press(StatsCb, p=A),
+        refused(NO_PROCESS),
+        refused(NO_PROCESS),
+        ok(A_NAME, B_NAME),
+        ok(A_NAME),
+    ),
+    (
+        press(ReportCb, k="p", p=B),
+        refused(NO_PROCESS),
+        refused(NO_PROCESS),
+        refused(NO_PROCESS),
+        report(),
+    ),
+    (
+        press(ReportCb, k="d", p=0),
+        refused(NO_PROCESS),
+        refused(NO_PROCESS),
+        refused(NO_PROCESS),
+        report(),
+    ),
+    (
+        press(ReportCb, k="s", p=A),
+        refused(NO_PROCESS),
+        refused(NO_PROCESS),
+        report(),
+        report(),
+    ),
+    # ---- the closed loop
+    (
+        press(AlertCb, a=ALERT_B, x="ack"),
+        refused(NO_PROCESS),
+        refused(NO_PROCESS),
+        refused(NO_PROCESS),
+        ok(answer="Отмечено: принято в работу."),
+    ),
+    (
+        press(AlertCb, a=ALERT_B, x="reply", then="Вот вам ответ"),
+        refused(NO_PROCESS),
+        refused(NO_PROCESS),
+        refused(NO_PROCESS),
+        ok("Ответ отправлен заявителю"),
+    ),
+    (
+        press(AlertCb, a=ALERT_A, x="ack"),
+        refused(NO_PROCESS),
+        refused(NO_PROCESS),
+        ok(answer="Отмечено: принято в работу."),
+        ok(answer="Отмечено: принято в работу."),
+    ),
+    (
+        # Only the author of the feedback may write back (the owner B here is nobody's author).
+        press(RelayCb, a=ALERT_B, then="Пишу от чужого имени"),
+        denied(NO_CONVERSATION),
+        denied(NO_CONVERSATION),
+        denied(NO_CONVERSATION),
+        denied(NO_CONVERSATION),
+    ),
+    # ---- reengineering cases (owner A works case A, never case B; the officer both)
+    (press(CaseCb, c=CASE_B), refused(NO_CASE), refused(NO_CASE), refused(NO_CASE), ok(B_NAME)),
+    (press(CaseCb, c=CASE_A), refused(NO_CASE), refused(NO_CASE), ok(A_NAME), ok(A_NAME)),
+    (
+        press(CaseCb, c=CASE_B, a="d", s="R1"),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        ok(answer="Шаг R1 отмечен выполненным."),
+    ),
+    (
+        press(CaseCb, c=CASE_A, a="d", s="R1"),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        ok(answer="Шаг R1 отмечен выполненным."),
+        ok(answer="Шаг R1 отмечен выполненным."),
+    ),
+    (
+        press(CaseCb, c=CASE_B, a="dec", s="R7", x="change"),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        STALE,
+    ),
+    (
+        press(CaseCb, c=CASE_B, a="dok", s="R7", x="change"),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        refused("Шаг R7 «Решение рабочей группы по итогам исследования» сейчас не ожидается."),
+    ),
+    (
+        press(CaseCb, c=CASE_B, a="doc", s="R1"),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        ok("Пришлите документ к шагу R1"),
+    ),
+    (
+        press(CaseCb, c=CASE_B, a="ext", s="R2", then="Не успеваю"),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        ok("Запрошено продление срока R2: Не успеваю"),
+    ),
+    (
+        press(CaseCb, c=CASE_B, a="mt", then="20.03.2025"),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        ok("Дата заседания внесена: 20.03.2025."),
+    ),
+    (
+        press(CaseCb, c=CASE_B, a="pa"),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        ok("В какой раздел плана входит мероприятие?"),
+    ),
+    (
+        press(CaseCb, c=CASE_B, a="sec", x="1"),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        ok("Напишите наименование мероприятия"),
+    ),
+    (
+        press(CaseCb, c=CASE_B, a="dig"),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        ok(answer="В план добавлены шесть мероприятий прототипирования и тестирования."),
+    ),
+    (
+        press(CaseCb, c=CASE_B, a="px"),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        report(),
+    ),
+    (
+        press(CaseCb, c=CASE_B, a="rl"),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        ok("Сотрудники каких подразделений исполняют процесс?"),
+    ),
+    (
+        press(CaseCb, c=CASE_B, a="dep", x="1"),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        Expect(markup=True),
+    ),
+    (
+        # Checked before the case: nothing chosen in this chat, so nothing to launch.
+        press(CaseCb, c=CASE_B, a="go"),
+        refused(CHOOSE_DEPARTMENTS),
+        refused(CHOOSE_DEPARTMENTS),
+        refused(CHOOSE_DEPARTMENTS),
+        refused(CHOOSE_DEPARTMENTS),
+    ),
+    (
+        press(CaseCb, c=CASE_B, a="rc"),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        refused("Опрос по этому реинжинирингу не запускался."),
+    ),
+    (
+        press(CaseCb, c=0, a="l"),
+        denied(CASES_ONLY),
+        denied(CASES_ONLY),
+        ok(A_NAME, B_NAME),
+        ok(B_NAME),
+    ),
+    (
+        press(CaseOpenCb),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        ok("По какому процессу поручение?"),
+    ),
+    (
+        press(CaseOpenCb, p=IT01, ok=True),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        ok(answer="Дело открыто, ответственный за процесс уведомлён."),
+    ),
+    (
+        press(ExtensionCb, e=EXT_B, ok=False),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        ok(answer="В продлении отказано, ответственный за процесс уведомлён."),
+    ),
+    (
+        press(ExtensionCb, e=EXT_B, ok=True),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        ok("Новый срок шага R1"),
+    ),
+    (
+        # No research survey is running for case B: nobody may answer one, crafted or not.
+        press(ResearchCb, c=CASE_B),
+        refused(CLOSED_SURVEY),
+        refused(CLOSED_SURVEY),
+        refused(CLOSED_SURVEY),
+        refused(CLOSED_SURVEY),
+    ),
+    (
+        press(ResearchConsentCb, c=CASE_B, ok=True),
+        refused(CLOSED_SURVEY),
+        refused(CLOSED_SURVEY),
+        refused(CLOSED_SURVEY),
+        refused(CLOSED_SURVEY),
+    ),
+    # ---- anything else
+    (Press(None, raw="zz:1"), STALE, STALE, STALE, STALE),
+]
+
+
+def _cells() -> list[Any]:
+    params = []
+    for action, *expects in TABLE:
+        for (role, user), expect in zip(ROLES.items(), expects, strict=True):
+            marks = (
+                [pytest.mark.xfail(strict=True, reason=expect.finding)] if expect.finding else []
+            )
+            cell_id = f"{role} x {action.label} -> {expect.outcome}"
+            params.append(pytest.param(role, user, action, expect, id=cell_id, marks=marks))
+    return params
+
+
+# ----------------------------------------------------------------------------- the checks
+
+SKIPPED_TABLES = {"inbox", "alembic_version", "fsm_records"}
+
+
+def _snapshot(database: Path) -> dict[str, list[str]]:
+    """Every row of every table but the inbox; FSM records only while they hold something.
+
+    Read with the plain sqlite3 module: WAL lets it read beside the bot's connections.
+    """
+    with closing(sqlite3.connect(database)) as connection:
+        names = [
+            name
+            for (name,) in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+            )
+            if not name.startswith("sqlite_") and name not in SKIPPED_TABLES
+        ]
+        tables = {
+            name: sorted(map(repr, connection.execute(f'SELECT * FROM "{name}"'))) for name in names
+        }
+        tables["fsm_records"] = sorted(
+            repr(row)
+            for row in connection.execute("SELECT key, state, data FROM fsm_records")
+            if row[1] is not None or row[2] not in (None, "{}", "null")
+        )
+    return tables
+
+
+def _changed(before: dict[str, list[str]], after: dict[str, list[str]]) -> dict[str, Any]:
+    return {
+        name: {"before": len(before.get(name, [])), "after": len(rows)}
+        for name, rows in after.items()
+        if rows != before.get(name, [])
+    }
+
+
+def _texts(requests: list[Any]) -> list[str]:
+    texts = []
+    for request in requests:
+        for attribute in ("text", "caption"):
+            value = getattr(request, attribute, None)
+            if isinstance(value, str):
+                texts.append(value)
+    return texts
+
+
+@dataclass
+class Bench:
+    """One bot for the whole table; each cell starts from the world's database, restored."""
+
+    world: World
+    database: Path
+    engine: AsyncEngine
+    dispatcher: Dispatcher
+
+    def reset(self) -> None:
+        # SQLite's online backup rewrites the cell database in place, under the bot's idle
+        # connections (they see the new content at their next transaction).
+        with (
+            closing(sqlite3.connect(self.world.template)) as source,
+            closing(sqlite3.connect(self.database)) as target,
+        ):
+            source.backup(target)
+        for middleware in self.dispatcher.update.outer_middleware:
+            if isinstance(middleware, ThrottlingMiddleware):  # a cell is a fresh start
+                middleware._hits.clear()
+                middleware._warned.clear()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def bench(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Bench]:
+    from bot.factory import create_dispatcher
+
+    if CASES_ERROR is not None:
+        pytest.skip(CASES_ERROR)
+    folder = tmp_path_factory.mktemp("access-table")
+    world = await _build(folder / "template.db", folder / "var")
+    database = folder / "cell.db"
+    shutil.copyfile(world.template, database)
+    settings = _settings(database, folder / "var")
+    engine = create_engine(settings.database_url)
+    dispatcher = create_dispatcher(settings, create_session_pool(engine), clock=MovableClock(NOW))
+    yield Bench(world, database, engine, dispatcher)
+    await engine.dispose()
+
+
+@pytest.mark.asyncio(loop_scope="module")
+@pytest.mark.parametrize(("role", "user", "action", "expect"), _cells())
+async def test_access(
+    bench: Bench, role: str, user: int, action: Send | Press, expect: Expect
+) -> None:
+    world = bench.world
+    bench.reset()
+    bot, recording = make_bot()
+    telegram = Telegram(bot, bench.dispatcher, recording)
+    shown = await bot.send_message(user, "Меню")  # the message the crafted button is under
+    recording.requests.clear()
+    answers: list[AnswerCallbackQuery] = []
+    if isinstance(action, Send):
+        await telegram.send(user, action.text)
+    else:
+        update = await telegram.press(user, action.data(world), shown)
+        query_id = update.callback_query.id  # type: ignore[union-attr]
+        answer = recording.callback_answers.get(query_id)
+        assert answer is not None, "every button press is answered (no endless spinner)"
+        answers.append(answer)
+    pressed = [r for r in recording.requests if not isinstance(r, AnswerCallbackQuery)]
+    if isinstance(action, Press) and action.then is not None:
+        await telegram.send(user, action.then)
+    after = _snapshot(bench.database)
+    state = await bench.dispatcher.storage.get_state(
+        StorageKey(bot_id=bot.id, chat_id=user, user_id=user)
+    )
+
+    sent = [r for r in recording.requests if not isinstance(r, AnswerCallbackQuery)]
+    texts = _texts(recording.requests)
+    if expect.answer is not None:
+        assert [a.text for a in answers] == [expect.answer]
+    if expect.says is not None:
+        assert any(expect.says in text for text in texts), texts
+    for fragment in expect.absent:
+        assert not any(fragment in text for text in texts), (fragment, texts)
+    if expect.document:
+        assert any(isinstance(r, SendDocument) for r in sent), sent
+    if expect.markup:
+        assert any(isinstance(r, EditMessageReplyMarkup) for r in sent), sent
+    changed = _changed(world.snapshot, after)
+    for table in expect.untouched:
+        assert table not in changed, f"{table} changed: {changed[table]}"
+    if expect.refusal:
+        assert changed == {}, "a refusal must change nothing"
+        assert state is None, "a refusal leaves no conversation state behind"
+        if expect.answer is not None:
+            assert not pressed, f"a refused button shows nothing else: {texts}"
+        assert not any(isinstance(r, SendDocument | SendPhoto) for r in sent)
+
+
+def test_the_table_has_a_row_for_every_button_and_command() -> None:
+    """A new CallbackData class or command is not covered until it gets its row here."""
+    from aiogram.filters import Command
+
+    from handlers import build_root_router, callbacks
+
+    buttons = {
+        value
+        for value in vars(callbacks).values()
+        if isinstance(value, type) and issubclass(value, CallbackData) and value is not CallbackData
+    }
+    assert buttons - {action.cls for action, *_ in TABLE if isinstance(action, Press)} == set()
+    commands = {
+        command
+        for router in build_root_router().chain_tail
+        for handler in router.message.handlers
+        for filter_ in handler.filters or []
+        if isinstance(filter_.callback, Command)
+        for command in filter_.callback.commands
+        if isinstance(command, str)
+    }
+    sent = {action.text.split()[0].lstrip("/") for action, *_ in TABLE if isinstance(action, Send)}
+    assert commands - sent == set()
