@@ -101,6 +101,19 @@ class StepResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+_DEFINITIONS: dict[tuple[int, str], QuestionnaireDefinition] = {}
+
+
+def definition_of(questionnaire: Questionnaire) -> QuestionnaireDefinition:
+    """Parsed once per version: a stored version never changes (its checksum guards that)."""
+    key = (questionnaire.id, questionnaire.checksum)
+    definition = _DEFINITIONS.get(key)
+    if definition is None:
+        definition = QuestionnaireDefinition.model_validate(questionnaire.definition)
+        _DEFINITIONS[key] = definition
+    return definition
+
+
 def local_day(moment: datetime, tz: ZoneInfo) -> date:
     return moment.astimezone(tz).date()
 
@@ -152,7 +165,7 @@ async def _target_name(session: AsyncSession, survey: SurveySession) -> str:
 async def _view(session: AsyncSession, survey: SurveySession) -> QuestionView:
     questionnaire = await session.get(Questionnaire, survey.questionnaire_id)
     assert questionnaire is not None
-    definition = QuestionnaireDefinition.model_validate(questionnaire.definition)
+    definition = definition_of(questionnaire)
     index = survey.path[-1]
     selected = survey.answers.get("_selected", [])
     return QuestionView(
@@ -238,7 +251,7 @@ async def start_survey(
     if done_today >= policy.daily_limit:
         return StepResult(Outcome.LIMIT)
 
-    definition = QuestionnaireDefinition.model_validate(questionnaire.definition)
+    definition = definition_of(questionnaire)
     context = await _context(session, key, process.id)
     first = next_question(definition, {}, -1, context)
     assert first is not None, "a questionnaire always has its primary question"
