@@ -218,8 +218,7 @@ async def respondent_replies(
             session,
             chat_id=chat_id,
             text=(
-                f"<b>Заявитель ответил</b> по отзыву о «{escape(process.name)}»:\n\n"
-                f"{escape(text)}"
+                f"<b>Заявитель ответил</b> по отзыву о «{escape(process.name)}»:\n\n{escape(text)}"
             ),
             kind="feedback_reply",
             lane=OutboxLane.INTERACTIVE,
