@@ -15,7 +15,6 @@ profile of where the sender's time went (global pauses after 429, passes, databa
     python bench/delivery.py --messages 2000 --rate 100
     python bench/delivery.py --quick                  # 300 messages at R = 100/s
     python bench/delivery.py --no-faults              # diagnosis: flood limit only
-    python bench/delivery.py --sender prototype       # the proposed fixes (bench/_delivery_fix.py)
 """
 
 from __future__ import annotations
@@ -571,35 +570,9 @@ def report(result: DeliveryResult) -> str:
     return "\n".join(lines)
 
 
-SENDERS = {
-    "current": "bot.delivery.OutboxSender",
-    "prototype": "all four fixes of bench/_delivery_fix.py",
-    "fix-429": "prototype: 429 defers only its chat + burst cap",
-    "fix-db": "prototype: batched outcome writes + no pass barrier",
-}
-
-
-def sender_factory(name: str, max_burst: float = 10.0) -> SenderFactory:
-    """The sender under test; the prototype variants come from bench/_delivery_fix.py."""
-    if name == "current":
-        return OutboxSender
-    if str(Path(__file__).parent) not in sys.path:
-        sys.path.insert(0, str(Path(__file__).parent))
-    from _delivery_fix import ALL_FIXES, PrototypeSender  # type: ignore[import-not-found]
-
-    fixes = {
-        "prototype": ALL_FIXES,
-        "fix-429": frozenset({"local429", "burst"}),
-        "fix-db": frozenset({"batch", "nobarrier"}),
-    }[name]
-
-    def build(bot: Bot, pool: SessionPool, **kwargs: Any) -> OutboxSender:
-        sender: OutboxSender = PrototypeSender(
-            bot, pool, fixes=fixes, max_burst=max_burst, **kwargs
-        )
-        return sender
-
-    return build
+def sender_factory(name: str = "current", max_burst: float = 10.0) -> SenderFactory:
+    """The sender under test: bot.delivery.OutboxSender (the prototype fixes now live there)."""
+    return OutboxSender
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -614,30 +587,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-faults", action="store_true", help="no 429/5xx faults, no blocks")
     parser.add_argument(
         "--sender",
-        choices=tuple(SENDERS),
+        choices=("current",),
         default="current",
-        help="; ".join(f"{key}: {text}" for key, text in SENDERS.items()),
-    )
-    parser.add_argument(
-        "--burst", type=float, default=10.0, help="prototype senders: max token-bucket burst"
+        help="current: bot.delivery.OutboxSender (the earlier prototype fixes are ported)",
     )
     parser.add_argument("--json", action="store_true", help="also print the result as JSON")
     args = parser.parse_args(argv)
     if args.quick:
         args.messages, args.rate = 300, 100.0
     faults = 0.0 if args.no_faults else 1.0
-    name = (
-        "bot.delivery"
-        if args.sender == "current"
-        else f"{args.sender} (bench/_delivery_fix.py, burst {args.burst:g})"
-    )
+    name = "bot.delivery"
     result = asyncio.run(
         run_benchmark(
             args.messages,
             args.rate,
             seed=args.seed,
             sandbox_burst=args.sandbox_burst,
-            sender_factory=sender_factory(args.sender, args.burst),
+            sender_factory=sender_factory(args.sender),
             sender_name=name + (", no faults" if args.no_faults else ""),
             progress=lambda text: print(text, flush=True),
             retry_after_share=0.02 * faults,
