@@ -30,6 +30,12 @@ EXTERNAL = "touchpoint"
 INTERNAL = "internal_service"
 
 
+async def _ack(query: CallbackQuery, text: str | None = None, show_alert: bool = False) -> None:
+    """Answer the tap; a late answer ("query is too old") must not stop the next question."""
+    with suppress(TelegramBadRequest):
+        await query.answer(text, show_alert=show_alert)
+
+
 async def _edit(message: Message, text: str, markup: object | None = None) -> None:
     """Edit in place; an identical edit (a double tap that slipped through) is harmless."""
     with suppress(TelegramBadRequest):
@@ -192,22 +198,22 @@ async def consent(
 ) -> None:
     message = query.message if isinstance(query.message, Message) else None
     if not callback_data.ok:
-        await query.answer()
+        await _ack(query)
         if message is not None:
             await _edit(message, _("Understood. Nothing has been saved. Thank you!"))
         return
     if callback_data.tp == 0:  # an internal service: the same checks as /rate, for crafted data
         if not actor.is_employee:
-            await query.answer(_("Rating internal services is for employees."), show_alert=True)
+            await _ack(query, _("Rating internal services is for employees."), show_alert=True)
             return
         async with uow.transaction() as session:
             internal = {pid for pid, _name in await directory.internal_services(session)}
         if callback_data.pr not in internal:
-            await query.answer(_("This service is not being rated at the moment."), show_alert=True)
+            await _ack(query, _("This service is not being rated at the moment."), show_alert=True)
             return
     async with uow.transaction() as session:
         await surveys.give_consent(session, actor.key, clock())
-    await query.answer()
+    await _ack(query)
     await begin(
         bot,
         uow,
@@ -242,14 +248,14 @@ async def answer_button(
             now=clock(),
         )
     if result.outcome == Outcome.STALE:
-        await query.answer(_("This question has already been answered."))
+        await _ack(query, _("This question has already been answered."))
         return
     if result.outcome == Outcome.REJECTED:
         await query.answer(
             _("This option is not available here. Please choose one of the buttons.")
         )
         return
-    await query.answer()
+    await _ack(query)
     message = query.message if isinstance(query.message, Message) else None
     await render_step(bot, uow, actor.telegram_id, result, message)
 

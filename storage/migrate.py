@@ -16,7 +16,7 @@ MIGRATION_LOCK = 7_043_512_011  # an arbitrary advisory-lock key owned by Otklik
 def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", url)
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))  # configparser escaping
     return config
 
 
