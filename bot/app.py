@@ -74,7 +74,7 @@ async def run_bot(
         loop = asyncio.get_running_loop()
         for signal_number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signal_number, stop.set)
-        inbox = Inbox(storage.pool, dispatcher, bot)
+        inbox = Inbox(storage.pool, dispatcher, bot, workers=settings.handler_workers)
         allowed = dispatcher.resolve_used_update_types()
         if webhook_url:
             await serve_webhook(

@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "127.0.0.1:8080"
     webhook_max_connections: int = 40
+    handler_workers: int = Field(default=16, ge=1, le=1000)
     data_dir: Path = Path("./var")
 
     # Surveys

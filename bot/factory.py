@@ -43,7 +43,8 @@ def create_fsm_storage(settings: Settings, pool: SessionPool) -> BaseStorage:
         from aiogram.fsm.storage.redis import RedisStorage
 
         return RedisStorage.from_url(settings.redis_url)
-    return SqlFsmStorage(pool, settings.secret())
+    # SQLite means one bot process: its memory copy of the states is then the truth.
+    return SqlFsmStorage(pool, settings.secret(), cache=settings.is_sqlite)
 
 
 def _attach(root: Router, dispatcher: Dispatcher) -> None:

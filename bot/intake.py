@@ -31,18 +31,32 @@ MAX_ATTEMPTS = 3
 
 
 class Inbox:
-    """The inbox table and the handling of what is in it."""
+    """The inbox table and the handling of what is in it, by a bounded pool of workers.
 
-    def __init__(self, pool: SessionPool, dispatcher: Dispatcher, bot: Bot) -> None:
+    A worker per update (aiogram's default) lets a burst of thousands of updates open
+    thousands of transactions at once; on SQLite they then queue for the one write lock and
+    time out. `workers` handlers at a time keep the database busy without a pile-up; the
+    rest wait in memory, already safe in the inbox table.
+    """
+
+    def __init__(
+        self, pool: SessionPool, dispatcher: Dispatcher, bot: Bot, *, workers: int = 16
+    ) -> None:
         self.pool = pool
         self.dispatcher = dispatcher
         self.bot = bot
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.workers = max(1, workers)
+        self._queue: asyncio.Queue[tuple[Update, bool]] = asyncio.Queue()
+        self._workers: list[asyncio.Task[None]] = []
 
-    async def store(self, updates: Sequence[Update]) -> None:
-        """Commit the updates as pending; a copy seen before is ignored."""
+    async def store(self, updates: Sequence[Update]) -> set[int]:
+        """Commit the updates as pending; a copy seen before is ignored.
+
+        Returns the ids that were new: those cannot have been applied before, so their
+        handling skips the "seen before?" read.
+        """
         if not updates:
-            return
+            return set()
         async with self.pool() as session, session.begin():
             dialect = session.get_bind().dialect.name
             insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -56,16 +70,31 @@ class Inbox:
                 }
                 for update in updates
             ]
-            await session.execute(insert(InboxUpdate).values(rows).on_conflict_do_nothing())
+            inserted = await session.scalars(
+                insert(InboxUpdate)
+                .values(rows)
+                .on_conflict_do_nothing()
+                .returning(InboxUpdate.update_id)
+            )
+            return set(inserted.all())
 
-    def handle_soon(self, update: Update) -> None:
-        task = asyncio.create_task(self.handle(update))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def handle_soon(self, update: Update, *, fresh: bool = False) -> None:
+        """Queue the update for a worker; `fresh` when `store` has just inserted it."""
+        if len(self._workers) < self.workers:
+            self._workers.append(asyncio.create_task(self._work()))
+        self._queue.put_nowait((update, fresh))
 
-    async def handle(self, update: Update) -> None:
+    async def _work(self) -> None:
+        while True:
+            update, fresh = await self._queue.get()
+            try:
+                await self.handle(update, fresh=fresh)
+            finally:
+                self._queue.task_done()
+
+    async def handle(self, update: Update, *, fresh: bool = False) -> None:
         try:
-            await self.dispatcher.feed_update(self.bot, update)
+            await self.dispatcher.feed_update(self.bot, update, inbox_fresh=fresh)
         except Exception:  # the errors router answers people; this is the last net
             log.exception("update %s failed outside the handlers", update.update_id)
 
@@ -95,8 +124,13 @@ class Inbox:
         return len(pending)
 
     async def drain(self) -> None:
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        """Finish what is queued, then stop the workers."""
+        if self._workers:
+            await self._queue.join()
+        for worker in self._workers:
+            worker.cancel()
+        await asyncio.gather(*self._workers, return_exceptions=True)
+        self._workers.clear()
 
 
 async def durable_polling(
@@ -137,8 +171,8 @@ async def durable_polling(
             continue
         if not updates:
             continue
-        await inbox.store(updates)  # only now may Telegram forget them (next offset)
+        fresh = await inbox.store(updates)  # only now may Telegram forget them (next offset)
         offset = updates[-1].update_id + 1
         for update in updates:
-            inbox.handle_soon(update)
+            inbox.handle_soon(update, fresh=update.update_id in fresh)
     await inbox.drain()

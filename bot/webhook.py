@@ -35,8 +35,8 @@ def webhook_app(inbox: Inbox, path: str, secret: str) -> web.Application:
             update = Update.model_validate(await request.json(), context={"bot": inbox.bot})
         except (json.JSONDecodeError, ValueError):
             return web.Response(status=400, text="not an update")
-        await inbox.store([update])  # a failure here answers 500: Telegram will retry
-        inbox.handle_soon(update)
+        fresh = await inbox.store([update])  # a failure here answers 500: Telegram will retry
+        inbox.handle_soon(update, fresh=bool(fresh))
         return web.Response(text="ok")
 
     async def health(_request: web.Request) -> web.Response:

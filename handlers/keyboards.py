@@ -21,48 +21,43 @@ def criticality_label(level: str) -> str:
 
 
 def question_keyboard(view: QuestionView, locale: str) -> InlineKeyboardMarkup:
+    """Rows built directly: this runs on every answer, and the builder copies each button."""
     question = view.question
-    builder = InlineKeyboardBuilder()
+    rows: list[list[InlineKeyboardButton]] = []
 
-    def cb(value: str) -> str:
-        return AnswerCb(s=view.session_id, v=view.version, x=value).pack()
+    def button(text: str, value: str) -> InlineKeyboardButton:
+        data = AnswerCb(s=view.session_id, v=view.version, x=value).pack()
+        return InlineKeyboardButton(text=text, callback_data=data)
 
     if question.kind == QuestionKind.RATING:
         scale = view.definition.scale
-        for score in range(scale.min, scale.max + 1):
-            builder.button(
-                text=f"{score} ⭐" if score == scale.max else str(score),
-                callback_data=cb(str(score)),
-            )
-        builder.adjust(scale.max - scale.min + 1)
+        rows.append(
+            [
+                button(f"{score} ⭐" if score == scale.max else str(score), str(score))
+                for score in range(scale.min, scale.max + 1)
+            ]
+        )
     elif question.kind == QuestionKind.SINGLE:
-        for option in question.options:
-            builder.button(text=option.label(locale), callback_data=cb(option.id))
-        builder.adjust(1)
+        rows.extend([button(option.label(locale), option.id)] for option in question.options)
     elif question.kind == QuestionKind.MULTI:
         for option in question.options:
             mark = "✅ " if option.id in view.selected else "▫️ "
-            builder.button(text=mark + option.label(locale), callback_data=cb(TOGGLE + option.id))
-        builder.adjust(1)
+            rows.append([button(mark + option.label(locale), TOGGLE + option.id)])
     elif question.kind == QuestionKind.STAGE:
-        for index, stage in enumerate(view.context.stages):
-            builder.button(text=stage, callback_data=cb(str(index)))
-        builder.adjust(1)
+        rows.extend([button(stage, str(index))] for index, stage in enumerate(view.context.stages))
     elif question.kind == QuestionKind.CRITICALITY:
-        for level in CRITICALITY_LEVELS:
-            builder.button(text=criticality_label(level), callback_data=cb(level))
-        builder.adjust(3)
+        rows.append([button(criticality_label(level), level) for level in CRITICALITY_LEVELS])
 
     footer: list[InlineKeyboardButton] = []
     if view.can_go_back:
-        footer.append(InlineKeyboardButton(text=_("← Back"), callback_data=cb(BACK)))
+        footer.append(button(_("← Back"), BACK))
     if question.kind == QuestionKind.MULTI:
-        footer.append(InlineKeyboardButton(text=_("Done ✔"), callback_data=cb(DONE)))
+        footer.append(button(_("Done ✔"), DONE))
     if question.optional:
-        footer.append(InlineKeyboardButton(text=_("Skip"), callback_data=cb(SKIP)))
+        footer.append(button(_("Skip"), SKIP))
     if footer:
-        builder.row(*footer)
-    return builder.as_markup()
+        rows.append(footer)
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def consent_keyboard(touchpoint_id: int, process_id: int) -> InlineKeyboardMarkup:

@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.sqlite_driver import fast_dbapi
+
 SessionPool = async_sessionmaker[AsyncSession]
 
 
@@ -39,6 +41,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         kwargs.setdefault("connect_args", {"timeout": 30})
+        if parsed.get_driver_name() == "aiosqlite" and "module" not in kwargs:
+            module = fast_dbapi()
+            if module is not None:
+                kwargs["module"] = module
     engine = create_async_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

@@ -1,11 +1,14 @@
 """aiogram FSM storage in the application database, so a questionnaire survives a restart.
 
-Keys are hashed: the table never holds a readable Telegram id.
+Keys are hashed: the table never holds a readable Telegram id. aiogram reads the state of
+every update; with `cache=True` (one process owns the table, as with SQLite) those reads
+come from a write-through memory copy and only writes reach the database.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -18,6 +21,8 @@ from storage.base import utcnow
 from storage.database import SessionPool
 from storage.models import FsmRecord
 
+CACHE_SIZE = 50_000
+
 
 def storage_key_id(key: StorageKey, salt: bytes) -> str:
     raw = f"{key.bot_id}:{key.chat_id}:{key.user_id}:{key.thread_id}:{key.destiny}"
@@ -25,11 +30,33 @@ def storage_key_id(key: StorageKey, salt: bytes) -> str:
 
 
 class SqlFsmStorage(BaseStorage):
-    """FSM state in the `fsm_records` table; each call is its own short transaction."""
+    """FSM state in the `fsm_records` table; each write is its own short transaction."""
 
-    def __init__(self, session_pool: SessionPool, salt: bytes) -> None:
+    def __init__(self, session_pool: SessionPool, salt: bytes, *, cache: bool = False) -> None:
         self._pool = session_pool
         self._salt = salt
+        self._cache: OrderedDict[str, tuple[str | None, dict[str, Any]]] | None = (
+            OrderedDict() if cache else None
+        )
+
+    def _remember(self, key_id: str, state: str | None, data: dict[str, Any]) -> None:
+        if self._cache is None:
+            return
+        self._cache[key_id] = (state, data)
+        self._cache.move_to_end(key_id)
+        if len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+
+    async def _load(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
+        key_id = storage_key_id(key, self._salt)
+        if self._cache is not None and key_id in self._cache:
+            self._cache.move_to_end(key_id)
+            return self._cache[key_id]
+        async with self._pool() as session:
+            record = await session.get(FsmRecord, key_id)
+            loaded = (record.state, dict(record.data or {})) if record else (None, {})
+        self._remember(key_id, *loaded)
+        return loaded
 
     async def _upsert(self, key: StorageKey, **values: Any) -> None:
         key_id = storage_key_id(key, self._salt)
@@ -41,26 +68,29 @@ class SqlFsmStorage(BaseStorage):
             for name, value in values.items():
                 setattr(record, name, value)
             record.updated_at = utcnow()
+            written = (record.state, dict(record.data or {}))
+        self._remember(key_id, *written)  # only after the commit
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
         await self._upsert(key, state=value)
 
     async def get_state(self, key: StorageKey) -> str | None:
-        async with self._pool() as session:
-            record = await session.get(FsmRecord, storage_key_id(key, self._salt))
-            return record.state if record else None
+        return (await self._load(key))[0]
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         await self._upsert(key, data=dict(data))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        async with self._pool() as session:
-            record = await session.get(FsmRecord, storage_key_id(key, self._salt))
-            return dict(record.data) if record and record.data else {}
+        return dict((await self._load(key))[1])
 
     async def close(self) -> None:
         return None
+
+    def forget_cached(self) -> None:
+        """Drop the memory copy, e.g. after the database was restored under the process."""
+        if self._cache is not None:
+            self._cache.clear()
 
     async def purge_older_than(self, age: timedelta) -> int:
         """Drop states untouched for `age`; expired questionnaires are recorded elsewhere."""
@@ -68,4 +98,6 @@ class SqlFsmStorage(BaseStorage):
             result = await session.execute(
                 sa.delete(FsmRecord).where(FsmRecord.updated_at < utcnow() - age)
             )
-            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        if self._cache is not None:
+            self._cache.clear()  # reloaded on demand: the purge is daily
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

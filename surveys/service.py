@@ -11,12 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
+from storage.memo import engine_memo, fresh
+from storage.memo import now as monotonic_now
 from storage.models import (
     ClientType,
     Process,
@@ -139,45 +142,64 @@ async def give_consent(session: AsyncSession, key: str, now: datetime) -> Respon
     return respondent
 
 
+LABELS_TTL = 60.0
+"""Seconds a service's name and stages are reused: they change only on a registry import."""
+
+
+async def _definition(session: AsyncSession, questionnaire_id: int) -> QuestionnaireDefinition:
+    """Each stored version is read once per database: its rows never change."""
+    memo = engine_memo(session, "questionnaire_definitions")
+    definition = memo.get(questionnaire_id)
+    if definition is None:
+        questionnaire = await session.get(Questionnaire, questionnaire_id)
+        assert questionnaire is not None
+        definition = memo[questionnaire_id] = definition_of(questionnaire)
+    return cast(QuestionnaireDefinition, definition)
+
+
+async def _labels(
+    session: AsyncSession, touchpoint_id: int | None, process_id: int | None
+) -> tuple[str, tuple[str, ...]]:
+    """The name shown above each question and the process stages, reused for a minute."""
+    memo = engine_memo(session, "service_labels")
+    cached = memo.get((touchpoint_id, process_id))
+    if cached is not None and fresh(cached[0], LABELS_TTL):
+        return cast(tuple[str, tuple[str, ...]], cached[1])
+    name, stages = "", cast(tuple[str, ...], ())
+    process = await session.get(Process, process_id) if process_id is not None else None
+    if process is not None:
+        name, stages = process.name, tuple(process.stages or [])
+    if touchpoint_id is not None:
+        touchpoint = await session.get(Touchpoint, touchpoint_id)
+        if touchpoint is not None and process is not None and touchpoint.process_id == process.id:
+            name = f"{process.name} — {touchpoint.name}"
+    labels = (name, stages)
+    memo[(touchpoint_id, process_id)] = (monotonic_now(), labels)
+    return labels
+
+
 async def _context(session: AsyncSession, key: str, process_id: int | None) -> AskingContext:
     respondent = await session.get(Respondent, key)
     remembered = frozenset({"segment"}) if respondent and respondent.segment_asked else frozenset()
-    stages: list[str] = []
-    if process_id is not None:
-        process = await session.get(Process, process_id)
-        stages = list(process.stages or []) if process else []
-    return AskingContext(stages=tuple(stages), remembered=remembered)
-
-
-async def _target_name(session: AsyncSession, survey: SurveySession) -> str:
-    if survey.touchpoint_id is not None:
-        touchpoint = await session.get(Touchpoint, survey.touchpoint_id)
-        process = await session.get(Process, touchpoint.process_id) if touchpoint else None
-        if touchpoint and process:
-            return f"{process.name} — {touchpoint.name}"
-    if survey.process_id is not None:
-        process = await session.get(Process, survey.process_id)
-        if process:
-            return process.name
-    return ""
+    _name, stages = await _labels(session, None, process_id)
+    return AskingContext(stages=stages, remembered=remembered)
 
 
 async def _view(session: AsyncSession, survey: SurveySession) -> QuestionView:
-    questionnaire = await session.get(Questionnaire, survey.questionnaire_id)
-    assert questionnaire is not None
-    definition = definition_of(questionnaire)
-    index = survey.path[-1]
-    selected = survey.answers.get("_selected", [])
+    definition = await _definition(session, survey.questionnaire_id)
+    respondent = await session.get(Respondent, survey.respondent_key)
+    remembered = frozenset({"segment"}) if respondent and respondent.segment_asked else frozenset()
+    name, stages = await _labels(session, survey.touchpoint_id, survey.process_id)
     return QuestionView(
         session_id=survey.id,
         version=survey.step,
-        index=index,
+        index=survey.path[-1],
         number=len(survey.path),
         definition=definition,
-        context=await _context(session, survey.respondent_key, survey.process_id),
-        selected=tuple(selected),
+        context=AskingContext(stages=stages, remembered=remembered),
+        selected=tuple(survey.answers.get("_selected", [])),
         message_id=survey.message_id,
-        target_name=await _target_name(session, survey),
+        target_name=name,
     )
 
 
@@ -286,8 +308,12 @@ async def _load_open(
     return survey
 
 
-async def _claim(session: AsyncSession, survey: SurveySession, version: int) -> bool:
-    """Compare-and-set on the step counter: only one tap per step ever wins."""
+async def _claim(session: AsyncSession, survey: SurveySession, version: int, **values: Any) -> bool:
+    """Compare-and-set on the step counter: only one tap per step ever wins.
+
+    `values` (path, answers, status...) are written by the same statement, and copied onto
+    the loaded object without a re-read.
+    """
     result = await session.execute(
         sa.update(SurveySession)
         .where(
@@ -295,12 +321,13 @@ async def _claim(session: AsyncSession, survey: SurveySession, version: int) -> 
             SurveySession.step == version,
             SurveySession.status == SessionStatus.OPEN,
         )
-        .values(step=version + 1)
+        .values(step=version + 1, **values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return False
-    await session.refresh(survey)
+    for name, value in {"step": version + 1, **values}.items():
+        set_committed_value(survey, name, value)
     return True
 
 
@@ -389,11 +416,9 @@ async def _advance(
     answers: dict[str, Any],
     selected: list[str],
 ) -> StepResult:
-    if not await _claim(session, survey, version):
+    stored = {**answers, "_selected": selected} if selected else answers
+    if not await _claim(session, survey, version, path=path, answers=stored):
         return StepResult(Outcome.STALE)
-    survey.path = path
-    survey.answers = {**answers, "_selected": selected} if selected else answers
-    await session.flush()
     return StepResult(Outcome.QUESTION, await _view(session, survey))
 
 
@@ -412,9 +437,9 @@ async def _record(
     following = next_question(view.definition, answers, view.index, view.context)
     if following is not None:
         return await _advance(session, survey, version, [*survey.path, following], answers, [])
-    if not await _claim(session, survey, version):
+    finished = {"status": SessionStatus.COMPLETED, "finished_at": now}
+    if not await _claim(session, survey, version, answers=answers, **finished):
         return StepResult(Outcome.STALE)
-    survey.answers = answers
     response = await _store_response(session, policy, survey, view, answers, now)
     return StepResult(Outcome.COMPLETED, response_id=response.id, extra={"session_id": survey.id})
 
@@ -461,9 +486,7 @@ async def _store_response(
         if question.id not in answers or answers[question.id] is None:
             continue
         response.answers.append(_answer_row(question, answers[question.id]))
-    session.add(response)
-    survey.status = SessionStatus.COMPLETED
-    survey.finished_at = now
+    session.add(response)  # the session was marked completed by its final _claim
     await session.flush()
     if definition.indexed:
         await add_to_rollup(session, response, definition.scale.max)

@@ -32,6 +32,7 @@ from aiogram.methods import AnswerCallbackQuery, EditMessageReplyMarkup, SendDoc
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.actors import roles_changed
 from bot.config import Settings
 from bot.middlewares import ThrottlingMiddleware
 from handlers.callbacks import (
@@ -56,6 +57,7 @@ from handlers.callbacks import (
     StatsCb,
 )
 from storage.database import create_engine, create_session_pool
+from storage.fsm import SqlFsmStorage
 from storage.migrate import upgrade_database
 from storage.models import (
     ActivityDirection,
@@ -898,6 +900,10 @@ class Bench:
             closing(sqlite3.connect(self.database)) as target,
         ):
             source.backup(target)
+        # The database changed behind the bot's back: its memory copies are stale.
+        roles_changed()
+        if isinstance(self.dispatcher.storage, SqlFsmStorage):
+            self.dispatcher.storage.forget_cached()
         for middleware in self.dispatcher.update.outer_middleware:
             if isinstance(middleware, ThrottlingMiddleware):  # a cell is a fresh start
                 middleware._hits.clear()

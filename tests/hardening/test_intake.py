@@ -45,7 +45,7 @@ async def test_updates_stored_before_confirmation_survive_a_crash(
     bot = make_bot(sandbox)
     dispatcher = create_dispatcher(settings, session_pool)
     crashed = Inbox(session_pool, dispatcher, bot)
-    crashed.handle_soon = lambda update: None  # type: ignore[method-assign]  # died before handling
+    crashed.handle_soon = lambda update, fresh=False: None  # type: ignore[method-assign]  # died before handling
     stop = asyncio.Event()
     polling = asyncio.create_task(durable_polling(crashed, stop, poll_seconds=1))
     sandbox.inject_message(6001, "/start")

@@ -1,0 +1,129 @@
+"""Who the sender is: a pseudonymous key for answers and roles for access, cached briefly.
+
+Every update needs the sender's roles; reading them costs a transaction. They change
+rarely, so they are kept for `ttl` seconds. Any change to people or processes made in this
+process (an invite, a role granted, a registry import) clears the cache at once through a
+session event; a change made by another process (the CLI, another replica) is seen within
+`ttl` seconds.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from aiogram.types import User
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from storage.database import SessionPool
+from storage.models import Person, Process
+from surveys.respondents import respondent_key
+
+DEFAULT_TTL = 10.0
+MAX_ENTRIES = 100_000
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The sender as the bot sees them: pseudonymous key for answers, roles for access."""
+
+    telegram_id: int
+    key: str
+    person_id: int | None
+    department_id: int | None
+    is_employee: bool
+    is_officer: bool
+    owned_process_ids: frozenset[int]
+
+    @property
+    def is_owner(self) -> bool:
+        return bool(self.owned_process_ids)
+
+
+class _Generation:
+    """Bumped whenever roles may have changed in this process; caches compare it."""
+
+    value = 0
+
+
+def roles_changed() -> None:
+    _Generation.value += 1
+
+
+_ROLE_TABLES = (Person.__table__, Process.__table__)
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _context: Any) -> None:
+    touched = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(item, Person | Process) for item in touched):
+        roles_changed()
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bulk_writes(state: ORMExecuteState) -> None:
+    if state.is_update or state.is_delete or state.is_insert:
+        table = getattr(state.statement, "table", None)
+        if table is not None and table in _ROLE_TABLES:
+            roles_changed()
+
+
+class ActorCache:
+    """Actors by Telegram id, each valid for `ttl` seconds and until roles change here."""
+
+    def __init__(self, pool: SessionPool, secret: bytes, ttl: float = DEFAULT_TTL) -> None:
+        self.pool = pool
+        self.secret = secret
+        self.ttl = ttl
+        self._entries: dict[int, tuple[float, int, Actor]] = {}
+
+    async def get(self, user: User) -> Actor:
+        now = time.monotonic()
+        cached = self._entries.get(user.id)
+        if cached is not None:
+            stamp, generation, actor = cached
+            if now - stamp < self.ttl and generation == _Generation.value:
+                return actor
+        generation = _Generation.value
+        actor = await self._load(user)
+        if len(self._entries) >= MAX_ENTRIES:
+            self._entries = {k: v for k, v in self._entries.items() if now - v[0] < self.ttl}
+            if len(self._entries) >= MAX_ENTRIES:
+                self._entries.clear()
+        self._entries[user.id] = (now, generation, actor)
+        return actor
+
+    async def _load(self, user: User) -> Actor:
+        async with self.pool() as session:
+            person = await session.scalar(sa.select(Person).where(Person.telegram_id == user.id))
+            if person is None and user.username:
+                person = await session.scalar(
+                    sa.select(Person).where(
+                        Person.telegram_id.is_(None),
+                        sa.func.lower(Person.username) == user.username.lower(),
+                    )
+                )
+                if person is not None:
+                    person.telegram_id = user.id
+                    await session.commit()
+            owned: frozenset[int] = frozenset()
+            if person is not None:
+                owned = frozenset(
+                    (
+                        await session.scalars(
+                            sa.select(Process.id).where(Process.owner_id == person.id)
+                        )
+                    ).all()
+                )
+        return Actor(
+            telegram_id=user.id,
+            key=respondent_key(self.secret, user.id),
+            person_id=person.id if person else None,
+            department_id=person.department_id if person else None,
+            is_employee=bool(person and person.is_employee),
+            is_officer=bool(person and person.is_officer),
+            owned_process_ids=owned,
+        )

@@ -1,0 +1,149 @@
+"""aiosqlite with one thread hop per statement instead of four.
+
+aiosqlite runs sqlite3 in a worker thread; SQLAlchemy's adapter makes a separate round trip
+to that thread to create the cursor, execute, fetch the rows and close the cursor. Each trip
+wakes the event loop through a queue and a self-pipe, which cost about a quarter of a
+millisecond of the loop's CPU here, four times per statement: with ~15 statements per
+Telegram update that was most of the bot's CPU (see bench/README.md, survey_throughput).
+
+This cursor does the four steps in one function run in aiosqlite's thread. It relies on two
+long-stable internals of aiosqlite (`Connection._execute` queues a function for the worker
+thread, `Connection._conn` is the sqlite3 connection) and on SQLAlchemy's aiosqlite adapter
+choosing its cursor class through `_cursor_cls`; `fast_dbapi` checks they are there and
+returns None otherwise, so an upgrade that moves them falls back to the stock adapter.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import sqlite3
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+Outcome = tuple[Any, list[Any], int, int | None]
+
+
+def _run(connection: sqlite3.Connection, operation: str, parameters: Any) -> Outcome:
+    cursor = connection.cursor()
+    try:
+        if parameters is None:
+            cursor.execute(operation)
+        else:
+            cursor.execute(operation, parameters)
+        description = cursor.description
+        rows = cursor.fetchall() if description else []
+        return description, rows, cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+def _run_many(connection: sqlite3.Connection, operation: str, seq: Any) -> Outcome:
+    cursor = connection.cursor()
+    try:
+        cursor.executemany(operation, seq)
+        return None, [], cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+def fast_dbapi() -> Any | None:
+    """A DB-API module for `create_async_engine(module=...)`, or None to use the stock one."""
+    try:
+        import aiosqlite
+        from sqlalchemy.dialects.sqlite import aiosqlite as adapter
+    except ImportError:  # pragma: no cover
+        return None
+    base_cursor = getattr(adapter, "AsyncAdapt_aiosqlite_cursor", None)
+    base_connection = getattr(adapter, "AsyncAdapt_aiosqlite_connection", None)
+    base_dbapi = getattr(adapter, "AsyncAdapt_aiosqlite_dbapi", None)
+    internals = (
+        hasattr(aiosqlite.Connection, "_execute")
+        and hasattr(aiosqlite.Connection, "_conn")
+        and base_connection is not None
+        and hasattr(base_connection, "_cursor_cls")
+        and base_cursor is not None
+        and base_dbapi is not None
+    )
+    if not internals:
+        log.warning("aiosqlite internals changed; using the stock (slower) adapter")
+        return None
+
+    class OneHopCursor(base_cursor):  # type: ignore[misc, valid-type]
+        """The rows, description and counts arrive together, in one trip to the thread."""
+
+        __slots__ = ("_description", "_lastrowid", "_rowcount")
+
+        def __init__(self, adapt_connection: Any) -> None:
+            this: Any = self  # the base class's slots are untyped for mypy
+            this._adapt_connection = adapt_connection
+            this._connection = adapt_connection._connection
+            this._cursor = None
+            this._soft_closed_memoized = {}
+            this._rows = collections.deque()
+            self._description: Any = None
+            self._rowcount = -1
+            self._lastrowid: int | None = None
+
+        @property
+        def description(self) -> Any:
+            return self._description
+
+        @property
+        def rowcount(self) -> int:
+            return self._rowcount
+
+        @property
+        def lastrowid(self) -> int | None:
+            return self._lastrowid
+
+        @property
+        def arraysize(self) -> int:
+            return 1
+
+        @arraysize.setter
+        def arraysize(self, value: int) -> None:
+            return None
+
+        def _take(self, outcome: Outcome) -> None:
+            self._description, rows, self._rowcount, self._lastrowid = outcome
+            this: Any = self
+            this._rows = collections.deque(rows)
+
+        async def _execute_async(self, operation: Any, parameters: Any) -> Any:
+            async with self._adapt_connection._execute_mutex:
+                connection = self._connection
+                self._take(await connection._execute(_run, connection._conn, operation, parameters))
+
+        async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
+            async with self._adapt_connection._execute_mutex:
+                connection = self._connection
+                self._take(
+                    await connection._execute(
+                        _run_many, connection._conn, operation, seq_of_parameters
+                    )
+                )
+
+        async def _async_soft_close(self) -> None:
+            return None
+
+        def close(self) -> None:
+            self._rows.clear()
+
+        def nextset(self) -> None:
+            return None
+
+        def setinputsizes(self, *inputsizes: Any) -> None:
+            return None
+
+    class OneHopConnection(base_connection):  # type: ignore[misc, valid-type]
+        __slots__ = ()
+        _cursor_cls = OneHopCursor
+
+    class OneHopDbapi(base_dbapi):  # type: ignore[misc, valid-type]
+        def connect(self, *arg: Any, **kw: Any) -> Any:
+            stock = super().connect(*arg, **kw)
+            return OneHopConnection(self, stock._connection)
+
+    return OneHopDbapi(aiosqlite, sqlite3)
