@@ -21,6 +21,13 @@ when the bot says the question was already answered and nothing follows, they se
 thanks), answers stored (rows of `responses`), duplicates (people with more than one row).
 The goal is stored = acknowledged and 0 duplicates.
 
+Kill schedule: the run, counted in finished respondents, is cut into `--kills` equal windows
+around k/(kills + 1) of the answers; kill k comes at a random (seeded) point of window k, plus a
+random 0–1 s. The last respondent does not start before the last kill, so every requested kill
+lands while the run is on, however small it is. The bots run in a fixed-offset time zone in
+which it is about noon at the start (`--timezone` to choose another), so a run does not cross
+local midnight, where the daily limit ("already rated today") starts afresh.
+
     python bench/crash.py                  # 600 answers, 10 kills per scenario; README updated
     python bench/crash.py --quick          # 150 answers, 3 kills; README untouched
     python bench/crash.py --scenario polling --answers 1000 --kills 5 --no-readme
@@ -45,6 +52,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +190,8 @@ class Config:
     outbox: int = 0
     outbox_chats: int = 50
     victim: str = "first"
+    timezone: str = field(default_factory=lambda: midday_timezone())
+    """The bots' OTKLIK_TIMEZONE: by default a zone where it is about noon now."""
 
 
 @dataclass
@@ -320,8 +330,14 @@ class Crowd:
     """Respondents with distinct user ids, `concurrency` at a time, until all have finished."""
 
     def __init__(
-        self, sandbox: SandboxServer, payloads: Sequence[str], config: Config, first_user: int
+        self,
+        sandbox: SandboxServer,
+        payloads: Sequence[str],
+        config: Config,
+        first_user: int,
+        last_waits_for: asyncio.Event | None = None,
     ) -> None:
+        """`last_waits_for`: the last respondent starts only once it is set (the kills done)."""
         rng = random.Random(config.seed)
         self.sandbox = sandbox
         self.config = config
@@ -331,10 +347,13 @@ class Crowd:
         self.finished = 0
         self.in_flight = 0
         self.progress = asyncio.Event()
+        self.last_waits_for = last_waits_for
         self.started = 0.0
         self.ended = 0.0
 
     async def _one(self, person: Respondent, slots: asyncio.Semaphore) -> None:
+        if self.last_waits_for is not None and person is self.people[-1]:
+            await self.last_waits_for.wait()  # the run cannot end while kills remain
         async with slots:
             self.in_flight += 1
             try:
@@ -365,7 +384,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def bot_env(sandbox: SandboxServer, database_url: str, token: str) -> dict[str, str]:
+def midday_timezone(now: datetime | None = None) -> str:
+    """A fixed-offset zone in which it is between 12:00 and 13:00 now.
+
+    The daily limit counts answers per local day. A run across local midnight would let a
+    person whose thanks a kill swallowed answer a second time (a second `responses` row, a
+    "duplicate") where before midnight they are told "already rated today"; in this zone a
+    run has 11 hours before midnight (and the 09:00 jobs are long past).
+    """
+    offset = 12 - (now or datetime.now(UTC)).hour  # -11 … +12 hours from UTC
+    return f"Etc/GMT{-offset:+d}"  # POSIX signs: Etc/GMT-3 is UTC+3
+
+
+def bot_env(sandbox: SandboxServer, database_url: str, token: str, timezone: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTKLIK_")}
     env.update(
         {
@@ -373,6 +404,7 @@ def bot_env(sandbox: SandboxServer, database_url: str, token: str) -> dict[str, 
             "OTKLIK_TELEGRAM_API_URL": sandbox.base_url,
             "OTKLIK_DATABASE_URL": database_url,
             "OTKLIK_SECRET_KEY": SECRET_KEY,
+            "OTKLIK_TIMEZONE": timezone,
             "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
         }
     )
@@ -467,6 +499,10 @@ class Result:
     extra_rows: int = 0
     stored_not_acknowledged: list[int] = field(default_factory=list)
     acknowledged_not_stored: list[int] = field(default_factory=list)
+    people_with_two_sessions: int = 0
+    """People for whom more than one questionnaire attempt (survey_sessions row) was opened."""
+    open_sessions_left: int = 0
+    """Attempts still open at the end: a second questionnaire a person could still answer."""
     told_limit: int = 0
     gave_up: int = 0
     thanks_twice: int = 0
@@ -551,6 +587,14 @@ async def collect(
             inbox = (
                 await connection.execute(sa.text("SELECT status, count(*) FROM inbox GROUP BY 1"))
             ).all()
+            sessions = (
+                await connection.execute(
+                    sa.text(
+                        "SELECT respondent_key, count(*), sum(CASE WHEN lower(status) = 'open'"
+                        " THEN 1 ELSE 0 END) FROM survey_sessions GROUP BY 1"
+                    )
+                )
+            ).all()
     finally:
         await engine.dispose()
     stored = {str(key): int(n) for key, n in rows}
@@ -558,6 +602,8 @@ async def collect(
     result.duplicates = sum(1 for n in stored.values() if n > 1)
     result.extra_rows = sum(n - 1 for n in stored.values() if n > 1)
     result.inbox = {str(status): int(n) for status, n in inbox}
+    result.people_with_two_sessions = sum(1 for _key, n, _open in sessions if int(n) > 1)
+    result.open_sessions_left = sum(int(still or 0) for _key, _n, still in sessions)
     stored_users = {by_key[key].user_id for key in stored if key in by_key}
     strangers = [key for key in stored if key not in by_key]
     if strangers:
@@ -646,9 +692,37 @@ async def payloads_of(database_url: str) -> list[str]:
     return found
 
 
-def kill_points(config: Config, rng: random.Random) -> list[float]:
-    """Random points of the run, as numbers of finished respondents, plus a jitter each."""
-    return sorted(rng.uniform(0.03, 0.92) * config.answers for _ in range(config.kills))
+def kill_points(config: Config, rng: random.Random) -> list[int]:
+    """When to kill, as numbers of finished respondents: one random point per window.
+
+    Kill k (1-based) falls in [(k - 1/2) / (kills + 1), (k + 1/2) / (kills + 1)) of the
+    answers, so the kills are spread over the whole run, in order, and the last one is due
+    before the last respondent finishes (at most answers - 1 finished): with the last
+    respondent held back until the kills are done (`Crowd(last_waits_for=…)`), every kill
+    is reached, whatever the size of the run.
+    """
+    slots = config.kills + 1
+    return [
+        min(int(rng.uniform(k - 0.5, k + 0.5) / slots * config.answers), config.answers - 1)
+        for k in range(1, config.kills + 1)
+    ]
+
+
+async def kill_on_schedule(
+    config: Config,
+    rng: random.Random,
+    crowd: Crowd,
+    kills_done: asyncio.Event,
+    kill: Callable[[], Awaitable[None]],
+) -> None:
+    """Call `kill` at each of `kill_points` (plus a random 0–1 s); then set `kills_done`."""
+    try:
+        for point in kill_points(config, rng):
+            await crowd.reached(point)
+            await asyncio.sleep(rng.uniform(0.0, 1.0))
+            await kill()
+    finally:
+        kills_done.set()  # never leave the last respondent waiting
 
 
 # ------------------------------------------------------------------ scenario 1: polling
@@ -659,31 +733,26 @@ async def scenario_polling(config: Config, workdir: Path) -> Result:
     database_url = f"sqlite+aiosqlite:///{workdir / 'polling.db'}"
     rng = random.Random(config.seed * 7 + 1)
     async with RecordingSandbox(callback_ttl=config.callback_ttl) as sandbox:
-        env = bot_env(sandbox, database_url, token_for(1, 0))
+        env = bot_env(sandbox, database_url, token_for(1, 0), config.timezone)
         bot = BotProcess(1, ["-m", "bot.cli", "run"], env, workdir, workdir / "polling-bot.log")
         result.logs = [str(bot.log)]
         await import_registry(env, workdir, bot.log)
         payloads = await payloads_of(database_url)
         await bot.start()
         await wait_until(lambda: sandbox.calls["getupdates"] > 0, 180, "the bot's first poll")
-        crowd = Crowd(sandbox, payloads, config, FIRST_USER)
+        kills_done = asyncio.Event()
+        crowd = Crowd(sandbox, payloads, config, FIRST_USER, kills_done)
         cpu_before = time.process_time()
         people = asyncio.create_task(crowd.run())
 
-        async def killer() -> None:
-            for point in kill_points(config, rng):
-                await crowd.reached(int(point))
-                await asyncio.sleep(rng.uniform(0.0, 1.0))
-                if people.done():
-                    return
-                sender = short_sender(bot.token)
-                await bot.kill_and_restart()
-                note_kill(result, crowd, "the bot", sender)
+        async def kill() -> None:
+            sender = short_sender(bot.token)
+            await bot.kill_and_restart()
+            note_kill(result, crowd, "the bot", sender)
 
-        killing = asyncio.create_task(killer())
+        killing = asyncio.create_task(kill_on_schedule(config, rng, crowd, kills_done, kill))
         try:
-            await people
-            await killing
+            await asyncio.gather(killing, people)
             await settle(database_url, [bot], replace(config, outbox=0))
         finally:
             result.driver_cpu = time.process_time() - cpu_before
@@ -927,7 +996,7 @@ async def scenario_replicas(config: Config, workdir: Path) -> Result:
     rng = random.Random(config.seed * 7 + 2)
     with servers() as (database_url, redis_url):
         async with RecordingSandbox(callback_ttl=config.callback_ttl) as sandbox:
-            env = bot_env(sandbox, database_url, token_for(0, 0))
+            env = bot_env(sandbox, database_url, token_for(0, 0), config.timezone)
             env["OTKLIK_REDIS_URL"] = redis_url
             await import_registry(env, workdir, workdir / "replicas-setup.log")
             payloads = await payloads_of(database_url)
@@ -955,7 +1024,8 @@ async def scenario_replicas(config: Config, workdir: Path) -> Result:
             watch = LeaseWatch(database_url, replicas)
             watching_stop = asyncio.Event()
             watching = asyncio.create_task(watch.run(watching_stop))
-            crowd = Crowd(sandbox, payloads, config, FIRST_USER)
+            kills_done = asyncio.Event()
+            crowd = Crowd(sandbox, payloads, config, FIRST_USER, kills_done)
             cpu_before = time.process_time()
             people = asyncio.create_task(crowd.run())
             feeding = asyncio.create_task(feed_outbox(database_url, config, sandbox, crowd))
@@ -968,21 +1038,15 @@ async def scenario_replicas(config: Config, workdir: Path) -> Result:
                             return bot
                 return replicas[0]
 
-            async def killer() -> None:
-                for point in kill_points(config, rng):
-                    await crowd.reached(int(point))
-                    await asyncio.sleep(rng.uniform(0.0, 1.0))
-                    if people.done():
-                        return
-                    target = victim()
-                    sender = short_sender(target.token)
-                    await target.kill_and_restart()
-                    note_kill(result, crowd, f"replica {target.index}", sender)
+            async def kill() -> None:
+                target = victim()
+                sender = short_sender(target.token)
+                await target.kill_and_restart()
+                note_kill(result, crowd, f"replica {target.index}", sender)
 
-            killing = asyncio.create_task(killer())
+            killing = asyncio.create_task(kill_on_schedule(config, rng, crowd, kills_done, kill))
             try:
-                await people
-                await killing
+                await asyncio.gather(killing, people)
                 await feeding
                 await settle(database_url, replicas, config)
             finally:
@@ -1074,6 +1138,8 @@ def summary(result: Result) -> list[str]:
         *(f"   cause: {n} × {why}" for why, n in result.unacknowledged_causes.items()),
         *(f"   trace: {line}" for line in result.traces),
         f"   messages after the thanks: {sum(result.after_thanks.values())} {result.after_thanks}",
+        f"   people with more than one attempt opened: {result.people_with_two_sessions}; "
+        f"attempts still open at the end: {result.open_sessions_left}",
         f"   respondents' retries {result.retries}, 'already answered' {result.stale}, "
         f"/start again {result.resumes}, 'something went wrong' {result.errors}; "
         f"time per respondent median {result.latency_median:.1f} s, max "
@@ -1115,8 +1181,27 @@ def table(results: Sequence[Result]) -> list[str]:
         ("acknowledged, not stored", lambda r: str(len(r.acknowledged_not_stored))),
         ("told «already rated today» instead of the thanks", lambda r: str(r.told_limit)),
         ("gave up (no thanks within the deadline)", lambda r: str(r.gave_up)),
+        (
+            "messages after the thanks (late handling of older updates)",
+            lambda r: str(sum(r.after_thanks.values())),
+        ),
+        (
+            "people with 2 attempts opened / attempts left open",
+            lambda r: f"{r.people_with_two_sessions} / {r.open_sessions_left}",
+        ),
         ("kills (SIGKILL)", lambda r: str(len(r.kills))),
         ("elapsed", lambda r: f"{r.elapsed:.0f} s"),
+        (
+            "updates/s; CPU of the bot processes / of the driver",
+            lambda r: (
+                f"{r.updates_created / r.elapsed if r.elapsed else 0:.1f};"
+                f" {r.bot_cpu:.0f} s / {r.driver_cpu:.0f} s"
+            ),
+        ),
+        (
+            "taps answered too late («query is too old»)",
+            lambda r: str(sum(n for k, n in r.sandbox_errors.items() if "too old" in k)),
+        ),
         ("updates sent by respondents", lambda r: str(r.updates_created)),
         ("retries after a timed-out wait", lambda r: str(r.retries)),
         ("«already answered» popups / /start sent again", lambda r: f"{r.stale} / {r.resumes}"),
@@ -1136,7 +1221,14 @@ def table(results: Sequence[Result]) -> list[str]:
                 else "—"
             ),
         ),
-        ("goal met", lambda r: "yes" if r.goal_met else "**no**"),
+        (
+            "outbox sender in one replica at a time; every message delivered",
+            lambda r: ("yes" if r.jobs_once else "**no**") if r.scenario == "replicas" else "—",
+        ),
+        (
+            "**goal met** (stored = acknowledged, 0 duplicates)",
+            lambda r: "yes" if r.goal_met else "**no**",
+        ),
     ]
     head = "| | " + " | ".join(names.get(r.scenario, r.scenario) for r in results) + " |"
     lines = [head, "|---|" + "---:|" * len(results)]
@@ -1154,12 +1246,19 @@ def report(results: Sequence[Result], config: Config, started: float, load: floa
         f"Machine: {os.cpu_count()} cores, {platform.machine()}, Python "
         f"{platform.python_version()}; load average {load:.1f} at the start (shared machine). "
         f"Respondent's wait before retrying {config.answer_timeout:g} s; callback answer "
-        f"deadline {config.callback_ttl:g} s (Telegram's is about 15 s).",
+        f"deadline {config.callback_ttl:g} s (Telegram's is about 15 s). Bots' time zone "
+        f"{config.timezone} (about noon at the start: no local midnight during the run).",
         "",
         *table(results),
     ]
     for result in results:
-        extra = []
+        extra = [
+            "kills at " + ", ".join(f"{k.at:.0f} s ({k.in_flight} in flight)" for k in result.kills)
+        ]
+        extra += [f"{n} not thanked: {why}" for why, n in result.unacknowledged_causes.items()]
+        extra += [f"trace of {line}" for line in result.traces[:2]]
+        if result.after_thanks:
+            extra.append(f"messages after the thanks: {result.after_thanks}")
         if result.log_issues:
             extra.append(f"bot logs: {result.log_issues}")
         if result.inbox:
@@ -1214,6 +1313,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="replica killed: always the first, or whichever holds the scheduler lease",
     )
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--timezone", help="the bots' OTKLIK_TIMEZONE (default: a zone where it is noon now)"
+    )
     parser.add_argument("--workdir", type=Path, help="databases and bot logs (default: temp)")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
     parser.add_argument("--no-readme", action="store_true", help="do not write bench/README.md")
@@ -1234,6 +1336,7 @@ def config_from(args: argparse.Namespace) -> Config:
         callback_ttl=args.callback_ttl,
         outbox=outbox,
         victim=args.victim,
+        timezone=args.timezone or midday_timezone(),
     )
 
 
