@@ -56,7 +56,6 @@ from reengineering.cases import (
     schedule_meeting,
 )
 from reengineering.plan import add_plan_item, create_plan, plan_items
-from reengineering.plan_xlsx import write_action_plan_xlsx
 from reengineering.reminders import format_date
 from reengineering.research import (
     case_dir,
@@ -1115,6 +1114,8 @@ async def digital_service(
 async def plan_workbook(
     query: CallbackQuery, callback_data: CaseCb, uow: UnitOfWork, actor: Actor, settings: Settings
 ) -> None:
+    from reengineering.plan_xlsx import write_action_plan_xlsx  # openpyxl: loaded on demand
+
     out = case_dir(settings.data_dir, callback_data.c) / f"case{callback_data.c}_action_plan.xlsx"
     try:
         async with _case_session(uow, actor, callback_data.c) as session:

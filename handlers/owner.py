@@ -18,13 +18,11 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import Settings
 from bot.middlewares import Actor
-from bot.reports import build_report
 from handlers.callbacks import ReportCb, StatsCb
 from jobs.scan import last_complete_month, rules_from
 from storage.base import Clock
 from storage.models import Process
 from storage.uow import UnitOfWork
-from surveys.charts import OverviewRow, overview_chart, trend_chart
 from surveys.feedback import answered_in_time_share
 from surveys.questionnaire import load_builtin_questionnaires
 from surveys.summary import ProcessSummary, summarize_processes
@@ -117,6 +115,8 @@ async def stats(
 
 
 async def _officer_overview(message: Message, summaries: list[ProcessSummary]) -> None:
+    from surveys.charts import OverviewRow, overview_chart  # matplotlib: loaded on demand
+
     rows = [
         OverviewRow(
             s.name,
@@ -146,6 +146,8 @@ async def _officer_overview(message: Message, summaries: list[ProcessSummary]) -
 
 
 async def _send_process(message: Message, summary: ProcessSummary) -> None:
+    from surveys.charts import trend_chart
+
     builder = InlineKeyboardBuilder()
     builder.button(text=_("Pain map (Excel)"), callback_data=ReportCb(k="p", p=summary.process_id))
     builder.button(
@@ -192,6 +194,8 @@ async def send_report(
     settings: Settings,
     clock: Clock,
 ) -> None:
+    from bot.reports import build_report  # pandas, openpyxl: loaded on demand
+
     kind = {code: name for name, code in REPORTS.items()}.get(callback_data.k)
     allowed = kind is not None and (
         actor.is_officer if callback_data.p == 0 else _may_see(actor, callback_data.p)

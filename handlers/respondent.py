@@ -250,6 +250,13 @@ async def answer_button(
     if result.outcome == Outcome.STALE:
         await _ack(query, _("This question has already been answered."))
         return
+    if result.outcome == Outcome.ALREADY_DONE:
+        await _ack(query, _("Your answers have already been saved."))
+        if isinstance(query.message, Message):
+            recontact, answer = result.extra["opt_in"]
+            markup = keyboards.opt_in_keyboard(_session_of(result), recontact, answer)
+            await _edit(query.message, thanks_text(), markup)
+        return
     if result.outcome == Outcome.REJECTED:
         await query.answer(
             _("This option is not available here. Please choose one of the buttons.")

@@ -15,7 +15,6 @@ from storage.base import Clock
 from storage.database import SessionPool
 from storage.models import DeclineDetection, Person, Process
 from storage.outbox import enqueue
-from surveys.charts import trend_chart
 from surveys.indexes import month_add
 from surveys.scan import DeclineRules, ScanReport, scan_month
 from surveys.summary import summarize_processes
@@ -66,6 +65,8 @@ async def scan_and_notify(
     session_pool: SessionPool, settings: Settings, month: date, clock: Clock
 ) -> ScanReport:
     """Record new detections and queue their notices in one transaction (idempotent)."""
+    from surveys.charts import trend_chart  # matplotlib: loaded on demand
+
     charts = Path(settings.data_dir) / "charts"
     async with session_pool() as session, session.begin():
         report = await scan_month(session, month, rules_from(settings))

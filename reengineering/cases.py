@@ -48,9 +48,9 @@ from storage.cases_models import (
     ReengineeringCase,
     StepStatus,
 )
+from storage.catalog import REVIEW_PERIOD_YEARS, add_years
 from storage.models import DeclineDetection, OutboxLane, Person, Process
 from storage.outbox import enqueue
-from storage.registry_xlsx import REVIEW_PERIOD_YEARS, add_years
 
 __all__ = [
     "DEFAULT_TEMPLATE",

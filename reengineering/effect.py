@@ -26,7 +26,6 @@ from reengineering.research import RESEARCH_CODES
 from storage.cases_models import CaseStatus, ReengineeringCase
 from storage.models import OutboxLane, Process, Questionnaire
 from storage.outbox import enqueue
-from surveys.charts import before_after_chart
 from surveys.decline import month_range_ru, ru_number
 from surveys.indexes import build_series, latest_version, month_add, monthly_index, scale_max_of
 from surveys.stats import RollupCell
@@ -114,6 +113,8 @@ async def _check(session: AsyncSession, case: ReengineeringCase, folder: Path) -
     after_series = build_series(rows, version or -1, scale_max, after)
     chart = folder / str(case.id) / "effect.png"
     chart.parent.mkdir(parents=True, exist_ok=True)
+    from surveys.charts import before_after_chart  # matplotlib: loaded on demand
+
     await asyncio.to_thread(
         before_after_chart,
         process.name,

@@ -6,6 +6,7 @@ import validates against the same list.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import NamedTuple
 
 
@@ -47,3 +48,14 @@ CLIENT_NEEDS: dict[int, str] = {
 
 TOUCHPOINT_KINDS = {"цифровая": "digital", "офлайн": "offline"}
 CLIENT_TYPES = {"внешний": "external", "внутренний": "internal"}
+
+
+REVIEW_PERIOD_YEARS = 3  # seed 003 §1.5: every process is reengineered at least every 3 years
+
+
+def add_years(day: date, years: int) -> date:
+    """`day` moved by whole years; 29 February falls back to the 28th."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)

@@ -18,7 +18,7 @@ from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 
 from storage.base import utcnow
-from storage.database import SessionPool
+from storage.database import SessionPool, read_only_of
 from storage.models import FsmRecord
 
 CACHE_SIZE = 50_000
@@ -52,7 +52,7 @@ class SqlFsmStorage(BaseStorage):
         if self._cache is not None and key_id in self._cache:
             self._cache.move_to_end(key_id)
             return self._cache[key_id]
-        async with self._pool() as session:
+        async with read_only_of(self._pool)() as session:
             record = await session.get(FsmRecord, key_id)
             loaded = (record.state, dict(record.data or {})) if record else (None, {})
         self._remember(key_id, *loaded)

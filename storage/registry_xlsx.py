@@ -27,7 +27,13 @@ from openpyxl.xml.functions import tostring
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from storage.catalog import ACTIVITY_DIRECTIONS, CLIENT_NEEDS, Direction
+from storage.catalog import (
+    ACTIVITY_DIRECTIONS,
+    CLIENT_NEEDS,
+    REVIEW_PERIOD_YEARS,
+    Direction,
+    add_years,
+)
 from storage.database import SessionPool
 from storage.models import (
     ActivityDirection,
@@ -91,7 +97,6 @@ TOUCHPOINT_HEADERS = (
     ACTIVE,
 )
 
-REVIEW_PERIOD_YEARS = 3  # seed 003 §1.5: every process is reengineered at least every 3 years
 KIND_WORDS = {TouchpointKind.DIGITAL: "цифровая", TouchpointKind.OFFLINE: "офлайн"}
 CLIENT_WORDS = {ClientType.EXTERNAL: "внешний", ClientType.INTERNAL: "внутренний"}
 DEFAULT_SPECIFICS = {
@@ -247,14 +252,6 @@ def _cell_text(value: Any) -> str:
     if isinstance(value, datetime):
         return value.strftime("%d.%m.%Y")
     return str(value).strip()
-
-
-def add_years(day: date, years: int) -> date:
-    """`day` moved by whole years; 29 February falls back to the 28th."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
 
 
 _DIRECTIONS: dict[str, Direction] = {}

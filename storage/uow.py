@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.base import utcnow
-from storage.database import SessionPool
+from storage.database import SessionPool, read_only_of
 from storage.models import InboxUpdate
 
 
@@ -61,7 +61,7 @@ class UnitOfWork:
     async def was_processed(self) -> bool:
         if self.update_id is None:
             return False
-        async with self.pool() as session:
+        async with read_only_of(self.pool)() as session:
             status = await session.scalar(
                 sa.select(InboxUpdate.status).where(InboxUpdate.update_id == self.update_id)
             )

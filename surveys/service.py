@@ -63,6 +63,7 @@ class Outcome(StrEnum):
     QUESTION = "question"
     COMPLETED = "completed"
     STALE = "stale"
+    ALREADY_DONE = "already_done"
     REJECTED = "rejected"
     EXPIRED = "expired"
     LIMIT = "limit"
@@ -299,6 +300,15 @@ async def _load_open(
     session: AsyncSession, key: str, session_id: int, now: datetime
 ) -> SurveySession | StepResult:
     survey = await session.get(SurveySession, session_id)
+    if survey is not None and survey.respondent_key == key:
+        if survey.status == SessionStatus.COMPLETED:
+            # A tap on the keyboard of a finished questionnaire: a double tap on the last
+            # answer, or a retry after the thanks was lost in a crash. Say it is saved.
+            respondent = await session.get(Respondent, key)
+            flags = (respondent.recontact_ok, respondent.answer_ok) if respondent else (False, False)
+            return StepResult(
+                Outcome.ALREADY_DONE, extra={"session_id": survey.id, "opt_in": flags}
+            )
     if survey is None or survey.respondent_key != key or survey.status != SessionStatus.OPEN:
         return StepResult(Outcome.STALE)
     if survey.expires_at <= now:

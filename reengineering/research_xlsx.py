@@ -1,0 +1,128 @@
+"""The R4 workbook of a research round: summary, difficulties per stage, needs, practices.
+
+Apart from `reengineering.research` so that openpyxl is loaded only when a workbook is made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from reengineering.reminders import format_date
+from reengineering.research import CRITICALITY_TITLES, ResearchLists
+
+_THIN = Side(style="thin", color="000000")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+def _table(
+    sheet: Worksheet,
+    title: str,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    widths: Sequence[int],
+) -> None:
+    sheet.cell(row=1, column=1, value=title).font = Font(bold=True, size=12)
+    for column, header in enumerate(headers, start=1):
+        cell = sheet.cell(row=3, column=column, value=header)
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        cell.border = _BORDER
+    for offset, values in enumerate(rows):
+        for column, value in enumerate(values, start=1):
+            cell = sheet.cell(row=4 + offset, column=column, value=value)  # type: ignore[arg-type]
+            cell.alignment = _WRAP
+            cell.border = _BORDER
+    for column, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    sheet.freeze_panes = "A4"
+
+
+def write_research_xlsx(
+    lists: ResearchLists,
+    out: Path,
+    *,
+    process_name: str,
+    number: str,
+    period: tuple[date, date],
+) -> Path:
+    """The R4 workbook: summary, difficulties per stage with criticality, needs, practices."""
+    workbook = Workbook()
+    summary = workbook.active
+    assert summary is not None
+    summary.title = "Сводка"
+    summary_rows: list[list[object]] = []
+    for who in ("клиент", "исполнитель"):
+        rated = lists.rated[who]
+        mean = round(lists.rating_sum[who] / rated, 2) if rated else None
+        label = "Клиенты" if who == "клиент" else "Исполнители"
+        summary_rows.append([label, lists.responses[who], mean])
+    _table(
+        summary,
+        f"Исследование процесса «{process_name}», реинжиниринг {number}: опрос "
+        f"{format_date(period[0])}–{format_date(period[1])}",
+        ["Группа", "Ответов", "Средняя удовлетворённость (1–5)"],
+        summary_rows,
+        [22, 12, 22],
+    )
+
+    levels = ("high", "medium", "low", "")
+    difficulty_rows: list[list[object]] = []
+    for stage in lists.ordered_stages(list(lists.criticality)):
+        counts = lists.criticality[stage]
+        difficulty_rows.append([stage, *(counts[level] for level in levels), sum(counts.values())])
+    _table(
+        workbook.create_sheet("Сложности по этапам"),
+        "Перечень сложностей по этапам процесса с указанием критичности",
+        [
+            "Этап процесса",
+            "Критичность: высокая",
+            "Критичность: средняя",
+            "Критичность: низкая",
+            "Критичность не указана",
+            "Всего",
+        ],
+        difficulty_rows,
+        [36, 14, 14, 14, 14, 10],
+    )
+    stage_order = {s: i for i, s in enumerate(lists.ordered_stages(list(lists.criticality)))}
+    detail_rows = [
+        [stage, CRITICALITY_TITLES.get(level, "не указана"), who, text]
+        for stage, level, who, text in sorted(
+            lists.difficulties,
+            key=lambda d: (stage_order.get(d[0], 0), levels.index(d[1])),
+        )
+    ]
+    _table(
+        workbook.create_sheet("Описания сложностей"),
+        "Сложности, названные клиентами и исполнителями",
+        ["Этап процесса", "Критичность", "Кто назвал", "Описание"],
+        detail_rows,
+        [30, 14, 14, 70],
+    )
+    need_stages = lists.ordered_stages([stage for stage, _who, _text in lists.needs])
+    need_order = {s: i for i, s in enumerate(need_stages)}
+    _table(
+        workbook.create_sheet("Потребности"),
+        "Потребности (ожидания) клиентов на каждом этапе взаимодействия",
+        ["Этап процесса", "Кто назвал", "Ожидание"],
+        [list(need) for need in sorted(lists.needs, key=lambda n: need_order[n[0]])],
+        [30, 14, 80],
+    )
+    _table(
+        workbook.create_sheet("Лучшие практики"),
+        "Перечень лучших практик",
+        ["№", "Кто назвал", "Практика"],
+        [[index, who, text] for index, (who, text) in enumerate(lists.practices, start=1)],
+        [6, 14, 90],
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(out)
+    return out
