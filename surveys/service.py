@@ -305,7 +305,9 @@ async def _load_open(
             # A tap on the keyboard of a finished questionnaire: a double tap on the last
             # answer, or a retry after the thanks was lost in a crash. Say it is saved.
             respondent = await session.get(Respondent, key)
-            flags = (respondent.recontact_ok, respondent.answer_ok) if respondent else (False, False)
+            flags = (
+                (respondent.recontact_ok, respondent.answer_ok) if respondent else (False, False)
+            )
             return StepResult(
                 Outcome.ALREADY_DONE, extra={"session_id": survey.id, "opt_in": flags}
             )
