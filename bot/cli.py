@@ -407,7 +407,7 @@ def build_parser() -> argparse.ArgumentParser:
         handler=cmd_campaigns
     )
 
-    from bot.reports import REPORT_CHOICES
+    from surveys.report_kinds import REPORT_CHOICES
 
     report = commands.add_parser("report", help="отчёт в Excel")
     report.add_argument("kind", choices=sorted(REPORT_CHOICES), help="вид отчёта")

@@ -12,8 +12,8 @@ from bot.config import Settings
 from reengineering.cases import CaseError
 from reengineering.plan_xlsx import write_action_plan_xlsx
 from surveys.indexes import month_add
+from surveys.report_kinds import REPORT_CHOICES
 from surveys.reports import (
-    REPORT_KINDS,
     ReportError,
     find_process,
     internal_comparison,
@@ -21,8 +21,6 @@ from surveys.reports import (
     satisfaction_dynamics,
     segment_profile,
 )
-
-REPORT_CHOICES = {**REPORT_KINDS, "action-plan": "План мероприятий по реинжинирингу"}
 
 
 def month_end(month: date) -> date:

@@ -46,6 +46,7 @@ from storage.models import (
 )
 from surveys.decline import MONTHS_SHORT, month_range_ru
 from surveys.indexes import IndexRow, latest_version, monthly_index, months_back
+from surveys.report_kinds import REPORT_KINDS
 from surveys.report_xlsx import (
     COUNT_FORMAT,
     MEAN_FORMAT,
@@ -68,12 +69,6 @@ __all__ = [
     "suppressed_marker",
 ]
 
-REPORT_KINDS: dict[str, str] = {
-    "dynamics": "Динамика удовлетворённости",
-    "pain-map": "Карта болей",
-    "segments": "Профиль клиентских сегментов",
-    "internal": "Сравнение результатов опросов внутренних клиентов",
-}
 
 CLIENT_LABELS = {ClientType.EXTERNAL: "внешние", ClientType.INTERNAL: "внутренние"}
 CRITICALITY_LABELS = {"low": "Низкая", "medium": "Средняя", "high": "Высокая"}
