@@ -81,9 +81,9 @@ def create_dispatcher(
         ),
         **extra,
     )
-    dispatcher.update.outer_middleware(ThrottlingMiddleware())
-    dispatcher.update.outer_middleware(UnitOfWorkMiddleware(pool))
     i18n = create_i18n(settings.locale)
+    dispatcher.update.outer_middleware(ThrottlingMiddleware(i18n=i18n, locale=settings.locale))
+    dispatcher.update.outer_middleware(UnitOfWorkMiddleware(pool))
     ConstI18nMiddleware(locale=settings.locale, i18n=i18n).setup(dispatcher)
     dispatcher.update.outer_middleware(ActorMiddleware(pool, settings.secret()))
     _attach(build_root_router(), dispatcher)

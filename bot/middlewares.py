@@ -12,6 +12,7 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import TelegramObject, Update, User
+from aiogram.utils.i18n import I18n
 
 from bot.actors import Actor, ActorCache
 from storage.database import SessionPool
@@ -20,6 +21,11 @@ from storage.uow import DuplicateUpdate, UnitOfWork
 __all__ = ["Actor", "ActorMiddleware", "ThrottlingMiddleware", "UnitOfWorkMiddleware"]
 
 log = logging.getLogger(__name__)
+
+
+def _(message: str) -> str:
+    """Marks a message for the catalogue; translated later with an explicit locale."""
+    return message
 
 
 class UnitOfWorkMiddleware(BaseMiddleware):
@@ -75,7 +81,11 @@ class ThrottlingMiddleware(BaseMiddleware):
     In-memory per process: a flood needs no cross-replica precision.
     """
 
-    def __init__(self, limit: int = 20, window: float = 10.0) -> None:
+    def __init__(
+        self, limit: int = 20, window: float = 10.0, *, i18n: I18n | None = None, locale: str = "ru"
+    ) -> None:
+        self.i18n = i18n
+        self.locale = locale
         self.limit = limit
         self.window = window
         self._hits: dict[int, deque[float]] = {}
@@ -106,10 +116,14 @@ class ThrottlingMiddleware(BaseMiddleware):
         if first_warning:
             self._warned[user.id] = now
         bot = data.get("bot")
-        text = "Слишком много запросов. Пожалуйста, подождите несколько секунд."
+        # Outside the i18n middleware (flood control runs first): translate explicitly.
+        text = self._text(_("Too many requests. Please wait a few seconds."))
         with suppress(TelegramAPIError):
             if event.callback_query is not None:
                 await event.callback_query.answer(text if first_warning else None)
             elif first_warning and event.message is not None and bot is not None:
                 await bot.send_message(event.message.chat.id, text)
         return None
+
+    def _text(self, message: str) -> str:
+        return self.i18n.gettext(message, locale=self.locale) if self.i18n else message
