@@ -28,7 +28,7 @@ lands while the run is on, however small it is. The bots run in a fixed-offset t
 which it is about noon at the start (`--timezone` to choose another), so a run does not cross
 local midnight, where the daily limit ("already rated today") starts afresh.
 
-    python bench/crash.py                  # 600 answers, 10 kills per scenario; README updated
+    python bench/crash.py                  # 5 000 answers, 10 kills per scenario; README updated
     python bench/crash.py --quick          # 150 answers, 3 kills; README untouched
     python bench/crash.py --scenario polling --answers 1000 --kills 5 --no-readme
 """
@@ -81,7 +81,7 @@ README = Path(__file__).with_name("README.md")
 SECTION = "## crash"
 FIGURES_START = "<!-- crash:figures:start -->"
 FIGURES_END = "<!-- crash:figures:end -->"
-FULL_ANSWERS = 600
+FULL_ANSWERS = 5000
 """The issue asks for 5 000; at the bot's ~12-15 updates/s on this 2-core machine that is
 about an hour for both scenarios, so the full run is sized to the ~12-minute budget."""
 TOKEN_PREFIX = "1000001:crash-bench-token"
@@ -1296,7 +1296,7 @@ def write_readme(lines: Sequence[str]) -> None:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="150 answers, 3 kills; no README")
-    parser.add_argument("--answers", type=int, help="answers per scenario (default 600)")
+    parser.add_argument("--answers", type=int, help="answers per scenario (default 5000)")
     parser.add_argument("--kills", type=int, help="SIGKILLs per scenario (default 10)")
     parser.add_argument("--concurrency", type=int, default=50, help="respondents at a time")
     parser.add_argument(
