@@ -255,7 +255,7 @@ def log_issues(log: Path, upto: int) -> dict[str, int]:
 class Options:
     answer_timeout: float = 120.0
     """SimulatedUser's wait for each answer."""
-    deadline: float = 150.0
+    deadline: float = 600.0
     """Respondents still unfinished this long after the start are cancelled (not completed)."""
     callback_ttl: float | None = None
     """Sandbox's answerCallbackQuery deadline; None makes it the answer timeout (see README)."""
@@ -566,7 +566,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="20 respondents; README untouched")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per answer")
     parser.add_argument(
-        "--deadline", type=float, default=150.0, help="seconds per bot and size; then give up"
+        "--deadline", type=float, default=600.0, help="seconds per bot and size; then give up"
     )
     parser.add_argument(
         "--callback-ttl",

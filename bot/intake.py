@@ -36,18 +36,29 @@ class Inbox:
     A worker per update (aiogram's default) lets a burst of thousands of updates open
     thousands of transactions at once; on SQLite they then queue for the one write lock and
     time out. `workers` handlers at a time keep the database busy without a pile-up; the
-    rest wait in memory, already safe in the inbox table.
+    rest wait in memory, already safe in the inbox table. Polling fetches more only while
+    fewer than `backlog` wait (`room`): beyond that, updates wait at Telegram, unconfirmed,
+    and memory stays flat however many people write at once.
     """
 
     def __init__(
-        self, pool: SessionPool, dispatcher: Dispatcher, bot: Bot, *, workers: int = 16
+        self,
+        pool: SessionPool,
+        dispatcher: Dispatcher,
+        bot: Bot,
+        *,
+        workers: int = 16,
+        backlog: int | None = None,
     ) -> None:
         self.pool = pool
         self.dispatcher = dispatcher
         self.bot = bot
         self.workers = max(1, workers)
+        self.backlog = max(1, backlog if backlog is not None else self.workers * 8)
         self._queue: asyncio.Queue[tuple[Update, bool]] = asyncio.Queue()
         self._workers: list[asyncio.Task[None]] = []
+        self._has_room = asyncio.Event()
+        self._has_room.set()
 
     async def store(self, updates: Sequence[Update]) -> set[int]:
         """Commit the updates as pending; a copy seen before is ignored.
@@ -83,10 +94,23 @@ class Inbox:
         if len(self._workers) < self.workers:
             self._workers.append(asyncio.create_task(self._work()))
         self._queue.put_nowait((update, fresh))
+        if self._queue.qsize() >= self.backlog:
+            self._has_room.clear()
+
+    @property
+    def waiting(self) -> int:
+        """Updates handed over but not yet taken by a worker."""
+        return self._queue.qsize()
+
+    async def room(self) -> None:
+        """Return once fewer than `backlog` updates wait for a worker."""
+        await self._has_room.wait()
 
     async def _work(self) -> None:
         while True:
             update, fresh = await self._queue.get()
+            if self._queue.qsize() < self.backlog:
+                self._has_room.set()
             try:
                 await self.handle(update, fresh=fresh)
             finally:
@@ -147,6 +171,7 @@ async def durable_polling(
     offset: int | None = None
     backoff = 1.0
     while not stop.is_set():
+        await inbox.room()  # back-pressure: the rest stays at Telegram, unconfirmed
         try:
             fetch = asyncio.create_task(
                 bot.get_updates(

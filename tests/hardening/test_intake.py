@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import Update
 
 from bot.config import Settings
 from bot.factory import create_dispatcher
@@ -102,3 +103,44 @@ async def test_an_update_seen_before_is_never_applied_twice(
     async with session_pool() as session:
         assert await session.scalar(sa.select(sa.func.count(Response.id))) == 1
     await bot.session.close()
+
+
+async def test_polling_stops_fetching_while_the_backlog_is_full(
+    sandbox: SandboxServer, session_pool: SessionPool, settings: Settings, registry: SmallRegistry
+) -> None:
+    """Beyond `backlog` waiting updates, the rest stay at Telegram: memory does not grow."""
+    await sync_questionnaires(session_pool)
+    bot = make_bot(sandbox)
+    dispatcher = create_dispatcher(settings, session_pool)
+    inbox = Inbox(session_pool, dispatcher, bot, workers=1, backlog=2)
+    release = asyncio.Event()
+    handled: list[int] = []
+    original = inbox.handle
+
+    async def slow_handle(update: Update, *, fresh: bool = False) -> None:
+        await release.wait()
+        await original(update, fresh=fresh)
+        handled.append(update.update_id)
+
+    inbox.handle = slow_handle  # type: ignore[method-assign]
+    stop = asyncio.Event()
+    polling = asyncio.create_task(durable_polling(inbox, stop, poll_seconds=1))
+    for user in (6101, 6102, 6103):  # one taken by the stuck worker, two waiting: full
+        sandbox.inject_message(user, "/help")
+    for _ in range(200):
+        if len(await inbox_rows(session_pool)) == 3:
+            break
+        await asyncio.sleep(0.05)
+    for user in range(6110, 6120):
+        sandbox.inject_message(user, "/help")
+    await asyncio.sleep(2.5)  # two long-poll rounds: nothing more may be fetched
+    assert len(await inbox_rows(session_pool)) == 3
+    release.set()
+    for _ in range(400):
+        if len(handled) == 13:
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await polling
+    assert len(handled) == 13
+    assert set((await inbox_rows(session_pool)).values()) == {"done"}
