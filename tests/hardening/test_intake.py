@@ -142,5 +142,6 @@ async def test_polling_stops_fetching_while_the_backlog_is_full(
         await asyncio.sleep(0.05)
     stop.set()
     await polling
+    await bot.session.close()
     assert len(handled) == 13
     assert set((await inbox_rows(session_pool)).values()) == {"done"}
