@@ -188,16 +188,14 @@ async def _context(session: AsyncSession, key: str, process_id: int | None) -> A
 
 async def _view(session: AsyncSession, survey: SurveySession) -> QuestionView:
     definition = await _definition(session, survey.questionnaire_id)
-    respondent = await session.get(Respondent, survey.respondent_key)
-    remembered = frozenset({"segment"}) if respondent and respondent.segment_asked else frozenset()
-    name, stages = await _labels(session, survey.touchpoint_id, survey.process_id)
+    name, _stages = await _labels(session, survey.touchpoint_id, survey.process_id)
     return QuestionView(
         session_id=survey.id,
         version=survey.step,
         index=survey.path[-1],
         number=len(survey.path),
         definition=definition,
-        context=AskingContext(stages=stages, remembered=remembered),
+        context=await _context(session, survey.respondent_key, survey.process_id),
         selected=tuple(survey.answers.get("_selected", [])),
         message_id=survey.message_id,
         target_name=name,
