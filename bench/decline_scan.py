@@ -47,16 +47,13 @@ from _data import (
     questionnaire_ids,
     warm_file,
 )
+from _readme import README, write_figures
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.database import create_engine, create_session_pool
 from surveys.rollup import absorb_new_responses, cell_key, rebuild_rollups
 from surveys.scan import DeclineRules, ScanReport, scan_month
 
-README = Path(__file__).with_name("README.md")
-SECTION = "## decline_scan"
-FIGURES_START = "<!-- decline_scan:figures:start -->"
-FIGURES_END = "<!-- decline_scan:figures:end -->"
 REBUILD_GOAL = 1.5  # × the SQL floor
 ABSORB_GOAL = 2.0  # seconds for 100 000 new responses
 
@@ -575,18 +572,6 @@ def figures_table(f: Figures) -> list[str]:
     ]
 
 
-def write_readme(lines: Sequence[str]) -> None:
-    block = "\n".join([FIGURES_START, *lines, FIGURES_END])
-    text = README.read_text() if README.exists() else "# Benchmarks\n"
-    if FIGURES_START in text and FIGURES_END in text:
-        head, rest = text.split(FIGURES_START, 1)
-        _, tail = rest.split(FIGURES_END, 1)
-        text = head + block + tail
-    else:
-        text = text.rstrip("\n") + f"\n\n{SECTION}\n\n### Figures\n\n{block}\n"
-    README.write_text(text)
-
-
 # ----------------------------------------------------------------------------- main
 
 
@@ -699,7 +684,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\n" + "\n".join(lines))
     print("\nquery plans:", json.dumps(figures.plans, ensure_ascii=False))
     if not (args.quick or args.no_readme):
-        write_readme(lines)
+        write_figures("decline_scan", lines)
         print(f"\nfigures written to {README}")
     return 0 if figures.correct else 1
 

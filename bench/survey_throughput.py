@@ -41,15 +41,13 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
+from _readme import README, write_figures  # noqa: E402
+
 from sandbox import SandboxServer  # noqa: E402
 from sandbox.simulated import SimulatedUser  # noqa: E402
 
 REGISTRY = ROOT / "examples" / "registry.xlsx"
 ECHO_BOT = Path(__file__).with_name("echo_bot.py")
-README = Path(__file__).with_name("README.md")
-SECTION = "## survey_throughput"
-FIGURES_START = "<!-- survey_throughput:figures:start -->"
-FIGURES_END = "<!-- survey_throughput:figures:end -->"
 TOKEN = "1000001:bench-token-for-the-sandbox-only"
 RATIO_GOAL = 0.5
 MEMORY_GOAL_MB = 200.0
@@ -542,19 +540,6 @@ def print_report(lines: Sequence[str]) -> None:
         print(line)
 
 
-def write_readme(lines: Sequence[str]) -> None:
-    """Replace only this benchmark's figures block; other sections stay as they are."""
-    block = "\n".join([FIGURES_START, *lines, FIGURES_END])
-    text = README.read_text() if README.exists() else "# Benchmarks\n"
-    if FIGURES_START in text and FIGURES_END in text:
-        head, rest = text.split(FIGURES_START, 1)
-        _, tail = rest.split(FIGURES_END, 1)
-        text = head + block + tail
-    else:
-        text = text.rstrip("\n") + f"\n\n{SECTION}\n\n### Figures\n\n{block}\n"
-    README.write_text(text)
-
-
 # -------------------------------------------------------------------------------- main
 
 
@@ -624,7 +609,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json is not None:
         args.json.write_text(json.dumps(as_json(rounds), ensure_ascii=False, indent=2))
     if not args.no_readme:
-        write_readme(lines)
+        write_figures("survey_throughput", lines)
         print(f"\nfigures written to {README}")
     return 0 if all(r.all_completed and r.echo.completed == r.respondents for r in rounds) else 1
 
