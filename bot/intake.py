@@ -97,11 +97,6 @@ class Inbox:
         if self._queue.qsize() >= self.backlog:
             self._has_room.clear()
 
-    @property
-    def waiting(self) -> int:
-        """Updates handed over but not yet taken by a worker."""
-        return self._queue.qsize()
-
     async def room(self) -> None:
         """Return once fewer than `backlog` updates wait for a worker."""
         await self._has_room.wait()

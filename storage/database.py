@@ -86,17 +86,19 @@ def _begin(connection: Connection) -> None:
         raise
 
 
-def _leave(connection: Connection, *_args: Any) -> None:
-    gate: _WriterGate | None = connection.info.pop(_GATE, None)
+def _release(info: dict[Any, Any]) -> None:
+    gate: _WriterGate | None = info.pop(_GATE, None)
     if gate is not None and gate.lock.locked():
         gate.lock.release()
+
+
+def _leave(connection: Connection, *_args: Any) -> None:
+    _release(connection.info)
 
 
 def _leave_record(_dbapi_connection: Any, record: Any, *_args: Any) -> None:
     # A connection returned or invalidated without a commit or rollback event.
-    gate: _WriterGate | None = record.info.pop(_GATE, None)
-    if gate is not None and gate.lock.locked():
-        gate.lock.release()
+    _release(record.info)
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
