@@ -57,7 +57,9 @@ async def run_bot(
     bot = bot or create_bot(settings)
     dispatcher: Dispatcher = create_dispatcher(settings, storage.pool, clock=clock)
     leadership = Leadership(storage.pool, clock=clock)
-    scheduler = create_scheduler(settings, storage.pool, clock, leadership)
+    scheduler = create_scheduler(
+        settings, storage.pool, clock, leadership, fsm_storage=dispatcher.storage
+    )
     sender = OutboxSender(
         bot, storage.pool, rate_per_second=settings.outbox_rate_per_second, clock=clock
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from aiogram.fsm.storage.base import BaseStorage
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import Settings
@@ -17,9 +18,10 @@ from jobs.cases import run_case_reminders
 from jobs.feedback import feedback_followup
 from jobs.leader import Leadership
 from jobs.scan import monthly_scan_job
-from jobs.surveys import expire_unfinished
+from jobs.surveys import expire_unfinished, purge_fsm
 from storage.base import Clock
 from storage.database import SessionPool
+from storage.fsm import SqlFsmStorage
 
 Job = Callable[..., Awaitable[Any]]
 
@@ -29,7 +31,10 @@ def create_scheduler(
     session_pool: SessionPool,
     clock: Clock,
     leadership: Leadership | None = None,
+    fsm_storage: BaseStorage | None = None,
 ) -> AsyncIOScheduler:
+    """`fsm_storage`: the dispatcher's; a database one gets a nightly purge (Redis expires
+    its keys itself, see bot.factory.create_fsm_storage)."""
     scheduler = AsyncIOScheduler(timezone=settings.tz)
     common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
     everything = {"session_pool": session_pool, "settings": settings, "clock": clock}
@@ -60,6 +65,15 @@ def create_scheduler(
             everything,
         ),
     ]
+    if isinstance(fsm_storage, SqlFsmStorage):
+        jobs.append(
+            (
+                "purge_fsm",
+                purge_fsm,
+                {"trigger": "cron", "hour": 3, "minute": 40},
+                {"storage": fsm_storage},
+            )
+        )
     for job_id, job, trigger, kwargs in jobs:
         runnable = leadership.guard(job) if leadership is not None else job
         scheduler.add_job(runnable, id=job_id, kwargs=kwargs, **trigger, **common)

@@ -1,4 +1,5 @@
-"""Survey housekeeping: unfinished questionnaires past their time become abandoned."""
+"""Survey housekeeping: unfinished questionnaires past their time become abandoned, and
+conversation states nobody came back to are dropped, so the FSM table stays small."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import timedelta
 
 from storage.base import Clock
 from storage.database import SessionPool
-from storage.fsm import SqlFsmStorage
+from storage.fsm import STATE_RETENTION, SqlFsmStorage
 from surveys.service import expire_sessions
 
 log = logging.getLogger(__name__)
@@ -22,5 +23,9 @@ async def expire_unfinished(session_pool: SessionPool, clock: Clock) -> int:
     return expired
 
 
-async def purge_fsm(storage: SqlFsmStorage, ttl: timedelta) -> int:
-    return await storage.purge_older_than(ttl)
+async def purge_fsm(storage: SqlFsmStorage, ttl: timedelta = STATE_RETENTION) -> int:
+    """Idempotent: what is older than `ttl` goes; a second run finds nothing to do."""
+    purged = await storage.purge_older_than(ttl)
+    if purged:
+        log.info("%d stale conversation states purged", purged)
+    return purged

@@ -22,6 +22,9 @@ from storage.database import SessionPool, read_only_of
 from storage.models import FsmRecord
 
 CACHE_SIZE = 50_000
+# A conversation state untouched this long is dropped (a questionnaire expires after 24 h
+# anyway; an officer's half-typed prompt a week old is not worth resuming).
+STATE_RETENTION = timedelta(days=7)
 
 
 def storage_key_id(key: StorageKey, salt: bytes) -> str:
