@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from contextlib import suppress
+from datetime import datetime
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import CallbackQuery, InaccessibleMessage, Message
 from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.middlewares import Actor
 from handlers import keyboards
@@ -98,6 +100,65 @@ def _session_of(result: StepResult) -> int:
     return int(result.extra.get("session_id", 0))
 
 
+async def open_questionnaire(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    touchpoint_id: int,
+    process_id: int,
+    policy: SurveyPolicy,
+    now: datetime,
+    questionnaire_code: str | None = None,
+    message_id: int | None = None,
+) -> StepResult | None:
+    """Inside the caller's transaction: open (or resume) the questionnaire; None until the
+    person has consented. ``message_id``: the message the first question will be shown in."""
+    respondent = await surveys.get_respondent(session, actor.key)
+    if respondent is None or respondent.consent_at is None:
+        return None
+    touchpoint = await session.get(Touchpoint, touchpoint_id) if touchpoint_id else None
+    process = await session.get(Process, process_id) if process_id else None
+    return await surveys.start_survey(
+        session,
+        policy,
+        actor.key,
+        questionnaire_code=questionnaire_code or (EXTERNAL if touchpoint else INTERNAL),
+        touchpoint=touchpoint,
+        process=process,
+        department_id=actor.department_id if touchpoint is None else None,
+        now=now,
+        message_id=message_id,
+    )
+
+
+async def present_opening(
+    bot: Bot,
+    uow: UnitOfWork,
+    chat_id: int,
+    result: StepResult | None,
+    *,
+    touchpoint_id: int,
+    process_id: int,
+    message: Message | None = None,
+) -> None:
+    """After the commit: the consent note (no result yet) or the first question."""
+    if result is not None:
+        await render_step(bot, uow, chat_id, result, message)
+        return
+    text = _(
+        "<b>Before we start</b>\n\n"
+        "We will ask a few questions about the service. Your answers are stored "
+        "pseudonymously: without your name, username or Telegram id. They are used "
+        "only to improve the service. You can delete the link between you and your "
+        "answers at any time with /forget."
+    )
+    markup = keyboards.consent_keyboard(touchpoint_id, process_id)
+    if message is not None:
+        await _edit(message, text, markup)
+    else:
+        await bot.send_message(chat_id, text, reply_markup=markup)
+
+
 async def begin(
     bot: Bot,
     uow: UnitOfWork,
@@ -116,39 +177,25 @@ async def begin(
     ``questionnaire_code`` overrides the default (touchpoint or internal service), e.g. the
     research questionnaire of a reengineering case.
     """
-    now = clock()
     async with uow.transaction() as session:
-        respondent = await surveys.get_respondent(session, actor.key)
-        consented = respondent is not None and respondent.consent_at is not None
-        result: StepResult | None = None
-        if consented:
-            touchpoint = await session.get(Touchpoint, touchpoint_id) if touchpoint_id else None
-            process = await session.get(Process, process_id) if process_id else None
-            result = await surveys.start_survey(
-                session,
-                policy,
-                actor.key,
-                questionnaire_code=questionnaire_code or (EXTERNAL if touchpoint else INTERNAL),
-                touchpoint=touchpoint,
-                process=process,
-                department_id=actor.department_id if touchpoint is None else None,
-                now=now,
-            )
-    if result is None:
-        text = _(
-            "<b>Before we start</b>\n\n"
-            "We will ask a few questions about the service. Your answers are stored "
-            "pseudonymously: without your name, username or Telegram id. They are used "
-            "only to improve the service. You can delete the link between you and your "
-            "answers at any time with /forget."
+        result = await open_questionnaire(
+            session,
+            actor,
+            touchpoint_id=touchpoint_id,
+            process_id=process_id,
+            policy=policy,
+            now=clock(),
+            questionnaire_code=questionnaire_code,
         )
-        markup = keyboards.consent_keyboard(touchpoint_id, process_id)
-        if message is not None:
-            await _edit(message, text, markup)
-        else:
-            await bot.send_message(chat_id, text, reply_markup=markup)
-        return
-    await render_step(bot, uow, chat_id, result, message)
+    await present_opening(
+        bot,
+        uow,
+        chat_id,
+        result,
+        touchpoint_id=touchpoint_id,
+        process_id=process_id,
+        message=message,
+    )
 
 
 @router.message(CommandStart(deep_link=True), ~F.text.contains(" " + INVITE_PREFIX))
@@ -162,9 +209,19 @@ async def start_with_payload(
     policy: SurveyPolicy,
 ) -> None:
     payload = (command.args or "").strip()
-    async with uow.transaction() as session:
+    result: StepResult | None = None
+    async with uow.transaction() as session:  # one transaction: the link and the opening
         touchpoint = await directory.touchpoint_by_payload(session, payload)
         target = (touchpoint.id, touchpoint.process_id) if touchpoint else None
+        if target is not None:
+            result = await open_questionnaire(
+                session,
+                actor,
+                touchpoint_id=target[0],
+                process_id=target[1],
+                policy=policy,
+                now=clock(),
+            )
     if target is None:
         await message.answer(
             _(
@@ -174,15 +231,8 @@ async def start_with_payload(
             reply_markup=keyboards.main_menu(actor.is_employee, actor.is_officer),
         )
         return
-    await begin(
-        bot,
-        uow,
-        actor,
-        message.chat.id,
-        touchpoint_id=target[0],
-        process_id=target[1],
-        clock=clock,
-        policy=policy,
+    await present_opening(
+        bot, uow, message.chat.id, result, touchpoint_id=target[0], process_id=target[1]
     )
 
 
@@ -211,18 +261,26 @@ async def consent(
         if callback_data.pr not in internal:
             await _ack(query, _("This service is not being rated at the moment."), show_alert=True)
             return
-    async with uow.transaction() as session:
-        await surveys.give_consent(session, actor.key, clock())
+    async with uow.transaction() as session:  # one transaction: the consent and the opening
+        now = clock()
+        await surveys.give_consent(session, actor.key, now)
+        result = await open_questionnaire(
+            session,
+            actor,
+            touchpoint_id=callback_data.tp,
+            process_id=callback_data.pr,
+            policy=policy,
+            now=now,
+            message_id=message.message_id if message is not None else None,
+        )
     await _ack(query)
-    await begin(
+    await present_opening(
         bot,
         uow,
-        actor,
         actor.telegram_id,
+        result,
         touchpoint_id=callback_data.tp,
         process_id=callback_data.pr,
-        clock=clock,
-        policy=policy,
         message=message,
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.base import utcnow
 from storage.database import SessionPool, read_only_of
 from storage.models import InboxUpdate
+
+_INBOX = cast(sa.Table, InboxUpdate.__table__)
+_inbox = _INBOX.c
+# Built once (it runs for every update): pending → done, or no row changed.
+_MARK_DONE = (
+    sa.update(_INBOX)
+    .where(_inbox.update_id == sa.bindparam("mark_id"), _inbox.status == "pending")
+    .values(status="done", done_at=sa.bindparam("at"))
+)
 
 
 class DuplicateUpdate(Exception):
@@ -33,12 +43,7 @@ class UnitOfWork:
         self.marked = update_id is None
 
     async def _mark(self, session: AsyncSession) -> None:
-        claimed = await session.execute(
-            sa.update(InboxUpdate)
-            .where(InboxUpdate.update_id == self.update_id, InboxUpdate.status == "pending")
-            .values(status="done", done_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
+        claimed = await session.execute(_MARK_DONE, {"mark_id": self.update_id, "at": utcnow()})
         if claimed.rowcount == 1:  # type: ignore[attr-defined]
             return
         session.add(InboxUpdate(update_id=self.update_id, status="done", done_at=utcnow()))

@@ -6,7 +6,8 @@ segment, channel) is a sum over cells, and a full rebuild is one GROUP BY.
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -79,20 +80,24 @@ async def add_to_rollup(session: AsyncSession, response: Response, scale_max: in
         "total_sq": rating * rating,
         "top2": 1 if rating >= scale_max - 1 else 0,
     }
-    dialect = session.get_bind().dialect.name
+    await session.execute(_add_one(session.get_bind().dialect.name), values)
+
+
+@functools.cache
+def _add_one(dialect: str) -> sa.Insert:
+    """Built once per dialect: constructing the ON CONFLICT clause costs more than running it."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(MonthlyRollup).values(**values)
-    table = MonthlyRollup.__table__.c
-    statement = statement.on_conflict_do_update(
+    table = cast(sa.Table, MonthlyRollup.__table__)
+    statement = insert(table)
+    return statement.on_conflict_do_update(
         index_elements=["cell", "month"],
         set_={
-            "n": table.n + statement.excluded.n,
-            "total": table.total + statement.excluded.total,
-            "total_sq": table.total_sq + statement.excluded.total_sq,
-            "top2": table.top2 + statement.excluded.top2,
+            "n": table.c.n + statement.excluded.n,
+            "total": table.c.total + statement.excluded.total,
+            "total_sq": table.c.total_sq + statement.excluded.total_sq,
+            "top2": table.c.top2 + statement.excluded.top2,
         },
     )
-    await session.execute(statement)
 
 
 _ROLLUP_COLUMNS = (

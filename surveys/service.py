@@ -179,9 +179,26 @@ async def _labels(
     return labels
 
 
+async def _remembered(session: AsyncSession, key: str) -> frozenset[str]:
+    """What the person has told once and for all, read once per transaction.
+
+    The session's identity map keeps objects only while referenced, so a bare
+    `session.get` here would read the row again for every question shown.
+    """
+    transaction = session.sync_session.get_transaction()
+    held = session.info.get("remembered")
+    if held is None or held[0] is not transaction:
+        held = session.info["remembered"] = (transaction, {})
+    memo: dict[str, frozenset[str]] = held[1]
+    if key not in memo:
+        respondent = await session.get(Respondent, key)
+        asked = respondent is not None and respondent.segment_asked
+        memo[key] = frozenset({"segment"}) if asked else frozenset()
+    return memo[key]
+
+
 async def _context(session: AsyncSession, key: str, process_id: int | None) -> AskingContext:
-    respondent = await session.get(Respondent, key)
-    remembered = frozenset({"segment"}) if respondent and respondent.segment_asked else frozenset()
+    remembered = await _remembered(session, key)
     _name, stages = await _labels(session, None, process_id)
     return AskingContext(stages=stages, remembered=remembered)
 
@@ -239,8 +256,13 @@ async def start_survey(
     touchpoint: Touchpoint | None = None,
     process: Process | None = None,
     department_id: int | None = None,
+    message_id: int | None = None,
 ) -> StepResult:
-    """Open an attempt, or resume the unfinished one for the same service."""
+    """Open an attempt, or resume the unfinished one for the same service.
+
+    ``message_id``: the message the new attempt's first question will be shown in, when
+    known now (an edited consent note), so it needs no second write after the send.
+    """
     if touchpoint is not None:
         process = await session.get(Process, touchpoint.process_id)
     if process is None or not process.active or (touchpoint is not None and not touchpoint.active):
@@ -288,6 +310,7 @@ async def start_survey(
         answers={},
         started_at=now,
         expires_at=now + policy.ttl,
+        message_id=message_id,
     )
     session.add(survey)
     await session.flush()
@@ -318,22 +341,24 @@ async def _load_open(
     return survey
 
 
+_SURVEYS = cast(sa.Table, SurveySession.__table__)
+_surveys = _SURVEYS.c
+# Built once (it runs for every answer); the columns to set come with the parameters.
+_CLAIM = sa.update(_SURVEYS).where(
+    _surveys.id == sa.bindparam("claim_id"),
+    _surveys.step == sa.bindparam("claim_step"),
+    _surveys.status == SessionStatus.OPEN,
+)
+
+
 async def _claim(session: AsyncSession, survey: SurveySession, version: int, **values: Any) -> bool:
     """Compare-and-set on the step counter: only one tap per step ever wins.
 
     `values` (path, answers, status...) are written by the same statement, and copied onto
     the loaded object without a re-read.
     """
-    result = await session.execute(
-        sa.update(SurveySession)
-        .where(
-            SurveySession.id == survey.id,
-            SurveySession.step == version,
-            SurveySession.status == SessionStatus.OPEN,
-        )
-        .values(step=version + 1, **values)
-        .execution_options(synchronize_session=False)
-    )
+    parameters = {"claim_id": survey.id, "claim_step": version, "step": version + 1, **values}
+    result = await session.execute(_CLAIM, parameters)
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return False
     for name, value in {"step": version + 1, **values}.items():
@@ -470,6 +495,7 @@ async def _store_response(
     for question in definition.questions:
         if question.remember == "segment" and question.id in answers:
             respondent.segment_asked = True
+            session.info.pop("remembered", None)
             if answers[question.id] is not None:
                 respondent.segment = answers[question.id]
     touchpoint = (
