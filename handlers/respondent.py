@@ -263,7 +263,8 @@ async def consent(
             return
     async with uow.transaction() as session:  # one transaction: the consent and the opening
         now = clock()
-        await surveys.give_consent(session, actor.key, now)
+        # Held, so the opening finds the row in the session instead of reading it again.
+        respondent = await surveys.give_consent(session, actor.key, now)
         result = await open_questionnaire(
             session,
             actor,
@@ -273,6 +274,7 @@ async def consent(
             now=now,
             message_id=message.message_id if message is not None else None,
         )
+        del respondent
     await _ack(query)
     await present_opening(
         bot,

@@ -191,10 +191,29 @@ async def _remembered(session: AsyncSession, key: str) -> frozenset[str]:
         held = session.info["remembered"] = (transaction, {})
     memo: dict[str, frozenset[str]] = held[1]
     if key not in memo:
-        respondent = await session.get(Respondent, key)
-        asked = respondent is not None and respondent.segment_asked
+        asked = await session.scalar(_SEGMENT_ASKED, {"asked_key": key})
         memo[key] = frozenset({"segment"}) if asked else frozenset()
     return memo[key]
+
+
+_respondents = cast(sa.Table, Respondent.__table__).c
+_SEGMENT_ASKED = sa.select(_respondents.segment_asked).where(
+    _respondents.key == sa.bindparam("asked_key")
+)
+
+
+async def _channel(session: AsyncSession, touchpoint_id: int | None) -> str:
+    """The touchpoint's channel (its kind) for the response row, reused like the labels."""
+    if touchpoint_id is None:
+        return "none"
+    memo = engine_memo(session, "touchpoint_channels")
+    cached = memo.get(touchpoint_id)
+    if cached is not None and fresh(cached[0], LABELS_TTL):
+        return cast(str, cached[1])
+    touchpoint = await session.get(Touchpoint, touchpoint_id)
+    channel = touchpoint.kind.value if touchpoint is not None else "none"
+    memo[touchpoint_id] = (monotonic_now(), channel)
+    return channel
 
 
 async def _context(session: AsyncSession, key: str, process_id: int | None) -> AskingContext:
@@ -498,9 +517,6 @@ async def _store_response(
             session.info.pop("remembered", None)
             if answers[question.id] is not None:
                 respondent.segment = answers[question.id]
-    touchpoint = (
-        await session.get(Touchpoint, survey.touchpoint_id) if survey.touchpoint_id else None
-    )
     rating = answers.get(definition.primary.id)
     day = local_day(now, policy.tz)
     response = Response(
@@ -510,7 +526,7 @@ async def _store_response(
         process_id=survey.process_id,
         touchpoint_id=survey.touchpoint_id,
         client_type=ClientType(definition.audience),
-        channel=touchpoint.kind.value if touchpoint else "none",
+        channel=await _channel(session, survey.touchpoint_id),
         segment=respondent.segment,
         department_id=survey.department_id,
         rating=rating if isinstance(rating, int) else None,
