@@ -6,7 +6,7 @@ from functools import cache
 
 from aiogram import F, Router
 
-from bot.filters import IsOfficer
+from bot.filters import IsOfficer, inline
 from handlers import (
     campaigns,
     cases,
@@ -26,8 +26,8 @@ def build_root_router() -> Router:
     """Built once per process: aiogram routers are module singletons with decorators."""
     root = Router(name="otklik")
     # Private chats only: the bot is a one-to-one conversation; groups and channels are ignored.
-    root.message.filter(F.chat.type == "private")
-    root.callback_query.filter(F.message.chat.type == "private")
+    root.message.filter(inline(F.chat.type == "private"))
+    root.callback_query.filter(inline(F.message.chat.type == "private"))
     officer.router.message.filter(IsOfficer())
     officer.router.callback_query.filter(IsOfficer())
     root.include_routers(

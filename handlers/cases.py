@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, FSInputFile, InlineKeyboardMarkup, Message
@@ -30,6 +30,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.filters import TYPED_TEXT, inline
 from bot.middlewares import Actor
 from handlers.callbacks import CaseCb, CaseOpenCb, ExtensionCb, ResearchCb, ResearchConsentCb
 from handlers.respondent import begin
@@ -92,7 +93,6 @@ MARKS = {
     StepStatus.PENDING: "⏳",
     StepStatus.SKIPPED: "➖",
 }
-TYPED = F.text & ~F.text.startswith("/")
 
 
 class CaseStates(StatesGroup):
@@ -668,7 +668,7 @@ async def _date_or_complain(message: Message) -> date | None:
     return day
 
 
-@router.message(CaseStates.extension_reason, TYPED)
+@router.message(StateFilter(CaseStates.extension_reason), TYPED_TEXT)
 async def extension_reason(
     message: Message,
     uow: UnitOfWork,
@@ -692,7 +692,7 @@ async def extension_reason(
     await _after_typed(message, uow, actor, state, today, action, done)
 
 
-@router.message(CaseStates.revision_due, TYPED)
+@router.message(StateFilter(CaseStates.revision_due), TYPED_TEXT)
 async def revision_due(
     message: Message,
     uow: UnitOfWork,
@@ -717,7 +717,7 @@ async def revision_due(
     await _after_typed(message, uow, actor, state, today, action, done, keep_state_on_error=True)
 
 
-@router.message(CaseStates.meeting_date, TYPED)
+@router.message(StateFilter(CaseStates.meeting_date), TYPED_TEXT)
 async def meeting_date(
     message: Message,
     uow: UnitOfWork,
@@ -747,7 +747,7 @@ def _safe_name(name: str) -> str:
     return cleaned[:80] or "document"
 
 
-@router.message(CaseStates.document, F.document | F.photo)
+@router.message(StateFilter(CaseStates.document), inline(F.document | F.photo))
 async def receive_document(
     message: Message,
     bot: Bot,
@@ -794,7 +794,7 @@ async def receive_document(
         path.unlink(missing_ok=True)
 
 
-@router.message(CaseStates.document, TYPED)
+@router.message(StateFilter(CaseStates.document), TYPED_TEXT)
 async def document_expected(message: Message) -> None:
     await message.answer(
         _("Please send the document as a file or a photo. /cancel — do not attach.")
@@ -852,7 +852,7 @@ async def extension_answer(
         )
 
 
-@router.message(CaseStates.extension_due, TYPED)
+@router.message(StateFilter(CaseStates.extension_due), TYPED_TEXT)
 async def extension_due(
     message: Message,
     uow: UnitOfWork,
@@ -1020,7 +1020,7 @@ async def plan_section_chosen(
     await _ask(query, uow, actor, state, callback_data, target, prompt, section=section)
 
 
-@router.message(CaseStates.plan_measure, TYPED)
+@router.message(StateFilter(CaseStates.plan_measure), TYPED_TEXT)
 async def plan_measure(message: Message, state: FSMContext) -> None:
     if (measure := await _typed(message)) is None:
         return
@@ -1029,7 +1029,7 @@ async def plan_measure(message: Message, state: FSMContext) -> None:
     await message.answer(_("Due date of the measure, as DD.MM.YYYY:"))
 
 
-@router.message(CaseStates.plan_due, TYPED)
+@router.message(StateFilter(CaseStates.plan_due), TYPED_TEXT)
 async def plan_due(message: Message, state: FSMContext, settings: Settings, clock: Clock) -> None:
     if (due := await _date_or_complain(message)) is None:
         return
@@ -1041,7 +1041,7 @@ async def plan_due(message: Message, state: FSMContext, settings: Settings, cloc
     await message.answer(_("Who is responsible for the measure (name, position)?"))
 
 
-@router.message(CaseStates.plan_responsible, TYPED)
+@router.message(StateFilter(CaseStates.plan_responsible), TYPED_TEXT)
 async def plan_responsible(message: Message, state: FSMContext) -> None:
     if (responsible := await _typed(message)) is None:
         return
@@ -1050,7 +1050,7 @@ async def plan_responsible(message: Message, state: FSMContext) -> None:
     await message.answer(_("The expected result of the measure:"))
 
 
-@router.message(CaseStates.plan_result, TYPED)
+@router.message(StateFilter(CaseStates.plan_result), TYPED_TEXT)
 async def plan_result(message: Message, state: FSMContext) -> None:
     if (result := await _typed(message)) is None:
         return
@@ -1059,7 +1059,7 @@ async def plan_result(message: Message, state: FSMContext) -> None:
     await message.answer(_("The reporting document:"))
 
 
-@router.message(CaseStates.plan_report, TYPED)
+@router.message(StateFilter(CaseStates.plan_report), TYPED_TEXT)
 async def plan_report(
     message: Message,
     uow: UnitOfWork,

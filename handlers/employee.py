@@ -8,6 +8,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.filters import inline
 from bot.middlewares import Actor
 from handlers.callbacks import MenuCb, RateCb
 from handlers.respondent import begin
@@ -20,7 +21,7 @@ from surveys.service import SurveyPolicy
 router = Router(name=__name__)
 
 
-@router.message(CommandStart(deep_link=True), F.text.contains(" " + INVITE_PREFIX))
+@router.message(CommandStart(deep_link=True), inline(F.text.contains(" " + INVITE_PREFIX)))
 async def join_by_invite(
     message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, clock: Clock
 ) -> None:

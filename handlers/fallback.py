@@ -6,6 +6,7 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.filters import inline
 from bot.middlewares import Actor
 from handlers.keyboards import main_menu
 from storage.uow import UnitOfWork
@@ -14,7 +15,7 @@ from surveys import service as surveys
 router = Router(name=__name__)
 
 
-@router.message(F.chat.type == "private")
+@router.message(inline(F.chat.type == "private"))
 async def anything_else(message: Message, uow: UnitOfWork, actor: Actor) -> None:
     async with uow.transaction() as session:
         in_survey = await surveys.open_session_of(session, actor.key) is not None

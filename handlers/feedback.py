@@ -6,11 +6,13 @@ Neither side sees the other's identity; every relayed text goes through the outb
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.filters import TYPED_TEXT, inline
 from bot.middlewares import Actor
 from handlers.callbacks import AlertCb, RelayCb
 from storage.base import Clock
@@ -60,7 +62,7 @@ async def alert_button(
         )
 
 
-@router.message(FeedbackStates.owner_answer, F.text & ~F.text.startswith("/"))
+@router.message(StateFilter(FeedbackStates.owner_answer), TYPED_TEXT)
 async def owner_answer(
     message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext, clock: Clock
 ) -> None:
@@ -103,7 +105,7 @@ async def respondent_reply_button(
         await query.message.answer(_("Write your reply in one message. /cancel — do not reply."))
 
 
-@router.message(FeedbackStates.respondent_reply, F.text & ~F.text.startswith("/"))
+@router.message(StateFilter(FeedbackStates.respondent_reply), TYPED_TEXT)
 async def respondent_reply(
     message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext, clock: Clock
 ) -> None:
@@ -119,7 +121,7 @@ async def respondent_reply(
     )
 
 
-@router.message(F.text == "/cancel")
+@router.message(inline(F.text == "/cancel"))
 async def cancel(message: Message, state: FSMContext) -> None:
     await state.clear()
     await message.answer(_("Cancelled."))

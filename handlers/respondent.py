@@ -13,6 +13,7 @@ from aiogram.types import CallbackQuery, InaccessibleMessage, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters import TYPED_TEXT, inline
 from bot.middlewares import Actor
 from handlers import keyboards
 from handlers.callbacks import AnswerCb, ConsentCb, MenuCb, NavCb, OptInCb
@@ -198,7 +199,7 @@ async def begin(
     )
 
 
-@router.message(CommandStart(deep_link=True), ~F.text.contains(" " + INVITE_PREFIX))
+@router.message(CommandStart(deep_link=True), inline(~F.text.contains(" " + INVITE_PREFIX)))
 async def start_with_payload(
     message: Message,
     command: CommandObject,
@@ -353,7 +354,7 @@ async def opt_in(
             )
 
 
-@router.message(F.text & ~F.text.startswith("/"))
+@router.message(TYPED_TEXT)
 async def typed_text(
     message: Message, bot: Bot, uow: UnitOfWork, actor: Actor, clock: Clock, policy: SurveyPolicy
 ) -> None:
