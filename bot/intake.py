@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from storage.base import utcnow
 from storage.database import SessionPool
 from storage.models import InboxUpdate
+from storage.sqlite_driver import inline_statements
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
@@ -68,6 +69,10 @@ class Inbox:
         """
         if not updates:
             return set()
+        with inline_statements():
+            return await self._insert(updates)
+
+    async def _insert(self, updates: Sequence[Update]) -> set[int]:
         async with self.pool() as session, session.begin():
             dialect = session.get_bind().dialect.name
             insert = postgresql.insert if dialect == "postgresql" else sqlite.insert

@@ -16,6 +16,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.actors import Actor, ActorCache
 from storage.database import SessionPool
+from storage.sqlite_driver import inline_statements
 from storage.uow import DuplicateUpdate, UnitOfWork
 
 __all__ = ["Actor", "ActorMiddleware", "ThrottlingMiddleware", "UnitOfWorkMiddleware"]
@@ -48,8 +49,9 @@ class UnitOfWorkMiddleware(BaseMiddleware):
             return None
         data["uow"] = uow
         try:
-            result = await handler(event, data)
-            await uow.mark_done()
+            with inline_statements():  # an update's transactions are short by design
+                result = await handler(event, data)
+                await uow.mark_done()
         except DuplicateUpdate:
             log.info("update %s applied concurrently by another worker; skipped", update_id)
             return None

@@ -106,7 +106,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     parsed = make_url(url)
     sqlite = parsed.get_backend_name() == "sqlite"
     if sqlite:
-        kwargs.setdefault("connect_args", {"timeout": 30})
+        # check_same_thread: aiosqlite's thread opens the connection, and statements of short
+        # transactions may run on the loop's thread (storage.sqlite_driver.inline_statements).
+        kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
         if parsed.get_driver_name() == "aiosqlite" and "module" not in kwargs:
             module = fast_dbapi()
             if module is not None:
