@@ -563,14 +563,22 @@ async def _ask(
     callback_data: CaseCb,
     target: State,
     prompt: str,
+    officer_only: str | None = None,
     **extra: Any,
 ) -> None:
-    """Remember the case (and step) in the state, then ask for the typed answer."""
+    """Remember the case (and step) in the state, then ask for the typed answer.
+
+    ``officer_only``: the refusal for anyone else who may see the case, said before the
+    prompt rather than after the typed answer.
+    """
     try:
         async with _case_session(uow, actor, callback_data.c):
             pass
     except Denied:
         await _refuse(query, _denied())
+        return
+    if officer_only is not None and not actor.is_officer:
+        await _refuse(query, officer_only)
         return
     await state.set_state(target)
     await state.update_data(case=callback_data.c, step=callback_data.s, **extra)
@@ -608,7 +616,17 @@ async def ask_meeting(
         "Date of the working-group meeting that considers the action plan, as DD.MM.YYYY. "
         "/cancel — do not enter."
     )
-    await _ask(query, uow, actor, state, callback_data, CaseStates.meeting_date, prompt)
+    officer_only = _("The date of the working-group meeting is entered by the officer.")
+    await _ask(
+        query,
+        uow,
+        actor,
+        state,
+        callback_data,
+        CaseStates.meeting_date,
+        prompt,
+        officer_only=officer_only,
+    )
 
 
 # ----------------------------------------------------------------------- typed answers
@@ -1216,12 +1234,11 @@ async def research_launch(
     clock: Clock,
 ) -> None:
     chosen = await _chosen_departments(state, callback_data.c)
-    if not chosen:
-        await _refuse(query, _("Choose at least one department of performers."))
-        return
     now = clock()
 
     async def action(session: AsyncSession) -> str:
+        if not chosen:  # said only to those who may launch it (access is checked first)
+            raise CaseError(_("Choose at least one department of performers."))
         launched = await launch_research(
             session, callback_data.c, _person(actor), department_ids=sorted(chosen),
             now=now, tz=settings.tz,

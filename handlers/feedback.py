@@ -96,8 +96,13 @@ async def owner_answer(
 
 @router.callback_query(RelayCb.filter())
 async def respondent_reply_button(
-    query: CallbackQuery, callback_data: RelayCb, state: FSMContext
+    query: CallbackQuery, callback_data: RelayCb, uow: UnitOfWork, actor: Actor, state: FSMContext
 ) -> None:
+    async with uow.transaction() as session:
+        allowed = await feedback.may_reply(session, callback_data.a, actor.key)
+    if not allowed:  # a crafted or stale button: refused before the prompt
+        await query.answer(_("This conversation is no longer available."), show_alert=True)
+        return
     await state.set_state(FeedbackStates.respondent_reply)
     await state.update_data(alert_id=callback_data.a)
     await query.answer()

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reengineering.calendar import WorkingCalendar, default_calendar
 from reengineering.cases import (
     IMPL_STEP,
+    PLAN_STEP,
     SECTION_TITLES,
     CaseError,
     PlanItemView,
@@ -184,6 +185,13 @@ async def _editor(
             )
     elif not (person.is_officer or process.owner_id == person.id):
         raise CaseError("План мероприятий формирует ответственный за процесс.")
+    else:
+        plan_step = (await _steps(session, case.id)).get(PLAN_STEP)
+        if plan_step is None or plan_step.status not in (StepStatus.ACTIVE, StepStatus.DONE):
+            raise CaseError(
+                "План мероприятий формируется на шаге D4, после одобрения целевого процесса "
+                "рабочей группой (п. 3.4)."
+            )
     return person, process
 
 

@@ -200,16 +200,29 @@ async def answer_respondent(
     return Relay.SENT
 
 
+async def _own_conversation(
+    session: AsyncSession, alert_id: int, respondent_key: str
+) -> tuple[FeedbackAlert, Process] | None:
+    alert = await session.get(FeedbackAlert, alert_id)
+    if alert is None or alert.respondent_key != respondent_key:
+        return None
+    process = await session.get(Process, alert.process_id)
+    return None if process is None else (alert, process)
+
+
+async def may_reply(session: AsyncSession, alert_id: int, respondent_key: str) -> bool:
+    """Only the author of the feedback, while its process exists, may write back."""
+    return await _own_conversation(session, alert_id, respondent_key) is not None
+
+
 async def respondent_replies(
     session: AsyncSession, alert_id: int, respondent_key: str, text: str, now: datetime
 ) -> bool:
     """The respondent writes back; the owner gets it without learning who wrote."""
-    alert = await session.get(FeedbackAlert, alert_id)
-    if alert is None or alert.respondent_key != respondent_key:
+    found = await _own_conversation(session, alert_id, respondent_key)
+    if found is None:
         return False
-    process = await session.get(Process, alert.process_id)
-    if process is None:
-        return False
+    alert, process = found
     message = FeedbackMessage(alert_id=alert.id, direction="to_owner", text=text, created_at=now)
     session.add(message)
     await session.flush()

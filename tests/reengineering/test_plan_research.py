@@ -77,6 +77,26 @@ def _started(step: CaseStep) -> date:
 # ---------------------------------------------------------------------------------- plan
 
 
+async def test_plan_is_formed_only_from_step_d4(session_pool: SessionPool, world: World) -> None:
+    """A crafted «digital service» or «add a measure» button before D4 changes nothing."""
+    async with session_pool() as session, session.begin():
+        case_id = await open_instruction(session, world, arose_on=AROSE)
+        view = await drive(session, world, case_id, until="D3", when=_started)
+        assert view.step("D3").status == "active"
+        with pytest.raises(CaseError, match="на шаге D4"):
+            await create_plan(session, case_id, world.owner_id, uses_digital_service=True, on=AROSE)
+        with pytest.raises(CaseError, match="на шаге D4"):
+            await add_plan_item(
+                session, case_id, world.officer_id, section=1, measure="Мера",
+                due_on=date(2025, 7, 15), responsible_name="Петров П. П.", on=AROSE,
+            )  # fmt: skip
+        assert await plan_items(session, case_id) == []
+        await drive(session, world, case_id, until="D4", when=_started)
+        assert len(
+            await create_plan(session, case_id, world.owner_id, uses_digital_service=True, on=AROSE)
+        ) == len(PROTOTYPE_MEASURES)
+
+
 async def test_action_plan_workbook(
     session_pool: SessionPool, world: World, tmp_path: Path
 ) -> None:
