@@ -13,8 +13,8 @@ choosing its cursor class through `_cursor_cls`; `fast_dbapi` checks they are th
 returns None otherwise, so an upgrade that moves them falls back to the stock adapter.
 
 Inside `inline_statements()` (an update's handling, the inbox insert) statements skip the
-trip altogether and run on the loop's thread; only `BEGIN IMMEDIATE`, which may wait for
-another process's write lock, still goes to aiosqlite's thread.
+trip altogether and run on the loop's thread; only a `BEGIN IMMEDIATE` that finds another
+process holding the write lock goes to aiosqlite's thread to wait for it.
 """
 
 from __future__ import annotations
@@ -40,8 +40,9 @@ def inline_statements() -> Iterator[None]:
 
     For short transactions only (an update's handling): a statement on a local WAL database
     takes microseconds, while a trip to aiosqlite's thread and back costs a fraction of a
-    millisecond of the loop's CPU. `BEGIN IMMEDIATE` still goes to the thread, as it may
-    wait for another process's write lock; reports and jobs stay on the thread throughout.
+    millisecond of the loop's CPU. `BEGIN IMMEDIATE` runs here only when the write lock is
+    free; when another process holds it, the wait happens on aiosqlite's thread, so the loop
+    never blocks. Reports and jobs stay on the thread throughout.
     """
     token = _INLINE.set(True)
     try:
@@ -50,8 +51,29 @@ def inline_statements() -> Iterator[None]:
         _INLINE.reset(token)
 
 
+BUSY_TIMEOUT_MS = 30_000
+"""How long a statement on the thread waits for another process's lock (PRAGMA busy_timeout)."""
+
+
 def _may_wait(operation: Any) -> bool:
     return isinstance(operation, str) and operation.startswith("BEGIN IMMEDIATE")
+
+
+def _begin_if_free(connection: sqlite3.Connection, operation: str) -> Outcome | None:
+    """`BEGIN IMMEDIATE` at once if no other process holds the write lock, else None.
+
+    Writers of this process queue before it (storage.database), so the lock is nearly always
+    free; when it is not, the caller waits for it on aiosqlite's thread instead.
+    """
+    connection.execute("PRAGMA busy_timeout=0")
+    try:
+        return _run(connection, operation, None)
+    except sqlite3.OperationalError as error:
+        if getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY:
+            return None
+        raise
+    finally:
+        connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 def _run(connection: sqlite3.Connection, operation: str, parameters: Any) -> Outcome:
@@ -143,9 +165,14 @@ def fast_dbapi() -> Any | None:
         async def _execute_async(self, operation: Any, parameters: Any) -> Any:
             async with self._adapt_connection._execute_mutex:
                 connection = self._connection
-                if _INLINE.get() and not _may_wait(operation):
-                    self._take(_run(connection._conn, operation, parameters))
-                    return
+                if _INLINE.get():
+                    if not _may_wait(operation):
+                        self._take(_run(connection._conn, operation, parameters))
+                        return
+                    began = _begin_if_free(connection._conn, operation)
+                    if began is not None:
+                        self._take(began)
+                        return
                 self._take(await connection._execute(_run, connection._conn, operation, parameters))
 
         async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:

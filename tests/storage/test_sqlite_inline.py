@@ -43,7 +43,7 @@ async def _write(pool: SessionPool, name: str) -> str:
     return str(found)
 
 
-async def test_inline_transaction_takes_one_trip_for_its_lock(
+async def test_inline_transaction_takes_no_thread_trip(
     session_pool: SessionPool, thread_trips: list[str]
 ) -> None:
     assert await _write(session_pool, "threaded") == "threaded"
@@ -53,7 +53,7 @@ async def test_inline_transaction_takes_one_trip_for_its_lock(
     thread_trips.clear()
     with inline_statements():
         assert await _write(session_pool, "inline") == "inline"
-    assert thread_trips == ["BEGIN IMMEDIATE"]  # may wait for a lock: on the thread
+    assert thread_trips == []  # the write lock was free: no trip at all
     async with session_pool() as session:  # committed, visible to the next reader
         names = set(await session.scalars(sa.select(OrganizationSettings.name)))
     assert names == {"threaded", "inline"}
@@ -70,7 +70,7 @@ async def test_inline_rollback_leaves_nothing(session_pool: SessionPool) -> None
 
 
 async def test_another_process_lock_waits_off_the_loop(
-    engine: AsyncEngine, session_pool: SessionPool
+    engine: AsyncEngine, session_pool: SessionPool, thread_trips: list[str]
 ) -> None:
     """A writer outside this process holds the lock: the loop keeps running meanwhile."""
     url = engine.url
@@ -99,3 +99,4 @@ async def test_another_process_lock_waits_off_the_loop(
     waited = time.monotonic() - started
     assert waited >= 0.5  # it did wait for the other writer...
     assert ticks >= 20  # ...while the event loop went on (a blocked loop ticks once)
+    assert thread_trips[0] == "BEGIN IMMEDIATE"  # on aiosqlite's thread
