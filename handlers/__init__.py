@@ -32,6 +32,7 @@ def build_root_router() -> Router:
     officer.router.callback_query.filter(IsOfficer())
     root.include_routers(
         errors.router,  # errors first: catches what any router below raises
+        respondent.answers,  # consent, answers, opt-in: most updates, tried first
         employee.router,  # invite links before the generic /start <payload>
         officer.router,  # officer-only, filtered once at router level
         campaigns.router,  # «Пройти опрос» under campaign invitations
