@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, TypeVar, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 _ATTRIBUTE = "_otklik_memo"
+T = TypeVar("T")
 
 
 def engine_memo(session: AsyncSession, name: str) -> dict[Any, Any]:
@@ -20,9 +22,14 @@ def engine_memo(session: AsyncSession, name: str) -> dict[Any, Any]:
     return memos.setdefault(name, {})
 
 
-def fresh(stamp: float, ttl: float) -> bool:
-    return time.monotonic() - stamp < ttl
-
-
-def now() -> float:
-    return time.monotonic()
+async def reused(
+    session: AsyncSession, name: str, key: Hashable, ttl: float, load: Callable[[], Awaitable[T]]
+) -> T:
+    """`load()`'s value for `key` in the engine's memo `name`, loaded again after `ttl` s."""
+    memo = engine_memo(session, name)
+    cached = memo.get(key)
+    if cached is not None and time.monotonic() - cached[0] < ttl:
+        return cast(T, cached[1])
+    value = await load()
+    memo[key] = (time.monotonic(), value)
+    return value

@@ -18,8 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from storage.memo import engine_memo, fresh
-from storage.memo import now as monotonic_now
+from storage.memo import engine_memo, reused
 from storage.models import (
     ClientType,
     Process,
@@ -162,21 +161,20 @@ async def _labels(
     session: AsyncSession, touchpoint_id: int | None, process_id: int | None
 ) -> tuple[str, tuple[str, ...]]:
     """The name shown above each question and the process stages, reused for a minute."""
-    memo = engine_memo(session, "service_labels")
-    cached = memo.get((touchpoint_id, process_id))
-    if cached is not None and fresh(cached[0], LABELS_TTL):
-        return cast(tuple[str, tuple[str, ...]], cached[1])
-    name, stages = "", cast(tuple[str, ...], ())
-    process = await session.get(Process, process_id) if process_id is not None else None
-    if process is not None:
-        name, stages = process.name, tuple(process.stages or [])
-    if touchpoint_id is not None:
-        touchpoint = await session.get(Touchpoint, touchpoint_id)
-        if touchpoint is not None and process is not None and touchpoint.process_id == process.id:
-            name = f"{process.name} — {touchpoint.name}"
-    labels = (name, stages)
-    memo[(touchpoint_id, process_id)] = (monotonic_now(), labels)
-    return labels
+
+    async def load() -> tuple[str, tuple[str, ...]]:
+        name, stages = "", cast(tuple[str, ...], ())
+        process = await session.get(Process, process_id) if process_id is not None else None
+        if process is not None:
+            name, stages = process.name, tuple(process.stages or [])
+        if touchpoint_id is not None:
+            touchpoint = await session.get(Touchpoint, touchpoint_id)
+            if touchpoint is not None and process is not None:
+                if touchpoint.process_id == process.id:
+                    name = f"{process.name} — {touchpoint.name}"
+        return name, stages
+
+    return await reused(session, "service_labels", (touchpoint_id, process_id), LABELS_TTL, load)
 
 
 async def _remembered(session: AsyncSession, key: str) -> frozenset[str]:
@@ -206,14 +204,12 @@ async def _channel(session: AsyncSession, touchpoint_id: int | None) -> str:
     """The touchpoint's channel (its kind) for the response row, reused like the labels."""
     if touchpoint_id is None:
         return "none"
-    memo = engine_memo(session, "touchpoint_channels")
-    cached = memo.get(touchpoint_id)
-    if cached is not None and fresh(cached[0], LABELS_TTL):
-        return cast(str, cached[1])
-    touchpoint = await session.get(Touchpoint, touchpoint_id)
-    channel = touchpoint.kind.value if touchpoint is not None else "none"
-    memo[touchpoint_id] = (monotonic_now(), channel)
-    return channel
+
+    async def load() -> str:
+        touchpoint = await session.get(Touchpoint, touchpoint_id)
+        return touchpoint.kind.value if touchpoint is not None else "none"
+
+    return await reused(session, "touchpoint_channels", touchpoint_id, LABELS_TTL, load)
 
 
 async def _context(session: AsyncSession, key: str, process_id: int | None) -> AskingContext:
