@@ -108,7 +108,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if sqlite:
         # check_same_thread: aiosqlite's thread opens the connection, and statements of short
         # transactions may run on the loop's thread (storage.sqlite_driver.inline_statements).
-        kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+        kwargs.setdefault(
+            "connect_args", {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+        )
         if parsed.get_driver_name() == "aiosqlite" and "module" not in kwargs:
             module = fast_dbapi()
             if module is not None:

@@ -200,25 +200,28 @@ def fast_dbapi() -> Any | None:
         __slots__ = ()
         _cursor_cls = OneHopCursor
 
-        def commit(self) -> None:
+        def _ended_inline(self, end: str) -> bool:
+            """COMMIT or ROLLBACK on the loop's thread inside `inline_statements()`.
+
+            WAL with synchronous=NORMAL: neither waits for a lock; a commit fsyncs only
+            when it checkpoints. False: not inline, the stock trip to the thread follows.
+            """
             raw = self._connection._connection
-            if _INLINE.get() and raw is not None:
-                try:  # WAL, synchronous=NORMAL: no lock wait; an fsync only at checkpoints
-                    raw.commit()
-                except Exception as error:
-                    self._handle_exception(error)
-                return
-            super().commit()
+            if not _INLINE.get() or raw is None:
+                return False
+            try:
+                getattr(raw, end)()
+            except Exception as error:
+                self._handle_exception(error)
+            return True
+
+        def commit(self) -> None:
+            if not self._ended_inline("commit"):
+                super().commit()
 
         def rollback(self) -> None:
-            raw = self._connection._connection
-            if _INLINE.get() and raw is not None:
-                try:
-                    raw.rollback()
-                except Exception as error:
-                    self._handle_exception(error)
-                return
-            super().rollback()
+            if not self._ended_inline("rollback"):
+                super().rollback()
 
     class OneHopDbapi(base_dbapi):  # type: ignore[misc, valid-type]
         def connect(self, *arg: Any, **kw: Any) -> Any:
