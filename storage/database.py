@@ -93,6 +93,10 @@ def _release(info: dict[Any, Any]) -> None:
 
 
 def _leave(connection: Connection, *_args: Any) -> None:
+    if connection.invalidated:
+        # A cancelled statement invalidates the connection (its state is unknown); the pool's
+        # invalidate event has released the gate, and asking for `info` now would raise.
+        return
     _release(connection.info)
 
 

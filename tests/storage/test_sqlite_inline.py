@@ -100,3 +100,29 @@ async def test_another_process_lock_waits_off_the_loop(
     assert waited >= 0.5  # it did wait for the other writer...
     assert ticks >= 20  # ...while the event loop went on (a blocked loop ticks once)
     assert thread_trips[0] == "BEGIN IMMEDIATE"  # on aiosqlite's thread
+
+
+async def test_a_writer_cancelled_mid_statement_frees_the_lock(session_pool: SessionPool) -> None:
+    """Cancelling a writer (shutdown, a timeout) raises CancelledError, not a rollback error,
+    and the next writer of the process gets the lock."""
+
+    async def slow_writer() -> None:
+        async with session_pool() as session, session.begin():
+            session.add(OrganizationSettings(name="cancelled"))
+            await session.flush()
+            await session.execute(
+                sa.text(
+                    "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c "
+                    "WHERE n < 5000000) SELECT count(*) FROM c"
+                )
+            )
+
+    writer = asyncio.create_task(slow_writer())
+    await asyncio.sleep(0.05)
+    writer.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await writer
+    assert await asyncio.wait_for(_write(session_pool, "next"), 10) == "next"
+    async with session_pool() as session:
+        names = set(await session.scalars(sa.select(OrganizationSettings.name)))
+    assert names == {"next"}
