@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from tests.conftest import TEST_TOKEN, build_small_registry
 from tests.mocked_bot import Telegram, make_bot
 
 USERS = [5001, 5002, 700001, 900001]
+CALLBACK_IDS = itertools.count(1)
 COMMANDS = [
     "/start",
     "/start t-SUP01-EPGU",
@@ -226,6 +228,8 @@ async def _feed_all(url: str, batch: list[dict[str, Any]]) -> tuple[list[str], s
     logging.getLogger().addHandler(errors)
     try:
         for raw in batch:
+            if "callback_query" in raw:  # Telegram never reuses a callback query's id
+                raw = {"callback_query": {**raw["callback_query"], "id": str(next(CALLBACK_IDS))}}
             update = Update.model_validate({"update_id": next(Telegram._update_ids), **raw})
             await telegram.feed(update)
     finally:
