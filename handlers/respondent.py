@@ -11,7 +11,6 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import CallbackQuery, InaccessibleMessage, Message
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.filters import TYPED_TEXT, inline
 from bot.middlewares import Actor
@@ -19,9 +18,10 @@ from handlers import keyboards
 from handlers.callbacks import AnswerCb, ConsentCb, MenuCb, NavCb, OptInCb
 from handlers.render import current_locale, question_text, thanks_text
 from storage.base import Clock
+from storage.direct import Direct
 from storage.models import Process, Touchpoint
 from storage.uow import UnitOfWork
-from surveys import directory
+from surveys import directory, profiles
 from surveys import service as surveys
 from surveys.invites import INVITE_PREFIX
 from surveys.service import Outcome, QuestionView, StepResult, SurveyPolicy
@@ -62,8 +62,8 @@ async def show_question(
         sent = await bot.send_message(chat_id, text, reply_markup=markup)
         message_id = sent.message_id
     if view.message_id != message_id:
-        async with uow.transaction() as session:
-            await surveys.set_message(session, view.session_id, message_id)
+        async with uow.direct() as db:
+            await surveys.set_message(db, view.session_id, message_id)
 
 
 async def render_step(
@@ -106,7 +106,7 @@ def _session_of(result: StepResult) -> int:
 
 
 async def open_questionnaire(
-    session: AsyncSession,
+    db: Direct,
     actor: Actor,
     *,
     touchpoint_id: int,
@@ -118,19 +118,16 @@ async def open_questionnaire(
 ) -> StepResult | None:
     """Inside the caller's transaction: open (or resume) the questionnaire; None until the
     person has consented. ``message_id``: the message the first question will be shown in."""
-    respondent = await surveys.get_respondent(session, actor.key)
-    if respondent is None or respondent.consent_at is None:
+    if not await profiles.has_consented(db, actor.key):
         return None
-    touchpoint = await session.get(Touchpoint, touchpoint_id) if touchpoint_id else None
-    process = await session.get(Process, process_id) if process_id else None
     return await surveys.start_survey(
-        session,
+        db,
         policy,
         actor.key,
-        questionnaire_code=questionnaire_code or (EXTERNAL if touchpoint else INTERNAL),
-        touchpoint=touchpoint,
-        process=process,
-        department_id=actor.department_id if touchpoint is None else None,
+        questionnaire_code=questionnaire_code or (EXTERNAL if touchpoint_id else INTERNAL),
+        touchpoint_id=touchpoint_id or None,
+        process_id=process_id or None,
+        department_id=None if touchpoint_id else actor.department_id,
         now=now,
         message_id=message_id,
     )
@@ -182,9 +179,9 @@ async def begin(
     ``questionnaire_code`` overrides the default (touchpoint or internal service), e.g. the
     research questionnaire of a reengineering case.
     """
-    async with uow.transaction() as session:
+    async with uow.direct() as db:
         result = await open_questionnaire(
-            session,
+            db,
             actor,
             touchpoint_id=touchpoint_id,
             process_id=process_id,
@@ -215,12 +212,11 @@ async def start_with_payload(
 ) -> None:
     payload = (command.args or "").strip()
     result: StepResult | None = None
-    async with uow.transaction() as session:  # one transaction: the link and the opening
-        touchpoint = await directory.touchpoint_by_payload(session, payload)
-        target = (touchpoint.id, touchpoint.process_id) if touchpoint else None
+    async with uow.direct() as db:  # one transaction: the link and the opening
+        target = await directory.payload_target(db, payload)
         if target is not None:
             result = await open_questionnaire(
-                session,
+                db,
                 actor,
                 touchpoint_id=target[0],
                 process_id=target[1],
@@ -266,12 +262,11 @@ async def consent(
         if callback_data.pr not in internal:
             await _ack(query, _("This service is not being rated at the moment."), show_alert=True)
             return
-    async with uow.transaction() as session:  # one transaction: the consent and the opening
+    async with uow.direct() as db:  # one transaction: the consent and the opening
         now = clock()
-        # Held, so the opening finds the row in the session instead of reading it again.
-        respondent = await surveys.give_consent(session, actor.key, now)
+        await surveys.give_consent(db, actor.key, now)
         result = await open_questionnaire(
-            session,
+            db,
             actor,
             touchpoint_id=callback_data.tp,
             process_id=callback_data.pr,
@@ -279,7 +274,6 @@ async def consent(
             now=now,
             message_id=message.message_id if message is not None else None,
         )
-        del respondent
     await _ack(query)
     await present_opening(
         bot,
@@ -302,9 +296,9 @@ async def answer_button(
     clock: Clock,
     policy: SurveyPolicy,
 ) -> None:
-    async with uow.transaction() as session:
+    async with uow.direct() as db:
         result = await surveys.press_button(
-            session,
+            db,
             policy,
             actor.key,
             session_id=callback_data.s,
@@ -364,14 +358,11 @@ async def typed_text(
 ) -> None:
     """A typed answer inside a questionnaire; outside one, a search for a service."""
     text = message.text or ""
-    async with uow.transaction() as session:
-        result = await surveys.answer_text(session, policy, actor.key, text=text, now=clock())
-        found = (
-            await directory.search_touchpoints(session, text)
-            if (result.outcome == Outcome.NO_SESSION)
-            else []
-        )
+    async with uow.direct() as db:
+        result = await surveys.answer_text(db, policy, actor.key, text=text, now=clock())
     if result.outcome == Outcome.NO_SESSION:
+        async with uow.transaction() as session:
+            found = await directory.search_touchpoints(session, text)
         await _search_answer(message, found, actor)
         return
     if result.outcome == Outcome.TOO_LONG:

@@ -52,6 +52,9 @@ class _WriterGate:
         self.lock = asyncio.Lock()
 
     async def enter(self) -> None:
+        if not self.lock.locked():  # the usual case: no task, no timer
+            await self.lock.acquire()
+            return
         try:
             await asyncio.wait_for(self.lock.acquire(), WRITE_WAIT_SECONDS)
         except TimeoutError as error:
@@ -60,7 +63,7 @@ class _WriterGate:
             ) from error
 
 
-def _gate(engine: Engine) -> _WriterGate:
+def writer_gate(engine: Engine) -> _WriterGate:
     # Kept on the connection pool: engines made by execution_options() share it.
     holder = engine.pool.__dict__
     gate: _WriterGate | None = holder.get(_GATE)
@@ -76,7 +79,7 @@ def _begin(connection: Connection) -> None:
     if not in_greenlet():  # plain synchronous use: SQLite's busy handler does the waiting
         connection.exec_driver_sql("BEGIN IMMEDIATE")
         return
-    gate = _gate(connection.engine)
+    gate = writer_gate(connection.engine)
     await_(gate.enter())
     connection.info[_GATE] = gate
     try:

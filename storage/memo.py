@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import Engine
 
 _ATTRIBUTE = "_otklik_memo"
 T = TypeVar("T")
 
 
-def engine_memo(session: AsyncSession, name: str) -> dict[Any, Any]:
+class Bound(Protocol):
+    """An ORM session or a direct transaction (storage.direct): both know their engine."""
+
+    def get_bind(self) -> Engine | Any: ...
+
+
+def engine_memo(session: Bound, name: str) -> dict[Any, Any]:
     """The dict called `name` of the session's engine (a test's database, the bot's one)."""
     engine = session.get_bind()
     memos: dict[str, dict[Any, Any]] | None = engine.__dict__.get(_ATTRIBUTE)
@@ -23,7 +29,7 @@ def engine_memo(session: AsyncSession, name: str) -> dict[Any, Any]:
 
 
 async def reused(
-    session: AsyncSession, name: str, key: Hashable, ttl: float, load: Callable[[], Awaitable[T]]
+    session: Bound, name: str, key: Hashable, ttl: float, load: Callable[[], Awaitable[T]]
 ) -> T:
     """`load()`'s value for `key` in the engine's memo `name`, loaded again after `ttl` s."""
     memo = engine_memo(session, name)

@@ -6,18 +6,46 @@ A `dedupe_key` makes enqueueing idempotent: a job that runs twice queues nothing
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.base import utcnow
+from storage.direct import Direct, Statement, as_direct, binds
 from storage.models import OutboxLane, OutboxMessage, OutboxStatus
+
+_COLUMNS = (
+    "lane",
+    "chat_id",
+    "kind",
+    "dedupe_key",
+    "method",
+    "text",
+    "reply_markup",
+    "file_path",
+    "status",
+    "attempts",
+    "created_at",
+    "next_attempt_at",
+)
+
+
+def _insert(dialect: str, *, deduplicated: bool) -> sa.Executable:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(cast(sa.Table, OutboxMessage.__table__)).values(binds(*_COLUMNS))
+    if deduplicated:
+        return statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return statement
+
+
+_ADD = Statement(lambda dialect: _insert(dialect, deduplicated=False))
+_ADD_ONCE = Statement(lambda dialect: _insert(dialect, deduplicated=True))
 
 
 async def enqueue(
-    session: AsyncSession,
+    session: AsyncSession | Direct,
     *,
     chat_id: int,
     text: str,
@@ -43,13 +71,8 @@ async def enqueue(
         "created_at": utcnow(),
         "next_attempt_at": utcnow(),
     }
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(OutboxMessage).values(**values)
-    if dedupe_key is not None:
-        statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
-    result = await session.execute(statement)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    statement = _ADD if dedupe_key is None else _ADD_ONCE
+    return bool(await as_direct(session).run(statement, values))
 
 
 async def pending_count(session: AsyncSession) -> int:

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.direct import Direct, Statement, as_direct
 from storage.models import ActivityDirection, ClientType, Process, Touchpoint
 
-
-async def touchpoint_by_payload(session: AsyncSession, payload: str) -> Touchpoint | None:
-    return await session.scalar(
-        sa.select(Touchpoint).where(Touchpoint.payload == payload, Touchpoint.active)
+_touchpoints = cast(sa.Table, Touchpoint.__table__).c
+_BY_PAYLOAD = Statement.of(
+    sa.select(_touchpoints.id, _touchpoints.process_id).where(
+        _touchpoints.payload == sa.bindparam("payload"), _touchpoints.active
     )
+)
+
+
+async def payload_target(db: AsyncSession | Direct, payload: str) -> tuple[int, int] | None:
+    """(touchpoint, process) of an active touchpoint's link payload (its QR code)."""
+    row = await as_direct(db).row(_BY_PAYLOAD, {"payload": payload})
+    return (int(row[0]), int(row[1])) if row else None
 
 
 def _rated_processes(client_type: ClientType) -> sa.Select[Process]:

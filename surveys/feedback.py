@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from html import escape
-from typing import Any
+from typing import Any, Protocol, cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.direct import Direct, Statement, as_direct, binds
 from storage.models import (
     FeedbackAlert,
     FeedbackMessage,
@@ -23,7 +24,6 @@ from storage.models import (
     Process,
     Respondent,
     RespondentContact,
-    Response,
     Touchpoint,
 )
 from storage.outbox import enqueue
@@ -65,74 +65,131 @@ def relay_buttons(alert_id: int) -> dict[str, Any]:
     }
 
 
-async def _owner_chats(session: AsyncSession, process: Process) -> list[int]:
-    """The owner, or the officers when the owner is unknown or unreachable."""
-    owner = await session.get(Person, process.owner_id) if process.owner_id else None
-    if owner is not None and owner.telegram_id is not None and not owner.unreachable:
-        return [owner.telegram_id]
-    return await officer_chats(session)
-
-
-async def officer_chats(session: AsyncSession) -> list[int]:
-    rows = await session.scalars(
-        sa.select(Person.telegram_id).where(Person.is_officer, Person.telegram_id.is_not(None))
+_people = cast(sa.Table, Person.__table__).c
+_OWNER = Statement.of(
+    sa.select(_people.telegram_id, _people.unreachable).where(_people.id == sa.bindparam("owner"))
+)
+_OFFICERS = Statement.of(
+    sa.select(_people.telegram_id).where(_people.is_officer, _people.telegram_id.is_not(None))
+)
+_processes = cast(sa.Table, Process.__table__).c
+_PROCESS = Statement.of(
+    sa.select(_processes.id, _processes.name, _processes.code, _processes.owner_id).where(
+        _processes.id == sa.bindparam("process_id")
     )
-    return sorted(int(t) for t in rows.all() if t is not None)
+)
+_touchpoints = cast(sa.Table, Touchpoint.__table__).c
+_TOUCHPOINT_NAME = Statement.of(
+    sa.select(_touchpoints.name).where(_touchpoints.id == sa.bindparam("touchpoint_id"))
+)
+_RAISE = Statement.of(
+    sa.insert(cast(sa.Table, FeedbackAlert.__table__))
+    .values(
+        binds(
+            "response_id",
+            "process_id",
+            "touchpoint_id",
+            "respondent_key",
+            "created_at",
+            "due_at",
+        )
+    )
+    .returning(cast(sa.Table, FeedbackAlert.__table__).c.id)
+)
+
+
+async def owner_chats(db: AsyncSession | Direct, owner_id: int | None) -> list[int]:
+    """The owner, or the officers when the owner is unknown or unreachable."""
+    db = as_direct(db)
+    owner = await db.row(_OWNER, {"owner": owner_id}) if owner_id else None
+    if owner is not None and owner[0] is not None and not owner[1]:
+        return [int(owner[0])]
+    return await officer_chats(db)
+
+
+async def _owner_chats(session: AsyncSession, process: Process) -> list[int]:
+    return await owner_chats(session, process.owner_id)
+
+
+async def officer_chats(db: AsyncSession | Direct) -> list[int]:
+    rows = await as_direct(db).rows(_OFFICERS)
+    return sorted(int(row[0]) for row in rows if row[0] is not None)
+
+
+class Scored(Protocol):
+    """The fields of a stored response the loop looks at (an ORM row or a plain record)."""
+
+    id: int
+    rating: int | None
+    process_id: int | None
+    touchpoint_id: int | None
+    respondent_key: str
 
 
 async def raise_alert_if_low(
-    session: AsyncSession,
-    response: Response,
+    session: AsyncSession | Direct,
+    response: Scored,
     answers: dict[str, Any],
     policy: LoopPolicy,
     now: datetime,
-) -> FeedbackAlert | None:
-    """In the response's own transaction: alert the owner about a low score with a comment."""
+) -> int | None:
+    """In the response's own transaction: alert the owner about a low score with a comment.
+
+    Returns the alert's id, or None when the score needs none.
+    """
     comment = answers.get("comment")
     if response.rating is None or response.rating > policy.threshold or not comment:
         return None
     if response.process_id is None:
         return None
-    process = await session.get(Process, response.process_id)
+    db = as_direct(session)
+    process = await db.row(_PROCESS, {"process_id": response.process_id})
     if process is None:
         return None
-    alert = FeedbackAlert(
-        response_id=response.id,
-        process_id=process.id,
-        touchpoint_id=response.touchpoint_id,
-        respondent_key=response.respondent_key,
-        created_at=now,
-        due_at=now + timedelta(days=policy.answer_days),
+    process_id, process_name, process_code, owner_id = process
+    due_at = now + timedelta(days=policy.answer_days)
+    alert_id = int(
+        await db.scalar(
+            _RAISE,
+            {
+                "response_id": response.id,
+                "process_id": process_id,
+                "touchpoint_id": response.touchpoint_id,
+                "respondent_key": response.respondent_key,
+                "created_at": now,
+                "due_at": due_at,
+            },
+        )
     )
-    session.add(alert)
-    await session.flush()
     touchpoint = (
-        await session.get(Touchpoint, response.touchpoint_id) if response.touchpoint_id else None
+        await db.scalar(_TOUCHPOINT_NAME, {"touchpoint_id": response.touchpoint_id})
+        if response.touchpoint_id
+        else None
     )
     problems = ", ".join(PROBLEM_LABELS.get(p, p) for p in answers.get("problems") or [])
     lines = [
         f"<b>Низкая оценка: {response.rating} из 5</b>",
-        f"Процесс: {escape(process.name)} ({escape(process.code)})",
+        f"Процесс: {escape(process_name)} ({escape(process_code)})",
     ]
     if touchpoint is not None:
-        lines.append(f"Точка взаимодействия: {escape(touchpoint.name)}")
+        lines.append(f"Точка взаимодействия: {escape(touchpoint)}")
     if problems:
         lines.append(f"Что пошло не так: {escape(problems)}")
     if answers.get("stage"):
         lines.append(f"Этап: {escape(str(answers['stage']))}")
     lines.append(f"Комментарий: «{escape(str(comment)[:1500])}»")
-    lines.append(f"Ответить нужно до {alert.due_at:%d.%m.%Y}.")
-    for chat_id in await _owner_chats(session, process):
+    lines.append(f"Ответить нужно до {due_at:%d.%m.%Y}.")
+    for chat_id in await owner_chats(db, owner_id):
         await enqueue(
-            session,
+            db,
             chat_id=chat_id,
             text="\n".join(lines),
             kind="low_score_alert",
             lane=OutboxLane.ALERT,
-            dedupe_key=f"alert:{alert.id}:{chat_id}",
-            reply_markup=alert_buttons(alert.id),
+            dedupe_key=f"alert:{alert_id}:{chat_id}",
+            reply_markup=alert_buttons(alert_id),
         )
-    return alert
+    return alert_id
 
 
 class AlertAccess(StrEnum):

@@ -6,14 +6,15 @@ segment, channel) is a sum over cells, and a full rebuild is one GROUP BY.
 
 from __future__ import annotations
 
-import functools
-from typing import Any, cast
+from datetime import date
+from typing import Any, Protocol, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import MonthlyRollup, Questionnaire, Response
+from storage.direct import Direct, Statement, as_direct, binds
+from storage.models import ClientType, MonthlyRollup, Questionnaire, Response
 
 
 def cell_key(
@@ -53,7 +54,26 @@ def _cell_sql() -> sa.ColumnElement[str]:
     return key
 
 
-async def add_to_rollup(session: AsyncSession, response: Response, scale_max: int) -> None:
+class Rated(Protocol):
+    """The fields of a stored response that decide its cell (an ORM row or a plain record)."""
+
+    questionnaire_id: int
+    process_id: int | None
+    touchpoint_id: int | None
+    segment: str | None
+    channel: str
+    department_id: int | None
+    client_type: ClientType
+    rating: int | None
+    month: date
+
+
+async def add_to_rollup(session: AsyncSession, response: Rated, scale_max: int) -> None:
+    """Count one stored response into its cell, in the caller's transaction."""
+    await count_in_rollup(as_direct(session), response, scale_max)
+
+
+async def count_in_rollup(db: Direct, response: Rated, scale_max: int) -> None:
     """Count one stored response into its cell, in the caller's transaction."""
     if response.rating is None:
         return
@@ -80,15 +100,14 @@ async def add_to_rollup(session: AsyncSession, response: Response, scale_max: in
         "total_sq": rating * rating,
         "top2": 1 if rating >= scale_max - 1 else 0,
     }
-    await session.execute(_add_one(session.get_bind().dialect.name), values)
+    await db.run(_ADD_ONE, values)
 
 
-@functools.cache
 def _add_one(dialect: str) -> sa.Insert:
-    """Built once per dialect: constructing the ON CONFLICT clause costs more than running it."""
+    """Per dialect: the upsert's ON CONFLICT clause is the dialect's own."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = cast(sa.Table, MonthlyRollup.__table__)
-    statement = insert(table)
+    statement = insert(table).values(binds(*_ROLLUP_COLUMNS))
     return statement.on_conflict_do_update(
         index_elements=["cell", "month"],
         set_={
@@ -115,6 +134,7 @@ _ROLLUP_COLUMNS = (
     "total_sq",
     "top2",
 )
+_ADD_ONE = Statement(_add_one)
 
 
 def _grouped_responses(*where: sa.ColumnElement[bool]) -> sa.Select[*tuple[Any, ...]]:

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
+from storage.direct import Direct, Statement, as_direct, binds
 from storage.memo import engine_memo, reused
 from storage.models import (
     ClientType,
@@ -31,6 +31,8 @@ from storage.models import (
     SurveySession,
     Touchpoint,
 )
+from surveys import attempts, profiles
+from surveys.attempts import Attempt
 from surveys.feedback import LoopPolicy, forget_links, raise_alert_if_low
 from surveys.questionnaire import (
     AnswerRejected,
@@ -43,7 +45,7 @@ from surveys.questionnaire import (
     validate_button_value,
 )
 from surveys.respondents import tombstone_key
-from surveys.rollup import add_to_rollup
+from surveys.rollup import count_in_rollup
 
 BACK, SKIP, DONE, TOGGLE = "<", "-", "ok", "t."
 
@@ -104,285 +106,304 @@ class StepResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class StoredResponse:
+    """A completed questionnaire as stored: what the rollup and the feedback loop need."""
+
+    id: int
+    questionnaire_id: int
+    respondent_key: str
+    process_id: int | None
+    touchpoint_id: int | None
+    client_type: ClientType
+    channel: str
+    segment: str | None
+    department_id: int | None
+    rating: int | None
+    month: date
+
+
 _DEFINITIONS: dict[tuple[int, str], QuestionnaireDefinition] = {}
 
 
 def definition_of(questionnaire: Questionnaire) -> QuestionnaireDefinition:
     """Parsed once per version: a stored version never changes (its checksum guards that)."""
-    key = (questionnaire.id, questionnaire.checksum)
-    definition = _DEFINITIONS.get(key)
-    if definition is None:
-        definition = QuestionnaireDefinition.model_validate(questionnaire.definition)
-        _DEFINITIONS[key] = definition
-    return definition
+    return _parsed(questionnaire.id, questionnaire.checksum, questionnaire.definition)
 
 
 def local_day(moment: datetime, tz: ZoneInfo) -> date:
     return moment.astimezone(tz).date()
 
 
-async def current_questionnaire(session: AsyncSession, code: str) -> Questionnaire | None:
-    return await session.scalar(
-        sa.select(Questionnaire).where(Questionnaire.code == code, Questionnaire.is_current)
-    )
-
-
 async def get_respondent(session: AsyncSession, key: str) -> Respondent | None:
     return await session.get(Respondent, key)
 
 
-async def give_consent(session: AsyncSession, key: str, now: datetime) -> Respondent:
-    respondent = await session.get(Respondent, key)
-    if respondent is None:
-        respondent = Respondent(key=key, created_at=now)
-        session.add(respondent)
-    if respondent.consent_at is None:
-        respondent.consent_at = now
-    await session.flush()
-    return respondent
+async def give_consent(session: AsyncSession | Direct, key: str, now: datetime) -> None:
+    await profiles.give_consent(as_direct(session), key, now)
 
 
 LABELS_TTL = 60.0
 """Seconds a service's name and stages are reused: they change only on a registry import."""
 
+_questionnaires = cast(sa.Table, Questionnaire.__table__).c
+_processes = cast(sa.Table, Process.__table__).c
+_touchpoints = cast(sa.Table, Touchpoint.__table__).c
+_responses = cast(sa.Table, Response.__table__).c
+_CURRENT_VERSION = Statement.of(
+    sa.select(_questionnaires.id).where(
+        _questionnaires.code == sa.bindparam("code"), _questionnaires.is_current
+    )
+)
+_VERSION = Statement.of(
+    sa.select(_questionnaires.id, _questionnaires.checksum, _questionnaires.definition).where(
+        _questionnaires.id == sa.bindparam("questionnaire_id")
+    )
+)
+_PROCESS = Statement.of(
+    sa.select(_processes.name, _processes.stages, _processes.active).where(
+        _processes.id == sa.bindparam("process_id")
+    )
+)
+_TOUCHPOINT = Statement.of(
+    sa.select(
+        _touchpoints.name, _touchpoints.process_id, _touchpoints.kind, _touchpoints.active
+    ).where(_touchpoints.id == sa.bindparam("touchpoint_id"))
+)
+_SAME_DAY = (
+    _responses.respondent_key == sa.bindparam("key"),
+    _responses.local_day == sa.bindparam("day"),
+)
+_DONE_AT_TOUCHPOINT = Statement.of(
+    sa.select(sa.func.count()).where(*_SAME_DAY, _responses.touchpoint_id == sa.bindparam("target"))
+)
+_DONE_FOR_PROCESS = Statement.of(
+    sa.select(sa.func.count()).where(
+        *_SAME_DAY,
+        _responses.process_id == sa.bindparam("target"),
+        _responses.touchpoint_id.is_(None),
+    )
+)
+_INSERT_RESPONSE = Statement.of(
+    sa.insert(cast(sa.Table, Response.__table__))
+    .values(
+        binds(
+            "session_id",
+            "questionnaire_id",
+            "respondent_key",
+            "process_id",
+            "touchpoint_id",
+            "client_type",
+            "channel",
+            "segment",
+            "department_id",
+            "rating",
+            "month",
+            "local_day",
+            "submitted_at",
+        )
+    )
+    .returning(_responses.id)
+)
+_INSERT_ANSWER = Statement.of(
+    sa.insert(cast(sa.Table, ResponseAnswer.__table__)).values(
+        binds("response_id", "question", "value_int", "value_text", "choices")
+    )
+)
 
-async def _definition(session: AsyncSession, questionnaire_id: int) -> QuestionnaireDefinition:
+
+async def _definition(db: Direct, questionnaire_id: int) -> QuestionnaireDefinition:
     """Each stored version is read once per database: its rows never change."""
-    memo = engine_memo(session, "questionnaire_definitions")
+    memo = engine_memo(db, "questionnaire_definitions")
     definition = memo.get(questionnaire_id)
     if definition is None:
-        questionnaire = await session.get(Questionnaire, questionnaire_id)
-        assert questionnaire is not None
-        definition = memo[questionnaire_id] = definition_of(questionnaire)
+        row = await db.row(_VERSION, {"questionnaire_id": questionnaire_id})
+        assert row is not None, f"questionnaire version {questionnaire_id} is gone"
+        definition = memo[questionnaire_id] = _parsed(row[0], row[1], row[2])
     return cast(QuestionnaireDefinition, definition)
 
 
+def _parsed(questionnaire_id: int, checksum: str, raw: dict[str, Any]) -> QuestionnaireDefinition:
+    key = (questionnaire_id, checksum)
+    definition = _DEFINITIONS.get(key)
+    if definition is None:
+        definition = _DEFINITIONS[key] = QuestionnaireDefinition.model_validate(raw)
+    return definition
+
+
 async def _labels(
-    session: AsyncSession, touchpoint_id: int | None, process_id: int | None
+    db: Direct, touchpoint_id: int | None, process_id: int | None
 ) -> tuple[str, tuple[str, ...]]:
     """The name shown above each question and the process stages, reused for a minute."""
 
     async def load() -> tuple[str, tuple[str, ...]]:
         name, stages = "", cast(tuple[str, ...], ())
-        process = await session.get(Process, process_id) if process_id is not None else None
+        process = await db.row(_PROCESS, {"process_id": process_id}) if process_id else None
         if process is not None:
-            name, stages = process.name, tuple(process.stages or [])
-        if touchpoint_id is not None:
-            touchpoint = await session.get(Touchpoint, touchpoint_id)
-            if touchpoint is not None and process is not None:
-                if touchpoint.process_id == process.id:
-                    name = f"{process.name} — {touchpoint.name}"
+            name, stages = process[0], tuple(process[1] or [])
+        if touchpoint_id is not None and process is not None:
+            touchpoint = await db.row(_TOUCHPOINT, {"touchpoint_id": touchpoint_id})
+            if touchpoint is not None and touchpoint[1] == process_id:
+                name = f"{process[0]} — {touchpoint[0]}"
         return name, stages
 
-    return await reused(session, "service_labels", (touchpoint_id, process_id), LABELS_TTL, load)
+    return await reused(db, "service_labels", (touchpoint_id, process_id), LABELS_TTL, load)
 
 
-async def _remembered(session: AsyncSession, key: str) -> frozenset[str]:
-    """What the person has told once and for all, read once per transaction.
-
-    The session's identity map keeps objects only while referenced, so a bare
-    `session.get` here would read the row again for every question shown.
-    """
-    transaction = session.sync_session.get_transaction()
-    held = session.info.get("remembered")
-    if held is None or held[0] is not transaction:
-        held = session.info["remembered"] = (transaction, {})
-    memo: dict[str, frozenset[str]] = held[1]
+async def _remembered(db: Direct, key: str) -> frozenset[str]:
+    """What the person has told once and for all, read once per transaction."""
+    memo: dict[str, frozenset[str]] = db.info.setdefault("remembered", {})
     if key not in memo:
-        asked = await session.scalar(_SEGMENT_ASKED, {"asked_key": key})
-        memo[key] = frozenset({"segment"}) if asked else frozenset()
+        known = await profiles.segment_of(db, key)
+        memo[key] = frozenset({"segment"}) if known and known[1] else frozenset()
     return memo[key]
 
 
-_respondents = cast(sa.Table, Respondent.__table__).c
-_SEGMENT_ASKED = sa.select(_respondents.segment_asked).where(
-    _respondents.key == sa.bindparam("asked_key")
-)
-
-
-async def _channel(session: AsyncSession, touchpoint_id: int | None) -> str:
+async def _channel(db: Direct, touchpoint_id: int | None) -> str:
     """The touchpoint's channel (its kind) for the response row, reused like the labels."""
     if touchpoint_id is None:
         return "none"
 
     async def load() -> str:
-        touchpoint = await session.get(Touchpoint, touchpoint_id)
-        return touchpoint.kind.value if touchpoint is not None else "none"
+        touchpoint = await db.row(_TOUCHPOINT, {"touchpoint_id": touchpoint_id})
+        return str(touchpoint[2].value) if touchpoint is not None else "none"
 
-    return await reused(session, "touchpoint_channels", touchpoint_id, LABELS_TTL, load)
+    return await reused(db, "touchpoint_channels", touchpoint_id, LABELS_TTL, load)
 
 
-async def _context(session: AsyncSession, key: str, process_id: int | None) -> AskingContext:
-    remembered = await _remembered(session, key)
-    _name, stages = await _labels(session, None, process_id)
+async def _context(db: Direct, key: str, process_id: int | None) -> AskingContext:
+    remembered = await _remembered(db, key)
+    _name, stages = await _labels(db, None, process_id)
     return AskingContext(stages=stages, remembered=remembered)
 
 
-async def _view(session: AsyncSession, survey: SurveySession) -> QuestionView:
-    definition = await _definition(session, survey.questionnaire_id)
-    name, _stages = await _labels(session, survey.touchpoint_id, survey.process_id)
+async def _view(db: Direct, attempt: Attempt) -> QuestionView:
+    definition = await _definition(db, attempt.questionnaire_id)
+    name, _stages = await _labels(db, attempt.touchpoint_id, attempt.process_id)
     return QuestionView(
-        session_id=survey.id,
-        version=survey.step,
-        index=survey.path[-1],
-        number=len(survey.path),
+        session_id=attempt.id,
+        version=attempt.step,
+        index=attempt.path[-1],
+        number=len(attempt.path),
         definition=definition,
-        context=await _context(session, survey.respondent_key, survey.process_id),
-        selected=tuple(survey.answers.get("_selected", [])),
-        message_id=survey.message_id,
+        context=await _context(db, attempt.respondent_key, attempt.process_id),
+        selected=tuple(attempt.answers.get("_selected", [])),
+        message_id=attempt.message_id,
         target_name=name,
     )
 
 
 async def responses_today(
-    session: AsyncSession,
-    key: str,
-    *,
-    touchpoint_id: int | None,
-    process_id: int | None,
-    day: date,
+    db: Direct, key: str, *, touchpoint_id: int | None, process_id: int | None, day: date
 ) -> int:
-    query = sa.select(sa.func.count(Response.id)).where(
-        Response.respondent_key == key, Response.local_day == day
-    )
-    if touchpoint_id is not None:
-        query = query.where(Response.touchpoint_id == touchpoint_id)
+    statement = _DONE_AT_TOUCHPOINT if touchpoint_id is not None else _DONE_FOR_PROCESS
+    target = touchpoint_id if touchpoint_id is not None else process_id
+    return int(await db.scalar(statement, {"key": key, "day": day, "target": target}) or 0)
+
+
+async def open_session_of(session: AsyncSession | Direct, key: str) -> Attempt | None:
+    return await attempts.open_of(as_direct(session), key)
+
+
+async def _target(
+    db: Direct, touchpoint_id: int | None, process_id: int | None
+) -> tuple[int | None, int] | None:
+    """(touchpoint, process) when the service is being rated now, else None."""
+    if touchpoint_id:
+        touchpoint = await db.row(_TOUCHPOINT, {"touchpoint_id": touchpoint_id})
+        if touchpoint is None or not touchpoint[3]:
+            return None
+        process_id = touchpoint[1]
     else:
-        query = query.where(Response.process_id == process_id, Response.touchpoint_id.is_(None))
-    return int(await session.scalar(query) or 0)
-
-
-async def open_session_of(session: AsyncSession, key: str) -> SurveySession | None:
-    return await session.scalar(
-        sa.select(SurveySession)
-        .where(SurveySession.respondent_key == key, SurveySession.status == SessionStatus.OPEN)
-        .order_by(SurveySession.id.desc())
-        .limit(1)
-    )
+        touchpoint_id = None
+    process = await db.row(_PROCESS, {"process_id": process_id}) if process_id else None
+    if process is None or not process[2] or process_id is None:
+        return None
+    return touchpoint_id, process_id
 
 
 async def start_survey(
-    session: AsyncSession,
+    session: AsyncSession | Direct,
     policy: SurveyPolicy,
     key: str,
     *,
     questionnaire_code: str,
     now: datetime,
-    touchpoint: Touchpoint | None = None,
-    process: Process | None = None,
+    touchpoint_id: int | None = None,
+    process_id: int | None = None,
     department_id: int | None = None,
     message_id: int | None = None,
 ) -> StepResult:
     """Open an attempt, or resume the unfinished one for the same service.
 
-    ``message_id``: the message the new attempt's first question will be shown in, when
-    known now (an edited consent note), so it needs no second write after the send.
+    A touchpoint decides the process. ``message_id``: the message the new attempt's first
+    question will be shown in, when known now (an edited consent note), so it needs no
+    second write after the send.
     """
-    if touchpoint is not None:
-        process = await session.get(Process, touchpoint.process_id)
-    if process is None or not process.active or (touchpoint is not None and not touchpoint.active):
+    db = as_direct(session)
+    target = await _target(db, touchpoint_id, process_id)
+    if target is None:
         return StepResult(Outcome.UNAVAILABLE)
-    questionnaire = await current_questionnaire(session, questionnaire_code)
-    if questionnaire is None:
+    touchpoint_id, process_id = target
+    questionnaire_id = await db.scalar(_CURRENT_VERSION, {"code": questionnaire_code})
+    if questionnaire_id is None:
         return StepResult(Outcome.UNAVAILABLE)
-    touchpoint_id = touchpoint.id if touchpoint else None
 
-    existing = await open_session_of(session, key)
+    existing = await attempts.open_of(db, key)
     if existing is not None:
         same_target = (
-            existing.questionnaire_id == questionnaire.id
+            existing.questionnaire_id == questionnaire_id
             and existing.touchpoint_id == touchpoint_id
-            and existing.process_id == process.id
+            and existing.process_id == process_id
         )
         if same_target and existing.expires_at > now:
-            return StepResult(Outcome.QUESTION, await _view(session, existing), resumed=True)
-        existing.status = SessionStatus.ABANDONED
-        existing.finished_at = now
+            return StepResult(Outcome.QUESTION, await _view(db, existing), resumed=True)
+        await attempts.abandon(db, existing, now)
 
     done_today = await responses_today(
-        session,
-        key,
-        touchpoint_id=touchpoint_id,
-        process_id=process.id,
-        day=local_day(now, policy.tz),
+        db, key, touchpoint_id=touchpoint_id, process_id=process_id, day=local_day(now, policy.tz)
     )
     if done_today >= policy.daily_limit:
         return StepResult(Outcome.LIMIT)
 
-    definition = definition_of(questionnaire)
-    context = await _context(session, key, process.id)
+    definition = await _definition(db, questionnaire_id)
+    context = await _context(db, key, process_id)
     first = next_question(definition, {}, -1, context)
     assert first is not None, "a questionnaire always has its primary question"
-    survey = SurveySession(
-        respondent_key=key,
-        questionnaire_id=questionnaire.id,
+    attempt = await attempts.create(
+        db,
+        key=key,
+        questionnaire_id=questionnaire_id,
         touchpoint_id=touchpoint_id,
-        process_id=process.id,
+        process_id=process_id,
         department_id=department_id,
-        status=SessionStatus.OPEN,
-        step=0,
-        path=[first],
-        answers={},
-        started_at=now,
+        first=first,
+        now=now,
         expires_at=now + policy.ttl,
         message_id=message_id,
     )
-    session.add(survey)
-    await session.flush()
-    return StepResult(Outcome.QUESTION, await _view(session, survey))
+    return StepResult(Outcome.QUESTION, await _view(db, attempt))
 
 
-async def _load_open(
-    session: AsyncSession, key: str, session_id: int, now: datetime
-) -> SurveySession | StepResult:
-    survey = await session.get(SurveySession, session_id)
-    if survey is not None and survey.respondent_key == key:
-        if survey.status == SessionStatus.COMPLETED:
-            # A tap on the keyboard of a finished questionnaire: a double tap on the last
-            # answer, or a retry after the thanks was lost in a crash. Say it is saved.
-            respondent = await session.get(Respondent, key)
-            flags = (
-                (respondent.recontact_ok, respondent.answer_ok) if respondent else (False, False)
-            )
-            return StepResult(
-                Outcome.ALREADY_DONE, extra={"session_id": survey.id, "opt_in": flags}
-            )
-    if survey is None or survey.respondent_key != key or survey.status != SessionStatus.OPEN:
+async def _load_open(db: Direct, key: str, attempt_id: int, now: datetime) -> Attempt | StepResult:
+    attempt = await attempts.load(db, attempt_id)
+    if attempt is None or attempt.respondent_key != key:
         return StepResult(Outcome.STALE)
-    if survey.expires_at <= now:
-        survey.status = SessionStatus.ABANDONED
-        survey.finished_at = now
+    if attempt.status == SessionStatus.COMPLETED:
+        # A tap on the keyboard of a finished questionnaire: a double tap on the last
+        # answer, or a retry after the thanks was lost in a crash. Say it is saved.
+        flags = await profiles.opt_ins(db, key)
+        return StepResult(Outcome.ALREADY_DONE, extra={"session_id": attempt.id, "opt_in": flags})
+    if attempt.status != SessionStatus.OPEN:
+        return StepResult(Outcome.STALE)
+    if attempt.expires_at <= now:
+        await attempts.abandon(db, attempt, now)
         return StepResult(Outcome.EXPIRED)
-    return survey
-
-
-_SURVEYS = cast(sa.Table, SurveySession.__table__)
-_surveys = _SURVEYS.c
-# Built once (it runs for every answer); the columns to set come with the parameters.
-_CLAIM = sa.update(_SURVEYS).where(
-    _surveys.id == sa.bindparam("claim_id"),
-    _surveys.step == sa.bindparam("claim_step"),
-    _surveys.status == SessionStatus.OPEN,
-)
-
-
-async def _claim(session: AsyncSession, survey: SurveySession, version: int, **values: Any) -> bool:
-    """Compare-and-set on the step counter: only one tap per step ever wins.
-
-    `values` (path, answers, status...) are written by the same statement, and copied onto
-    the loaded object without a re-read.
-    """
-    parameters = {"claim_id": survey.id, "claim_step": version, "step": version + 1, **values}
-    result = await session.execute(_CLAIM, parameters)
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    for name, value in {"step": version + 1, **values}.items():
-        set_committed_value(survey, name, value)
-    return True
+    return attempt
 
 
 async def press_button(
-    session: AsyncSession,
+    session: AsyncSession | Direct,
     policy: SurveyPolicy,
     key: str,
     *,
@@ -392,17 +413,18 @@ async def press_button(
     now: datetime,
 ) -> StepResult:
     """Apply one button press: an answer, a toggle, back, skip or done."""
-    loaded = await _load_open(session, key, session_id, now)
+    db = as_direct(session)
+    loaded = await _load_open(db, key, session_id, now)
     if isinstance(loaded, StepResult):
         return loaded
-    survey = loaded
-    if survey.step != version:
+    attempt = loaded
+    if attempt.step != version:
         return StepResult(Outcome.STALE)
-    view = await _view(session, survey)
+    view = await _view(db, attempt)
     question = view.question
-    answers = {k: v for k, v in survey.answers.items() if k != "_selected"}
+    answers = {k: v for k, v in attempt.answers.items() if k != "_selected"}
     selected = list(view.selected)
-    path = list(survey.path)
+    path = list(attempt.path)
 
     try:
         if raw == BACK:
@@ -411,10 +433,10 @@ async def press_button(
             path.pop()
             answers.pop(question.id, None)
             answers.pop(definition_id(view, path[-1]), None)
-            return await _advance(session, survey, version, path, answers, [])
+            return await _advance(db, attempt, version, path, answers, [])
         if raw.startswith(TOGGLE):
             selected = toggle_choice(question, selected, raw[len(TOGGLE) :])
-            return await _advance(session, survey, version, path, answers, selected)
+            return await _advance(db, attempt, version, path, answers, selected)
         if raw == SKIP:
             if not question.optional:
                 raise AnswerRejected(raw)
@@ -429,7 +451,7 @@ async def press_button(
             value = validate_button_value(view.definition, question, raw, view.context)
     except AnswerRejected:
         return StepResult(Outcome.REJECTED, view)
-    return await _record(session, policy, survey, view, version, answers, value, now)
+    return await _record(db, policy, attempt, view, version, answers, value, now)
 
 
 def definition_id(view: QuestionView, index: int) -> str:
@@ -437,16 +459,18 @@ def definition_id(view: QuestionView, index: int) -> str:
 
 
 async def answer_text(
-    session: AsyncSession, policy: SurveyPolicy, key: str, *, text: str, now: datetime
+    session: AsyncSession | Direct, policy: SurveyPolicy, key: str, *, text: str, now: datetime
 ) -> StepResult:
     """A typed message: the answer to a free-text question, or a hint to use the buttons."""
-    survey = await open_session_of(session, key)
-    if survey is None:
+    db = as_direct(session)
+    found = await attempts.open_of(db, key)
+    if found is None:
         return StepResult(Outcome.NO_SESSION)
-    loaded = await _load_open(session, key, survey.id, now)
+    loaded = await _load_open(db, key, found.id, now)
     if isinstance(loaded, StepResult):
         return loaded
-    view = await _view(session, survey)
+    attempt = loaded
+    view = await _view(db, attempt)
     if view.question.kind != QuestionKind.TEXT:
         return StepResult(Outcome.EXPECTS_BUTTON, view)
     cleaned = text.strip()
@@ -454,28 +478,28 @@ async def answer_text(
         return StepResult(Outcome.TOO_LONG, view, extra={"limit": view.question.max_length})
     if not cleaned:
         return StepResult(Outcome.REJECTED, view)
-    answers = {k: v for k, v in survey.answers.items() if k != "_selected"}
-    return await _record(session, policy, survey, view, survey.step, answers, cleaned, now)
+    answers = {k: v for k, v in attempt.answers.items() if k != "_selected"}
+    return await _record(db, policy, attempt, view, attempt.step, answers, cleaned, now)
 
 
 async def _advance(
-    session: AsyncSession,
-    survey: SurveySession,
+    db: Direct,
+    attempt: Attempt,
     version: int,
     path: list[int],
     answers: dict[str, Any],
     selected: list[str],
 ) -> StepResult:
     stored = {**answers, "_selected": selected} if selected else answers
-    if not await _claim(session, survey, version, path=path, answers=stored):
+    if not await attempts.claim_next(db, attempt, version, path, stored):
         return StepResult(Outcome.STALE)
-    return StepResult(Outcome.QUESTION, await _view(session, survey))
+    return StepResult(Outcome.QUESTION, await _view(db, attempt))
 
 
 async def _record(
-    session: AsyncSession,
+    db: Direct,
     policy: SurveyPolicy,
-    survey: SurveySession,
+    attempt: Attempt,
     view: QuestionView,
     version: int,
     answers: dict[str, Any],
@@ -486,78 +510,98 @@ async def _record(
     answers[question.id] = value
     following = next_question(view.definition, answers, view.index, view.context)
     if following is not None:
-        return await _advance(session, survey, version, [*survey.path, following], answers, [])
-    finished = {"status": SessionStatus.COMPLETED, "finished_at": now}
-    if not await _claim(session, survey, version, answers=answers, **finished):
+        return await _advance(db, attempt, version, [*attempt.path, following], answers, [])
+    if not await attempts.claim_finish(db, attempt, version, answers, now):
         return StepResult(Outcome.STALE)
-    response = await _store_response(session, policy, survey, view, answers, now)
-    return StepResult(Outcome.COMPLETED, response_id=response.id, extra={"session_id": survey.id})
+    response_id = await _store_response(db, policy, attempt, view, answers, now)
+    return StepResult(Outcome.COMPLETED, response_id=response_id, extra={"session_id": attempt.id})
 
 
 async def _store_response(
-    session: AsyncSession,
+    db: Direct,
     policy: SurveyPolicy,
-    survey: SurveySession,
+    attempt: Attempt,
     view: QuestionView,
     answers: dict[str, Any],
     now: datetime,
-) -> Response:
+) -> int:
     definition = view.definition
-    respondent = await session.get(Respondent, survey.respondent_key)
-    if respondent is None:
-        respondent = Respondent(key=survey.respondent_key, created_at=now)
-        session.add(respondent)
+    key = attempt.respondent_key
+    known = await profiles.segment_of(db, key)
+    if known is None:
+        await profiles.ensure(db, key, now)
+    segment = known[0] if known else None
     for question in definition.questions:
         if question.remember == "segment" and question.id in answers:
-            respondent.segment_asked = True
-            session.info.pop("remembered", None)
-            if answers[question.id] is not None:
-                respondent.segment = answers[question.id]
+            told = answers[question.id]
+            await profiles.segment_told(db, key, told)
+            db.info.pop("remembered", None)
+            if told is not None:
+                segment = told
     rating = answers.get(definition.primary.id)
     day = local_day(now, policy.tz)
-    response = Response(
-        session_id=survey.id,
-        questionnaire_id=survey.questionnaire_id,
-        respondent_key=survey.respondent_key,
-        process_id=survey.process_id,
-        touchpoint_id=survey.touchpoint_id,
+    stored = StoredResponse(
+        id=0,
+        questionnaire_id=attempt.questionnaire_id,
+        respondent_key=key,
+        process_id=attempt.process_id,
+        touchpoint_id=attempt.touchpoint_id,
         client_type=ClientType(definition.audience),
-        channel=await _channel(session, survey.touchpoint_id),
-        segment=respondent.segment,
-        department_id=survey.department_id,
+        channel=await _channel(db, attempt.touchpoint_id),
+        segment=segment,
+        department_id=attempt.department_id,
         rating=rating if isinstance(rating, int) else None,
         month=day.replace(day=1),
-        local_day=day,
-        submitted_at=now,
+    )
+    stored.id = int(
+        await db.scalar(
+            _INSERT_RESPONSE,
+            {
+                "session_id": attempt.id,
+                "questionnaire_id": stored.questionnaire_id,
+                "respondent_key": key,
+                "process_id": stored.process_id,
+                "touchpoint_id": stored.touchpoint_id,
+                "client_type": stored.client_type,
+                "channel": stored.channel,
+                "segment": stored.segment,
+                "department_id": stored.department_id,
+                "rating": stored.rating,
+                "month": stored.month,
+                "local_day": day,
+                "submitted_at": now,
+            },
+        )
     )
     for question in definition.questions:
-        if question.id not in answers or answers[question.id] is None:
-            continue
-        response.answers.append(_answer_row(question, answers[question.id]))
-    session.add(response)  # the session was marked completed by its final _claim
-    await session.flush()
+        if answers.get(question.id) is not None:
+            await db.run(_INSERT_ANSWER, _answer_row(stored.id, question, answers[question.id]))
     if definition.indexed:
-        await add_to_rollup(session, response, definition.scale.max)
+        await count_in_rollup(db, stored, definition.scale.max)
     if definition.audience == "external":
-        await raise_alert_if_low(session, response, answers, policy.loop, now)
-    return response
+        await raise_alert_if_low(db, stored, answers, policy.loop, now)
+    return stored.id
 
 
-def _answer_row(question: Question, value: Any) -> ResponseAnswer:
+def _answer_row(response_id: int, question: Question, value: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "response_id": response_id,
+        "question": question.id,
+        "value_int": None,
+        "value_text": None,
+        "choices": None,
+    }
     if question.kind == QuestionKind.RATING:
-        return ResponseAnswer(question=question.id, value_int=int(value))
-    if question.kind == QuestionKind.MULTI:
-        return ResponseAnswer(question=question.id, choices=list(value))
-    return ResponseAnswer(question=question.id, value_text=str(value))
+        row["value_int"] = int(value)
+    elif question.kind == QuestionKind.MULTI:
+        row["choices"] = list(value)
+    else:
+        row["value_text"] = str(value)
+    return row
 
 
-async def set_message(session: AsyncSession, session_id: int, message_id: int) -> None:
-    await session.execute(
-        sa.update(SurveySession)
-        .where(SurveySession.id == session_id)
-        .values(message_id=message_id)
-        .execution_options(synchronize_session=False)
-    )
+async def set_message(session: AsyncSession | Direct, session_id: int, message_id: int) -> None:
+    await attempts.set_message(as_direct(session), session_id, message_id)
 
 
 async def set_opt_in(

@@ -253,7 +253,7 @@ async def _answer(
 ) -> StepResult:
     """Go through a research questionnaire; "t:" answers are typed, others are buttons."""
     result = await start_survey(
-        session, POLICY, key, questionnaire_code=code, now=now, process=process,
+        session, POLICY, key, questionnaire_code=code, now=now, process_id=process.id,
         department_id=department_id,
     )  # fmt: skip
     for step in steps:
