@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from aiogram.types import User
@@ -19,6 +19,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from storage.database import SessionPool
+from storage.direct import Row, Statement, direct_reads
 from storage.models import Person, Process
 from surveys.respondents import respondent_key
 
@@ -54,6 +55,21 @@ def roles_changed() -> None:
 
 
 _ROLE_TABLES = (Person.__table__, Process.__table__)
+_people = cast(sa.Table, Person.__table__).c
+_BY_TELEGRAM_ID = Statement.of(
+    sa.select(_people.id, _people.department_id, _people.is_employee, _people.is_officer).where(
+        _people.telegram_id == sa.bindparam("telegram_id")
+    )
+)
+_UNCLAIMED = Statement.of(
+    sa.select(_people.id).where(
+        _people.telegram_id.is_(None), sa.func.lower(_people.username) == sa.bindparam("username")
+    )
+)
+_processes = cast(sa.Table, Process.__table__).c
+_OWNED = Statement.of(
+    sa.select(_processes.id).where(_processes.owner_id == sa.bindparam("person_id"))
+)
 
 
 @event.listens_for(Session, "after_flush")
@@ -97,33 +113,40 @@ class ActorCache:
         return actor
 
     async def _load(self, user: User) -> Actor:
-        async with self.pool() as session:
-            person = await session.scalar(sa.select(Person).where(Person.telegram_id == user.id))
-            if person is None and user.username:
-                person = await session.scalar(
-                    sa.select(Person).where(
-                        Person.telegram_id.is_(None),
-                        sa.func.lower(Person.username) == user.username.lower(),
-                    )
-                )
-                if person is not None:
-                    person.telegram_id = user.id
-                    await session.commit()
-            owned: frozenset[int] = frozenset()
-            if person is not None:
-                owned = frozenset(
-                    (
-                        await session.scalars(
-                            sa.select(Process.id).where(Process.owner_id == person.id)
-                        )
-                    ).all()
-                )
+        async with direct_reads(self.pool) as db:
+            person = await db.row(_BY_TELEGRAM_ID, {"telegram_id": user.id})
+            if (
+                person is None
+                and user.username
+                and await db.row(_UNCLAIMED, {"username": user.username.lower()})
+            ):
+                person = await self._claim_username(user)
+            owned = (
+                frozenset(row[0] for row in await db.rows(_OWNED, {"person_id": person[0]}))
+                if person is not None
+                else frozenset()
+            )
         return Actor(
             telegram_id=user.id,
             key=respondent_key(self.secret, user.id),
-            person_id=person.id if person else None,
-            department_id=person.department_id if person else None,
-            is_employee=bool(person and person.is_employee),
-            is_officer=bool(person and person.is_officer),
+            person_id=person[0] if person else None,
+            department_id=person[1] if person else None,
+            is_employee=bool(person and person[2]),
+            is_officer=bool(person and person[3]),
             owned_process_ids=owned,
         )
+
+    async def _claim_username(self, user: User) -> Row | None:
+        """A person the registry knew only by @username writes for the first time."""
+        assert user.username is not None
+        async with self.pool() as session, session.begin():
+            person = await session.scalar(
+                sa.select(Person).where(
+                    Person.telegram_id.is_(None),
+                    sa.func.lower(Person.username) == user.username.lower(),
+                )
+            )
+            if person is None:
+                return None
+            person.telegram_id = user.id
+            return (person.id, person.department_id, person.is_employee, person.is_officer)

@@ -37,7 +37,7 @@ from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from storage.database import SessionPool, writer_gate
+from storage.database import SessionPool, read_only_of, writer_gate
 from storage.sqlite_driver import BUSY_TIMEOUT_MS
 
 Row = tuple[Any, ...]
@@ -220,8 +220,9 @@ class SqliteDirect(_Rows):
 
     dialect = "sqlite"
 
-    def __init__(self, link: _SqliteLink) -> None:
+    def __init__(self, link: _SqliteLink, connection: sqlite3.Connection) -> None:
         self.link = link
+        self.connection = connection
         self.info: dict[str, Any] = {}
 
     def get_bind(self) -> Engine:
@@ -231,7 +232,7 @@ class SqliteDirect(_Rows):
         plan = statement.plan(self.link.engine.dialect)
         parameters = plan.parameters(params or {})
         try:
-            return self.link.connection.execute(plan.sql, parameters)
+            return self.connection.execute(plan.sql, parameters)
         except sqlite3.IntegrityError as error:
             raise sa.exc.IntegrityError(plan.sql, parameters, error) from error
         except sqlite3.Error as error:
@@ -259,22 +260,36 @@ class _SqliteLink:
         self.engine = engine
         self.path = path
         self._connection: sqlite3.Connection | None = None
+        self._reader: sqlite3.Connection | None = None
+
+    def _open(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA foreign_keys=ON")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        connection.execute("PRAGMA busy_timeout=0")
+        return connection
 
     @property
     def connection(self) -> sqlite3.Connection:
+        """The writers' connection: only inside `transaction`."""
         if self._connection is None:
-            connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA foreign_keys=ON")
-            connection.execute("PRAGMA synchronous=NORMAL")
-            connection.execute("PRAGMA busy_timeout=0")
-            self._connection = connection
+            self._connection = self._open()
         return self._connection
 
+    @property
+    def reader(self) -> sqlite3.Connection:
+        """Autocommit reads: each statement sees the last commit (WAL never blocks it)."""
+        if self._reader is None:
+            self._reader = self._open()
+            self._reader.execute("PRAGMA query_only=ON")
+        return self._reader
+
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        for connection in (self._connection, self._reader):
+            if connection is not None:
+                connection.close()
+        self._connection = self._reader = None
 
     def _begin_waiting(self) -> None:
         """On aiosqlite's side of things: wait for another process's write lock."""
@@ -313,7 +328,7 @@ class _SqliteLink:
         try:
             await self._begin()
             try:
-                yield SqliteDirect(self)
+                yield SqliteDirect(self, self.connection)
             except BaseException:
                 self._rollback()
                 raise
@@ -356,6 +371,18 @@ async def direct_transaction(pool: SessionPool) -> AsyncIterator[Direct]:
         return
     async with link.transaction() as direct:
         yield direct
+
+
+@asynccontextmanager
+async def direct_reads(pool: SessionPool) -> AsyncIterator[Direct]:
+    """Reads only, each statement on its own (no snapshot across them), never waiting for
+    a writer: the FSM state and the sender's roles of every update."""
+    link = _link_of(pool)
+    if link is None:
+        async with read_only_of(pool)() as session:
+            yield SessionDirect(session)
+        return
+    yield SqliteDirect(link, link.reader)
 
 
 def as_direct(session: AsyncSession | Direct) -> Direct:

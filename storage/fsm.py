@@ -11,20 +11,27 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 
 from storage.base import utcnow
-from storage.database import SessionPool, read_only_of
+from storage.database import SessionPool
+from storage.direct import Statement, direct_reads
 from storage.models import FsmRecord
 
 CACHE_SIZE = 50_000
 # A conversation state untouched this long is dropped (a questionnaire expires after 24 h
 # anyway; an officer's half-typed prompt a week old is not worth resuming).
 STATE_RETENTION = timedelta(days=7)
+
+
+_records = cast(sa.Table, FsmRecord.__table__).c
+_BY_KEY = Statement.of(
+    sa.select(_records.state, _records.data).where(_records.key == sa.bindparam("key_id"))
+)
 
 
 def storage_key_id(key: StorageKey, salt: bytes) -> str:
@@ -55,9 +62,9 @@ class SqlFsmStorage(BaseStorage):
         if self._cache is not None and key_id in self._cache:
             self._cache.move_to_end(key_id)
             return self._cache[key_id]
-        async with read_only_of(self._pool)() as session:
-            record = await session.get(FsmRecord, key_id)
-            loaded = (record.state, dict(record.data or {})) if record else (None, {})
+        async with direct_reads(self._pool) as db:
+            record = await db.row(_BY_KEY, {"key_id": key_id})
+        loaded = (record[0], dict(record[1] or {})) if record else (None, {})
         self._remember(key_id, *loaded)
         return loaded
 
