@@ -185,9 +185,14 @@ class SurveySession(Base):
     """One attempt to fill a questionnaire: open → completed or abandoned (the funnel)."""
 
     __tablename__ = "survey_sessions"
+    # The person's open attempt is looked up on every typed answer and every opening; with
+    # the status index alone SQLite scans every open attempt.
+    __table_args__ = (
+        sa.Index("ix_survey_sessions_respondent_status", "respondent_key", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    respondent_key: Mapped[str] = mapped_column(sa.String(64), index=True)
+    respondent_key: Mapped[str] = mapped_column(sa.String(64))
     questionnaire_id: Mapped[int] = mapped_column(sa.ForeignKey("questionnaires.id"))
     touchpoint_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("touchpoints.id", ondelete="SET NULL")
