@@ -61,30 +61,28 @@ def question_keyboard(view: QuestionView, locale: str) -> InlineKeyboardMarkup:
 
 
 def consent_keyboard(touchpoint_id: int, process_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("Agree and continue"),
-        callback_data=ConsentCb(tp=touchpoint_id, pr=process_id, ok=True),
+    def button(text: str, ok: bool) -> list[InlineKeyboardButton]:
+        data = ConsentCb(tp=touchpoint_id, pr=process_id, ok=ok).pack()
+        return [InlineKeyboardButton(text=text, callback_data=data)]
+
+    return InlineKeyboardMarkup(
+        inline_keyboard=[button(_("Agree and continue"), True), button(_("No, thanks"), False)]
     )
-    builder.button(
-        text=_("No, thanks"), callback_data=ConsentCb(tp=touchpoint_id, pr=process_id, ok=False)
-    )
-    builder.adjust(1)
-    return builder.as_markup()
 
 
 def opt_in_keyboard(session_id: int, recontact: bool, answer: bool) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=("✅ " if recontact else "") + _("You may ask me again later"),
-        callback_data=OptInCb(s=session_id, k="recontact"),
+    """Shown with every thanks: rows built directly, as the question keyboards are."""
+
+    def button(text: str, kind: str, on: bool) -> list[InlineKeyboardButton]:
+        data = OptInCb(s=session_id, k=kind).pack()
+        return [InlineKeyboardButton(text=("✅ " if on else "") + text, callback_data=data)]
+
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            button(_("You may ask me again later"), "recontact", recontact),
+            button(_("I want an answer to my feedback"), "answer", answer),
+        ]
     )
-    builder.button(
-        text=("✅ " if answer else "") + _("I want an answer to my feedback"),
-        callback_data=OptInCb(s=session_id, k="answer"),
-    )
-    builder.adjust(1)
-    return builder.as_markup()
 
 
 def choice_list(
