@@ -41,6 +41,7 @@ from storage.database import SessionPool, read_only_of, writer_gate
 from storage.sqlite_driver import BUSY_TIMEOUT_MS
 
 Row = tuple[Any, ...]
+READER_WAIT_MS = 200
 Params = Mapping[str, Any]
 _LINK = "otklik_direct_link"
 
@@ -283,6 +284,9 @@ class _SqliteLink:
         if self._reader is None:
             self._reader = self._open()
             self._reader.execute("PRAGMA query_only=ON")
+            # WAL readers wait only while another connection recovers the WAL index: rare
+            # and short, so a bounded wait on the loop beats failing the update.
+            self._reader.execute(f"PRAGMA busy_timeout={READER_WAIT_MS}")
         return self._reader
 
     def close(self) -> None:

@@ -198,12 +198,18 @@ async def test_direct_and_orm_writers_take_turns(session_pool: SessionPool) -> N
     assert order == ["orm in", "orm out", "direct in", "direct out"]
 
 
-async def test_another_process_lock_is_waited_for_off_the_loop(
-    engine: AsyncEngine, session_pool: SessionPool
-) -> None:
+def _hold_write_lock(engine: AsyncEngine) -> sqlite3.Connection:
+    """Another process's writer, as far as SQLite can tell: its own connection, lock taken."""
     assert engine.url.database is not None
     holder = sqlite3.connect(engine.url.database, isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN IMMEDIATE")
+    return holder
+
+
+async def test_another_process_lock_is_waited_for_off_the_loop(
+    engine: AsyncEngine, session_pool: SessionPool
+) -> None:
+    holder = _hold_write_lock(engine)
     release = threading.Timer(0.6, holder.rollback)
     release.start()
     ticks = 0
@@ -232,9 +238,7 @@ async def test_another_process_lock_is_waited_for_off_the_loop(
 async def test_cancelled_while_waiting_for_the_lock_frees_everything(
     engine: AsyncEngine, session_pool: SessionPool
 ) -> None:
-    assert engine.url.database is not None
-    holder = sqlite3.connect(engine.url.database, isolation_level=None, check_same_thread=False)
-    holder.execute("BEGIN IMMEDIATE")
+    holder = _hold_write_lock(engine)
 
     async def writer() -> None:
         async with direct_transaction(session_pool) as db:
