@@ -14,7 +14,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from aiogram import Bot, Dispatcher
@@ -24,11 +24,26 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.base import utcnow
 from storage.database import SessionPool
+from storage.direct import Statement, binds, direct_transaction
 from storage.models import InboxUpdate
 from storage.sqlite_driver import inline_statements
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
+
+
+def _store_one(dialect: str) -> sa.Executable:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = cast(sa.Table, InboxUpdate.__table__)
+    return (
+        insert(table)
+        .values(binds("update_id", "payload", "status", "attempts", "received_at"))
+        .on_conflict_do_nothing()
+        .returning(table.c.update_id)
+    )
+
+
+_STORE = Statement(_store_one)  # one row per statement: a batch is one transaction anyway
 
 
 class Inbox:
@@ -69,30 +84,21 @@ class Inbox:
         """
         if not updates:
             return set()
+        fresh: set[int] = set()
+        now = utcnow()
         with inline_statements():
-            return await self._insert(updates)
-
-    async def _insert(self, updates: Sequence[Update]) -> set[int]:
-        async with self.pool() as session, session.begin():
-            dialect = session.get_bind().dialect.name
-            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-            rows = [
-                {
-                    "update_id": update.update_id,
-                    "payload": update.model_dump(mode="json", exclude_none=True),
-                    "status": "pending",
-                    "attempts": 0,
-                    "received_at": utcnow(),
-                }
-                for update in updates
-            ]
-            inserted = await session.scalars(
-                insert(InboxUpdate)
-                .values(rows)
-                .on_conflict_do_nothing()
-                .returning(InboxUpdate.update_id)
-            )
-            return set(inserted.all())
+            async with direct_transaction(self.pool) as db:
+                for update in updates:
+                    row = {
+                        "update_id": update.update_id,
+                        "payload": update.model_dump(mode="json", exclude_none=True),
+                        "status": "pending",
+                        "attempts": 0,
+                        "received_at": now,
+                    }
+                    if await db.scalar(_STORE, row) is not None:
+                        fresh.add(update.update_id)
+        return fresh
 
     def handle_soon(self, update: Update, *, fresh: bool = False) -> None:
         """Queue the update for a worker; `fresh` when `store` has just inserted it."""
