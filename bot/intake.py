@@ -26,7 +26,6 @@ from storage.base import utcnow
 from storage.database import SessionPool
 from storage.direct import Statement, binds, direct_transaction
 from storage.models import InboxUpdate
-from storage.sqlite_driver import inline_statements
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
@@ -86,18 +85,17 @@ class Inbox:
             return set()
         fresh: set[int] = set()
         now = utcnow()
-        with inline_statements():
-            async with direct_transaction(self.pool) as db:
-                for update in updates:
-                    row = {
-                        "update_id": update.update_id,
-                        "payload": update.model_dump(mode="json", exclude_none=True),
-                        "status": "pending",
-                        "attempts": 0,
-                        "received_at": now,
-                    }
-                    if await db.scalar(_STORE, row) is not None:
-                        fresh.add(update.update_id)
+        async with direct_transaction(self.pool) as db:
+            for update in updates:
+                row = {
+                    "update_id": update.update_id,
+                    "payload": update.model_dump(mode="json", exclude_none=True),
+                    "status": "pending",
+                    "attempts": 0,
+                    "received_at": now,
+                }
+                if await db.scalar(_STORE, row) is not None:
+                    fresh.add(update.update_id)
         return fresh
 
     def handle_soon(self, update: Update, *, fresh: bool = False) -> None:

@@ -34,7 +34,8 @@ WRITE_WAIT_SECONDS = 30.0
 _GATE = "otklik_writer_gate"
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def sqlite_pragmas(dbapi_connection: Any, _record: Any = None) -> None:
+    """Every SQLite connection of the project: WAL, foreign keys, our own transactions."""
     # Take transactions into our own hands (see _begin).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
@@ -125,7 +126,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
     if sqlite:
         sync = engine.sync_engine
-        event.listen(sync, "connect", _sqlite_pragmas)
+        event.listen(sync, "connect", sqlite_pragmas)
         event.listen(sync, "begin", _begin)
         event.listen(sync, "commit", _leave)
         event.listen(sync, "rollback", _leave)

@@ -37,7 +37,7 @@ from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from storage.database import SessionPool, read_only_of, writer_gate
+from storage.database import SessionPool, read_only_of, sqlite_pragmas, writer_gate
 from storage.sqlite_driver import BUSY_TIMEOUT_MS
 
 Row = tuple[Any, ...]
@@ -264,11 +264,9 @@ class _SqliteLink:
         self._reader: sqlite3.Connection | None = None
 
     def _open(self) -> sqlite3.Connection:
-        connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA foreign_keys=ON")
-        connection.execute("PRAGMA synchronous=NORMAL")
-        connection.execute("PRAGMA busy_timeout=0")
+        connection = sqlite3.connect(self.path, check_same_thread=False)
+        sqlite_pragmas(connection)
+        connection.execute("PRAGMA busy_timeout=0")  # waits happen off the loop (_begin)
         return connection
 
     @property

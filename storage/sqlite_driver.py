@@ -12,7 +12,7 @@ thread, `Connection._conn` is the sqlite3 connection) and on SQLAlchemy's aiosql
 choosing its cursor class through `_cursor_cls`; `fast_dbapi` checks they are there and
 returns None otherwise, so an upgrade that moves them falls back to the stock adapter.
 
-Inside `inline_statements()` (an update's handling, the inbox insert) statements skip the
+Inside `inline_statements()` (an update's handling) statements skip the
 trip altogether and run on the loop's thread; only a `BEGIN IMMEDIATE` that finds another
 process holding the write lock goes to aiosqlite's thread to wait for it.
 """

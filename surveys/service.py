@@ -126,11 +126,6 @@ class StoredResponse:
 _DEFINITIONS: dict[tuple[int, str], QuestionnaireDefinition] = {}
 
 
-def definition_of(questionnaire: Questionnaire) -> QuestionnaireDefinition:
-    """Parsed once per version: a stored version never changes (its checksum guards that)."""
-    return _parsed(questionnaire.id, questionnaire.checksum, questionnaire.definition)
-
-
 def local_day(moment: datetime, tz: ZoneInfo) -> date:
     return moment.astimezone(tz).date()
 
@@ -224,6 +219,7 @@ async def _definition(db: Direct, questionnaire_id: int) -> QuestionnaireDefinit
 
 
 def _parsed(questionnaire_id: int, checksum: str, raw: dict[str, Any]) -> QuestionnaireDefinition:
+    """Parsed once per version: a stored version never changes (its checksum guards that)."""
     key = (questionnaire_id, checksum)
     definition = _DEFINITIONS.get(key)
     if definition is None:
