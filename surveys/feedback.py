@@ -107,10 +107,6 @@ async def owner_chats(db: AsyncSession | Direct, owner_id: int | None) -> list[i
     return await officer_chats(db)
 
 
-async def _owner_chats(session: AsyncSession, process: Process) -> list[int]:
-    return await owner_chats(session, process.owner_id)
-
-
 async def officer_chats(db: AsyncSession | Direct) -> list[int]:
     rows = await as_direct(db).rows(_OFFICERS)
     return sorted(int(row[0]) for row in rows if row[0] is not None)
@@ -283,7 +279,7 @@ async def respondent_replies(
     message = FeedbackMessage(alert_id=alert.id, direction="to_owner", text=text, created_at=now)
     session.add(message)
     await session.flush()
-    for chat_id in await _owner_chats(session, process):
+    for chat_id in await owner_chats(session, process.owner_id):
         await enqueue(
             session,
             chat_id=chat_id,
@@ -339,7 +335,7 @@ async def remind_and_escalate(session: AsyncSession, now: datetime) -> tuple[int
         for stage, moment in stages:
             if now < moment:
                 continue
-            for chat_id in await _owner_chats(session, process):
+            for chat_id in await owner_chats(session, process.owner_id):
                 added = await enqueue(
                     session,
                     chat_id=chat_id,
