@@ -187,9 +187,7 @@ class SurveySession(Base):
     __tablename__ = "survey_sessions"
     # The person's open attempt is looked up on every typed answer and every opening; with
     # the status index alone SQLite scans every open attempt.
-    __table_args__ = (
-        sa.Index("ix_survey_sessions_respondent_status", "respondent_key", "status"),
-    )
+    __table_args__ = (sa.Index("ix_survey_sessions_respondent_status", "respondent_key", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     respondent_key: Mapped[str] = mapped_column(sa.String(64))
