@@ -20,11 +20,10 @@ import sqlalchemy as sa
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.types import Update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.base import utcnow
 from storage.database import SessionPool
-from storage.direct import Statement, binds, direct_transaction
+from storage.direct import Statement, binds, dialect_insert, direct_transaction
 from storage.models import InboxUpdate
 
 log = logging.getLogger(__name__)
@@ -32,7 +31,7 @@ MAX_ATTEMPTS = 3
 
 
 def _store_one(dialect: str) -> sa.Executable:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(dialect)
     table = cast(sa.Table, InboxUpdate.__table__)
     return (
         insert(table)

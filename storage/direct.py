@@ -33,17 +33,24 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from storage.database import SessionPool, read_only_of, sqlite_pragmas, writer_gate
-from storage.sqlite_driver import BUSY_TIMEOUT_MS
+from storage.sqlite_driver import begin_if_free
 
 Row = tuple[Any, ...]
 READER_WAIT_MS = 200
 Params = Mapping[str, Any]
 _LINK = "otklik_direct_link"
+
+
+def dialect_insert(dialect: str) -> Callable[[sa.Table], Any]:
+    """The dialect's own INSERT, for statements with an ON CONFLICT clause."""
+    return postgresql.insert if dialect == "postgresql" else sqlite_dialect.insert
 
 
 def binds(*names: str) -> dict[str, Any]:
@@ -229,23 +236,22 @@ class SqliteDirect(_Rows):
     def get_bind(self) -> Engine:
         return self.link.engine
 
-    def _execute(self, statement: Statement, params: Params | None) -> sqlite3.Cursor:
+    def _execute(self, statement: Statement, params: Params | None) -> tuple[_Plan, sqlite3.Cursor]:
         plan = statement.plan(self.link.engine.dialect)
         parameters = plan.parameters(params or {})
         try:
-            return self.connection.execute(plan.sql, parameters)
+            return plan, self.connection.execute(plan.sql, parameters)
         except sqlite3.IntegrityError as error:
             raise sa.exc.IntegrityError(plan.sql, parameters, error) from error
         except sqlite3.Error as error:
             raise sa.exc.OperationalError(plan.sql, parameters, error) from error
 
     async def rows(self, statement: Statement, params: Params | None = None) -> list[Row]:
-        cursor = self._execute(statement, params)
-        plan = statement.plan(self.link.engine.dialect)
+        plan, cursor = self._execute(statement, params)
         return [plan.row(raw) for raw in cursor.fetchall()] if cursor.description else []
 
     async def run(self, statement: Statement, params: Params | None = None) -> int:
-        cursor = self._execute(statement, params)
+        _plan, cursor = self._execute(statement, params)
         if cursor.description:
             cursor.fetchall()
         return cursor.rowcount
@@ -266,7 +272,6 @@ class _SqliteLink:
     def _open(self) -> sqlite3.Connection:
         connection = sqlite3.connect(self.path, check_same_thread=False)
         sqlite_pragmas(connection)
-        connection.execute("PRAGMA busy_timeout=0")  # waits happen off the loop (_begin)
         return connection
 
     @property
@@ -293,24 +298,13 @@ class _SqliteLink:
                 connection.close()
         self._connection = self._reader = None
 
-    def _begin_waiting(self) -> None:
-        """On aiosqlite's side of things: wait for another process's write lock."""
-        connection = self.connection
-        connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        try:
-            connection.execute("BEGIN IMMEDIATE")
-        finally:
-            connection.execute("PRAGMA busy_timeout=0")
-
     async def _begin(self) -> None:
-        try:
-            self.connection.execute("BEGIN IMMEDIATE")
+        if begin_if_free(self.connection, "BEGIN IMMEDIATE") is not None:
             return
-        except sqlite3.OperationalError as error:
-            if getattr(error, "sqlite_errorcode", None) != sqlite3.SQLITE_BUSY:
-                raise
         # Another process holds the write lock: wait for it off the loop's thread.
-        waiting = asyncio.ensure_future(asyncio.to_thread(self._begin_waiting))
+        waiting = asyncio.ensure_future(
+            asyncio.to_thread(self.connection.execute, "BEGIN IMMEDIATE")
+        )
         try:
             await asyncio.shield(waiting)
         except asyncio.CancelledError:

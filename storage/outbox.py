@@ -9,11 +9,10 @@ from __future__ import annotations
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.base import utcnow
-from storage.direct import Direct, Statement, as_direct, binds
+from storage.direct import Direct, Statement, as_direct, binds, dialect_insert
 from storage.models import OutboxLane, OutboxMessage, OutboxStatus
 
 _COLUMNS = (
@@ -33,7 +32,7 @@ _COLUMNS = (
 
 
 def _insert(dialect: str, *, deduplicated: bool) -> sa.Executable:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(dialect)
     statement = insert(cast(sa.Table, OutboxMessage.__table__)).values(binds(*_COLUMNS))
     if deduplicated:
         return statement.on_conflict_do_nothing(index_elements=["dedupe_key"])

@@ -59,7 +59,7 @@ def _may_wait(operation: Any) -> bool:
     return isinstance(operation, str) and operation.startswith("BEGIN IMMEDIATE")
 
 
-def _begin_if_free(connection: sqlite3.Connection, operation: str) -> Outcome | None:
+def begin_if_free(connection: sqlite3.Connection, operation: str) -> Outcome | None:
     """`BEGIN IMMEDIATE` at once if no other process holds the write lock, else None.
 
     Writers of this process queue before it (storage.database), so the lock is nearly always
@@ -169,7 +169,7 @@ def fast_dbapi() -> Any | None:
                     if not _may_wait(operation):
                         self._take(_run(connection._conn, operation, parameters))
                         return
-                    began = _begin_if_free(connection._conn, operation)
+                    began = begin_if_free(connection._conn, operation)
                     if began is not None:
                         self._take(began)
                         return

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.direct import Direct, Statement, as_direct, binds
+from storage.direct import Direct, Statement, as_direct, binds, dialect_insert
 from storage.models import ClientType, MonthlyRollup, Questionnaire, Response
 
 
@@ -105,7 +105,7 @@ async def count_in_rollup(db: Direct, response: Rated, scale_max: int) -> None:
 
 def _add_one(dialect: str) -> sa.Insert:
     """Per dialect: the upsert's ON CONFLICT clause is the dialect's own."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(dialect)
     table = cast(sa.Table, MonthlyRollup.__table__)
     statement = insert(table).values(binds(*_ROLLUP_COLUMNS))
     return statement.on_conflict_do_update(
