@@ -149,30 +149,50 @@ async def cmd_invites_create(args: argparse.Namespace, settings: Settings) -> in
 
 def parse_month(text: str | None) -> date | None:
     """`YYYY-MM` → the first day of that month; a clear error otherwise."""
+    from surveys.periods import PeriodError
+    from surveys.periods import parse_month as parse
+
     if text is None:
         return None
     try:
-        return datetime.strptime(text, "%Y-%m").date()
-    except ValueError:
-        raise SettingsError(
-            f"Месяц указывается как ГГГГ-ММ, например 2025-03; получено «{text}»."
-        ) from None
+        return parse(text)
+    except PeriodError as error:
+        raise SettingsError(str(error)) from None
+
+
+def chosen_month(
+    args: argparse.Namespace, settings: Settings, *, allow_current: bool
+) -> tuple[date, str]:
+    """`--month`, or the last complete month in OTKLIK_TIMEZONE, and what to say of it.
+
+    A month to come is refused (and, for the scan, the month still running).
+    """
+    from storage.base import utcnow
+    from surveys.periods import PeriodError, month_note, resolve_month
+
+    today = utcnow().astimezone(settings.tz).date()
+    try:
+        month = resolve_month(parse_month(args.month), today, allow_current=allow_current)
+    except PeriodError as error:
+        raise SettingsError(str(error)) from None
+    return month, month_note(month, today, defaulted=args.month is None)
 
 
 async def cmd_scan(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bootstrap import open_storage
-    from jobs.scan import last_complete_month, scan_and_notify
+    from jobs.scan import scan_and_notify
     from storage.base import utcnow
+    from surveys.decline import month_ru
 
-    now = utcnow()
-    month = parse_month(args.month) or last_complete_month(now.astimezone(settings.tz).date())
+    month, note = chosen_month(args, settings, allow_current=False)
     storage = await open_storage(settings)
     try:
         report = await scan_and_notify(storage.pool, settings, month, utcnow)
     finally:
         await storage.engine.dispose()
     print(
-        f"Проверен {month:%m.%Y}: процессов {report.processes}, точек {report.touchpoints}; "
+        f"Проверен {month_ru(month)}{note}: процессов {report.processes}, "
+        f"точек {report.touchpoints}; "
         f"новых снижений {len(report.new)}, уже записанных {report.already_recorded}."
     )
     for detection in report.new:
@@ -185,10 +205,9 @@ async def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.bootstrap import open_storage
     from bot.reports import build_report
-    from storage.base import utcnow
-    from surveys.reports import ReportError
+    from surveys.reports import ReportError, ReportSummary
 
-    month = parse_month(args.month) or utcnow().astimezone(settings.tz).date().replace(day=1)
+    month, note = chosen_month(args, settings, allow_current=True)
     storage = await open_storage(settings)
     try:
         with tqdm(total=1, desc="Отчёт", unit="", leave=False) as bar:
@@ -209,7 +228,10 @@ async def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
             bar.update(1)
     finally:
         await storage.engine.dispose()
-    print(summary)
+    if isinstance(summary, ReportSummary):
+        print(summary.describe(note))
+    else:
+        print(summary)
     return 0
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import BinaryIO
 
@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from reengineering.cases import CaseError
 from reengineering.plan_xlsx import write_action_plan_xlsx
-from surveys.indexes import month_add
+from surveys.periods import PAIN_MAP_MONTHS, month_add, month_end
 from surveys.report_kinds import REPORT_CHOICES
 from surveys.reports import (
     ReportError,
@@ -21,11 +21,6 @@ from surveys.reports import (
     satisfaction_dynamics,
     segment_profile,
 )
-
-
-def month_end(month: date) -> date:
-    return month_add(month, 1) - timedelta(days=1)
-
 
 NEEDS_PROCESS = {"pain-map", "segments"}
 
@@ -40,7 +35,7 @@ async def build_report(
     month: date,
     settings: Settings,
 ) -> object:
-    """Build the report `kind` for the period ending with `month`."""
+    """Build the report `kind` for the whole months ending with `month`'s (local days)."""
     min_cell = settings.min_cell_respondents
     process_id: int | None = None
     if kind in NEEDS_PROCESS:
@@ -64,8 +59,8 @@ async def build_report(
             session,
             out,
             process_id=process_id,
-            since=month_add(month, -2),
-            until=month,
+            since=month_add(month, 1 - PAIN_MAP_MONTHS),
+            until=month_end(month),
             min_cell=min_cell,
         )
     if kind == "segments":

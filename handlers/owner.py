@@ -7,29 +7,55 @@ from __future__ import annotations
 
 import asyncio
 import io
+from datetime import date
 from html import escape
 
 import sqlalchemy as sa
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import Settings
 from bot.middlewares import Actor
 from handlers.callbacks import ReportCb, StatsCb
-from jobs.scan import last_complete_month, rules_from
+from jobs.scan import rules_from
 from storage.base import Clock
 from storage.models import Process
 from storage.uow import UnitOfWork
 from surveys.feedback import answered_in_time_share
+from surveys.periods import last_complete_month
 from surveys.questionnaire import load_builtin_questionnaires
 from surveys.summary import ProcessSummary, summarize_processes
 
 router = Router(name=__name__)
 
 REPORTS = {"pain-map": "p", "segments": "s", "dynamics": "d"}
+
+
+def report_title(kind: str) -> str:
+    titles = {
+        "pain-map": _("Pain map"),
+        "segments": _("Segment profile"),
+        "dynamics": _("Satisfaction dynamics"),
+    }
+    return titles[kind]
+
+
+def month_name(month: date) -> str:
+    """«ноябрь 2026» / «November 2026» in the reader's language."""
+    from babel.dates import format_date
+
+    return str(format_date(month, "LLLL y", locale=get_i18n().current_locale))
+
+
+def months_name(first: date, last: date) -> str:
+    """A span of whole months, e.g. «сентябрь – ноябрь 2026»."""
+    if (first.year, first.month) == (last.year, last.month):
+        return month_name(first)
+    return f"{month_name(first)} – {month_name(last)}"
 
 
 def _problem_labels() -> dict[str, str]:
@@ -52,6 +78,7 @@ def summary_text(summary: ProcessSummary) -> str:
     csat = summary.last_csat
     lines = [
         f"<b>{escape(summary.name)}</b> ({escape(summary.code)})",
+        _("Figures for {month}").format(month=month_name(summary.month)),
         _("Mean score: {mean} · CSAT: {csat} · responses: {n}").format(
             mean=_number(summary.last_mean),
             csat="—" if csat is None else f"{csat:.0%}",
@@ -63,7 +90,11 @@ def summary_text(summary: ProcessSummary) -> str:
     if summary.top_problems:
         labels = _problem_labels()
         pains = ", ".join(f"{labels.get(k, k)} ({n})" for k, n in summary.top_problems)
-        lines.append(_("Top pains: {pains}").format(pains=pains))
+        lines.append(
+            _("Top pains for {period}: {pains}").format(
+                period=months_name(summary.pains_since, summary.month), pains=escape(pains)
+            )
+        )
     for comment in summary.comments:
         lines.append(f"💬 <i>{escape(comment[:200])}</i>")
     return "\n".join(lines)
@@ -100,7 +131,7 @@ async def stats(
         await message.answer(_("No processes to show yet."))
         return
     if actor.is_officer:
-        await _officer_overview(message, summaries)
+        await _officer_overview(message, summaries, month)
         return
     for summary in summaries:
         await _send_process(message, summary)
@@ -114,7 +145,7 @@ async def stats(
         )
 
 
-async def _officer_overview(message: Message, summaries: list[ProcessSummary]) -> None:
+async def _officer_overview(message: Message, summaries: list[ProcessSummary], month: date) -> None:
     from surveys.charts import OverviewRow, overview_chart  # matplotlib: loaded on demand
 
     rows = [
@@ -131,7 +162,9 @@ async def _officer_overview(message: Message, summaries: list[ProcessSummary]) -
     await asyncio.to_thread(overview_chart, rows, buffer)
     await message.answer_photo(
         BufferedInputFile(buffer.getvalue(), "overview.png"),
-        caption=_("All processes, worst first. 🔻 — a sustained decline."),
+        caption=_("All processes for {month}, worst first. 🔻 — a sustained decline.").format(
+            month=month_name(month)
+        ),
     )
     builder = InlineKeyboardBuilder()
     for summary, row in list(zip(summaries, rows, strict=True))[:20]:
@@ -211,7 +244,7 @@ async def send_report(
         if callback_data.p:
             process = await session.get(Process, callback_data.p)
             code = process.code if process else None
-        await build_report(
+        summary = await build_report(
             session,
             kind,
             buffer,
@@ -221,6 +254,13 @@ async def send_report(
             settings=settings,
         )
     if isinstance(query.message, Message):
+        caption = report_title(kind)
+        period = getattr(summary, "period", None)
+        if period is not None:
+            caption = _("{report} for {period}").format(
+                report=caption, period=months_name(period[0], period[1])
+            )
         await query.message.answer_document(
-            BufferedInputFile(buffer.getvalue(), f"{kind}-{code or 'all'}-{month:%Y-%m}.xlsx")
+            BufferedInputFile(buffer.getvalue(), f"{kind}-{code or 'all'}-{month:%Y-%m}.xlsx"),
+            caption=caption,
         )

@@ -15,7 +15,7 @@ from storage.base import Clock
 from storage.database import SessionPool
 from storage.models import DeclineDetection, Person, Process
 from storage.outbox import enqueue
-from surveys.indexes import month_add
+from surveys.periods import last_complete_month
 from surveys.scan import DeclineRules, ScanReport, scan_month
 from surveys.summary import summarize_processes
 
@@ -28,10 +28,6 @@ def rules_from(settings: Settings) -> DeclineRules:
         min_responses=settings.decline_min_responses,
         min_drop=settings.decline_min_drop,
     )
-
-
-def last_complete_month(today: date) -> date:
-    return month_add(today.replace(day=1), -1)
 
 
 def is_first_working_day_of_month(today: date) -> bool:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ClientType, MonthlyRollup, Questionnaire
 from surveys.decline import MonthlyScore
+from surveys.periods import month_add
 from surveys.stats import RollupCell
 
 DIMENSIONS: dict[str, Any] = {
@@ -99,11 +100,6 @@ async def monthly_index(
             )
         )
     return rows
-
-
-def month_add(month: date, delta: int) -> date:
-    index = month.year * 12 + month.month - 1 + delta
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def months_back(until: date, count: int) -> list[date]:

@@ -44,8 +44,9 @@ from storage.models import (
     Touchpoint,
     TouchpointKind,
 )
-from surveys.decline import MONTHS_SHORT, month_range_ru
+from surveys.decline import MONTHS_SHORT, month_range_ru, plural_ru
 from surveys.indexes import IndexRow, latest_version, monthly_index, months_back
+from surveys.periods import month_end
 from surveys.report_kinds import REPORT_KINDS
 from surveys.report_xlsx import (
     COUNT_FORMAT,
@@ -55,7 +56,7 @@ from surveys.report_xlsx import (
     Sheet,
     write_workbook,
 )
-from surveys.stats import RollupCell
+from surveys.stats import MIN_INTERVAL_RESPONSES, RollupCell
 
 __all__ = [
     "REPORT_KINDS",
@@ -113,6 +114,16 @@ class ReportSummary:
     suppressed: int
     period: tuple[date, date]
     notes: tuple[str, ...] = ()
+
+    def describe(self, note: str = "") -> str:
+        """One Russian line for the command line: which months, how many answers, where."""
+        line = f"{self.title} за {month_range_ru(*self.period)}{note}: "
+        line += f"{self.period[0]:%d.%m.%Y}–{self.period[1]:%d.%m.%Y}, ответов {self.responses}"
+        if self.suppressed:
+            line += f", скрыто малых ячеек {self.suppressed}"
+        if self.path is not None:
+            line += f"; файл {self.path}"
+        return line + "."
 
 
 def suppressed_marker(min_cell: int) -> str:
@@ -394,7 +405,9 @@ async def satisfaction_dynamics(
                 (
                     "Показатели",
                     "Средняя оценка по шкале анкеты; CSAT — доля оценок 4–5 "
-                    "(двух высших баллов шкалы); 95% ДИ — доверительный интервал средней.",
+                    "(двух высших баллов шкалы); 95% ДИ — доверительный интервал средней "
+                    "в пределах шкалы, рассчитывается при числе ответов за месяц не меньше "
+                    f"{MIN_INTERVAL_RESPONSES}.",
                 ),
                 (
                     "Версии анкет",
@@ -418,7 +431,7 @@ async def satisfaction_dynamics(
         rows=len(means),
         responses=used,
         suppressed=guard.hidden,
-        period=(window[0], until),
+        period=(window[0], month_end(window[-1])),
     )
 
 
@@ -479,10 +492,17 @@ def _summary_row(
     previous = cells.get(window[-2]) if len(window) > 1 else None
     hide_change = hide or (len(window) > 1 and hidden[window[-2]])
     change = _difference(cell.mean, previous.mean if previous else None)
-    ci = cell.ci95
+    questionnaire = questionnaires.get(version_id) if version_id is not None else None
+    ci = cell.interval_95(questionnaire.scale_max if questionnaire else 5)
     notes: list[str] = []
     if cell.n == 0:
         notes.append(f"Нет ответов за {_month_label(last)}.")
+    elif ci is None:
+        answers = plural_ru(cell.n, "ответ", "ответа", "ответов")
+        notes.append(
+            f"Мало ответов для доверительного интервала: {cell.n} {answers}, "
+            f"нужно не меньше {MIN_INTERVAL_RESPONSES}."
+        )
     other = sorted(
         {
             questionnaires[r.questionnaire_id].version
@@ -601,11 +621,15 @@ async def pain_map(
 ) -> ReportSummary:
     """Difficulties by stage and criticality, what went wrong, and example comments.
 
+    The period is made of whole months: from the first day of ``since``'s month to the last
+    day of ``until``'s, so a month passed as its first day is counted to its end.
+
     Rows follow the stages of the process in registry order, then any other stage named in
     answers (a stage renamed since), so the map reads along the client's journey. Counts are
     responses; "Всего" counts every response that named the stage, also without criticality.
     """
     _check_min_cell(min_cell)
+    since, until = _first_of_month(since), month_end(until)
     _check_period(since, until)
     process, direction = await _process(session, process_id)
     items = await _answered(session, process_id, since, until)
@@ -757,6 +781,7 @@ async def segment_profile(
     _check_min_cell(min_cell)
     process, direction = await _process(session, process_id)
     window = months_back(_first_of_month(until), 24)
+    until = month_end(until)
     rows = await monthly_index(
         session,
         by=("segment", "channel", "touchpoint", "client_type"),

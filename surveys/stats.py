@@ -14,12 +14,14 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
+    "MIN_INTERVAL_RESPONSES",
     "RollupCell",
     "confidence_interval_95",
     "csat",
     "csat_from_counts",
     "mean",
     "mean_from_sums",
+    "mean_interval_95",
     "month_start",
     "t_critical_95",
 ]
@@ -83,13 +85,45 @@ def t_critical_95(df: int) -> float:
 
 
 def confidence_interval_95(n: int, total: float, total_sq: float) -> tuple[float, float] | None:
-    """95% t-interval of the mean from sufficient statistics; None below two answers."""
+    """95% t-interval of the mean from sufficient statistics; None below two answers.
+
+    The bare statistic, which may leave the scale for small n; what people read comes from
+    :func:`mean_interval_95`.
+    """
     if n < 2:
         return None
     centre = total / n
     variance = max(0.0, (total_sq - total * total / n) / (n - 1))
     half_width = t_critical_95(n - 1) * math.sqrt(variance / n)
     return (centre - half_width, centre + half_width)
+
+
+MIN_INTERVAL_RESPONSES = 10
+"""Below this many answers a month's interval is not shown: two answers give ±25 points."""
+
+
+def mean_interval_95(
+    n: int,
+    total: float,
+    total_sq: float,
+    *,
+    scale_max: int,
+    min_responses: int = MIN_INTERVAL_RESPONSES,
+) -> tuple[float, float] | None:
+    """The 95% interval of a mean as shown to people: within 1..scale_max, None when too few.
+
+    The mean of ratings on 1..scale_max cannot lie outside the scale, so the t-interval is
+    cut at its ends; a month with fewer than ``min_responses`` answers gets no interval,
+    and the caller says why.
+    """
+    _check_scale(scale_max)
+    if n < max(2, min_responses):
+        return None
+    interval = confidence_interval_95(n, total, total_sq)
+    if interval is None:
+        return None
+    low, high = interval
+    return max(1.0, low), min(float(scale_max), high)
 
 
 @dataclass
@@ -142,6 +176,14 @@ class RollupCell:
     def ci95(self) -> tuple[float, float] | None:
         """95% confidence interval of the mean, None below two answers."""
         return confidence_interval_95(self.n, self.total, self.total_sq)
+
+    def interval_95(
+        self, scale_max: int, min_responses: int = MIN_INTERVAL_RESPONSES
+    ) -> tuple[float, float] | None:
+        """The interval people read: inside the scale, None below ``min_responses``."""
+        return mean_interval_95(
+            self.n, self.total, self.total_sq, scale_max=scale_max, min_responses=min_responses
+        )
 
 
 def month_start(dt: datetime, tz: str) -> date:

@@ -19,6 +19,7 @@ from surveys.indexes import (
     months_back,
     scale_max_of,
 )
+from surveys.periods import PAIN_MAP_MONTHS, month_add
 from surveys.scan import DeclineRules
 
 
@@ -30,8 +31,14 @@ class ProcessSummary:
     series: Series | None
     verdict: DeclineVerdict | None
     detected: bool
+    month: date
     top_problems: list[tuple[str, int]] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
+
+    @property
+    def pains_since(self) -> date:
+        """First month of the pains and comments: the months of the pain map."""
+        return month_add(self.month, 1 - PAIN_MAP_MONTHS)
 
     @property
     def last_mean(self) -> float | None:
@@ -90,12 +97,10 @@ async def summarize_processes(
                 min_drop=rules.min_drop,
             )
         summary = ProcessSummary(
-            process.id, process.code, process.name, series, verdict, process.id in detected
+            process.id, process.code, process.name, series, verdict, process.id in detected, month
         )
         if details:
-            await _add_details(
-                session, summary, since=window[-3] if len(window) >= 3 else window[0]
-            )
+            await _add_details(session, summary)
         summaries.append(summary)
 
     def badness(summary: ProcessSummary) -> tuple[int, float]:
@@ -106,24 +111,26 @@ async def summarize_processes(
     return sorted(summaries, key=badness)
 
 
-async def _add_details(session: AsyncSession, summary: ProcessSummary, *, since: date) -> None:
+async def _add_details(session: AsyncSession, summary: ProcessSummary) -> None:
+    """Pains and comments of the pain map's months, so /stats and the map agree."""
+    in_period = (
+        Response.process_id == summary.process_id,
+        Response.month >= summary.pains_since,
+        Response.month <= summary.month,
+    )
     problems = await session.scalars(
         sa.select(ResponseAnswer.choices)
         .join(Response, Response.id == ResponseAnswer.response_id)
-        .where(
-            Response.process_id == summary.process_id,
-            Response.month >= since,
-            ResponseAnswer.question == "problems",
-        )
+        .where(*in_period, ResponseAnswer.question == "problems")
     )
     counter: Counter[str] = Counter()
     for choices in problems.all():
-        counter.update(choices or [])
-    summary.top_problems = counter.most_common(3)
+        counter.update(set(choices or []))  # a response counts once, as in the pain map
+    summary.top_problems = sorted(counter.items(), key=lambda pair: (-pair[1], pair[0]))[:3]
     comments = await session.scalars(
         sa.select(ResponseAnswer.value_text)
         .join(Response, Response.id == ResponseAnswer.response_id)
-        .where(Response.process_id == summary.process_id, ResponseAnswer.question == "comment")
+        .where(*in_period, ResponseAnswer.question == "comment")
         .order_by(Response.submitted_at.desc())
         .limit(3)
     )

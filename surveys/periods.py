@@ -1,0 +1,104 @@
+"""Report periods: whole calendar months of the organisation's zone, never a month to come.
+
+One place decides which months a report, the scan and /stats cover, so the CLI and the bot
+cannot disagree: a month is its first day to its last day in ``OTKLIK_TIMEZONE`` (answers
+carry the local day and month they were given on), and the default is the last complete
+month. Messages are Russian, like the other domain errors.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from surveys.decline import month_range_ru, month_ru
+
+__all__ = [
+    "PAIN_MAP_MONTHS",
+    "PeriodError",
+    "last_complete_month",
+    "month_add",
+    "month_end",
+    "month_note",
+    "month_span",
+    "parse_month",
+    "resolve_month",
+    "span_ru",
+]
+
+PAIN_MAP_MONTHS = 3
+"""The pain map and the pains of /stats cover the month shown and the two before it."""
+
+
+class PeriodError(ValueError):
+    """A month that cannot be reported as asked; the message is for people, in Russian."""
+
+
+def month_add(month: date, delta: int) -> date:
+    """First day of the month ``delta`` months from ``month``'s."""
+    index = month.year * 12 + month.month - 1 + delta
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def month_end(month: date) -> date:
+    """Last day of ``month``'s month: periods end there, not on its first day."""
+    return month_add(month, 1) - timedelta(days=1)
+
+
+def last_complete_month(today: date) -> date:
+    """First day of the month before ``today``'s (``today`` in the organisation's zone)."""
+    return month_add(today.replace(day=1), -1)
+
+
+def month_span(last: date, months: int) -> tuple[date, date]:
+    """First and last day of the ``months`` whole months ending with ``last``'s month."""
+    if months < 1:
+        raise PeriodError("Число месяцев периода должно быть не меньше 1.")
+    return month_add(last.replace(day=1), 1 - months), month_end(last)
+
+
+def span_ru(first: date, last: date) -> str:
+    """«сентябрь–ноябрь 2026 г.» for a period of whole months."""
+    return month_range_ru(first.replace(day=1), last.replace(day=1))
+
+
+def parse_month(text: str) -> date:
+    """``YYYY-MM`` → the first day of that month; a clear Russian error otherwise."""
+    try:
+        return datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        raise PeriodError(
+            f"Месяц указывается как ГГГГ-ММ, например 2025-03; получено «{text}»."
+        ) from None
+
+
+def resolve_month(requested: date | None, today: date, *, allow_current: bool = True) -> date:
+    """The month to show: the one asked for, or the last complete one; never a future month.
+
+    ``allow_current=False`` also refuses the month still running (the decline scan must not
+    record a month on part of its answers).
+    """
+    latest = last_complete_month(today)
+    if requested is None:
+        return latest
+    month = requested.replace(day=1)
+    current = today.replace(day=1)
+    if month > current:
+        raise PeriodError(
+            f"Месяц {month_ru(month)} ещё не наступил: сегодня {today:%d.%m.%Y}. "
+            f"Последний завершённый месяц — {month_ru(latest)}."
+        )
+    if month == current and not allow_current:
+        raise PeriodError(
+            f"Месяц {month_ru(month)} ещё не завершён: по нему нельзя делать выводы. "
+            f"Последний завершённый месяц — {month_ru(latest)}."
+        )
+    return month
+
+
+def month_note(month: date, today: date, *, defaulted: bool) -> str:
+    """What a command line says about the month it used, after the month's name."""
+    if defaulted:
+        return " (последний завершённый месяц)"
+    if month.replace(day=1) == today.replace(day=1):
+        return f" (месяц ещё не завершён: данные по {today:%d.%m.%Y})"
+    return ""
