@@ -44,18 +44,19 @@ def report_title(kind: str) -> str:
     return titles[kind]
 
 
-def month_name(month: date) -> str:
+def month_name(month: date, *, year: bool = True) -> str:
     """«ноябрь 2026» / «November 2026» in the reader's language."""
     from babel.dates import format_date
 
-    return str(format_date(month, "LLLL y", locale=get_i18n().current_locale))
+    pattern = "LLLL y" if year else "LLLL"
+    return str(format_date(month, pattern, locale=get_i18n().current_locale))
 
 
 def months_name(first: date, last: date) -> str:
-    """A span of whole months, e.g. «сентябрь – ноябрь 2026»."""
+    """A span of whole months, e.g. «сентябрь – ноябрь 2026», «декабрь 2025 – ноябрь 2026»."""
     if (first.year, first.month) == (last.year, last.month):
         return month_name(first)
-    return f"{month_name(first)} – {month_name(last)}"
+    return f"{month_name(first, year=first.year != last.year)} – {month_name(last)}"
 
 
 def _problem_labels() -> dict[str, str]:
