@@ -11,6 +11,7 @@ from itertools import pairwise
 import pytest
 
 from surveys.stats import (
+    MIN_INTERVAL_RESPONSES,
     RollupCell,
     confidence_interval_95,
     csat,
@@ -161,3 +162,24 @@ def test_month_start_naive_is_utc_and_other_offsets_are_converted() -> None:
 def test_month_start_unknown_zone() -> None:
     with pytest.raises(ValueError, match="time zone"):
         month_start(datetime(2025, 1, 1, tzinfo=UTC), "Mars/Olympus")
+
+
+@pytest.mark.parametrize("scale_max", [5, 10])
+def test_shown_interval_stays_on_the_scale_and_needs_enough_answers(scale_max: int) -> None:
+    rng = random.Random(scale_max)
+    for n in range(1, 40):
+        for _ in range(20):
+            scores = [rng.choice([1, scale_max, rng.randint(1, scale_max)]) for _ in range(n)]
+            cell = RollupCell.from_scores(scores, scale_max=scale_max)
+            shown = cell.interval_95(scale_max)
+            if n < MIN_INTERVAL_RESPONSES:
+                assert shown is None, scores
+                continue
+            assert shown is not None
+            raw = cell.ci95
+            assert raw is not None
+            assert 1 <= shown[0] <= statistics.mean(scores) <= shown[1] <= scale_max
+            assert shown == (max(1, raw[0]), min(scale_max, raw[1]))
+    # two answers 1 and 5: the bare t-interval is 3 ± 25, which nobody should be shown
+    assert (confidence_interval_95(2, 6, 26) or (0.0, 0.0))[0] < -20
+    assert RollupCell.from_scores([1, 5]).interval_95(5) is None
