@@ -162,6 +162,8 @@ async def analytics_act(
             declining.series.points,
             declining.verdict,
             folder / f"trend-{DECLINING}.png",
+            scale_max=declining.series.scale_max,
+            min_responses=settings.decline_min_responses,
         )
         overview_chart(
             [

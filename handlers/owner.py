@@ -135,7 +135,7 @@ async def stats(
         await _officer_overview(message, summaries, month)
         return
     for summary in summaries:
-        await _send_process(message, summary)
+        await _send_process(message, summary, settings)
     async with uow.transaction() as session:
         in_time, due = await answered_in_time_share(session, process_ids, clock())
     if due:
@@ -179,7 +179,7 @@ async def _officer_overview(message: Message, summaries: list[ProcessSummary], m
     await message.answer(_("Choose a process for details:"), reply_markup=builder.as_markup())
 
 
-async def _send_process(message: Message, summary: ProcessSummary) -> None:
+async def _send_process(message: Message, summary: ProcessSummary, settings: Settings) -> None:
     from surveys.charts import trend_chart
 
     builder = InlineKeyboardBuilder()
@@ -191,7 +191,13 @@ async def _send_process(message: Message, summary: ProcessSummary) -> None:
     if summary.series is not None:
         buffer = io.BytesIO()
         await asyncio.to_thread(
-            trend_chart, summary.name, summary.series.points, summary.verdict, buffer
+            trend_chart,
+            summary.name,
+            summary.series.points,
+            summary.verdict,
+            buffer,
+            scale_max=summary.series.scale_max,
+            min_responses=settings.decline_min_responses,  # small months drawn hollow
         )
         await message.answer_photo(BufferedInputFile(buffer.getvalue(), "trend.png"))
     await message.answer(summary_text(summary), reply_markup=builder.as_markup())
@@ -216,7 +222,7 @@ async def process_details(
             session, [callback_data.p], month=month, rules=rules_from(settings)
         )
     if summaries and isinstance(query.message, Message):
-        await _send_process(query.message, summaries[0])
+        await _send_process(query.message, summaries[0], settings)
 
 
 @router.callback_query(ReportCb.filter())

@@ -95,6 +95,7 @@ async def scan_and_notify(
                         summary.series.points[-12:],
                         summary.verdict,
                         path,
+                        scale_max=summary.series.scale_max,
                         min_responses=settings.decline_min_responses,
                     )
                     chart_path = str(path)
