@@ -78,6 +78,7 @@ async def summarize_processes(
                     DeclineDetection.level == "process",
                     DeclineDetection.process_id.in_(process_ids),
                     DeclineDetection.month >= window[0],
+                    DeclineDetection.month <= month,
                 )
             )
         ).all()
