@@ -146,7 +146,7 @@ async def analytics_act(
     )
     log.say(f"Ответственный за {DECLINING} получил уведомление и график через очередь отправки")
     await owner.say("/stats", expect="Средняя оценка")
-    log.say("Ответственный запросил /stats: " + owner.last_text.splitlines()[1])
+    log.say("Ответственный запросил /stats: " + " · ".join(owner.last_text.splitlines()[1:3]))
 
     folder = out / "reports"
     folder.mkdir(parents=True, exist_ok=True)

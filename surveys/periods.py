@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from surveys.decline import month_range_ru, month_ru
+from surveys.decline import month_ru
 
 __all__ = [
     "PAIN_MAP_MONTHS",
@@ -19,10 +19,8 @@ __all__ = [
     "month_add",
     "month_end",
     "month_note",
-    "month_span",
     "parse_month",
     "resolve_month",
-    "span_ru",
 ]
 
 PAIN_MAP_MONTHS = 3
@@ -49,18 +47,6 @@ def last_complete_month(today: date) -> date:
     return month_add(today.replace(day=1), -1)
 
 
-def month_span(last: date, months: int) -> tuple[date, date]:
-    """First and last day of the ``months`` whole months ending with ``last``'s month."""
-    if months < 1:
-        raise PeriodError("Число месяцев периода должно быть не меньше 1.")
-    return month_add(last.replace(day=1), 1 - months), month_end(last)
-
-
-def span_ru(first: date, last: date) -> str:
-    """«сентябрь–ноябрь 2026 г.» for a period of whole months."""
-    return month_range_ru(first.replace(day=1), last.replace(day=1))
-
-
 def parse_month(text: str) -> date:
     """``YYYY-MM`` → the first day of that month; a clear Russian error otherwise."""
     try:
@@ -85,12 +71,13 @@ def resolve_month(requested: date | None, today: date, *, allow_current: bool = 
     if month > current:
         raise PeriodError(
             f"Месяц {month_ru(month)} ещё не наступил: сегодня {today:%d.%m.%Y}. "
-            f"Последний завершённый месяц — {month_ru(latest)}."
+            f"Последний завершённый месяц — {month_ru(latest)}"
         )
     if month == current and not allow_current:
         raise PeriodError(
-            f"Месяц {month_ru(month)} ещё не завершён: по нему нельзя делать выводы. "
-            f"Последний завершённый месяц — {month_ru(latest)}."
+            f"Месяц {month_ru(month)} ещё не завершён: снижение проверяется только "
+            "по завершённым месяцам. "
+            f"Последний завершённый месяц — {month_ru(latest)}"
         )
     return month
 
