@@ -499,8 +499,9 @@ def _summary_row(
         notes.append(f"Нет ответов за {_month_label(last)}.")
     elif ci is None:
         answers = plural_ru(cell.n, "ответ", "ответа", "ответов")
+        count = "" if hide else f"{cell.n} {answers}, "  # a hidden cell's n stays hidden
         notes.append(
-            f"Мало ответов для доверительного интервала: {cell.n} {answers}, "
+            f"Мало ответов для доверительного интервала: {count}"
             f"нужно не меньше {MIN_INTERVAL_RESPONSES}."
         )
     other = sorted(

@@ -237,6 +237,20 @@ async def test_dynamics_sheets_values_versions_and_suppression(
     assert row_of(info, "Показатель", "Период")["Значение"] == "январь–апрель 2025 г."
 
 
+async def test_dynamics_small_month_note_keeps_a_hidden_count_hidden(
+    session_pool: SessionPool, world: World, tmp_path: Path
+) -> None:
+    """The «too few answers» note of a suppressed internal month names no count."""
+    await fill_dynamics(session_pool, world)
+    out = tmp_path / "dynamics.xlsx"
+    async with session_pool() as session:
+        await satisfaction_dynamics(session, out, until=date(2025, 3, 1), months=3)
+    it = row_of(read(out)["Сводка"], "Код процесса", "IT01")
+    assert it["Число ответов"] == HIDDEN
+    assert "Мало ответов для доверительного интервала: нужно не меньше 10." in it["Примечание"]
+    assert "6 ответов" not in it["Примечание"]
+
+
 async def test_dynamics_formatting(session_pool: SessionPool, world: World, tmp_path: Path) -> None:
     await fill_dynamics(session_pool, world)
     out = tmp_path / "dynamics.xlsx"
