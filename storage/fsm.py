@@ -1,6 +1,7 @@
 """aiogram FSM storage in the application database, so a questionnaire survives a restart.
 
-Keys are hashed: the table never holds a readable Telegram id. aiogram reads the state of
+Keys are hashed: the table never holds a readable Telegram id, and a cleared state leaves no
+row (the key is still a pseudonym of the chat). aiogram reads the state of
 every update; with `cache=True` (one process owns the table, as with SQLite) those reads
 come from a write-through memory copy and only writes reach the database.
 """
@@ -79,6 +80,13 @@ class SqlFsmStorage(BaseStorage):
                 setattr(record, name, value)
             record.updated_at = utcnow()
             written = (record.state, dict(record.data or {}))
+            if written == (None, {}):
+                # A cleared conversation (state.clear(), /forget) leaves no row keyed by
+                # the person's chat behind: no state is the same as no row.
+                if record in session.new:
+                    session.expunge(record)
+                else:
+                    await session.delete(record)
         self._remember(key_id, *written)  # only after the commit
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
