@@ -29,6 +29,7 @@ from handlers.callbacks import AlertCb
 from jobs.retention import retention_job
 from storage.database import SessionPool
 from storage.fsm import storage_key_id
+from storage.migrate import alembic_config, upgrade_database
 from storage.models import InboxUpdate, OutboxMessage, OutboxStatus
 from surveys.campaigns import run_campaigns, start_campaign
 from surveys.catalogue import sync_questionnaires
@@ -266,3 +267,40 @@ async def test_a_stuck_update_is_cleaned_up_and_a_given_up_one_keeps_nothing(
     # Restarted: the poison update is given up (attempts exhausted), and nothing of it stays.
     assert await telegram.inbox.recover() == 0
     assert traces(await every_row(engine), CITIZEN) == []
+
+
+async def downgrade_to_before_retention(engine: AsyncEngine) -> None:
+    """The schema just before the inbox-retention migration, whatever its number after a merge."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    def run(connection: sa.Connection) -> None:
+        config = alembic_config(engine.url.render_as_string(hide_password=False))
+        config.attributes["connection"] = connection
+        [mine] = [
+            script
+            for script in ScriptDirectory.from_config(config).walk_revisions()
+            if script.path.endswith("_inbox_retention.py")
+        ]
+        assert isinstance(mine.down_revision, str)
+        command.downgrade(config, mine.down_revision)
+
+    async with engine.begin() as connection:
+        await connection.run_sync(run)
+
+
+async def test_the_upgrade_drops_the_updates_earlier_versions_kept(engine: AsyncEngine) -> None:
+    await downgrade_to_before_retention(engine)
+    update = {"update_id": 5, "message": {"from": {"id": CITIZEN.id, "username": "evlampia_nzb"}}}
+    async with engine.begin() as connection:
+        for update_id, status in ((5, "done"), (6, "pending")):
+            await connection.execute(
+                sa.insert(InboxUpdate.__table__).values(
+                    update_id=update_id, payload=update, status=status, attempts=0,
+                    received_at=datetime.now(UTC),
+                )
+            )  # fmt: skip
+    await upgrade_database(engine)
+    rows = {row["update_id"]: row for row in (await every_row(engine))["inbox"]}
+    assert rows[5]["payload"] is None and rows[5]["status"] == "done"
+    assert rows[6]["payload"] == update, "a pending update is still to be handled"
