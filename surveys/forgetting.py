@@ -23,6 +23,6 @@ async def forget_person(
 ) -> ForgetReport:
     """Unlink the person from their answers and drop every row that still names their chat."""
     report = await forget(session, key)
-    await forget_chat(session, chat_id, staff=staff)
+    await forget_chat(session, chat_id, keep_role_mail=staff)
     await forget_invites(session, chat_id)
     return report

@@ -31,6 +31,7 @@ from storage.models import (
     SurveySession,
     Touchpoint,
 )
+from storage.outbox import forget_chat
 from surveys import attempts, profiles
 from surveys.attempts import Attempt
 from surveys.feedback import LoopPolicy, forget_links, raise_alert_if_low
@@ -632,6 +633,8 @@ async def set_opt_in(
         contact.updated_at = now
     elif contact is not None:
         await session.delete(contact)
+        # Without the consent, the chat goes from the outbox too: relays, invitations.
+        await forget_chat(session, contact.chat_id, keep_role_mail=True)
     await session.flush()
     return value
 

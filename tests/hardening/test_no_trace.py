@@ -26,6 +26,7 @@ from bot.delivery import OutboxSender
 from bot.factory import create_dispatcher
 from bot.intake import MAX_ATTEMPTS, Inbox
 from handlers.callbacks import AlertCb
+from jobs.feedback import feedback_followup
 from jobs.retention import retention_job
 from storage.database import SessionPool
 from storage.fsm import storage_key_id
@@ -304,3 +305,51 @@ async def test_the_upgrade_drops_the_updates_earlier_versions_kept(engine: Async
     rows = {row["update_id"]: row for row in (await every_row(engine))["inbox"]}
     assert rows[5]["payload"] is None and rows[5]["status"] == "done"
     assert rows[6]["payload"] == update, "a pending update is still to be handled"
+
+
+NEIGHBOUR = 7_312_645_099
+
+
+async def outbox_chats(pool: SessionPool) -> list[int]:
+    async with pool() as session:
+        return list((await session.scalars(sa.select(OutboxMessage.chat_id))).all())
+
+
+async def answered(telegram: ThroughTheInbox, pool: SessionPool, user: int, reply: str) -> None:
+    """`user` scores low and asks for an answer; the owner answers; it is delivered."""
+    await telegram.send(user, "/start t-SUP01-EPGU")
+    for label in ("Согласен", "1", "Очередь", "Готово", "рассмотрение", "Высокая"):
+        await telegram.tap(user, label)
+    await telegram.send(user, "Полдня в очереди")
+    await telegram.tap(user, "Пенсионер")
+    await telegram.tap(user, "ответ на мой отзыв")
+    async with pool() as session:
+        alert_id = await session.scalar(sa.text("SELECT max(id) FROM feedback_alerts"))
+    await telegram.send(OWNER, "/start")
+    await telegram.press(OWNER, AlertCb(a=int(alert_id), x="reply").pack())
+    await telegram.send(OWNER, reply)
+    await deliver(telegram, pool)
+    assert reply in (telegram.last(user).text or "")
+
+
+async def test_an_expired_link_or_a_withdrawn_consent_leaves_no_relay_behind(
+    telegram: ThroughTheInbox, session_pool: SessionPool, settings: Settings, clock: MovableClock
+) -> None:
+    await answered(telegram, session_pool, CITIZEN.id, "Открыли второе окно")
+    clock.advance(days=10)
+    await answered(telegram, session_pool, NEIGHBOUR, "Приносим извинения")
+    assert sorted(set(await outbox_chats(session_pool))) == [OWNER, CITIZEN.id, NEIGHBOUR]
+
+    # The neighbour withdraws the consent to an answer: their chat is no longer kept.
+    thanks = next(
+        m
+        for m in telegram.session.sent_to(NEIGHBOUR)
+        if m.reply_markup and "ответ на мой отзыв" in str(m.reply_markup)
+    )
+    await telegram.press(NEIGHBOUR, telegram.button(NEIGHBOUR, "ответ на мой отзыв", thanks))
+    assert NEIGHBOUR not in await outbox_chats(session_pool), "the relay outlived the consent"
+
+    # The citizen's link expires: the relayed answer no longer ties their chat to the alert.
+    retention = settings.model_copy(update={"feedback_link_retention_days": 5})
+    await feedback_followup(session_pool, retention, clock)
+    assert CITIZEN.id not in await outbox_chats(session_pool), "the relay outlived the link"
