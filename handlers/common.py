@@ -99,8 +99,9 @@ async def forget_confirmed(
         if staff:
             lines.append(
                 _(
-                    "Your staff role stays: the bot brings you alerts and tasks through your "
-                    "Telegram account. The client-centricity officer can remove the role."
+                    "Your staff role stays, and with it your Telegram account: the bot brings you "
+                    "alerts and tasks through it. To give up the role, ask the client-centricity "
+                    "officer."
                 )
             )
         await query.message.edit_text("\n\n".join(lines))

@@ -90,15 +90,15 @@ async def pending_count(session: AsyncSession) -> int:
 RESPONDENT_KINDS = ("feedback_answer", "campaign_invite", "campaign_reminder", "research_invite")
 
 
-async def forget_chat(session: AsyncSession, chat_id: int, *, staff: bool) -> int:
+async def forget_chat(session: AsyncSession, chat_id: int, *, keep_role_mail: bool) -> int:
     """Delete what was queued for a chat that asked to be forgotten; the number of rows.
 
     A relay row holds the chat and a button naming the feedback it answers: left behind, it
     would tie the person to their answer. Staff keep the messages of their role (alerts,
-    reminders, cases); everything else addressed to the chat goes.
+    reminders, cases): `keep_role_mail`. Everything else addressed to the chat goes.
     """
     query = sa.delete(OutboxMessage).where(OutboxMessage.chat_id == chat_id)
-    if staff:
+    if keep_role_mail:
         query = query.where(OutboxMessage.kind.in_(RESPONDENT_KINDS))
     result = await session.execute(query)
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -17,9 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import InboxUpdate
 
-# A pending update is handled within seconds, or after the restart that follows a crash;
-# one still pending a day later is not going to be answered and is given up.
-INBOX_STUCK_AFTER = timedelta(days=1)
+# A pending update is handled within milliseconds, or by the start-up recovery after a crash
+# (which runs before any job). One still pending an hour later in a running bot is stuck (its
+# handler failed, or it was throttled) and is given up: its sender is not kept waiting in it.
+INBOX_STUCK_AFTER = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
