@@ -21,6 +21,7 @@ from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import Update, User
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.actors import ActorCache
 from bot.config import Settings
 from bot.delivery import OutboxSender
 from bot.factory import create_dispatcher
@@ -353,3 +354,14 @@ async def test_an_expired_link_or_a_withdrawn_consent_leaves_no_relay_behind(
     retention = settings.model_copy(update={"feedback_link_retention_days": 5})
     await feedback_followup(session_pool, retention, clock)
     assert CITIZEN.id not in await outbox_chats(session_pool), "the relay outlived the link"
+
+
+async def test_the_role_cache_keeps_nobody_longer_than_its_ttl(
+    session_pool: SessionPool, settings: Settings, registry: SmallRegistry
+) -> None:
+    # ttl=0: every entry has expired by the next update, so the next one must sweep it.
+    cache = ActorCache(session_pool, settings.secret(), ttl=0.0)
+    await cache.get(CITIZEN)
+    await cache.get(EMPLOYEE)
+    # Memory is not observable otherwise: look at the entries themselves.
+    assert CITIZEN.id not in cache._entries, "an expired actor stays keyed by Telegram id"
