@@ -12,11 +12,11 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import sqlalchemy as sa
 from aiogram.fsm.state import State
-from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
+from aiogram.fsm.storage.base import BaseStorage, KeyBuilder, StateType, StorageKey
 
 from storage.base import utcnow
 from storage.database import SessionPool
@@ -38,6 +38,22 @@ _BY_KEY = Statement.of(
 def storage_key_id(key: StorageKey, salt: bytes) -> str:
     raw = f"{key.bot_id}:{key.chat_id}:{key.user_id}:{key.thread_id}:{key.destiny}"
     return hashlib.blake2b(raw.encode(), key=salt[:64], digest_size=32).hexdigest()
+
+
+class HashedKeyBuilder(KeyBuilder):
+    """Redis keys as the table's: a keyed hash of the chat, never a readable Telegram id.
+
+    aiogram's default key is `fsm:<bot>:<chat>:<user>:…`, so every conversation in Redis
+    would be listed under the person's Telegram id for as long as it lives.
+    """
+
+    def __init__(self, salt: bytes, prefix: str = "fsm") -> None:
+        self._salt = salt
+        self._prefix = prefix
+
+    def build(self, key: StorageKey, part: Literal["data", "state", "lock"] | None = None) -> str:
+        built = f"{self._prefix}:{storage_key_id(key, self._salt)}"
+        return f"{built}:{part}" if part else built
 
 
 class SqlFsmStorage(BaseStorage):

@@ -18,13 +18,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from aiogram.fsm.storage.base import StorageKey
+from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import Update, User
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.actors import ActorCache
 from bot.config import Settings
 from bot.delivery import OutboxSender
-from bot.factory import create_dispatcher
+from bot.factory import create_dispatcher, create_fsm_storage
 from bot.intake import MAX_ATTEMPTS, Inbox
 from handlers.callbacks import AlertCb
 from jobs.feedback import feedback_followup
@@ -365,3 +366,40 @@ async def test_the_role_cache_keeps_nobody_longer_than_its_ttl(
     await cache.get(EMPLOYEE)
     # Memory is not observable otherwise: look at the entries themselves.
     assert CITIZEN.id not in cache._entries, "an expired actor stays keyed by Telegram id"
+
+
+def redis_settings(settings: Settings, url: str) -> Settings:
+    return settings.model_copy(update={"redis_url": url})
+
+
+async def test_conversation_keys_in_redis_name_no_telegram_id(settings: Settings) -> None:
+    """The key every Redis FSM record is stored under (no server needed to build it)."""
+    storage = create_fsm_storage(redis_settings(settings, "redis://127.0.0.1:9/0"), None)  # type: ignore[arg-type]
+    assert isinstance(storage, RedisStorage)
+    try:
+        chat = StorageKey(bot_id=BOT_USER.id, chat_id=CITIZEN.id, user_id=CITIZEN.id)
+        for part in ("state", "data", "lock", None):
+            built = storage.key_builder.build(chat, part)  # type: ignore[arg-type]
+            assert str(CITIZEN.id) not in built, built
+    finally:
+        await storage.close()
+
+
+async def test_a_conversation_in_redis_is_stored_and_cleared_without_the_id(
+    settings: Settings, redis_url: str
+) -> None:
+    storage = create_fsm_storage(redis_settings(settings, redis_url), None)  # type: ignore[arg-type]
+    assert isinstance(storage, RedisStorage)
+    chat = StorageKey(bot_id=BOT_USER.id, chat_id=CITIZEN.id, user_id=CITIZEN.id)
+    try:
+        await storage.redis.flushdb()
+        await storage.set_state(chat, "FeedbackStates:respondent_reply")
+        await storage.set_data(chat, {"alert_id": 7})
+        assert await storage.get_data(chat) == {"alert_id": 7}
+        keys = [key.decode() for key in await storage.redis.keys("*")]
+        assert keys and not [key for key in keys if str(CITIZEN.id) in key], keys
+        await storage.set_state(chat, None)
+        await storage.set_data(chat, {})
+        assert await storage.redis.keys("*") == []
+    finally:
+        await storage.close()
