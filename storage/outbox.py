@@ -6,6 +6,7 @@ A `dedupe_key` makes enqueueing idempotent: a job that runs twice queues nothing
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -85,20 +86,24 @@ async def pending_count(session: AsyncSession) -> int:
     )
 
 
-# What the bot sends to a person as a respondent (not in a staff role): answers to their
-# feedback, survey invitations and reminders. /forget removes these rows, sent or not.
-RESPONDENT_KINDS = ("feedback_answer", "campaign_invite", "campaign_reminder", "research_invite")
+# What the bot sends to a person as a respondent (not in a staff role), by the consent that
+# allows it: answers to their feedback; survey invitations and reminders.
+ANSWER_KINDS = ("feedback_answer",)
+INVITATION_KINDS = ("campaign_invite", "campaign_reminder", "research_invite")
+RESPONDENT_KINDS = ANSWER_KINDS + INVITATION_KINDS
 
 
-async def forget_chat(session: AsyncSession, chat_id: int, *, keep_role_mail: bool) -> int:
-    """Delete what was queued for a chat that asked to be forgotten; the number of rows.
+async def forget_chat(
+    session: AsyncSession, chat_id: int, kinds: Sequence[str] | None = None
+) -> int:
+    """Delete what was queued for a chat, sent or not (of `kinds`, or all); the row count.
 
-    A relay row holds the chat and a button naming the feedback it answers: left behind, it
-    would tie the person to their answer. Staff keep the messages of their role (alerts,
-    reminders, cases): `keep_role_mail`. Everything else addressed to the chat goes.
+    For /forget and a withdrawn consent: a relay row holds the chat and a button naming the
+    feedback it answers, an invitation row the chat and the campaign; left behind, they
+    would keep the person's chat (and tie it to their answer) without their agreement.
     """
     query = sa.delete(OutboxMessage).where(OutboxMessage.chat_id == chat_id)
-    if keep_role_mail:
-        query = query.where(OutboxMessage.kind.in_(RESPONDENT_KINDS))
+    if kinds is not None:
+        query = query.where(OutboxMessage.kind.in_(list(kinds)))
     result = await session.execute(query)
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.outbox import forget_chat
+from storage.outbox import RESPONDENT_KINDS, forget_chat
 from surveys.campaigns import forget_invites
 from surveys.service import ForgetReport, forget
 
@@ -23,6 +23,7 @@ async def forget_person(
 ) -> ForgetReport:
     """Unlink the person from their answers and drop every row that still names their chat."""
     report = await forget(session, key)
-    await forget_chat(session, chat_id, keep_role_mail=staff)
+    # Staff keep the messages of their role (alerts, reminders, cases).
+    await forget_chat(session, chat_id, RESPONDENT_KINDS if staff else None)
     await forget_invites(session, chat_id)
     return report

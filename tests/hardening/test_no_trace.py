@@ -403,3 +403,33 @@ async def test_a_conversation_in_redis_is_stored_and_cleared_without_the_id(
         assert await storage.redis.keys("*") == []
     finally:
         await storage.close()
+
+
+async def test_a_withdrawn_recontact_consent_leaves_no_invitation_behind(
+    telegram: ThroughTheInbox,
+    session_pool: SessionPool,
+    engine: AsyncEngine,
+    settings: Settings,
+    clock: MovableClock,
+) -> None:
+    await low_score_with_comment(telegram, CITIZEN.id)  # asks for an answer and to be asked
+    async with session_pool() as session, session.begin():
+        await start_campaign(
+            session, questionnaire_code="touchpoint", audience="touchpoint",
+            touchpoint_code="SUP01-EPGU", starts_on=clock().date(),
+            ends_on=clock().date() + timedelta(days=30), now=clock(),
+        )  # fmt: skip
+        await run_campaigns(session, clock().date(), clock(), settings.secret())
+    assert CITIZEN.id in await outbox_chats(session_pool)
+    await deliver(telegram, session_pool)
+    thanks = next(
+        m
+        for m in telegram.session.sent_to(CITIZEN.id)
+        if m.reply_markup and "спросить меня позже" in str(m.reply_markup)
+    )
+    await telegram.press(CITIZEN.id, telegram.button(CITIZEN.id, "спросить меня позже", thanks))
+    rows = await every_row(engine)
+    # The answer consent stands (the contact stays for it); the invitations are gone.
+    assert [r["chat_id"] for r in rows["respondent_contacts"]] == [CITIZEN.id]
+    assert [r for r in rows["campaign_invites"] if r["chat_id"] == CITIZEN.id] == []
+    assert [r["kind"] for r in rows["outbox"] if r["chat_id"] == CITIZEN.id] == []
