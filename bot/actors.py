@@ -95,6 +95,7 @@ class ActorCache:
         self.secret = secret
         self.ttl = ttl
         self._entries: dict[int, tuple[float, int, Actor]] = {}
+        self._swept = time.monotonic()
 
     async def get(self, user: User) -> Actor:
         now = time.monotonic()
@@ -105,7 +106,10 @@ class ActorCache:
                 return actor
         generation = _Generation.value
         actor = await self._load(user)
-        if len(self._entries) >= MAX_ENTRIES:
+        # Expired entries go at least once per `ttl`: the cache keys people by Telegram id,
+        # and nobody is kept in memory longer than their roles are worth caching.
+        if now - self._swept >= self.ttl or len(self._entries) >= MAX_ENTRIES:
+            self._swept = now
             self._entries = {k: v for k, v in self._entries.items() if now - v[0] < self.ttl}
             if len(self._entries) >= MAX_ENTRIES:
                 self._entries.clear()

@@ -21,7 +21,7 @@ from bot.middlewares import ActorMiddleware, ThrottlingMiddleware, UnitOfWorkMid
 from handlers import build_root_router
 from storage.base import Clock, utcnow
 from storage.database import SessionPool
-from storage.fsm import STATE_RETENTION, SqlFsmStorage
+from storage.fsm import STATE_RETENTION, HashedKeyBuilder, SqlFsmStorage
 from surveys.feedback import LoopPolicy
 from surveys.service import SurveyPolicy
 
@@ -43,7 +43,10 @@ def create_fsm_storage(settings: Settings, pool: SessionPool) -> BaseStorage:
         from aiogram.fsm.storage.redis import RedisStorage
 
         return RedisStorage.from_url(
-            settings.redis_url, state_ttl=STATE_RETENTION, data_ttl=STATE_RETENTION
+            settings.redis_url,
+            key_builder=HashedKeyBuilder(settings.secret()),
+            state_ttl=STATE_RETENTION,
+            data_ttl=STATE_RETENTION,
         )
     # SQLite means one bot process: its memory copy of the states is then the truth.
     return SqlFsmStorage(pool, settings.secret(), cache=settings.is_sqlite)

@@ -137,13 +137,22 @@ class Inbox:
                 )
             ).all()
             pending: list[dict[str, Any]] = []
+            given_up: list[int] = []
             for row in rows:
                 row.attempts += 1
                 if row.attempts > MAX_ATTEMPTS or row.payload is None:
-                    row.status = "failed"
+                    given_up.append(row.update_id)
                     log.error("update %s given up after %d attempts", row.update_id, row.attempts)
                 else:
                     pending.append(row.payload)
+            if given_up:  # the raw update identifies its sender: only the id and status stay
+                await session.flush()
+                await session.execute(
+                    sa.update(InboxUpdate)
+                    .where(InboxUpdate.update_id.in_(given_up))
+                    .values(status="failed", payload=sa.null())
+                    .execution_options(synchronize_session=False)
+                )
         for payload in pending:
             await self.handle(Update.model_validate(payload, context={"bot": self.bot}))
         if pending:

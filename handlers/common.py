@@ -13,7 +13,7 @@ from bot.middlewares import Actor
 from handlers.callbacks import ForgetCb, MenuCb
 from handlers.keyboards import main_menu
 from storage.uow import UnitOfWork
-from surveys import service as surveys
+from surveys.forgetting import forget_person
 
 router = Router(name=__name__)
 
@@ -85,13 +85,23 @@ async def forget_confirmed(
         if isinstance(query.message, Message):
             await query.message.edit_text(_("Nothing was deleted."))
         return
+    staff = actor.person_id is not None
     async with uow.transaction() as session:
-        report = await surveys.forget(session, actor.key)
+        report = await forget_person(session, actor.key, actor.telegram_id, staff=staff)
     await state.clear()
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_text(
+        lines = [
             _("Done. {count} of your answers are no longer linked to you.").format(
                 count=report.responses
             )
-        )
+        ]
+        if staff:
+            lines.append(
+                _(
+                    "Your staff role stays, and with it your Telegram account: the bot brings you "
+                    "alerts and tasks through it. To give up the role, ask the client-centricity "
+                    "officer."
+                )
+            )
+        await query.message.edit_text("\n\n".join(lines))

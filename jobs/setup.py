@@ -17,6 +17,7 @@ from jobs.campaigns import campaign_job
 from jobs.cases import run_case_reminders
 from jobs.feedback import feedback_followup
 from jobs.leader import Leadership
+from jobs.retention import retention_job
 from jobs.scan import monthly_scan_job
 from jobs.surveys import expire_unfinished, purge_fsm
 from storage.base import Clock
@@ -52,6 +53,12 @@ def create_scheduler(
             everything,
         ),
         ("feedback_followup", feedback_followup, {"trigger": "interval", "hours": 1}, everything),
+        (
+            "retention",
+            retention_job,
+            {"trigger": "interval", "hours": 1},
+            {"session_pool": session_pool, "clock": clock},
+        ),
         (
             "case_reminders",
             run_case_reminders,

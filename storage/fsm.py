@@ -1,6 +1,7 @@
 """aiogram FSM storage in the application database, so a questionnaire survives a restart.
 
-Keys are hashed: the table never holds a readable Telegram id. aiogram reads the state of
+Keys are hashed: the table never holds a readable Telegram id, and a cleared state leaves no
+row (the key is still a pseudonym of the chat). aiogram reads the state of
 every update; with `cache=True` (one process owns the table, as with SQLite) those reads
 come from a write-through memory copy and only writes reach the database.
 """
@@ -11,11 +12,11 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import sqlalchemy as sa
 from aiogram.fsm.state import State
-from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
+from aiogram.fsm.storage.base import BaseStorage, KeyBuilder, StateType, StorageKey
 
 from storage.base import utcnow
 from storage.database import SessionPool
@@ -37,6 +38,22 @@ _BY_KEY = Statement.of(
 def storage_key_id(key: StorageKey, salt: bytes) -> str:
     raw = f"{key.bot_id}:{key.chat_id}:{key.user_id}:{key.thread_id}:{key.destiny}"
     return hashlib.blake2b(raw.encode(), key=salt[:64], digest_size=32).hexdigest()
+
+
+class HashedKeyBuilder(KeyBuilder):
+    """Redis keys as the table's: a keyed hash of the chat, never a readable Telegram id.
+
+    aiogram's default key is `fsm:<bot>:<chat>:<user>:…`, so every conversation in Redis
+    would be listed under the person's Telegram id for as long as it lives.
+    """
+
+    def __init__(self, salt: bytes, prefix: str = "fsm") -> None:
+        self._salt = salt
+        self._prefix = prefix
+
+    def build(self, key: StorageKey, part: Literal["data", "state", "lock"] | None = None) -> str:
+        built = f"{self._prefix}:{storage_key_id(key, self._salt)}"
+        return f"{built}:{part}" if part else built
 
 
 class SqlFsmStorage(BaseStorage):
@@ -79,6 +96,13 @@ class SqlFsmStorage(BaseStorage):
                 setattr(record, name, value)
             record.updated_at = utcnow()
             written = (record.state, dict(record.data or {}))
+            if written == (None, {}):
+                # A cleared conversation (state.clear(), /forget) leaves no row keyed by
+                # the person's chat behind: no state is the same as no row.
+                if record in session.new:
+                    session.expunge(record)
+                else:
+                    await session.delete(record)
         self._remember(key_id, *written)  # only after the commit
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:

@@ -6,6 +6,7 @@ A `dedupe_key` makes enqueueing idempotent: a job that runs twice queues nothing
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -83,3 +84,26 @@ async def pending_count(session: AsyncSession) -> int:
         )
         or 0
     )
+
+
+# What the bot sends to a person as a respondent (not in a staff role), by the consent that
+# allows it: answers to their feedback; survey invitations and reminders.
+ANSWER_KINDS = ("feedback_answer",)
+INVITATION_KINDS = ("campaign_invite", "campaign_reminder", "research_invite")
+RESPONDENT_KINDS = ANSWER_KINDS + INVITATION_KINDS
+
+
+async def forget_chat(
+    session: AsyncSession, chat_id: int, kinds: Sequence[str] | None = None
+) -> int:
+    """Delete what was queued for a chat, sent or not (of `kinds`, or all); the row count.
+
+    For /forget and a withdrawn consent: a relay row holds the chat and a button naming the
+    feedback it answers, an invitation row the chat and the campaign; left behind, they
+    would keep the person's chat (and tie it to their answer) without their agreement.
+    """
+    query = sa.delete(OutboxMessage).where(OutboxMessage.chat_id == chat_id)
+    if kinds is not None:
+        query = query.where(OutboxMessage.kind.in_(list(kinds)))
+    result = await session.execute(query)
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -23,11 +23,12 @@ from storage.models import InboxUpdate
 
 _INBOX = cast(sa.Table, InboxUpdate.__table__)
 _inbox = _INBOX.c
-# Built once (it runs for every update): pending → done, or no row changed.
+# Built once (it runs for every update): pending → done, or no row changed. The raw update
+# (ids, names, texts) has served its purpose once handled: only its id and status stay.
 _MARK_DONE = (
     sa.update(_INBOX)
     .where(_inbox.update_id == sa.bindparam("mark_id"), _inbox.status == "pending")
-    .values(status="done", done_at=sa.bindparam("at"))
+    .values(status="done", done_at=sa.bindparam("at"), payload=sa.null())
 )
 
 

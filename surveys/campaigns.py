@@ -261,8 +261,11 @@ async def run_campaigns(
                     reply_markup=take_survey_button(campaign.id),
                 )
                 tick.reminded += 1
-        campaign.invited = len(invites)
-        campaign.responded = sum(1 for i in invites if i.responded_at is not None)
+        # Never lower: the invite of a person who used /forget is gone, their count is not.
+        campaign.invited = max(campaign.invited, len(invites))
+        campaign.responded = max(
+            campaign.responded, sum(1 for i in invites if i.responded_at is not None)
+        )
         if today > campaign.ends_on:
             campaign.status = "closed"
             campaign.closed_at = now
@@ -283,6 +286,21 @@ async def run_campaigns(
                     dedupe_key=f"camp:{campaign.id}:closed:{chat_id}",
                 )
     return tick
+
+
+async def forget_invites(session: AsyncSession, chat_id: int, *, consented: bool = False) -> int:
+    """/forget: the chat's invitations go (no more reminders, no record it was asked).
+
+    `consented`: only those of campaigns that asked by the person's consent (a touchpoint's
+    respondents), for a withdrawn consent. The campaigns keep their counts (see
+    run_campaigns), so the response rate stays true.
+    """
+    query = sa.delete(CampaignInvite).where(CampaignInvite.chat_id == chat_id)
+    if consented:
+        by_consent = sa.select(Campaign.id).where(Campaign.audience == "touchpoint")
+        query = query.where(CampaignInvite.campaign_id.in_(by_consent))
+    result = await session.execute(query)
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def response_rate(campaign: Campaign) -> float | None:

@@ -20,6 +20,7 @@ from storage.models import (
     FeedbackAlert,
     FeedbackMessage,
     OutboxLane,
+    OutboxMessage,
     Person,
     Process,
     Respondent,
@@ -375,12 +376,33 @@ async def forget_links(session: AsyncSession, respondent_key: str) -> None:
 
 
 async def expire_links(session: AsyncSession, now: datetime, retention: timedelta) -> int:
-    """After the retention period, a relayed feedback no longer points at its author."""
+    """After the retention period, a relayed feedback no longer points at its author.
+
+    Neither through the alert's key nor through the outbox: a relayed answer's row holds the
+    author's chat and a button naming the alert, so it goes too.
+    """
+    expiring = sa.select(FeedbackAlert.id).where(
+        FeedbackAlert.respondent_key.is_not(None), FeedbackAlert.created_at < now - retention
+    )
+    relays = [
+        f"relay:{message_id}"
+        for message_id in await session.scalars(
+            sa.select(FeedbackMessage.id).where(
+                FeedbackMessage.alert_id.in_(expiring),
+                FeedbackMessage.direction == "to_respondent",
+            )
+        )
+    ]
+    if relays:
+        await session.execute(
+            sa.delete(OutboxMessage).where(
+                OutboxMessage.kind == "feedback_answer", OutboxMessage.dedupe_key.in_(relays)
+            )
+        )
     result = await session.execute(
         sa.update(FeedbackAlert)
-        .where(
-            FeedbackAlert.respondent_key.is_not(None), FeedbackAlert.created_at < now - retention
-        )
+        .where(FeedbackAlert.id.in_(expiring))
         .values(respondent_key=None)
+        .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -31,8 +31,10 @@ from storage.models import (
     SurveySession,
     Touchpoint,
 )
+from storage.outbox import ANSWER_KINDS, INVITATION_KINDS, forget_chat
 from surveys import attempts, profiles
 from surveys.attempts import Attempt
+from surveys.campaigns import forget_invites
 from surveys.feedback import LoopPolicy, forget_links, raise_alert_if_low
 from surveys.questionnaire import (
     AnswerRejected,
@@ -632,6 +634,10 @@ async def set_opt_in(
         contact.updated_at = now
     elif contact is not None:
         await session.delete(contact)
+    if not value:  # withdrawn: what the consent allowed keeps the chat no longer
+        await forget_chat(session, chat_id, ANSWER_KINDS if kind == "answer" else INVITATION_KINDS)
+        if kind == "recontact":
+            await forget_invites(session, chat_id, consented=True)
     await session.flush()
     return value
 

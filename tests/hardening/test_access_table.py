@@ -356,6 +356,7 @@ class Expect:
     document: bool = False
     markup: bool = False  # the keyboard under the pressed message was redrawn
     untouched: tuple[str, ...] = ()  # tables that must not change even if others may
+    own_rows: tuple[str, ...] = ()  # the only tables that may lose rows, the sender's alone
     outcome: str = "allowed"
     finding: str | None = None  # a known hole: the cell is an xfail (strict) until it is fixed
 
@@ -363,6 +364,12 @@ class Expect:
 def own_data_only(fragment: str) -> Expect:
     """Allowed, and acts on the sender alone: nobody else's data changes (nothing does here)."""
     return Expect(says=fragment, refusal=True, outcome="changes-nothing")
+
+
+def own_rows_only(fragment: str) -> Expect:
+    """Allowed, and acts on the sender alone: only rows addressed to them go (/forget drops
+    the invitations a campaign sent them), nothing else changes, nobody else's row."""
+    return Expect(says=fragment, outcome="own-rows-only", own_rows=("campaign_invites", "outbox"))
 
 
 def refused(text: str) -> Expect:
@@ -547,10 +554,11 @@ TABLE: list[tuple[Send | Press, Expect, Expect, Expect, Expect]] = [
     ),
     (
         press(ForgetCb, ok=True),
-        # The actor has no answers of their own: forgetting touches nobody else's.
+        # The actor has no answers of their own: forgetting touches nobody else's. Staff
+        # invited by a campaign lose those invitations (issue #13, point 10).
         own_data_only("Готово. Ваших ответов, больше не связанных с вами: 0."),
-        own_data_only("Готово. Ваших ответов, больше не связанных с вами: 0."),
-        own_data_only("Готово. Ваших ответов, больше не связанных с вами: 0."),
+        own_rows_only("Готово. Ваших ответов, больше не связанных с вами: 0."),
+        own_rows_only("Готово. Ваших ответов, больше не связанных с вами: 0."),
         own_data_only("Готово. Ваших ответов, больше не связанных с вами: 0."),
     ),
     # ---- the menu
@@ -985,6 +993,13 @@ async def test_access(
     changed = _changed(world.snapshot, after)
     for table in expect.untouched:
         assert table not in changed, f"{table} changed: {changed[table]}"
+    if expect.own_rows:
+        assert changed, "the sender's own rows were there to go"
+        for table in changed:
+            assert table in expect.own_rows, f"{table} changed: {changed[table]}"
+            gone = set(world.snapshot[table]) - set(after[table])
+            assert set(after[table]) <= set(world.snapshot[table]), f"{table}: rows added"
+            assert all(str(user) in row for row in gone), f"{table}: someone else's row went"
     if expect.refusal:
         assert changed == {}, "a refusal must change nothing"
         assert state is None, "a refusal leaves no conversation state behind"
