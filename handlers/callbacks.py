@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
+
+# Step codes and decision options as templates define them (reengineering/templates.py); an
+# option may also be a section number or a department id. Anything else does not unpack, so
+# a forged value never reaches a handler (the fallback says the button is no longer active).
+StepCode = Annotated[str, Field(pattern=r"^([A-Z][A-Z0-9_]{0,15})?$")]
+OptionCode = Annotated[str, Field(pattern=r"^[a-z0-9_]{0,16}$")]
+CaseAction = Literal[
+    "v", "l", "d", "dec", "dok", "doc", "ext", "mt", "pa", "sec", "dig", "px", "rl", "dep", "go",
+    "rc",
+]  # fmt: skip
 
 
 class ConsentCb(CallbackData, prefix="c"):
@@ -86,9 +99,9 @@ class CaseCb(CallbackData, prefix="cs"):
     """A button on a case card: case id, action code, step id, option or other id."""
 
     c: int
-    a: str = "v"
-    s: str = ""
-    x: str = ""
+    a: CaseAction = "v"
+    s: StepCode = ""
+    x: OptionCode = ""
 
 
 class CaseOpenCb(CallbackData, prefix="co"):

@@ -34,6 +34,7 @@ from bot.filters import TYPED_TEXT, inline
 from bot.middlewares import Actor
 from handlers.callbacks import CaseCb, CaseOpenCb, ExtensionCb, ResearchCb, ResearchConsentCb
 from handlers.respondent import begin
+from reengineering.case_files import MAX_UPLOAD_BYTES, case_step, document_path
 from reengineering.cases import (
     GROUND_TITLES,
     MEETING_STEP,
@@ -572,10 +573,14 @@ async def _ask(
     prompt rather than after the typed answer.
     """
     try:
-        async with _case_session(uow, actor, callback_data.c):
-            pass
+        async with _case_session(uow, actor, callback_data.c) as session:
+            step = callback_data.s
+            known = not step or await case_step(session, callback_data.c, step) is not None
     except Denied:
         await _refuse(query, _denied())
+        return
+    if not known:  # a step code the case's template does not have: forged or outdated
+        await _refuse(query, _("This button is no longer active."))
         return
     if officer_only is not None and not actor.is_officer:
         await _refuse(query, officer_only)
@@ -760,11 +765,6 @@ async def meeting_date(
 # --------------------------------------------------------------------------- documents
 
 
-def _safe_name(name: str) -> str:
-    cleaned = re.sub(r"[^\w.\-]+", "_", Path(name).name).strip("._")
-    return cleaned[:80] or "document"
-
-
 @router.message(StateFilter(CaseStates.document), inline(F.document | F.photo))
 async def receive_document(
     message: Message,
@@ -775,37 +775,59 @@ async def receive_document(
     settings: Settings,
     clock: Clock,
 ) -> None:
-    """Keep the Telegram file id and a local copy; the download runs outside any transaction."""
+    """Keep the Telegram file id and a local copy; the download runs outside any transaction.
+
+    The local name is made here (see reengineering.case_files); the sender's file name is
+    only shown and stored as text. A file over the Bot API's download limit is refused first.
+    """
     data = await state.get_data()
     case_id, step_id = int(data.get("case", 0)), str(data.get("step", ""))
     if message.document is not None:
-        file_id, unique = message.document.file_id, message.document.file_unique_id
+        file_id, size = message.document.file_id, message.document.file_size
         name = message.document.file_name or "document"
     else:
         assert message.photo
-        file_id, unique = message.photo[-1].file_id, message.photo[-1].file_unique_id
-        name = f"photo_{unique}.jpg"
-    target = case_dir(settings.data_dir, case_id) / f"{step_id}_{unique}_{_safe_name(name)}"
-    path: Path | None = target
+        file_id, size = message.photo[-1].file_id, message.photo[-1].file_size
+        name = "photo.jpg"
+    if size is not None and size > MAX_UPLOAD_BYTES:
+        await message.answer(
+            _(
+                "The file is larger than {limit} MB: the bot cannot receive it. Send a smaller "
+                "file (or an archive of parts), or /cancel."
+            ).format(limit=MAX_UPLOAD_BYTES // (1024 * 1024))
+        )
+        return
+    path: Path | None = None
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        await bot.download(file_id, destination=target)
-    except (TelegramAPIError, OSError) as error:
+        async with _case_session(uow, actor, case_id) as session:
+            known = await case_step(session, case_id, step_id)
+    except Denied:
+        known = None
+    if known is None:  # the state names no step of a case the sender may see
+        await state.clear()
+        await message.answer(_("This button is no longer active."))
+        return
+    try:
+        path = document_path(settings.data_dir, case_id, known, name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        await bot.download(file_id, destination=path)
+    except (TelegramAPIError, OSError) as error:  # UnsafePath is a ValueError: it propagates
         # The Telegram file id alone still lets the bot resend the document later.
         log.warning("case %s: document not downloaded (%s)", case_id, type(error).__name__)
-        target.unlink(missing_ok=True)
+        if path is not None:
+            path.unlink(missing_ok=True)
         path = None
     now = clock()
 
     async def action(session: AsyncSession, _data: dict[str, Any]) -> None:
         await attach_document(
-            session, case_id, step_id, _person(actor), original_name=name,
+            session, case_id, known, _person(actor), original_name=name,
             on=_today(settings, now), at=now, telegram_file_id=file_id,
             file_path=str(path) if path else None,
         )  # fmt: skip
 
     done = _("The document «{name}» is attached to step {step}.").format(
-        name=escape(name), step=step_id
+        name=escape(name), step=escape(known)
     )
     attached = await _after_typed(message, uow, actor, state, _today(settings, now), action, done)
     if path is not None and not attached:

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from reengineering.case_files import case_dir
 from reengineering.cases import (
     SURVEY_LIST_STEP,
     SURVEY_STEP,
@@ -75,11 +76,6 @@ WHO_TITLES: dict[str, str] = {ClientType.EXTERNAL: "клиент", ClientType.IN
 def research_callback(case_id: int) -> str:
     """callback_data of the invitation button (handled by the bot's UI)."""
     return f"rs:{case_id}"
-
-
-def case_dir(data_dir: Path, case_id: int) -> Path:
-    """Where a case's generated files live: ``data_dir / "cases" / case_id``."""
-    return data_dir / "cases" / str(case_id)
 
 
 @dataclass(frozen=True)

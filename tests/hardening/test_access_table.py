@@ -705,6 +705,22 @@ TABLE: list[tuple[Send | Press, Expect, Expect, Expect, Expect]] = [
         ok("Пришлите документ к шагу R1"),
     ),
     (
+        # A step code the case's template does not have: refused before any prompt or state.
+        press(CaseCb, c=CASE_A, a="doc", s="ZZ9"),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        STALE,
+        STALE,
+    ),
+    (
+        # A path in the step field does not even unpack: nobody's handler sees it.
+        Press(None, raw="cs:1:doc:../../../../tmp/X/zz:"),
+        STALE,
+        STALE,
+        STALE,
+        STALE,
+    ),
+    (
         press(CaseCb, c=CASE_B, a="ext", s="R2", then="Не успеваю"),
         refused(NO_CASE),
         refused(NO_CASE),
