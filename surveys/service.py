@@ -72,6 +72,7 @@ class Outcome(StrEnum):
     EXPECTS_BUTTON = "expects_button"
     TOO_LONG = "too_long"
     UNAVAILABLE = "unavailable"
+    EMPLOYEES_ONLY = "employees_only"  # an internal service asked for by someone else
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,7 @@ class World:
     it01: int
     tp_a: int
     tp_b: int
+    tp_it: int
     other_open_session: int
     other_done_session: int
     alert_a: int
@@ -185,11 +186,20 @@ async def _build(database: Path, data_dir: Path) -> World:
                 needs=[2],
                 payload="t-SUP02-MFC",
             )
+            tp_it = Touchpoint(
+                code="IT01-PORTAL",
+                process_id=registry.internal_process_id,
+                name="Портал заявок в техподдержку",
+                kind=TouchpointKind.DIGITAL,
+                channel="Портал",
+                needs=[4],
+                payload="t-IT01-PORTAL",
+            )
             employee = Person(telegram_id=EMPLOYEE, is_employee=True, department=soc)
             officer = Person(telegram_id=OFFICER, is_officer=True)
-            session.add_all([owner_b, process_b, tp_b, employee, officer])
+            session.add_all([owner_b, process_b, tp_b, tp_it, employee, officer])
             await session.flush()
-            process_b_id, tp_b_id = process_b.id, tp_b.id
+            process_b_id, tp_b_id, tp_it_id = process_b.id, tp_b.id, tp_it.id
             owner_b_id, officer_id = owner_b.id, officer.id
 
         clock = MovableClock(NOW)
@@ -249,6 +259,7 @@ async def _build(database: Path, data_dir: Path) -> World:
             it01=registry.internal_process_id,
             tp_a=registry.touchpoint_id,
             tp_b=tp_b_id,
+            tp_it=tp_it_id,
             other_open_session=sessions[SessionStatus.OPEN],
             other_done_session=sessions[SessionStatus.COMPLETED],
             alert_a=alerts[registry.process_id],
@@ -277,7 +288,7 @@ class Ref:
 
 
 A, B, IT01, SOC = Ref("process_a"), Ref("process_b"), Ref("it01"), Ref("soc")
-TP_B = Ref("tp_b")
+TP_B, TP_IT = Ref("tp_b"), Ref("tp_it")
 OTHER_OPEN, OTHER_DONE = Ref("other_open_session"), Ref("other_done_session")
 ALERT_A, ALERT_B = Ref("alert_a"), Ref("alert_b")
 CASE_A, CASE_B, EXT_B = Ref("case_a"), Ref("case_b"), Ref("extension_b")
@@ -288,6 +299,7 @@ LABELS = {
     "it01": "IT01",
     "soc": "SOC",
     "tp_b": "tp-B",
+    "tp_it": "tp-IT01",
     "other_open_session": "another-respondents-open-survey",
     "other_done_session": "another-respondents-finished-survey",
     "alert_a": "alert-A",
@@ -429,6 +441,14 @@ TABLE: list[tuple[Send | Press, Expect, Expect, Expect, Expect]] = [
     ),
     (Send("/start t-SUP02-MFC"), ok(CONSENT), ok(CONSENT), ok(CONSENT), ok(CONSENT)),
     (
+        # An internal service's own link (its QR code): employees only.
+        Send("/start t-IT01-PORTAL"),
+        denied(EMPLOYEES_ONLY),
+        ok(CONSENT),
+        ok(CONSENT),
+        denied(EMPLOYEES_ONLY),
+    ),
+    (
         Send("/start inv-forged-token"),
         denied("Ссылка-приглашение недействительна"),
         denied("Ссылка-приглашение недействительна"),
@@ -530,6 +550,28 @@ TABLE: list[tuple[Send | Press, Expect, Expect, Expect, Expect]] = [
         ok(CONSENT),
         ok(CONSENT),
         ok(CONSENT),
+    ),
+    (
+        # The service finder never leads a citizen to an internal service, forged or not.
+        press(NavCb, lvl="t", id=TP_IT),
+        refused(EMPLOYEES_ONLY),
+        ok(CONSENT),
+        ok(CONSENT),
+        refused(EMPLOYEES_ONLY),
+    ),
+    (
+        press(NavCb, lvl="p", id=IT01),
+        refused(EMPLOYEES_ONLY),
+        ok("Где вас обслуживали?"),
+        ok("Где вас обслуживали?"),
+        refused(EMPLOYEES_ONLY),
+    ),
+    (
+        press(ConsentCb, tp=TP_IT, pr=IT01, ok=True),
+        refused(EMPLOYEES_ONLY),
+        ok("Вопрос 1"),
+        ok("Вопрос 1"),
+        refused(EMPLOYEES_ONLY),
     ),
     (
         press(RateCb, p=IT01),
