@@ -12,6 +12,7 @@ from pydantic import Field
 # a forged value never reaches a handler (the fallback says the button is no longer active).
 StepCode = Annotated[str, Field(pattern=r"^([A-Z][A-Z0-9_]{0,15})?$")]
 OptionCode = Annotated[str, Field(pattern=r"^[a-z0-9_]{0,16}$")]
+InviteToken = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{16,43}$")]  # secrets.token_urlsafe
 CaseAction = Literal[
     "v", "l", "d", "dec", "dok", "doc", "ext", "mt", "pa", "sec", "dig", "px", "rl", "dep", "go",
     "rc",
@@ -120,15 +121,17 @@ class ExtensionCb(CallbackData, prefix="cx"):
 
 
 class ResearchCb(CallbackData, prefix="rs"):
-    """«Пройти опрос» under a research invitation; packs as ``rs:{case_id}`` (research.py)."""
+    """«Пройти опрос» under a research invitation: ``rs:{case_id}:{token}`` (research.py)."""
 
     c: int
+    t: InviteToken
 
 
 class ResearchConsentCb(CallbackData, prefix="rk"):
     """Consent asked before a research questionnaire, so the answer leads back to it."""
 
     c: int
+    t: InviteToken
     ok: bool
 
 

@@ -63,8 +63,8 @@ from reengineering.research import (
     case_dir,
     close_research,
     launch_research,
-    research_questionnaire_for,
 )
+from reengineering.research import research_invitation as invited_to
 from storage.base import Clock
 from storage.cases_models import (
     CaseExtension,
@@ -1312,6 +1312,7 @@ async def research_close(
 async def _start_research(
     query: CallbackQuery,
     case_id: int,
+    token: str,
     bot: Bot,
     uow: UnitOfWork,
     actor: Actor,
@@ -1320,7 +1321,11 @@ async def _start_research(
     *,
     consent_given: bool,
 ) -> None:
-    """Start the research questionnaire the person answers (performer or client)."""
+    """Start the research questionnaire the person was invited to (performer or client).
+
+    The token of the invitation must have been sent to this very chat: anyone else, or a
+    guessed token, is refused before anything is stored.
+    """
     async with uow.transaction() as session:
         case = await session.get(ReengineeringCase, case_id)
         campaign_open = await session.scalar(
@@ -1330,21 +1335,33 @@ async def _start_research(
             .limit(1)
         )
         running = case is not None and case.status == CaseStatus.OPEN and bool(campaign_open)
-        code = await research_questionnaire_for(session, case_id, actor.telegram_id)
-        if running and consent_given:
+        code = await invited_to(session, case_id, token, actor.telegram_id)
+        if running and code is not None and consent_given:
             await surveys.give_consent(session, actor.key, clock())
         respondent = await surveys.get_respondent(session, actor.key)
         consented = respondent is not None and respondent.consent_at is not None
     if case is None or not running:
         await query.answer(_("This survey is already closed. Thank you!"), show_alert=True)
         return
+    if code is None:
+        await query.answer(
+            _(
+                "This survey is for the people invited to it. If you received an invitation, "
+                "please use the button under it."
+            ),
+            show_alert=True,
+        )
+        return
     await query.answer()
     if not consented:
         builder = InlineKeyboardBuilder()
         builder.button(
-            text=_("Agree and continue"), callback_data=ResearchConsentCb(c=case_id, ok=True)
+            text=_("Agree and continue"),
+            callback_data=ResearchConsentCb(c=case_id, t=token, ok=True),
         )
-        builder.button(text=_("No, thanks"), callback_data=ResearchConsentCb(c=case_id, ok=False))
+        builder.button(
+            text=_("No, thanks"), callback_data=ResearchConsentCb(c=case_id, t=token, ok=False)
+        )
         builder.adjust(2)
         await bot.send_message(
             actor.telegram_id,
@@ -1373,7 +1390,7 @@ async def research_invitation(
     policy: SurveyPolicy,
 ) -> None:
     await _start_research(
-        query, callback_data.c, bot, uow, actor, clock, policy, consent_given=False
+        query, callback_data.c, callback_data.t, bot, uow, actor, clock, policy, consent_given=False
     )
 
 
@@ -1394,5 +1411,5 @@ async def research_consent(
                 await message.edit_text(_("Understood. Nothing has been saved. Thank you!"))
         return
     await _start_research(
-        query, callback_data.c, bot, uow, actor, clock, policy, consent_given=True
+        query, callback_data.c, callback_data.t, bot, uow, actor, clock, policy, consent_given=True
     )

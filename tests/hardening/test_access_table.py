@@ -152,7 +152,7 @@ async def _low_score(telegram: Telegram, user: int, payload: str, comment: str) 
 async def _build(database: Path, data_dir: Path) -> World:
     from bot.factory import create_dispatcher
     from reengineering.cases import open_case, request_extension
-    from storage.cases_models import Ground
+    from storage.cases_models import Ground, ResearchCampaign
     from surveys.campaigns import run_campaigns, start_campaign
 
     settings = _settings(database, data_dir)
@@ -238,6 +238,9 @@ async def _build(database: Path, data_dir: Path) -> World:
                 session, case_b.case_id, "R1", owner_b_id, reason="Нет данных за два года",
                 on=TODAY, at=NOW,
             )  # fmt: skip
+            session.add(  # case A's R3 survey runs; nobody in this world is invited to it
+                ResearchCampaign(case_id=case_a.case_id, launched_at=NOW, department_ids=[])
+            )
             campaigns = []
             for _ in range(2):
                 campaign = await start_campaign(
@@ -416,6 +419,11 @@ CASES_ONLY = "Дела по реинжинирингу доступны отве
 UNKNOWN = "Неизвестная команда"
 ANSWERED = "На этот вопрос уже дан ответ."
 CLOSED_SURVEY = "Этот опрос уже завершён. Спасибо!"
+NOT_INVITED = (
+    "Этот опрос проводится только среди приглашённых. Если вы получили приглашение, "
+    "пожалуйста, воспользуйтесь кнопкой под ним."
+)
+GUESSED_TOKEN = "AAAAAAAAAAAAAAAAAAAAAA"
 NO_CONVERSATION = "Эта переписка больше недоступна."
 CONSENT = "Прежде чем начать"
 B_NAME, A_NAME = "Выдача справки о составе семьи", "Назначение ежемесячной денежной выплаты"
@@ -879,19 +887,36 @@ TABLE: list[tuple[Send | Press, Expect, Expect, Expect, Expect]] = [
     ),
     (
         # No research survey is running for case B: nobody may answer one, crafted or not.
-        press(ResearchCb, c=CASE_B),
+        press(ResearchCb, c=CASE_B, t=GUESSED_TOKEN),
         refused(CLOSED_SURVEY),
         refused(CLOSED_SURVEY),
         refused(CLOSED_SURVEY),
         refused(CLOSED_SURVEY),
     ),
     (
-        press(ResearchConsentCb, c=CASE_B, ok=True),
+        press(ResearchConsentCb, c=CASE_B, t=GUESSED_TOKEN, ok=True),
         refused(CLOSED_SURVEY),
         refused(CLOSED_SURVEY),
         refused(CLOSED_SURVEY),
         refused(CLOSED_SURVEY),
     ),
+    (
+        # Case A's survey runs, but nobody here was invited with this token (it was ``rs:<id>``
+        # before, and anyone could answer by guessing the case id).
+        press(ResearchCb, c=CASE_A, t=GUESSED_TOKEN),
+        refused(NOT_INVITED),
+        refused(NOT_INVITED),
+        refused(NOT_INVITED),
+        refused(NOT_INVITED),
+    ),
+    (
+        press(ResearchConsentCb, c=CASE_A, t=GUESSED_TOKEN, ok=True),
+        refused(NOT_INVITED),
+        refused(NOT_INVITED),
+        refused(NOT_INVITED),
+        refused(NOT_INVITED),
+    ),
+    (Press(None, raw="rs:1"), STALE, STALE, STALE, STALE),
     # ---- anything else
     (Press(None, raw="zz:1"), STALE, STALE, STALE, STALE),
 ]
