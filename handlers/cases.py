@@ -79,6 +79,7 @@ from storage.models import Department, Process
 from storage.uow import UnitOfWork
 from surveys import service as surveys
 from surveys.service import SurveyPolicy
+from surveys.text import visible
 
 router = Router(name=__name__)
 log = logging.getLogger(__name__)
@@ -638,7 +639,10 @@ async def ask_meeting(
 
 
 async def _typed(message: Message, limit: int = TEXT_LIMIT) -> str | None:
-    text = (message.text or "").strip()
+    text = visible(message.text)
+    if not text:
+        await message.answer(_("An empty message cannot be saved. Please write your answer."))
+        return None
     if len(text) > limit:
         await message.answer(
             _(

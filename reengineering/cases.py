@@ -51,6 +51,7 @@ from storage.cases_models import (
 from storage.catalog import REVIEW_PERIOD_YEARS, add_years
 from storage.models import DeclineDetection, OutboxLane, Person, Process
 from storage.outbox import enqueue
+from surveys.text import is_blank, visible
 
 __all__ = [
     "DEFAULT_TEMPLATE",
@@ -1121,7 +1122,7 @@ async def request_extension(
     if person is None or not (person.is_officer or process.owner_id == person.id):
         raise CaseError("Продление срока запрашивает ответственный за процесс.")
     row = await _active_row(session, case, step)
-    if not reason.strip():
+    if is_blank(reason):
         raise CaseError("Укажите причину, по которой нужен дополнительный срок.")
     if proposed_due is not None and proposed_due < on:
         raise CaseError("Предлагаемый срок не может быть в прошлом.")
@@ -1139,7 +1140,7 @@ async def request_extension(
         step_code=step.id,
         activation=row.activation,
         requested_by_id=actor_id,
-        reason=reason.strip(),
+        reason=visible(reason),
         proposed_due=proposed_due,
         requested_at=_moment(on, at),
         status=ExtensionStatus.PENDING,
@@ -1263,7 +1264,7 @@ async def attach_document(
         step_code=step.id,
         telegram_file_id=telegram_file_id,
         file_path=file_path,
-        original_name=original_name.strip() or "документ",
+        original_name=visible(original_name) or "документ",
         uploaded_by_id=actor_id,
         uploaded_at=_moment(on, at),
     )
