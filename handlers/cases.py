@@ -517,7 +517,7 @@ async def choose_decision(
             _(
                 "Step {step}: «{title}». Type the revision deadline set by the decision, "
                 "as DD.MM.YYYY. /cancel — do not record."
-            ).format(step=callback_data.s, title=escape(title))
+            ).format(step=escape(callback_data.s), title=escape(title))
         )
         return
     builder = InlineKeyboardBuilder()
@@ -529,7 +529,7 @@ async def choose_decision(
     builder.adjust(1)
     await message.answer(
         _("Record the decision on step {step}: «{title}»?").format(
-            step=callback_data.s, title=escape(title)
+            step=escape(callback_data.s), title=escape(title)
         ),
         reply_markup=builder.as_markup(),
     )
@@ -599,7 +599,7 @@ async def ask_document(
 ) -> None:
     prompt = _(
         "Send the document for step {step} as a file or a photo. /cancel — do not attach."
-    ).format(step=callback_data.s)
+    ).format(step=escape(callback_data.s))
     await _ask(query, uow, actor, state, callback_data, CaseStates.document, prompt)
 
 
@@ -610,7 +610,7 @@ async def ask_extension(
     prompt = _(
         "Why does step {step} need more time? Write the reason in one message; it goes to the "
         "client-centricity officer. /cancel — do not ask."
-    ).format(step=callback_data.s)
+    ).format(step=escape(callback_data.s))
     await _ask(query, uow, actor, state, callback_data, CaseStates.extension_reason, prompt)
 
 
@@ -889,7 +889,7 @@ async def extension_answer(
     if (message := _message(query)) is not None:
         hint = " " + _("Proposed: {date}.").format(date=format_date(proposed)) if proposed else ""
         await message.answer(
-            _("New due date of step {step}, as DD.MM.YYYY.").format(step=step_id)
+            _("New due date of step {step}, as DD.MM.YYYY.").format(step=escape(step_id))
             + hint
             + " "
             + _("/cancel — do not decide now.")
@@ -1058,7 +1058,7 @@ async def plan_section_chosen(
         await _refuse(query, _("This button is no longer active."))
         return
     prompt = _("Section «{section}». Write the name of the measure. /cancel — stop.").format(
-        section=SECTION_TITLES[section]
+        section=escape(SECTION_TITLES[section])
     )
     target = CaseStates.plan_measure
     await _ask(query, uow, actor, state, callback_data, target, prompt, section=section)

@@ -62,7 +62,7 @@ def summary_text(summary: ProcessSummary) -> str:
         lines.append(escape(summary.verdict.reason))
     if summary.top_problems:
         labels = _problem_labels()
-        pains = ", ".join(f"{labels.get(k, k)} ({n})" for k, n in summary.top_problems)
+        pains = ", ".join(f"{escape(labels.get(k, k))} ({n})" for k, n in summary.top_problems)
         lines.append(_("Top pains: {pains}").format(pains=pains))
     for comment in summary.comments:
         lines.append(f"💬 <i>{escape(comment[:200])}</i>")

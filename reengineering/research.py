@@ -19,6 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
+from html import escape
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -180,7 +181,8 @@ async def launch_research(
     )
     performer_text = "\n".join(
         [
-            f"🔎 Исследование процесса «{process.name}» (реинжиниринг {case_number(case.id)}).",
+            f"🔎 Исследование процесса «{escape(process.name)}» "
+            f"(реинжиниринг {case_number(case.id)}).",
             "Как исполнителю процесса, предлагаем вам ответить на несколько вопросов: "
             "удовлетворённость процессом, сложности и этап, на котором они возникают, "
             "ожидания клиентов и удачные решения, которые стоит перенять.",
@@ -189,7 +191,7 @@ async def launch_research(
     )
     client_text = "\n".join(
         [
-            f"🔎 Мы улучшаем процесс «{process.name}» и просим вас поделиться опытом.",
+            f"🔎 Мы улучшаем процесс «{escape(process.name)}» и просим вас поделиться опытом.",
             "Вы ранее разрешили связаться с вами. Ответьте, пожалуйста, на несколько "
             "вопросов: насколько вы довольны, с какими сложностями столкнулись, чего ждёте "
             "на каждом этапе и где видели удобные решения.",
