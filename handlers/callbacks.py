@@ -12,6 +12,7 @@ from pydantic import Field
 # a forged value never reaches a handler (the fallback says the button is no longer active).
 StepCode = Annotated[str, Field(pattern=r"^([A-Z][A-Z0-9_]{0,15})?$")]
 OptionCode = Annotated[str, Field(pattern=r"^[a-z0-9_]{0,16}$")]
+NavLevel = Annotated[str, Field(pattern=r"^[dpt]\*?$")]  # a level; "*" when paging
 InviteToken = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{16,43}$")]  # secrets.token_urlsafe
 CaseAction = Literal[
     "v", "l", "d", "dec", "dok", "doc", "ext", "mt", "pa", "sec", "dig", "px", "rl", "dep", "go",
@@ -43,7 +44,7 @@ class OptInCb(CallbackData, prefix="o"):
 class NavCb(CallbackData, prefix="n"):
     """Finding a service without a QR code: direction → process → touchpoint."""
 
-    lvl: str
+    lvl: NavLevel
     id: int
     pg: int = 0
 
