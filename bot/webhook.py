@@ -7,6 +7,8 @@ import hashlib
 import hmac
 import json
 import logging
+import re
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiogram.types import Update
@@ -17,6 +19,38 @@ from bot.intake import Inbox
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# A real update nests a few levels (update → message → reply → entities); far more is an attack.
+MAX_JSON_DEPTH = 64
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_JSON_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def secret_matches(given: str, secret: str) -> bool:
+    """Constant-time on bytes: a non-ASCII header is a wrong secret, not a TypeError (500)."""
+    return hmac.compare_digest(
+        given.encode("utf-8", "surrogateescape"), secret.encode("utf-8", "surrogateescape")
+    )
+
+
+def too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Nesting deeper than ``limit``, counted without recursion (json.loads would recurse)."""
+    depth = 0
+    for match in _JSON_BRACKET.finditer(_JSON_STRING.sub(b'""', body)):
+        depth += 1 if match.group() in (b"[", b"{") else -1
+        if depth > limit:
+            return True
+    return False
+
+
+def parse_update_body(body: bytes) -> dict[str, Any] | None:
+    """The JSON object of an update, or None for anything that cannot be one (answered 400)."""
+    if too_deep(body):
+        return None
+    try:
+        parsed = json.loads(body)
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        return None
+    return parsed if isinstance(parsed, dict) else None
 
 
 def webhook_secret(settings: Settings) -> str:
@@ -29,11 +63,14 @@ def webhook_secret(settings: Settings) -> str:
 def webhook_app(inbox: Inbox, path: str, secret: str) -> web.Application:
     async def receive(request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
-        if not hmac.compare_digest(given, secret):
+        if not secret_matches(given, secret):
             return web.Response(status=401, text="bad secret token")
+        payload = parse_update_body(await request.read())
+        if payload is None:
+            return web.Response(status=400, text="not an update")
         try:
-            update = Update.model_validate(await request.json(), context={"bot": inbox.bot})
-        except (json.JSONDecodeError, ValueError):
+            update = Update.model_validate(payload, context={"bot": inbox.bot})
+        except ValueError:  # pydantic's ValidationError
             return web.Response(status=400, text="not an update")
         fresh = await inbox.store([update])  # a failure here answers 500: Telegram will retry
         inbox.handle_soon(update, fresh=bool(fresh))

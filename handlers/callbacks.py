@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
+
+# Step codes and decision options as templates define them (reengineering/templates.py); an
+# option may also be a section number or a department id. Anything else does not unpack, so
+# a forged value never reaches a handler (the fallback says the button is no longer active).
+StepCode = Annotated[str, Field(pattern=r"^([A-Z][A-Z0-9_]{0,15})?$")]
+OptionCode = Annotated[str, Field(pattern=r"^[a-z0-9_]{0,16}$")]
+NavLevel = Annotated[str, Field(pattern=r"^[dpt]\*?$")]  # a level; "*" when paging
+InviteToken = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{16,43}$")]  # secrets.token_urlsafe
+CaseAction = Literal[
+    "v", "l", "d", "dec", "dok", "doc", "ext", "mt", "pa", "sec", "dig", "px", "rl", "dep", "go",
+    "rc",
+]  # fmt: skip
 
 
 class ConsentCb(CallbackData, prefix="c"):
@@ -29,7 +44,7 @@ class OptInCb(CallbackData, prefix="o"):
 class NavCb(CallbackData, prefix="n"):
     """Finding a service without a QR code: direction → process → touchpoint."""
 
-    lvl: str
+    lvl: NavLevel
     id: int
     pg: int = 0
 
@@ -86,9 +101,9 @@ class CaseCb(CallbackData, prefix="cs"):
     """A button on a case card: case id, action code, step id, option or other id."""
 
     c: int
-    a: str = "v"
-    s: str = ""
-    x: str = ""
+    a: CaseAction = "v"
+    s: StepCode = ""
+    x: OptionCode = ""
 
 
 class CaseOpenCb(CallbackData, prefix="co"):
@@ -107,15 +122,17 @@ class ExtensionCb(CallbackData, prefix="cx"):
 
 
 class ResearchCb(CallbackData, prefix="rs"):
-    """«Пройти опрос» under a research invitation; packs as ``rs:{case_id}`` (research.py)."""
+    """«Пройти опрос» under a research invitation: ``rs:{case_id}:{token}`` (research.py)."""
 
     c: int
+    t: InviteToken
 
 
 class ResearchConsentCb(CallbackData, prefix="rk"):
     """Consent asked before a research questionnaire, so the answer leads back to it."""
 
     c: int
+    t: InviteToken
     ok: bool
 
 

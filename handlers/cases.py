@@ -34,6 +34,7 @@ from bot.filters import TYPED_TEXT, inline
 from bot.middlewares import Actor
 from handlers.callbacks import CaseCb, CaseOpenCb, ExtensionCb, ResearchCb, ResearchConsentCb
 from handlers.respondent import begin
+from reengineering.case_files import MAX_UPLOAD_BYTES, case_step, document_path
 from reengineering.cases import (
     GROUND_TITLES,
     MEETING_STEP,
@@ -62,8 +63,8 @@ from reengineering.research import (
     case_dir,
     close_research,
     launch_research,
-    research_questionnaire_for,
 )
+from reengineering.research import research_invitation as invited_to
 from storage.base import Clock
 from storage.cases_models import (
     CaseExtension,
@@ -78,6 +79,7 @@ from storage.models import Department, Process
 from storage.uow import UnitOfWork
 from surveys import service as surveys
 from surveys.service import SurveyPolicy
+from surveys.text import visible
 
 router = Router(name=__name__)
 log = logging.getLogger(__name__)
@@ -515,7 +517,7 @@ async def choose_decision(
             _(
                 "Step {step}: «{title}». Type the revision deadline set by the decision, "
                 "as DD.MM.YYYY. /cancel — do not record."
-            ).format(step=callback_data.s, title=escape(title))
+            ).format(step=escape(callback_data.s), title=escape(title))
         )
         return
     builder = InlineKeyboardBuilder()
@@ -527,7 +529,7 @@ async def choose_decision(
     builder.adjust(1)
     await message.answer(
         _("Record the decision on step {step}: «{title}»?").format(
-            step=callback_data.s, title=escape(title)
+            step=escape(callback_data.s), title=escape(title)
         ),
         reply_markup=builder.as_markup(),
     )
@@ -572,10 +574,14 @@ async def _ask(
     prompt rather than after the typed answer.
     """
     try:
-        async with _case_session(uow, actor, callback_data.c):
-            pass
+        async with _case_session(uow, actor, callback_data.c) as session:
+            step = callback_data.s
+            known = not step or await case_step(session, callback_data.c, step) is not None
     except Denied:
         await _refuse(query, _denied())
+        return
+    if not known:  # a step code the case's template does not have: forged or outdated
+        await _refuse(query, _("This button is no longer active."))
         return
     if officer_only is not None and not actor.is_officer:
         await _refuse(query, officer_only)
@@ -593,7 +599,7 @@ async def ask_document(
 ) -> None:
     prompt = _(
         "Send the document for step {step} as a file or a photo. /cancel — do not attach."
-    ).format(step=callback_data.s)
+    ).format(step=escape(callback_data.s))
     await _ask(query, uow, actor, state, callback_data, CaseStates.document, prompt)
 
 
@@ -604,7 +610,7 @@ async def ask_extension(
     prompt = _(
         "Why does step {step} need more time? Write the reason in one message; it goes to the "
         "client-centricity officer. /cancel — do not ask."
-    ).format(step=callback_data.s)
+    ).format(step=escape(callback_data.s))
     await _ask(query, uow, actor, state, callback_data, CaseStates.extension_reason, prompt)
 
 
@@ -633,7 +639,10 @@ async def ask_meeting(
 
 
 async def _typed(message: Message, limit: int = TEXT_LIMIT) -> str | None:
-    text = (message.text or "").strip()
+    text = visible(message.text)
+    if not text:
+        await message.answer(_("An empty message cannot be saved. Please write your answer."))
+        return None
     if len(text) > limit:
         await message.answer(
             _(
@@ -760,11 +769,6 @@ async def meeting_date(
 # --------------------------------------------------------------------------- documents
 
 
-def _safe_name(name: str) -> str:
-    cleaned = re.sub(r"[^\w.\-]+", "_", Path(name).name).strip("._")
-    return cleaned[:80] or "document"
-
-
 @router.message(StateFilter(CaseStates.document), inline(F.document | F.photo))
 async def receive_document(
     message: Message,
@@ -775,37 +779,59 @@ async def receive_document(
     settings: Settings,
     clock: Clock,
 ) -> None:
-    """Keep the Telegram file id and a local copy; the download runs outside any transaction."""
+    """Keep the Telegram file id and a local copy; the download runs outside any transaction.
+
+    The local name is made here (see reengineering.case_files); the sender's file name is
+    only shown and stored as text. A file over the Bot API's download limit is refused first.
+    """
     data = await state.get_data()
     case_id, step_id = int(data.get("case", 0)), str(data.get("step", ""))
     if message.document is not None:
-        file_id, unique = message.document.file_id, message.document.file_unique_id
+        file_id, size = message.document.file_id, message.document.file_size
         name = message.document.file_name or "document"
     else:
         assert message.photo
-        file_id, unique = message.photo[-1].file_id, message.photo[-1].file_unique_id
-        name = f"photo_{unique}.jpg"
-    target = case_dir(settings.data_dir, case_id) / f"{step_id}_{unique}_{_safe_name(name)}"
-    path: Path | None = target
+        file_id, size = message.photo[-1].file_id, message.photo[-1].file_size
+        name = "photo.jpg"
+    if size is not None and size > MAX_UPLOAD_BYTES:
+        await message.answer(
+            _(
+                "The file is larger than {limit} MB: the bot cannot receive it. Send a smaller "
+                "file (or an archive of parts), or /cancel."
+            ).format(limit=MAX_UPLOAD_BYTES // (1024 * 1024))
+        )
+        return
+    path: Path | None = None
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        await bot.download(file_id, destination=target)
-    except (TelegramAPIError, OSError) as error:
+        async with _case_session(uow, actor, case_id) as session:
+            known = await case_step(session, case_id, step_id)
+    except Denied:
+        known = None
+    if known is None:  # the state names no step of a case the sender may see
+        await state.clear()
+        await message.answer(_("This button is no longer active."))
+        return
+    try:
+        path = document_path(settings.data_dir, case_id, known, name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        await bot.download(file_id, destination=path)
+    except (TelegramAPIError, OSError) as error:  # UnsafePath is a ValueError: it propagates
         # The Telegram file id alone still lets the bot resend the document later.
         log.warning("case %s: document not downloaded (%s)", case_id, type(error).__name__)
-        target.unlink(missing_ok=True)
+        if path is not None:
+            path.unlink(missing_ok=True)
         path = None
     now = clock()
 
     async def action(session: AsyncSession, _data: dict[str, Any]) -> None:
         await attach_document(
-            session, case_id, step_id, _person(actor), original_name=name,
+            session, case_id, known, _person(actor), original_name=name,
             on=_today(settings, now), at=now, telegram_file_id=file_id,
             file_path=str(path) if path else None,
         )  # fmt: skip
 
     done = _("The document «{name}» is attached to step {step}.").format(
-        name=escape(name), step=step_id
+        name=escape(name), step=escape(known)
     )
     attached = await _after_typed(message, uow, actor, state, _today(settings, now), action, done)
     if path is not None and not attached:
@@ -863,7 +889,7 @@ async def extension_answer(
     if (message := _message(query)) is not None:
         hint = " " + _("Proposed: {date}.").format(date=format_date(proposed)) if proposed else ""
         await message.answer(
-            _("New due date of step {step}, as DD.MM.YYYY.").format(step=step_id)
+            _("New due date of step {step}, as DD.MM.YYYY.").format(step=escape(step_id))
             + hint
             + " "
             + _("/cancel — do not decide now.")
@@ -1032,7 +1058,7 @@ async def plan_section_chosen(
         await _refuse(query, _("This button is no longer active."))
         return
     prompt = _("Section «{section}». Write the name of the measure. /cancel — stop.").format(
-        section=SECTION_TITLES[section]
+        section=escape(SECTION_TITLES[section])
     )
     target = CaseStates.plan_measure
     await _ask(query, uow, actor, state, callback_data, target, prompt, section=section)
@@ -1290,6 +1316,7 @@ async def research_close(
 async def _start_research(
     query: CallbackQuery,
     case_id: int,
+    token: str,
     bot: Bot,
     uow: UnitOfWork,
     actor: Actor,
@@ -1298,7 +1325,11 @@ async def _start_research(
     *,
     consent_given: bool,
 ) -> None:
-    """Start the research questionnaire the person answers (performer or client)."""
+    """Start the research questionnaire the person was invited to (performer or client).
+
+    The token of the invitation must have been sent to this very chat: anyone else, or a
+    guessed token, is refused before anything is stored.
+    """
     async with uow.transaction() as session:
         case = await session.get(ReengineeringCase, case_id)
         campaign_open = await session.scalar(
@@ -1308,21 +1339,33 @@ async def _start_research(
             .limit(1)
         )
         running = case is not None and case.status == CaseStatus.OPEN and bool(campaign_open)
-        code = await research_questionnaire_for(session, case_id, actor.telegram_id)
-        if running and consent_given:
+        code = await invited_to(session, case_id, token, actor.telegram_id)
+        if running and code is not None and consent_given:
             await surveys.give_consent(session, actor.key, clock())
         respondent = await surveys.get_respondent(session, actor.key)
         consented = respondent is not None and respondent.consent_at is not None
     if case is None or not running:
         await query.answer(_("This survey is already closed. Thank you!"), show_alert=True)
         return
+    if code is None:
+        await query.answer(
+            _(
+                "This survey is for the people invited to it. If you received an invitation, "
+                "please use the button under it."
+            ),
+            show_alert=True,
+        )
+        return
     await query.answer()
     if not consented:
         builder = InlineKeyboardBuilder()
         builder.button(
-            text=_("Agree and continue"), callback_data=ResearchConsentCb(c=case_id, ok=True)
+            text=_("Agree and continue"),
+            callback_data=ResearchConsentCb(c=case_id, t=token, ok=True),
         )
-        builder.button(text=_("No, thanks"), callback_data=ResearchConsentCb(c=case_id, ok=False))
+        builder.button(
+            text=_("No, thanks"), callback_data=ResearchConsentCb(c=case_id, t=token, ok=False)
+        )
         builder.adjust(2)
         await bot.send_message(
             actor.telegram_id,
@@ -1351,7 +1394,7 @@ async def research_invitation(
     policy: SurveyPolicy,
 ) -> None:
     await _start_research(
-        query, callback_data.c, bot, uow, actor, clock, policy, consent_given=False
+        query, callback_data.c, callback_data.t, bot, uow, actor, clock, policy, consent_given=False
     )
 
 
@@ -1372,5 +1415,5 @@ async def research_consent(
                 await message.edit_text(_("Understood. Nothing has been saved. Thank you!"))
         return
     await _start_research(
-        query, callback_data.c, bot, uow, actor, clock, policy, consent_given=True
+        query, callback_data.c, callback_data.t, bot, uow, actor, clock, policy, consent_given=True
     )

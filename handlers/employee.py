@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message
@@ -45,7 +47,8 @@ async def join_by_invite(
         ),
         Redemption.UNKNOWN: _("This invite link is not valid. Check that it was copied in full."),
     }
-    await message.answer(texts[result.status].format(department=result.department_name))
+    department = escape(result.department_name or "")
+    await message.answer(texts[result.status].format(department=department))
 
 
 async def services_menu(message: Message, uow: UnitOfWork, actor: Actor) -> None:

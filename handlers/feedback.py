@@ -19,6 +19,7 @@ from storage.base import Clock
 from storage.uow import UnitOfWork
 from surveys import feedback
 from surveys.feedback import AlertAccess, Relay
+from surveys.text import visible
 
 router = Router(name=__name__)
 TEXT_LIMIT = 3000
@@ -66,7 +67,10 @@ async def alert_button(
 async def owner_answer(
     message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext, clock: Clock
 ) -> None:
-    text = (message.text or "").strip()
+    text = visible(message.text)
+    if not text:  # spaces or zero-width characters only: nothing to send the client
+        await message.answer(_("An empty message cannot be saved. Please write your answer."))
+        return
     if len(text) > TEXT_LIMIT:
         await message.answer(
             _(
@@ -114,7 +118,10 @@ async def respondent_reply_button(
 async def respondent_reply(
     message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext, clock: Clock
 ) -> None:
-    text = (message.text or "").strip()[:TEXT_LIMIT]
+    text = visible(message.text)[:TEXT_LIMIT]
+    if not text:
+        await message.answer(_("An empty message cannot be saved. Please write your answer."))
+        return
     alert_id = int((await state.get_data()).get("alert_id", 0))
     async with uow.transaction() as session:
         sent = await feedback.respondent_replies(session, alert_id, actor.key, text, clock())

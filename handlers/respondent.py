@@ -99,10 +99,23 @@ async def render_step(
             await bot.send_message(chat_id, text)
     elif result.outcome == Outcome.UNAVAILABLE:
         await bot.send_message(chat_id, _("This service is not being rated at the moment."))
+    elif result.outcome == Outcome.EMPLOYEES_ONLY:
+        await bot.send_message(chat_id, _("Rating internal services is for employees."))
 
 
 def _session_of(result: StepResult) -> int:
     return int(result.extra.get("session_id", 0))
+
+
+async def _outsider_to(
+    db: Direct, actor: Actor, touchpoint_id: int | None, process_id: int | None
+) -> bool:
+    """A non-employee asking for an internal service (by link, button or forged data)."""
+    if actor.is_employee:
+        return False
+    return await directory.is_internal_service(
+        db, touchpoint_id=touchpoint_id, process_id=process_id
+    )
 
 
 async def open_questionnaire(
@@ -117,7 +130,10 @@ async def open_questionnaire(
     message_id: int | None = None,
 ) -> StepResult | None:
     """Inside the caller's transaction: open (or resume) the questionnaire; None until the
-    person has consented. ``message_id``: the message the first question will be shown in."""
+    person has consented. ``message_id``: the message the first question will be shown in.
+    An internal service is for employees: anyone else is refused before consent is asked."""
+    if await _outsider_to(db, actor, touchpoint_id, process_id):
+        return StepResult(Outcome.EMPLOYEES_ONLY)
     if not await profiles.has_consented(db, actor.key):
         return None
     return await surveys.start_survey(
@@ -253,10 +269,16 @@ async def consent(
         if message is not None:
             await _edit(message, _("Understood. Nothing has been saved. Thank you!"))
         return
-    if callback_data.tp == 0:  # an internal service: the same checks as /rate, for crafted data
-        if not actor.is_employee:
+    if callback_data.tp == 0 and not actor.is_employee:  # the same checks as /rate
+        await _ack(query, _("Rating internal services is for employees."), show_alert=True)
+        return
+    if callback_data.tp != 0:  # a touchpoint of an internal service is for employees too
+        async with uow.direct() as db:
+            outsider = await _outsider_to(db, actor, callback_data.tp, callback_data.pr)
+        if outsider:
             await _ack(query, _("Rating internal services is for employees."), show_alert=True)
             return
+    if callback_data.tp == 0:  # an internal service: only one of those rated now
         async with uow.transaction() as session:
             internal = {pid for pid, _name in await directory.internal_services(session)}
         if callback_data.pr not in internal:
@@ -423,6 +445,19 @@ async def navigate(
     level, item_id, page = callback_data.lvl, callback_data.id, callback_data.pg
     paging = level.endswith("*")
     level = level.rstrip("*")
+    # The finder offers citizens' services only: a touchpoint (t), or the touchpoints of a
+    # process (p, and t when paging); paging processes (p*) walks a direction's external ones.
+    asked = {
+        ("t", False): (item_id, None),
+        ("p", False): (None, item_id),
+        ("t", True): (None, item_id),
+    }
+    if not actor.is_employee and (level, paging) in asked:
+        async with uow.direct() as db:
+            outsider = await _outsider_to(db, actor, *asked[level, paging])
+        if outsider:
+            await _ack(query, _("Rating internal services is for employees."), show_alert=True)
+            return
     if level == "t" and not paging:
         async with uow.transaction() as session:
             touchpoint = await session.get(Touchpoint, item_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import date
+from html import escape
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -47,7 +48,8 @@ def _alert_text(process: Process, detection: DeclineDetection) -> str:
         "⚠️ Предупреждение" if detection.level == "touchpoint" else "🔻 Снижение удовлетворённости"
     )
     return (
-        f"<b>{head}</b> по {level} «{process.name}» ({process.code}).\n\n{detection.reason}\n\n"
+        f"<b>{head}</b> по {level} «{escape(process.name)}» ({escape(process.code)}).\n\n"
+        f"{escape(detection.reason)}\n\n"
         + (
             "Это основание для реинжиниринга процесса (п. 1.5 порядка): "
             "устойчивое снижение удовлетворённости."

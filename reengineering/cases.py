@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
 from functools import lru_cache
+from html import escape
 from typing import Any
 
 import sqlalchemy as sa
@@ -51,6 +52,7 @@ from storage.cases_models import (
 from storage.catalog import REVIEW_PERIOD_YEARS, add_years
 from storage.models import DeclineDetection, OutboxLane, Person, Process
 from storage.outbox import enqueue
+from surveys.text import is_blank, visible
 
 __all__ = [
     "DEFAULT_TEMPLATE",
@@ -600,15 +602,15 @@ def _step_text(
         who = f"({ACTOR_TITLES[doer]})"
     clause = f" ({step.clause})" if step.clause else ""
     lines = [
-        f"📌 Реинжиниринг {case_number(case.id)}: «{process.name}».",
-        f"Этап «{STAGE_TITLES[step.stage]}», шаг {step.id}{clause}: {step.title}.",
+        f"📌 Реинжиниринг {case_number(case.id)}: «{escape(process.name)}».",
+        f"Этап «{STAGE_TITLES[step.stage]}», шаг {step.id}{clause}: {escape(step.title)}.",
     ]
     if row.reopened:
         lines.append(
             "Материалы возвращены на доработку: ответственный за процесс дорабатывает их "
             "и направляет повторно в срок, установленный решением."
         )
-    lines.append(f"Ожидается {who}: {step.produces}.")
+    lines.append(f"Ожидается {who}: {escape(step.produces)}.")
     if row.due_on is not None:
         lines.append(f"Срок: {due_phrase(row.due_on, row.started_on, calendar)}.")
         if warning := _data_warning(row.due_on):
@@ -739,9 +741,9 @@ async def open_case(
     await session.flush()
     text = "\n".join(
         [
-            f"🆕 Открыт реинжиниринг {case_number(case.id)}: «{process.name}».",
+            f"🆕 Открыт реинжиниринг {case_number(case.id)}: «{escape(process.name)}».",
             f"Основание: {GROUND_TITLES[ground]} (возникло {format_date(arose_on)}).",
-            f"Порядок: {stage_template.title}.",
+            f"Порядок: {escape(stage_template.title)}.",
         ]
     )
     owner = await owner_chat(session, process)
@@ -799,7 +801,7 @@ async def _link_ground(
     )  # fmt: skip
     await session.flush()
     text = (
-        f"К открытому реинжинирингу {case_number(case.id)} «{process.name}» добавлено "
+        f"К открытому реинжинирингу {case_number(case.id)} «{escape(process.name)}» добавлено "
         f"основание: {GROUND_TITLES[ground]} (возникло {format_date(arose_on)}). "
         "Новый реинжиниринг не открывается."
     )
@@ -884,7 +886,8 @@ async def _close(
         review_due=process.review_due if outcome != "excluded" else None,
     )  # fmt: skip
     lines = [
-        f"🏁 Реинжиниринг {case_number(case.id)} «{process.name}»: {OUTCOME_TITLES[outcome]}.",
+        f"🏁 Реинжиниринг {case_number(case.id)} «{escape(process.name)}»: "
+        f"{OUTCOME_TITLES[outcome]}.",
     ]
     if outcome == "excluded":
         lines.append(
@@ -1041,9 +1044,10 @@ async def _send_approved_plan(
         if person is None or person.telegram_id is None or person.unreachable:
             continue
         lines = [
-            f"📋 Утверждён план мероприятий реинжиниринга {case_number(case.id)} «{process.name}».",
+            f"📋 Утверждён план мероприятий реинжиниринга {case_number(case.id)} "
+            f"«{escape(process.name)}».",
             "Вам поручено:",
-            *(f"{v.number} {v.measure} — до {format_date(v.due_on)}" for v in items),
+            *(f"{v.number} {escape(v.measure)} — до {format_date(v.due_on)}" for v in items),
         ]
         await _notify(
             session,
@@ -1092,7 +1096,7 @@ async def schedule_meeting(
     owner = await owner_chat(session, process)
     if owner is not None:
         text = (
-            f"🗓 Реинжиниринг {case_number(case.id)} «{process.name}»: план мероприятий "
+            f"🗓 Реинжиниринг {case_number(case.id)} «{escape(process.name)}»: план мероприятий "
             f"рассматривается на заседании рабочей группы {format_date(meeting_on)}."
         )
         await _notify(
@@ -1121,7 +1125,7 @@ async def request_extension(
     if person is None or not (person.is_officer or process.owner_id == person.id):
         raise CaseError("Продление срока запрашивает ответственный за процесс.")
     row = await _active_row(session, case, step)
-    if not reason.strip():
+    if is_blank(reason):
         raise CaseError("Укажите причину, по которой нужен дополнительный срок.")
     if proposed_due is not None and proposed_due < on:
         raise CaseError("Предлагаемый срок не может быть в прошлом.")
@@ -1139,7 +1143,7 @@ async def request_extension(
         step_code=step.id,
         activation=row.activation,
         requested_by_id=actor_id,
-        reason=reason.strip(),
+        reason=visible(reason),
         proposed_due=proposed_due,
         requested_at=_moment(on, at),
         status=ExtensionStatus.PENDING,
@@ -1153,9 +1157,9 @@ async def request_extension(
     )  # fmt: skip
     current = f"до {format_date(row.due_on)}" if row.due_on else "не установлен"
     lines = [
-        f"⏳ Запрос продления срока: реинжиниринг {case_number(case.id)} «{process.name}».",
-        f"Шаг {step.id} «{step.title}», текущий срок {current}.",
-        f"Причина: {extension.reason}",
+        f"⏳ Запрос продления срока: реинжиниринг {case_number(case.id)} «{escape(process.name)}».",
+        f"Шаг {step.id} «{escape(step.title)}», текущий срок {current}.",
+        f"Причина: {escape(extension.reason)}",
     ]
     if proposed_due is not None:
         lines.append(f"Предлагаемый срок: {format_date(proposed_due)}.")
@@ -1213,14 +1217,14 @@ async def decide_extension(
     step = template_of(case.template_id).step(extension.step_code)
     if granted and new_due is not None:
         text = (
-            f"✅ Срок шага {step.id} «{step.title}» реинжиниринга {case_number(case.id)} "
-            f"«{process.name}» продлён до {format_date(new_due)}."
+            f"✅ Срок шага {step.id} «{escape(step.title)}» реинжиниринга {case_number(case.id)} "
+            f"«{escape(process.name)}» продлён до {format_date(new_due)}."
         )
     else:
         text = (
-            f"✖️ В продлении срока шага {step.id} «{step.title}» реинжиниринга "
-            f"{case_number(case.id)} «{process.name}» отказано"
-            + (f": {comment}." if comment else ".")
+            f"✖️ В продлении срока шага {step.id} «{escape(step.title)}» реинжиниринга "
+            f"{case_number(case.id)} «{escape(process.name)}» отказано"
+            + (f": {escape(comment)}." if comment else ".")
         )
     requester = await _person(session, extension.requested_by_id)
     chats = [int(requester.telegram_id)] if requester and requester.telegram_id else []
@@ -1263,7 +1267,7 @@ async def attach_document(
         step_code=step.id,
         telegram_file_id=telegram_file_id,
         file_path=file_path,
-        original_name=original_name.strip() or "документ",
+        original_name=visible(original_name) or "документ",
         uploaded_by_id=actor_id,
         uploaded_at=_moment(on, at),
     )

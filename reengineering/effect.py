@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
+from html import escape
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -76,7 +77,7 @@ def _caption(process: Process, number: str, summary: EffectSummary) -> str:
         return f"{label} ({span}): {value}"
 
     lines = [
-        f"📈 Проверка эффекта реинжиниринга {number}: «{process.name}».",
+        f"📈 Проверка эффекта реинжиниринга {number}: «{escape(process.name)}».",
         line("До", summary.before, summary.before_mean, summary.before_n),
         line("После", summary.after, summary.after_mean, summary.after_n),
     ]

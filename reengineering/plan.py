@@ -40,6 +40,7 @@ from reengineering.cases import (
 )
 from storage.cases_models import PlanItem, PlanItemStatus, ReengineeringCase, StepStatus
 from storage.models import Person, Process
+from surveys.text import is_blank, visible
 
 __all__ = [
     "ITEM_STATUS_TITLES",
@@ -288,20 +289,20 @@ async def add_plan_item(
     case = await _open_case(session, case_id)
     person, _process_row = await _editor(session, case, actor_id)
     _check_section(section)
-    if not measure.strip():
+    if is_blank(measure):
         raise CaseError("Укажите наименование мероприятия.")
-    if not responsible_name.strip():
+    if is_blank(responsible_name):
         raise CaseError("Укажите ответственного исполнителя.")
     item = PlanItem(
         case_id=case.id,
         section=section,
         position=await _next_position(session, case.id, section),
-        measure=measure.strip(),
+        measure=visible(measure),
         due_on=due_on,
-        responsible_name=responsible_name.strip(),
+        responsible_name=visible(responsible_name),
         responsible_id=responsible_id,
-        expected_result=expected_result.strip(),
-        report_document=report_document.strip(),
+        expected_result=visible(expected_result),
+        report_document=visible(report_document),
         status=PlanItemStatus.PLANNED,
         created_at=_moment(on, at),
     )
@@ -354,9 +355,9 @@ async def update_plan_item(
         ("expected_result", expected_result),
         ("report_document", report_document),
     ):
-        if value is not None and value.strip() != getattr(item, name):
-            setattr(item, name, value.strip())
-            changes[name] = value.strip()
+        if value is not None and visible(value) != getattr(item, name):
+            setattr(item, name, visible(value))
+            changes[name] = visible(value)
     if due_on is not None and due_on != item.due_on:
         changes["due_on"] = due_on
         changes["old_due_on"] = item.due_on

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from html import escape
 from typing import Literal
 
 from reengineering.calendar import WorkingCalendar
@@ -176,14 +177,14 @@ def step_reminder_text(
     """A reminder about a step of a case."""
     lines = [
         _headline(reminder),
-        f"Реинжиниринг {case_number}: «{process_name}».",
-        f"Шаг {step_id} «{step_title}»: {_when(reminder, today)}",
-        f"Ожидается: {produces}",
+        f"Реинжиниринг {case_number}: «{escape(process_name)}».",
+        f"Шаг {step_id} «{escape(step_title)}»: {_when(reminder, today)}",
+        f"Ожидается: {escape(produces)}",
     ]
     if copy_for_officer:
         lines.insert(0, "Копия ответственному по клиентоцентричности.")
         if responsible:
-            lines.append(f"Ответственный: {responsible}.")
+            lines.append(f"Ответственный: {escape(responsible)}.")
     if data_warning:
         lines.append(data_warning)
     return "\n".join(lines)
@@ -204,9 +205,9 @@ def plan_item_reminder_text(
     """A reminder about a measure of the action plan."""
     lines = [
         _headline(reminder),
-        f"План мероприятий, реинжиниринг {case_number}: «{process_name}».",
-        f"Мероприятие {number} «{measure}»: {_when(reminder, today)}",
-        f"Ответственный исполнитель: {responsible}.",
+        f"План мероприятий, реинжиниринг {case_number}: «{escape(process_name)}».",
+        f"Мероприятие {number} «{escape(measure)}»: {_when(reminder, today)}",
+        f"Ответственный исполнитель: {escape(responsible)}.",
     ]
     if reminder.kind == "overdue":
         lines.append(
@@ -236,7 +237,8 @@ def review_reminder_text(
     return "\n".join(
         [
             "📅 Приближается срок пересмотра процесса",
-            f"Процесс «{process_name}» подлежит реинжинирингу не реже одного раза в три года.",
+            f"Процесс «{escape(process_name)}» подлежит реинжинирингу не реже одного раза "
+            "в три года.",
             last,
             f"Срок пересмотра: {format_date(review_due)}, осталось "
             f"{working_days_phrase(reminder.days)}. В этот день реинжиниринг будет открыт "

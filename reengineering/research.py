@@ -13,16 +13,20 @@ link a pseudonymous key to a chat.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
+from html import escape
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from reengineering.case_files import case_dir
 from reengineering.cases import (
     SURVEY_LIST_STEP,
     SURVEY_STEP,
@@ -35,7 +39,12 @@ from reengineering.cases import (
     attach_document,
     case_number,
 )
-from storage.cases_models import ReengineeringCase, ResearchCampaign, StepStatus
+from storage.cases_models import (
+    ReengineeringCase,
+    ResearchCampaign,
+    ResearchInvitation,
+    StepStatus,
+)
 from storage.models import (
     ClientType,
     OutboxLane,
@@ -61,6 +70,7 @@ __all__ = [
     "collect_research",
     "launch_research",
     "research_callback",
+    "research_invitation",
     "research_questionnaire_for",
 ]
 
@@ -72,14 +82,17 @@ CRITICALITY_TITLES: dict[str, str] = {"low": "низкая", "medium": "сред
 WHO_TITLES: dict[str, str] = {ClientType.EXTERNAL: "клиент", ClientType.INTERNAL: "исполнитель"}
 
 
-def research_callback(case_id: int) -> str:
-    """callback_data of the invitation button (handled by the bot's UI)."""
-    return f"rs:{case_id}"
+INVITE_TOKEN_BYTES = 16  # secrets.token_urlsafe: 22 characters, 128 random bits
 
 
-def case_dir(data_dir: Path, case_id: int) -> Path:
-    """Where a case's generated files live: ``data_dir / "cases" / case_id``."""
-    return data_dir / "cases" / str(case_id)
+def research_callback(case_id: int, token: str) -> str:
+    """callback_data of the invitation button (handled by the bot's UI): case and token."""
+    return f"rs:{case_id}:{token}"
+
+
+def _digest(token: str, chat_id: int) -> str:
+    """What is kept of an invitation: the token bound to its invitee's chat, one way."""
+    return hashlib.sha256(f"{token}:{chat_id}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -100,10 +113,9 @@ async def _campaign(session: AsyncSession, case_id: int) -> ResearchCampaign | N
     )
 
 
-def _keyboard(case_id: int) -> dict[str, object]:
-    return {
-        "inline_keyboard": [[{"text": "Пройти опрос", "callback_data": research_callback(case_id)}]]
-    }
+def _keyboard(case_id: int, token: str) -> dict[str, object]:
+    button = {"text": "Пройти опрос", "callback_data": research_callback(case_id, token)}
+    return {"inline_keyboard": [[button]]}
 
 
 async def launch_research(
@@ -169,7 +181,8 @@ async def launch_research(
     )
     performer_text = "\n".join(
         [
-            f"🔎 Исследование процесса «{process.name}» (реинжиниринг {case_number(case.id)}).",
+            f"🔎 Исследование процесса «{escape(process.name)}» "
+            f"(реинжиниринг {case_number(case.id)}).",
             "Как исполнителю процесса, предлагаем вам ответить на несколько вопросов: "
             "удовлетворённость процессом, сложности и этап, на котором они возникают, "
             "ожидания клиентов и удачные решения, которые стоит перенять.",
@@ -178,7 +191,7 @@ async def launch_research(
     )
     client_text = "\n".join(
         [
-            f"🔎 Мы улучшаем процесс «{process.name}» и просим вас поделиться опытом.",
+            f"🔎 Мы улучшаем процесс «{escape(process.name)}» и просим вас поделиться опытом.",
             "Вы ранее разрешили связаться с вами. Ответьте, пожалуйста, на несколько "
             "вопросов: насколько вы довольны, с какими сложностями столкнулись, чего ждёте "
             "на каждом этапе и где видели удобные решения.",
@@ -199,6 +212,7 @@ async def launch_research(
             invited_performers += 1
         else:
             invited_clients += 1
+        token = secrets.token_urlsafe(INVITE_TOKEN_BYTES)
         if await enqueue(
             session,
             chat_id=chat_id,
@@ -206,8 +220,14 @@ async def launch_research(
             kind="research_invite",
             lane=OutboxLane.BULK,
             dedupe_key=f"rs:{case.id}:{chat_id}",
-            reply_markup=_keyboard(case.id),
+            reply_markup=_keyboard(case.id, token),
         ):
+            session.add(
+                ResearchInvitation(
+                    campaign_id=campaign.id, digest=_digest(token, chat_id), audience=audience,
+                    invited_at=now,
+                )
+            )  # fmt: skip
             queued += 1
     campaign.invited_performers = max(campaign.invited_performers, invited_performers)
     campaign.invited_clients = max(campaign.invited_clients, invited_clients)
@@ -218,6 +238,24 @@ async def launch_research(
     )  # fmt: skip
     await session.flush()
     return LaunchResult(campaign.id, invited_clients, invited_performers, queued)
+
+
+async def research_invitation(
+    session: AsyncSession, case_id: int, token: str, chat_id: int
+) -> str | None:
+    """The research questionnaire ``chat_id`` was invited to answer with ``token``, or None
+    when this token was not sent to this chat for this case (forged, guessed or borrowed)."""
+    audience = await session.scalar(
+        sa.select(ResearchInvitation.audience)
+        .join(ResearchCampaign, ResearchCampaign.id == ResearchInvitation.campaign_id)
+        .where(
+            ResearchCampaign.case_id == case_id,
+            ResearchInvitation.digest == _digest(token, chat_id),
+        )
+    )
+    if audience is None:
+        return None
+    return RESEARCH_PERFORMER if audience == "performer" else RESEARCH_CLIENT
 
 
 async def research_questionnaire_for(session: AsyncSession, case_id: int, telegram_id: int) -> str:

@@ -253,3 +253,19 @@ class ResearchCampaign(Base):
     document_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("case_documents.id", ondelete="SET NULL")
     )
+
+
+class ResearchInvitation(Base):
+    """One invitee of an R3 survey. The invitation's button carries a random token; only
+    ``sha256(token:chat)`` is kept, so the row names no chat and a token works for its
+    invitee alone (a guessed case id or a borrowed button opens nothing)."""
+
+    __tablename__ = "research_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("research_campaigns.id", ondelete="CASCADE"), index=True
+    )
+    digest: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    audience: Mapped[str] = mapped_column(sa.String(16))
+    invited_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from html import escape
 from typing import Any
 
 import sqlalchemy as sa
@@ -137,7 +138,7 @@ async def audience_chats(session: AsyncSession, campaign: Campaign) -> list[int]
 
 def _invitation_text(campaign: Campaign, title: str) -> str:
     return (
-        f"<b>Опрос: {title}</b>\n\nПросим оценить качество работы. Это займёт пару минут; "
+        f"<b>Опрос: {escape(title)}</b>\n\nПросим оценить качество работы. Это займёт пару минут; "
         f"ответы хранятся без имени. Опрос открыт до {campaign.ends_on:%d.%m.%Y}."
     )
 
@@ -278,7 +279,7 @@ async def run_campaigns(
                     kind="campaign_closed",
                     lane=OutboxLane.ALERT,
                     text=(
-                        f"<b>Кампания «{title}» завершена</b> "
+                        f"<b>Кампания «{escape(title)}» завершена</b> "
                         f"({campaign.starts_on:%d.%m.%Y}–{campaign.ends_on:%d.%m.%Y}).\n"
                         f"Приглашено: {campaign.invited}, ответили: {campaign.responded} "
                         f"({rate:.0%})."

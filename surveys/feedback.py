@@ -28,6 +28,7 @@ from storage.models import (
     Touchpoint,
 )
 from storage.outbox import enqueue
+from surveys.text import visible
 
 ALERT_PREFIX = "fa"  # handlers.callbacks.AlertCb
 RELAY_PREFIX = "fr"  # handlers.callbacks.RelayCb
@@ -134,7 +135,7 @@ async def raise_alert_if_low(
 
     Returns the alert's id, or None when the score needs none.
     """
-    comment = answers.get("comment")
+    comment = visible(str(answers.get("comment") or ""))
     if response.rating is None or response.rating > policy.threshold or not comment:
         return None
     if response.process_id is None:

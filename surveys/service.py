@@ -48,6 +48,7 @@ from surveys.questionnaire import (
 )
 from surveys.respondents import tombstone_key
 from surveys.rollup import count_in_rollup
+from surveys.text import visible
 
 BACK, SKIP, DONE, TOGGLE = "<", "-", "ok", "t."
 
@@ -74,6 +75,7 @@ class Outcome(StrEnum):
     EXPECTS_BUTTON = "expects_button"
     TOO_LONG = "too_long"
     UNAVAILABLE = "unavailable"
+    EMPLOYEES_ONLY = "employees_only"  # an internal service asked for by someone else
 
 
 @dataclass(frozen=True)
@@ -471,7 +473,7 @@ async def answer_text(
     view = await _view(db, attempt)
     if view.question.kind != QuestionKind.TEXT:
         return StepResult(Outcome.EXPECTS_BUTTON, view)
-    cleaned = text.strip()
+    cleaned = visible(text)
     if len(cleaned) > view.question.max_length:
         return StepResult(Outcome.TOO_LONG, view, extra={"limit": view.question.max_length})
     if not cleaned:

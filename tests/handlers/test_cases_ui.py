@@ -353,9 +353,12 @@ async def test_research_survey_from_the_case_and_the_r4_workbook(
         message_id=1,
         date=datetime.now(UTC),
         chat=Chat(id=EMPLOYEE, type="private"),
-        text=invites[0].text,
+        text=next(invite.text for invite in invites if invite.chat_id == EMPLOYEE),
     )
-    await telegram.press(EMPLOYEE, ResearchCb(c=case_id).pack(), invitation)
+    [own] = [invite for invite in invites if invite.chat_id == EMPLOYEE]
+    button = own.reply_markup["inline_keyboard"][0][0]["callback_data"]  # type: ignore[index]
+    assert ResearchCb.unpack(button).c == case_id
+    await telegram.press(EMPLOYEE, button, invitation)
     assert "Прежде чем начать" in (telegram.last(EMPLOYEE).text or "")
     await telegram.tap(EMPLOYEE, "Согласен, продолжить")
     async with session_pool() as session:
@@ -392,3 +395,60 @@ async def test_officer_sees_every_case_overdue_first(
     assert labels[-1] == "➕ Открыть дело по поручению"
     await telegram.send(OWNER, "/cases")
     assert f"№ {opened.case_id}" not in (telegram.last(OWNER).text or "")
+
+
+async def test_only_the_invited_answer_the_research_survey(
+    telegram: Telegram, session_pool: SessionPool, people: People
+) -> None:
+    """Issue #13, point 13: ``rs:<case id>`` (case ids are sequential) let anyone answer the
+    R3 survey, and their answers reached the owner's R4 workbook. Invitations now carry a
+    token, bound to the invitee's chat; forged, guessed or borrowed buttons are refused."""
+    import secrets
+
+    case_id = await open_by_instruction(telegram, session_pool)
+    await owner_card(telegram, case_id)
+    await telegram.tap(OWNER, "R1: отметить выполненным")
+    await telegram.tap(OWNER, "Запустить опрос клиентов и исполнителей (R3)")
+    await telegram.tap(OWNER, "Запустить опрос")
+    async with session_pool() as session:
+        invites = list(
+            await session.scalars(
+                sa.select(OutboxMessage).where(OutboxMessage.kind == "research_invite")
+            )
+        )
+    assert invites, "the launch queued invitations"
+    buttons = {
+        invite.chat_id: invite.reply_markup["inline_keyboard"][0][0]["callback_data"]  # type: ignore[index]
+        for invite in invites
+    }
+    stranger_menu = Message(
+        message_id=1, date=datetime.now(UTC), chat=Chat(id=STRANGER, type="private")
+    )
+
+    async def stranger_presses(data: str) -> None:
+        update = await telegram.press(STRANGER, data, stranger_menu)
+        said = answer(telegram, update)
+        assert "приглаш" in said or "больше не действует" in said, (data, said)
+        async with session_pool() as session:
+            assert await session.scalar(sa.select(sa.func.count(SurveySession.id))) == 0, data
+        texts = [m.text or "" for m in telegram.session.sent_to(STRANGER)]
+        assert all("Прежде чем начать" not in text for text in texts), data
+
+    await stranger_presses(f"rs:{case_id}")  # the old, guessable button
+    await stranger_presses(f"rk:{case_id}:1")  # the old consent button: straight to questions
+    employees_button = buttons[EMPLOYEE]
+    assert len(employees_button.encode()) <= 64
+    assert len(set(buttons.values())) == len(buttons), "one token per invitee"
+    token = employees_button.rsplit(":", 1)[-1]
+    await stranger_presses(f"rs:{case_id}:{secrets.token_urlsafe(16)}")  # a guessed token
+    await stranger_presses(employees_button)  # another person's invitation
+    await stranger_presses(f"rk:{case_id}:{token}:1")  # consent with another person's token
+
+    invitation = Message(
+        message_id=2, date=datetime.now(UTC), chat=Chat(id=EMPLOYEE, type="private"), text="…"
+    )
+    await telegram.press(EMPLOYEE, employees_button, invitation)
+    await telegram.tap(EMPLOYEE, "Согласен, продолжить")
+    assert "Вопрос 1" in (telegram.last(EMPLOYEE).text or "")
+    async with session_pool() as session:
+        assert await session.scalar(sa.select(sa.func.count(SurveySession.id))) == 1

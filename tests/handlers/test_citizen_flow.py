@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 
 from storage.database import SessionPool
-from storage.models import SessionStatus
+from storage.models import SessionStatus, SurveySession
+from tests.conftest import SmallRegistry
 from tests.handlers.helpers import count_responses, responses, session_statuses
 from tests.mocked_bot import Telegram
 
@@ -128,3 +131,37 @@ async def test_start_without_payload_finds_the_service_by_menu_and_by_text(
     await telegram.tap(other, "Согласен")
     await telegram.tap(other, "5")
     assert "комментарий" in (telegram.last(other).text or "")
+
+
+async def test_the_service_finder_never_offers_a_citizen_an_internal_service(
+    telegram: Telegram, session_pool: SessionPool, registry: SmallRegistry
+) -> None:
+    """Issue #13, point 14: forged finder buttons (any level, paging or not) lead nowhere."""
+    from aiogram.types import Chat, Message
+
+    from storage.models import Touchpoint, TouchpointKind
+
+    async with session_pool() as session, session.begin():
+        portal = Touchpoint(
+            code="IT01-PORTAL", process_id=registry.internal_process_id, name="Портал заявок ИТ",
+            kind=TouchpointKind.DIGITAL, channel="Портал", needs=[4], payload="t-IT01-PORTAL",
+        )  # fmt: skip
+        session.add(portal)
+        await session.flush()
+        portal_id = portal.id
+    await telegram.send(CITIZEN, "/start")
+    menu = Message(message_id=1, date=datetime.now(UTC), chat=Chat(id=CITIZEN, type="private"))
+    internal = registry.internal_process_id
+    for data in (f"n:t:{portal_id}:0", f"n:p:{internal}:0", f"n:t*:{internal}:0",
+                 f"n:x*:{internal}:0", f"n:x:{internal}:0"):  # fmt: skip
+        await telegram.press(CITIZEN, data, menu)
+        await telegram.send(CITIZEN, "/start t-IT01-PORTAL")
+    shown = [m for m in telegram.session.sent_to(CITIZEN)]
+    labels = [
+        b.text for m in shown if m.reply_markup for r in m.reply_markup.inline_keyboard for b in r
+    ]  # type: ignore[union-attr]
+    assert not any("Портал заявок ИТ" in label for label in labels), labels
+    assert all("Прежде чем начать" not in (m.text or "") for m in shown)
+    assert "только сотрудникам" in (telegram.last(CITIZEN).text or "")
+    async with session_pool() as session:
+        assert await session.scalar(sa.select(sa.func.count(SurveySession.id))) == 0

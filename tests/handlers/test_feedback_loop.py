@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from handlers.callbacks import AlertCb, RelayCb
 from storage.database import SessionPool
-from storage.models import FeedbackAlert, OutboxMessage, Person
+from storage.models import FeedbackAlert, OutboxMessage, Person, ResponseAnswer
 from surveys.feedback import remind_and_escalate
 from tests.conftest import SmallRegistry
 from tests.handlers.conftest import MovableClock
@@ -109,3 +110,55 @@ async def test_unanswered_alert_is_reminded_then_escalated_once(
     kinds = [(m.kind, m.chat_id) for m in await outbox(session_pool)]
     assert kinds.count(("alert_reminder", OWNER)) == 2
     assert kinds.count(("alert_escalated", OFFICER)) == 1
+
+
+@pytest.mark.parametrize(
+    "invisible",
+    [
+        "   ",
+        "\u200b",
+        "\u200b\u200c\u200d\u200e\u200f",
+        "\u00a0\u2060\ufeff \u3000",
+        "\u2800\u3164\u180e\u00ad",
+        "\u202e\u2066\u2069\n\t",
+    ],
+)
+async def test_a_comment_of_invisible_characters_is_no_comment(
+    telegram: Telegram, session_pool: SessionPool, registry: SmallRegistry, invisible: str
+) -> None:
+    """Issue #13, point 15: spaces or zero-width characters alone are no comment (no alert)."""
+    await consent_and_rate(telegram, CITIZEN, "1")
+    await telegram.tap(CITIZEN, "Очередь")
+    await telegram.tap(CITIZEN, "Готово")
+    await telegram.tap(CITIZEN, "рассмотрение")
+    await telegram.tap(CITIZEN, "Высокая")
+    await telegram.send(CITIZEN, invisible)
+    assert "Пустое сообщение" in (telegram.last(CITIZEN).text or "")
+    await telegram.tap(CITIZEN, "Пропустить")
+    await telegram.tap(CITIZEN, "Пенсионер")
+    async with session_pool() as session:
+        assert await session.scalar(sa.select(sa.func.count(FeedbackAlert.id))) == 0
+        stored = (await session.scalars(sa.select(ResponseAnswer.value_text))).all()
+    assert all(value is None or value.strip() for value in stored)
+    assert not any(invisible.strip() in (value or "") for value in stored if invisible.strip())
+    assert [m for m in await outbox(session_pool) if m.kind == "feedback_alert"] == []
+
+
+async def test_an_invisible_answer_is_not_relayed_and_does_not_count_as_answered(
+    telegram: Telegram, session_pool: SessionPool, registry: SmallRegistry
+) -> None:
+    await low_score_with_comment(telegram)
+    [alert_message] = await outbox(session_pool)
+    alert_id = AlertCb.unpack(
+        alert_message.reply_markup["inline_keyboard"][0][0]["callback_data"]  # type: ignore[index]
+    ).a
+    await telegram.send(OWNER, "/start")
+    await telegram.press(OWNER, AlertCb(a=alert_id, x="reply").pack())
+    await telegram.send(OWNER, "\u200b\u2060\ufeff")
+    assert "Пустое сообщение" in (telegram.last(OWNER).text or "")
+    assert len(await outbox(session_pool)) == 1, "nothing relayed to the client"
+    async with session_pool() as session:
+        alert = await session.get(FeedbackAlert, alert_id)
+    assert alert is not None and alert.answered_at is None
+    await telegram.send(OWNER, "Разобрались, спасибо за отзыв")
+    assert "Ответ отправлен заявителю" in (telegram.last(OWNER).text or "")

@@ -111,6 +111,7 @@ class World:
     it01: int
     tp_a: int
     tp_b: int
+    tp_it: int
     other_open_session: int
     other_done_session: int
     alert_a: int
@@ -151,7 +152,7 @@ async def _low_score(telegram: Telegram, user: int, payload: str, comment: str) 
 async def _build(database: Path, data_dir: Path) -> World:
     from bot.factory import create_dispatcher
     from reengineering.cases import open_case, request_extension
-    from storage.cases_models import Ground
+    from storage.cases_models import Ground, ResearchCampaign
     from surveys.campaigns import run_campaigns, start_campaign
 
     settings = _settings(database, data_dir)
@@ -185,11 +186,20 @@ async def _build(database: Path, data_dir: Path) -> World:
                 needs=[2],
                 payload="t-SUP02-MFC",
             )
+            tp_it = Touchpoint(
+                code="IT01-PORTAL",
+                process_id=registry.internal_process_id,
+                name="Портал заявок в техподдержку",
+                kind=TouchpointKind.DIGITAL,
+                channel="Портал",
+                needs=[4],
+                payload="t-IT01-PORTAL",
+            )
             employee = Person(telegram_id=EMPLOYEE, is_employee=True, department=soc)
             officer = Person(telegram_id=OFFICER, is_officer=True)
-            session.add_all([owner_b, process_b, tp_b, employee, officer])
+            session.add_all([owner_b, process_b, tp_b, tp_it, employee, officer])
             await session.flush()
-            process_b_id, tp_b_id = process_b.id, tp_b.id
+            process_b_id, tp_b_id, tp_it_id = process_b.id, tp_b.id, tp_it.id
             owner_b_id, officer_id = owner_b.id, officer.id
 
         clock = MovableClock(NOW)
@@ -228,6 +238,9 @@ async def _build(database: Path, data_dir: Path) -> World:
                 session, case_b.case_id, "R1", owner_b_id, reason="Нет данных за два года",
                 on=TODAY, at=NOW,
             )  # fmt: skip
+            session.add(  # case A's R3 survey runs; nobody in this world is invited to it
+                ResearchCampaign(case_id=case_a.case_id, launched_at=NOW, department_ids=[])
+            )
             campaigns = []
             for _ in range(2):
                 campaign = await start_campaign(
@@ -249,6 +262,7 @@ async def _build(database: Path, data_dir: Path) -> World:
             it01=registry.internal_process_id,
             tp_a=registry.touchpoint_id,
             tp_b=tp_b_id,
+            tp_it=tp_it_id,
             other_open_session=sessions[SessionStatus.OPEN],
             other_done_session=sessions[SessionStatus.COMPLETED],
             alert_a=alerts[registry.process_id],
@@ -277,7 +291,7 @@ class Ref:
 
 
 A, B, IT01, SOC = Ref("process_a"), Ref("process_b"), Ref("it01"), Ref("soc")
-TP_B = Ref("tp_b")
+TP_B, TP_IT = Ref("tp_b"), Ref("tp_it")
 OTHER_OPEN, OTHER_DONE = Ref("other_open_session"), Ref("other_done_session")
 ALERT_A, ALERT_B = Ref("alert_a"), Ref("alert_b")
 CASE_A, CASE_B, EXT_B = Ref("case_a"), Ref("case_b"), Ref("extension_b")
@@ -288,6 +302,7 @@ LABELS = {
     "it01": "IT01",
     "soc": "SOC",
     "tp_b": "tp-B",
+    "tp_it": "tp-IT01",
     "other_open_session": "another-respondents-open-survey",
     "other_done_session": "another-respondents-finished-survey",
     "alert_a": "alert-A",
@@ -411,6 +426,11 @@ CASES_ONLY = "Дела по реинжинирингу доступны отве
 UNKNOWN = "Неизвестная команда"
 ANSWERED = "На этот вопрос уже дан ответ."
 CLOSED_SURVEY = "Этот опрос уже завершён. Спасибо!"
+NOT_INVITED = (
+    "Этот опрос проводится только среди приглашённых. Если вы получили приглашение, "
+    "пожалуйста, воспользуйтесь кнопкой под ним."
+)
+GUESSED_TOKEN = "AAAAAAAAAAAAAAAAAAAAAA"
 NO_CONVERSATION = "Эта переписка больше недоступна."
 CONSENT = "Прежде чем начать"
 B_NAME, A_NAME = "Выдача справки о составе семьи", "Назначение ежемесячной денежной выплаты"
@@ -435,6 +455,14 @@ TABLE: list[tuple[Send | Press, Expect, Expect, Expect, Expect]] = [
         ok("Здравствуйте"),
     ),
     (Send("/start t-SUP02-MFC"), ok(CONSENT), ok(CONSENT), ok(CONSENT), ok(CONSENT)),
+    (
+        # An internal service's own link (its QR code): employees only.
+        Send("/start t-IT01-PORTAL"),
+        denied(EMPLOYEES_ONLY),
+        ok(CONSENT),
+        ok(CONSENT),
+        denied(EMPLOYEES_ONLY),
+    ),
     (
         Send("/start inv-forged-token"),
         denied("Ссылка-приглашение недействительна"),
@@ -537,6 +565,28 @@ TABLE: list[tuple[Send | Press, Expect, Expect, Expect, Expect]] = [
         ok(CONSENT),
         ok(CONSENT),
         ok(CONSENT),
+    ),
+    (
+        # The service finder never leads a citizen to an internal service, forged or not.
+        press(NavCb, lvl="t", id=TP_IT),
+        refused(EMPLOYEES_ONLY),
+        ok(CONSENT),
+        ok(CONSENT),
+        refused(EMPLOYEES_ONLY),
+    ),
+    (
+        press(NavCb, lvl="p", id=IT01),
+        refused(EMPLOYEES_ONLY),
+        ok("Где вас обслуживали?"),
+        ok("Где вас обслуживали?"),
+        refused(EMPLOYEES_ONLY),
+    ),
+    (
+        press(ConsentCb, tp=TP_IT, pr=IT01, ok=True),
+        refused(EMPLOYEES_ONLY),
+        ok("Вопрос 1"),
+        ok("Вопрос 1"),
+        refused(EMPLOYEES_ONLY),
     ),
     (
         press(RateCb, p=IT01),
@@ -713,6 +763,22 @@ TABLE: list[tuple[Send | Press, Expect, Expect, Expect, Expect]] = [
         ok("Пришлите документ к шагу R1"),
     ),
     (
+        # A step code the case's template does not have: refused before any prompt or state.
+        press(CaseCb, c=CASE_A, a="doc", s="ZZ9"),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        STALE,
+        STALE,
+    ),
+    (
+        # A path in the step field does not even unpack: nobody's handler sees it.
+        Press(None, raw="cs:1:doc:../../../../tmp/X/zz:"),
+        STALE,
+        STALE,
+        STALE,
+        STALE,
+    ),
+    (
         press(CaseCb, c=CASE_B, a="ext", s="R2", then="Не успеваю"),
         refused(NO_CASE),
         refused(NO_CASE),
@@ -829,19 +895,36 @@ TABLE: list[tuple[Send | Press, Expect, Expect, Expect, Expect]] = [
     ),
     (
         # No research survey is running for case B: nobody may answer one, crafted or not.
-        press(ResearchCb, c=CASE_B),
+        press(ResearchCb, c=CASE_B, t=GUESSED_TOKEN),
         refused(CLOSED_SURVEY),
         refused(CLOSED_SURVEY),
         refused(CLOSED_SURVEY),
         refused(CLOSED_SURVEY),
     ),
     (
-        press(ResearchConsentCb, c=CASE_B, ok=True),
+        press(ResearchConsentCb, c=CASE_B, t=GUESSED_TOKEN, ok=True),
         refused(CLOSED_SURVEY),
         refused(CLOSED_SURVEY),
         refused(CLOSED_SURVEY),
         refused(CLOSED_SURVEY),
     ),
+    (
+        # Case A's survey runs, but nobody here was invited with this token (it was ``rs:<id>``
+        # before, and anyone could answer by guessing the case id).
+        press(ResearchCb, c=CASE_A, t=GUESSED_TOKEN),
+        refused(NOT_INVITED),
+        refused(NOT_INVITED),
+        refused(NOT_INVITED),
+        refused(NOT_INVITED),
+    ),
+    (
+        press(ResearchConsentCb, c=CASE_A, t=GUESSED_TOKEN, ok=True),
+        refused(NOT_INVITED),
+        refused(NOT_INVITED),
+        refused(NOT_INVITED),
+        refused(NOT_INVITED),
+    ),
+    (Press(None, raw="rs:1"), STALE, STALE, STALE, STALE),
     # ---- anything else
     (Press(None, raw="zz:1"), STALE, STALE, STALE, STALE),
 ]

@@ -111,3 +111,39 @@ async def test_one_leader_and_takeover_when_it_dies(session_pool: SessionPool) -
     assert await replicas[1].renew() is True
     assert await replicas[2].renew() is False
     assert await replicas[0].renew() is False  # it came back: it no longer leads
+
+
+async def test_webhook_refuses_odd_secrets_and_absurd_bodies_without_failing(
+    session_pool: SessionPool, settings: Settings, registry: SmallRegistry
+) -> None:
+    """A non-ASCII secret header is a wrong secret (401); deep or broken JSON is not an update
+    (400); neither is stored, and a real update afterwards is still taken (200)."""
+    from aiohttp.test_utils import TestServer
+
+    from bot.webhook import webhook_app
+    from tests.mocked_bot import make_bot
+
+    bot, _recording = make_bot()
+    inbox = Inbox(session_pool, create_dispatcher(settings, session_pool), bot)
+    secret = webhook_secret(settings)
+    good = {SECRET_HEADER: secret}
+    deep = b'{"update_id": 5, "x": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+    nested = b'{"update_id": 6, "x": ' + b'{"a": ' * 500 + b"1" + b"}" * 500 + b"}"
+    async with TestServer(webhook_app(inbox, "/hook", secret)) as server:
+        url = str(server.make_url("/hook"))
+        async with aiohttp.ClientSession() as http:
+            statuses = []
+            for header in ("секрет", secret[:-1] + "é", "\u200b" + secret):
+                response = await http.post(url, data=b"{}", headers={SECRET_HEADER: header})
+                statuses.append(response.status)
+            assert statuses == [401, 401, 401]
+            for body in (deep, nested, b"{not json", b"[]", '{"update_id": "ы"}'.encode()):
+                response = await http.post(url, data=body, headers=good)
+                statuses.append(response.status)
+            assert statuses[3:] == [400, 400, 400, 400, 400]
+            response = await http.post(url, json={"update_id": 7}, headers=good)
+            assert response.status == 200
+    await inbox.drain()
+    async with session_pool() as session:
+        stored = set((await session.scalars(sa.select(InboxUpdate.update_id))).all())
+    assert stored == {7}

@@ -28,9 +28,10 @@ from reengineering.research import (
     case_dir,
     close_research,
     launch_research,
+    research_invitation,
     research_questionnaire_for,
 )
-from storage.cases_models import CaseStep
+from storage.cases_models import CaseStep, ResearchInvitation
 from storage.database import SessionPool
 from storage.models import (
     Department,
@@ -336,11 +337,25 @@ async def test_research_survey_from_launch_to_r4(
         assert {m.dedupe_key for m in invites} == {
             f"rs:{case_id}:{chat}" for chat in (OWNER_CHAT, 800001, 600001, 600002)
         }
-        markup = invites[0].reply_markup
-        assert markup == {
-            "inline_keyboard": [[{"text": "Пройти опрос", "callback_data": f"rs:{case_id}"}]]
-        }
-        assert len(f"rs:{case_id}".encode()) <= 64
+        # Each invitation carries its own unguessable token (it was ``rs:<case id>`` for all,
+        # so anyone could answer by guessing the case id: issue #13, point 13).
+        buttons = [m.reply_markup["inline_keyboard"][0][0] for m in invites]  # type: ignore[index]
+        assert {b["text"] for b in buttons} == {"Пройти опрос"}
+        datas = [str(b["callback_data"]) for b in buttons]
+        assert all(d.startswith(f"rs:{case_id}:") and len(d.encode()) <= 64 for d in datas)
+        assert len(set(datas)) == len(datas) and all(len(d.split(":")[2]) >= 22 for d in datas)
+        stored = list(await session.scalars(sa.select(ResearchInvitation)))
+        assert len(stored) == 4 and {i.audience for i in stored} == {"performer", "client"}
+        for message in invites:
+            token = str(message.reply_markup["inline_keyboard"][0][0]["callback_data"]).split(":")[
+                2
+            ]  # type: ignore[index]
+            assert token not in repr([(i.digest, i.audience) for i in stored])
+            expected = (
+                RESEARCH_PERFORMER if message.chat_id in (OWNER_CHAT, 800001) else RESEARCH_CLIENT
+            )
+            assert await research_invitation(session, case_id, token, message.chat_id) == expected
+            assert await research_invitation(session, case_id, token, 123456) is None
         client_invite = next(m for m in invites if m.chat_id == 600001)
         assert "Назначение ежемесячной денежной выплаты" in client_invite.text
         # Launching again invites nobody twice.
