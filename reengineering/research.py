@@ -47,6 +47,7 @@ from storage.models import (
     Touchpoint,
 )
 from storage.outbox import enqueue
+from storage.recipients import Recipient, chat_recipients
 from surveys.questionnaire import CRITICALITY_LEVELS
 
 __all__ = [
@@ -155,7 +156,6 @@ async def launch_research(
                 Person.is_employee,
                 Person.department_id.in_(list(campaign.department_ids)),
                 Person.telegram_id.is_not(None),
-                sa.not_(Person.unreachable),
             )
         )
     )
@@ -187,6 +187,7 @@ async def launch_research(
     )
     queued = 0
     invited_performers = invited_clients = 0
+    recipients = await chat_recipients(session, [int(c) for c in performers if c is not None])
     seen: set[int] = set()
     for chat_id, text, audience in [
         *((int(chat), performer_text, "performer") for chat in performers if chat is not None),
@@ -201,7 +202,7 @@ async def launch_research(
             invited_clients += 1
         if await enqueue(
             session,
-            chat_id=chat_id,
+            chat_id=recipients.get(chat_id, Recipient(chat_id)),  # a performer may have to wait
             text=text,
             kind="research_invite",
             lane=OutboxLane.BULK,
