@@ -47,7 +47,7 @@ from storage.models import (
     Touchpoint,
 )
 from storage.outbox import enqueue
-from storage.recipients import Recipient, chat_recipients
+from storage.recipients import Recipient, recipient_of
 from surveys.questionnaire import CRITICALITY_LEVELS
 
 __all__ = [
@@ -150,13 +150,12 @@ async def launch_research(
         campaign.department_ids = sorted(set(campaign.department_ids) | set(department_ids))
     await session.flush()
 
+    # Performers Telegram cannot reach yet are invited too: the invitation waits for them.
     performers = list(
         await session.scalars(
-            sa.select(Person.telegram_id).where(
-                Person.is_employee,
-                Person.department_id.in_(list(campaign.department_ids)),
-                Person.telegram_id.is_not(None),
-            )
+            sa.select(Person)
+            .where(Person.is_employee, Person.department_id.in_(list(campaign.department_ids)))
+            .order_by(Person.id)
         )
     )
     clients = list(
@@ -187,26 +186,25 @@ async def launch_research(
     )
     queued = 0
     invited_performers = invited_clients = 0
-    recipients = await chat_recipients(session, [int(c) for c in performers if c is not None])
-    seen: set[int] = set()
-    for chat_id, text, audience in [
-        *((int(chat), performer_text, "performer") for chat in performers if chat is not None),
-        *((int(chat), client_text, "client") for chat in clients),
+    seen: set[str] = set()  # a chat, or a person without one
+    for recipient, text, audience in [
+        *((recipient_of(person), performer_text, "performer") for person in performers),
+        *((Recipient(int(chat)), client_text, "client") for chat in clients),
     ]:
-        if chat_id in seen:
+        if str(recipient) in seen:
             continue
-        seen.add(chat_id)
+        seen.add(str(recipient))
         if audience == "performer":
             invited_performers += 1
         else:
             invited_clients += 1
         if await enqueue(
             session,
-            chat_id=recipients.get(chat_id, Recipient(chat_id)),  # a performer may have to wait
+            chat_id=recipient,
             text=text,
             kind="research_invite",
             lane=OutboxLane.BULK,
-            dedupe_key=f"rs:{case.id}:{chat_id}",
+            dedupe_key=f"rs:{case.id}:{recipient}",
             reply_markup=_keyboard(case.id),
         ):
             queued += 1

@@ -131,7 +131,8 @@ async def test_429_5xx_403_400_are_handled(
     result = await statuses(session_pool)
     assert result[1] == OutboxStatus.SENT and delivered(sandbox, 1) == ["m-1"]
     assert result[2] == OutboxStatus.SENT and delivered(sandbox, 2) == ["m-2"]
-    assert result[3] == OutboxStatus.UNREACHABLE and delivered(sandbox, 3) == []
+    # A person of the registry who blocked the bot: kept for them (issue #13, point 5), not lost.
+    assert result[3] == OutboxStatus.HELD and delivered(sandbox, 3) == []
     assert result[4] == OutboxStatus.FAILED and result[5] == OutboxStatus.SENT
     async with session_pool() as session:
         person = await session.scalar(sa.select(Person).where(Person.telegram_id == 3))
@@ -140,7 +141,7 @@ async def test_429_5xx_403_400_are_handled(
                 await session.execute(sa.select(OutboxMessage.chat_id, OutboxMessage.last_error))
             ).all()
         )
-    assert person is not None and person.unreachable
+    assert person is not None and person.unreachable and person.unreachable_reason == "blocked"
     assert "chat not found" in str(reasons[4])
 
 

@@ -36,6 +36,7 @@ from storage.models import (
     Department,
     OutboxLane,
     OutboxMessage,
+    OutboxStatus,
     Person,
     Process,
     Respondent,
@@ -323,10 +324,27 @@ async def test_research_survey_from_launch_to_r4(
         launched = await launch_research(
             session, case_id, world.owner_id, department_ids=[registry.department_id], now=LAUNCH
         )
-        assert (launched.performers, launched.clients, launched.queued) == (2, 2, 4)
+        # Performers Telegram cannot reach yet (unreachable, or known only by @username) are
+        # invited too, their invitations kept for them (issue #13, point 5: they were skipped).
+        assert (launched.performers, launched.clients, launched.queued) == (4, 2, 6)
+        held = list(
+            await session.scalars(
+                sa.select(OutboxMessage).where(
+                    OutboxMessage.kind == "research_invite",
+                    OutboxMessage.status == OutboxStatus.HELD,
+                )
+            )
+        )
+        assert {(m.chat_id, m.person_id) for m in held} == {
+            (800002, unreachable.id),
+            (None, no_telegram.id),
+        }
         invites = list(
             await session.scalars(
-                sa.select(OutboxMessage).where(OutboxMessage.kind == "research_invite")
+                sa.select(OutboxMessage).where(
+                    OutboxMessage.kind == "research_invite",
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                )
             )
         )
         # The owner is an employee of the department too; the officer has no department.
