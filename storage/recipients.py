@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.direct import Direct, Statement, as_direct
-from storage.models import OutboxMessage, OutboxStatus, Person
+from storage.models import OutboxMessage, OutboxStatus, Person, Process
 
 
 class Unreachable(enum.StrEnum):
@@ -90,6 +90,11 @@ async def chat_recipients(session: AsyncSession, chats: list[int]) -> dict[int, 
     return found
 
 
+def _reason(person: Person) -> Unreachable:
+    held = recipient_of(person).held
+    return held or Unreachable.NOT_STARTED  # messages kept, the flag not yet set
+
+
 def classify(description: str, *, forbidden: bool) -> Unreachable | None:
     """The reason in a Bot API error that means "this person cannot be reached yet"."""
     text = description.lower()
@@ -143,3 +148,59 @@ async def release(session: AsyncSession, person_id: int, chat_id: int) -> int:
         .values(status=OutboxStatus.PENDING, chat_id=chat_id)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+@dataclass(frozen=True)
+class UnreachablePerson:
+    """Someone Telegram cannot reach yet, as the officer sees them: who, why, since, waiting."""
+
+    person_id: int
+    full_name: str | None
+    username: str | None
+    is_officer: bool
+    is_employee: bool
+    process_codes: tuple[str, ...]
+    reason: Unreachable
+    since: datetime | None
+    waiting: int
+
+
+async def unreachable_people(session: AsyncSession) -> list[UnreachablePerson]:
+    """People with no chat yet, marked unreachable, or with messages kept for them."""
+    waiting = (
+        sa.select(OutboxMessage.person_id, sa.func.count(OutboxMessage.id).label("n"))
+        .where(OutboxMessage.status == OutboxStatus.HELD)
+        .group_by(OutboxMessage.person_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        sa.select(Person, sa.func.coalesce(waiting.c.n, 0))
+        .outerjoin(waiting, waiting.c.person_id == Person.id)
+        .where(sa.or_(Person.telegram_id.is_(None), Person.unreachable, waiting.c.n > 0))
+        .order_by(sa.func.coalesce(waiting.c.n, 0).desc(), Person.id)
+    )
+    people = [(person, int(count)) for person, count in rows.tuples()]
+    owned: dict[int, list[str]] = {}
+    if people:
+        processes = await session.execute(
+            sa.select(Process.owner_id, Process.code)
+            .where(Process.owner_id.in_([p.id for p, _ in people]), Process.active)
+            .order_by(Process.code)
+        )
+        for owner_id, code in processes.tuples():
+            if owner_id is not None:
+                owned.setdefault(owner_id, []).append(code)
+    return [
+        UnreachablePerson(
+            person_id=person.id,
+            full_name=person.full_name,
+            username=person.username,
+            is_officer=person.is_officer,
+            is_employee=person.is_employee,
+            process_codes=tuple(owned.get(person.id, ())),
+            reason=_reason(person),
+            since=person.unreachable_since,
+            waiting=count,
+        )
+        for person, count in people
+    ]
