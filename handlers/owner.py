@@ -101,10 +101,11 @@ async def stats(
         )
     if not summaries:
         await message.answer(_("No processes to show yet."))
-        return
-    if actor.is_officer:
+    elif actor.is_officer:
         await _officer_overview(message, summaries)
-        await _unreachable(message, uow, bot)
+    if actor.is_officer:
+        await _unreachable(message, uow, bot)  # on launch day: most owners, even before data
+    if actor.is_officer or not summaries:
         return
     for summary in summaries:
         await _send_process(message, summary)

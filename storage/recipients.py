@@ -179,7 +179,7 @@ async def unreachable_people(session: AsyncSession) -> list[UnreachablePerson]:
         .where(sa.or_(Person.telegram_id.is_(None), Person.unreachable, waiting.c.n > 0))
         .order_by(sa.func.coalesce(waiting.c.n, 0).desc(), Person.id)
     )
-    people = [(person, int(count)) for person, count in rows.tuples()]
+    people = [(person, int(count)) for person, count in rows]
     owned: dict[int, list[str]] = {}
     if people:
         processes = await session.execute(
@@ -187,7 +187,7 @@ async def unreachable_people(session: AsyncSession) -> list[UnreachablePerson]:
             .where(Process.owner_id.in_([p.id for p, _ in people]), Process.active)
             .order_by(Process.code)
         )
-        for owner_id, code in processes.tuples():
+        for owner_id, code in processes:
             if owner_id is not None:
                 owned.setdefault(owner_id, []).append(code)
     return [
