@@ -20,7 +20,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from storage.database import SessionPool
 from storage.direct import Row, Statement, direct_reads
-from storage.models import Person, Process
+from storage.models import OutboxMessage, OutboxStatus, Person, Process
 from storage.recipients import release
 from surveys.respondents import respondent_key
 
@@ -58,13 +58,16 @@ def roles_changed() -> None:
 
 _ROLE_TABLES = (Person.__table__, Process.__table__)
 _people = cast(sa.Table, Person.__table__).c
+_outbox = cast(sa.Table, OutboxMessage.__table__).c
+# Messages kept for a person (storage.recipients): released by their next update.
+_kept = sa.select(_outbox.id).where(_outbox.status == OutboxStatus.HELD.value)
 _BY_TELEGRAM_ID = Statement.of(
     sa.select(
         _people.id,
         _people.department_id,
         _people.is_employee,
         _people.is_officer,
-        _people.unreachable,
+        sa.or_(_people.unreachable, _kept.where(_outbox.person_id == _people.id).exists()),
     ).where(_people.telegram_id == sa.bindparam("telegram_id"))
 )
 _UNCLAIMED = Statement.of(
