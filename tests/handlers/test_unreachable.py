@@ -27,10 +27,11 @@ from storage.models import CampaignInvite, OutboxMessage, OutboxStatus, Person
 from surveys.campaigns import run_campaigns, start_campaign
 from tests.conftest import SmallRegistry
 from tests.handlers.conftest import MovableClock
+from tests.handlers.test_citizen_flow import consent_and_rate
 from tests.handlers.test_feedback_loop import low_score_with_comment
 from tests.mocked_bot import RecordingSession, Telegram
 
-OWNER, OFFICER, EMPLOYEE = 700001, 900001, 700321
+OWNER, OFFICER, EMPLOYEE, SECOND_CITIZEN = 700001, 900001, 700321, 987005
 
 
 class Reachability:
@@ -131,14 +132,33 @@ async def test_alert_to_an_owner_who_never_opened_the_bot_waits_and_reaches_them
     assert "Иванова Мария" in output and "ожидают доставки сообщений: 1" in output
     assert "https://t.me/otklik_bot?start=hello" in output
 
+    # Now that the owner is known to be unreachable, a new alert is kept for them at once
+    # and the officer gets it too, so that somebody can act on it.
+    telegram_side.started.add(SECOND_CITIZEN)
+    await consent_and_rate(telegram, SECOND_CITIZEN, "2")
+    await telegram.tap(SECOND_CITIZEN, "Очередь")
+    await telegram.tap(SECOND_CITIZEN, "Готово")
+    await telegram.tap(SECOND_CITIZEN, "рассмотрение")
+    await telegram.tap(SECOND_CITIZEN, "Высокая")
+    await telegram.send(SECOND_CITIZEN, "Второй раз не могу дозвониться")
+    await telegram.tap(SECOND_CITIZEN, "Пенсионер")
+    await drain(sender, session_pool)
+    second = [m for m in await messages(session_pool) if m.kind == "low_score_alert"][1:]
+    assert {(m.chat_id, m.status) for m in second} == {
+        (OWNER, OutboxStatus.HELD),
+        (OFFICER, OutboxStatus.SENT),
+    }
+    assert any("Второй раз не могу дозвониться" in text for text in texts(telegram, OFFICER))
+
     # The owner opens the link: the first update releases what waited, and it goes out.
     telegram_side.started.add(OWNER)
     await telegram.send(OWNER, "/start hello")
-    assert "Для вас накопились сообщения: 1" in texts(telegram, OWNER)[-1]
+    assert "Для вас накопились сообщения: 2" in texts(telegram, OWNER)[-1]
     await drain(sender, session_pool)
-    assert any("Низкая оценка: 1 из 5" in text for text in texts(telegram, OWNER))
-    [alert] = [m for m in await messages(session_pool) if m.kind == "low_score_alert"]
-    assert alert.status == OutboxStatus.SENT and alert.chat_id == OWNER
+    alerts = [text for text in texts(telegram, OWNER) if "Низкая оценка" in text]
+    assert len(alerts) == 2 and "Три часа в очереди" in alerts[0], "oldest first"
+    kept = [m for m in await messages(session_pool) if m.chat_id == OWNER]
+    assert {m.status for m in kept} == {OutboxStatus.SENT}
     assert not (await person(session_pool, OWNER)).unreachable
     before = len(texts(telegram, OFFICER))
     await telegram.send(OFFICER, "/stats")
