@@ -10,7 +10,7 @@ session event; a change made by another process (the CLI, another replica) is se
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -20,7 +20,8 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from storage.database import SessionPool
 from storage.direct import Row, Statement, direct_reads
-from storage.models import Person, Process
+from storage.models import OutboxMessage, OutboxStatus, Person, Process
+from storage.recipients import release
 from surveys.respondents import respondent_key
 
 DEFAULT_TTL = 10.0
@@ -38,6 +39,7 @@ class Actor:
     is_employee: bool
     is_officer: bool
     owned_process_ids: frozenset[int]
+    released: int = 0  # messages kept while they could not be reached, released just now
 
     @property
     def is_owner(self) -> bool:
@@ -56,10 +58,17 @@ def roles_changed() -> None:
 
 _ROLE_TABLES = (Person.__table__, Process.__table__)
 _people = cast(sa.Table, Person.__table__).c
+_outbox = cast(sa.Table, OutboxMessage.__table__).c
+# Messages kept for a person (storage.recipients): released by their next update.
+_kept = sa.select(_outbox.id).where(_outbox.status == OutboxStatus.HELD.value)
 _BY_TELEGRAM_ID = Statement.of(
-    sa.select(_people.id, _people.department_id, _people.is_employee, _people.is_officer).where(
-        _people.telegram_id == sa.bindparam("telegram_id")
-    )
+    sa.select(
+        _people.id,
+        _people.department_id,
+        _people.is_employee,
+        _people.is_officer,
+        sa.or_(_people.unreachable, _kept.where(_outbox.person_id == _people.id).exists()),
+    ).where(_people.telegram_id == sa.bindparam("telegram_id"))
 )
 _UNCLAIMED = Statement.of(
     sa.select(_people.id).where(
@@ -113,10 +122,11 @@ class ActorCache:
             self._entries = {k: v for k, v in self._entries.items() if now - v[0] < self.ttl}
             if len(self._entries) >= MAX_ENTRIES:
                 self._entries.clear()
-        self._entries[user.id] = (now, generation, actor)
+        self._entries[user.id] = (now, generation, replace(actor, released=0))
         return actor
 
     async def _load(self, user: User) -> Actor:
+        released = 0
         async with direct_reads(self.pool) as db:
             person = await db.row(_BY_TELEGRAM_ID, {"telegram_id": user.id})
             if (
@@ -124,7 +134,9 @@ class ActorCache:
                 and user.username
                 and await db.row(_UNCLAIMED, {"username": user.username.lower()})
             ):
-                person = await self._claim_username(user)
+                person, released = await self._claim_username(user)
+            elif person is not None and person[4]:
+                released = await self._release(person[0], user.id)
             owned = (
                 frozenset(row[0] for row in await db.rows(_OWNED, {"person_id": person[0]}))
                 if person is not None
@@ -138,9 +150,15 @@ class ActorCache:
             is_employee=bool(person and person[2]),
             is_officer=bool(person and person[3]),
             owned_process_ids=owned,
+            released=released,
         )
 
-    async def _claim_username(self, user: User) -> Row | None:
+    async def _release(self, person_id: int, chat_id: int) -> int:
+        """Someone Telegram could not reach writes: what waited for them goes out now."""
+        async with self.pool() as session, session.begin():
+            return await release(session, person_id, chat_id)
+
+    async def _claim_username(self, user: User) -> tuple[Row | None, int]:
         """A person the registry knew only by @username writes for the first time."""
         assert user.username is not None
         async with self.pool() as session, session.begin():
@@ -151,6 +169,9 @@ class ActorCache:
                 )
             )
             if person is None:
-                return None
+                return None, 0
             person.telegram_id = user.id
-            return (person.id, person.department_id, person.is_employee, person.is_officer)
+            await session.flush()
+            released = await release(session, person.id, user.id)
+            row = (person.id, person.department_id, person.is_employee, person.is_officer, False)
+            return row, released

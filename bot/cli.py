@@ -1,4 +1,4 @@
-"""`otklik` command line: run the bot, migrate, registry, QR codes, invites, demo."""
+"""`otklik` command line: run the bot, migrate, registry, QR codes, invites, people, demo."""
 
 from __future__ import annotations
 
@@ -428,6 +428,10 @@ def build_parser() -> argparse.ArgumentParser:
     campaign_actions.add_parser("list", help="кампании и их отклик").set_defaults(
         handler=cmd_campaigns
     )
+
+    from bot.cli_people import add_parser as add_people
+
+    add_people(commands)
 
     from surveys.report_kinds import REPORT_CHOICES
 

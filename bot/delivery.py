@@ -35,7 +35,8 @@ from aiogram.types import FSInputFile, InlineKeyboardMarkup
 
 from storage.base import Clock, utcnow
 from storage.database import SessionPool
-from storage.models import OutboxLane, OutboxMessage, OutboxStatus, Person
+from storage.models import OutboxLane, OutboxMessage, OutboxStatus
+from storage.recipients import Unreachable, classify, hold
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,24 @@ LANE_ORDER = sa.case(
 )
 MAX_ATTEMPTS = 12
 RowWrite = tuple[int, dict[str, Any]]  # outbox id, values
-ChatWrite = tuple[int, str]  # chat id, reason (403: unreachable)
+
+
+@dataclass(frozen=True)
+class ChatWrite:
+    """A recipient Telegram cannot reach (yet): a person's messages are held, not lost."""
+
+    chat_id: int
+    outbox_id: int
+    description: str
+    reason: Unreachable
+    forbidden: bool  # 403: a chat that is nobody's in the registry is given up as before
+
+
+def _chat(message: OutboxMessage) -> int:
+    """A pending message always has its chat: held ones get it when they are released."""
+    if message.chat_id is None:
+        raise ValueError(f"outbox message {message.id} has no chat")
+    return message.chat_id
 
 
 @dataclass
@@ -158,6 +176,7 @@ class OutboxSender:
             sa.select(OutboxMessage)
             .where(
                 OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.chat_id.is_not(None),
                 OutboxMessage.next_attempt_at <= self.clock(),
             )
             .order_by(LANE_ORDER, OutboxMessage.id)
@@ -191,12 +210,13 @@ class OutboxSender:
             if position == prefetch_at:
                 rest = frozenset(m.id for m in due[position:])
                 self._next = asyncio.create_task(self._due(rest))
-            if not self._chat_ready(message.chat_id):
+            chat_id = _chat(message)
+            if not self._chat_ready(chat_id):
                 continue
             await self.bucket.take()
-            if not self._chat_ready(message.chat_id):
+            if not self._chat_ready(chat_id):
                 continue
-            self._chat_sent(message.chat_id)
+            self._chat_sent(chat_id)
             self._in_flight.add(message.id)
             await self._slots.acquire()
             task = asyncio.create_task(self._deliver(message))
@@ -242,6 +262,7 @@ class OutboxSender:
             self._writing = False
 
     async def _call(self, message: OutboxMessage) -> int | None:
+        chat_id = _chat(message)
         markup = (
             InlineKeyboardMarkup.model_validate(message.reply_markup)
             if message.reply_markup
@@ -249,20 +270,20 @@ class OutboxSender:
         )
         if message.method == "sendPhoto" and message.file_path:
             sent = await self.bot.send_photo(
-                message.chat_id,
+                chat_id,
                 FSInputFile(message.file_path),
                 caption=message.text or None,
                 reply_markup=markup,
             )
         elif message.method == "sendDocument" and message.file_path:
             sent = await self.bot.send_document(
-                message.chat_id,
+                chat_id,
                 FSInputFile(message.file_path),
                 caption=message.text or None,
                 reply_markup=markup,
             )
         else:
-            sent = await self.bot.send_message(message.chat_id, message.text, reply_markup=markup)
+            sent = await self.bot.send_message(chat_id, message.text, reply_markup=markup)
         return sent.message_id
 
     def _answered(self, too_many: bool) -> bool:
@@ -295,16 +316,25 @@ class OutboxSender:
                 if storm:
                     self.bucket.pause(error.retry_after)
                 else:
-                    self._chat_next[message.chat_id] = time.monotonic() + error.retry_after
+                    self._chat_next[_chat(message)] = time.monotonic() + error.retry_after
                 row = (
                     message.id,
                     self._retry(message, error.retry_after, "429 retry_after", count=False),
                 )
-            except TelegramForbiddenError as error:
+            except (TelegramForbiddenError, TelegramBadRequest) as error:
                 self._answered(False)
-                self.stats.unreachable += 1
-                chat = (message.chat_id, str(error))
-            except (TelegramBadRequest, TelegramUnauthorizedError) as error:
+                forbidden = isinstance(error, TelegramForbiddenError)
+                reason = classify(error.message, forbidden=forbidden)
+                if reason is None:
+                    self.stats.failed += 1
+                    row = (
+                        message.id,
+                        {"status": OutboxStatus.FAILED, "last_error": str(error)[:500]},
+                    )
+                else:
+                    self.stats.unreachable += 1
+                    chat = ChatWrite(_chat(message), message.id, str(error), reason, forbidden)
+            except TelegramUnauthorizedError as error:
                 self._answered(False)
                 self.stats.failed += 1
                 row = (message.id, {"status": OutboxStatus.FAILED, "last_error": str(error)[:500]})
@@ -389,15 +419,18 @@ class OutboxSender:
                     .values({column: sa.bindparam(f"v_{column}") for column in columns})
                 )
                 await connection.execute(statement, params)
-            for chat_id, reason in chats:
+            for chat in chats:
+                if await hold(session, chat.chat_id, chat.reason, chat.description, self.clock()):
+                    continue
+                # Nobody's chat in the registry (a respondent): given up, as before.
+                stopped = OutboxMessage.chat_id == chat.chat_id
+                if not chat.forbidden:
+                    stopped = OutboxMessage.id == chat.outbox_id
                 await session.execute(
                     sa.update(OutboxMessage)
-                    .where(
-                        OutboxMessage.chat_id == chat_id,
-                        OutboxMessage.status == OutboxStatus.PENDING,
+                    .where(stopped, OutboxMessage.status == OutboxStatus.PENDING)
+                    .values(
+                        status=OutboxStatus.UNREACHABLE if chat.forbidden else OutboxStatus.FAILED,
+                        last_error=chat.description[:500],
                     )
-                    .values(status=OutboxStatus.UNREACHABLE, last_error=reason[:500])
-                )
-                await session.execute(
-                    sa.update(Person).where(Person.telegram_id == chat_id).values(unreachable=True)
                 )

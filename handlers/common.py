@@ -9,7 +9,9 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.filters import inline
 from bot.middlewares import Actor
+from bot.unreachable import WELCOME_PAYLOAD
 from handlers.callbacks import ForgetCb, MenuCb
 from handlers.keyboards import main_menu
 from storage.uow import UnitOfWork
@@ -28,7 +30,25 @@ def greeting() -> str:
 
 @router.message(CommandStart(deep_link=False))
 async def start(message: Message, actor: Actor) -> None:
-    await message.answer(greeting(), reply_markup=main_menu(actor.is_employee, actor.is_officer))
+    await message.answer(
+        _welcome(actor), reply_markup=main_menu(actor.is_employee, actor.is_officer)
+    )
+
+
+@router.message(CommandStart(deep_link=True), inline(F.text == f"/start {WELCOME_PAYLOAD}"))
+async def start_from_invitation(message: Message, actor: Actor) -> None:
+    """The link an officer passes on to someone the bot could not reach (bot.unreachable)."""
+    await start(message, actor)
+
+
+def _welcome(actor: Actor) -> str:
+    """The greeting, and the news that what waited for the person is on its way."""
+    if not actor.released:
+        return greeting()
+    waited = _("Messages that waited for you: {count}. They follow now.").format(
+        count=actor.released
+    )
+    return f"{greeting()}\n\n{waited}"
 
 
 @router.message(Command("help"))

@@ -11,7 +11,7 @@ from datetime import date
 from html import escape
 
 import sqlalchemy as sa
-from aiogram import Router
+from aiogram import Bot, Router
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import get_i18n
@@ -20,10 +20,13 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import Settings
 from bot.middlewares import Actor
+from bot.unreachable import WELCOME_PAYLOAD, report
 from handlers.callbacks import ReportCb, StatsCb
 from jobs.scan import rules_from
 from storage.base import Clock
 from storage.models import Process
+from storage.recipients import unreachable_people
+from storage.registry_links import deep_link
 from storage.uow import UnitOfWork
 from surveys.feedback import answered_in_time_share
 from surveys.periods import last_complete_month
@@ -111,7 +114,7 @@ async def _scope(uow: UnitOfWork, actor: Actor) -> list[int]:
 
 @router.message(Command("stats"))
 async def stats(
-    message: Message, uow: UnitOfWork, actor: Actor, settings: Settings, clock: Clock
+    message: Message, uow: UnitOfWork, actor: Actor, settings: Settings, clock: Clock, bot: Bot
 ) -> None:
     if not (actor.is_officer or actor.is_owner):
         await message.answer(
@@ -130,9 +133,11 @@ async def stats(
         )
     if not summaries:
         await message.answer(_("No processes to show yet."))
-        return
-    if actor.is_officer:
+    elif actor.is_officer:
         await _officer_overview(message, summaries, month)
+    if actor.is_officer:
+        await _unreachable(message, uow, bot)  # on launch day: most owners, even before data
+    if actor.is_officer or not summaries:
         return
     for summary in summaries:
         await _send_process(message, summary, settings)
@@ -144,6 +149,16 @@ async def stats(
                 in_time=in_time, due=due
             )
         )
+
+
+async def _unreachable(message: Message, uow: UnitOfWork, bot: Bot) -> None:
+    """Who the bot cannot reach yet, why, and the link to pass on (bot.unreachable)."""
+    async with uow.transaction() as session:
+        people = await unreachable_people(session)
+    if people:
+        me = await bot.me()
+        link = deep_link(me.username, WELCOME_PAYLOAD) if me.username else None
+        await message.answer(report(people, link, _, html=True))
 
 
 async def _officer_overview(message: Message, summaries: list[ProcessSummary], month: date) -> None:

@@ -58,6 +58,7 @@ from storage.cases_models import (
 from storage.database import SessionPool
 from storage.models import OutboxLane, Person, Process
 from storage.outbox import enqueue
+from storage.recipients import Recipient, recipient_of
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ def calendar_for(settings: Settings) -> WorkingCalendar:
 
 async def _queue(
     session: AsyncSession,
-    chat: int,
+    chat: Recipient,
     text: str,
     *,
     kind: str,
@@ -164,7 +165,10 @@ async def queue_deadline_reminders(
                 continue
             step = template.step(row.step_code)
             owners_turn = acting(step, row) == "owner"
+            # While Telegram cannot reach the owner, their reminder waits and officers get it too.
             primary = [owner] if owners_turn and owner is not None else officers
+            if owners_turn and owner is not None and owner.held is not None:
+                primary = [owner, *officers]
             copies = officers if reminder.kind == "overdue" else []
             warning = WorkingCalendar.data_warning(row.due_on.year)
             for chat in dict.fromkeys(primary):
@@ -200,8 +204,8 @@ async def _plan_reminders(
     session: AsyncSession,
     case: ReengineeringCase,
     process: Process,
-    owner: int | None,
-    officers: Sequence[int],
+    owner: Recipient | None,
+    officers: Sequence[Recipient],
     today: date,
     calendar: WorkingCalendar,
     days_before: Sequence[int],
@@ -222,13 +226,13 @@ async def _plan_reminders(
         if reminder is None:
             continue
         executor = await session.get(Person, view.responsible_id) if view.responsible_id else None
-        primary: list[int] = []
-        if executor is not None and executor.telegram_id is not None and not executor.unreachable:
-            primary.append(int(executor.telegram_id))
+        primary: list[Recipient] = []
+        if executor is not None:  # kept for them while Telegram cannot reach them
+            primary.append(recipient_of(executor))
         if owner is not None:
             primary.append(owner)
-        if not primary:
-            primary = list(officers)
+        if all(chat.held is not None for chat in primary):
+            primary.extend(officers)
         warning = WorkingCalendar.data_warning(view.due_on.year)
         kind = "plan_overdue" if reminder.kind == "overdue" else "plan_reminder"
         for chat in dict.fromkeys(primary):

@@ -8,14 +8,13 @@ from datetime import date
 from html import escape
 from pathlib import Path
 
-import sqlalchemy as sa
-
 from bot.config import Settings
 from reengineering.calendar import is_working_day
 from storage.base import Clock
 from storage.database import SessionPool
-from storage.models import DeclineDetection, Person, Process
+from storage.models import DeclineDetection, Process
 from storage.outbox import enqueue
+from storage.recipients import officer_recipients, person_recipient
 from surveys.periods import last_complete_month
 from surveys.scan import DeclineRules, ScanReport, scan_month
 from surveys.summary import summarize_processes
@@ -68,21 +67,14 @@ async def scan_and_notify(
     charts = Path(settings.data_dir) / "charts"
     async with session_pool() as session, session.begin():
         report = await scan_month(session, month, rules_from(settings))
-        officers = (
-            await session.scalars(
-                sa.select(Person.telegram_id).where(
-                    Person.is_officer, Person.telegram_id.is_not(None)
-                )
-            )
-        ).all()
+        officers = await officer_recipients(session)
         for detection in report.new:
             process = await session.get(Process, detection.process_id)
             if process is None:
                 continue
-            owner = await session.get(Person, process.owner_id) if process.owner_id else None
-            recipients = {int(t) for t in officers if t is not None}
-            if owner is not None and owner.telegram_id is not None:
-                recipients.add(owner.telegram_id)
+            # The owner and every officer; those Telegram cannot reach yet get it when they write.
+            owner = await person_recipient(session, process.owner_id)
+            recipients = list(dict.fromkeys([*officers, *([owner] if owner else [])]))
             chart_path: str | None = None
             if detection.level == "process":
                 [summary] = await summarize_processes(
@@ -101,7 +93,7 @@ async def scan_and_notify(
                         min_responses=settings.decline_min_responses,
                     )
                     chart_path = str(path)
-            for chat_id in sorted(recipients):
+            for chat_id in recipients:
                 await enqueue(
                     session,
                     chat_id=chat_id,

@@ -52,6 +52,7 @@ from storage.cases_models import (
 from storage.catalog import REVIEW_PERIOD_YEARS, add_years
 from storage.models import DeclineDetection, OutboxLane, Person, Process
 from storage.outbox import enqueue
+from storage.recipients import Recipient, officer_recipients, person_recipient, recipient_of
 from surveys.text import is_blank, visible
 
 __all__ = [
@@ -388,22 +389,14 @@ def _name(person: Person | None) -> str | None:
     return f"сотрудник id {person.id}"
 
 
-async def officer_chats(session: AsyncSession) -> list[int]:
-    """Telegram chats of the client-centricity officers the bot can reach."""
-    rows = await session.scalars(
-        sa.select(Person.telegram_id)
-        .where(Person.is_officer, Person.telegram_id.is_not(None), sa.not_(Person.unreachable))
-        .order_by(Person.id)
-    )
-    return [int(chat) for chat in rows if chat is not None]
+async def officer_chats(session: AsyncSession) -> list[Recipient]:
+    """The client-centricity officers; messages to those not reachable yet wait for them."""
+    return await officer_recipients(session)
 
 
-async def owner_chat(session: AsyncSession, process: Process) -> int | None:
-    """The process owner's chat, when the owner has written to the bot."""
-    owner = await _person(session, process.owner_id)
-    if owner is None or owner.telegram_id is None or owner.unreachable:
-        return None
-    return int(owner.telegram_id)
+async def owner_chat(session: AsyncSession, process: Process) -> Recipient | None:
+    """The process owner, reachable or not (`held` says why not); None without an owner."""
+    return await person_recipient(session, process.owner_id)
 
 
 async def _audit(
@@ -438,14 +431,14 @@ def _jsonable(value: Any) -> Any:
 
 async def _notify(
     session: AsyncSession,
-    chats: Iterable[int],
+    chats: Iterable[Recipient],
     text: str,
     *,
     kind: str,
     key: str,
     lane: OutboxLane = OutboxLane.ALERT,
 ) -> int:
-    """Queue one message per distinct chat; ``key`` gets the chat id appended."""
+    """Queue one message per distinct recipient; ``key`` gets the chat (or person) appended."""
     queued = 0
     for chat in dict.fromkeys(chats):
         if await enqueue(
@@ -633,11 +626,13 @@ async def _announce_step(
 ) -> None:
     """The owner hears about every step; officers about the steps they or the group take.
 
-    When the owner has not written to the bot yet, the officers hear about the owner's steps.
+    While Telegram cannot reach the owner, their message waits for them and the officers
+    hear about the owner's steps.
     """
     key = f"case:{case.id}:{step.id}:{row.activation}"
     owner = await owner_chat(session, process)
-    officers = await officer_chats(session) if step.actor != "owner" or owner is None else []
+    to_officers = step.actor != "owner" or owner is None or owner.held is not None
+    officers = await officer_chats(session) if to_officers else []
     if owner is not None:
         text = _step_text(case, process, step, row, calendar, recipient="owner")
         await _notify(session, [owner], text, kind="case_step", key=key)
@@ -1041,7 +1036,7 @@ async def _send_approved_plan(
             by_person.setdefault(view.responsible_id, []).append(view)
     for person_id, items in by_person.items():
         person = await _person(session, person_id)
-        if person is None or person.telegram_id is None or person.unreachable:
+        if person is None:
             continue
         lines = [
             f"📋 Утверждён план мероприятий реинжиниринга {case_number(case.id)} "
@@ -1051,7 +1046,7 @@ async def _send_approved_plan(
         ]
         await _notify(
             session,
-            [int(person.telegram_id)],
+            [recipient_of(person)],
             "\n".join(lines),
             kind="plan_approved",
             key=f"plan:{case.id}:{on.isoformat()}",
@@ -1227,7 +1222,7 @@ async def decide_extension(
             + (f": {escape(comment)}." if comment else ".")
         )
     requester = await _person(session, extension.requested_by_id)
-    chats = [int(requester.telegram_id)] if requester and requester.telegram_id else []
+    chats = [recipient_of(requester)] if requester else []
     owner = await owner_chat(session, process)
     if owner is not None:
         chats.append(owner)

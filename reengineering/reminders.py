@@ -82,8 +82,8 @@ def due_phrase(due: date, start: date | None, calendar: WorkingCalendar) -> str:
     )
 
 
-def reminder_key(kind: str, item_id: int | str, nominal: date, chat_id: int) -> str:
-    """Outbox dedupe key: one reminder per item, nominal date and recipient, ever."""
+def reminder_key(kind: str, item_id: int | str, nominal: date, chat_id: object) -> str:
+    """Outbox dedupe key: one reminder per item, nominal date and recipient (chat or person)."""
     return f"rem:{kind}:{item_id}:{nominal.isoformat()}:{chat_id}"
 
 

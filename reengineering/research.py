@@ -56,6 +56,7 @@ from storage.models import (
     Touchpoint,
 )
 from storage.outbox import enqueue
+from storage.recipients import Recipient, recipient_of
 from surveys.questionnaire import CRITICALITY_LEVELS
 
 __all__ = [
@@ -90,9 +91,13 @@ def research_callback(case_id: int, token: str) -> str:
     return f"rs:{case_id}:{token}"
 
 
-def _digest(token: str, chat_id: int) -> str:
-    """What is kept of an invitation: the token bound to its invitee's chat, one way."""
-    return hashlib.sha256(f"{token}:{chat_id}".encode()).hexdigest()
+def _digest(token: str, invitee: str) -> str:
+    """What is kept of an invitation: the token bound to its invitee, one way.
+
+    The invitee is their chat, or ``p<person id>`` for a person the bot cannot write to yet
+    (known only by @username): their invitation waits in the outbox until they first write.
+    """
+    return hashlib.sha256(f"{token}:{invitee}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -161,14 +166,12 @@ async def launch_research(
         campaign.department_ids = sorted(set(campaign.department_ids) | set(department_ids))
     await session.flush()
 
+    # Performers Telegram cannot reach yet are invited too: the invitation waits for them.
     performers = list(
         await session.scalars(
-            sa.select(Person.telegram_id).where(
-                Person.is_employee,
-                Person.department_id.in_(list(campaign.department_ids)),
-                Person.telegram_id.is_not(None),
-                sa.not_(Person.unreachable),
-            )
+            sa.select(Person)
+            .where(Person.is_employee, Person.department_id.in_(list(campaign.department_ids)))
+            .order_by(Person.id)
         )
     )
     clients = list(
@@ -200,14 +203,17 @@ async def launch_research(
     )
     queued = 0
     invited_performers = invited_clients = 0
-    seen: set[int] = set()
-    for chat_id, text, audience in [
-        *((int(chat), performer_text, "performer") for chat in performers if chat is not None),
-        *((int(chat), client_text, "client") for chat in clients),
+    seen: set[str] = set()  # a chat, or a person without one
+    for recipient, text, audience in [
+        *((recipient_of(person), performer_text, "performer") for person in performers),
+        *((Recipient(int(chat)), client_text, "client") for chat in clients),
     ]:
-        if chat_id in seen:
+        # A performer is named by their person id, so an invitation waiting for someone
+        # known only by @username is not sent twice once the bot learns their chat.
+        invitee = f"p{recipient.person_id}" if recipient.person_id else str(recipient)
+        if invitee in seen:
             continue
-        seen.add(chat_id)
+        seen.add(invitee)
         if audience == "performer":
             invited_performers += 1
         else:
@@ -215,16 +221,17 @@ async def launch_research(
         token = secrets.token_urlsafe(INVITE_TOKEN_BYTES)
         if await enqueue(
             session,
-            chat_id=chat_id,
+            chat_id=recipient,
             text=text,
             kind="research_invite",
             lane=OutboxLane.BULK,
-            dedupe_key=f"rs:{case.id}:{chat_id}",
+            dedupe_key=f"rs:{case.id}:{invitee}",
             reply_markup=_keyboard(case.id, token),
         ):
             session.add(
                 ResearchInvitation(
-                    campaign_id=campaign.id, digest=_digest(token, chat_id), audience=audience,
+                    campaign_id=campaign.id, digest=_digest(token, invitee),
+                    audience=audience,
                     invited_at=now,
                 )
             )  # fmt: skip
@@ -245,13 +252,20 @@ async def research_invitation(
 ) -> str | None:
     """The research questionnaire ``chat_id`` was invited to answer with ``token``, or None
     when this token was not sent to this chat for this case (forged, guessed or borrowed)."""
+    invitees = [str(chat_id)] + [
+        f"p{person_id}"
+        for person_id in await session.scalars(
+            sa.select(Person.id).where(Person.telegram_id == chat_id)
+        )
+    ]
     audience = await session.scalar(
         sa.select(ResearchInvitation.audience)
         .join(ResearchCampaign, ResearchCampaign.id == ResearchInvitation.campaign_id)
         .where(
             ResearchCampaign.case_id == case_id,
-            ResearchInvitation.digest == _digest(token, chat_id),
+            ResearchInvitation.digest.in_([_digest(token, who) for who in invitees]),
         )
+        .limit(1)
     )
     if audience is None:
         return None

@@ -80,6 +80,8 @@ class Person(Base):
     is_employee: Mapped[bool] = mapped_column(default=False)
     is_officer: Mapped[bool] = mapped_column(default=False)
     unreachable: Mapped[bool] = mapped_column(default=False)
+    unreachable_reason: Mapped[str | None] = mapped_column(sa.String(32))  # storage.recipients
+    unreachable_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     department: Mapped[Department | None] = relationship()
@@ -377,6 +379,7 @@ class OutboxStatus(enum.StrEnum):
     SENT = "sent"
     FAILED = "failed"
     UNREACHABLE = "unreachable"
+    HELD = "held"  # kept until the person can be reached (storage.recipients)
 
 
 class OutboxLane(enum.StrEnum):
@@ -395,7 +398,10 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lane: Mapped[OutboxLane] = mapped_column(str_enum(OutboxLane))
-    chat_id: Mapped[int] = mapped_column(sa.BigInteger, index=True)
+    chat_id: Mapped[int | None] = mapped_column(sa.BigInteger, index=True)
+    person_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[str] = mapped_column(sa.String(48))
     dedupe_key: Mapped[str | None] = mapped_column(sa.String(160), unique=True)
     method: Mapped[str] = mapped_column(sa.String(32), default="sendMessage")
@@ -410,6 +416,7 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(sa.Text)
+    held_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     telegram_message_id: Mapped[int | None] = mapped_column(sa.BigInteger)
 
 

@@ -2,6 +2,7 @@
 
 A rolled-back event sends nothing; a committed one is sent by the sender task, once.
 A `dedupe_key` makes enqueueing idempotent: a job that runs twice queues nothing twice.
+A message to a person Telegram cannot reach yet is written `held` (storage.recipients).
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.base import utcnow
 from storage.direct import Direct, Statement, as_direct, binds, dialect_insert
 from storage.models import OutboxLane, OutboxMessage, OutboxStatus
+from storage.recipients import Recipient
 
 _COLUMNS = (
     "lane",
     "chat_id",
+    "person_id",
     "kind",
     "dedupe_key",
     "method",
@@ -29,6 +32,8 @@ _COLUMNS = (
     "attempts",
     "created_at",
     "next_attempt_at",
+    "held_since",
+    "last_error",
 )
 
 
@@ -47,7 +52,7 @@ _ADD_ONCE = Statement(lambda dialect: _insert(dialect, deduplicated=True))
 async def enqueue(
     session: AsyncSession | Direct,
     *,
-    chat_id: int,
+    chat_id: int | Recipient,
     text: str,
     kind: str,
     lane: OutboxLane = OutboxLane.ALERT,
@@ -56,20 +61,28 @@ async def enqueue(
     method: str = "sendMessage",
     file_path: str | None = None,
 ) -> bool:
-    """Queue one message; returns False when `dedupe_key` was queued before (nothing added)."""
+    """Queue one message; returns False when `dedupe_key` was queued before (nothing added).
+
+    `chat_id` is a chat, or a `Recipient`: a person who may not be reachable yet.
+    """
+    to = chat_id if isinstance(chat_id, Recipient) else Recipient(chat_id)
+    now = utcnow()
     values = {
         "lane": lane,
-        "chat_id": chat_id,
+        "chat_id": to.chat_id,
+        "person_id": to.person_id,
         "kind": kind,
         "dedupe_key": dedupe_key,
         "method": method,
         "text": text,
         "reply_markup": reply_markup,
         "file_path": file_path,
-        "status": OutboxStatus.PENDING,
+        "status": OutboxStatus.PENDING if to.held is None else OutboxStatus.HELD,
         "attempts": 0,
-        "created_at": utcnow(),
-        "next_attempt_at": utcnow(),
+        "created_at": now,
+        "next_attempt_at": now,
+        "held_since": None if to.held is None else now,
+        "last_error": None if to.held is None else to.held.value,
     }
     statement = _ADD if dedupe_key is None else _ADD_ONCE
     return bool(await as_direct(session).run(statement, values))

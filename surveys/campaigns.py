@@ -30,6 +30,7 @@ from storage.models import (
     Touchpoint,
 )
 from storage.outbox import enqueue
+from storage.recipients import chat_recipients
 from surveys.feedback import officer_chats
 from surveys.respondents import respondent_key
 
@@ -128,9 +129,8 @@ async def audience_chats(session: AsyncSession, campaign: Campaign) -> list[int]
             )
         )
         return sorted(set(rows.all()))
-    query = sa.select(Person.telegram_id).where(
-        Person.is_employee, Person.telegram_id.is_not(None), sa.not_(Person.unreachable)
-    )
+    # Those Telegram cannot reach yet are invited too: the invitation waits for them.
+    query = sa.select(Person.telegram_id).where(Person.is_employee, Person.telegram_id.is_not(None))
     if campaign.audience == "departments":
         query = query.where(Person.department_id.in_(campaign.department_ids))
     return sorted(int(t) for t in (await session.scalars(query)).all() if t is not None)
@@ -205,7 +205,9 @@ async def run_campaigns(
         if campaign.status == "scheduled" and campaign.starts_on <= today <= campaign.ends_on:
             campaign.status = "running"
             tick.started += 1
-            for chat_id in await audience_chats(session, campaign):
+            chats = await audience_chats(session, campaign)
+            recipients = await chat_recipients(session, chats)
+            for chat_id in chats:
                 session.add(
                     CampaignInvite(
                         campaign_id=campaign.id,
@@ -216,7 +218,7 @@ async def run_campaigns(
                 )
                 await enqueue(
                     session,
-                    chat_id=chat_id,
+                    chat_id=recipients[chat_id],
                     text=_invitation_text(campaign, title),
                     kind="campaign_invite",
                     lane=OutboxLane.BULK,
@@ -235,6 +237,7 @@ async def run_campaigns(
                 sa.select(CampaignInvite).where(CampaignInvite.campaign_id == campaign.id)
             )
         ).all()
+        waiting = await chat_recipients(session, [i.chat_id for i in invites])
         for invite in invites:
             if invite.responded_at is None and await _responded(
                 session, campaign, invite.chat_id, secret
@@ -243,6 +246,7 @@ async def run_campaigns(
                 invite.responded_at = datetime.combine(today, time.min, tzinfo=UTC)
             if (
                 invite.responded_at is None
+                and waiting[invite.chat_id].held is None  # the invitation itself still waits
                 and await _still_wanted(session, campaign, invite.chat_id, secret)
                 and today <= campaign.ends_on
                 and invite.reminders < campaign.max_reminders
@@ -272,10 +276,10 @@ async def run_campaigns(
             campaign.closed_at = now
             tick.closed += 1
             rate = campaign.responded / campaign.invited if campaign.invited else 0.0
-            for chat_id in await officer_chats(session):
+            for officer in await officer_chats(session):
                 await enqueue(
                     session,
-                    chat_id=chat_id,
+                    chat_id=officer,
                     kind="campaign_closed",
                     lane=OutboxLane.ALERT,
                     text=(
@@ -284,7 +288,7 @@ async def run_campaigns(
                         f"Приглашено: {campaign.invited}, ответили: {campaign.responded} "
                         f"({rate:.0%})."
                     ),
-                    dedupe_key=f"camp:{campaign.id}:closed:{chat_id}",
+                    dedupe_key=f"camp:{campaign.id}:closed:{officer}",
                 )
     return tick
 

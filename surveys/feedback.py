@@ -21,13 +21,13 @@ from storage.models import (
     FeedbackMessage,
     OutboxLane,
     OutboxMessage,
-    Person,
     Process,
     Respondent,
     RespondentContact,
     Touchpoint,
 )
 from storage.outbox import enqueue
+from storage.recipients import Recipient, officer_recipients, person_recipient
 from surveys.text import visible
 
 ALERT_PREFIX = "fa"  # handlers.callbacks.AlertCb
@@ -67,13 +67,6 @@ def relay_buttons(alert_id: int) -> dict[str, Any]:
     }
 
 
-_people = cast(sa.Table, Person.__table__).c
-_OWNER = Statement.of(
-    sa.select(_people.telegram_id, _people.unreachable).where(_people.id == sa.bindparam("owner"))
-)
-_OFFICERS = Statement.of(
-    sa.select(_people.telegram_id).where(_people.is_officer, _people.telegram_id.is_not(None))
-)
 _processes = cast(sa.Table, Process.__table__).c
 _PROCESS = Statement.of(
     sa.select(_processes.id, _processes.name, _processes.code, _processes.owner_id).where(
@@ -100,18 +93,21 @@ _RAISE = Statement.of(
 )
 
 
-async def owner_chats(db: AsyncSession | Direct, owner_id: int | None) -> list[int]:
-    """The owner, or the officers when the owner is unknown or unreachable."""
-    db = as_direct(db)
-    owner = await db.row(_OWNER, {"owner": owner_id}) if owner_id else None
-    if owner is not None and owner[0] is not None and not owner[1]:
-        return [int(owner[0])]
-    return await officer_chats(db)
+async def owner_chats(db: AsyncSession | Direct, owner_id: int | None) -> list[Recipient]:
+    """The owner; the officers too while the owner is unknown or cannot be reached yet.
+
+    A message to an owner Telegram cannot reach is kept for them (storage.recipients), and
+    the officers get it at once so that somebody can act on it.
+    """
+    owner = await person_recipient(db, owner_id)
+    if owner is not None and owner.held is None:
+        return [owner]
+    return [*([owner] if owner is not None else []), *await officer_chats(db)]
 
 
-async def officer_chats(db: AsyncSession | Direct) -> list[int]:
-    rows = await as_direct(db).rows(_OFFICERS)
-    return sorted(int(row[0]) for row in rows if row[0] is not None)
+async def officer_chats(db: AsyncSession | Direct) -> list[Recipient]:
+    """Every officer, those Telegram cannot reach yet included (their messages wait)."""
+    return await officer_recipients(db)
 
 
 class Scored(Protocol):

@@ -131,7 +131,8 @@ async def test_429_5xx_403_400_are_handled(
     result = await statuses(session_pool)
     assert result[1] == OutboxStatus.SENT and delivered(sandbox, 1) == ["m-1"]
     assert result[2] == OutboxStatus.SENT and delivered(sandbox, 2) == ["m-2"]
-    assert result[3] == OutboxStatus.UNREACHABLE and delivered(sandbox, 3) == []
+    # A person of the registry who blocked the bot: kept for them (issue #13, point 5), not lost.
+    assert result[3] == OutboxStatus.HELD and delivered(sandbox, 3) == []
     assert result[4] == OutboxStatus.FAILED and result[5] == OutboxStatus.SENT
     async with session_pool() as session:
         person = await session.scalar(sa.select(Person).where(Person.telegram_id == 3))
@@ -140,7 +141,7 @@ async def test_429_5xx_403_400_are_handled(
                 await session.execute(sa.select(OutboxMessage.chat_id, OutboxMessage.last_error))
             ).all()
         )
-    assert person is not None and person.unreachable
+    assert person is not None and person.unreachable and person.unreachable_reason == "blocked"
     assert "chat not found" in str(reasons[4])
 
 
@@ -229,3 +230,32 @@ async def test_kill_9_mid_batch_loses_nothing(
     duplicates = sum(c - 1 for c in counts)
     # The documented window: sends in flight plus outcomes not yet committed by the writer.
     assert duplicates <= 32 + 100, "duplicates only from the at-least-once window"
+
+
+async def test_people_telegram_cannot_reach_are_held_with_the_reason(
+    session_pool: SessionPool, sandbox: SandboxServer, bot: Bot
+) -> None:
+    """Issue #13, point 5: 400 chat not found and 403 keep a person's messages, not fail them."""
+    sandbox.register_user(11)
+    sandbox.register_user(12)
+    async with session_pool() as session, session.begin():
+        session.add_all([Person(telegram_id=10), Person(telegram_id=11), Person(telegram_id=12)])
+    sandbox.add_fault("blocked", chat_id=11, count=5, description="Forbidden: user is deactivated")
+    sandbox.add_fault("blocked", chat_id=12, count=5)
+    # 10 never opened the bot: the sandbox, like Telegram, does not know the chat; 20 is a
+    # respondent's chat (nobody's in the registry): given up as before.
+    await queue(session_pool, [10, 11, 12, 20])
+    await drain(OutboxSender(bot, session_pool), session_pool)
+    result = await statuses(session_pool)
+    assert (result[10], result[11], result[12]) == (OutboxStatus.HELD,) * 3
+    assert result[20] == OutboxStatus.FAILED
+    async with session_pool() as session:
+        people = {
+            p.telegram_id: (p.unreachable, p.unreachable_reason, p.unreachable_since is not None)
+            for p in (await session.scalars(sa.select(Person))).all()
+        }
+    assert people == {
+        10: (True, "not_started", True),
+        11: (True, "deactivated", True),
+        12: (True, "blocked", True),
+    }

@@ -89,3 +89,67 @@ async def test_start_payload_and_a_full_questionnaire_over_http(
     await engine.dispose()
     assert [tuple(row) for row in stored] == [(5, "digital")]
     assert "Traceback" not in output.decode()
+
+
+async def test_messages_to_owners_who_never_opened_the_bot_wait_for_their_first_start(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    """Issue #13, point 5, as on launch day: nobody has pressed Start yet.
+
+    SUP03's owner is known by Telegram id (the sandbox answers "chat not found", as Telegram
+    does), SUP05's only by @kuznetsova_umsp (no chat id at all). Their case notices wait,
+    the CLI lists them, and each gets them after writing to the bot for the first time.
+    """
+    env = {**bot_env(sandbox, tmp_path), "OTKLIK_OFFICER_IDS": "900001"}
+    for args in (
+        ("registry", "import", str(EXAMPLE_REGISTRY)),
+        ("cases", "open", "--process", "SUP03"),
+        ("cases", "open", "--process", "SUP05"),
+    ):
+        command = await otklik(env, tmp_path, *args)
+        output, _ = await command.communicate()
+        assert command.returncode == 0, output.decode()
+    sandbox.register_user(900001)  # the officer has opened the bot
+    bot = await otklik(env, tmp_path, "run")
+    try:
+        await sandbox.wait_for(
+            900001,
+            lambda ms: sum("Открыт реинжиниринг" in str(m.get("text")) for m in ms) == 2,
+            180,
+        )
+        listing = await otklik(
+            env, tmp_path, "people", "unreachable", "--bot-username", "otklik_bot"
+        )
+        output, _ = await listing.communicate()
+        text = output.decode()
+        assert listing.returncode == 0, text
+        assert "@kuznetsova_umsp" in text and "SUP05" in text and "SUP03" in text
+        assert "https://t.me/otklik_bot?start=hello" in text
+
+        owner = SimulatedUser(sandbox, 700003, timeout=60)
+        await owner.say("/start hello", expect="Для вас накопились сообщения")
+        await sandbox.wait_for(
+            700003, lambda ms: any("Открыт реинжиниринг" in str(m.get("text")) for m in ms), 60
+        )
+        sandbox.register_user(700077, username="Kuznetsova_UMSP")
+        by_username = SimulatedUser(sandbox, 700077, timeout=60)
+        await by_username.say("/start", expect="Для вас накопились сообщения")
+        await sandbox.wait_for(
+            700077, lambda ms: any("Открыт реинжиниринг" in str(m.get("text")) for m in ms), 60
+        )
+    finally:
+        bot.send_signal(signal.SIGINT)
+        output, _ = await asyncio.wait_for(bot.communicate(), 30)
+    engine = create_engine(env["OTKLIK_DATABASE_URL"])
+    async with engine.connect() as connection:
+        held = (
+            await connection.execute(
+                sa.text(
+                    "SELECT count(*) FROM outbox JOIN people ON people.id = outbox.person_id "
+                    "WHERE outbox.status = 'held' AND people.telegram_id IN (700003, 700077)"
+                )
+            )
+        ).scalar()
+    await engine.dispose()
+    assert held == 0
+    assert "Traceback" not in output.decode()

@@ -37,6 +37,7 @@ from storage.models import (
     Department,
     OutboxLane,
     OutboxMessage,
+    OutboxStatus,
     Person,
     Process,
     Respondent,
@@ -324,18 +325,38 @@ async def test_research_survey_from_launch_to_r4(
         launched = await launch_research(
             session, case_id, world.owner_id, department_ids=[registry.department_id], now=LAUNCH
         )
-        assert (launched.performers, launched.clients, launched.queued) == (2, 2, 4)
+        # Performers Telegram cannot reach yet (unreachable, or known only by @username) are
+        # invited too, their invitations kept for them (issue #13, point 5: they were skipped).
+        assert (launched.performers, launched.clients, launched.queued) == (4, 2, 6)
+        held = list(
+            await session.scalars(
+                sa.select(OutboxMessage).where(
+                    OutboxMessage.kind == "research_invite",
+                    OutboxMessage.status == OutboxStatus.HELD,
+                )
+            )
+        )
+        assert {(m.chat_id, m.person_id) for m in held} == {
+            (800002, unreachable.id),
+            (None, no_telegram.id),
+        }
         invites = list(
             await session.scalars(
-                sa.select(OutboxMessage).where(OutboxMessage.kind == "research_invite")
+                sa.select(OutboxMessage).where(
+                    OutboxMessage.kind == "research_invite",
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                )
             )
         )
         # The owner is an employee of the department too; the officer has no department.
         assert {m.chat_id for m in invites} == {OWNER_CHAT, 800001, 600001, 600002}
         assert OFFICER_CHAT not in {m.chat_id for m in invites}
         assert all(m.lane == OutboxLane.BULK for m in invites)
+        # Performers are named by person (their chat may come later), clients by chat.
+        performer_ids = {m.person_id for m in invites if m.chat_id in (OWNER_CHAT, 800001)}
         assert {m.dedupe_key for m in invites} == {
-            f"rs:{case_id}:{chat}" for chat in (OWNER_CHAT, 800001, 600001, 600002)
+            *(f"rs:{case_id}:p{person_id}" for person_id in performer_ids),
+            *(f"rs:{case_id}:{chat}" for chat in (600001, 600002)),
         }
         # Each invitation carries its own unguessable token (it was ``rs:<case id>`` for all,
         # so anyone could answer by guessing the case id: issue #13, point 13).
@@ -345,7 +366,20 @@ async def test_research_survey_from_launch_to_r4(
         assert all(d.startswith(f"rs:{case_id}:") and len(d.encode()) <= 64 for d in datas)
         assert len(set(datas)) == len(datas) and all(len(d.split(":")[2]) >= 22 for d in datas)
         stored = list(await session.scalars(sa.select(ResearchInvitation)))
-        assert len(stored) == 4 and {i.audience for i in stored} == {"performer", "client"}
+        # Every invitation, sent or kept for later, has its own token (4 pending + 2 held).
+        assert len(stored) == 6 and {i.audience for i in stored} == {"performer", "client"}
+        # A performer known only by @username gets a token bound to them, not to a chat:
+        # it works from the chat they write from once the bot knows it, and from no other.
+        username_only = next(m for m in held if m.chat_id is None)
+        held_token = str(username_only.reply_markup["inline_keyboard"][0][0]["callback_data"])
+        held_token = held_token.split(":")[2]  # type: ignore[index]
+        assert await research_invitation(session, case_id, held_token, 900009) is None
+        no_telegram.telegram_id = 900009
+        await session.flush()
+        assert await research_invitation(session, case_id, held_token, 900009) == (
+            RESEARCH_PERFORMER
+        )
+        assert await research_invitation(session, case_id, held_token, 123456) is None
         for message in invites:
             token = str(message.reply_markup["inline_keyboard"][0][0]["callback_data"]).split(":")[
                 2

@@ -1,0 +1,51 @@
+"""`otklik people unreachable`: who the bot cannot reach yet, and the link to pass on."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from bot.config import Settings
+
+
+def add_parser(commands: Any) -> None:
+    """Registers the `people` command on the CLI's subparsers (bot.cli)."""
+    people = commands.add_parser("people", help="сотрудники, ответственные и кураторы")
+    actions = people.add_subparsers(dest="action", required=True)
+    unreachable = actions.add_parser(
+        "unreachable", help="кому бот не может написать: почему, с какого дня, сколько ждёт"
+    )
+    unreachable.add_argument("--bot-username", help="имя бота без @ (для ссылки-приглашения)")
+    unreachable.set_defaults(handler=cmd_people_unreachable)
+
+
+async def cmd_people_unreachable(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.bootstrap import open_storage
+    from bot.cli import resolve_bot_username
+    from bot.i18n import create_i18n
+    from bot.unreachable import WELCOME_PAYLOAD, report
+    from storage.recipients import unreachable_people
+    from storage.registry_links import deep_link
+
+    i18n = create_i18n(settings.locale)
+
+    def translate(message: str) -> str:
+        return i18n.gettext(message, locale=settings.locale)
+
+    storage = await open_storage(settings)
+    try:
+        async with storage.pool() as session:
+            people = await unreachable_people(session)
+        link = None
+        if people:
+            username = await resolve_bot_username(settings, storage.pool, args.bot_username)
+            link = deep_link(username, WELCOME_PAYLOAD) if username else None
+    finally:
+        await storage.engine.dispose()
+    print(report(people, link, translate, html=False) or translate(_("Everyone can be reached.")))
+    return 0
+
+
+def _(message: str) -> str:
+    """Marks a message for the catalogue; translated with the configured locale above."""
+    return message
