@@ -306,8 +306,11 @@ async def answer_button(
             raw=callback_data.x,
             now=clock(),
         )
+    message = query.message if isinstance(query.message, Message) else None
     if result.outcome == Outcome.STALE:
         await _ack(query, _("This question has already been answered."))
+        if result.view is not None:  # the question now current, in place of the old keyboard
+            await show_question(bot, uow, actor.telegram_id, result.view, message)
         return
     if result.outcome == Outcome.ALREADY_DONE:
         await _ack(query, _("Your answers have already been saved."))
@@ -322,7 +325,6 @@ async def answer_button(
         )
         return
     await _ack(query)
-    message = query.message if isinstance(query.message, Message) else None
     await render_step(bot, uow, actor.telegram_id, result, message)
 
 
