@@ -84,8 +84,10 @@ def create_dispatcher(
         **extra,
     )
     i18n = create_i18n(settings.locale)
-    dispatcher.update.outer_middleware(ThrottlingMiddleware(i18n=i18n, locale=settings.locale))
+    # The unit of work first: a duplicate is skipped before it counts against the sender,
+    # and a throttled update is marked done in the inbox (with its reason), not left pending.
     dispatcher.update.outer_middleware(UnitOfWorkMiddleware(pool))
+    dispatcher.update.outer_middleware(ThrottlingMiddleware(i18n=i18n, locale=settings.locale))
     ConstI18nMiddleware(locale=settings.locale, i18n=i18n).setup(dispatcher)
     dispatcher.update.outer_middleware(ActorMiddleware(pool, settings.secret()))
     _attach(build_root_router(), dispatcher)

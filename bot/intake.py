@@ -141,6 +141,7 @@ class Inbox:
                 row.attempts += 1
                 if row.attempts > MAX_ATTEMPTS or row.payload is None:
                     row.status = "failed"
+                    row.reason = f"gave up after {row.attempts - 1} attempts"
                     log.error("update %s given up after %d attempts", row.update_id, row.attempts)
                 else:
                     pending.append(row.payload)
