@@ -18,9 +18,10 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from aiogram import Bot, Dispatcher
-from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.exceptions import AiogramError, TelegramConflictError, TelegramRetryAfter
 from aiogram.types import Update
 
+from bot.patience import until_done
 from storage.base import utcnow
 from storage.database import SessionPool
 from storage.direct import Statement, binds, dialect_insert, direct_transaction
@@ -170,7 +171,9 @@ async def durable_polling(
 ) -> None:
     """getUpdates → store → confirm (next offset) → handle; never drops pending updates."""
     bot = inbox.bot
-    await bot.delete_webhook(drop_pending_updates=False)
+    await until_done(
+        lambda: bot.delete_webhook(drop_pending_updates=False), what="deleteWebhook", stop=stop
+    )
     await inbox.recover()
     offset: int | None = None
     backoff = 1.0
@@ -193,7 +196,16 @@ async def durable_polling(
         except TelegramRetryAfter as error:
             await asyncio.sleep(error.retry_after)
             continue
-        except (TelegramNetworkError, TelegramServerError) as error:
+        except TelegramConflictError:
+            log.warning(
+                "getUpdates: another process polls with this token (a second `otklik run`?); "
+                "retrying in %.0f s",
+                backoff,
+            )
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 30.0)
+            continue
+        except (AiogramError, TimeoutError, OSError) as error:  # 5xx, non-JSON, network, 4xx
             log.warning("getUpdates failed (%s); retrying in %.0f s", type(error).__name__, backoff)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 30.0)

@@ -9,11 +9,13 @@ import json
 import logging
 from urllib.parse import urlsplit
 
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import Update
 from aiohttp import web
 
-from bot.config import Settings
+from bot.config import Settings, SettingsError
 from bot.intake import Inbox
+from bot.patience import until_done
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -70,13 +72,22 @@ async def serve_webhook(
     try:
         await inbox.recover()
         if register:
-            await inbox.bot.set_webhook(
-                url,
-                secret_token=secret,
-                max_connections=max_connections,
-                drop_pending_updates=False,
-                allowed_updates=allowed_updates,
-            )
+            try:
+                await until_done(
+                    lambda: inbox.bot.set_webhook(
+                        url,
+                        secret_token=secret,
+                        max_connections=max_connections,
+                        drop_pending_updates=False,
+                        allowed_updates=allowed_updates,
+                    ),
+                    what="setWebhook",
+                    stop=stop,
+                )
+            except TelegramBadRequest as error:
+                raise SettingsError(
+                    f"Telegram не принял адрес вебхука {url}: {error.message}"
+                ) from error
         await stop.wait()
     finally:
         await runner.cleanup()

@@ -7,7 +7,7 @@ from contextlib import suppress
 from datetime import datetime
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import CallbackQuery, InaccessibleMessage, Message
 from aiogram.utils.i18n import gettext as _
@@ -38,8 +38,9 @@ INTERNAL = "internal_service"
 
 
 async def _ack(query: CallbackQuery, text: str | None = None, show_alert: bool = False) -> None:
-    """Answer the tap; a late answer ("query is too old") must not stop the next question."""
-    with suppress(TelegramBadRequest):
+    """Answer the tap; a late answer ("query is too old") or a 5xx must not stop the next
+    question: the spinner ends by itself, the question does not show itself."""
+    with suppress(TelegramAPIError):
         await query.answer(text, show_alert=show_alert)
 
 
