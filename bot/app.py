@@ -17,6 +17,7 @@ from bot.delivery import OutboxSender
 from bot.factory import bot_commands, create_bot, create_dispatcher
 from bot.intake import Inbox, durable_polling
 from bot.patience import Stopped, until_done
+from bot.single_intake import IntakeLease
 from bot.webhook import serve_webhook, webhook_secret
 from jobs.leader import Leadership
 from jobs.setup import create_scheduler
@@ -69,6 +70,12 @@ async def run_bot(
     that holds the scheduler lease, so nothing is sent twice.
     """
     storage = await open_storage(settings)
+    intake = IntakeLease(storage.pool, webhook=bool(webhook_url), clock=clock)
+    try:
+        await intake.take()  # before any Bot API call: a second poller must touch nothing
+    except SettingsError:
+        await storage.engine.dispose()
+        raise
     bot = bot or create_bot(settings)
     dispatcher: Dispatcher = create_dispatcher(settings, storage.pool, clock=clock)
     leadership = Leadership(storage.pool, clock=clock)
@@ -81,6 +88,7 @@ async def run_bot(
     stop = asyncio.Event()
     await leadership.renew()
     background = [
+        asyncio.create_task(intake.keep(stop)),
         asyncio.create_task(leadership.run(stop)),
         asyncio.create_task(sender.run(stop, should_run=lambda: leadership.is_leader)),
     ]

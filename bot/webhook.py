@@ -67,7 +67,14 @@ async def serve_webhook(
     runner = web.AppRunner(webhook_app(inbox, path, secret), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host or "127.0.0.1", int(port))
-    await site.start()
+    try:
+        await site.start()
+    except OSError as error:  # most often another replica already listens there
+        await runner.cleanup()
+        raise SettingsError(
+            f"Не удалось слушать {listen} для вебхука ({error.strerror or error}): "
+            "адрес занят другим процессом? Укажите другой --listen."
+        ) from error
     log.info("webhook listening on %s, path %s", listen, path)
     try:
         await inbox.recover()
