@@ -179,18 +179,17 @@ async def durable_polling(
     backoff = 1.0
     while not stop.is_set():
         await inbox.room()  # back-pressure: the rest stays at Telegram, unconfirmed
+        halt = asyncio.create_task(stop.wait())
         try:
             fetch = asyncio.create_task(
                 bot.get_updates(
                     offset=offset, timeout=poll_seconds, allowed_updates=allowed_updates
                 )
             )
-            halt = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait({fetch, halt}, return_when=asyncio.FIRST_COMPLETED)
             if fetch not in done:
                 fetch.cancel()
                 break
-            halt.cancel()
             updates = fetch.result()
             backoff = 1.0
         except TelegramRetryAfter as error:
@@ -210,9 +209,17 @@ async def durable_polling(
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 30.0)
             continue
+        finally:
+            halt.cancel()
         if not updates:
             continue
-        fresh = await inbox.store(updates)  # only now may Telegram forget them (next offset)
+        try:
+            fresh = await inbox.store(updates)  # only now may Telegram forget them (next offset)
+        except Exception:  # the offset stays: Telegram gives them again, nothing is lost
+            log.exception("storing %d updates failed; fetching them again", len(updates))
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 30.0)
+            continue
         offset = updates[-1].update_id + 1
         for update in updates:
             inbox.handle_soon(update, fresh=update.update_id in fresh)
