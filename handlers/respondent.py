@@ -44,10 +44,16 @@ async def _ack(query: CallbackQuery, text: str | None = None, show_alert: bool =
         await query.answer(text, show_alert=show_alert)
 
 
-async def _edit(message: Message, text: str, markup: object | None = None) -> None:
-    """Edit in place; an identical edit (a double tap that slipped through) is harmless."""
-    with suppress(TelegramBadRequest):
+async def _edit(message: Message, text: str, markup: object | None = None) -> bool:
+    """Edit in place; an identical edit (a double tap that slipped through) is harmless.
+
+    False when Telegram refused the edit (the message was deleted, or is too old).
+    """
+    try:
         await message.edit_text(text, reply_markup=markup)  # type: ignore[arg-type]
+    except TelegramBadRequest as error:
+        return "not modified" in error.message
+    return True
 
 
 async def show_question(
@@ -56,10 +62,9 @@ async def show_question(
     """Show the question by editing `message`, or by a new message remembered for later edits."""
     text = question_text(view)
     markup = keyboards.question_keyboard(view, current_locale())
-    if message is not None:
-        await _edit(message, text, markup)
+    if message is not None and await _edit(message, text, markup):
         message_id = message.message_id
-    else:
+    else:  # no message to edit, or it cannot be edited any more: the question anew
         sent = await bot.send_message(chat_id, text, reply_markup=markup)
         message_id = sent.message_id
     if view.message_id != message_id:

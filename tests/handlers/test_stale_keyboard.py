@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.methods import EditMessageText
 
 from storage.database import SessionPool
@@ -44,3 +45,27 @@ async def test_a_tap_on_the_keyboard_whose_edit_was_lost_shows_the_current_quest
     await telegram.tap(USER, "Гражданин")
     assert "Спасибо" in (telegram.last(USER).text or "")
     assert await count_responses(session_pool) == 1
+
+
+async def test_a_question_whose_message_cannot_be_edited_is_sent_anew(
+    telegram: Telegram, session_pool: SessionPool
+) -> None:
+    """The person deleted the questionnaire's message: the next question must still appear."""
+    await telegram.send(USER, "/start t-SUP01-EPGU")
+    await telegram.tap(USER, "Согласен")
+    old = telegram.last(USER)
+
+    async def refuse_the_edit(method: Any) -> None:
+        if isinstance(method, EditMessageText):
+            telegram.session.on_request = None
+            raise TelegramBadRequest(
+                method=method, message="Bad Request: message to edit not found"
+            )
+
+    telegram.session.on_request = refuse_the_edit
+    await telegram.tap(USER, "5")
+    shown = telegram.last(USER)
+    assert shown.message_id != old.message_id and "комментарий" in (shown.text or "")
+    await telegram.tap(USER, "Пропустить")  # the new message is the one edited from now on
+    assert telegram.last(USER).message_id == shown.message_id
+    assert "кем вы обратились" in (telegram.last(USER).text or "")
