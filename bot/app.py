@@ -9,12 +9,15 @@ import signal
 
 import sqlalchemy as sa
 from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
 
 from bot.bootstrap import open_storage
-from bot.config import Settings
+from bot.config import Settings, SettingsError
 from bot.delivery import OutboxSender
 from bot.factory import bot_commands, create_bot, create_dispatcher
 from bot.intake import Inbox, durable_polling
+from bot.patience import Stopped, until_done
+from bot.single_intake import IntakeLease
 from bot.webhook import serve_webhook, webhook_secret
 from jobs.leader import Leadership
 from jobs.setup import create_scheduler
@@ -34,10 +37,22 @@ async def remember_bot_username(pool: SessionPool, username: str) -> None:
         organization.bot_username = username
 
 
-async def prepare(bot: Bot, pool: SessionPool, settings: Settings) -> str:
-    me = await bot.me()
+async def prepare(
+    bot: Bot, pool: SessionPool, settings: Settings, stop: asyncio.Event | None = None
+) -> str:
+    """Who the bot is, and its command menu; waits out Telegram's (or a proxy's) failures."""
+    try:
+        me = await until_done(bot.me, what="getMe", stop=stop)
+    except TelegramUnauthorizedError as error:
+        raise SettingsError(
+            "Telegram не принимает токен из OTKLIK_BOT_TOKEN: проверьте его у @BotFather."
+        ) from error
     await remember_bot_username(pool, me.username or "")
-    await bot.set_my_commands(bot_commands(settings.locale))
+    commands = bot_commands(settings.locale)
+    try:
+        await until_done(lambda: bot.set_my_commands(commands), what="setMyCommands", stop=stop)
+    except TelegramAPIError as error:  # the menu is a convenience: the bot works without it
+        log.warning("the command menu was not set: %s", error.message)
     return me.username or ""
 
 
@@ -55,6 +70,12 @@ async def run_bot(
     that holds the scheduler lease, so nothing is sent twice.
     """
     storage = await open_storage(settings)
+    intake = IntakeLease(storage.pool, webhook=bool(webhook_url), clock=clock)
+    try:
+        await intake.take()  # before any Bot API call: a second poller must touch nothing
+    except SettingsError:
+        await storage.engine.dispose()
+        raise
     bot = bot or create_bot(settings)
     dispatcher: Dispatcher = create_dispatcher(settings, storage.pool, clock=clock)
     leadership = Leadership(storage.pool, clock=clock)
@@ -67,19 +88,20 @@ async def run_bot(
     stop = asyncio.Event()
     await leadership.renew()
     background = [
+        asyncio.create_task(intake.keep(stop)),
         asyncio.create_task(leadership.run(stop)),
         asyncio.create_task(sender.run(stop, should_run=lambda: leadership.is_leader)),
     ]
     try:
-        username = await prepare(bot, storage.pool, settings)
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signal_number, stop.set)
+        username = await prepare(bot, storage.pool, settings, stop)
         log.info("bot @%s started", username)
         # What start-up built lives as long as the process: keep it out of every collection.
         gc.collect()
         gc.freeze()
         scheduler.start()
-        loop = asyncio.get_running_loop()
-        for signal_number in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signal_number, stop.set)
         inbox = Inbox(storage.pool, dispatcher, bot, workers=settings.handler_workers)
         allowed = dispatcher.resolve_used_update_types()
         if webhook_url:
@@ -95,6 +117,8 @@ async def run_bot(
             )
         else:
             await durable_polling(inbox, stop, allowed_updates=allowed)
+    except Stopped:  # asked to stop while still waiting for Telegram at start-up
+        log.info("stopped before Telegram answered")
     finally:
         stop.set()
         await asyncio.gather(*background)

@@ -24,6 +24,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from aiogram import Bot
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
@@ -338,7 +339,13 @@ class OutboxSender:
                 self._answered(False)
                 self.stats.failed += 1
                 row = (message.id, {"status": OutboxStatus.FAILED, "last_error": str(error)[:500]})
-            except (TelegramServerError, TelegramNetworkError, TimeoutError, OSError) as error:
+            except (
+                TelegramServerError,
+                TelegramNetworkError,
+                ClientDecodeError,  # a non-JSON answer (a proxy's 502 page): like a 5xx
+                TimeoutError,
+                OSError,
+            ) as error:
                 self._answered(False)
                 backoff = min(300.0, 2.0 ** min(message.attempts, 8))
                 row = (

@@ -7,7 +7,6 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
@@ -18,6 +17,7 @@ from aiogram.utils.i18n import ConstI18nMiddleware
 from bot.config import Settings
 from bot.i18n import create_i18n
 from bot.middlewares import ActorMiddleware, ThrottlingMiddleware, UnitOfWorkMiddleware
+from bot.telegram_session import TolerantSession
 from handlers import build_root_router
 from storage.base import Clock, utcnow
 from storage.database import SessionPool
@@ -29,7 +29,7 @@ from surveys.service import SurveyPolicy
 def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
     """A Bot talking to Telegram or to any Bot API server given by OTKLIK_TELEGRAM_API_URL."""
     if session is None:
-        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+        session = TolerantSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     return Bot(
         settings.token(),
         session=session,
@@ -87,8 +87,10 @@ def create_dispatcher(
         **extra,
     )
     i18n = create_i18n(settings.locale)
-    dispatcher.update.outer_middleware(ThrottlingMiddleware(i18n=i18n, locale=settings.locale))
+    # The unit of work first: a duplicate is skipped before it counts against the sender,
+    # and a throttled update is marked done in the inbox (with its reason), not left pending.
     dispatcher.update.outer_middleware(UnitOfWorkMiddleware(pool))
+    dispatcher.update.outer_middleware(ThrottlingMiddleware(i18n=i18n, locale=settings.locale))
     ConstI18nMiddleware(locale=settings.locale, i18n=i18n).setup(dispatcher)
     dispatcher.update.outer_middleware(ActorMiddleware(pool, settings.secret()))
     _attach(build_root_router(), dispatcher)

@@ -18,9 +18,10 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from aiogram import Bot, Dispatcher
-from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.exceptions import AiogramError, TelegramConflictError, TelegramRetryAfter
 from aiogram.types import Update
 
+from bot.patience import until_done
 from storage.base import utcnow
 from storage.database import SessionPool
 from storage.direct import Statement, binds, dialect_insert, direct_transaction
@@ -142,6 +143,7 @@ class Inbox:
                 row.attempts += 1
                 if row.attempts > MAX_ATTEMPTS or row.payload is None:
                     given_up.append(row.update_id)
+                    row.reason = f"gave up after {row.attempts - 1} attempts"
                     log.error("update %s given up after %d attempts", row.update_id, row.attempts)
                 else:
                     pending.append(row.payload)
@@ -178,37 +180,55 @@ async def durable_polling(
 ) -> None:
     """getUpdates → store → confirm (next offset) → handle; never drops pending updates."""
     bot = inbox.bot
-    await bot.delete_webhook(drop_pending_updates=False)
+    await until_done(
+        lambda: bot.delete_webhook(drop_pending_updates=False), what="deleteWebhook", stop=stop
+    )
     await inbox.recover()
     offset: int | None = None
     backoff = 1.0
     while not stop.is_set():
         await inbox.room()  # back-pressure: the rest stays at Telegram, unconfirmed
+        halt = asyncio.create_task(stop.wait())
         try:
             fetch = asyncio.create_task(
                 bot.get_updates(
                     offset=offset, timeout=poll_seconds, allowed_updates=allowed_updates
                 )
             )
-            halt = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait({fetch, halt}, return_when=asyncio.FIRST_COMPLETED)
             if fetch not in done:
                 fetch.cancel()
                 break
-            halt.cancel()
             updates = fetch.result()
             backoff = 1.0
         except TelegramRetryAfter as error:
             await asyncio.sleep(error.retry_after)
             continue
-        except (TelegramNetworkError, TelegramServerError) as error:
+        except TelegramConflictError:
+            log.warning(
+                "getUpdates: another process polls with this token (a second `otklik run`?); "
+                "retrying in %.0f s",
+                backoff,
+            )
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 30.0)
+            continue
+        except (AiogramError, TimeoutError, OSError) as error:  # 5xx, non-JSON, network, 4xx
             log.warning("getUpdates failed (%s); retrying in %.0f s", type(error).__name__, backoff)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 30.0)
             continue
+        finally:
+            halt.cancel()
         if not updates:
             continue
-        fresh = await inbox.store(updates)  # only now may Telegram forget them (next offset)
+        try:
+            fresh = await inbox.store(updates)  # only now may Telegram forget them (next offset)
+        except Exception:  # the offset stays: Telegram gives them again, nothing is lost
+            log.exception("storing %d updates failed; fetching them again", len(updates))
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 30.0)
+            continue
         offset = updates[-1].update_id + 1
         for update in updates:
             inbox.handle_soon(update, fresh=update.update_id in fresh)

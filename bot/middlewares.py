@@ -22,6 +22,7 @@ from storage.uow import DuplicateUpdate, UnitOfWork
 __all__ = ["Actor", "ActorMiddleware", "ThrottlingMiddleware", "UnitOfWorkMiddleware"]
 
 log = logging.getLogger(__name__)
+THROTTLED = "throttled"
 
 
 def _(message: str) -> str:
@@ -80,6 +81,8 @@ class ThrottlingMiddleware(BaseMiddleware):
     """Per-user flood control: past `limit` updates in `window` seconds, updates are dropped.
 
     The person is told once per window; button taps are always answered so no spinner hangs.
+    A dropped update is marked done in the inbox with the reason "throttled" (this middleware
+    runs inside the unit of work), so a restart replays none of it.
     In-memory per process: a flood needs no cross-replica precision.
     """
 
@@ -114,6 +117,9 @@ class ThrottlingMiddleware(BaseMiddleware):
                 }
             return await handler(event, data)
         log.info("update %s throttled", event.update_id)
+        uow: UnitOfWork | None = data.get("uow")
+        if uow is not None:  # done, with its reason: never pending, never replayed
+            await uow.mark_done(reason=THROTTLED)
         first_warning = self._warned.get(user.id, 0.0) <= now - self.window
         if first_warning:
             self._warned[user.id] = now

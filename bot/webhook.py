@@ -11,11 +11,13 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import Update
 from aiohttp import web
 
-from bot.config import Settings
+from bot.config import Settings, SettingsError
 from bot.intake import Inbox
+from bot.patience import until_done
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -102,18 +104,34 @@ async def serve_webhook(
     runner = web.AppRunner(webhook_app(inbox, path, secret), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host or "127.0.0.1", int(port))
-    await site.start()
+    try:
+        await site.start()
+    except OSError as error:  # most often another replica already listens there
+        await runner.cleanup()
+        raise SettingsError(
+            f"Не удалось слушать {listen} для вебхука ({error.strerror or error}): "
+            "адрес занят другим процессом? Укажите другой --listen."
+        ) from error
     log.info("webhook listening on %s, path %s", listen, path)
     try:
         await inbox.recover()
         if register:
-            await inbox.bot.set_webhook(
-                url,
-                secret_token=secret,
-                max_connections=max_connections,
-                drop_pending_updates=False,
-                allowed_updates=allowed_updates,
-            )
+            try:
+                await until_done(
+                    lambda: inbox.bot.set_webhook(
+                        url,
+                        secret_token=secret,
+                        max_connections=max_connections,
+                        drop_pending_updates=False,
+                        allowed_updates=allowed_updates,
+                    ),
+                    what="setWebhook",
+                    stop=stop,
+                )
+            except TelegramBadRequest as error:
+                raise SettingsError(
+                    f"Telegram не принял адрес вебхука {url}: {error.message}"
+                ) from error
         await stop.wait()
     finally:
         await runner.cleanup()

@@ -7,7 +7,7 @@ from contextlib import suppress
 from datetime import datetime
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import CallbackQuery, InaccessibleMessage, Message
 from aiogram.utils.i18n import gettext as _
@@ -38,15 +38,22 @@ INTERNAL = "internal_service"
 
 
 async def _ack(query: CallbackQuery, text: str | None = None, show_alert: bool = False) -> None:
-    """Answer the tap; a late answer ("query is too old") must not stop the next question."""
-    with suppress(TelegramBadRequest):
+    """Answer the tap; a late answer ("query is too old") or a 5xx must not stop the next
+    question: the spinner ends by itself, the question does not show itself."""
+    with suppress(TelegramAPIError):
         await query.answer(text, show_alert=show_alert)
 
 
-async def _edit(message: Message, text: str, markup: object | None = None) -> None:
-    """Edit in place; an identical edit (a double tap that slipped through) is harmless."""
-    with suppress(TelegramBadRequest):
+async def _edit(message: Message, text: str, markup: object | None = None) -> bool:
+    """Edit in place; an identical edit (a double tap that slipped through) is harmless.
+
+    False when Telegram refused the edit (the message was deleted, or is too old).
+    """
+    try:
         await message.edit_text(text, reply_markup=markup)  # type: ignore[arg-type]
+    except TelegramBadRequest as error:
+        return "not modified" in error.message
+    return True
 
 
 async def show_question(
@@ -55,10 +62,9 @@ async def show_question(
     """Show the question by editing `message`, or by a new message remembered for later edits."""
     text = question_text(view)
     markup = keyboards.question_keyboard(view, current_locale())
-    if message is not None:
-        await _edit(message, text, markup)
+    if message is not None and await _edit(message, text, markup):
         message_id = message.message_id
-    else:
+    else:  # no message to edit, or it cannot be edited any more: the question anew
         sent = await bot.send_message(chat_id, text, reply_markup=markup)
         message_id = sent.message_id
     if view.message_id != message_id:
@@ -328,8 +334,11 @@ async def answer_button(
             raw=callback_data.x,
             now=clock(),
         )
+    message = query.message if isinstance(query.message, Message) else None
     if result.outcome == Outcome.STALE:
         await _ack(query, _("This question has already been answered."))
+        if result.view is not None:  # the question now current, in place of the old keyboard
+            await show_question(bot, uow, actor.telegram_id, result.view, message)
         return
     if result.outcome == Outcome.ALREADY_DONE:
         await _ack(query, _("Your answers have already been saved."))
@@ -344,7 +353,6 @@ async def answer_button(
         )
         return
     await _ack(query)
-    message = query.message if isinstance(query.message, Message) else None
     await render_step(bot, uow, actor.telegram_id, result, message)
 
 

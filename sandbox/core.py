@@ -1059,8 +1059,9 @@ class Sandbox:
 
         kind: server_error (status 500/502) | timeout (hold ``hold`` s, then drop the
         connection) | disconnect | blocked (403) | bad_request (400 ``description``) |
-        retry_after (429).  ``deliver=True`` performs the call first and then loses the
-        answer, which is how duplicates happen in real life.
+        retry_after (429) | html_error / html_502 (a proxy's HTML error page, not JSON) |
+        text_error / text_500 (a plain-text 5xx body, not JSON).  ``deliver=True`` performs
+        the call first and then loses the answer, which is how duplicates happen in real life.
         """
         if count is None and probability is None:
             count = 1

@@ -13,8 +13,22 @@ from typing import Any
 
 from sandbox.errors import ApiError, bad_request, forbidden, too_many_requests
 
-FAULT_KINDS = ("server_error", "timeout", "blocked", "bad_request", "retry_after", "disconnect")
+FAULT_KINDS = (
+    "server_error",
+    "timeout",
+    "blocked",
+    "bad_request",
+    "retry_after",
+    "disconnect",
+    "html_error",
+    "text_error",
+)
+# Answers that are not JSON at all: what a proxy in front of the Bot API says when it fails.
+NON_JSON_KINDS = {"html_error": "text/html", "text_error": "text/plain"}
+_NON_JSON_STATUS = {"html_502": 502, "text_500": 500}
 _FAULT_ALIASES = {
+    "html_502": "html_error",
+    "text_500": "text_error",
     "5xx": "server_error",
     "500": "server_error",
     "502": "server_error",
@@ -116,10 +130,11 @@ class FaultRule:
     _method_key: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        self.status = _NON_JSON_STATUS.get(self.kind, self.status)
         self.kind = _FAULT_ALIASES.get(self.kind, self.kind)
         if self.kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {self.kind!r}; use one of {FAULT_KINDS}")
-        if self.kind == "server_error" and self.status < 500:
+        if self.kind in ("server_error", *NON_JSON_KINDS) and self.status < 500:
             self.status = 500
         self._method_key = self.method.lower() if self.method else None
 
@@ -136,6 +151,17 @@ class FaultRule:
             return too_many_requests(self.retry_after)
         text = self.description or "fault injected"
         return ApiError(400, text) if text.startswith("Bad Request") else bad_request(text)
+
+    def body(self) -> tuple[str, str]:
+        """(content type, body) of a non-JSON fault: a proxy's HTML page or plain text."""
+        reason = "Bad Gateway" if self.status == 502 else "Internal Server Error"
+        text = self.description or f"{self.status} {reason}"
+        if self.kind == "html_error":
+            return NON_JSON_KINDS[self.kind], (
+                f"<html><head><title>{text}</title></head><body><center><h1>{text}</h1>"
+                "</center><hr><center>nginx</center></body></html>\n"
+            )
+        return NON_JSON_KINDS[self.kind], text
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -19,7 +19,7 @@ from sandbox.botapi import BotApi, Described
 from sandbox.control import control_routes
 from sandbox.core import JsonDict, Sandbox, SandboxConfig
 from sandbox.errors import ApiError
-from sandbox.limits import FaultRule
+from sandbox.limits import NON_JSON_KINDS, FaultRule
 from sandbox.params import Params, read_params
 from sandbox.webhook import WebhookManager
 
@@ -181,6 +181,9 @@ class SandboxServer(Sandbox):
             if request.transport is not None:
                 request.transport.close()
             return web.Response(status=504)  # never reaches the client
+        if rule.kind in NON_JSON_KINDS:
+            content_type, text = rule.body()
+            return web.Response(status=rule.status, text=text, content_type=content_type)
         error = rule.error()
         return api_response(error.payload(), error.error_code)
 

@@ -42,3 +42,14 @@ async def acquire(
 async def release(pool: SessionPool, name: str, holder: str) -> None:
     async with pool() as session, session.begin():
         await session.execute(sa.delete(Lease).where(Lease.name == name, Lease.holder == holder))
+
+
+async def live_holders(pool: SessionPool, prefix: str, *, now: datetime) -> dict[str, str]:
+    """Unexpired leases whose name starts with `prefix`: name → holder."""
+    async with pool() as session:
+        rows = await session.execute(
+            sa.select(Lease.name, Lease.holder).where(
+                Lease.name.startswith(prefix, autoescape=True), Lease.expires_at > now
+            )
+        )
+        return {name: holder for name, holder in rows}

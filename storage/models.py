@@ -305,6 +305,8 @@ class InboxUpdate(Base):
     update_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
     payload: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     status: Mapped[str] = mapped_column(sa.String(16), default="pending", index=True)
+    # Why an update is done without its handler, or given up: "throttled", "gave up …".
+    reason: Mapped[str | None] = mapped_column(sa.String(64))
     attempts: Mapped[int] = mapped_column(default=0)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

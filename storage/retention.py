@@ -4,7 +4,7 @@ The raw update carries the sender's Telegram id, username, names and what they t
 needed only until it is handled (and for the restart after a crash); idempotence needs the
 update id and status alone. Handling drops it (storage.uow), and this sweep catches the rest:
 rows another path finished without dropping it, and updates stuck pending so long that no
-restart is going to handle them any more.
+restart is going to handle them any more (given up with the reason `stuck pending`).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ async def sweep_inbox(
     given_up = await session.execute(
         sa.update(InboxUpdate)
         .where(InboxUpdate.status == "pending", InboxUpdate.received_at < now - stuck_after)
-        .values(status="failed", payload=sa.null())
+        .values(status="failed", payload=sa.null(), reason="stuck pending")
     )
     scrubbed = await session.execute(
         sa.update(InboxUpdate)

@@ -28,14 +28,19 @@ _inbox = _INBOX.c
 _MARK_DONE = (
     sa.update(_INBOX)
     .where(_inbox.update_id == sa.bindparam("mark_id"), _inbox.status == "pending")
-    .values(status="done", done_at=sa.bindparam("at"), payload=sa.null())
+    .values(
+        status="done", done_at=sa.bindparam("at"), reason=sa.bindparam("reason"), payload=sa.null()
+    )
 )
 
 
 _MARK = Statement.of(_MARK_DONE)
 _RECORD_DONE = Statement.of(
     sa.insert(_INBOX).values(
-        update_id=sa.bindparam("mark_id"), status="done", done_at=sa.bindparam("at")
+        update_id=sa.bindparam("mark_id"),
+        status="done",
+        done_at=sa.bindparam("at"),
+        reason=sa.bindparam("reason"),
     )
 )
 
@@ -51,12 +56,20 @@ class UnitOfWork:
         self.pool = pool
         self.update_id = update_id
         self.marked = update_id is None
+        self.reason: str | None = None  # why it is done without its handler (e.g. throttled)
+
+    def _marks(self) -> dict[str, object]:
+        return {"mark_id": self.update_id, "at": utcnow(), "reason": self.reason}
 
     async def _mark(self, session: AsyncSession) -> None:
-        claimed = await session.execute(_MARK_DONE, {"mark_id": self.update_id, "at": utcnow()})
+        claimed = await session.execute(_MARK_DONE, self._marks())
         if claimed.rowcount == 1:  # type: ignore[attr-defined]
             return
-        session.add(InboxUpdate(update_id=self.update_id, status="done", done_at=utcnow()))
+        session.add(
+            InboxUpdate(
+                update_id=self.update_id, status="done", done_at=utcnow(), reason=self.reason
+            )
+        )
         await session.flush()
 
     @asynccontextmanager
@@ -79,7 +92,7 @@ class UnitOfWork:
         try:
             async with direct_transaction(self.pool) as db:
                 if not self.marked:
-                    marks = {"mark_id": self.update_id, "at": utcnow()}
+                    marks = self._marks()
                     if await db.run(_MARK, marks) != 1:
                         await db.run(_RECORD_DONE, marks)
                 yield db
@@ -98,9 +111,14 @@ class UnitOfWork:
             )
         return status == "done"
 
-    async def mark_done(self) -> None:
-        """Record the update when its handler needed no transaction of its own."""
+    async def mark_done(self, reason: str | None = None) -> None:
+        """Record the update when its handler needed no transaction of its own.
+
+        ``reason`` says why it is done without being handled (flood control), so it is
+        neither pending nor replayed after a restart.
+        """
         if self.marked:
             return
+        self.reason = reason
         async with self.transaction():
             pass

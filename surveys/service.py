@@ -418,9 +418,11 @@ async def press_button(
     if isinstance(loaded, StepResult):
         return loaded
     attempt = loaded
-    if attempt.step != version:
-        return StepResult(Outcome.STALE)
     view = await _view(db, attempt)
+    if attempt.step != version:
+        # An old keyboard: a double tap, or one whose edit was lost in a crash after the
+        # step was committed. The current question goes with it, so nobody is stuck.
+        return StepResult(Outcome.STALE, view)
     question = view.question
     answers = {k: v for k, v in attempt.answers.items() if k != "_selected"}
     selected = list(view.selected)

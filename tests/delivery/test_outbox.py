@@ -259,3 +259,32 @@ async def test_people_telegram_cannot_reach_are_held_with_the_reason(
         11: (True, "deactivated", True),
         12: (True, "blocked", True),
     }
+
+
+async def test_non_json_answers_back_off_like_a_5xx(
+    session_pool: SessionPool, sandbox: SandboxServer, bot: Bot
+) -> None:
+    """Even over aiogram's own session (ClientDecodeError), a proxy's 502 page is a retry."""
+    for chat in (6, 7):
+        sandbox.register_user(chat)
+    sandbox.add_fault("html_502", chat_id=6, count=1)
+    sandbox.add_fault("text_500", chat_id=7, count=1)
+    await queue(session_pool, [6, 7])
+    sender = OutboxSender(bot, session_pool)
+    await sender.run_once()
+    await asyncio.gather(*sender._tasks)
+    async with session_pool() as session:
+        rows = (
+            await session.execute(
+                sa.select(OutboxMessage.status, OutboxMessage.attempts, OutboxMessage.last_error)
+            )
+        ).all()
+    assert [(status, attempts) for status, attempts, _error in rows] == [
+        (OutboxStatus.PENDING, 1),
+        (OutboxStatus.PENDING, 1),
+    ], "counted and backed off, not picked again at once"
+    assert all("ClientDecodeError" in str(error) for _s, _a, error in rows)
+    async with session_pool() as session, session.begin():
+        await session.execute(sa.update(OutboxMessage).values(next_attempt_at=sa.func.now()))
+    await drain(sender, session_pool)
+    assert delivered(sandbox, 6) == ["m-6"] and delivered(sandbox, 7) == ["m-7"]

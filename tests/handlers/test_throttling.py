@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
+
+import sqlalchemy as sa
 from aiogram.methods import SendMessage
 
+from bot.intake import Inbox
 from storage.database import SessionPool
+from storage.models import InboxUpdate
 from tests.handlers.helpers import count_responses
 from tests.mocked_bot import Telegram
 
@@ -32,3 +38,30 @@ async def test_a_flood_is_cut_with_one_russian_warning_and_others_are_served(
     await telegram.send(CALM, "/start t-SUP01-EPGU")
     assert "Прежде чем начать" in (telegram.last(CALM).text or ""), "others are not slowed"
     assert await count_responses(session_pool) == 0
+
+
+async def test_throttled_updates_are_done_with_their_reason_and_never_replayed(
+    telegram: Telegram,
+    make_telegram: Callable[[], Telegram],
+    session_pool: SessionPool,
+) -> None:
+    """A flood in one chat leaves nothing pending: restarts replay nothing, reply nothing."""
+    inbox = Inbox(session_pool, telegram.dp, telegram.bot)
+    flood = [telegram.message_update(FLOODER, "привет") for _ in range(30)]
+    fresh = await inbox.store(flood)
+    for update in flood:
+        inbox.handle_soon(update, fresh=update.update_id in fresh)
+    await inbox.drain()
+    async with session_pool() as session:
+        rows = (
+            await session.execute(
+                sa.select(InboxUpdate.status, InboxUpdate.reason).where(
+                    InboxUpdate.update_id.in_([u.update_id for u in flood])
+                )
+            )
+        ).all()
+    assert Counter(map(tuple, rows)) == {("done", None): 20, ("done", "throttled"): 10}
+    for _restart in range(3):
+        restarted = make_telegram()
+        replayed = await Inbox(session_pool, restarted.dp, restarted.bot).recover()
+        assert replayed == 0 and restarted.session.requests == [], "nothing stale is replayed"

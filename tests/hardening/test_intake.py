@@ -145,3 +145,33 @@ async def test_polling_stops_fetching_while_the_backlog_is_full(
     await bot.session.close()
     assert len(handled) == 13
     assert set((await inbox_rows(session_pool)).values()) == {"done"}
+
+
+async def test_a_failed_store_keeps_polling_and_the_update_comes_again(
+    sandbox: SandboxServer, session_pool: SessionPool, settings: Settings, registry: SmallRegistry
+) -> None:
+    """The database refuses once (locked, restarting): polling goes on, nothing is confirmed."""
+    await sync_questionnaires(session_pool)
+    bot = make_bot(sandbox)
+    inbox = Inbox(session_pool, create_dispatcher(settings, session_pool), bot)
+    original = inbox.store
+    failures = [OSError("database is locked")]
+
+    async def store_failing_once(updates: list[Update]) -> set[int]:
+        if failures:
+            raise failures.pop()
+        return await original(updates)
+
+    inbox.store = store_failing_once  # type: ignore[method-assign,assignment]
+    stop = asyncio.Event()
+    polling = asyncio.create_task(durable_polling(inbox, stop, poll_seconds=1))
+    sandbox.inject_message(6201, "/start")
+    try:
+        await sandbox.wait_for(
+            6201, lambda ms: any("Здравствуйте" in str(m.get("text")) for m in ms), 20
+        )
+    finally:
+        stop.set()
+        await polling
+        await bot.session.close()
+    assert failures == [] and set((await inbox_rows(session_pool)).values()) == {"done"}

@@ -5,7 +5,9 @@ from __future__ import annotations
 import aiohttp
 import pytest
 from aiogram import Bot
+from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
@@ -13,8 +15,9 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 
+from bot.telegram_session import TolerantSession
 from sandbox import SandboxServer
-from tests.sandbox.conftest import TOKEN
+from tests.sandbox.conftest import TOKEN, close_bot
 
 
 async def test_rate_limits_off_by_default(server: SandboxServer, bot: Bot) -> None:
@@ -137,3 +140,25 @@ async def test_probabilistic_faults_are_seeded(http: aiohttp.ClientSession) -> N
     first = await pattern()
     assert first == await pattern()
     assert 0 < first.count(500) < 30
+
+
+async def test_non_json_answers_html_502_and_plain_500(server: SandboxServer, bot: Bot) -> None:
+    """What a proxy says when it fails: aiogram cannot decode it; Otklik's session maps it."""
+    server.register_user(1)
+    server.add_fault("html_502", method="sendMessage")
+    server.add_fault("text_500", method="getMe")
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{server.base_url}/bot{TOKEN}/sendMessage") as answer:
+            assert answer.status == 502 and answer.content_type == "text/html"
+            assert "<h1>502 Bad Gateway</h1>" in await answer.text()
+    with pytest.raises(ClientDecodeError):  # the library's own behaviour: a loud change if it moves
+        await bot.get_me()
+    tolerant = Bot(TOKEN, session=TolerantSession(api=TelegramAPIServer.from_base(server.base_url)))
+    try:
+        server.add_fault("text_500", method="getMe")
+        with pytest.raises(TelegramServerError, match="HTTP 500, the answer is not JSON"):
+            await tolerant.get_me()
+        assert (await tolerant.get_me()).is_bot
+    finally:
+        await close_bot(tolerant)
+    assert server.stats()["faults_by_kind"] == {"html_error": 1, "text_error": 2}
