@@ -16,6 +16,7 @@ from storage.database import SessionPool
 from storage.models import DeclineDetection, Person, Process
 from storage.outbox import enqueue
 from surveys.indexes import month_add
+from surveys.decline_guard import NoiseGuard
 from surveys.scan import DeclineRules, ScanReport, scan_month
 from surveys.summary import summarize_processes
 
@@ -27,6 +28,7 @@ def rules_from(settings: Settings) -> DeclineRules:
         months=settings.decline_months,
         min_responses=settings.decline_min_responses,
         min_drop=settings.decline_min_drop,
+        guard=NoiseGuard(settings.decline_guard, settings.decline_guard_margin),
     )
 
 
