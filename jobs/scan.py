@@ -15,8 +15,8 @@ from storage.base import Clock
 from storage.database import SessionPool
 from storage.models import DeclineDetection, Person, Process
 from storage.outbox import enqueue
-from surveys.indexes import month_add
 from surveys.decline_guard import NoiseGuard
+from surveys.indexes import month_add
 from surveys.scan import DeclineRules, ScanReport, scan_month
 from surveys.summary import summarize_processes
 

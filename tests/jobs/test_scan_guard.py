@@ -6,10 +6,14 @@ answers are), so a month's mean carries the sampling noise the guard has to see 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime
+from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
+from bot.cli import main
 from bot.config import Settings
 from jobs.cases import run_case_reminders
 from jobs.scan import scan_and_notify
@@ -22,7 +26,7 @@ from tests.conftest import SmallRegistry
 from tests.surveys.factories import add_responses, questionnaire
 
 MARCH = date(2025, 3, 1)
-STEADY = [4.22, 4.17, 4.21, 4.16, 4.20, 4.18, 4.21, 4.17]
+STEADY = [4.21, 4.16, 4.20]
 # Three decreases in a row, 0.12 in all: the literal rule's chance streak, well inside the
 # noise of 100 answers a month (the standard error of the drop is about 0.16).
 NOISY_STREAK = [4.24, 4.20, 4.16, 4.12]
@@ -47,7 +51,7 @@ def spread_ratings(mean: float, n: int = 100) -> list[int]:
 
 
 async def store_year(pool: SessionPool, registry: SmallRegistry, means: list[float]) -> None:
-    """A year of answers at one touchpoint of the registry's process, ending in March 2025."""
+    """Seven months of answers at one touchpoint of the registry's process, ending in March 2025."""
     await sync_questionnaires(pool)
     series = STEADY + means
     async with pool() as session, session.begin():
@@ -124,3 +128,24 @@ async def test_literal_rule_keeps_todays_trigger(
     assert len(opened) == 1
     [process_level] = [d for d in await detections(session_pool) if d.level == "process"]
     assert process_level.streak == 3 and "стандартной ошибки" not in process_level.reason
+
+
+async def test_scan_command_counts_the_streaks_set_aside(
+    session_pool: SessionPool,
+    registry: SmallRegistry,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await store_year(session_pool, registry, NOISY_STREAK)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OTKLIK_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("OTKLIK_SECRET_KEY", "cli-secret")
+    assert await asyncio.to_thread(main, ["scan", "--month", "2025-03"]) == 0
+    out = capsys.readouterr().out
+    assert "новых снижений 0" in out and "(не записаны) 2." in out
+    monkeypatch.setenv("OTKLIK_DECLINE_GUARD", "literal")
+    assert await asyncio.to_thread(main, ["scan", "--month", "2025-03"]) == 0
+    out = capsys.readouterr().out
+    assert "новых снижений 2" in out and "(не записаны) 0." in out
