@@ -85,10 +85,10 @@ def standard_error(cell: RollupCell) -> float | None:
 def drop_significance(first: RollupCell, last: RollupCell) -> DropSignificance:
     """Drop from ``first`` to ``last`` month and its standard error (independent months)."""
     drop = (first.mean or 0.0) - (last.mean or 0.0)
-    errors = standard_error(first), standard_error(last)
-    if errors[0] is None or errors[1] is None:
+    first_error, last_error = standard_error(first), standard_error(last)
+    if first_error is None or last_error is None:
         return DropSignificance(drop, None)
-    return DropSignificance(drop, math.hypot(*errors))
+    return DropSignificance(drop, math.hypot(first_error, last_error))
 
 
 def apply_guard(
