@@ -50,8 +50,10 @@ def spread_ratings(mean: float, n: int = 100) -> list[int]:
     return ratings
 
 
-async def store_year(pool: SessionPool, registry: SmallRegistry, means: list[float]) -> None:
-    """Seven months of answers at one touchpoint of the registry's process, ending in March 2025."""
+async def store_year(
+    pool: SessionPool, registry: SmallRegistry, means: list[float], last: date = MARCH
+) -> None:
+    """Seven months of answers at one touchpoint of the registry's process, ending at `last`."""
     await sync_questionnaires(pool)
     series = STEADY + means
     async with pool() as session, session.begin():
@@ -63,7 +65,7 @@ async def store_year(pool: SessionPool, registry: SmallRegistry, means: list[flo
                 process_id=registry.process_id,
                 touchpoint_id=registry.touchpoint_id,
                 ratings=spread_ratings(mean),
-                month=month_add(MARCH, offset - len(series) + 1),
+                month=month_add(last, offset - len(series) + 1),
             )
 
 
