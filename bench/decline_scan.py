@@ -13,8 +13,13 @@ Times, in one run and on one table:
 
 Then the absorbed rollup is checked against a second full rebuild (which is timed too).
 
-    python bench/decline_scan.py            # 10 M responses, figures written to bench/README.md
-    python bench/decline_scan.py --quick    # 200 000 responses, a smoke run; README untouched
+First, the decline rule's false alarms and detections, literal and guarded, on simulated
+rollups (`bench/_decline_rates.py`, no database); the scan of the 10 M table also runs with
+both rules.
+
+    python bench/decline_scan.py              # 10 M responses, figures written to bench/README.md
+    python bench/decline_scan.py --quick      # 200 000 responses, a smoke run; README untouched
+    python bench/decline_scan.py --rates-only # only the rates (a minute), written to the README
 """
 
 from __future__ import annotations
@@ -47,10 +52,12 @@ from _data import (
     questionnaire_ids,
     warm_file,
 )
+from _decline_rates import RateSpec, goals_met, measure, rate_lines
 from _readme import README, write_figures
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.database import create_engine, create_session_pool
+from surveys.decline_guard import NoiseGuard
 from surveys.rollup import absorb_new_responses, cell_key, rebuild_rollups
 from surveys.scan import DeclineRules, ScanReport, scan_month
 
@@ -125,6 +132,7 @@ class Figures:
     rollup_rows: int = 0
     scan_t: Timing = NO_TIME
     scan: ScanReport | None = None
+    literal_scan: ScanReport | None = None
     pandas: dict[str, float] = field(default_factory=dict)
     insert_new_s: float = 0.0
     absorb_runs: list[Timing] = field(default_factory=list)
@@ -229,6 +237,15 @@ def reset(path: Path, responses: int) -> None:
         connection.close()
 
 
+def forget_detections(path: Path) -> None:
+    """Drop recorded detections (the literal scan's), keeping the rollup."""
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        connection.execute("DELETE FROM decline_detections")
+    finally:
+        connection.close()
+
+
 def checkpoint(path: Path) -> None:
     connection = sqlite3.connect(path, isolation_level=None)
     try:
@@ -267,7 +284,13 @@ async def rebuild(path: Path) -> tuple[Timing, int]:
         await engine.dispose()
 
 
-async def scan(path: Path, month: date) -> tuple[Timing, ScanReport]:
+DEFAULTS = DeclineRules()
+LITERAL = DeclineRules(guard=NoiseGuard(rule="literal"))
+
+
+async def scan(
+    path: Path, month: date, rules: DeclineRules = DEFAULTS
+) -> tuple[Timing, ScanReport]:
     engine = engine_for(path)
     try:
         await warm_engine(engine)
@@ -275,7 +298,7 @@ async def scan(path: Path, month: date) -> tuple[Timing, ScanReport]:
 
         async def run() -> ScanReport:
             async with pool() as session, session.begin():
-                return await scan_month(session, month, DeclineRules())
+                return await scan_month(session, month, rules)
 
         return await atimed(run())
     finally:
@@ -479,6 +502,7 @@ def figures_table(f: Figures) -> list[str]:
     spec = f.spec
     floor = f.floor
     found, planted, others, touchpoints = detections(f.scan, spec)
+    literal_found, _, literal_others, literal_touchpoints = detections(f.literal_scan, spec)
     generated = f"{f.generated_s:.0f} s" if f.generated_s is not None else "cached"
 
     def best_of(runs: Sequence[Timing]) -> str:
@@ -560,9 +584,12 @@ def figures_table(f: Figures) -> list[str]:
         "",
         *table,
         "",
-        f"Declines recorded for {spec.scan_month:%Y-%m}: {found} of {planted} planted processes, "
-        f"{others} other processes (chance: with min_drop = 0 a flat series ends in three "
-        f"decreases about 1 time in 24), {touchpoints} touchpoints.",
+        f"Declines recorded for {spec.scan_month:%Y-%m} at the defaults (noise guard on): "
+        f"{found} of {planted} planted processes, {others} other processes, {touchpoints} "
+        f"touchpoints; {f.scan.within_noise if f.scan else 0} streaks set aside as noise. With "
+        f"`OTKLIK_DECLINE_GUARD=literal`: {literal_found} of {planted} planted, {literal_others} "
+        f"other processes (a flat series ends in three decreases about 1 time in 24), "
+        f"{literal_touchpoints} touchpoints.",
         "",
         f"Checks: {'; '.join(checks)}.",
         "",
@@ -594,6 +621,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--regenerate", action="store_true", help="ignore a cached database")
     parser.add_argument("--no-pandas", action="store_true")
     parser.add_argument("--no-readme", action="store_true", help="do not write bench/README.md")
+    parser.add_argument(
+        "--rates-only", action="store_true", help="only the decline rule's rates (no database)"
+    )
     args = parser.parse_args(argv)
     quick = {"responses": 200_000, "processes": 100, "touchpoints": 500, "new": 10_000}
     full = {"responses": 10_000_000, "processes": 1_000, "touchpoints": 5_000, "new": 100_000}
@@ -603,9 +633,24 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def rates(args: argparse.Namespace) -> bool:
+    """The decline rule's rates on simulated rollups; written to the README on a full run."""
+    spec = RateSpec(flat_processes=300, planted_processes=300) if args.quick else RateSpec()
+    print("decline rule on simulated rollups …", flush=True)
+    measured = measure(spec)
+    lines = rate_lines(measured)
+    print("\n".join(lines) + "\n", flush=True)
+    if not (args.quick or args.no_readme):
+        write_figures("decline_rates", lines)
+    return goals_met(measured)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     args = parse_args(argv)
+    rates_met = rates(args)
+    if args.rates_only:
+        return 0 if rates_met else 1
     spec = Spec(
         responses=args.responses,
         processes=args.processes,
@@ -631,6 +676,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"[{run + 1}] rebuild_rollups + commit: {timing}, ", end="")
         print(f"{figures.rollup_rows:,} rollup rows", flush=True)
 
+    _, figures.literal_scan = asyncio.run(scan(path, spec.scan_month, LITERAL))
+    forget_detections(path)
     figures.scan_t, figures.scan = asyncio.run(scan(path, spec.scan_month))
     found, planted, others, touchpoints = detections(figures.scan, spec)
     print(
@@ -686,7 +733,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not (args.quick or args.no_readme):
         write_figures("decline_scan", lines)
         print(f"\nfigures written to {README}")
-    return 0 if figures.correct else 1
+    return 0 if figures.correct and rates_met else 1
 
 
 if __name__ == "__main__":

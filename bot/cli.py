@@ -193,7 +193,8 @@ async def cmd_scan(args: argparse.Namespace, settings: Settings) -> int:
     print(
         f"Проверен {month_ru(month)}{note}: процессов {report.processes}, "
         f"точек {report.touchpoints}; "
-        f"новых снижений {len(report.new)}, уже записанных {report.already_recorded}."
+        f"новых снижений {len(report.new)}, уже записанных {report.already_recorded}, "
+        f"в пределах случайных колебаний (не записаны) {report.within_noise}."
     )
     for detection in report.new:
         print(f"  • [{detection.level}] процесс #{detection.process_id}: {detection.reason}")

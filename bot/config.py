@@ -10,7 +10,7 @@ import re
 import secrets
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     decline_months: int = 3
     decline_min_responses: int = 30
     decline_min_drop: float = 0.0
+    decline_guard: Literal["standard_error", "literal"] = "standard_error"
+    decline_guard_margin: float = Field(default=2.5, ge=0, allow_inf_nan=False)
     min_cell_respondents: int = 5
     scan_hour: int = 9
 

@@ -15,6 +15,7 @@ from storage.database import SessionPool
 from storage.models import DeclineDetection, Process
 from storage.outbox import enqueue
 from storage.recipients import officer_recipients, person_recipient
+from surveys.decline_guard import NoiseGuard
 from surveys.periods import last_complete_month
 from surveys.scan import DeclineRules, ScanReport, scan_month
 from surveys.summary import summarize_processes
@@ -27,6 +28,7 @@ def rules_from(settings: Settings) -> DeclineRules:
         months=settings.decline_months,
         min_responses=settings.decline_min_responses,
         min_drop=settings.decline_min_drop,
+        guard=NoiseGuard(settings.decline_guard, settings.decline_guard_margin),
     )
 
 

@@ -9,6 +9,8 @@ check is sent once those months are over (the first run from the fourth month on
 Only the regular satisfaction questionnaires count: the research survey of the case
 itself asks a different question of invited people and would bias the comparison. Series
 of different questionnaire versions are never mixed (the version of the "after" data wins).
+The caption says whether the change exceeds sampling noise (EFFECT_MARGIN standard errors of
+the difference), so an official does not read a chance wobble as the effect of the case.
 """
 
 from __future__ import annotations
@@ -28,12 +30,14 @@ from storage.cases_models import CaseStatus, ReengineeringCase
 from storage.models import OutboxLane, Process, Questionnaire
 from storage.outbox import enqueue
 from surveys.decline import month_range_ru, ru_number
+from surveys.decline_guard import drop_significance
 from surveys.indexes import build_series, latest_version, month_add, monthly_index, scale_max_of
 from surveys.stats import RollupCell
 
 __all__ = ["EFFECT_MONTHS", "EffectSummary", "effect_checks", "effect_due_on", "effect_windows"]
 
 EFFECT_MONTHS = 3
+EFFECT_MARGIN = 2.0  # two standard errors: about 95 %, no streak was picked from the noise here
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class EffectSummary:
     after_mean: float | None
     after_n: int
     chart: Path
+    change_standard_error: float | None = None  # of after_mean − before_mean
 
 
 def effect_windows(arose_on: date, closed_on: date) -> tuple[list[date], list[date]]:
@@ -64,10 +69,32 @@ def effect_due_on(closed_on: date) -> date:
     return month_add(closed_on.replace(day=1), EFFECT_MONTHS + 1)
 
 
-def _pooled(cells: list[RollupCell]) -> tuple[float | None, int]:
-    n = sum(cell.n for cell in cells)
-    total = sum(cell.total for cell in cells)
-    return (total / n if n else None), n
+def _pooled(cells: list[RollupCell]) -> RollupCell:
+    pooled = RollupCell()
+    for cell in cells:
+        pooled = pooled.merge(cell)
+    return pooled
+
+
+def _change_text(delta: float, standard_error: float | None) -> str:
+    """«+0,10 — 0,7 стандартной ошибки (0,15), в пределах случайных колебаний: …»."""
+    sign = "+" if delta > 0 else ""
+    change = f"Изменение средней оценки: {sign}{ru_number(delta)}"
+    if standard_error is None:
+        return f"{change} (стандартная ошибка неизвестна: меньше двух ответов в периоде)."
+    if standard_error == 0:
+        return f"{change}; ответы в каждом периоде одинаковы, случайных колебаний нет."
+    z = abs(delta) / standard_error
+    size = "более 99 стандартных ошибок" if z > 99 else f"{ru_number(z, 1)} стандартной ошибки"
+    verdict = (
+        "больше случайных колебаний выборки"
+        if z >= EFFECT_MARGIN
+        else "в пределах случайных колебаний: эффект не подтверждён"
+    )
+    return (
+        f"{change} — {size} ({ru_number(standard_error)}), {verdict} "
+        f"(порог — {ru_number(EFFECT_MARGIN, 1)})."
+    )
 
 
 def _caption(process: Process, number: str, summary: EffectSummary) -> str:
@@ -83,8 +110,7 @@ def _caption(process: Process, number: str, summary: EffectSummary) -> str:
     ]
     if summary.before_mean is not None and summary.after_mean is not None:
         delta = summary.after_mean - summary.before_mean
-        sign = "+" if delta > 0 else ""
-        lines.append(f"Изменение средней оценки: {sign}{ru_number(delta)}.")
+        lines.append(_change_text(delta, summary.change_standard_error))
     else:
         lines.append("Для сравнения недостаточно оценок в одном из периодов.")
     return "\n".join(lines)
@@ -124,10 +150,17 @@ async def _check(session: AsyncSession, case: ReengineeringCase, folder: Path) -
         chart,
         scale_max=scale_max,
     )
-    before_mean, before_n = _pooled(before_series.cells)
-    after_mean, after_n = _pooled(after_series.cells)
+    before_cell, after_cell = _pooled(before_series.cells), _pooled(after_series.cells)
     return EffectSummary(
-        case.id, tuple(before), tuple(after), before_mean, before_n, after_mean, after_n, chart
+        case.id,
+        tuple(before),
+        tuple(after),
+        before_cell.mean,
+        before_cell.n,
+        after_cell.mean,
+        after_cell.n,
+        chart,
+        change_standard_error=drop_significance(before_cell, after_cell).standard_error,
     )
 
 

@@ -216,13 +216,26 @@ def trend_chart(
             -0.01,
             "Тренд Манна–Кендалла на участке снижения: "
             f"{format_p_value(verdict.trend_p_value)} "
-            "(справочно; решение принимается по числу месяцев подряд)",
+            f"(справочно; решение принимается {_decided_by(verdict)})",
             fontsize=8,
             color="#555555",
             ha="left",
             va="top",
         )
     _save(fig, out)
+
+
+def _decided_by(verdict: DeclineVerdict) -> str:
+    """What decided the verdict: the months in a row, and the drop when the noise guard ran."""
+    if verdict.noise_margin is None or verdict.drop_standard_error is None:
+        return "по числу месяцев подряд"
+    drop = verdict.total_drop or 0.0
+    error = verdict.drop_standard_error
+    size = f"{ru_number(drop / error, 1)} ст. ош." if error > 0 else "ст. ош. = 0"
+    return (
+        f"по числу месяцев подряд и снижению {ru_number(drop)} = {size}, "
+        f"порог {ru_number(verdict.noise_margin, 1)} ст. ош."
+    )
 
 
 def _draw_ci(ax: Axes, x: np.ndarray, lo: np.ndarray, hi: np.ndarray, scale_max: int) -> None:
@@ -273,7 +286,9 @@ def _highlight_streak(
     ax.plot(x[start : end + 1], y[start : end + 1], color=colour, linewidth=3.2, zorder=3.5)
     ax.plot(x[start : end + 1], y[start : end + 1], "o", color=colour, markersize=7, zorder=4.5)
     label = f"Снижение {verdict.streak} мес. подряд"
-    if not verdict.triggered:
+    if verdict.within_noise:
+        label += " (в пределах шума)"
+    elif not verdict.triggered:
         label += f" (порог {verdict.months_required})"
     first, last = verdict.streak_months[0], verdict.streak_months[-1]
     ax.text(

@@ -1,6 +1,8 @@
 """The monthly scan: run the decline detector on every process and touchpoint series.
 
-Each detection is recorded once per series and month (a unique key), so rerunning the
+Two steps per series: `detect_decline` finds the streak of decreases, then the noise guard
+(`surveys.decline_guard`) keeps it only when its drop stands out from sampling noise. Each
+detection is recorded once per series and month (a unique key), so rerunning the
 scan records nothing new; the next issue opens reengineering cases from these records.
 """
 
@@ -16,8 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import DeclineDetection
 from surveys.decline import DeclineVerdict, detect_decline
+from surveys.decline_guard import NoiseGuard, apply_guard
 from surveys.indexes import (
     IndexRow,
+    Series,
     build_series,
     latest_version,
     monthly_index,
@@ -30,11 +34,12 @@ HISTORY_MONTHS = 24
 
 @dataclass(frozen=True)
 class DeclineRules:
-    """Detector thresholds, from OTKLIK_DECLINE_* settings."""
+    """Detector thresholds and the noise guard, from OTKLIK_DECLINE_* settings."""
 
     months: int = 3
     min_responses: int = 30
     min_drop: float = 0.0
+    guard: NoiseGuard = field(default_factory=NoiseGuard)
 
 
 @dataclass
@@ -44,6 +49,19 @@ class ScanReport:
     touchpoints: int = 0
     new: list[DeclineDetection] = field(default_factory=list)
     already_recorded: int = 0
+    within_noise: int = 0  # streaks long enough for the literal rule that the guard set aside
+
+
+def judge_series(series: Series, rules: DeclineRules) -> DeclineVerdict:
+    """Both steps on one series: the streak of decreases, then the noise guard."""
+    verdict = detect_decline(
+        series.points,
+        months=rules.months,
+        min_responses=rules.min_responses,
+        min_drop=rules.min_drop,
+    )
+    cells = {point.month: cell for point, cell in zip(series.points, series.cells, strict=True)}
+    return apply_guard(verdict, cells, rules.guard)
 
 
 def _grouped(rows: Sequence[IndexRow], key: str) -> dict[int, list[IndexRow]]:
@@ -114,12 +132,8 @@ async def scan_month(session: AsyncSession, month: date, rules: DeclineRules) ->
             else:
                 report.touchpoints += 1
             series = build_series(rows, version, scales.get(version, 5), window)
-            verdict = detect_decline(
-                series.points,
-                months=rules.months,
-                min_responses=rules.min_responses,
-                min_drop=rules.min_drop,
-            )
+            verdict = judge_series(series, rules)
+            report.within_noise += verdict.within_noise
             if verdict.triggered:
                 await _record(
                     session,

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import DeclineDetection, Process, Response, ResponseAnswer
-from surveys.decline import DeclineVerdict, detect_decline
+from surveys.decline import DeclineVerdict
 from surveys.indexes import (
     Series,
     build_series,
@@ -20,7 +20,7 @@ from surveys.indexes import (
     scale_max_of,
 )
 from surveys.periods import PAIN_MAP_MONTHS, month_add
-from surveys.scan import DeclineRules
+from surveys.scan import DeclineRules, judge_series
 
 
 @dataclass
@@ -91,12 +91,7 @@ async def summarize_processes(
         version = latest_version(process_rows)
         if version is not None:
             series = build_series(process_rows, version, scales.get(version, 5), window)
-            verdict = detect_decline(
-                series.points,
-                months=rules.months,
-                min_responses=rules.min_responses,
-                min_drop=rules.min_drop,
-            )
+            verdict = judge_series(series, rules)
         summary = ProcessSummary(
             process.id, process.code, process.name, series, verdict, process.id in detected, month
         )
