@@ -82,29 +82,9 @@ async def cmd_registry(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def resolve_bot_username(settings: Settings, pool: Any, given: str | None) -> str:
-    import sqlalchemy as sa
-
-    from storage.models import OrganizationSettings
-
-    if given:
-        return given.lstrip("@")
-    async with pool() as session:
-        stored = await session.scalar(sa.select(OrganizationSettings.bot_username).limit(1))
-    if stored:
-        return str(stored)
-    from bot.factory import create_bot
-
-    bot = create_bot(settings)
-    try:
-        me = await bot.me()
-    finally:
-        await bot.session.close()
-    return me.username or ""
-
-
 async def cmd_touchpoints_qr(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bootstrap import open_storage
+    from bot.bot_username import resolve_bot_username
     from storage.qr import write_touchpoint_qr_codes
 
     storage = await open_storage(settings)
@@ -121,6 +101,7 @@ async def cmd_touchpoints_qr(args: argparse.Namespace, settings: Settings) -> in
 
 async def cmd_invites_create(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bootstrap import open_storage
+    from bot.bot_username import resolve_bot_username
     from storage.base import utcnow
     from storage.registry_links import deep_link
     from surveys.invites import InviteError, create_invite, invite_payload

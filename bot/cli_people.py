@@ -21,7 +21,7 @@ def add_parser(commands: Any) -> None:
 
 async def cmd_people_unreachable(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bootstrap import open_storage
-    from bot.cli import resolve_bot_username
+    from bot.bot_username import resolve_bot_username
     from bot.i18n import create_i18n
     from bot.unreachable import WELCOME_PAYLOAD, report
     from storage.recipients import unreachable_people

@@ -1,0 +1,29 @@
+"""The bot's @username for deep links, shared by the CLI commands that print links."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.config import Settings
+
+
+async def resolve_bot_username(settings: Settings, pool: Any, given: str | None) -> str:
+    """The name given, else the one stored for the organization, else Telegram's getMe."""
+    import sqlalchemy as sa
+
+    from storage.models import OrganizationSettings
+
+    if given:
+        return given.lstrip("@")
+    async with pool() as session:
+        stored = await session.scalar(sa.select(OrganizationSettings.bot_username).limit(1))
+    if stored:
+        return str(stored)
+    from bot.factory import create_bot
+
+    bot = create_bot(settings)
+    try:
+        me = await bot.me()
+    finally:
+        await bot.session.close()
+    return me.username or ""
