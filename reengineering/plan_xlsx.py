@@ -23,6 +23,7 @@ from reengineering.cases import (
     case_view,
 )
 from reengineering.reminders import format_date
+from storage.xlsx_text import save_workbook
 
 __all__ = ["HEADERS", "TITLE_ROWS", "write_action_plan_xlsx"]
 
@@ -135,7 +136,7 @@ def _build(view: CaseView, items: tuple[PlanItemView, ...], out: Path) -> Path:
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     out.parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(out)
+    save_workbook(workbook, out)  # measures and names as typed, never as formulas
     return out
 
 

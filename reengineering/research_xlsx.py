@@ -16,6 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from reengineering.reminders import format_date
 from reengineering.research import CRITICALITY_TITLES, ResearchLists
+from storage.xlsx_text import save_workbook
 
 _THIN = Side(style="thin", color="000000")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -124,5 +125,5 @@ def write_research_xlsx(
         [6, 14, 90],
     )
     out.parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(out)
+    save_workbook(workbook, out)  # answers as typed, never as formulas
     return out

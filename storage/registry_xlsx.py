@@ -46,6 +46,7 @@ from storage.models import (
     TouchpointKind,
 )
 from storage.registry_links import payload_for_code
+from storage.xlsx_text import keep_text
 
 Progress = Callable[[int, int], None]
 
@@ -1042,6 +1043,7 @@ def _fill(sheet: Any, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
     sheet.append(list(headers))
     for row in rows:
         sheet.append(list(row))
+    keep_text(sheet)  # a name «=…» read from a text cell goes back as text, not a formula
     header_fill = PatternFill("solid", fgColor="DDE5F0")
     for index, header in enumerate(headers, start=1):
         letter = get_column_letter(index)

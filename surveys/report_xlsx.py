@@ -4,7 +4,8 @@ The header is always row 1 (no title row): `pandas.read_excel` then reads every 
 directly, and the officer can sort and filter in Excel. Tables are written with
 `DataFrame.to_excel` (openpyxl engine) and styled afterwards: bold filled header, frozen
 header, auto-filter, fitted column widths and number formats per column. Number formats are
-applied only to numeric cells, so a suppression marker such as «<5» stays plain text.
+applied only to numeric cells, so a suppression marker such as «<5» stays plain text, and
+every text (comments, names, stages) is stored as text, never as a formula.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import pandas as pd
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+
+from storage.xlsx_text import keep_text
 
 __all__ = [
     "COUNT_FORMAT",
@@ -135,4 +138,5 @@ def write_workbook(out: Output, sheets: Sequence[Sheet]) -> None:
     ) as writer:
         for sheet in sheets:
             sheet.frame.to_excel(writer, sheet_name=sheet.name, index=False)
+            keep_text(writer.sheets[sheet.name])  # to_excel makes "=…" comments formulas
             style_sheet(writer.sheets[sheet.name], sheet)
