@@ -46,6 +46,7 @@ from storage.models import (
     TouchpointKind,
 )
 from storage.registry_links import payload_for_code
+from storage.xlsx_guard import SheetScan, WorkbookRefused, scan_workbook
 from storage.xlsx_text import keep_text
 
 Progress = Callable[[int, int], None]
@@ -320,12 +321,22 @@ class _Row:
     """One data row of a sheet; every getter records its own error and returns a fallback."""
 
     def __init__(
-        self, sheet: str, number: int, values: dict[str, Any], errors: list[RegistryError]
+        self,
+        sheet: str,
+        number: int,
+        values: dict[str, Any],
+        errors: list[RegistryError],
+        formulas: dict[str, str] | None = None,
     ) -> None:
         self.sheet, self.number, self.values, self.errors = sheet, number, values, errors
+        # header → cell of a formula: refused once, the cell's other problems not repeated
+        self.formulas = formulas or {}
+        for column, cell in self.formulas.items():
+            self.errors.append(RegistryError(sheet, number, column, _formula_message(cell)))
 
     def error(self, column: str, message: str) -> None:
-        self.errors.append(RegistryError(self.sheet, self.number, column, message))
+        if column not in self.formulas:
+            self.errors.append(RegistryError(self.sheet, self.number, column, message))
 
     def text(self, column: str, *, required: bool = True, max_length: int | None = None) -> str:
         value = _squash(_cell_text(self.values.get(column)))
@@ -370,6 +381,13 @@ class _Row:
 # ---------------------------------------------------------------- reading
 
 
+def _formula_message(cell: str) -> str:
+    return (
+        f"в ячейке {cell} формула, а реестр принимает только значения: замените формулу "
+        "её значением (Копировать → Специальная вставка → Значения) и загрузите файл снова"
+    )
+
+
 def _norm_header(value: Any) -> str:
     return _fold(_cell_text(value)).rstrip("*").strip()
 
@@ -390,7 +408,11 @@ def _unmerged_rows(sheet: Any) -> list[list[Any]]:
 
 
 def _sheet_rows(
-    book: Any, title: str, headers: Sequence[str], errors: list[RegistryError]
+    book: Any,
+    title: str,
+    headers: Sequence[str],
+    errors: list[RegistryError],
+    scans: dict[str, SheetScan],
 ) -> Iterator[_Row] | None:
     """Data rows of a sheet as `_Row`s keyed by header; None (errors recorded) when the sheet
     or one of its columns is missing."""
@@ -400,6 +422,8 @@ def _sheet_rows(
         errors.append(RegistryError(title, None, None, f"лист не найден (в книге: {present})"))
         return None
     rows = _unmerged_rows(book[sheets[_fold(title)]])
+    scan = scans.get(sheets[_fold(title)])
+    formulas = scan.formulas if scan else set()
     wanted = {_norm_header(h): h for h in headers}
     header_index, positions = 0, dict[str, int]()
     for index, row in enumerate(rows[:10]):
@@ -418,8 +442,13 @@ def _sheet_rows(
         for index in range(header_index + 1, len(rows)):
             row = rows[index]
             values = {h: row[i] if i < len(row) else None for h, i in positions.items()}
-            if any(_cell_text(v) for v in values.values()):
-                yield _Row(title, index + 1, values, errors)
+            refused = {
+                h: f"{get_column_letter(i + 1)}{index + 1}"
+                for h, i in positions.items()
+                if (index + 1, i + 1) in formulas
+            }
+            if refused or any(_cell_text(v) for v in values.values()):
+                yield _Row(title, index + 1, values, errors, refused)
 
     return generate()
 
@@ -608,10 +637,15 @@ def read_registry(path: Path, *, today: date | None = None) -> RegistryData:
     """Parse and validate a registry workbook; raises RegistryImportError listing every problem."""
     today = today or date.today()
     try:
+        scans = scan_workbook(path)  # size first: openpyxl would load anything
         book = load_workbook(path, data_only=True)  # not read-only: merged cells are needed
     except FileNotFoundError:
         missing = RegistryError(None, None, None, f"файл «{path.name}» не найден")
         raise RegistryImportError([missing]) from None
+    except WorkbookRefused as refused:
+        raise RegistryImportError(
+            [RegistryError(refused.sheet, None, None, refused.message)]
+        ) from None
     except Exception as exc:
         message = (
             f"файл «{path.name}» не удалось прочитать как книгу Excel (.xlsx): "
@@ -621,7 +655,7 @@ def read_registry(path: Path, *, today: date | None = None) -> RegistryData:
     errors: list[RegistryError] = []
     try:
         processes: list[ProcessEntry] = []
-        process_rows = _sheet_rows(book, PROCESSES_SHEET, PROCESS_HEADERS, errors)
+        process_rows = _sheet_rows(book, PROCESSES_SHEET, PROCESS_HEADERS, errors, scans)
         # Names of every process row, valid or not: a touchpoint of a process whose row has
         # errors gets no second error; an unusable sheet turns the reference check off.
         named: set[str] | None = None if process_rows is None else set()
@@ -636,11 +670,11 @@ def read_registry(path: Path, *, today: date | None = None) -> RegistryData:
         by_name = {p.name: p for p in reversed(processes)}
         folded = {_fold(p.name): p.name for p in processes}
         touchpoints: list[TouchpointEntry] = []
-        for row in _sheet_rows(book, TOUCHPOINTS_SHEET, TOUCHPOINT_HEADERS, errors) or ():
+        for row in _sheet_rows(book, TOUCHPOINTS_SHEET, TOUCHPOINT_HEADERS, errors, scans) or ():
             if (touchpoint := _read_touchpoint(row, by_name, folded, named)) is not None:
                 touchpoints.append(touchpoint)
         _check_unique(touchpoints, TOUCHPOINTS_SHEET, TP_CODE, lambda t: t.code, errors)
-        organization = _read_organization(book, errors)
+        organization = _read_organization(book, errors, scans)
     finally:
         book.close()
     if errors:
@@ -659,9 +693,17 @@ def _error_order(error: RegistryError) -> tuple[int, int, int]:
     )
 
 
-def _read_organization(book: Any, errors: list[RegistryError]) -> str | None:
+def _read_organization(
+    book: Any, errors: list[RegistryError], scans: dict[str, SheetScan]
+) -> str | None:
     sheets = {_fold(name): name for name in book.sheetnames}
     if _fold(ORGANIZATION_SHEET) not in sheets:
+        return None
+    scan = scans.get(sheets[_fold(ORGANIZATION_SHEET)])
+    if scan and (2, 1) in scan.formulas:
+        errors.append(
+            RegistryError(ORGANIZATION_SHEET, 2, ORGANIZATION_HEADER, _formula_message("A2"))
+        )
         return None
     rows = list(
         book[sheets[_fold(ORGANIZATION_SHEET)]].iter_rows(max_row=2, max_col=1, values_only=True)
