@@ -47,7 +47,7 @@ from storage.models import (
 )
 from storage.registry_links import payload_for_code
 from storage.xlsx_guard import SheetScan, WorkbookRefused, scan_workbook
-from storage.xlsx_text import keep_text
+from storage.xlsx_text import keep_text, storable
 
 Progress = Callable[[int, int], None]
 
@@ -1084,7 +1084,7 @@ def _fill(sheet: Any, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
     """Headers bold and frozen, long texts wrapped, dates as ДД.ММ.ГГГГ date cells."""
     sheet.append(list(headers))
     for row in rows:
-        sheet.append(list(row))
+        sheet.append([storable(value) for value in row])
     keep_text(sheet)  # a name «=…» read from a text cell goes back as text, not a formula
     header_fill = PatternFill("solid", fgColor="DDE5F0")
     for index, header in enumerate(headers, start=1):

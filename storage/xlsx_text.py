@@ -5,24 +5,42 @@ openpyxl stores a str that starts with "=" as a formula and one equal to an erro
 ``=HYPERLINK("http://…","click")`` would become a live link in a document an official opens.
 Every workbook writer passes its sheets through :func:`keep_text` (or saves with
 :func:`save_workbook`) so each str is stored as a text cell and shows exactly as written.
+Control characters XML cannot hold (ESC, BEL…; a message may carry them) make openpyxl refuse
+the whole workbook, so :func:`storable` drops them before a value is set: they show as nothing.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.worksheet.worksheet import Worksheet
 
-__all__ = ["TEXT", "keep_text", "save_workbook", "text_cell"]
+__all__ = ["TEXT", "keep_text", "save_workbook", "storable", "storable_frame", "text_cell"]
 
 TEXT = "s"  # openpyxl's data type of a string cell
 
 
+def storable(value: Any) -> Any:
+    """``value`` with the control characters a worksheet cannot hold removed from a str."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
+def storable_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text columns hold only what a worksheet can store."""
+    frame = frame.copy()
+    for column in frame.columns:
+        series = frame[column]
+        if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series):
+            frame[column] = series.map(storable)
+    return frame
+
+
 def text_cell(cell: Cell, value: Any) -> Cell:
     """Set ``value``; a str is stored as text whatever it starts with."""
-    cell.value = value
+    cell.value = storable(value)
     if isinstance(value, str):
         cell.data_type = TEXT
     return cell

@@ -21,7 +21,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from storage.xlsx_text import keep_text
+from storage.xlsx_text import keep_text, storable_frame
 
 __all__ = [
     "COUNT_FORMAT",
@@ -137,6 +137,6 @@ def write_workbook(out: Output, sheets: Sequence[Sheet]) -> None:
         out, engine="openpyxl", date_format=DATE_FORMAT, datetime_format=DATE_FORMAT
     ) as writer:
         for sheet in sheets:
-            sheet.frame.to_excel(writer, sheet_name=sheet.name, index=False)
+            storable_frame(sheet.frame).to_excel(writer, sheet_name=sheet.name, index=False)
             keep_text(writer.sheets[sheet.name])  # to_excel makes "=…" comments formulas
             style_sheet(writer.sheets[sheet.name], sheet)
