@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.worksheet.worksheet import Worksheet
 
-__all__ = ["TEXT", "keep_text", "save_workbook", "storable", "storable_frame", "text_cell"]
+__all__ = ["TEXT", "keep_text", "save_workbook", "storable", "text_cell"]
 
 TEXT = "s"  # openpyxl's data type of a string cell
 
@@ -26,16 +25,6 @@ TEXT = "s"  # openpyxl's data type of a string cell
 def storable(value: Any) -> Any:
     """``value`` with the control characters a worksheet cannot hold removed from a str."""
     return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
-
-
-def storable_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` whose text columns hold only what a worksheet can store."""
-    frame = frame.copy()
-    for column in frame.columns:
-        series = frame[column]
-        if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series):
-            frame[column] = series.map(storable)
-    return frame
 
 
 def text_cell(cell: Cell, value: Any) -> Cell:

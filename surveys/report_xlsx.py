@@ -21,7 +21,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from storage.xlsx_text import keep_text, storable_frame
+from storage.xlsx_text import keep_text, storable
 
 __all__ = [
     "COUNT_FORMAT",
@@ -127,6 +127,16 @@ def style_sheet(ws: Worksheet, sheet: Sheet) -> None:
         texts[0] = header if len(header) <= 24 else header[: (len(header) + 1) // 2]
         cap = WRAP_WIDTH if header in wrapped else MAX_WIDTH
         ws.column_dimensions[get_column_letter(index)].width = fit_width(texts, cap=cap)
+
+
+def storable_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text columns hold only what a worksheet can store."""
+    frame = frame.copy()
+    for column in frame.columns:
+        series = frame[column]
+        if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series):
+            frame[column] = series.map(storable)
+    return frame
 
 
 def write_workbook(out: Output, sheets: Sequence[Sheet]) -> None:
