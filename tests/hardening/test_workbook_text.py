@@ -18,21 +18,27 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from aiogram.methods import SendDocument
+from aiogram.types import FSInputFile
 from openpyxl import load_workbook
 
 from bot.cli import main
 from bot.demo import EXAMPLE_REGISTRY
 from handlers.callbacks import ReportCb
-from reengineering.research import RESEARCH_CLIENT, case_dir, close_research, launch_research
+from reengineering.research import RESEARCH_CLIENT
 from storage.cases_models import PlanItem, PlanItemStatus, ReengineeringCase
 from storage.database import SessionPool, create_engine, create_session_pool
 from storage.models import Department, Person, Process, Touchpoint
 from surveys.catalogue import sync_questionnaires
 from tests.conftest import SmallRegistry
-from tests.handlers.conftest import clock, make_telegram, telegram  # noqa: F401  (fixtures)
+from tests.handlers.conftest import MovableClock, clock, make_telegram, telegram  # noqa: F401
+from tests.handlers.test_cases_ui import (
+    OWNER,
+    open_by_instruction,
+    owner_card,
+    people,  # noqa: F401  (fixture)
+)
 from tests.mocked_bot import Telegram
-from tests.reengineering.test_cases import World, drive, make_world, open_instruction
-from tests.reengineering.test_plan_research import AROSE, LAUNCH, _answer, _started
+from tests.reengineering.test_plan_research import _answer
 from tests.surveys.factories import add_responses, questionnaire
 
 LINK = '=HYPERLINK("http://example.invalid","click")'
@@ -252,29 +258,34 @@ async def test_the_bots_report_document_keeps_comments_as_text(
     assert {kind: found for kind, found in problems.items() if found} == {}
 
 
+@pytest.mark.usefixtures("people")
 async def test_the_r4_research_workbook_keeps_answers_as_text(
-    session_pool: SessionPool, tmp_path: Path
+    telegram: Telegram,  # noqa: F811
+    session_pool: SessionPool,
+    clock: MovableClock,  # noqa: F811
 ) -> None:
-    world: World = await make_world(session_pool)
-    await sync_questionnaires(session_pool)
+    """The owner closes the survey in the bot; the R4 document lists the answers as typed."""
+    case_id = await open_by_instruction(telegram, session_pool)
+    await owner_card(telegram, case_id)
+    await telegram.tap(OWNER, "R1: отметить выполненным")
+    await telegram.tap(OWNER, "Запустить опрос клиентов и исполнителей (R3)")
+    await telegram.tap(OWNER, "Запустить опрос")
     async with session_pool() as session, session.begin():
-        process = await session.get(Process, world.registry.process_id)
+        case = await session.get(ReengineeringCase, case_id)
+        assert case is not None
+        process = await session.get(Process, case.process_id)
         assert process is not None
         process.name = PROCESS_NAME
         process.stages = list(STAGES)
-        case_id = await open_instruction(session, world, arose_on=AROSE)
-        await drive(session, world, case_id, until="R2", when=_started)
-        await launch_research(
-            session, case_id, world.owner_id, department_ids=[world.registry.department_id],
-            now=LAUNCH,
-        )  # fmt: skip
-        later = LAUNCH + timedelta(hours=2)
+        later = clock.now + timedelta(hours=1)
         for index, text in enumerate(EVIL):
             stage = str(index % len(STAGES))
             await _answer(session, f"c{index}", RESEARCH_CLIENT, process,
                           ["2", stage, f"t:{text}", "high", stage, f"t:{text}", f"t:{text}"],
                           later)  # fmt: skip
-        path = await close_research(
-            session, case_id, now=LAUNCH + timedelta(days=3), folder=case_dir(tmp_path, case_id)
-        )
-    assert text_problems(path, (PROCESS_NAME, *STAGES, *SHOWN)) == []
+    clock.advance(hours=2)
+    await owner_card(telegram, case_id)
+    await telegram.tap(OWNER, "Завершить опрос и сформировать перечни (R4)")
+    [document] = [r for r in telegram.session.requests if isinstance(r, SendDocument)]
+    assert isinstance(document.document, FSInputFile)
+    assert text_problems(Path(document.document.path), (PROCESS_NAME, *STAGES, *SHOWN)) == []
