@@ -326,16 +326,17 @@ class _Row:
         number: int,
         values: dict[str, Any],
         errors: list[RegistryError],
-        formulas: dict[str, str] | None = None,
+        refused: dict[str, str] | None = None,
     ) -> None:
         self.sheet, self.number, self.values, self.errors = sheet, number, values, errors
-        # header → cell of a formula: refused once, the cell's other problems not repeated
-        self.formulas = formulas or {}
-        for column, cell in self.formulas.items():
-            self.errors.append(RegistryError(sheet, number, column, _formula_message(cell)))
+        # header → why its cell (a formula, an error value) is refused: said once, and the
+        # cell's other problems are not repeated
+        self.refused = refused or {}
+        for column, message in self.refused.items():
+            self.errors.append(RegistryError(sheet, number, column, message))
 
     def error(self, column: str, message: str) -> None:
-        if column not in self.formulas:
+        if column not in self.refused:
             self.errors.append(RegistryError(self.sheet, self.number, column, message))
 
     def text(self, column: str, *, required: bool = True, max_length: int | None = None) -> str:
@@ -381,13 +382,6 @@ class _Row:
 # ---------------------------------------------------------------- reading
 
 
-def _formula_message(cell: str) -> str:
-    return (
-        f"в ячейке {cell} формула, а реестр принимает только значения: замените формулу "
-        "её значением (Копировать → Специальная вставка → Значения) и загрузите файл снова"
-    )
-
-
 def _norm_header(value: Any) -> str:
     return _fold(_cell_text(value)).rstrip("*").strip()
 
@@ -422,8 +416,7 @@ def _sheet_rows(
         errors.append(RegistryError(title, None, None, f"лист не найден (в книге: {present})"))
         return None
     rows = _unmerged_rows(book[sheets[_fold(title)]])
-    scan = scans.get(sheets[_fold(title)])
-    formulas = scan.formulas if scan else set()
+    scan = scans.get(sheets[_fold(title)]) or SheetScan(title)
     wanted = {_norm_header(h): h for h in headers}
     header_index, positions = 0, dict[str, int]()
     for index, row in enumerate(rows[:10]):
@@ -442,11 +435,8 @@ def _sheet_rows(
         for index in range(header_index + 1, len(rows)):
             row = rows[index]
             values = {h: row[i] if i < len(row) else None for h, i in positions.items()}
-            refused = {
-                h: f"{get_column_letter(i + 1)}{index + 1}"
-                for h, i in positions.items()
-                if (index + 1, i + 1) in formulas
-            }
+            refusals = {h: scan.refusal(index + 1, i + 1, values[h]) for h, i in positions.items()}
+            refused = {h: why for h, why in refusals.items() if why is not None}
             if refused or any(_cell_text(v) for v in values.values()):
                 yield _Row(title, index + 1, values, errors, refused)
 
@@ -699,15 +689,14 @@ def _read_organization(
     sheets = {_fold(name): name for name in book.sheetnames}
     if _fold(ORGANIZATION_SHEET) not in sheets:
         return None
-    scan = scans.get(sheets[_fold(ORGANIZATION_SHEET)])
-    if scan and (2, 1) in scan.formulas:
-        errors.append(
-            RegistryError(ORGANIZATION_SHEET, 2, ORGANIZATION_HEADER, _formula_message("A2"))
-        )
-        return None
+    scan = scans.get(sheets[_fold(ORGANIZATION_SHEET)]) or SheetScan(ORGANIZATION_SHEET)
     rows = list(
         book[sheets[_fold(ORGANIZATION_SHEET)]].iter_rows(max_row=2, max_col=1, values_only=True)
     )
+    value = rows[1][0] if len(rows) > 1 and rows[1] else None
+    if (why := scan.refusal(2, 1, value)) is not None:
+        errors.append(RegistryError(ORGANIZATION_SHEET, 2, ORGANIZATION_HEADER, why))
+        return None
     name = _squash(_cell_text(rows[1][0])) if len(rows) > 1 and rows[1] else ""
     if len(name) > _MAX["organization"]:
         errors.append(

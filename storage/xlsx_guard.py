@@ -51,10 +51,26 @@ class WorkbookRefused(Exception):
 
 @dataclass
 class SheetScan:
-    """What the stream saw of one worksheet: its formula cells as (row, column)."""
+    """What the stream saw of one worksheet: its formula and error-value cells as (row, column)."""
 
     title: str
     formulas: set[tuple[int, int]] = field(default_factory=set)
+    error_values: set[tuple[int, int]] = field(default_factory=set)
+
+    def refusal(self, row: int, column: int, value: object) -> str | None:
+        """Why the cell's value is not the registry's word, in Russian; None when it is."""
+        cell = f"{get_column_letter(column)}{row}"
+        if (row, column) in self.formulas:
+            return (
+                f"в ячейке {cell} формула, а реестр принимает только значения: замените "
+                "формулу её значением (Копировать → Специальная вставка → Значения) и "
+                "загрузите файл снова"
+            )
+        if (row, column) in self.error_values:
+            return (
+                f"в ячейке {cell} ошибка Excel «{value}»: впишите значение и загрузите файл снова"
+            )
+        return None
 
 
 def _local(tag: str) -> str:
@@ -134,6 +150,8 @@ def _scan_sheet(source: IO[bytes], title: str) -> SheetScan:
                 raise WorkbookRefused(
                     title, f"на листе больше {MAX_CELLS} заполненных ячеек: {_fix()}"
                 )
+            if element.get("t") == "e":
+                scan.error_values.add((row, column))
         elif name == "f" and in_cell:
             scan.formulas.add((row, column))
         elif name == "mergeCell":

@@ -580,6 +580,27 @@ async def test_formula_with_a_cached_value_is_refused(
     assert await dump(session_pool) == before
 
 
+async def test_an_error_value_is_refused(
+    session_pool: SessionPool, example: Path, tmp_path: Path
+) -> None:
+    """#N/A left in a cell is not a stage name: before, it was imported as one."""
+    broken = rewrite_part(
+        example,
+        tmp_path / "error.xlsx",
+        lambda xml: re.sub(r'<c r="J4"[^>]*>.*?</c>', '<c r="J4" t="e"><v>#N/A</v></c>', xml),
+    )
+    before = await dump(session_pool)
+
+    with pytest.raises(RegistryImportError) as caught:
+        await import_registry(session_pool, broken, today=TODAY)
+
+    assert str(caught.value) == (
+        "Лист «Процессы», строка 4, столбец «Этапы процесса»: в ячейке J4 ошибка Excel «#N/A»: "
+        "впишите значение и загрузите файл снова"
+    )
+    assert await dump(session_pool) == before
+
+
 async def test_a_sheet_that_claims_a_huge_size_is_refused(
     session_pool: SessionPool, example: Path, tmp_path: Path
 ) -> None:
