@@ -23,6 +23,7 @@ from reengineering.cases import (
     case_view,
 )
 from reengineering.reminders import format_date
+from storage.xlsx_text import save_workbook, text_cell
 
 __all__ = ["HEADERS", "TITLE_ROWS", "write_action_plan_xlsx"]
 
@@ -80,7 +81,7 @@ def _build(view: CaseView, items: tuple[PlanItemView, ...], out: Path) -> Path:
     ]
     for row, (text, font) in enumerate(title_lines, start=1):
         sheet.merge_cells(f"A{row}:{last_col}{row}")
-        cell = sheet.cell(row=row, column=1, value=text)
+        cell = text_cell(sheet.cell(row=row, column=1), text)
         cell.font = font
         horizontal = "right" if row in (1, TITLE_ROWS) else "center"
         cell.alignment = Alignment(horizontal=horizontal, vertical="center", wrap_text=True)
@@ -119,7 +120,7 @@ def _build(view: CaseView, items: tuple[PlanItemView, ...], out: Path) -> Path:
                 item.report_document,
             )
             for column, value in enumerate(values, start=1):
-                cell = sheet.cell(row=row, column=column, value=value)
+                cell = text_cell(sheet.cell(row=row, column=column), value)
                 cell.border = _BORDER
                 cell.alignment = _CENTER if column in (1, 3) else _WRAP
                 if isinstance(value, date):
@@ -135,7 +136,7 @@ def _build(view: CaseView, items: tuple[PlanItemView, ...], out: Path) -> Path:
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     out.parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(out)
+    save_workbook(workbook, out)  # measures and names as typed, never as formulas
     return out
 
 

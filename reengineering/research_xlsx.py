@@ -16,6 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from reengineering.reminders import format_date
 from reengineering.research import CRITICALITY_TITLES, ResearchLists
+from storage.xlsx_text import save_workbook, text_cell
 
 _THIN = Side(style="thin", color="000000")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -29,7 +30,7 @@ def _table(
     rows: Sequence[Sequence[object]],
     widths: Sequence[int],
 ) -> None:
-    sheet.cell(row=1, column=1, value=title).font = Font(bold=True, size=12)
+    text_cell(sheet.cell(row=1, column=1), title).font = Font(bold=True, size=12)
     for column, header in enumerate(headers, start=1):
         cell = sheet.cell(row=3, column=column, value=header)
         cell.font = Font(bold=True)
@@ -37,7 +38,7 @@ def _table(
         cell.border = _BORDER
     for offset, values in enumerate(rows):
         for column, value in enumerate(values, start=1):
-            cell = sheet.cell(row=4 + offset, column=column, value=value)  # type: ignore[arg-type]
+            cell = text_cell(sheet.cell(row=4 + offset, column=column), value)
             cell.alignment = _WRAP
             cell.border = _BORDER
     for column, width in enumerate(widths, start=1):
@@ -124,5 +125,5 @@ def write_research_xlsx(
         [6, 14, 90],
     )
     out.parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(out)
+    save_workbook(workbook, out)  # answers as typed, never as formulas
     return out

@@ -46,6 +46,8 @@ from storage.models import (
     TouchpointKind,
 )
 from storage.registry_links import payload_for_code
+from storage.xlsx_guard import SheetScan, WorkbookRefused, scan_workbook
+from storage.xlsx_text import keep_text, storable
 
 Progress = Callable[[int, int], None]
 
@@ -319,12 +321,23 @@ class _Row:
     """One data row of a sheet; every getter records its own error and returns a fallback."""
 
     def __init__(
-        self, sheet: str, number: int, values: dict[str, Any], errors: list[RegistryError]
+        self,
+        sheet: str,
+        number: int,
+        values: dict[str, Any],
+        errors: list[RegistryError],
+        refused: dict[str, str] | None = None,
     ) -> None:
         self.sheet, self.number, self.values, self.errors = sheet, number, values, errors
+        # header → why its cell (a formula, an error value) is refused: said once, and the
+        # cell's other problems are not repeated
+        self.refused = refused or {}
+        for column, message in self.refused.items():
+            self.errors.append(RegistryError(sheet, number, column, message))
 
     def error(self, column: str, message: str) -> None:
-        self.errors.append(RegistryError(self.sheet, self.number, column, message))
+        if column not in self.refused:
+            self.errors.append(RegistryError(self.sheet, self.number, column, message))
 
     def text(self, column: str, *, required: bool = True, max_length: int | None = None) -> str:
         value = _squash(_cell_text(self.values.get(column)))
@@ -389,7 +402,11 @@ def _unmerged_rows(sheet: Any) -> list[list[Any]]:
 
 
 def _sheet_rows(
-    book: Any, title: str, headers: Sequence[str], errors: list[RegistryError]
+    book: Any,
+    title: str,
+    headers: Sequence[str],
+    errors: list[RegistryError],
+    scans: dict[str, SheetScan],
 ) -> Iterator[_Row] | None:
     """Data rows of a sheet as `_Row`s keyed by header; None (errors recorded) when the sheet
     or one of its columns is missing."""
@@ -399,6 +416,7 @@ def _sheet_rows(
         errors.append(RegistryError(title, None, None, f"лист не найден (в книге: {present})"))
         return None
     rows = _unmerged_rows(book[sheets[_fold(title)]])
+    scan = scans.get(sheets[_fold(title)]) or SheetScan(title)
     wanted = {_norm_header(h): h for h in headers}
     header_index, positions = 0, dict[str, int]()
     for index, row in enumerate(rows[:10]):
@@ -417,8 +435,10 @@ def _sheet_rows(
         for index in range(header_index + 1, len(rows)):
             row = rows[index]
             values = {h: row[i] if i < len(row) else None for h, i in positions.items()}
-            if any(_cell_text(v) for v in values.values()):
-                yield _Row(title, index + 1, values, errors)
+            refusals = {h: scan.refusal(index + 1, i + 1, values[h]) for h, i in positions.items()}
+            refused = {h: why for h, why in refusals.items() if why is not None}
+            if refused or any(_cell_text(v) for v in values.values()):
+                yield _Row(title, index + 1, values, errors, refused)
 
     return generate()
 
@@ -607,10 +627,15 @@ def read_registry(path: Path, *, today: date | None = None) -> RegistryData:
     """Parse and validate a registry workbook; raises RegistryImportError listing every problem."""
     today = today or date.today()
     try:
+        scans = scan_workbook(path)  # size first: openpyxl would load anything
         book = load_workbook(path, data_only=True)  # not read-only: merged cells are needed
     except FileNotFoundError:
         missing = RegistryError(None, None, None, f"файл «{path.name}» не найден")
         raise RegistryImportError([missing]) from None
+    except WorkbookRefused as refused:
+        raise RegistryImportError(
+            [RegistryError(refused.sheet, None, None, refused.message)]
+        ) from None
     except Exception as exc:
         message = (
             f"файл «{path.name}» не удалось прочитать как книгу Excel (.xlsx): "
@@ -620,7 +645,7 @@ def read_registry(path: Path, *, today: date | None = None) -> RegistryData:
     errors: list[RegistryError] = []
     try:
         processes: list[ProcessEntry] = []
-        process_rows = _sheet_rows(book, PROCESSES_SHEET, PROCESS_HEADERS, errors)
+        process_rows = _sheet_rows(book, PROCESSES_SHEET, PROCESS_HEADERS, errors, scans)
         # Names of every process row, valid or not: a touchpoint of a process whose row has
         # errors gets no second error; an unusable sheet turns the reference check off.
         named: set[str] | None = None if process_rows is None else set()
@@ -635,11 +660,11 @@ def read_registry(path: Path, *, today: date | None = None) -> RegistryData:
         by_name = {p.name: p for p in reversed(processes)}
         folded = {_fold(p.name): p.name for p in processes}
         touchpoints: list[TouchpointEntry] = []
-        for row in _sheet_rows(book, TOUCHPOINTS_SHEET, TOUCHPOINT_HEADERS, errors) or ():
+        for row in _sheet_rows(book, TOUCHPOINTS_SHEET, TOUCHPOINT_HEADERS, errors, scans) or ():
             if (touchpoint := _read_touchpoint(row, by_name, folded, named)) is not None:
                 touchpoints.append(touchpoint)
         _check_unique(touchpoints, TOUCHPOINTS_SHEET, TP_CODE, lambda t: t.code, errors)
-        organization = _read_organization(book, errors)
+        organization = _read_organization(book, errors, scans)
     finally:
         book.close()
     if errors:
@@ -658,13 +683,20 @@ def _error_order(error: RegistryError) -> tuple[int, int, int]:
     )
 
 
-def _read_organization(book: Any, errors: list[RegistryError]) -> str | None:
+def _read_organization(
+    book: Any, errors: list[RegistryError], scans: dict[str, SheetScan]
+) -> str | None:
     sheets = {_fold(name): name for name in book.sheetnames}
     if _fold(ORGANIZATION_SHEET) not in sheets:
         return None
+    scan = scans.get(sheets[_fold(ORGANIZATION_SHEET)]) or SheetScan(ORGANIZATION_SHEET)
     rows = list(
         book[sheets[_fold(ORGANIZATION_SHEET)]].iter_rows(max_row=2, max_col=1, values_only=True)
     )
+    value = rows[1][0] if len(rows) > 1 and rows[1] else None
+    if (why := scan.refusal(2, 1, value)) is not None:
+        errors.append(RegistryError(ORGANIZATION_SHEET, 2, ORGANIZATION_HEADER, why))
+        return None
     name = _squash(_cell_text(rows[1][0])) if len(rows) > 1 and rows[1] else ""
     if len(name) > _MAX["organization"]:
         errors.append(
@@ -1041,7 +1073,8 @@ def _fill(sheet: Any, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
     """Headers bold and frozen, long texts wrapped, dates as ДД.ММ.ГГГГ date cells."""
     sheet.append(list(headers))
     for row in rows:
-        sheet.append(list(row))
+        sheet.append([storable(value) for value in row])
+    keep_text(sheet)  # a name «=…» read from a text cell goes back as text, not a formula
     header_fill = PatternFill("solid", fgColor="DDE5F0")
     for index, header in enumerate(headers, start=1):
         letter = get_column_letter(index)

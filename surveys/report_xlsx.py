@@ -4,7 +4,8 @@ The header is always row 1 (no title row): `pandas.read_excel` then reads every 
 directly, and the officer can sort and filter in Excel. Tables are written with
 `DataFrame.to_excel` (openpyxl engine) and styled afterwards: bold filled header, frozen
 header, auto-filter, fitted column widths and number formats per column. Number formats are
-applied only to numeric cells, so a suppression marker such as «<5» stays plain text.
+applied only to numeric cells, so a suppression marker such as «<5» stays plain text, and
+every text (comments, names, stages) is stored as text, never as a formula.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import pandas as pd
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+
+from storage.xlsx_text import keep_text, storable
 
 __all__ = [
     "COUNT_FORMAT",
@@ -126,6 +129,16 @@ def style_sheet(ws: Worksheet, sheet: Sheet) -> None:
         ws.column_dimensions[get_column_letter(index)].width = fit_width(texts, cap=cap)
 
 
+def storable_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text columns hold only what a worksheet can store."""
+    frame = frame.copy()
+    for column in frame.columns:
+        series = frame[column]
+        if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series):
+            frame[column] = series.map(storable)
+    return frame
+
+
 def write_workbook(out: Output, sheets: Sequence[Sheet]) -> None:
     """Write the sheets in order to one .xlsx file or binary stream and style them."""
     if not sheets:
@@ -134,5 +147,6 @@ def write_workbook(out: Output, sheets: Sequence[Sheet]) -> None:
         out, engine="openpyxl", date_format=DATE_FORMAT, datetime_format=DATE_FORMAT
     ) as writer:
         for sheet in sheets:
-            sheet.frame.to_excel(writer, sheet_name=sheet.name, index=False)
+            storable_frame(sheet.frame).to_excel(writer, sheet_name=sheet.name, index=False)
+            keep_text(writer.sheets[sheet.name])  # to_excel makes "=…" comments formulas
             style_sheet(writer.sheets[sheet.name], sheet)

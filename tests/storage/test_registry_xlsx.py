@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import re
+import resource
+import subprocess
+import sys
+import zipfile
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -32,6 +38,7 @@ from storage.registry_xlsx import (
     import_registry,
     parse_needs,
 )
+from storage.xlsx_guard import MAX_COLUMNS, MAX_ROWS
 
 TODAY = date(2026, 1, 15)
 PROCESSES, TOUCHPOINTS, ACTIVE_TOUCHPOINTS, DEPARTMENTS, PEOPLE = 23, 56, 55, 6, 22
@@ -295,6 +302,10 @@ def _drop_sheet(book: Any) -> None:
     del book[TOUCHPOINTS_SHEET]
 
 
+def _organization_formula(book: Any) -> None:
+    book["Организация"]["A2"] = '="Министерство"'
+
+
 def _duplicate_code(book: Any) -> None:
     set_cell(book[TOUCHPOINTS_SHEET], 6, "Код точки", "SUP02-EPGU")
 
@@ -368,6 +379,29 @@ BROKEN = {
         _cell_setter(PROCESSES_SHEET, "SUP01", "Ответственный за процесс", "Иванов И. И."),
         "Лист «Процессы», строка 2, столбец «Ответственный за процесс»: "
         "ожидается числовой Telegram id или @username",
+    ),
+    # openpyxl saves formulas without a cached value: today they silently became defaults
+    "formula in an optional cell": (
+        _cell_setter(
+            TOUCHPOINTS_SHEET,
+            "SUP01-MFC",
+            "Особенности взаимодействия с клиентом",
+            '="приём"&" заявлений"',
+        ),
+        "Лист «Точки взаимодействия», строка 3, столбец «Особенности взаимодействия "
+        "с клиентом»: в ячейке F3 формула, а реестр принимает только значения",
+    ),
+    "formula in a flag": (
+        _cell_setter(TOUCHPOINTS_SHEET, "SUP01-MFC", "Активна", "=FALSE()"),
+        "Лист «Точки взаимодействия», строка 3, столбец «Активна»: в ячейке J3 формула",
+    ),
+    "formula in a required cell": (
+        _cell_setter(PROCESSES_SHEET, "SUP02", "Код процесса", '="SUP"&"02"'),
+        "Лист «Процессы», строка 3, столбец «Код процесса»: в ячейке A3 формула",
+    ),
+    "formula as the body's name": (
+        _organization_formula,
+        "Лист «Организация», строка 2, столбец «Наименование органа»: в ячейке A2 формула",
     ),
 }
 
@@ -498,3 +532,169 @@ def test_committed_example_is_up_to_date(tmp_path: Path) -> None:
     assert DEFAULT_PATH.read_bytes() == fresh.read_bytes(), (
         "examples/registry.xlsx is stale: run python -m storage.example_registry"
     )
+
+
+# ------------------------------------------------------------- formulas and huge sheets
+
+PROCESSES_PART = "xl/worksheets/sheet1.xml"  # openpyxl writes the sheets in order
+
+
+def rewrite_part(source: Path, target: Path, change: Callable[[str], str]) -> Path:
+    """A copy with the «Процессы» sheet's XML changed: files Excel makes and openpyxl cannot."""
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for info in old.infolist():
+            content = old.read(info.filename)
+            if info.filename == PROCESSES_PART:
+                content = change(content.decode("utf-8")).encode("utf-8")
+            new.writestr(info, content)
+    return target
+
+
+async def test_formula_with_a_cached_value_is_refused(
+    session_pool: SessionPool, example: Path, tmp_path: Path
+) -> None:
+    """Excel stores a formula with its last value; the value is not the registry's word."""
+    with_formula = edit(example, tmp_path / "f.xlsx", _cell_setter(
+        PROCESSES_SHEET, "SUP03", "Наименование процесса", "=C2"
+    ))  # fmt: skip
+    cached = rewrite_part(
+        with_formula,
+        tmp_path / "cached.xlsx",
+        lambda xml: re.sub(
+            r'<c r="C4"([^>]*)><f>C2</f><v\s*/></c>',
+            r'<c r="C4"\1 t="str"><f>C2</f><v>Выдача удостоверения многодетной семьи</v></c>',
+            xml,
+        ),
+    )
+    assert load_workbook(cached, data_only=True)[PROCESSES_SHEET]["C4"].value.startswith("Выдача")
+    before = await dump(session_pool)
+
+    with pytest.raises(RegistryImportError) as caught:
+        await import_registry(session_pool, cached, today=TODAY)
+
+    assert str(caught.value) == (
+        "Лист «Процессы», строка 4, столбец «Наименование процесса»: в ячейке C4 формула, "
+        "а реестр принимает только значения: замените формулу её значением "
+        "(Копировать → Специальная вставка → Значения) и загрузите файл снова"
+    )
+    assert await dump(session_pool) == before
+
+
+async def test_an_error_value_is_refused(
+    session_pool: SessionPool, example: Path, tmp_path: Path
+) -> None:
+    """#N/A left in a cell is not a stage name: before, it was imported as one."""
+    broken = rewrite_part(
+        example,
+        tmp_path / "error.xlsx",
+        lambda xml: re.sub(r'<c r="J4"[^>]*>.*?</c>', '<c r="J4" t="e"><v>#N/A</v></c>', xml),
+    )
+    before = await dump(session_pool)
+
+    with pytest.raises(RegistryImportError) as caught:
+        await import_registry(session_pool, broken, today=TODAY)
+
+    assert str(caught.value) == (
+        "Лист «Процессы», строка 4, столбец «Этапы процесса»: в ячейке J4 ошибка Excel «#N/A»: "
+        "впишите значение и загрузите файл снова"
+    )
+    assert await dump(session_pool) == before
+
+
+async def test_a_sheet_that_claims_a_huge_size_is_refused(
+    session_pool: SessionPool, example: Path, tmp_path: Path
+) -> None:
+    claims = rewrite_part(
+        example,
+        tmp_path / "claims.xlsx",
+        lambda xml: re.sub(r'<dimension ref="[^"]*"', '<dimension ref="A1:XFD1048576"', xml),
+    )
+    before = await dump(session_pool)
+
+    with pytest.raises(RegistryImportError) as caught:
+        await import_registry(session_pool, claims, today=TODAY)
+
+    assert str(caught.value) == (
+        f"Лист «Процессы»: лист объявляет размер A1:XFD1048576, а в реестре может быть "
+        f"не больше {MAX_ROWS} строк и {MAX_COLUMNS} столбцов (до столбца CV): удалите лишние "
+        "строки и столбцы за таблицей (или скопируйте таблицу на новый лист), сохраните файл "
+        "и загрузите снова"
+    )
+    assert await dump(session_pool) == before
+
+
+def _far_cell(book: Any) -> None:
+    book[PROCESSES_SHEET].cell(row=1_048_576, column=16_384, value="x")
+
+
+def _lying_dimension(xml: str) -> str:
+    return re.sub(r'<dimension ref="[^"]*"', '<dimension ref="A1:J24"', xml)
+
+
+def _inject(element: str) -> Callable[[str], str]:
+    return lambda xml: xml.replace("</sheetData>", f"</sheetData>{element}", 1)
+
+
+HUGE = {
+    "one cell at XFD1048576": (_far_cell, None, "лист объявляет размер A1:XFD1048576"),
+    "a dimension that lies": (_far_cell, _lying_dimension, "заполнена ячейка XFD1048576"),
+    "a merged range to XFD1048576": (
+        None,
+        _inject('<mergeCells count="1"><mergeCell ref="K30:XFD1048576"/></mergeCells>'),
+        "объединены ячейки K30:XFD1048576",
+    ),
+    "a hyperlink over a huge range": (
+        None,
+        _inject('<hyperlinks><hyperlink ref="K30:XFD1048576" location="A1"/></hyperlinks>'),
+        "ссылка занимает ячейки K30:XFD1048576",
+    ),
+}
+MEMORY_LIMIT = 1024 * 1024 * 1024  # the import of the example needs about 150 MB
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+
+@pytest.mark.sqlite_only
+def test_huge_sheets_are_refused_in_bounded_memory(
+    example: Path, tmp_path: Path, subtests: pytest.Subtests
+) -> None:
+    """The CLI's import in one process capped at 1 GB: before, such files took > 4 GB."""
+    paths = {}
+    for number, (case, (change, rewrite, _expected)) in enumerate(HUGE.items()):
+        path = example if change is None else edit(example, tmp_path / f"{number}.xlsx", change)
+        if rewrite is not None:
+            path = rewrite_part(path, tmp_path / f"{number}-rewritten.xlsx", rewrite)
+        paths[case] = path
+    env = {**os.environ, "OTKLIK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"}
+    env |= {"OTKLIK_SECRET_KEY": "cli-secret", "PYTHONPATH": os.pathsep.join(sys.path)}
+    env.pop("OTKLIK_BOT_TOKEN", None)
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORT_EACH, *map(str, paths.values())],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        preexec_fn=_limit_memory,
+        check=False,
+        timeout=300,  # a safety net: before the fix the import ran out of memory and hung
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    outputs = dict(zip(paths, done.stderr.split(SEPARATOR)[1:], strict=True))
+    for case, (_change, _rewrite, expected) in HUGE.items():
+        with subtests.test(msg=case):
+            output = outputs[case]
+            assert output.rstrip().endswith("exit 1"), output[-2000:]
+            assert "Реестр не загружен, база данных не изменена" in output
+            assert f"Лист «Процессы»: {expected}, а в реестре может быть не больше" in output
+
+
+SEPARATOR = "\n=== next file ===\n"
+IMPORT_EACH = f"""
+import sys
+from bot.cli import main
+for path in sys.argv[1:]:
+    print({SEPARATOR!r}, file=sys.stderr, flush=True)
+    print("exit", main(["registry", "import", path]), file=sys.stderr, flush=True)
+"""
