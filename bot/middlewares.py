@@ -83,18 +83,40 @@ class ThrottlingMiddleware(BaseMiddleware):
     The person is told once per window; button taps are always answered so no spinner hangs.
     A dropped update is marked done in the inbox with the reason "throttled" (this middleware
     runs inside the unit of work), so a restart replays none of it.
-    In-memory per process: a flood needs no cross-replica precision.
+    In-memory per process: a flood needs no cross-replica precision. A sender's id is kept
+    only while it counts against the window: every window, quiet senders are swept out.
     """
 
     def __init__(
-        self, limit: int = 20, window: float = 10.0, *, i18n: I18n | None = None, locale: str = "ru"
+        self,
+        limit: int = 20,
+        window: float = 10.0,
+        *,
+        i18n: I18n | None = None,
+        locale: str = "ru",
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.i18n = i18n
         self.locale = locale
         self.limit = limit
         self.window = window
+        self._monotonic = monotonic
         self._hits: dict[int, deque[float]] = {}
         self._warned: dict[int, float] = {}
+        self._swept = monotonic()
+
+    def remembered(self) -> int:
+        """How many senders the flood control holds right now (tests, diagnostics)."""
+        return len(self._hits.keys() | self._warned.keys())
+
+    def _sweep(self, now: float) -> None:
+        """Forget senders whose last update left the window: their ids serve no purpose."""
+        if now - self._swept < self.window:
+            return
+        self._swept = now
+        cutoff = now - self.window
+        self._hits = {uid: h for uid, h in self._hits.items() if h and h[-1] > cutoff}
+        self._warned = {uid: at for uid, at in self._warned.items() if at > cutoff}
 
     async def __call__(
         self,
@@ -105,16 +127,13 @@ class ThrottlingMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         if user is None or not isinstance(event, Update):
             return await handler(event, data)
-        now = time.monotonic()
+        now = self._monotonic()
+        self._sweep(now)
         hits = self._hits.setdefault(user.id, deque())
         while hits and hits[0] <= now - self.window:
             hits.popleft()
         if len(hits) < self.limit:
             hits.append(now)
-            if len(self._hits) > 100_000:
-                self._hits = {
-                    uid: h for uid, h in self._hits.items() if h and h[-1] > now - self.window
-                }
             return await handler(event, data)
         log.info("update %s throttled", event.update_id)
         uow: UnitOfWork | None = data.get("uow")

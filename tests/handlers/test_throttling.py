@@ -65,3 +65,38 @@ async def test_throttled_updates_are_done_with_their_reason_and_never_replayed(
         restarted = make_telegram()
         replayed = await Inbox(session_pool, restarted.dp, restarted.bot).recover()
         assert replayed == 0 and restarted.session.requests == [], "nothing stale is replayed"
+
+
+async def test_flood_control_forgets_a_sender_once_their_window_has_passed() -> None:
+    """Issue #13 (personal data): the flood window kept every sender's Telegram id in memory
+    until 100 000 of them piled up, and the warned ones for ever."""
+    from datetime import UTC, datetime
+
+    from aiogram.types import Chat, Message, Update, User
+
+    from bot.middlewares import ThrottlingMiddleware
+
+    now = [1000.0]
+    throttle = ThrottlingMiddleware(limit=2, window=10.0, monotonic=lambda: now[0])
+
+    async def handled(_event: object, _data: dict[str, object]) -> str:
+        return "handled"
+
+    def update(user_id: int, update_id: int) -> tuple[Update, dict[str, object]]:
+        user = User(id=user_id, is_bot=False, first_name="Тест")
+        message = Message(
+            message_id=update_id, date=datetime.now(UTC), chat=Chat(id=user_id, type="private"),
+            from_user=user, text="привет",
+        )  # fmt: skip
+        return Update(update_id=update_id, message=message), {"event_from_user": user}
+
+    for update_id in range(3):  # the third is throttled (and warned: no bot, nothing sent)
+        event, data = update(FLOODER, update_id)
+        await throttle(handled, event, data)
+    event, data = update(CALM, 10)
+    assert await throttle(handled, event, data) == "handled"
+    assert throttle.remembered() == 2
+    now[0] += 10.5
+    event, data = update(CALM, 11)
+    assert await throttle(handled, event, data) == "handled"
+    assert throttle.remembered() == 1, "only the sender still inside the window is kept"
