@@ -15,7 +15,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reengineering.reminders import format_date
-from reengineering.research import CRITICALITY_TITLES, ResearchLists
+from reengineering.research_lists import CRITICALITY_TITLES, ResearchLists
 
 _THIN = Side(style="thin", color="000000")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
