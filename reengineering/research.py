@@ -46,6 +46,7 @@ from storage.models import (
     ClientType,
     OutboxLane,
     Person,
+    Process,
     Questionnaire,
     Respondent,
     RespondentContact,
@@ -133,6 +134,33 @@ async def launch_research(
     be asked again and left their contact at a touchpoint of the process. Launching again
     reuses the open campaign and invites only those not invited yet.
     """
+    case, process = await _launchable(session, case_id, actor_id)
+    on = now.astimezone(tz).date()
+    campaign = await _open_campaign(session, case, actor_id, department_ids, now)
+    performers, clients = await _invitees(session, campaign, process)
+    performer_text, client_text = _invitation_texts(case, process)
+    invitations = [
+        *((recipient_of(person), performer_text, "performer") for person in performers),
+        *((Recipient(int(chat)), client_text, "client") for chat in clients),
+    ]
+    queued, invited_performers, invited_clients = await _invite(
+        session, case, campaign, invitations, now
+    )
+    campaign.invited_performers = max(campaign.invited_performers, invited_performers)
+    campaign.invited_clients = max(campaign.invited_clients, invited_clients)
+    await audit_event(
+        session, case.id, "research_launched", on=on, at=now, actor_id=actor_id,
+        step_id=SURVEY_STEP, campaign_id=campaign.id, department_ids=campaign.department_ids,
+        performers=invited_performers, clients=invited_clients, queued=queued,
+    )  # fmt: skip
+    await session.flush()
+    return LaunchResult(campaign.id, invited_clients, invited_performers, queued)
+
+
+async def _launchable(
+    session: AsyncSession, case_id: int, actor_id: int
+) -> tuple[ReengineeringCase, Process]:
+    """The case and its process, when the survey may be launched now by this person."""
     case = await load_open_case(session, case_id)
     rows = await step_rows(session, case.id)
     survey_row = rows.get(SURVEY_STEP)
@@ -145,7 +173,17 @@ async def launch_research(
     person = await load_person(session, actor_id)
     if person is None or not (person.is_officer or person.id == process.owner_id):
         raise CaseError("Опрос запускает ответственный за процесс.")
-    on = now.astimezone(tz).date()
+    return case, process
+
+
+async def _open_campaign(
+    session: AsyncSession,
+    case: ReengineeringCase,
+    actor_id: int,
+    department_ids: Sequence[int],
+    now: datetime,
+) -> ResearchCampaign:
+    """The case's open campaign (its departments widened), or a new one."""
     campaign = await _campaign(session, case.id)
     if campaign is None or campaign.closed_at is not None:
         campaign = ResearchCampaign(
@@ -160,7 +198,13 @@ async def launch_research(
     else:
         campaign.department_ids = sorted(set(campaign.department_ids) | set(department_ids))
     await session.flush()
+    return campaign
 
+
+async def _invitees(
+    session: AsyncSession, campaign: ResearchCampaign, process: Process
+) -> tuple[list[Person], list[int]]:
+    """The performers of the campaign's departments and the chats of willing clients."""
     # Performers Telegram cannot reach yet are invited too: the invitation waits for them.
     performers = list(
         await session.scalars(
@@ -177,6 +221,11 @@ async def launch_research(
             .where(Respondent.recontact_ok, Touchpoint.process_id == process.id)
         )
     )
+    return performers, clients
+
+
+def _invitation_texts(case: ReengineeringCase, process: Process) -> tuple[str, str]:
+    """The invitations to performers and to clients."""
     performer_text = "\n".join(
         [
             f"🔎 Исследование процесса «{escape(process.name)}» "
@@ -196,13 +245,21 @@ async def launch_research(
             "Опрос займёт 3–5 минут и анонимен.",
         ]
     )
+    return performer_text, client_text
+
+
+async def _invite(
+    session: AsyncSession,
+    case: ReengineeringCase,
+    campaign: ResearchCampaign,
+    invitations: Sequence[tuple[Recipient, str, str]],
+    now: datetime,
+) -> tuple[int, int, int]:
+    """Queue each invitation once per invitee; returns queued, performers and clients counted."""
     queued = 0
     invited_performers = invited_clients = 0
     seen: set[str] = set()  # a chat, or a person without one
-    for recipient, text, audience in [
-        *((recipient_of(person), performer_text, "performer") for person in performers),
-        *((Recipient(int(chat)), client_text, "client") for chat in clients),
-    ]:
+    for recipient, text, audience in invitations:
         # A performer is named by their person id, so an invitation waiting for someone
         # known only by @username is not sent twice once the bot learns their chat.
         invitee = f"p{recipient.person_id}" if recipient.person_id else str(recipient)
@@ -231,15 +288,7 @@ async def launch_research(
                 )
             )  # fmt: skip
             queued += 1
-    campaign.invited_performers = max(campaign.invited_performers, invited_performers)
-    campaign.invited_clients = max(campaign.invited_clients, invited_clients)
-    await audit_event(
-        session, case.id, "research_launched", on=on, at=now, actor_id=actor_id,
-        step_id=SURVEY_STEP, campaign_id=campaign.id, department_ids=campaign.department_ids,
-        performers=invited_performers, clients=invited_clients, queued=queued,
-    )  # fmt: skip
-    await session.flush()
-    return LaunchResult(campaign.id, invited_clients, invited_performers, queued)
+    return queued, invited_performers, invited_clients
 
 
 async def research_invitation(
