@@ -27,6 +27,7 @@ from reengineering.cases import (
     IMPL_STEP,
     acting,
     case_number,
+    numbered_items,
     officer_chats,
     open_case,
     open_cases_from_detections,
@@ -34,7 +35,6 @@ from reengineering.cases import (
     template_of,
 )
 from reengineering.effect import effect_checks
-from reengineering.plan import numbered_items
 from reengineering.reminders import (
     REVIEW_DAYS_BEFORE,
     Reminder,

@@ -24,7 +24,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reengineering.cases import _audit, case_number, officer_chats, owner_chat
+from reengineering.cases import case_number, officer_chats, owner_chat
+from reengineering.cases.audit import audit_event
 from reengineering.research import RESEARCH_CODES
 from storage.cases_models import CaseStatus, ReengineeringCase
 from storage.models import OutboxLane, Process, Questionnaire
@@ -211,7 +212,7 @@ async def effect_checks(
                 file_path=str(summary.chart),
             )
         case.effect_checked_at = now
-        await _audit(
+        await audit_event(
             session, case.id, "effect_checked", on=today, at=now,
             before_mean=summary.before_mean, before_n=summary.before_n,
             after_mean=summary.after_mean, after_n=summary.after_n, chart=str(summary.chart),

@@ -13,7 +13,6 @@ officer, while executors and the owner record the progress of measures.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -22,22 +21,19 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reengineering.calendar import WorkingCalendar, default_calendar
-from reengineering.cases import (
-    IMPL_STEP,
-    PLAN_STEP,
-    SECTION_TITLES,
-    CaseError,
-    PlanItemView,
-    _audit,
-    _moment,
-    _name,
-    _open_case,
-    _person,
-    _plan_items,
-    _process,
-    _steps,
-    refresh_case,
+from reengineering.cases.audit import audit_event, moment
+from reengineering.cases.errors import CaseError
+from reengineering.cases.records import (
+    load_open_case,
+    load_person,
+    load_process,
+    person_name,
+    plan_item_rows,
+    step_rows,
 )
+from reengineering.cases.steps import IMPL_STEP, PLAN_STEP
+from reengineering.cases.views import SECTION_TITLES, PlanItemView, numbered_items
+from reengineering.cases.workflow import refresh_case
 from storage.cases_models import PlanItem, PlanItemStatus, ReengineeringCase, StepStatus
 from storage.models import Person, Process
 from surveys.text import is_blank, visible
@@ -48,7 +44,6 @@ __all__ = [
     "PrototypeMeasure",
     "add_plan_item",
     "create_plan",
-    "numbered_items",
     "plan_items",
     "remove_plan_item",
     "set_plan_item_status",
@@ -126,46 +121,16 @@ PROTOTYPE_MEASURES: tuple[PrototypeMeasure, ...] = (
     ),
 )
 
-_OPEN_STATUSES = (PlanItemStatus.PLANNED, PlanItemStatus.IN_PROGRESS)
-
-
-def numbered_items(items: Sequence[PlanItem], *, today: date | None) -> list[PlanItemView]:
-    """Items in annex order with their numbers; overdue flags only when ``today`` is given."""
-    ordered = sorted(items, key=lambda item: (item.section, item.position, item.id))
-    counters: dict[int, int] = {}
-    views: list[PlanItemView] = []
-    for item in ordered:
-        counters[item.section] = counters.get(item.section, 0) + 1
-        views.append(
-            PlanItemView(
-                id=item.id,
-                number=f"{item.section}.{counters[item.section]}",
-                section=item.section,
-                section_title=SECTION_TITLES[item.section],
-                measure=item.measure,
-                due_on=item.due_on,
-                responsible_name=item.responsible_name,
-                responsible_id=item.responsible_id,
-                expected_result=item.expected_result,
-                report_document=item.report_document,
-                status=item.status.value,
-                done_on=item.done_on,
-                prototype_step=item.prototype_step,
-                overdue=today is not None and item.status in _OPEN_STATUSES and item.due_on < today,
-            )
-        )
-    return views
-
 
 async def plan_items(
     session: AsyncSession, case_id: int, *, today: date | None = None
 ) -> list[PlanItemView]:
     """The plan of a case in annex order."""
-    return numbered_items(await _plan_items(session, case_id), today=today)
+    return numbered_items(await plan_item_rows(session, case_id), today=today)
 
 
 async def _plan_approved(session: AsyncSession, case: ReengineeringCase) -> bool:
-    rows = await _steps(session, case.id)
+    rows = await step_rows(session, case.id)
     impl = rows.get(IMPL_STEP)
     return impl is not None and impl.status in (StepStatus.ACTIVE, StepStatus.DONE)
 
@@ -174,8 +139,8 @@ async def _editor(
     session: AsyncSession, case: ReengineeringCase, actor_id: int
 ) -> tuple[Person, Process]:
     """Who may change the plan now: owner or officer before approval, officer after."""
-    process = await _process(session, case.process_id)
-    person = await _person(session, actor_id)
+    process = await load_process(session, case.process_id)
+    person = await load_person(session, actor_id)
     if person is None:
         raise CaseError("Сотрудник не найден.")
     if await _plan_approved(session, case):
@@ -187,7 +152,7 @@ async def _editor(
     elif not (person.is_officer or process.owner_id == person.id):
         raise CaseError("План мероприятий формирует ответственный за процесс.")
     else:
-        plan_step = (await _steps(session, case.id)).get(PLAN_STEP)
+        plan_step = (await step_rows(session, case.id)).get(PLAN_STEP)
         if plan_step is None or plan_step.status not in (StepStatus.ACTIVE, StepStatus.DONE):
             raise CaseError(
                 "План мероприятий формируется на шаге D4, после одобрения целевого процесса "
@@ -225,16 +190,16 @@ async def create_plan(
     Idempotent: the prototype measures are added once; turning the flag off before approval
     removes them again.
     """
-    case = await _open_case(session, case_id)
+    case = await load_open_case(session, case_id)
     person, process = await _editor(session, case, actor_id)
     cal = calendar if calendar is not None else default_calendar()
-    items = await _plan_items(session, case.id)
+    items = await plan_item_rows(session, case.id)
     prototypes = [item for item in items if item.prototype_step is not None]
     case.uses_digital_service = uses_digital_service
     case.plan_created_on = case.plan_created_on or on
     if uses_digital_service and not prototypes:
-        owner = await _person(session, process.owner_id)
-        responsible = _name(owner) or "Ответственный за процесс"
+        owner = await load_person(session, process.owner_id)
+        responsible = person_name(owner) or "Ответственный за процесс"
         position = await _next_position(session, case.id, PROTOTYPE_SECTION)
         for offset, measure in enumerate(PROTOTYPE_MEASURES):
             session.add(
@@ -250,7 +215,7 @@ async def create_plan(
                     report_document=measure.report_document,
                     status=PlanItemStatus.PLANNED,
                     prototype_step=measure.step,
-                    created_at=_moment(on, at),
+                    created_at=moment(on, at),
                 )
             )
     elif not uses_digital_service and prototypes:
@@ -261,7 +226,7 @@ async def create_plan(
         for item in prototypes:
             await session.delete(item)
     await session.flush()
-    await _audit(
+    await audit_event(
         session, case.id, "plan_created", on=on, at=at, actor_id=person.id,
         uses_digital_service=uses_digital_service,
     )  # fmt: skip
@@ -286,7 +251,7 @@ async def add_plan_item(
     calendar: WorkingCalendar | None = None,
 ) -> int:
     """Add a measure at the end of its section; returns its id."""
-    case = await _open_case(session, case_id)
+    case = await load_open_case(session, case_id)
     person, _process_row = await _editor(session, case, actor_id)
     _check_section(section)
     if is_blank(measure):
@@ -304,11 +269,11 @@ async def add_plan_item(
         expected_result=visible(expected_result),
         report_document=visible(report_document),
         status=PlanItemStatus.PLANNED,
-        created_at=_moment(on, at),
+        created_at=moment(on, at),
     )
     session.add(item)
     await session.flush()
-    await _audit(
+    await audit_event(
         session, case.id, "plan_item_added", on=on, at=at, actor_id=person.id,
         item_id=item.id, section=section, measure=item.measure, due_on=due_on,
     )  # fmt: skip
@@ -341,7 +306,7 @@ async def update_plan_item(
 ) -> None:
     """Change the given fields of a measure (None leaves a field as it is)."""
     item = await _item(session, item_id)
-    case = await _open_case(session, item.case_id)
+    case = await load_open_case(session, item.case_id)
     person, _process_row = await _editor(session, case, actor_id)
     changes: dict[str, Any] = {}
     if section is not None and section != item.section:
@@ -367,7 +332,7 @@ async def update_plan_item(
         changes["responsible_id"] = responsible_id
     if not changes:
         return
-    await _audit(
+    await audit_event(
         session, case.id, "plan_item_changed", on=on, at=at, actor_id=person.id,
         item_id=item.id, **changes,
     )  # fmt: skip
@@ -386,11 +351,11 @@ async def remove_plan_item(
 ) -> None:
     """Delete a measure from a plan not yet approved (after approval: cancel it instead)."""
     item = await _item(session, item_id)
-    case = await _open_case(session, item.case_id)
+    case = await load_open_case(session, item.case_id)
     person, _process_row = await _editor(session, case, actor_id)
     if await _plan_approved(session, case):
         raise CaseError("Из утверждённого плана мероприятие не удаляется, а отменяется.")
-    await _audit(
+    await audit_event(
         session, case.id, "plan_item_removed", on=on, at=at, actor_id=person.id,
         item_id=item.id, measure=item.measure,
     )  # fmt: skip
@@ -416,11 +381,11 @@ async def set_plan_item_status(
     """
     new_status = PlanItemStatus(status)
     item = await _item(session, item_id)
-    case = await _open_case(session, item.case_id)
+    case = await load_open_case(session, item.case_id)
     if not await _plan_approved(session, case):
         raise CaseError("Ход выполнения отмечается после утверждения плана мероприятий.")
-    process = await _process(session, case.process_id)
-    person = await _person(session, actor_id)
+    process = await load_process(session, case.process_id)
+    person = await load_person(session, actor_id)
     allowed = person is not None and (
         person.is_officer
         or (
@@ -434,7 +399,7 @@ async def set_plan_item_status(
         )
     item.status = new_status
     item.done_on = on if new_status == PlanItemStatus.DONE else None
-    await _audit(
+    await audit_event(
         session, case.id, "plan_item_status", on=on, at=at, actor_id=person.id,
         item_id=item.id, status=new_status.value,
     )  # fmt: skip

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from html import escape
 from pathlib import Path
@@ -31,14 +30,12 @@ from reengineering.cases import (
     SURVEY_LIST_STEP,
     SURVEY_STEP,
     CaseError,
-    _audit,
-    _open_case,
-    _person,
-    _process,
-    _steps,
     attach_document,
     case_number,
 )
+from reengineering.cases.audit import audit_event
+from reengineering.cases.records import load_open_case, load_person, load_process, step_rows
+from reengineering.research_lists import CRITICALITY_TITLES, NO_STAGE, ResearchLists
 from storage.cases_models import (
     ReengineeringCase,
     ResearchCampaign,
@@ -49,6 +46,7 @@ from storage.models import (
     ClientType,
     OutboxLane,
     Person,
+    Process,
     Questionnaire,
     Respondent,
     RespondentContact,
@@ -78,8 +76,6 @@ __all__ = [
 RESEARCH_CLIENT = "research_client"
 RESEARCH_PERFORMER = "research_performer"
 RESEARCH_CODES = (RESEARCH_CLIENT, RESEARCH_PERFORMER)
-NO_STAGE = "Этап не указан"
-CRITICALITY_TITLES: dict[str, str] = {"low": "низкая", "medium": "средняя", "high": "высокая"}
 WHO_TITLES: dict[str, str] = {ClientType.EXTERNAL: "клиент", ClientType.INTERNAL: "исполнитель"}
 
 
@@ -138,19 +134,56 @@ async def launch_research(
     be asked again and left their contact at a touchpoint of the process. Launching again
     reuses the open campaign and invites only those not invited yet.
     """
-    case = await _open_case(session, case_id)
-    rows = await _steps(session, case.id)
+    case, process = await _launchable(session, case_id, actor_id)
+    on = now.astimezone(tz).date()
+    campaign = await _open_campaign(session, case, actor_id, department_ids, now)
+    performers, clients = await _invitees(session, campaign, process)
+    performer_text, client_text = _invitation_texts(case, process)
+    invitations = [
+        *((recipient_of(person), performer_text, "performer") for person in performers),
+        *((Recipient(int(chat)), client_text, "client") for chat in clients),
+    ]
+    queued, invited_performers, invited_clients = await _invite(
+        session, case, campaign, invitations, now
+    )
+    campaign.invited_performers = max(campaign.invited_performers, invited_performers)
+    campaign.invited_clients = max(campaign.invited_clients, invited_clients)
+    await audit_event(
+        session, case.id, "research_launched", on=on, at=now, actor_id=actor_id,
+        step_id=SURVEY_STEP, campaign_id=campaign.id, department_ids=campaign.department_ids,
+        performers=invited_performers, clients=invited_clients, queued=queued,
+    )  # fmt: skip
+    await session.flush()
+    return LaunchResult(campaign.id, invited_clients, invited_performers, queued)
+
+
+async def _launchable(
+    session: AsyncSession, case_id: int, actor_id: int
+) -> tuple[ReengineeringCase, Process]:
+    """The case and its process, when the survey may be launched now by this person."""
+    case = await load_open_case(session, case_id)
+    rows = await step_rows(session, case.id)
     survey_row = rows.get(SURVEY_STEP)
     if survey_row is None or survey_row.status != StepStatus.ACTIVE:
         raise CaseError(
             "Опрос клиентов и исполнителей проводится на шаге R3, после формирования профиля "
             "клиентского сегмента (R1)."
         )
-    process = await _process(session, case.process_id)
-    person = await _person(session, actor_id)
+    process = await load_process(session, case.process_id)
+    person = await load_person(session, actor_id)
     if person is None or not (person.is_officer or person.id == process.owner_id):
         raise CaseError("Опрос запускает ответственный за процесс.")
-    on = now.astimezone(tz).date()
+    return case, process
+
+
+async def _open_campaign(
+    session: AsyncSession,
+    case: ReengineeringCase,
+    actor_id: int,
+    department_ids: Sequence[int],
+    now: datetime,
+) -> ResearchCampaign:
+    """The case's open campaign (its departments widened), or a new one."""
     campaign = await _campaign(session, case.id)
     if campaign is None or campaign.closed_at is not None:
         campaign = ResearchCampaign(
@@ -165,7 +198,13 @@ async def launch_research(
     else:
         campaign.department_ids = sorted(set(campaign.department_ids) | set(department_ids))
     await session.flush()
+    return campaign
 
+
+async def _invitees(
+    session: AsyncSession, campaign: ResearchCampaign, process: Process
+) -> tuple[list[Person], list[int]]:
+    """The performers of the campaign's departments and the chats of willing clients."""
     # Performers Telegram cannot reach yet are invited too: the invitation waits for them.
     performers = list(
         await session.scalars(
@@ -182,6 +221,11 @@ async def launch_research(
             .where(Respondent.recontact_ok, Touchpoint.process_id == process.id)
         )
     )
+    return performers, clients
+
+
+def _invitation_texts(case: ReengineeringCase, process: Process) -> tuple[str, str]:
+    """The invitations to performers and to clients."""
     performer_text = "\n".join(
         [
             f"🔎 Исследование процесса «{escape(process.name)}» "
@@ -201,13 +245,21 @@ async def launch_research(
             "Опрос займёт 3–5 минут и анонимен.",
         ]
     )
+    return performer_text, client_text
+
+
+async def _invite(
+    session: AsyncSession,
+    case: ReengineeringCase,
+    campaign: ResearchCampaign,
+    invitations: Sequence[tuple[Recipient, str, str]],
+    now: datetime,
+) -> tuple[int, int, int]:
+    """Queue each invitation once per invitee; returns queued, performers and clients counted."""
     queued = 0
     invited_performers = invited_clients = 0
     seen: set[str] = set()  # a chat, or a person without one
-    for recipient, text, audience in [
-        *((recipient_of(person), performer_text, "performer") for person in performers),
-        *((Recipient(int(chat)), client_text, "client") for chat in clients),
-    ]:
+    for recipient, text, audience in invitations:
         # A performer is named by their person id, so an invitation waiting for someone
         # known only by @username is not sent twice once the bot learns their chat.
         invitee = f"p{recipient.person_id}" if recipient.person_id else str(recipient)
@@ -236,15 +288,7 @@ async def launch_research(
                 )
             )  # fmt: skip
             queued += 1
-    campaign.invited_performers = max(campaign.invited_performers, invited_performers)
-    campaign.invited_clients = max(campaign.invited_clients, invited_clients)
-    await _audit(
-        session, case.id, "research_launched", on=on, at=now, actor_id=actor_id,
-        step_id=SURVEY_STEP, campaign_id=campaign.id, department_ids=campaign.department_ids,
-        performers=invited_performers, clients=invited_clients, queued=queued,
-    )  # fmt: skip
-    await session.flush()
-    return LaunchResult(campaign.id, invited_clients, invited_performers, queued)
+    return queued, invited_performers, invited_clients
 
 
 async def research_invitation(
@@ -292,36 +336,11 @@ async def research_questionnaire_for(session: AsyncSession, case_id: int, telegr
 # ------------------------------------------------------------------------------ R4 lists
 
 
-@dataclass
-class ResearchLists:
-    """What the R4 step needs from the survey answers."""
-
-    stages: list[str]
-    responses: Counter[str] = field(default_factory=Counter)
-    rating_sum: Counter[str] = field(default_factory=Counter)
-    rated: Counter[str] = field(default_factory=Counter)
-    # stage -> criticality ("low"/"medium"/"high"/"") -> count
-    criticality: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
-    # (stage, criticality, who, text)
-    difficulties: list[tuple[str, str, str, str]] = field(default_factory=list)
-    # (stage, who, text)
-    needs: list[tuple[str, str, str]] = field(default_factory=list)
-    # (who, text)
-    practices: list[tuple[str, str]] = field(default_factory=list)
-
-    def ordered_stages(self, keys: Sequence[str]) -> list[str]:
-        """Stages in process order, then stages no longer in the registry, then «не указан»."""
-        known = [stage for stage in self.stages if stage in keys]
-        other = sorted(stage for stage in keys if stage not in self.stages and stage != NO_STAGE)
-        tail = [NO_STAGE] if NO_STAGE in keys else []
-        return [*known, *other, *tail]
-
-
 async def collect_research(
     session: AsyncSession, case: ReengineeringCase, since: datetime, until: datetime
 ) -> ResearchLists:
     """Gather the research responses of a case's process submitted in [since, until]."""
-    process = await _process(session, case.process_id)
+    process = await load_process(session, case.process_id)
     lists = ResearchLists(stages=list(process.stages or []))
     responses = await session.scalars(
         sa.select(Response)
@@ -374,13 +393,13 @@ async def close_research(
     ``folder`` is the case's folder (see :func:`case_dir`). Responses counted are research
     answers about the case's process submitted from the launch until ``now``.
     """
-    case = await _open_case(session, case_id)
+    case = await load_open_case(session, case_id)
     campaign = await _campaign(session, case.id)
     if campaign is None:
         raise CaseError("Опрос по этому реинжинирингу не запускался.")
     if campaign.closed_at is not None:
         raise CaseError("Опрос уже завершён, перечни сформированы.")
-    process = await _process(session, case.process_id)
+    process = await load_process(session, case.process_id)
     lists = await collect_research(session, case, campaign.launched_at, now)
     on = now.astimezone(tz).date()
     out = folder / f"case{case.id}_R4_research_{campaign.id}.xlsx"
@@ -407,7 +426,7 @@ async def close_research(
     )
     campaign.closed_at = now
     campaign.document_id = document_id
-    await _audit(
+    await audit_event(
         session, case.id, "research_closed", on=on, at=now, step_id=SURVEY_STEP,
         campaign_id=campaign.id, responses=sum(lists.responses.values()),
         difficulties=len(lists.difficulties), needs=len(lists.needs),

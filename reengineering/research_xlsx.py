@@ -15,7 +15,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reengineering.reminders import format_date
-from reengineering.research import CRITICALITY_TITLES, ResearchLists
+from reengineering.research_lists import CRITICALITY_TITLES, ResearchLists
 from storage.xlsx_text import save_workbook, text_cell
 
 _THIN = Side(style="thin", color="000000")
@@ -59,6 +59,37 @@ def write_research_xlsx(
     summary = workbook.active
     assert summary is not None
     summary.title = "Сводка"
+    _summary_sheet(summary, lists, process_name=process_name, number=number, period=period)
+    _difficulty_sheets(workbook, lists)
+    need_stages = lists.ordered_stages([stage for stage, _who, _text in lists.needs])
+    need_order = {s: i for i, s in enumerate(need_stages)}
+    _table(
+        workbook.create_sheet("Потребности"),
+        "Потребности (ожидания) клиентов на каждом этапе взаимодействия",
+        ["Этап процесса", "Кто назвал", "Ожидание"],
+        [list(need) for need in sorted(lists.needs, key=lambda n: need_order[n[0]])],
+        [30, 14, 80],
+    )
+    _table(
+        workbook.create_sheet("Лучшие практики"),
+        "Перечень лучших практик",
+        ["№", "Кто назвал", "Практика"],
+        [[index, who, text] for index, (who, text) in enumerate(lists.practices, start=1)],
+        [6, 14, 90],
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_workbook(workbook, out)  # answers as typed, never as formulas
+    return out
+
+
+def _summary_sheet(
+    sheet: Worksheet,
+    lists: ResearchLists,
+    *,
+    process_name: str,
+    number: str,
+    period: tuple[date, date],
+) -> None:
     summary_rows: list[list[object]] = []
     for who in ("клиент", "исполнитель"):
         rated = lists.rated[who]
@@ -66,7 +97,7 @@ def write_research_xlsx(
         label = "Клиенты" if who == "клиент" else "Исполнители"
         summary_rows.append([label, lists.responses[who], mean])
     _table(
-        summary,
+        sheet,
         f"Исследование процесса «{process_name}», реинжиниринг {number}: опрос "
         f"{format_date(period[0])}–{format_date(period[1])}",
         ["Группа", "Ответов", "Средняя удовлетворённость (1–5)"],
@@ -74,6 +105,9 @@ def write_research_xlsx(
         [22, 12, 22],
     )
 
+
+def _difficulty_sheets(workbook: Workbook, lists: ResearchLists) -> None:
+    """Counts per stage and criticality, then every difficulty named."""
     levels = ("high", "medium", "low", "")
     difficulty_rows: list[list[object]] = []
     for stage in lists.ordered_stages(list(lists.criticality)):
@@ -108,22 +142,3 @@ def write_research_xlsx(
         detail_rows,
         [30, 14, 14, 70],
     )
-    need_stages = lists.ordered_stages([stage for stage, _who, _text in lists.needs])
-    need_order = {s: i for i, s in enumerate(need_stages)}
-    _table(
-        workbook.create_sheet("Потребности"),
-        "Потребности (ожидания) клиентов на каждом этапе взаимодействия",
-        ["Этап процесса", "Кто назвал", "Ожидание"],
-        [list(need) for need in sorted(lists.needs, key=lambda n: need_order[n[0]])],
-        [30, 14, 80],
-    )
-    _table(
-        workbook.create_sheet("Лучшие практики"),
-        "Перечень лучших практик",
-        ["№", "Кто назвал", "Практика"],
-        [[index, who, text] for index, (who, text) in enumerate(lists.practices, start=1)],
-        [6, 14, 90],
-    )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    save_workbook(workbook, out)  # answers as typed, never as formulas
-    return out

@@ -1,0 +1,292 @@
+"""Read queries of cases: one case as the UI shows it, and the lists for owners and officers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reengineering.cases.records import (
+    load_case,
+    load_person,
+    load_process,
+    person_name,
+    plan_item_rows,
+    step_rows,
+)
+from reengineering.cases.steps import IMPL_STEP, acting, template_of
+from reengineering.cases.views import (
+    GROUND_TITLES,
+    STATUS_TITLES,
+    AuditEntry,
+    CaseSummary,
+    CaseView,
+    DocumentView,
+    ExtensionView,
+    GroundView,
+    StepView,
+    case_number,
+    data_warning,
+    numbered_items,
+)
+from reengineering.templates import ACTOR_TITLES, OUTCOME_TITLES, STAGE_TITLES, StageTemplate
+from storage.cases_models import (
+    CaseDocument,
+    CaseEvent,
+    CaseExtension,
+    CaseGround,
+    CaseStatus,
+    CaseStep,
+    ReengineeringCase,
+    StepStatus,
+)
+from storage.models import Process
+
+__all__ = ["case_view", "cases_for_officer", "cases_for_owner"]
+
+
+def _overdue(status: str, due: date | None, today: date | None) -> bool:
+    return status == StepStatus.ACTIVE and due is not None and today is not None and due < today
+
+
+class _Names:
+    """People's names for one view, each looked up once."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._known: dict[int, str | None] = {}
+
+    async def of(self, person_id: int | None) -> str | None:
+        if person_id is None:
+            return None
+        if person_id not in self._known:
+            self._known[person_id] = person_name(await load_person(self._session, person_id))
+        return self._known[person_id]
+
+
+async def _step_views(
+    template: StageTemplate, rows: dict[str, CaseStep], names: _Names, today: date | None
+) -> tuple[StepView, ...]:
+    steps: list[StepView] = []
+    for step in template.steps:
+        row = rows[step.id]
+        decision = step.decision.option(row.decision) if step.decision and row.decision else None
+        done_on = row.done_on if row.status == StepStatus.DONE else None
+        steps.append(
+            StepView(
+                step_id=step.id,
+                title=step.title,
+                stage=step.stage,
+                stage_title=STAGE_TITLES[step.stage],
+                clause=step.clause,
+                produces=step.produces,
+                actor=step.actor,
+                actor_title=ACTOR_TITLES[step.actor],
+                status=row.status.value,
+                status_title=STATUS_TITLES[row.status],
+                started_on=row.started_on,
+                due_on=row.due_on,
+                due_note=step.due_note,
+                done_on=done_on,
+                done_by=await names.of(row.done_by_id) if done_on else None,
+                decision=decision.id if decision and done_on else None,
+                decision_title=decision.title if decision and done_on else None,
+                options=tuple(
+                    (o.id, o.title, o.revision)
+                    for o in (step.decision.options if step.decision else ())
+                ),
+                revision_due=row.revision_due if done_on else None,
+                reopened=row.reopened,
+                acting=acting(step, row),
+                acting_title=ACTOR_TITLES[acting(step, row)],
+                extended=row.extended_due is not None and row.status == StepStatus.ACTIVE,
+                overdue=_overdue(row.status, row.due_on, today),
+                data_warning=data_warning(row.due_on),
+            )
+        )
+    return tuple(steps)
+
+
+async def _grounds(session: AsyncSession, case_id: int) -> tuple[GroundView, ...]:
+    grounds = await session.scalars(
+        sa.select(CaseGround).where(CaseGround.case_id == case_id).order_by(CaseGround.id)
+    )
+    return tuple(
+        GroundView(g.ground.value, GROUND_TITLES[g.ground], g.arose_on, g.opened, g.detection_id)
+        for g in grounds
+    )
+
+
+async def _documents(
+    session: AsyncSession, case_id: int, names: _Names
+) -> tuple[DocumentView, ...]:
+    documents = await session.scalars(
+        sa.select(CaseDocument).where(CaseDocument.case_id == case_id).order_by(CaseDocument.id)
+    )
+    return tuple(
+        [
+            DocumentView(
+                d.id,
+                d.step_code,
+                d.original_name,
+                d.telegram_file_id,
+                d.file_path,
+                await names.of(d.uploaded_by_id),
+                d.uploaded_at,
+            )
+            for d in documents
+        ]
+    )
+
+
+async def _audit_trail(
+    session: AsyncSession, case_id: int, names: _Names
+) -> tuple[AuditEntry, ...]:
+    events = await session.scalars(
+        sa.select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+    )
+    return tuple(
+        [
+            AuditEntry(
+                e.at,
+                e.on_day,
+                e.actor_id,
+                await names.of(e.actor_id),
+                e.action,
+                e.step_code,
+                dict(e.details or {}),
+            )
+            for e in events
+        ]
+    )
+
+
+async def _extensions(
+    session: AsyncSession, case_id: int, names: _Names
+) -> tuple[ExtensionView, ...]:
+    extensions = await session.scalars(
+        sa.select(CaseExtension).where(CaseExtension.case_id == case_id).order_by(CaseExtension.id)
+    )
+    return tuple(
+        [
+            ExtensionView(
+                x.id,
+                x.step_code,
+                x.reason,
+                x.proposed_due,
+                x.status.value,
+                await names.of(x.requested_by_id),
+                x.new_due,
+                x.comment,
+            )
+            for x in extensions
+        ]
+    )
+
+
+async def case_view(session: AsyncSession, case_id: int, *, today: date | None = None) -> CaseView:
+    """Everything the UI shows about a case; overdue flags need ``today`` (the local date)."""
+    case = await load_case(session, case_id)
+    template = template_of(case.template_id)
+    process = await load_process(session, case.process_id)
+    owner = await load_person(session, process.owner_id)
+    rows = await step_rows(session, case.id)
+    names = _Names(session)
+    steps = await _step_views(template, rows, names, today)
+    implementing = rows.get(IMPL_STEP) and rows[IMPL_STEP].status == StepStatus.ACTIVE
+    return CaseView(
+        id=case.id,
+        number=case_number(case.id),
+        process_id=process.id,
+        process_name=process.name,
+        owner_id=process.owner_id,
+        owner_name=person_name(owner),
+        ground=case.ground.value,
+        ground_title=GROUND_TITLES[case.ground],
+        arose_on=case.arose_on,
+        status=case.status.value,
+        outcome=case.outcome,
+        outcome_title=OUTCOME_TITLES.get(case.outcome or ""),
+        closed_on=case.closed_on,
+        uses_digital_service=case.uses_digital_service,
+        steps=steps,
+        grounds=await _grounds(session, case.id),
+        documents=await _documents(session, case.id, names),
+        audit=await _audit_trail(session, case.id, names),
+        plan_items=tuple(
+            numbered_items(
+                await plan_item_rows(session, case.id), today=today if implementing else None
+            )
+        ),
+        extensions=await _extensions(session, case.id, names),
+    )
+
+
+async def _summaries(
+    session: AsyncSession, cases: Sequence[ReengineeringCase], today: date | None
+) -> list[CaseSummary]:
+    summaries: list[CaseSummary] = []
+    for case in cases:
+        process = await load_process(session, case.process_id)
+        rows = await step_rows(session, case.id)
+        active = [row for row in rows.values() if row.status == StepStatus.ACTIVE]
+        dues = [row.due_on for row in active if row.due_on is not None]
+        late = tuple(row.step_code for row in active if _overdue(row.status, row.due_on, today))
+        summaries.append(
+            CaseSummary(
+                id=case.id,
+                number=case_number(case.id),
+                process_id=process.id,
+                process_name=process.name,
+                ground=case.ground.value,
+                status=case.status.value,
+                outcome=case.outcome,
+                active_steps=tuple(row.step_code for row in active),
+                next_due=min(dues) if dues else None,
+                overdue=bool(late),
+                overdue_steps=late,
+            )
+        )
+    return summaries
+
+
+def _order(summary: CaseSummary) -> tuple[int, int, date, int]:
+    """Open before closed, overdue first, then the nearest deadline."""
+    return (
+        0 if summary.status == CaseStatus.OPEN else 1,
+        0 if summary.overdue else 1,
+        summary.next_due or date.max,
+        summary.id,
+    )
+
+
+async def cases_for_owner(
+    session: AsyncSession,
+    person_id: int,
+    *,
+    today: date | None = None,
+    include_closed: bool = False,
+) -> list[CaseSummary]:
+    """Cases of the processes a person owns."""
+    query = (
+        sa.select(ReengineeringCase)
+        .join(Process, Process.id == ReengineeringCase.process_id)
+        .where(Process.owner_id == person_id)
+    )
+    if not include_closed:
+        query = query.where(ReengineeringCase.status == CaseStatus.OPEN)
+    cases = list(await session.scalars(query.order_by(ReengineeringCase.id)))
+    return sorted(await _summaries(session, cases, today), key=_order)
+
+
+async def cases_for_officer(
+    session: AsyncSession, *, today: date | None = None, include_closed: bool = False
+) -> list[CaseSummary]:
+    """All cases for the officer, overdue first (``today`` decides what is overdue)."""
+    query = sa.select(ReengineeringCase)
+    if not include_closed:
+        query = query.where(ReengineeringCase.status == CaseStatus.OPEN)
+    cases = list(await session.scalars(query.order_by(ReengineeringCase.id)))
+    return sorted(await _summaries(session, cases, today), key=_order)

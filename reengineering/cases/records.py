@@ -1,0 +1,92 @@
+"""Loading a case's rows for the workflow, the plan and research; a missing row is a CaseError."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reengineering.cases.errors import CaseError
+from reengineering.cases.views import case_number
+from reengineering.templates import StepTemplate
+from storage.cases_models import CaseStatus, CaseStep, PlanItem, ReengineeringCase, StepStatus
+from storage.models import Person, Process
+
+__all__ = [
+    "active_row",
+    "load_case",
+    "load_open_case",
+    "load_person",
+    "load_process",
+    "person_name",
+    "plan_item_rows",
+    "step_rows",
+]
+
+
+async def load_case(session: AsyncSession, case_id: int) -> ReengineeringCase:
+    """The case with this id, open or closed."""
+    case = await session.get(ReengineeringCase, case_id)
+    if case is None:
+        raise CaseError(f"Реинжиниринг {case_number(case_id)} не найден.")
+    return case
+
+
+async def load_open_case(session: AsyncSession, case_id: int) -> ReengineeringCase:
+    """The case with this id, which must still be open."""
+    case = await load_case(session, case_id)
+    if case.status != CaseStatus.OPEN:
+        raise CaseError(f"Реинжиниринг {case_number(case_id)} уже завершён.")
+    return case
+
+
+async def load_process(session: AsyncSession, process_id: int) -> Process:
+    """The case's process from the registry."""
+    process = await session.get(Process, process_id)
+    if process is None:
+        raise CaseError("Процесс не найден в реестре.")
+    return process
+
+
+async def step_rows(session: AsyncSession, case_id: int) -> dict[str, CaseStep]:
+    """The case's steps by step id, in template order."""
+    rows = await session.scalars(
+        sa.select(CaseStep).where(CaseStep.case_id == case_id).order_by(CaseStep.position)
+    )
+    return {row.step_code: row for row in rows}
+
+
+async def active_row(
+    session: AsyncSession, case: ReengineeringCase, step: StepTemplate
+) -> CaseStep:
+    """The step's row, which must be active now."""
+    rows = await step_rows(session, case.id)
+    row = rows.get(step.id)
+    if row is None or row.status != StepStatus.ACTIVE:
+        raise CaseError(f"Шаг {step.id} «{step.title}» сейчас не ожидается.")
+    return row
+
+
+async def plan_item_rows(session: AsyncSession, case_id: int) -> list[PlanItem]:
+    """The measures of the case's action plan in annex order."""
+    rows = await session.scalars(
+        sa.select(PlanItem)
+        .where(PlanItem.case_id == case_id)
+        .order_by(PlanItem.section, PlanItem.position, PlanItem.id)
+    )
+    return list(rows)
+
+
+async def load_person(session: AsyncSession, person_id: int | None) -> Person | None:
+    """The person with this id, or None."""
+    return await session.get(Person, person_id) if person_id is not None else None
+
+
+def person_name(person: Person | None) -> str | None:
+    """How a person is named in a case: full name, @username, or their id."""
+    if person is None:
+        return None
+    if person.full_name:
+        return person.full_name
+    if person.username:
+        return f"@{person.username}"
+    return f"сотрудник id {person.id}"

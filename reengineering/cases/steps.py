@@ -1,0 +1,66 @@
+"""The steps other features hang on, and the workflow template a case follows.
+
+Seed 003 names its steps; the plan, research and the UI refer to a few of them by id (a
+template may name them differently, so features that need one check that it exists).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from reengineering.cases.errors import CaseError
+from reengineering.templates import StageTemplate, StepTemplate, load_template
+from storage.cases_models import CaseStep
+
+__all__ = [
+    "DEFAULT_TEMPLATE",
+    "IMPL_STEP",
+    "MEETING_STEP",
+    "PLAN_STEP",
+    "SURVEY_LIST_STEP",
+    "SURVEY_STEP",
+    "acting",
+    "remember_template",
+    "template_of",
+    "template_step",
+]
+
+DEFAULT_TEMPLATE = "seed003"
+SURVEY_STEP = "R3"  # п. 2.2.2: survey of clients and performers
+SURVEY_LIST_STEP = "R4"  # п. 2.2.3: lists of difficulties, needs, best practices
+PLAN_STEP = "D4"  # п. 3.4: the action plan
+MEETING_STEP = "D5"  # п. 3.6: the plan at the next working-group meeting
+IMPL_STEP = "IMPL"  # п. 4.1: implementation of the plan
+
+# Templates passed as objects (tests, organisations' own files) are remembered by id so a
+# case can find its template again within the process.
+_KNOWN_TEMPLATES: dict[str, StageTemplate] = {}
+
+
+@lru_cache(maxsize=16)
+def _load_shipped(template_id: str) -> StageTemplate:
+    return load_template(template_id)
+
+
+def remember_template(template: StageTemplate) -> None:
+    """Let cases opened on a template object find it again by its id."""
+    _KNOWN_TEMPLATES[template.id] = template
+
+
+def template_of(template_id: str) -> StageTemplate:
+    """The template a case follows, by its stored id."""
+    known = _KNOWN_TEMPLATES.get(template_id)
+    return known if known is not None else _load_shipped(template_id)
+
+
+def template_step(template: StageTemplate, step_id: str) -> StepTemplate:
+    """The template's step with this id; a CaseError when it has none."""
+    try:
+        return template.step(step_id)
+    except KeyError:
+        raise CaseError(f"В порядке реинжиниринга нет шага {step_id}.") from None
+
+
+def acting(step: StepTemplate, row: CaseStep) -> str:
+    """Who acts on a step now: a step returned for revision is the owner's to redo (§3.4)."""
+    return "owner" if row.reopened else step.actor

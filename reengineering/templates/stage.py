@@ -1,0 +1,46 @@
+"""A whole workflow template, refused at construction when it is inconsistent."""
+
+from __future__ import annotations
+
+from pydantic import model_validator
+
+from reengineering.templates.model import FrozenModel, StepTemplate, TemplateError
+from reengineering.templates.validation import template_problems, topological_order
+
+__all__ = ["StageTemplate"]
+
+
+class StageTemplate(FrozenModel):
+    """A whole reengineering workflow (research → design → implementation)."""
+
+    id: str
+    title: str
+    source: str | None = None
+    steps: tuple[StepTemplate, ...]
+
+    @model_validator(mode="after")
+    def _check(self) -> StageTemplate:
+        """Refuse inconsistent templates, so that planning can trust references and clocks."""
+        problems = template_problems(self.id, self.title, self.steps)
+        if problems:
+            raise TemplateError(problems, self.id or None)
+        return self
+
+    @property
+    def step_ids(self) -> tuple[str, ...]:
+        """Step ids in template order."""
+        return tuple(step.id for step in self.steps)
+
+    def step(self, step_id: str) -> StepTemplate:
+        """The step with this id (KeyError if there is none)."""
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
+
+    def clock_order(self) -> tuple[str, ...]:
+        """Step ids ordered so that every step comes after the steps its clock waits for."""
+        order = topological_order(self.steps)
+        if order is None:  # pragma: no cover - the validator refuses cycles
+            raise TemplateError(["зависимости начала отсчёта сроков образуют цикл"], self.id)
+        return order
