@@ -10,7 +10,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sandbox.errors import bad_request, forbidden
 from sandbox.jsontypes import JsonDict
@@ -19,10 +19,8 @@ from sandbox.telegram.markup import validate_reply_markup
 from sandbox.telegram.media import TYPE_NAMES, StoredFile, image_size
 from sandbox.telegram.params import Params, Upload
 from sandbox.telegram.records import ChatRecord, MessageRecord
-
-if TYPE_CHECKING:
-    from sandbox.telegram.sandbox import Sandbox
-    from sandbox.telegram.webhook import WebhookManager
+from sandbox.telegram.sandbox import Sandbox
+from sandbox.telegram.webhook import WebhookManager
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024

@@ -68,7 +68,7 @@ class SandboxServer(Sandbox):
         """Everything this server answers: the Bot API and the control API."""
         admin = AdminControl(self, self._health, self.stats)
         return [
-            *BotApiRoutes(self, self.api).routes(),
+            *BotApiRoutes(self, self.api, self.call_method).routes(),
             *admin.routes(),
             *WorldControl(self, self.webhook).routes(),
         ]
@@ -125,11 +125,15 @@ class SandboxServer(Sandbox):
             await self.stop()
 
     # ------------------------------------------------------------- Bot API
+    async def call_method(self, method: str, params: Params) -> Any:
+        """Run one Bot API method, over HTTP or from a webhook answer (a subclass may watch)."""
+        return await self.api.call(method, params)
+
     async def _execute(self, method: str, params: Params) -> Any:
         """Run a method outside HTTP (calls returned in webhook answers)."""
         self.calls[method.lower()] += 1
         try:
-            result = await self.api.call(method, params)
+            result = await self.call_method(method, params)
         except ApiError as exc:
             self.errors[exc.error_code] += 1
             raise
