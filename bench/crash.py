@@ -64,12 +64,13 @@ import aiohttp  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from _readme import README, write_figures  # noqa: E402
 from aiohttp import web  # noqa: E402
+from aiohttp.typedefs import Handler  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
 
 from sandbox import SandboxServer  # noqa: E402
-from sandbox.core import ChatRecord, MessageRecord  # noqa: E402
 from sandbox.errors import ApiError  # noqa: E402
-from sandbox.params import Params  # noqa: E402
+from sandbox.telegram.params import Params  # noqa: E402
+from sandbox.telegram.records import ChatRecord, MessageRecord  # noqa: E402
 from storage.base import utcnow  # noqa: E402
 from storage.database import create_engine, create_session_pool  # noqa: E402
 from storage.models import OutboxLane  # noqa: E402
@@ -111,6 +112,13 @@ RECOVERED = re.compile(r"recovered (\d+) updates")
 SENDER: contextvars.ContextVar[str] = contextvars.ContextVar("sender", default="")
 
 
+@web.middleware
+async def note_sender(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Remember which bot token (which bot incarnation) made this Bot API call."""
+    SENDER.set(request.match_info.get("token", ""))
+    return await handler(request)
+
+
 class RecordingSandbox(SandboxServer):
     """The sandbox, taking notes for the figures.
 
@@ -126,22 +134,20 @@ class RecordingSandbox(SandboxServer):
         self.after_thanks: dict[int, list[str]] = {}
         self.too_old: set[str] = set()
         self.api_errors: Counter[str] = Counter()
-        call = self.api.call
 
-        async def noting_call(method: str, params: Params) -> Any:
-            try:
-                return await call(method, params)
-            except ApiError as error:
-                self.api_errors[f"{method} {error.error_code}: {error.description[:60]}"] += 1
-                if method.lower() == "answercallbackquery" and "too old" in error.description:
-                    self.too_old.add(str(params.get_str("callback_query_id")))
-                raise
+    async def call_method(self, method: str, params: Params) -> Any:
+        try:
+            return await super().call_method(method, params)
+        except ApiError as error:
+            self.api_errors[f"{method} {error.error_code}: {error.description[:60]}"] += 1
+            if method.lower() == "answercallbackquery" and "too old" in error.description:
+                self.too_old.add(str(params.get_str("callback_query_id")))
+            raise
 
-        self.api.call = noting_call  # type: ignore[method-assign]
-
-    async def _handle_bot(self, request: web.Request) -> web.StreamResponse:
-        SENDER.set(request.match_info["token"])
-        return await super()._handle_bot(request)
+    def make_app(self) -> web.Application:
+        app = super().make_app()
+        app.middlewares.append(note_sender)
+        return app
 
     def _note(self, chat: ChatRecord, message: dict[str, Any], new: bool) -> None:
         text = text_of(message)

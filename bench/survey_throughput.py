@@ -44,7 +44,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
 from _readme import README, write_figures  # noqa: E402
 
 from sandbox import SandboxServer  # noqa: E402
-from sandbox.simulated import SimulatedUser  # noqa: E402
+from sandbox.telegram.simulated import SimulatedUser  # noqa: E402
 
 REGISTRY = ROOT / "examples" / "registry.xlsx"
 ECHO_BOT = Path(__file__).with_name("echo_bot.py")

@@ -34,7 +34,7 @@ from jobs.cases import run_case_reminders
 from jobs.scan import last_complete_month, rules_from, scan_and_notify
 from reengineering.cases import case_view, complete_step, open_cases_from_detections
 from sandbox import SandboxServer
-from sandbox.simulated import SimulatedUser
+from sandbox.telegram.simulated import SimulatedUser
 from storage.base import Clock, utcnow
 from storage.database import SessionPool
 from storage.models import ClientType, OutboxMessage, Person, Process, Response, Touchpoint

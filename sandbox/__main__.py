@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from sandbox.server import SandboxServer
+from sandbox.telegram.server import SandboxServer
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,20 +1,20 @@
 """Async client for the ``/_sandbox`` control API, for tests and benchmarks in other processes.
 
 Method names and arguments mirror the in-process methods of ``SandboxServer``; waiting is
-done by long-polling the server (``/chats/{id}/wait``), never by sleeping in a loop.
+the same :mod:`sandbox.waiting` loop as in-process, over one long poll of the server
+(``/chats/{id}/wait``), never by sleeping in a loop.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
-from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
 import aiohttp
 
-JsonDict = dict[str, Any]
+from sandbox import waiting
+from sandbox.jsontypes import JsonDict
 
 
 class SandboxError(Exception):
@@ -371,7 +371,7 @@ class SandboxClient:
         return result
 
     # ---------------------------------------------------------------- waits
-    async def wait_version(
+    async def watch_chat(
         self,
         chat_id: int,
         after_version: int,
@@ -379,7 +379,7 @@ class SandboxClient:
         *,
         since_message_id: int = 0,
     ) -> JsonDict:
-        """One long poll: ``{"version", "changed", "messages", "chat"}``."""
+        """One long poll (:class:`sandbox.waiting.ChatWatch`), served by ``Sandbox.watch_chat``."""
         result: JsonDict = await self._call(
             "GET",
             f"/chats/{chat_id}/wait",
@@ -388,55 +388,48 @@ class SandboxClient:
                 "timeout": max(0.0, timeout),
                 "since_message_id": since_message_id,
             },
-            timeout=timeout + 10.0,
+            timeout=max(0.0, timeout) + 10.0,
         )
         return result
+
+    async def wait_version(
+        self,
+        chat_id: int,
+        after_version: int,
+        timeout: float,  # noqa: ASYNC109 - server-side long-poll duration
+        *,
+        since_message_id: int = 0,
+    ) -> JsonDict:
+        """One long poll: ``{"version", "changed", "closing", "messages", "chat"}``."""
+        return await self.watch_chat(
+            chat_id, after_version, timeout, since_message_id=since_message_id
+        )
 
     async def wait_for(
         self,
         chat_id: int,
-        predicate: Callable[[list[JsonDict]], bool],
+        predicate: waiting.MessagesPredicate,
         timeout: float = 5.0,  # noqa: ASYNC109
         *,
         since_message_id: int = 0,
     ) -> list[JsonDict]:
         """Wait until ``predicate(bot messages)`` holds; raises TimeoutError otherwise."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        version = -1
-        while True:
-            snap = await self.wait_version(
-                chat_id, version, deadline - loop.time(), since_message_id=since_message_id
-            )
-            messages: list[JsonDict] = snap["messages"]
-            if predicate(messages):
-                return messages
-            version = snap["version"]
-            if loop.time() >= deadline:
-                raise TimeoutError(f"chat {chat_id}: condition not met within {timeout}s")
+        return await waiting.wait_for(
+            self, chat_id, predicate, timeout, since_message_id=since_message_id
+        )
 
     async def wait_for_message(
         self,
         chat_id: int,
-        predicate: Callable[[JsonDict], bool] | None = None,
+        predicate: waiting.MessagePredicate | None = None,
         *,
         after_message_id: int = 0,
         timeout: float = 5.0,  # noqa: ASYNC109
     ) -> JsonDict:
         """First bot message with id > ``after_message_id`` matching ``predicate``."""
-        found: list[JsonDict] = []
-
-        def check(messages: list[JsonDict]) -> bool:
-            for message in messages:
-                if message["message_id"] > after_message_id and (
-                    predicate is None or predicate(message)
-                ):
-                    found.append(message)
-                    return True
-            return False
-
-        await self.wait_for(chat_id, check, timeout, since_message_id=after_message_id)
-        return found[0]
+        return await waiting.wait_for_message(
+            self, chat_id, predicate, after_message_id=after_message_id, timeout=timeout
+        )
 
     async def wait_for_callback_answer(
         self,

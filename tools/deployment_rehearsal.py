@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sandbox import SandboxServer  # noqa: E402
-from sandbox.simulated import SimulatedUser  # noqa: E402
+from sandbox.telegram.simulated import SimulatedUser  # noqa: E402
 from storage.database import create_engine  # noqa: E402
 from tests.pg_server import postgres_server  # noqa: E402
 from tests.redis_server import redis_server  # noqa: E402

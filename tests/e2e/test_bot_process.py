@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from bot.demo import EXAMPLE_REGISTRY
 from sandbox import SandboxServer
-from sandbox.simulated import SimulatedUser
+from sandbox.telegram.simulated import SimulatedUser
 from storage.database import create_engine
 
 pytestmark = pytest.mark.e2e

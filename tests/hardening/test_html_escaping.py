@@ -18,7 +18,7 @@ from bot.config import Settings
 from handlers.callbacks import CaseCb
 from reengineering.cases import open_case
 from sandbox.errors import ApiError
-from sandbox.formatting import parse_html
+from sandbox.telegram.formatting import parse_html
 from storage.cases_models import Ground, ReengineeringCase
 from storage.database import SessionPool
 from storage.models import Department, OutboxMessage, Person, Process

@@ -20,7 +20,7 @@ from bot.intake import Inbox
 from bot.webhook import SECRET_HEADER, serve_webhook, webhook_secret
 from jobs.leader import Leadership
 from sandbox import SandboxServer
-from sandbox.simulated import SimulatedUser
+from sandbox.telegram.simulated import SimulatedUser
 from storage.database import SessionPool
 from storage.models import InboxUpdate, Response
 from surveys.catalogue import sync_questionnaires

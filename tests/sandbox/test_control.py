@@ -14,7 +14,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 
 from sandbox import SandboxClient, SandboxError, SandboxServer
 from sandbox.errors import ApiError
-from sandbox.formatting import parse_html, parse_markdown, parse_markdown_v2, parse_text
+from sandbox.telegram.formatting import parse_html, parse_markdown, parse_markdown_v2, parse_text
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,11 +6,8 @@ until the bot's answer changes the chat and shows the expected words.
 
 from __future__ import annotations
 
-from typing import Any
-
-from sandbox.core import Sandbox
-
-JsonDict = dict[str, Any]
+from sandbox.jsontypes import JsonDict
+from sandbox.telegram.sandbox import Sandbox
 
 
 class SimulatedUser:

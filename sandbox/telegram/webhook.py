@@ -17,8 +17,10 @@ from typing import Any
 
 import aiohttp
 
-from sandbox.core import JsonDict, Sandbox, update_chat_id
-from sandbox.params import Params, Upload
+from sandbox.jsontypes import JsonDict
+from sandbox.telegram.params import Params, Upload
+from sandbox.telegram.updates import update_chat_id
+from sandbox.telegram.world import TelegramWorld
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 Executor = Callable[[str, Params], Awaitable[Any]]
@@ -27,7 +29,7 @@ Executor = Callable[[str, Params], Awaitable[Any]]
 class WebhookManager:
     """Owns the webhook settings and the in-flight deliveries of one sandbox."""
 
-    def __init__(self, sandbox: Sandbox, execute: Executor | None = None) -> None:
+    def __init__(self, sandbox: TelegramWorld, execute: Executor | None = None) -> None:
         self.sb = sandbox
         self.execute = execute
         self.url = ""
@@ -84,13 +86,13 @@ class WebhookManager:
             self.sb.updates.clear()
 
     def reset(self) -> None:
-        """Forget the webhook entirely (``Sandbox.reset(full=True)``)."""
+        """Forget the webhook entirely (``TelegramWorld.reset(full=True)``)."""
         self.delete()
         self.last_error_date = None
         self.last_error_message = None
 
     def restart(self) -> None:
-        """Keep the settings but abandon in-flight deliveries (``Sandbox.reset()``)."""
+        """Keep the settings but abandon in-flight deliveries (``TelegramWorld.reset()``)."""
         self._drop_state()
         self.last_error_date = None
         self.last_error_message = None

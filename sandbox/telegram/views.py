@@ -1,0 +1,284 @@
+"""What the bot's messages do to chats, and what tests read and wait for in them."""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import time
+
+from sandbox import waiting
+from sandbox.errors import ControlError
+from sandbox.jsontypes import JsonDict
+from sandbox.telegram.markup import callback_datas, find_button
+from sandbox.telegram.records import CallbackRecord, ChatRecord, MessageRecord
+from sandbox.telegram.world import TelegramWorld
+
+
+class ChatViews(TelegramWorld):
+    """Bot output stored in chats, snapshots of them, and waits on their versions."""
+
+    # ------------------------------------------------------------ bot output
+    def add_bot_message(
+        self, chat: ChatRecord, body: JsonDict, sent_markup: JsonDict | None = None
+    ) -> JsonDict:
+        """Store a message the bot sent and return its Telegram shape."""
+        message: JsonDict = {
+            "message_id": chat.take_message_id(),
+            "from": self.bot_user,
+            "chat": chat.chat,
+            "date": int(time.time()),
+        }
+        if chat.chat["type"] == "channel":
+            del message["from"]
+            message["sender_chat"] = chat.chat
+        message.update(body)
+        if sent_markup is not None and "inline_keyboard" in sent_markup:
+            if any(sent_markup["inline_keyboard"]):
+                message["reply_markup"] = sent_markup
+        elif sent_markup is not None:
+            chat.reply_keyboard = None if "remove_keyboard" in sent_markup else sent_markup
+        record = MessageRecord(
+            message=message,
+            from_bot=True,
+            callback_data=callback_datas(message.get("reply_markup")),
+            sent_markup=sent_markup,
+        )
+        mid = message["message_id"]
+        chat.messages[mid] = record
+        chat.bot_message_ids.append(mid)
+        self.delivered_per_chat[chat.id] += 1
+        self.counters["messages_total"] += 1
+        self._bump(chat)
+        return message
+
+    def edit_bot_message(self, chat: ChatRecord, record: MessageRecord, message: JsonDict) -> None:
+        """Replace a message's current state, keeping the old one in its history."""
+        record.history.append(record.message)
+        message["edit_date"] = int(time.time())
+        record.message = message
+        record.callback_data = callback_datas(message.get("reply_markup"))
+        self.counters["edits_total"] += 1
+        self._bump(chat)
+
+    def delete_bot_message(self, chat: ChatRecord, record: MessageRecord) -> None:
+        """Mark a message deleted; it stays readable with ``include_deleted``."""
+        record.deleted = True
+        record.callback_data = frozenset()
+        self.counters["deleted_total"] += 1
+        self._bump(chat)
+
+    def record_callback_answer(self, record: CallbackRecord, answer: JsonDict) -> None:
+        """Store the bot's answer and wake waiters of the chat it belongs to."""
+        record.answer = answer
+        self.counters["callback_answers"] += 1
+        self.answer_signals.fire(record.query_id)
+        chat = self.chats.get(record.chat_id if record.chat_id is not None else record.user_id)
+        if chat is not None:
+            chat.callback_answers[record.query_id] = answer
+            self._bump(chat)
+
+    # ------------------------------------------------------------------ reads
+    def chat(self, chat_id: int, *, since_message_id: int = 0) -> JsonDict | None:
+        """Snapshot of a chat: Telegram chat, version, blocked flag and bot messages."""
+        chat = self.chats.get(chat_id)
+        if chat is None:
+            return None
+        return {
+            "chat": chat.chat,
+            "version": chat.version,
+            "blocked": chat.blocked,
+            "reply_keyboard": chat.reply_keyboard,
+            "chat_actions": dict(chat.chat_actions),
+            "messages": self.messages(chat_id, since_message_id=since_message_id),
+        }
+
+    def list_chats(self) -> list[JsonDict]:
+        return [
+            {
+                "chat": c.chat,
+                "version": c.version,
+                "blocked": c.blocked,
+                "bot_messages": len(c.bot_message_ids),
+            }
+            for c in self.chats.values()
+        ]
+
+    def messages(
+        self,
+        chat_id: int,
+        *,
+        include_deleted: bool = False,
+        include_user: bool = False,
+        since_message_id: int = 0,
+    ) -> list[JsonDict]:
+        """Messages of a chat in order, as views (current state + history + deleted)."""
+        chat = self.chats.get(chat_id)
+        if chat is None:
+            return []
+        if include_user:
+            records = [r for mid, r in chat.messages.items() if mid > since_message_id]
+        else:
+            ids = chat.bot_message_ids
+            start = bisect.bisect_right(ids, since_message_id)
+            records = [chat.messages[mid] for mid in ids[start:]]
+        return [r.view() for r in records if include_deleted or not r.deleted]
+
+    def last_message(self, chat_id: int) -> JsonDict | None:
+        """The newest not-deleted bot message of a chat."""
+        chat = self.chats.get(chat_id)
+        if chat is None:
+            return None
+        for mid in reversed(chat.bot_message_ids):
+            record = chat.messages[mid]
+            if not record.deleted:
+                return record.view()
+        return None
+
+    def find_button(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        message_id: int | None = None,
+        callback_only: bool = False,
+    ) -> JsonDict | None:
+        """Newest inline button matching ``text`` (exact, else substring) plus message_id."""
+        chat = self.chats.get(chat_id)
+        if chat is None:
+            return None
+        ids = [message_id] if message_id is not None else reversed(chat.bot_message_ids)
+        for mid in ids:
+            record = chat.messages.get(mid)
+            if record is None or record.deleted:
+                continue
+            markup = record.message.get("reply_markup")
+            if callback_only and markup:
+                markup = {
+                    "inline_keyboard": [
+                        [b for b in row if "callback_data" in b]
+                        for row in markup["inline_keyboard"]
+                    ]
+                }
+            button = find_button(markup, text)
+            if button is not None:
+                return {"message_id": mid, **button}
+        return None
+
+    def callback_answer(self, query_id: str) -> JsonDict | None:
+        """The bot's answer to a callback query (None while unanswered)."""
+        record = self.callbacks.get(query_id)
+        if record is None:
+            raise ControlError(f"unknown callback query {query_id}", 404)
+        return record.answer
+
+    def callback_answers(self) -> dict[str, JsonDict | None]:
+        return {qid: r.answer for qid, r in self.callbacks.items()}
+
+    def stats(self) -> JsonDict:
+        """Counters for benchmarks and loss/duplication checks."""
+        c = self.counters
+        return {
+            "messages_total": c["messages_total"],
+            "messages_per_chat": dict(self.delivered_per_chat),
+            "edits_total": c["edits_total"],
+            "deleted_total": c["deleted_total"],
+            "rate_limited": c["rate_limited"],
+            "faults_injected": c["faults_injected"],
+            "faults_by_kind": dict(self.faults_by_kind),
+            "calls": dict(self.calls),
+            "calls_ok": dict(self.calls_ok),
+            "errors": dict(self.errors),
+            "updates_created": c["updates_created"],
+            "updates_filtered": c["updates_filtered"],
+            "updates_confirmed": c["updates_confirmed"],
+            "updates_pending": len(self.updates),
+            "updates_returned": c["updates_returned"],
+            "webhook_delivered": c["webhook_delivered"],
+            "webhook_failed": c["webhook_failed"],
+            "webhook_reply_errors": c["webhook_reply_errors"],
+            "file_downloads": c["file_downloads"],
+            "callback_queries": c["callback_queries"],
+            "callback_answers": c["callback_answers"],
+        }
+
+    # ------------------------------------------------------------------ waits
+    def chat_version(self, chat_id: int) -> int:
+        """Monotonic change counter of a chat (0 when it does not exist yet)."""
+        chat = self.chats.get(chat_id)
+        return chat.version if chat is not None else 0
+
+    async def wait_version(
+        self,
+        chat_id: int,
+        after_version: int,
+        timeout: float,  # noqa: ASYNC109 - a long poll that returns, never raises
+    ) -> int:
+        """Wait until the chat's version exceeds ``after_version``; return the version."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(0.0, timeout)
+        while self.chat_version(chat_id) <= after_version and not self.closing:
+            remaining = deadline - loop.time()
+            if remaining <= 0 or not await self.chat_changes.wait(chat_id, remaining):
+                break
+        return self.chat_version(chat_id)
+
+    async def watch_chat(
+        self,
+        chat_id: int,
+        after_version: int,
+        timeout: float,  # noqa: ASYNC109 - a long poll that returns, never raises
+        *,
+        since_message_id: int = 0,
+    ) -> JsonDict:
+        """One long wait on a chat (:class:`sandbox.waiting.ChatWatch`), also over HTTP."""
+        version = await self.wait_version(chat_id, after_version, timeout)
+        snapshot = self.chat(chat_id, since_message_id=since_message_id)
+        found = snapshot.pop("messages") if snapshot is not None else []
+        return {
+            "version": version,
+            "changed": version > after_version,
+            "closing": self.closing,
+            "messages": found,
+            "chat": snapshot,
+        }
+
+    async def wait_for(
+        self,
+        chat_id: int,
+        predicate: waiting.MessagesPredicate,
+        timeout: float = 5.0,  # noqa: ASYNC109
+        *,
+        since_message_id: int = 0,
+    ) -> list[JsonDict]:
+        """Wait until ``predicate(bot messages of the chat)`` holds; return those messages."""
+        return await waiting.wait_for(
+            self, chat_id, predicate, timeout, since_message_id=since_message_id
+        )
+
+    async def wait_for_message(
+        self,
+        chat_id: int,
+        predicate: waiting.MessagePredicate | None = None,
+        *,
+        after_message_id: int = 0,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> JsonDict:
+        """First bot message with id > ``after_message_id`` matching ``predicate``."""
+        return await waiting.wait_for_message(
+            self, chat_id, predicate, after_message_id=after_message_id, timeout=timeout
+        )
+
+    async def wait_for_callback_answer(
+        self,
+        query_id: str,
+        timeout: float = 5.0,  # noqa: ASYNC109 - mirrors SandboxClient's signature
+    ) -> JsonDict:
+        """Wait until the bot answers callback query ``query_id``; return the answer."""
+        record = self.callbacks.get(query_id)
+        if record is None:
+            raise ControlError(f"unknown callback query {query_id}", 404)
+        if record.answer is None and not self.closing:
+            await self.answer_signals.wait(query_id, timeout)
+        if record.answer is None:
+            raise TimeoutError(f"callback query {query_id} not answered within {timeout}s")
+        return record.answer
