@@ -15,6 +15,7 @@ from handlers import (
     errors,
     fallback,
     feedback,
+    finder,
     officer,
     owner,
     respondent,
@@ -40,7 +41,8 @@ def build_root_router() -> Router:
         cases.router,  # /cases: owners' and officer's reengineering cases (checked per case)
         owner.router,  # /stats: owners see their processes, officers all (checked per object)
         common.router,  # /start, /help, /forget
-        respondent.router,  # questionnaires, navigation, typed answers
+        respondent.router,  # questionnaires started by a link, typed answers, search
+        finder.router,  # finding a service without a QR code (area → service → touchpoint)
         fallback.router,  # last: anything nobody else took
     )
     return root

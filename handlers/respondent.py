@@ -1,4 +1,7 @@
-"""Citizens: a touchpoint link or QR → consent → questions on one edited message → thanks."""
+"""Citizens: a touchpoint link or QR → consent → questions on one edited message → thanks.
+
+Finding a service without a link is handlers.finder; it opens questionnaires with `begin`.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +12,16 @@ from datetime import datetime
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import CommandObject, CommandStart
-from aiogram.types import CallbackQuery, InaccessibleMessage, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.filters import TYPED_TEXT, inline
 from bot.middlewares import Actor
 from handlers import keyboards
-from handlers.callbacks import AnswerCb, ConsentCb, MenuCb, NavCb, OptInCb
+from handlers.callbacks import AnswerCb, ConsentCb, OptInCb
 from handlers.render import current_locale, question_text, thanks_text
 from storage.base import Clock
 from storage.direct import Direct
-from storage.models import Process, Touchpoint
 from storage.uow import UnitOfWork
 from surveys import directory, profiles
 from surveys import service as surveys
@@ -37,14 +39,14 @@ EXTERNAL = "touchpoint"
 INTERNAL = "internal_service"
 
 
-async def _ack(query: CallbackQuery, text: str | None = None, show_alert: bool = False) -> None:
+async def ack(query: CallbackQuery, text: str | None = None, show_alert: bool = False) -> None:
     """Answer the tap; a late answer ("query is too old") or a 5xx must not stop the next
     question: the spinner ends by itself, the question does not show itself."""
     with suppress(TelegramAPIError):
         await query.answer(text, show_alert=show_alert)
 
 
-async def _edit(message: Message, text: str, markup: object | None = None) -> bool:
+async def edit_in_place(message: Message, text: str, markup: object | None = None) -> bool:
     """Edit in place; an identical edit (a double tap that slipped through) is harmless.
 
     False when Telegram refused the edit (the message was deleted, or is too old).
@@ -62,7 +64,7 @@ async def show_question(
     """Show the question by editing `message`, or by a new message remembered for later edits."""
     text = question_text(view)
     markup = keyboards.question_keyboard(view, current_locale())
-    if message is not None and await _edit(message, text, markup):
+    if message is not None and await edit_in_place(message, text, markup):
         message_id = message.message_id
     else:  # no message to edit, or it cannot be edited any more: the question anew
         sent = await bot.send_message(chat_id, text, reply_markup=markup)
@@ -86,7 +88,7 @@ async def render_step(
     elif result.outcome == Outcome.COMPLETED and result.response_id is not None:
         text, markup = thanks_text(), keyboards.opt_in_keyboard(_session_of(result), False, False)
         if message is not None:
-            await _edit(message, text, markup)
+            await edit_in_place(message, text, markup)
         else:
             await bot.send_message(chat_id, text, reply_markup=markup)
     elif result.outcome == Outcome.LIMIT:
@@ -100,7 +102,7 @@ async def render_step(
     elif result.outcome == Outcome.EXPIRED:
         text = _("This questionnaire has expired. Open the link again to start anew.")
         if message is not None:
-            await _edit(message, text)
+            await edit_in_place(message, text)
         else:
             await bot.send_message(chat_id, text)
     elif result.outcome == Outcome.UNAVAILABLE:
@@ -113,7 +115,7 @@ def _session_of(result: StepResult) -> int:
     return int(result.extra.get("session_id", 0))
 
 
-async def _outsider_to(
+async def outsider_to(
     db: Direct, actor: Actor, touchpoint_id: int | None, process_id: int | None
 ) -> bool:
     """A non-employee asking for an internal service (by link, button or forged data)."""
@@ -138,7 +140,7 @@ async def open_questionnaire(
     """Inside the caller's transaction: open (or resume) the questionnaire; None until the
     person has consented. ``message_id``: the message the first question will be shown in.
     An internal service is for employees: anyone else is refused before consent is asked."""
-    if await _outsider_to(db, actor, touchpoint_id, process_id):
+    if await outsider_to(db, actor, touchpoint_id, process_id):
         return StepResult(Outcome.EMPLOYEES_ONLY)
     if not await profiles.has_consented(db, actor.key):
         return None
@@ -178,7 +180,7 @@ async def present_opening(
     )
     markup = keyboards.consent_keyboard(touchpoint_id, process_id)
     if message is not None:
-        await _edit(message, text, markup)
+        await edit_in_place(message, text, markup)
     else:
         await bot.send_message(chat_id, text, reply_markup=markup)
 
@@ -271,24 +273,24 @@ async def consent(
 ) -> None:
     message = query.message if isinstance(query.message, Message) else None
     if not callback_data.ok:
-        await _ack(query)
+        await ack(query)
         if message is not None:
-            await _edit(message, _("Understood. Nothing has been saved. Thank you!"))
+            await edit_in_place(message, _("Understood. Nothing has been saved. Thank you!"))
         return
     if callback_data.tp == 0 and not actor.is_employee:  # the same checks as /rate
-        await _ack(query, _("Rating internal services is for employees."), show_alert=True)
+        await ack(query, _("Rating internal services is for employees."), show_alert=True)
         return
     if callback_data.tp != 0:  # a touchpoint of an internal service is for employees too
         async with uow.direct() as db:
-            outsider = await _outsider_to(db, actor, callback_data.tp, callback_data.pr)
+            outsider = await outsider_to(db, actor, callback_data.tp, callback_data.pr)
         if outsider:
-            await _ack(query, _("Rating internal services is for employees."), show_alert=True)
+            await ack(query, _("Rating internal services is for employees."), show_alert=True)
             return
     if callback_data.tp == 0:  # an internal service: only one of those rated now
         async with uow.transaction() as session:
             internal = {pid for pid, _name in await directory.internal_services(session)}
         if callback_data.pr not in internal:
-            await _ack(query, _("This service is not being rated at the moment."), show_alert=True)
+            await ack(query, _("This service is not being rated at the moment."), show_alert=True)
             return
     async with uow.direct() as db:  # one transaction: the consent and the opening
         now = clock()
@@ -302,7 +304,7 @@ async def consent(
             now=now,
             message_id=message.message_id if message is not None else None,
         )
-    await _ack(query)
+    await ack(query)
     await present_opening(
         bot,
         uow,
@@ -336,23 +338,23 @@ async def answer_button(
         )
     message = query.message if isinstance(query.message, Message) else None
     if result.outcome == Outcome.STALE:
-        await _ack(query, _("This question has already been answered."))
+        await ack(query, _("This question has already been answered."))
         if result.view is not None:  # the question now current, in place of the old keyboard
             await show_question(bot, uow, actor.telegram_id, result.view, message)
         return
     if result.outcome == Outcome.ALREADY_DONE:
-        await _ack(query, _("Your answers have already been saved."))
+        await ack(query, _("Your answers have already been saved."))
         if isinstance(query.message, Message):
             recontact, answer = result.extra["opt_in"]
             markup = keyboards.opt_in_keyboard(_session_of(result), recontact, answer)
-            await _edit(query.message, thanks_text(), markup)
+            await edit_in_place(query.message, thanks_text(), markup)
         return
     if result.outcome == Outcome.REJECTED:
         await query.answer(
             _("This option is not available here. Please choose one of the buttons.")
         )
         return
-    await _ack(query)
+    await ack(query)
     await render_step(bot, uow, actor.telegram_id, result, message)
 
 
@@ -424,89 +426,3 @@ async def _search_answer(message: Message, found: list[tuple[int, str]], actor: 
         _("Here is what I found. Choose the place where you were served:"),
         reply_markup=keyboards.choice_list("t", found, 0, 0, None),
     )
-
-
-@router.callback_query(MenuCb.filter(F.item == "find"))
-async def find_service(query: CallbackQuery, uow: UnitOfWork) -> None:
-    async with uow.transaction() as session:
-        items = await directory.directions_with_services(session)
-    await query.answer()
-    if isinstance(query.message, Message):
-        await _edit(
-            query.message,
-            _("Choose the area of the service, or simply type part of its name:"),
-            keyboards.choice_list("d", items, 0, 0, None),
-        )
-
-
-@router.callback_query(NavCb.filter())
-async def navigate(
-    query: CallbackQuery,
-    callback_data: NavCb,
-    bot: Bot,
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
-    policy: SurveyPolicy,
-) -> None:
-    message = query.message if isinstance(query.message, Message) else None
-    level, item_id, page = callback_data.lvl, callback_data.id, callback_data.pg
-    paging = level.endswith("*")
-    level = level.rstrip("*")
-    # The finder offers citizens' services only: a touchpoint (t), or the touchpoints of a
-    # process (p, and t when paging); paging processes (p*) walks a direction's external ones.
-    asked = {
-        ("t", False): (item_id, None),
-        ("p", False): (None, item_id),
-        ("t", True): (None, item_id),
-    }
-    if not actor.is_employee and (level, paging) in asked:
-        async with uow.direct() as db:
-            outsider = await _outsider_to(db, actor, *asked[level, paging])
-        if outsider:
-            await _ack(query, _("Rating internal services is for employees."), show_alert=True)
-            return
-    if level == "t" and not paging:
-        async with uow.transaction() as session:
-            touchpoint = await session.get(Touchpoint, item_id)
-            target = (touchpoint.id, touchpoint.process_id) if touchpoint else None
-        await query.answer()
-        if target is None or message is None or isinstance(message, InaccessibleMessage):
-            return
-        await begin(
-            bot,
-            uow,
-            actor,
-            actor.telegram_id,
-            touchpoint_id=target[0],
-            process_id=target[1],
-            clock=clock,
-            policy=policy,
-            message=message,
-        )
-        return
-    async with uow.transaction() as session:
-        if level == "d" and not paging:
-            items, text = await directory.processes_of(session, item_id), _("Choose the service:")
-            markup = keyboards.choice_list("p", items, 0, item_id, MenuCb(item="find"))
-        elif level == "p" and not paging:
-            process = await session.get(Process, item_id)
-            items = await directory.touchpoints_of(session, item_id)
-            text = _("Where were you served?")
-            back = NavCb(lvl="d", id=process.direction_id if process else 0)
-            markup = keyboards.choice_list("t", items, 0, item_id, back)
-        elif level == "d":
-            items, text = await directory.directions_with_services(session), _("Choose the area:")
-            markup = keyboards.choice_list("d", items, page, 0, None)
-        elif level == "p":
-            items, text = await directory.processes_of(session, item_id), _("Choose the service:")
-            markup = keyboards.choice_list("p", items, page, item_id, None)
-        else:
-            items, text = (
-                await directory.touchpoints_of(session, item_id),
-                _("Where were you served?"),
-            )
-            markup = keyboards.choice_list("t", items, page, item_id, None)
-    await query.answer()
-    if message is not None:
-        await _edit(message, text, markup)

@@ -1,0 +1,74 @@
+"""The case list (/cases, «« All cases») and the case card."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from datetime import date
+
+from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.config import Settings
+from bot.middlewares import Actor
+from handlers.callbacks import CaseCb
+from handlers.cases.access import case_access
+from handlers.cases.flow import act, message_of, nothing, today_of
+from handlers.cases.render import case_list
+from reengineering.case_queries import CaseRef
+from reengineering.cases import cases_for_officer, cases_for_owner
+from storage.base import Clock
+from storage.uow import UnitOfWork
+
+router = Router(name=__name__)
+
+
+@router.message(Command("cases"))
+async def cases_command(
+    message: Message, uow: UnitOfWork, actor: Actor, settings: Settings, clock: Clock
+) -> None:
+    await send_list(message, uow, actor, today_of(settings, clock()), edit=False)
+
+
+async def send_list(
+    message: Message, uow: UnitOfWork, actor: Actor, today: date, *, edit: bool
+) -> None:
+    if actor.person_id is None or not (actor.is_officer or actor.is_owner):
+        await message.answer(
+            _("Cases are available to process owners and the client-centricity officer.")
+        )
+        return
+    async with uow.transaction() as session:
+        if actor.is_officer:
+            summaries = await cases_for_officer(session, today=today)
+        else:
+            summaries = await cases_for_owner(session, actor.person_id, today=today)
+    text, markup = case_list(summaries, actor)
+    if edit:
+        with suppress(TelegramBadRequest):
+            await message.edit_text(text, reply_markup=markup)
+        return
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(CaseCb.filter(F.a == "l"))
+async def back_to_list(
+    query: CallbackQuery, uow: UnitOfWork, actor: Actor, settings: Settings, clock: Clock
+) -> None:
+    await query.answer()
+    if (message := message_of(query)) is not None:
+        await send_list(message, uow, actor, today_of(settings, clock()), edit=True)
+
+
+@router.callback_query(CaseCb.filter(F.a == "v"), case_access())
+async def show_case(
+    query: CallbackQuery,
+    case: CaseRef,
+    uow: UnitOfWork,
+    actor: Actor,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    await act(query, uow, actor, case, today_of(settings, clock()), nothing)

@@ -1,0 +1,123 @@
+"""The officer opens a case by instruction: choose a process, confirm, open."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from html import escape
+
+from aiogram import Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.config import Settings
+from bot.middlewares import Actor
+from handlers.callbacks import CaseCb, CaseOpenCb
+from handlers.cases.access import officer_access
+from handlers.cases.flow import load_card, message_of, person, refuse, show, today_of
+from reengineering.case_queries import active_processes, process_name
+from reengineering.cases import GROUND_TITLES, CaseError, open_case
+from reengineering.reminders import format_date
+from storage.base import Clock
+from storage.cases_models import Ground
+from storage.uow import UnitOfWork
+
+router = Router(name=__name__)
+
+PAGE_SIZE = 8
+
+
+@router.callback_query(CaseOpenCb.filter(), officer_access())
+async def open_by_instruction(
+    query: CallbackQuery,
+    callback_data: CaseOpenCb,
+    uow: UnitOfWork,
+    actor: Actor,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    """Officer only: choose a process, confirm, open (or add the ground to its open case)."""
+    message = message_of(query)
+    if callback_data.p == 0:
+        await query.answer()
+        if message is not None:
+            await _process_page(message, uow, callback_data.pg)
+        return
+    if not callback_data.ok:
+        async with uow.transaction() as session:
+            name = await process_name(session, callback_data.p)
+        await query.answer()
+        if message is not None:
+            await _confirm_opening(message, callback_data.p, name, settings, clock)
+        return
+    await _open(query, callback_data.p, uow, actor, settings, clock)
+
+
+async def _open(
+    query: CallbackQuery,
+    process_id: int,
+    uow: UnitOfWork,
+    actor: Actor,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    now = clock()
+    today = today_of(settings, now)
+    try:
+        async with uow.transaction() as session:
+            result = await open_case(
+                session, process_id, Ground.INSTRUCTION, arose_on=today,
+                actor_id=person(actor), at=now,
+            )  # fmt: skip
+            card = await load_card(session, result.case_id, today)
+    except CaseError as error:
+        await refuse(query, str(error))
+        return
+    if result.created:
+        await query.answer(_("The case is opened; the owner is told."))
+    else:
+        await query.answer(
+            _("The process already has an open case; the instruction is recorded as its ground."),
+            show_alert=True,
+        )
+    await show(message_of(query), card, actor, edit=True)
+
+
+async def _process_page(message: Message, uow: UnitOfWork, page: int) -> None:
+    async with uow.transaction() as session:
+        rows = await active_processes(session, page * PAGE_SIZE, PAGE_SIZE + 1)
+    builder = InlineKeyboardBuilder()
+    for process_id, name in rows[:PAGE_SIZE]:
+        builder.button(text=name[:60], callback_data=CaseOpenCb(p=process_id))
+    navigation = []
+    if page > 0:
+        navigation.append(("‹", page - 1))
+    if len(rows) > PAGE_SIZE:
+        navigation.append(("›", page + 1))
+    for label, target in navigation:
+        builder.button(text=label, callback_data=CaseOpenCb(pg=target))
+    builder.button(text=_("« All cases"), callback_data=CaseCb(c=0, a="l"))
+    builder.adjust(*([1] * len(rows[:PAGE_SIZE])), max(len(navigation), 1), 1)
+    with suppress(TelegramBadRequest):
+        await message.edit_text(
+            _("Which process does the instruction concern?"), reply_markup=builder.as_markup()
+        )
+
+
+async def _confirm_opening(
+    message: Message, process_id: int, name: str, settings: Settings, clock: Clock
+) -> None:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Open the case"), callback_data=CaseOpenCb(p=process_id, ok=True))
+    builder.button(text=_("Cancel"), callback_data=CaseOpenCb())
+    builder.adjust(1)
+    with suppress(TelegramBadRequest):
+        await message.edit_text(
+            _("Open a reengineering case for «{process}» on the ground «{ground}», {date}?").format(
+                process=escape(name),
+                ground=GROUND_TITLES[Ground.INSTRUCTION],
+                date=format_date(today_of(settings, clock())),
+            ),
+            reply_markup=builder.as_markup(),
+        )

@@ -1,0 +1,206 @@
+"""Step completion and the working group: mark a step done, record a decision, date a meeting."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.filters import TYPED_TEXT
+from bot.middlewares import Actor
+from handlers.callbacks import CaseCb
+from handlers.cases.access import case_access
+from handlers.cases.flow import (
+    act,
+    after_typed,
+    ask,
+    date_or_complain,
+    message_of,
+    person,
+    refuse,
+    stale_text,
+    today_of,
+)
+from reengineering.case_queries import CaseRef
+from reengineering.cases import case_view, complete_step, record_decision, schedule_meeting
+from reengineering.reminders import format_date
+from storage.base import Clock
+from storage.uow import UnitOfWork
+
+router = Router(name=__name__)
+
+
+class StepStates(StatesGroup):
+    """Dates typed after a decision or meeting button; the data names the case and step."""
+
+    revision_due = State()
+    meeting_date = State()
+
+
+@router.callback_query(CaseCb.filter(F.a == "d"), case_access())
+async def mark_done(
+    query: CallbackQuery,
+    callback_data: CaseCb,
+    case: CaseRef,
+    uow: UnitOfWork,
+    actor: Actor,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    now = clock()
+    today = today_of(settings, now)
+
+    async def action(session: AsyncSession) -> str:
+        await complete_step(session, case.id, callback_data.s, person(actor), on=today, at=now)
+        return _("Step {step} is marked as done.").format(step=callback_data.s)
+
+    await act(query, uow, actor, case, today, action)
+
+
+def _confirmation(callback_data: CaseCb) -> InlineKeyboardBuilder:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("Yes, record the decision"),
+        callback_data=CaseCb(c=callback_data.c, a="dok", s=callback_data.s, x=callback_data.x),
+    )
+    builder.button(text=_("Cancel"), callback_data=CaseCb(c=callback_data.c))
+    builder.adjust(1)
+    return builder
+
+
+@router.callback_query(CaseCb.filter(F.a == "dec"), case_access())
+async def choose_decision(
+    query: CallbackQuery,
+    callback_data: CaseCb,
+    case: CaseRef,
+    uow: UnitOfWork,
+    state: FSMContext,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    """A decision ends or turns the case, so it is confirmed; a return asks for its deadline."""
+    async with uow.transaction() as session:
+        view = await case_view(session, case.id, today=today_of(settings, clock()))
+    options = {
+        option: (title, revision)
+        for step in view.active_steps
+        if step.step_id == callback_data.s
+        for option, title, revision in step.options
+    }
+    if callback_data.x not in options:
+        await refuse(query, stale_text())
+        return
+    title, revision = options[callback_data.x]
+    await query.answer()
+    if (message := message_of(query)) is None:
+        return
+    if revision:
+        await state.set_state(StepStates.revision_due)
+        await state.update_data(case=case.id, step=callback_data.s, option=callback_data.x)
+        await message.answer(
+            _(
+                "Step {step}: «{title}». Type the revision deadline set by the decision, "
+                "as DD.MM.YYYY. /cancel — do not record."
+            ).format(step=escape(callback_data.s), title=escape(title))
+        )
+        return
+    await message.answer(
+        _("Record the decision on step {step}: «{title}»?").format(
+            step=escape(callback_data.s), title=escape(title)
+        ),
+        reply_markup=_confirmation(callback_data).as_markup(),
+    )
+
+
+@router.callback_query(CaseCb.filter(F.a == "dok"), case_access())
+async def record_decision_button(
+    query: CallbackQuery,
+    callback_data: CaseCb,
+    case: CaseRef,
+    uow: UnitOfWork,
+    actor: Actor,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    now = clock()
+    today = today_of(settings, now)
+
+    async def action(session: AsyncSession) -> str:
+        c = callback_data
+        transition = await record_decision(
+            session, case.id, c.s, c.x, person(actor), on=today, at=now
+        )
+        if transition.outcome:
+            return _("The decision is recorded; the case is closed.")
+        return _("The decision is recorded.")
+
+    await act(query, uow, actor, case, today, action)
+
+
+@router.message(StateFilter(StepStates.revision_due), TYPED_TEXT)
+async def revision_due(
+    message: Message,
+    uow: UnitOfWork,
+    actor: Actor,
+    state: FSMContext,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    due = await date_or_complain(message)
+    if due is None:
+        return
+    now = clock()
+    today = today_of(settings, now)
+
+    async def action(session: AsyncSession, data: dict[str, Any]) -> None:
+        await record_decision(
+            session, data["case"], data["step"], data["option"], person(actor),
+            on=today, at=now, revision_due=due,
+        )  # fmt: skip
+
+    done = _("The decision is recorded: revision until {date}.").format(date=format_date(due))
+    await after_typed(message, uow, actor, state, today, action, done, keep_state_on_error=True)
+
+
+@router.callback_query(CaseCb.filter(F.a == "mt"), case_access())
+async def ask_meeting(
+    query: CallbackQuery, callback_data: CaseCb, uow: UnitOfWork, actor: Actor, state: FSMContext
+) -> None:
+    prompt = _(
+        "Date of the working-group meeting that considers the action plan, as DD.MM.YYYY. "
+        "/cancel — do not enter."
+    )
+    officer_only = _("The date of the working-group meeting is entered by the officer.")
+    target = StepStates.meeting_date
+    await ask(query, uow, actor, state, callback_data, target, prompt, officer_only=officer_only)
+
+
+@router.message(StateFilter(StepStates.meeting_date), TYPED_TEXT)
+async def meeting_date(
+    message: Message,
+    uow: UnitOfWork,
+    actor: Actor,
+    state: FSMContext,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    meeting_on = await date_or_complain(message)
+    if meeting_on is None:
+        return
+    now = clock()
+    today = today_of(settings, now)
+
+    async def action(session: AsyncSession, data: dict[str, Any]) -> None:
+        await schedule_meeting(session, data["case"], meeting_on, person(actor), on=today, at=now)
+
+    done = _("The meeting date is entered: {date}.").format(date=format_date(meeting_on))
+    await after_typed(message, uow, actor, state, today, action, done, keep_state_on_error=True)
