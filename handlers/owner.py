@@ -6,8 +6,10 @@ An owner sees only their own processes, even with crafted callback data; an offi
 from __future__ import annotations
 
 import asyncio
+import importlib
 import io
 from html import escape
+from types import ModuleType
 
 import sqlalchemy as sa
 from aiogram import Router
@@ -69,8 +71,14 @@ def summary_text(summary: ProcessSummary) -> str:
     return "\n".join(lines)
 
 
+async def _load(module: str) -> ModuleType:
+    """Import a heavy module (matplotlib, pandas) on a worker thread: a first import takes
+    seconds, and on the loop every chat would wait for it."""
+    return await asyncio.to_thread(importlib.import_module, module)
+
+
 async def _scope(uow: UnitOfWork, actor: Actor) -> list[int]:
-    async with uow.transaction() as session:
+    async with uow.reading() as session:
         query = sa.select(Process.id).where(Process.active)
         if not actor.is_officer:
             query = query.where(Process.id.in_(actor.owned_process_ids))
@@ -88,7 +96,7 @@ async def stats(
         return
     month = last_complete_month(clock().astimezone(settings.tz).date())
     process_ids = await _scope(uow, actor)
-    async with uow.transaction() as session:
+    async with uow.reading() as session:
         summaries = await summarize_processes(
             session,
             process_ids,
@@ -104,7 +112,7 @@ async def stats(
         return
     for summary in summaries:
         await _send_process(message, summary)
-    async with uow.transaction() as session:
+    async with uow.reading() as session:
         in_time, due = await answered_in_time_share(session, process_ids, clock())
     if due:
         await message.answer(
@@ -115,10 +123,9 @@ async def stats(
 
 
 async def _officer_overview(message: Message, summaries: list[ProcessSummary]) -> None:
-    from surveys.charts import OverviewRow, overview_chart  # matplotlib: loaded on demand
-
+    charts = await _load("surveys.charts")  # matplotlib: loaded on demand
     rows = [
-        OverviewRow(
+        charts.OverviewRow(
             s.name,
             s.last_mean,
             s.last_csat,
@@ -128,7 +135,7 @@ async def _officer_overview(message: Message, summaries: list[ProcessSummary]) -
         for s in summaries
     ]
     buffer = io.BytesIO()
-    await asyncio.to_thread(overview_chart, rows, buffer)
+    await asyncio.to_thread(charts.overview_chart, rows, buffer)
     await message.answer_photo(
         BufferedInputFile(buffer.getvalue(), "overview.png"),
         caption=_("All processes, worst first. 🔻 — a sustained decline."),
@@ -146,8 +153,6 @@ async def _officer_overview(message: Message, summaries: list[ProcessSummary]) -
 
 
 async def _send_process(message: Message, summary: ProcessSummary) -> None:
-    from surveys.charts import trend_chart
-
     builder = InlineKeyboardBuilder()
     builder.button(text=_("Pain map (Excel)"), callback_data=ReportCb(k="p", p=summary.process_id))
     builder.button(
@@ -155,9 +160,10 @@ async def _send_process(message: Message, summary: ProcessSummary) -> None:
     )
     builder.adjust(1)
     if summary.series is not None:
+        charts = await _load("surveys.charts")
         buffer = io.BytesIO()
         await asyncio.to_thread(
-            trend_chart, summary.name, summary.series.points, summary.verdict, buffer
+            charts.trend_chart, summary.name, summary.series.points, summary.verdict, buffer
         )
         await message.answer_photo(BufferedInputFile(buffer.getvalue(), "trend.png"))
     await message.answer(summary_text(summary), reply_markup=builder.as_markup())
@@ -177,7 +183,7 @@ async def process_details(
         return
     await query.answer()
     month = last_complete_month(clock().astimezone(settings.tz).date())
-    async with uow.transaction() as session:
+    async with uow.reading() as session:
         summaries = await summarize_processes(
             session, [callback_data.p], month=month, rules=rules_from(settings)
         )
@@ -194,8 +200,6 @@ async def send_report(
     settings: Settings,
     clock: Clock,
 ) -> None:
-    from bot.reports import build_report  # pandas, openpyxl: loaded on demand
-
     kind = {code: name for name, code in REPORTS.items()}.get(callback_data.k)
     allowed = kind is not None and (
         actor.is_officer if callback_data.p == 0 else _may_see(actor, callback_data.p)
@@ -205,13 +209,14 @@ async def send_report(
         return
     await query.answer(_("Preparing the report…"))
     month = last_complete_month(clock().astimezone(settings.tz).date())
+    reports = await _load("bot.reports")  # pandas, openpyxl: loaded on demand
     buffer = io.BytesIO()
-    async with uow.transaction() as session:
+    async with uow.reading() as session:
         code = None
         if callback_data.p:
             process = await session.get(Process, callback_data.p)
             code = process.code if process else None
-        await build_report(
+        await reports.build_report(
             session,
             kind,
             buffer,

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.base import utcnow
 from storage.database import SessionPool, read_only_of
 from storage.direct import Direct, Statement, direct_transaction
+from storage.sqlite_driver import off_loop_statements
 from storage.models import InboxUpdate
 
 _INBOX = cast(sa.Table, InboxUpdate.__table__)
@@ -71,6 +72,17 @@ class UnitOfWork:
                     raise DuplicateUpdate(self.update_id) from error
                 raise
             self.marked = True
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A read-only transaction for reports: no write lock, its statements off the loop.
+
+        It does not mark the update done: that stays a short write of its own (`mark_done`),
+        so a report never holds the write lock while it is built.
+        """
+        with off_loop_statements():
+            async with read_only_of(self.pool)() as session, session.begin():
+                yield session
 
     @asynccontextmanager
     async def direct(self) -> AsyncIterator[Direct]:
