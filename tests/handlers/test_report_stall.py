@@ -30,7 +30,7 @@ from tests.mocked_bot import Telegram
 pytestmark = pytest.mark.sqlite_only
 
 OWNER, OFFICER = 700001, 900001
-READS = ("monthly_rollups", "FROM responses")
+READS = ("monthly_rollups", "responses")
 
 
 def _updates(process_id: int) -> list[tuple[str, int, str, type]]:
