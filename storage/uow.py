@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.base import utcnow
 from storage.database import SessionPool, read_only_of
 from storage.direct import Direct, Statement, direct_transaction
-from storage.sqlite_driver import off_loop_statements
 from storage.models import InboxUpdate
+from storage.sqlite_driver import off_loop_statements
 
 _INBOX = cast(sa.Table, InboxUpdate.__table__)
 _inbox = _INBOX.c

@@ -72,7 +72,7 @@ async def test_reports_leave_the_write_lock_free_while_they_read(
 ) -> None:
     path = _database_file(settings)
     seen: list[tuple[str, bool]] = []
-    label = ""
+    asking = {"label": ""}
 
     def try_to_write(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if not any(read in statement for read in READS):
@@ -81,15 +81,16 @@ async def test_reports_leave_the_write_lock_free_while_they_read(
         try:
             other.execute("BEGIN IMMEDIATE")
             other.execute("ROLLBACK")
-            seen.append((label, True))
+            seen.append((asking["label"], True))
         except sqlite3.OperationalError:
-            seen.append((label, False))
+            seen.append((asking["label"], False))
         finally:
             other.close()
 
     event.listen(engine.sync_engine, "before_cursor_execute", try_to_write)
     try:
         for label, user, what, sent in _updates(registry.process_id):
+            asking["label"] = label
             before = len(telegram.session.requests)
             await _ask(telegram, user, what)
             assert any(isinstance(r, sent) for r in telegram.session.requests[before:]), label
@@ -106,12 +107,12 @@ async def test_report_queries_run_off_the_event_loop(
 ) -> None:
     loop_thread = threading.get_ident()
     threads: dict[str, set[int]] = {}
-    label = ""
+    asking = {"label": ""}
 
     def trace_every_connection(dbapi_connection: Any, _record: Any) -> None:
         def traced(statement: str) -> None:
             if any(read in statement for read in READS):
-                threads.setdefault(label, set()).add(threading.get_ident())
+                threads.setdefault(asking["label"], set()).add(threading.get_ident())
 
         await_only(dbapi_connection.driver_connection.set_trace_callback(traced))
 
@@ -119,6 +120,7 @@ async def test_report_queries_run_off_the_event_loop(
     await engine.dispose()  # the connections opened from now on are traced
     try:
         for label, user, what, _sent in _updates(registry.process_id):
+            asking["label"] = label
             await _ask(telegram, user, what)
     finally:
         event.remove(engine.sync_engine, "connect", trace_every_connection)
