@@ -154,9 +154,14 @@ def _may_see(actor: Actor, process_id: int) -> bool:
 
 
 @asynccontextmanager
-async def _case_session(uow: UnitOfWork, actor: Actor, case_id: int) -> AsyncIterator[AsyncSession]:
-    """A transaction on a case the viewer may see; Denied otherwise (before anything runs)."""
-    async with uow.transaction() as session:
+async def _case_session(
+    uow: UnitOfWork, actor: Actor, case_id: int, *, read_only: bool = False
+) -> AsyncIterator[AsyncSession]:
+    """A transaction on a case the viewer may see; Denied otherwise (before anything runs).
+
+    `read_only` for documents built from the case: no write lock while they are written.
+    """
+    async with uow.reading() if read_only else uow.transaction() as session:
         case = await session.get(ReengineeringCase, case_id)
         if case is None or not _may_see(actor, case.process_id):
             raise Denied(case_id)
@@ -1136,7 +1141,7 @@ async def plan_workbook(
 
     out = case_dir(settings.data_dir, callback_data.c) / f"case{callback_data.c}_action_plan.xlsx"
     try:
-        async with _case_session(uow, actor, callback_data.c) as session:
+        async with _case_session(uow, actor, callback_data.c, read_only=True) as session:
             out.parent.mkdir(parents=True, exist_ok=True)
             await write_action_plan_xlsx(session, callback_data.c, out)
     except Denied:
