@@ -27,8 +27,6 @@ from tests.conftest import SmallRegistry
 from tests.jobs.test_scan import declining_year
 from tests.mocked_bot import Telegram
 
-pytestmark = pytest.mark.sqlite_only
-
 OWNER, OFFICER = 700001, 900001
 READS = ("monthly_rollups", "responses")
 
@@ -63,6 +61,7 @@ def _database_file(settings: Settings) -> str:
     return settings.database_url.split(":///", 1)[1]
 
 
+@pytest.mark.sqlite_only
 async def test_reports_leave_the_write_lock_free_while_they_read(
     telegram: Telegram,
     engine: AsyncEngine,
@@ -102,6 +101,7 @@ async def test_reports_leave_the_write_lock_free_while_they_read(
     assert blocked == [], f"the write lock was held while these read: {blocked}"
 
 
+@pytest.mark.sqlite_only
 async def test_report_queries_run_off_the_event_loop(
     telegram: Telegram, engine: AsyncEngine, registry: SmallRegistry, year: None
 ) -> None:
