@@ -281,7 +281,7 @@ async def measure(path: Path, baseline_s: float, repeat: int) -> list[Window]:
         start = time.perf_counter()
         await asyncio.sleep(baseline_s)
         marks.append(("no report (baseline)", start, time.perf_counter(), True))
-        for _ in range(repeat):
+        for round_ in range(1, repeat + 1):
             for step in steps():
                 user = User(id=step.user, is_bot=False, first_name="Bench")
                 chat = Chat(id=step.user, type="private")
@@ -312,7 +312,8 @@ async def measure(path: Path, baseline_s: float, repeat: int) -> list[Window]:
                 await dispatcher.feed_update(bot, update)
                 end = time.perf_counter()
                 sent = {type(r).__name__ for r in recorded.requests[before:]}
-                marks.append((step.name, start, end, step.expect in sent))
+                name = step.name if repeat == 1 else f"{step.name}, round {round_}"
+                marks.append((name, start, end, step.expect in sent))
                 await asyncio.sleep(0.3)  # the writers' queue drains between reports
     finally:
         stop.set()

@@ -27,6 +27,7 @@ from storage.models import Process
 from storage.uow import UnitOfWork
 from surveys.feedback import answered_in_time_share
 from surveys.questionnaire import load_builtin_questionnaires
+from surveys.render import OUT, render
 from surveys.summary import ProcessSummary, summarize_processes
 
 router = Router(name=__name__)
@@ -135,7 +136,7 @@ async def _officer_overview(message: Message, summaries: list[ProcessSummary]) -
         for s in summaries
     ]
     buffer = io.BytesIO()
-    await asyncio.to_thread(charts.overview_chart, rows, buffer)
+    await render(charts.overview_chart, rows, OUT, out=buffer)
     await message.answer_photo(
         BufferedInputFile(buffer.getvalue(), "overview.png"),
         caption=_("All processes, worst first. 🔻 — a sustained decline."),
@@ -162,8 +163,13 @@ async def _send_process(message: Message, summary: ProcessSummary) -> None:
     if summary.series is not None:
         charts = await _load("surveys.charts")
         buffer = io.BytesIO()
-        await asyncio.to_thread(
-            charts.trend_chart, summary.name, summary.series.points, summary.verdict, buffer
+        await render(
+            charts.trend_chart,
+            summary.name,
+            summary.series.points,
+            summary.verdict,
+            OUT,
+            out=buffer,
         )
         await message.answer_photo(BufferedInputFile(buffer.getvalue(), "trend.png"))
     await message.answer(summary_text(summary), reply_markup=builder.as_markup())
