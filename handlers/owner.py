@@ -17,6 +17,7 @@ from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.middlewares import Actor
@@ -97,14 +98,15 @@ async def stats(
         return
     month = last_complete_month(clock().astimezone(settings.tz).date())
     process_ids = await _scope(uow, actor)
-    async with uow.reading() as session:
-        summaries = await summarize_processes(
+    summaries = await uow.report(
+        lambda session: summarize_processes(
             session,
             process_ids,
             month=month,
             rules=rules_from(settings),
             details=not actor.is_officer,
         )
+    )
     if not summaries:
         await message.answer(_("No processes to show yet."))
         return
@@ -189,10 +191,11 @@ async def process_details(
         return
     await query.answer()
     month = last_complete_month(clock().astimezone(settings.tz).date())
-    async with uow.reading() as session:
-        summaries = await summarize_processes(
+    summaries = await uow.report(
+        lambda session: summarize_processes(
             session, [callback_data.p], month=month, rules=rules_from(settings)
         )
+    )
     if summaries and isinstance(query.message, Message):
         await _send_process(query.message, summaries[0])
 
@@ -217,11 +220,10 @@ async def send_report(
     month = last_complete_month(clock().astimezone(settings.tz).date())
     reports = await _load("bot.reports")  # pandas, openpyxl: loaded on demand
     buffer = io.BytesIO()
-    async with uow.reading() as session:
-        code = None
-        if callback_data.p:
-            process = await session.get(Process, callback_data.p)
-            code = process.code if process else None
+
+    async def build(session: AsyncSession) -> str | None:
+        process = await session.get(Process, callback_data.p) if callback_data.p else None
+        code = process.code if process else None
         await reports.build_report(
             session,
             kind,
@@ -231,6 +233,9 @@ async def send_report(
             month=month,
             settings=settings,
         )
+        return code
+
+    code = await uow.report(build)
     if isinstance(query.message, Message):
         await query.message.answer_document(
             BufferedInputFile(buffer.getvalue(), f"{kind}-{code or 'all'}-{month:%Y-%m}.xlsx")
