@@ -187,13 +187,15 @@ async def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.bootstrap import open_storage
     from bot.reports import build_report
+    from storage.database import read_only_of
     from surveys.reports import ReportError, ReportSummary
 
     month, note = chosen_month(args, settings, allow_current=True)
     storage = await open_storage(settings)
     try:
         with tqdm(total=1, desc="Отчёт", unit="", leave=False) as bar:
-            async with storage.pool() as session:
+            # Read-only: the bot's writers never wait for a report (no write lock is taken).
+            async with read_only_of(storage.pool)() as session, session.begin():
                 try:
                     summary = await build_report(
                         session,

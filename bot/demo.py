@@ -36,10 +36,11 @@ from reengineering.cases import case_view, complete_step, open_cases_from_detect
 from sandbox import SandboxServer
 from sandbox.telegram.simulated import SimulatedUser
 from storage.base import Clock, utcnow
-from storage.database import SessionPool
+from storage.database import SessionPool, read_only_of
 from storage.models import ClientType, OutboxMessage, Person, Process, Response, Touchpoint
 from storage.registry_xlsx import import_registry
 from surveys.charts import OverviewRow, overview_chart, trend_chart
+from surveys.render import OUT, render
 from surveys.summary import summarize_processes
 
 T = TypeVar("T")
@@ -150,22 +151,26 @@ async def analytics_act(
 
     folder = out / "reports"
     folder.mkdir(parents=True, exist_ok=True)
-    async with pool() as session:
+    # Read-only, charts in the drawing worker: the bot's writers and the sandbox's loop go on.
+    async with read_only_of(pool)() as session, session.begin():
         process_ids = list((await session.scalars(sa.select(Process.id))).all())
         summaries = await summarize_processes(
             session, process_ids, month=month, rules=rules_from(settings), details=False
         )
         declining = next(s for s in summaries if s.code == DECLINING)
         assert declining.series is not None
-        trend_chart(
+        await render(
+            trend_chart,
             declining.name,
             declining.series.points,
             declining.verdict,
-            folder / f"trend-{DECLINING}.png",
+            OUT,
+            out=folder / f"trend-{DECLINING}.png",
             scale_max=declining.series.scale_max,
             min_responses=settings.decline_min_responses,
         )
-        overview_chart(
+        await render(
+            overview_chart,
             [
                 OverviewRow(
                     s.name,
@@ -176,7 +181,8 @@ async def analytics_act(
                 )
                 for s in summaries
             ],
-            folder / "overview.png",
+            OUT,
+            out=folder / "overview.png",
         )
         for kind, code in (
             ("dynamics", None),

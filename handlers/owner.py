@@ -6,9 +6,11 @@ An owner sees only their own processes, even with crafted callback data; an offi
 from __future__ import annotations
 
 import asyncio
+import importlib
 import io
 from datetime import date
 from html import escape
+from types import ModuleType
 
 import sqlalchemy as sa
 from aiogram import Bot, Router
@@ -17,6 +19,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.middlewares import Actor
@@ -31,6 +34,7 @@ from storage.uow import UnitOfWork
 from surveys.feedback import answered_in_time_share
 from surveys.periods import last_complete_month
 from surveys.questionnaire import load_builtin_questionnaires
+from surveys.render import OUT, render
 from surveys.summary import ProcessSummary, summarize_processes
 
 router = Router(name=__name__)
@@ -104,8 +108,14 @@ def summary_text(summary: ProcessSummary) -> str:
     return "\n".join(lines)
 
 
+async def _load(module: str) -> ModuleType:
+    """Import a heavy module (matplotlib, pandas) on a worker thread: a first import takes
+    seconds, and on the loop every chat would wait for it."""
+    return await asyncio.to_thread(importlib.import_module, module)
+
+
 async def _scope(uow: UnitOfWork, actor: Actor) -> list[int]:
-    async with uow.transaction() as session:
+    async with uow.reading() as session:
         query = sa.select(Process.id).where(Process.active)
         if not actor.is_officer:
             query = query.where(Process.id.in_(actor.owned_process_ids))
@@ -123,14 +133,15 @@ async def stats(
         return
     month = last_complete_month(clock().astimezone(settings.tz).date())
     process_ids = await _scope(uow, actor)
-    async with uow.transaction() as session:
-        summaries = await summarize_processes(
+    summaries = await uow.report(
+        lambda session: summarize_processes(
             session,
             process_ids,
             month=month,
             rules=rules_from(settings),
             details=not actor.is_officer,
         )
+    )
     if not summaries:
         await message.answer(_("No processes to show yet."))
     elif actor.is_officer:
@@ -141,7 +152,7 @@ async def stats(
         return
     for summary in summaries:
         await _send_process(message, summary, settings)
-    async with uow.transaction() as session:
+    async with uow.reading() as session:
         in_time, due = await answered_in_time_share(session, process_ids, clock())
     if due:
         await message.answer(
@@ -153,7 +164,7 @@ async def stats(
 
 async def _unreachable(message: Message, uow: UnitOfWork, bot: Bot) -> None:
     """Who the bot cannot reach yet, why, and the link to pass on (bot.unreachable)."""
-    async with uow.transaction() as session:
+    async with uow.reading() as session:
         people = await unreachable_people(session)
     if people:
         me = await bot.me()
@@ -162,10 +173,9 @@ async def _unreachable(message: Message, uow: UnitOfWork, bot: Bot) -> None:
 
 
 async def _officer_overview(message: Message, summaries: list[ProcessSummary], month: date) -> None:
-    from surveys.charts import OverviewRow, overview_chart  # matplotlib: loaded on demand
-
+    charts = await _load("surveys.charts")  # matplotlib: loaded on demand
     rows = [
-        OverviewRow(
+        charts.OverviewRow(
             s.name,
             s.last_mean,
             s.last_csat,
@@ -175,7 +185,7 @@ async def _officer_overview(message: Message, summaries: list[ProcessSummary], m
         for s in summaries
     ]
     buffer = io.BytesIO()
-    await asyncio.to_thread(overview_chart, rows, buffer)
+    await render(charts.overview_chart, rows, OUT, out=buffer)
     await message.answer_photo(
         BufferedInputFile(buffer.getvalue(), "overview.png"),
         caption=_("All processes for {month}, worst first. 🔻 — a sustained decline.").format(
@@ -195,8 +205,6 @@ async def _officer_overview(message: Message, summaries: list[ProcessSummary], m
 
 
 async def _send_process(message: Message, summary: ProcessSummary, settings: Settings) -> None:
-    from surveys.charts import trend_chart
-
     builder = InlineKeyboardBuilder()
     builder.button(text=_("Pain map (Excel)"), callback_data=ReportCb(k="p", p=summary.process_id))
     builder.button(
@@ -204,13 +212,15 @@ async def _send_process(message: Message, summary: ProcessSummary, settings: Set
     )
     builder.adjust(1)
     if summary.series is not None:
+        charts = await _load("surveys.charts")
         buffer = io.BytesIO()
-        await asyncio.to_thread(
-            trend_chart,
+        await render(
+            charts.trend_chart,
             summary.name,
             summary.series.points,
             summary.verdict,
-            buffer,
+            OUT,
+            out=buffer,
             scale_max=summary.series.scale_max,
             min_responses=settings.decline_min_responses,  # small months drawn hollow
         )
@@ -232,10 +242,11 @@ async def process_details(
         return
     await query.answer()
     month = last_complete_month(clock().astimezone(settings.tz).date())
-    async with uow.transaction() as session:
-        summaries = await summarize_processes(
+    summaries = await uow.report(
+        lambda session: summarize_processes(
             session, [callback_data.p], month=month, rules=rules_from(settings)
         )
+    )
     if summaries and isinstance(query.message, Message):
         await _send_process(query.message, summaries[0], settings)
 
@@ -249,8 +260,6 @@ async def send_report(
     settings: Settings,
     clock: Clock,
 ) -> None:
-    from bot.reports import build_report  # pandas, openpyxl: loaded on demand
-
     kind = {code: name for name, code in REPORTS.items()}.get(callback_data.k)
     allowed = kind is not None and (
         actor.is_officer if callback_data.p == 0 else _may_see(actor, callback_data.p)
@@ -260,13 +269,13 @@ async def send_report(
         return
     await query.answer(_("Preparing the report…"))
     month = last_complete_month(clock().astimezone(settings.tz).date())
+    reports = await _load("bot.reports")  # pandas, openpyxl: loaded on demand
     buffer = io.BytesIO()
-    async with uow.transaction() as session:
-        code = None
-        if callback_data.p:
-            process = await session.get(Process, callback_data.p)
-            code = process.code if process else None
-        summary = await build_report(
+
+    async def build(session: AsyncSession) -> tuple[str | None, object]:
+        process = await session.get(Process, callback_data.p) if callback_data.p else None
+        code = process.code if process else None
+        summary = await reports.build_report(
             session,
             kind,
             buffer,
@@ -275,6 +284,9 @@ async def send_report(
             month=month,
             settings=settings,
         )
+        return code, summary
+
+    code, summary = await uow.report(build)
     if isinstance(query.message, Message):
         caption = report_title(kind)
         period = getattr(summary, "period", None)

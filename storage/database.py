@@ -140,8 +140,15 @@ def create_session_pool(engine: AsyncEngine) -> SessionPool:
 
 
 def read_only_pool(engine: AsyncEngine) -> SessionPool:
-    """Sessions that only read: on SQLite they neither queue behind writers nor block them."""
-    return async_sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+    """Sessions that only read: on SQLite they neither queue behind writers nor block them.
+
+    On PostgreSQL their transactions are READ ONLY, so a write slipped into a report fails
+    loudly instead of holding row locks for as long as the report takes.
+    """
+    options: dict[str, Any] = {READ_ONLY: True}
+    if engine.dialect.name == "postgresql":
+        options["postgresql_readonly"] = True
+    return async_sessionmaker(engine.execution_options(**options), expire_on_commit=False)
 
 
 def read_only_of(pool: SessionPool) -> SessionPool:

@@ -42,9 +42,23 @@ def inline_statements() -> Iterator[None]:
     takes microseconds, while a trip to aiosqlite's thread and back costs a fraction of a
     millisecond of the loop's CPU. `BEGIN IMMEDIATE` runs here only when the write lock is
     free; when another process holds it, the wait happens on aiosqlite's thread, so the loop
-    never blocks. Reports and jobs stay on the thread throughout.
+    never blocks. Reports and jobs stay on the thread throughout (`off_loop_statements`).
     """
     token = _INLINE.set(True)
+    try:
+        yield
+    finally:
+        _INLINE.reset(token)
+
+
+@contextmanager
+def off_loop_statements() -> Iterator[None]:
+    """Within this block, SQLite statements go to aiosqlite's thread even inside an update.
+
+    For long reads (reports, charts): a statement that scans thousands of rows would hold
+    the event loop, and every other chat with it, for as long as it runs.
+    """
+    token = _INLINE.set(False)
     try:
         yield
     finally:

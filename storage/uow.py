@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import cast
+from typing import TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +20,10 @@ from storage.base import utcnow
 from storage.database import SessionPool, read_only_of
 from storage.direct import Direct, Statement, direct_transaction
 from storage.models import InboxUpdate
+from storage.off_loop import Work, read_off_loop
+from storage.sqlite_driver import off_loop_statements
+
+T = TypeVar("T")
 
 _INBOX = cast(sa.Table, InboxUpdate.__table__)
 _inbox = _INBOX.c
@@ -85,6 +89,22 @@ class UnitOfWork:
                     raise DuplicateUpdate(self.update_id) from error
                 raise
             self.marked = True
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A read-only transaction for reports: no write lock, its statements off the loop.
+
+        It does not mark the update done: that stays a short write of its own (`mark_done`),
+        so a report never holds the write lock while it is built.
+        """
+        with off_loop_statements():
+            async with read_only_of(self.pool)() as session, session.begin():
+                yield session
+
+    async def report(self, work: Work[T]) -> T:
+        """`await work(session)` read-only on a worker thread with its own loop and engine:
+        for reports whose Python work (rows into series, frames) would hold the bot's loop."""
+        return await read_off_loop(self.pool, work)
 
     @asynccontextmanager
     async def direct(self) -> AsyncIterator[Direct]:

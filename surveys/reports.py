@@ -21,7 +21,6 @@ External clients answer anonymously to the body and are not suppressed.
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -47,6 +46,7 @@ from storage.models import (
 from surveys.decline import MONTHS_SHORT, month_range_ru, plural_ru
 from surveys.indexes import IndexRow, latest_version, monthly_index, months_back
 from surveys.periods import month_end
+from surveys.render import OUT, render
 from surveys.report_kinds import REPORT_KINDS
 from surveys.report_xlsx import (
     COUNT_FORMAT,
@@ -179,8 +179,8 @@ def _path_of(out: Output) -> Path | None:
 
 
 async def _write(out: Output, sheets: Sequence[Sheet]) -> None:
-    """Write in a worker thread: a big workbook must not stall the bot's event loop."""
-    await asyncio.to_thread(write_workbook, out, sheets)
+    """Write in the drawing worker process: a big workbook must not stall the bot's loop."""
+    await render(write_workbook, OUT, sheets, out=out)
 
 
 def _frame(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> pd.DataFrame:

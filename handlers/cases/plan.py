@@ -180,7 +180,7 @@ async def plan_workbook(
     from reengineering.plan_xlsx import write_action_plan_xlsx  # openpyxl: loaded on demand
 
     out = case_dir(settings.data_dir, case.id) / f"case{case.id}_action_plan.xlsx"
-    async with uow.transaction() as session:
+    async with uow.reading() as session:  # no write lock while openpyxl writes the plan
         out.parent.mkdir(parents=True, exist_ok=True)
         await write_action_plan_xlsx(session, case.id, out)
     await query.answer(_("Preparing the report…"))
