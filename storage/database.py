@@ -23,11 +23,17 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 from sqlalchemy.util.concurrency import await_, in_greenlet
 
 from storage.sqlite_driver import BUSY_TIMEOUT_MS, fast_dbapi
 
 SessionPool = async_sessionmaker[AsyncSession]
+
+
+class ProjectSession(Session):
+    """The project's own session class: its listeners see this project's sessions only."""
+
 
 READ_ONLY = "otklik_read_only"
 WRITE_WAIT_SECONDS = 30.0
@@ -136,12 +142,16 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 
 def create_session_pool(engine: AsyncEngine) -> SessionPool:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=ProjectSession)
 
 
 def read_only_pool(engine: AsyncEngine) -> SessionPool:
     """Sessions that only read: on SQLite they neither queue behind writers nor block them."""
-    return async_sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+    return async_sessionmaker(
+        engine.execution_options(**{READ_ONLY: True}),
+        expire_on_commit=False,
+        sync_session_class=ProjectSession,
+    )
 
 
 def read_only_of(pool: SessionPool) -> SessionPool:
