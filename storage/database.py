@@ -11,12 +11,12 @@ take neither: under WAL, readers never wait for writers.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import AdaptedConnection, Connection, Engine
 from sqlalchemy.engine.url import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import MissingGreenlet, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -24,7 +24,6 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import Session
-from sqlalchemy.util.concurrency import await_, in_greenlet
 
 from storage.sqlite_driver import BUSY_TIMEOUT_MS, fast_dbapi
 
@@ -83,11 +82,14 @@ def _begin(connection: Connection) -> None:
     if connection.get_execution_options().get(READ_ONLY):
         connection.exec_driver_sql("BEGIN")
         return
-    if not in_greenlet():  # plain synchronous use: SQLite's busy handler does the waiting
+    gate = writer_gate(connection.engine)
+    # SQLAlchemy's public way to await from a synchronous event (AdaptedConnection.run_async).
+    adapted = cast(AdaptedConnection, connection.connection.dbapi_connection)
+    try:
+        adapted.run_async(lambda _driver: gate.enter())
+    except MissingGreenlet:  # plain synchronous use: SQLite's busy handler does the waiting
         connection.exec_driver_sql("BEGIN IMMEDIATE")
         return
-    gate = writer_gate(connection.engine)
-    await_(gate.enter())
     connection.info[_GATE] = gate
     try:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
