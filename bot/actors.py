@@ -2,9 +2,10 @@
 
 Every update needs the sender's roles; reading them costs a transaction. They change
 rarely, so they are kept for `ttl` seconds. Any change to people or processes made in this
-process (an invite, a role granted, a registry import) clears the cache at once through a
-session event; a change made by another process (the CLI, another replica) is seen within
-`ttl` seconds.
+process (an invite, a role granted, a registry import) clears the cache at once through
+listeners on the project's own session class (storage.database.ProjectSession, never
+SQLAlchemy's global Session); a change made by another process (the CLI, another replica)
+is seen within `ttl` seconds.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from aiogram.types import User
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from storage.database import SessionPool
+from storage.database import ProjectSession, SessionPool
 from storage.direct import Row, Statement, direct_reads
 from storage.models import OutboxMessage, OutboxStatus, Person, Process
 from storage.recipients import release
@@ -81,14 +82,14 @@ _OWNED = Statement.of(
 )
 
 
-@event.listens_for(Session, "after_flush")
+@event.listens_for(ProjectSession, "after_flush")
 def _after_flush(session: Session, _context: Any) -> None:
     touched = (*session.new, *session.dirty, *session.deleted)
     if any(isinstance(item, Person | Process) for item in touched):
         roles_changed()
 
 
-@event.listens_for(Session, "do_orm_execute")
+@event.listens_for(ProjectSession, "do_orm_execute")
 def _bulk_writes(state: ORMExecuteState) -> None:
     if state.is_update or state.is_delete or state.is_insert:
         table = getattr(state.statement, "table", None)

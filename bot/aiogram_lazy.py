@@ -1,34 +1,44 @@
-"""Import aiogram without building the validators of every Telegram type up front.
+"""Adapter: import aiogram without building the validators of every Telegram type up front.
 
 `aiogram.types` calls `model_rebuild()` on each of its ~300 types at import, which makes
-pydantic build every validator and serializer at once: about 110 MB of memory and a second
-of CPU, most of it for types and methods this bot never uses. aiogram already declares its
+pydantic build every validator and serializer at once: about 105 MB of memory and several
+seconds of CPU, most of it for types and methods this bot never uses. aiogram declares its
 models `defer_build=True`; this lets that setting work: during aiogram's import, rebuilds of
 aiogram's own models only record the names they are given, and the first use of a model
 builds it with those names (pydantic's own lazy path). Other models are untouched.
 
-It also keeps aiogram's `Response[T]` classes alive: pydantic caches generic classes weakly,
-so after a garbage collection every API answer rebuilt its response model (3-8 % of the
-bot's CPU under load).
-
-Call `install()` before anything imports aiogram (the CLI and the test suite do); later it
-does nothing.
+Neither aiogram nor pydantic offers a public switch for this, so it wraps
+`BaseModel.model_rebuild`; `tests/bot/test_aiogram_lazy.py` fails when either library
+changes what this relies on, and `install()` does nothing when the signature moved.
+Call `install()` before anything imports aiogram (the CLI and the test suite do).
 """
 
 from __future__ import annotations
 
+import inspect
 import sys
 from typing import Any
+
+# The keyword parameters of pydantic's `BaseModel.model_rebuild` this wrapper forwards.
+REBUILD_PARAMETERS = ("force", "raise_errors", "_parent_namespace_depth", "_types_namespace")
 
 _state: dict[str, Any] = {"installed": False, "importing": False}
 _namespace: dict[str, Any] = {}
 
 
+def supported() -> bool:
+    """True while pydantic's `model_rebuild` takes exactly the parameters forwarded here."""
+    from pydantic import BaseModel
+
+    parameters = inspect.signature(BaseModel.model_rebuild).parameters
+    return tuple(parameters) == REBUILD_PARAMETERS
+
+
 def install() -> bool:
-    """Import aiogram lazily built; False when it was imported before (nothing changed)."""
+    """Import aiogram lazily built; False when nothing changed (imported before, or unsupported)."""
     if _state["installed"]:
         return True
-    if "aiogram" in sys.modules:
+    if "aiogram" in sys.modules or not supported():
         return False
     from pydantic import BaseModel
 
@@ -65,23 +75,9 @@ def install() -> bool:
         import aiogram.types  # noqa: F401
     finally:
         _state["importing"] = False
-    _keep_response_types()
     return True
 
 
-def _keep_response_types() -> None:
-    from aiogram.client.session import base
-    from aiogram.methods.base import Response
-
-    made: dict[Any, Any] = {}
-
-    class StrongResponse:
-        """`Response[T]` as aiogram writes it, each parametrisation made once and kept."""
-
-        def __class_getitem__(cls, item: Any) -> Any:
-            response = made.get(item)
-            if response is None:
-                response = made[item] = Response[item]  # type: ignore[valid-type]
-            return response
-
-    base.Response = StrongResponse  # type: ignore[attr-defined, misc, assignment]
+def recorded_names() -> int:
+    """How many names aiogram's import handed over (0: it no longer passes a namespace)."""
+    return len(_namespace)

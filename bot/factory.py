@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from aiogram import Bot, Dispatcher, Router
+from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -52,16 +52,6 @@ def create_fsm_storage(settings: Settings, pool: SessionPool) -> BaseStorage:
     return SqlFsmStorage(pool, settings.secret(), cache=settings.is_sqlite)
 
 
-def _attach(root: Router, dispatcher: Dispatcher) -> None:
-    # The root router is a process-wide singleton; a new dispatcher (a test, a restart in
-    # the same process) takes it over from the previous one.
-    previous = root.parent_router
-    if previous is not None:
-        previous.sub_routers.remove(root)
-        root._parent_router = None
-    dispatcher.include_router(root)
-
-
 def create_dispatcher(
     settings: Settings,
     pool: SessionPool,
@@ -93,7 +83,7 @@ def create_dispatcher(
     dispatcher.update.outer_middleware(ThrottlingMiddleware(i18n=i18n, locale=settings.locale))
     ConstI18nMiddleware(locale=settings.locale, i18n=i18n).setup(dispatcher)
     dispatcher.update.outer_middleware(ActorMiddleware(pool, settings.secret()))
-    _attach(build_root_router(), dispatcher)
+    dispatcher.include_router(build_root_router())
     return dispatcher
 
 

@@ -1,10 +1,15 @@
-"""Telegram UI, one router per audience, included in one deliberate order."""
+"""Telegram UI, one router per audience, included in one deliberate order.
+
+Each handler module declares its handlers on a module-level `router`, which is only a
+declaration and is never attached: `build_root_router()` builds a fresh tree per
+dispatcher from those declarations, so a second dispatcher in one process (tests, the
+demo) needs no detaching of routers from the previous one.
+"""
 
 from __future__ import annotations
 
-from functools import cache
-
 from aiogram import F, Router
+from aiogram.dispatcher.event.telegram import TelegramEventObserver
 
 from bot.filters import IsOfficer, inline
 from handlers import (
@@ -22,27 +27,46 @@ from handlers import (
 )
 
 
-@cache
+def _fresh(declared: Router) -> Router:
+    """A new router with the handlers (and observer middlewares) declared on `declared`,
+    and a fresh copy of each router it includes (a package of conversations, handlers.cases)."""
+    router = Router(name=declared.name)
+    for event_name, observer in declared.observers.items():
+        target = router.observers[event_name]
+        target.handlers.extend(observer.handlers)
+        if isinstance(observer, TelegramEventObserver) and isinstance(
+            target, TelegramEventObserver
+        ):
+            for middleware in observer.outer_middleware:
+                target.outer_middleware(middleware)
+            for middleware in observer.middleware:
+                target.middleware(middleware)
+    for included in declared.sub_routers:
+        router.include_router(_fresh(included))
+    return router
+
+
 def build_root_router() -> Router:
-    """Built once per process: aiogram routers are module singletons with decorators."""
+    """A new router tree for one dispatcher, from the handler modules' declarations."""
     root = Router(name="otklik")
     # Private chats only: the bot is a one-to-one conversation; groups and channels are ignored.
     root.message.filter(inline(F.chat.type == "private"))
     root.callback_query.filter(inline(F.message.chat.type == "private"))
-    officer.router.message.filter(IsOfficer())
-    officer.router.callback_query.filter(IsOfficer())
+    officer_router = _fresh(officer.router)
+    officer_router.message.filter(IsOfficer())
+    officer_router.callback_query.filter(IsOfficer())
     root.include_routers(
-        errors.router,  # errors first: catches what any router below raises
-        respondent.answers,  # consent, answers, opt-in: most updates, tried first
-        employee.router,  # invite links before the generic /start <payload>
-        officer.router,  # officer-only, filtered once at router level
-        campaigns.router,  # «Пройти опрос» under campaign invitations
-        feedback.router,  # closed loop: answers typed in a state win over survey text
-        cases.router,  # /cases: owners' and officer's reengineering cases (checked per case)
-        owner.router,  # /stats: owners see their processes, officers all (checked per object)
-        common.router,  # /start, /help, /forget
-        respondent.router,  # questionnaires started by a link, typed answers, search
-        finder.router,  # finding a service without a QR code (area → service → touchpoint)
-        fallback.router,  # last: anything nobody else took
+        _fresh(errors.router),  # errors first: catches what any router below raises
+        _fresh(respondent.answers),  # consent, answers, opt-in: most updates, tried first
+        _fresh(employee.router),  # invite links before the generic /start <payload>
+        officer_router,  # officer-only, filtered once at router level
+        _fresh(campaigns.router),  # «Пройти опрос» under campaign invitations
+        _fresh(feedback.router),  # closed loop: answers typed in a state win over survey text
+        _fresh(cases.router),  # /cases: owners' and officer's cases (checked per case)
+        _fresh(owner.router),  # /stats: owners see their processes, officers all (per object)
+        _fresh(common.router),  # /start, /help, /forget
+        _fresh(respondent.router),  # questionnaires started by a link, typed answers, search
+        _fresh(finder.router),  # a service found without a QR code: area → service → place
+        _fresh(fallback.router),  # last: anything nobody else took
     )
     return root

@@ -11,23 +11,28 @@ take neither: under WAL, readers never wait for writers.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import AdaptedConnection, Connection, Engine
 from sqlalchemy.engine.url import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import MissingGreenlet, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.util.concurrency import await_, in_greenlet
+from sqlalchemy.orm import Session
 
 from storage.sqlite_driver import BUSY_TIMEOUT_MS, fast_dbapi
 
 SessionPool = async_sessionmaker[AsyncSession]
+
+
+class ProjectSession(Session):
+    """The project's own session class: its listeners see this project's sessions only."""
+
 
 READ_ONLY = "otklik_read_only"
 WRITE_WAIT_SECONDS = 30.0
@@ -77,11 +82,14 @@ def _begin(connection: Connection) -> None:
     if connection.get_execution_options().get(READ_ONLY):
         connection.exec_driver_sql("BEGIN")
         return
-    if not in_greenlet():  # plain synchronous use: SQLite's busy handler does the waiting
+    gate = writer_gate(connection.engine)
+    # SQLAlchemy's public way to await from a synchronous event (AdaptedConnection.run_async).
+    adapted = cast(AdaptedConnection, connection.connection.dbapi_connection)
+    try:
+        adapted.run_async(lambda _driver: gate.enter())
+    except MissingGreenlet:  # plain synchronous use: SQLite's busy handler does the waiting
         connection.exec_driver_sql("BEGIN IMMEDIATE")
         return
-    gate = writer_gate(connection.engine)
-    await_(gate.enter())
     connection.info[_GATE] = gate
     try:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -136,7 +144,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 
 def create_session_pool(engine: AsyncEngine) -> SessionPool:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=ProjectSession)
 
 
 def read_only_pool(engine: AsyncEngine) -> SessionPool:
@@ -148,7 +156,11 @@ def read_only_pool(engine: AsyncEngine) -> SessionPool:
     options: dict[str, Any] = {READ_ONLY: True}
     if engine.dialect.name == "postgresql":
         options["postgresql_readonly"] = True
-    return async_sessionmaker(engine.execution_options(**options), expire_on_commit=False)
+    return async_sessionmaker(
+        engine.execution_options(**options),
+        expire_on_commit=False,
+        sync_session_class=ProjectSession,
+    )
 
 
 def read_only_of(pool: SessionPool) -> SessionPool:

@@ -10,7 +10,9 @@ This cursor does the four steps in one function run in aiosqlite's thread. It re
 long-stable internals of aiosqlite (`Connection._execute` queues a function for the worker
 thread, `Connection._conn` is the sqlite3 connection) and on SQLAlchemy's aiosqlite adapter
 choosing its cursor class through `_cursor_cls`; `fast_dbapi` checks they are there and
-returns None otherwise, so an upgrade that moves them falls back to the stock adapter.
+returns None otherwise, so an upgrade that moves them falls back to the stock adapter. This is
+the project's one adapter around SQLite driver internals (SQLAlchemy offers no public way to
+choose the aiosqlite cursor); `tests/storage/test_sqlite_adapter.py` fails when they move.
 
 Inside `inline_statements()` (an update's handling) statements skip the
 trip altogether and run on the loop's thread; only a `BEGIN IMMEDIATE` that finds another
