@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import date
 from html import escape
@@ -11,14 +10,15 @@ from pathlib import Path
 from bot.config import Settings
 from reengineering.calendar import is_working_day
 from storage.base import Clock
-from storage.database import SessionPool
+from storage.database import SessionPool, read_only_of
 from storage.models import DeclineDetection, Process
 from storage.outbox import enqueue
 from storage.recipients import officer_recipients, person_recipient
 from surveys.decline_guard import NoiseGuard
 from surveys.periods import last_complete_month
-from surveys.scan import DeclineRules, ScanReport, scan_month
-from surveys.summary import summarize_processes
+from surveys.render import OUT, render
+from surveys.scan import DeclineRules, ScanReport, judge_month, record_findings, unrecorded
+from surveys.summary import ProcessSummary, summarize_processes
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +63,25 @@ def _alert_text(process: Process, detection: DeclineDetection) -> str:
 async def scan_and_notify(
     session_pool: SessionPool, settings: Settings, month: date, clock: Clock
 ) -> ScanReport:
-    """Record new detections and queue their notices in one transaction (idempotent)."""
-    from surveys.charts import trend_chart  # matplotlib: loaded on demand
+    """Record new detections and queue their notices (idempotent).
 
-    charts = Path(settings.data_dir) / "charts"
+    The heavy part (every series judged, the charts of new declines drawn) reads in a
+    read-only transaction and draws outside any: the write that records the detections and
+    queues their notices is short, so the bot's writers never wait behind the scan.
+    """
+    rules = rules_from(settings)
+    async with read_only_of(session_pool)() as session, session.begin():
+        report, findings = await judge_month(session, month, rules)
+        fresh = await unrecorded(session, month, findings)
+        declining = sorted({f.process_id for f in fresh if f.level == "process"})
+        summaries = (
+            await summarize_processes(session, declining, month=month, rules=rules, details=False)
+            if declining
+            else []
+        )
+    charts = await _draw_charts(summaries, month, settings)
     async with session_pool() as session, session.begin():
-        report = await scan_month(session, month, rules_from(settings))
+        await record_findings(session, report, findings)
         officers = await officer_recipients(session)
         for detection in report.new:
             process = await session.get(Process, detection.process_id)
@@ -77,24 +90,7 @@ async def scan_and_notify(
             # The owner and every officer; those Telegram cannot reach yet get it when they write.
             owner = await person_recipient(session, process.owner_id)
             recipients = list(dict.fromkeys([*officers, *([owner] if owner else [])]))
-            chart_path: str | None = None
-            if detection.level == "process":
-                [summary] = await summarize_processes(
-                    session, [process.id], month=month, rules=rules_from(settings), details=False
-                )
-                if summary.series is not None:
-                    path = charts / f"{process.code}-{month:%Y-%m}.png"
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    await asyncio.to_thread(
-                        trend_chart,
-                        process.name,
-                        summary.series.points[-12:],
-                        summary.verdict,
-                        path,
-                        scale_max=summary.series.scale_max,
-                        min_responses=settings.decline_min_responses,
-                    )
-                    chart_path = str(path)
+            chart_path = charts.get(process.id) if detection.level == "process" else None
             for chat_id in recipients:
                 await enqueue(
                     session,
@@ -107,7 +103,7 @@ async def scan_and_notify(
                     await enqueue(
                         session,
                         chat_id=chat_id,
-                        text=f"Динамика удовлетворённости: {process.name}"[:1000],
+                        text=f"Динамика удовлетворённости: {escape(process.name)}"[:1000],
                         kind="decline_chart",
                         dedupe_key=f"decline-chart:{detection.id}:{chat_id}",
                         method="sendPhoto",
@@ -122,6 +118,35 @@ async def scan_and_notify(
         len(report.new),
     )
     return report
+
+
+async def _draw_charts(
+    summaries: list[ProcessSummary], month: date, settings: Settings
+) -> dict[int, str]:
+    """The trend chart of each declining process, drawn in the drawing worker, by process id."""
+    if not summaries:
+        return {}
+    from surveys.charts import trend_chart  # matplotlib: loaded on demand
+
+    folder = Path(settings.data_dir) / "charts"
+    folder.mkdir(parents=True, exist_ok=True)
+    drawn: dict[int, str] = {}
+    for summary in summaries:
+        if summary.series is None:
+            continue
+        path = folder / f"{summary.code}-{month:%Y-%m}.png"
+        await render(
+            trend_chart,
+            summary.name,
+            summary.series.points[-12:],
+            summary.verdict,
+            OUT,
+            out=path,
+            scale_max=summary.series.scale_max,
+            min_responses=settings.decline_min_responses,
+        )
+        drawn[summary.process_id] = str(path)
+    return drawn
 
 
 async def monthly_scan_job(session_pool: SessionPool, settings: Settings, clock: Clock) -> None:

@@ -72,48 +72,36 @@ def _grouped(rows: Sequence[IndexRow], key: str) -> dict[int, list[IndexRow]]:
     return groups
 
 
-async def _record(
-    session: AsyncSession,
-    report: ScanReport,
-    *,
-    series: str,
-    level: str,
-    process_id: int,
-    touchpoint_id: int | None,
-    questionnaire_id: int,
-    verdict: DeclineVerdict,
-) -> None:
-    existing = await session.scalar(
+@dataclass(frozen=True)
+class Finding:
+    """A series whose decline passed both steps: what `record_findings` writes, once."""
+
+    series: str
+    level: str
+    process_id: int
+    touchpoint_id: int | None
+    questionnaire_id: int
+    verdict: DeclineVerdict
+
+
+async def _recorded(session: AsyncSession, month: date, series: str) -> bool:
+    found = await session.scalar(
         sa.select(DeclineDetection.id).where(
-            DeclineDetection.series == series, DeclineDetection.month == report.month
+            DeclineDetection.series == series, DeclineDetection.month == month
         )
     )
-    if existing is not None:
-        report.already_recorded += 1
-        return
-    detection = DeclineDetection(
-        series=series,
-        level=level,
-        process_id=process_id,
-        touchpoint_id=touchpoint_id,
-        questionnaire_id=questionnaire_id,
-        month=report.month,
-        streak=verdict.streak,
-        first_mean=verdict.first_mean,
-        last_mean=verdict.last_mean,
-        p_value=verdict.trend_p_value,
-        reason=verdict.reason,
-    )
-    session.add(detection)
-    await session.flush()
-    report.new.append(detection)
+    return found is not None
 
 
-async def scan_month(session: AsyncSession, month: date, rules: DeclineRules) -> ScanReport:
-    """Detect declines ending at `month` (the last complete month) and record new ones."""
+async def judge_month(
+    session: AsyncSession, month: date, rules: DeclineRules
+) -> tuple[ScanReport, list[Finding]]:
+    """Both steps on every series ending at `month`; reads only, so a read-only session serves
+    (the scan's heavy part never holds the write lock the bot's writers need)."""
     window = months_back(month, HISTORY_MONTHS)
     scales = await scale_max_of(session)
     report = ScanReport(month=month)
+    findings: list[Finding] = []
 
     by_process = await monthly_index(session, by=("process",), since=window[0], until=month)
     by_touchpoint = await monthly_index(
@@ -135,14 +123,55 @@ async def scan_month(session: AsyncSession, month: date, rules: DeclineRules) ->
             verdict = judge_series(series, rules)
             report.within_noise += verdict.within_noise
             if verdict.triggered:
-                await _record(
-                    session,
-                    report,
-                    series=f"{level[0]}{series_id}:q{version}",
-                    level=level,
-                    process_id=int(rows[0].keys["process"]),
-                    touchpoint_id=series_id if level == "touchpoint" else None,
-                    questionnaire_id=version,
-                    verdict=verdict,
+                findings.append(
+                    Finding(
+                        series=f"{level[0]}{series_id}:q{version}",
+                        level=level,
+                        process_id=int(rows[0].keys["process"]),
+                        touchpoint_id=series_id if level == "touchpoint" else None,
+                        questionnaire_id=version,
+                        verdict=verdict,
+                    )
                 )
+    return report, findings
+
+
+async def unrecorded(
+    session: AsyncSession, month: date, findings: Sequence[Finding]
+) -> list[Finding]:
+    """The findings not recorded yet for `month` (a rerun of the scan finds none)."""
+    return [f for f in findings if not await _recorded(session, month, f.series)]
+
+
+async def record_findings(
+    session: AsyncSession, report: ScanReport, findings: Sequence[Finding]
+) -> None:
+    """Record each finding once per series and month; count those recorded before."""
+    for finding in findings:
+        if await _recorded(session, report.month, finding.series):
+            report.already_recorded += 1
+            continue
+        verdict = finding.verdict
+        detection = DeclineDetection(
+            series=finding.series,
+            level=finding.level,
+            process_id=finding.process_id,
+            touchpoint_id=finding.touchpoint_id,
+            questionnaire_id=finding.questionnaire_id,
+            month=report.month,
+            streak=verdict.streak,
+            first_mean=verdict.first_mean,
+            last_mean=verdict.last_mean,
+            p_value=verdict.trend_p_value,
+            reason=verdict.reason,
+        )
+        session.add(detection)
+        await session.flush()
+        report.new.append(detection)
+
+
+async def scan_month(session: AsyncSession, month: date, rules: DeclineRules) -> ScanReport:
+    """Detect declines ending at `month` (the last complete month) and record new ones."""
+    report, findings = await judge_month(session, month, rules)
+    await record_findings(session, report, findings)
     return report
