@@ -22,6 +22,7 @@ from handlers import build_root_router
 from storage.base import Clock, utcnow
 from storage.database import SessionPool
 from storage.fsm import STATE_RETENTION, HashedKeyBuilder, SqlFsmStorage
+from storage.heap import settle_heap
 from surveys.feedback import LoopPolicy
 from surveys.service import SurveyPolicy
 
@@ -84,6 +85,7 @@ def create_dispatcher(
     ConstI18nMiddleware(locale=settings.locale, i18n=i18n).setup(dispatcher)
     dispatcher.update.outer_middleware(ActorMiddleware(pool, settings.secret()))
     dispatcher.include_router(build_root_router())
+    settle_heap()  # what is imported by now lives as long as the process
     return dispatcher
 
 

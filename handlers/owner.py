@@ -27,6 +27,7 @@ from bot.unreachable import WELCOME_PAYLOAD, report
 from handlers.callbacks import ReportCb, StatsCb
 from jobs.scan import rules_from
 from storage.base import Clock
+from storage.heap import settle_heap
 from storage.models import Process
 from storage.recipients import unreachable_people
 from storage.registry_links import deep_link
@@ -111,7 +112,9 @@ def summary_text(summary: ProcessSummary) -> str:
 async def _load(module: str) -> ModuleType:
     """Import a heavy module (matplotlib, pandas) on a worker thread: a first import takes
     seconds, and on the loop every chat would wait for it."""
-    return await asyncio.to_thread(importlib.import_module, module)
+    loaded = await asyncio.to_thread(importlib.import_module, module)
+    settle_heap()  # its objects live as long as the process: out of every full collection
+    return loaded
 
 
 async def _scope(uow: UnitOfWork, actor: Actor) -> list[int]:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.base import utcnow
 from storage.database import SessionPool, read_only_of
 from storage.direct import Direct, Statement, direct_transaction
+from storage.heap import settle_heap
 from storage.models import InboxUpdate
 from storage.off_loop import Work, read_off_loop
 from storage.sqlite_driver import off_loop_statements
@@ -104,7 +105,9 @@ class UnitOfWork:
     async def report(self, work: Work[T]) -> T:
         """`await work(session)` read-only on a worker thread with its own loop and engine:
         for reports whose Python work (rows into series, frames) would hold the bot's loop."""
-        return await read_off_loop(self.pool, work)
+        result = await read_off_loop(self.pool, work)
+        settle_heap()  # a first report imports pandas on its thread
+        return result
 
     @asynccontextmanager
     async def direct(self) -> AsyncIterator[Direct]:

@@ -20,6 +20,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from storage.heap import settle_heap
+
 log = logging.getLogger(__name__)
 
 Output = str | Path | BinaryIO
@@ -60,6 +62,7 @@ async def render(function: Callable[..., Any], *args: Any, out: Output, **kwargs
         log.warning("drawing worker unavailable (%s); drawing on a thread", type(error).__name__)
         _worker = None
         data = await asyncio.to_thread(job)
+        settle_heap()  # matplotlib now lives in this process
     if isinstance(out, str | Path):
         await asyncio.to_thread(Path(out).write_bytes, data)
     else:
