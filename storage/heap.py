@@ -14,7 +14,7 @@ from __future__ import annotations
 import gc
 import sys
 
-_modules_at_last_freeze = 0
+_modules_frozen: set[str] = set()
 
 
 def settle_heap() -> bool:
@@ -24,9 +24,9 @@ def settle_heap() -> bool:
     request still alive are freed by reference counting as usual; only a garbage cycle among
     them would stay, which is why this runs once per new import, not per request.
     """
-    global _modules_at_last_freeze
-    if len(sys.modules) == _modules_at_last_freeze:
+    new = sys.modules.keys() - _modules_frozen
+    if not new:
         return False
-    _modules_at_last_freeze = len(sys.modules)
+    _modules_frozen.update(new)
     gc.freeze()
     return True

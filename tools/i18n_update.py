@@ -16,8 +16,15 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parents[1]
-LOCALES = ROOT / "bot" / "locales"
-SOURCES = ("bot", "handlers", "jobs")
+LOCALES = ROOT / "core" / "locales"
+# Every package that speaks to people; the domain gets a translator (core.i18n) and uses `_`.
+SOURCES = tuple(
+    sorted(
+        path.parent.name
+        for path in ROOT.glob("*/__init__.py")
+        if path.parent.name not in {"tests", "sandbox", "bench", "tools"}
+    )
+)
 
 
 def extract() -> Catalog:

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_every_msgid_in_code_is_translated_to_russian() -> None:
     tool = runpy.run_path(str(ROOT / "tools" / "i18n_update.py"))
     template = tool["extract"]()
-    with (ROOT / "bot/locales/ru/LC_MESSAGES/messages.po").open("rb") as source:
+    with (ROOT / "core/locales/ru/LC_MESSAGES/messages.po").open("rb") as source:
         russian = read_po(source, locale="ru")
     missing = [
         m.id for m in template if m.id and not (russian.get(m.id) and russian.get(m.id).string)
@@ -29,4 +29,4 @@ def test_every_msgid_in_code_is_translated_to_russian() -> None:
 
 
 def test_english_catalogue_exists() -> None:
-    assert (ROOT / "bot/locales/en/LC_MESSAGES/messages.po").exists()
+    assert (ROOT / "core/locales/en/LC_MESSAGES/messages.po").exists()
