@@ -67,11 +67,11 @@ from aiohttp import web  # noqa: E402
 from aiohttp.typedefs import Handler  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
 
+from core.clock import utcnow  # noqa: E402
 from sandbox import SandboxServer  # noqa: E402
 from sandbox.errors import ApiError  # noqa: E402
 from sandbox.telegram.params import Params  # noqa: E402
 from sandbox.telegram.records import ChatRecord, MessageRecord  # noqa: E402
-from storage.base import utcnow  # noqa: E402
 from storage.database import create_engine, create_session_pool  # noqa: E402
 from storage.models import OutboxLane  # noqa: E402
 from storage.outbox import enqueue  # noqa: E402

@@ -51,9 +51,9 @@ from aiogram.methods import SendMessage, TelegramMethod  # noqa: E402
 from aiogram.methods.base import Response, TelegramType  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 
-from bot.config import Settings  # noqa: E402
 from bot.delivery import OutboxSender  # noqa: E402
 from bot.factory import create_bot  # noqa: E402
+from core.settings import Settings  # noqa: E402
 from sandbox import SandboxServer  # noqa: E402
 from storage.database import SessionPool, create_engine, create_session_pool  # noqa: E402
 from storage.migrate import upgrade_database  # noqa: E402

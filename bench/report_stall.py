@@ -245,8 +245,8 @@ class Window:
 async def measure(path: Path, baseline_s: float, repeat: int) -> list[Window]:
     from aiogram.types import CallbackQuery, Chat, Message, Update, User
 
-    from bot.config import Settings
     from bot.factory import create_dispatcher
+    from core.settings import Settings
     from storage.database import create_engine, create_session_pool
     from tests.mocked_bot import make_bot
 

@@ -12,16 +12,16 @@ from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
 
 from bot.bootstrap import open_storage
-from bot.config import Settings, SettingsError
 from bot.delivery import OutboxSender
 from bot.factory import bot_commands, create_bot, create_dispatcher
 from bot.intake import Inbox, durable_polling
 from bot.patience import Stopped, until_done
 from bot.single_intake import IntakeLease
 from bot.webhook import serve_webhook, webhook_secret
+from core.clock import Clock, utcnow
+from core.settings import Settings, SettingsError
 from jobs.leader import Leadership
 from jobs.setup import create_scheduler
-from storage.base import Clock, utcnow
 from storage.database import SessionPool
 from storage.models import OrganizationSettings
 

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.config import Settings
-from reengineering.calendar import configure_default_calendar
+from core.calendar import configure_default_calendar
+from core.settings import Settings
 from storage.database import SessionPool, create_engine, create_session_pool
 from storage.migrate import upgrade_database
 from storage.models import Person

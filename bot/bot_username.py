@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.config import Settings
+from core.settings import Settings
 
 
 async def resolve_bot_username(settings: Settings, pool: Any, given: str | None) -> str:

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.config import Settings, SettingsError, ensure_secret_key, load_settings
+from core.settings import Settings, SettingsError, ensure_secret_key, load_settings
 
 Handler = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 
@@ -102,7 +102,7 @@ async def cmd_touchpoints_qr(args: argparse.Namespace, settings: Settings) -> in
 async def cmd_invites_create(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bootstrap import open_storage
     from bot.bot_username import resolve_bot_username
-    from storage.base import utcnow
+    from core.clock import utcnow
     from storage.registry_links import deep_link
     from surveys.invites import InviteError, create_invite, invite_payload
 
@@ -130,8 +130,8 @@ async def cmd_invites_create(args: argparse.Namespace, settings: Settings) -> in
 
 def parse_month(text: str | None) -> date | None:
     """`YYYY-MM` → the first day of that month; a clear error otherwise."""
-    from surveys.periods import PeriodError
-    from surveys.periods import parse_month as parse
+    from core.periods import PeriodError
+    from core.periods import parse_month as parse
 
     if text is None:
         return None
@@ -148,8 +148,8 @@ def chosen_month(
 
     A month to come is refused (and, for the scan, the month still running).
     """
-    from storage.base import utcnow
-    from surveys.periods import PeriodError, month_note, resolve_month
+    from core.clock import utcnow
+    from core.periods import PeriodError, month_note, resolve_month
 
     today = utcnow().astimezone(settings.tz).date()
     try:
@@ -161,9 +161,9 @@ def chosen_month(
 
 async def cmd_scan(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bootstrap import open_storage
+    from core.clock import utcnow
+    from core.russian import month_ru
     from jobs.scan import scan_and_notify
-    from storage.base import utcnow
-    from surveys.decline import month_ru
 
     month, note = chosen_month(args, settings, allow_current=False)
     storage = await open_storage(settings)
@@ -223,8 +223,8 @@ async def cmd_cases(args: argparse.Namespace, settings: Settings) -> int:
     import sqlalchemy as sa
 
     from bot.bootstrap import open_storage
+    from core.clock import utcnow
     from reengineering.cases import CaseError, Ground, cases_for_officer, open_case
-    from storage.base import utcnow
     from storage.models import Process
 
     today = utcnow().astimezone(settings.tz).date()
@@ -276,7 +276,7 @@ async def cmd_campaigns(args: argparse.Namespace, settings: Settings) -> int:
     import sqlalchemy as sa
 
     from bot.bootstrap import open_storage
-    from storage.base import utcnow
+    from core.clock import utcnow
     from storage.models import Campaign
     from surveys.campaigns import CampaignError, response_rate, run_campaigns, start_campaign
 

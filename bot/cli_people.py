@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from bot.config import Settings
+from core.settings import Settings
 
 
 def add_parser(commands: Any) -> None:

@@ -34,7 +34,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import FSInputFile, InlineKeyboardMarkup
 
-from storage.base import Clock, utcnow
+from core.clock import Clock, utcnow
 from storage.database import SessionPool
 from storage.models import OutboxLane, OutboxMessage, OutboxStatus
 from storage.recipients import Unreachable, classify, hold

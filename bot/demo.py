@@ -24,18 +24,18 @@ from pydantic import SecretStr
 
 from bot.app import prepare
 from bot.bootstrap import open_storage
-from bot.config import DEMO_TOKEN, Settings
 from bot.delivery import OutboxSender
 from bot.demo_history import simulate_history
 from bot.factory import create_bot, create_dispatcher
 from bot.intake import Inbox, durable_polling
 from bot.reports import build_report
+from core.clock import Clock, utcnow
+from core.settings import DEMO_TOKEN, Settings
 from jobs.cases import run_case_reminders
 from jobs.scan import last_complete_month, rules_from, scan_and_notify
 from reengineering.cases import case_view, complete_step, open_cases_from_detections
 from sandbox import SandboxServer
 from sandbox.telegram.simulated import SimulatedUser
-from storage.base import Clock, utcnow
 from storage.database import SessionPool, read_only_of
 from storage.models import ClientType, OutboxMessage, Person, Process, Response, Touchpoint
 from storage.registry_xlsx import import_registry

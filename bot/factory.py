@@ -14,15 +14,15 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import BotCommand
 from aiogram.utils.i18n import ConstI18nMiddleware
 
-from bot.config import Settings
 from bot.i18n import create_i18n
 from bot.middlewares import ActorMiddleware, ThrottlingMiddleware, UnitOfWorkMiddleware
 from bot.telegram_session import TolerantSession
+from core.clock import Clock, utcnow
+from core.heap import settle_heap
+from core.settings import Settings
 from handlers import build_root_router
-from storage.base import Clock, utcnow
 from storage.database import SessionPool
 from storage.fsm import STATE_RETENTION, HashedKeyBuilder, SqlFsmStorage
-from storage.heap import settle_heap
 from surveys.feedback import LoopPolicy
 from surveys.service import SurveyPolicy
 

@@ -22,7 +22,7 @@ from aiogram.exceptions import AiogramError, TelegramConflictError, TelegramRetr
 from aiogram.types import Update
 
 from bot.patience import until_done
-from storage.base import utcnow
+from core.clock import utcnow
 from storage.database import SessionPool
 from storage.direct import Statement, binds, dialect_insert, direct_transaction
 from storage.models import InboxUpdate

@@ -8,10 +8,10 @@ from typing import BinaryIO
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
+from core.periods import PAIN_MAP_MONTHS, month_add, month_end
+from core.settings import Settings
 from reengineering.cases import CaseError
 from reengineering.plan_xlsx import write_action_plan_xlsx
-from surveys.periods import PAIN_MAP_MONTHS, month_add, month_end
 from surveys.report_kinds import REPORT_CHOICES
 from surveys.reports import (
     ReportError,

@@ -18,8 +18,8 @@ import socket
 import uuid
 from datetime import timedelta
 
-from bot.config import SettingsError
-from storage.base import Clock, utcnow
+from core.clock import Clock, utcnow
+from core.settings import SettingsError
 from storage.database import SessionPool
 from storage.lease import acquire, live_holders, release
 

@@ -15,9 +15,9 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import Update
 from aiohttp import web
 
-from bot.config import Settings, SettingsError
 from bot.intake import Inbox
 from bot.patience import until_done
+from core.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"

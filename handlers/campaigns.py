@@ -7,10 +7,10 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.middlewares import Actor
+from core.clock import Clock
 from handlers.callbacks import CampaignCb
 from handlers.employee import services_menu
 from handlers.respondent import begin
-from storage.base import Clock
 from storage.models import Campaign, Touchpoint
 from storage.uow import UnitOfWork
 from surveys.service import SurveyPolicy

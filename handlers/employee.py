@@ -12,9 +12,9 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.filters import inline
 from bot.middlewares import Actor
+from core.clock import Clock
 from handlers.callbacks import MenuCb, RateCb
 from handlers.respondent import begin
-from storage.base import Clock
 from storage.uow import UnitOfWork
 from surveys import directory
 from surveys.invites import INVITE_PREFIX, Redemption, redeem_invite

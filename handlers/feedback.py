@@ -14,12 +14,12 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.filters import TYPED_TEXT, inline
 from bot.middlewares import Actor
+from core.clock import Clock
+from core.text import visible
 from handlers.callbacks import AlertCb, RelayCb
-from storage.base import Clock
 from storage.uow import UnitOfWork
 from surveys import feedback
 from surveys.feedback import AlertAccess, Relay
-from surveys.text import visible
 
 router = Router(name=__name__)
 TEXT_LIMIT = 3000

@@ -8,10 +8,10 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.middlewares import Actor
+from core.clock import Clock
 from handlers import keyboards
 from handlers.callbacks import MenuCb, NavCb
 from handlers.respondent import ack, begin, edit_in_place, outsider_to
-from storage.base import Clock
 from storage.models import Process, Touchpoint
 from storage.uow import UnitOfWork
 from surveys import directory

@@ -11,10 +11,10 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.config import Settings
 from bot.middlewares import Actor
+from core.clock import Clock
+from core.settings import Settings
 from handlers.callbacks import CampaignWizardCb, InviteCb, MenuCb
-from storage.base import Clock
 from storage.models import Department
 from storage.registry_links import deep_link
 from storage.uow import UnitOfWork

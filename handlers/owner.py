@@ -21,19 +21,19 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
 from bot.middlewares import Actor
 from bot.unreachable import WELCOME_PAYLOAD, report
+from core.clock import Clock
+from core.heap import settle_heap
+from core.periods import last_complete_month
+from core.settings import Settings
 from handlers.callbacks import ReportCb, StatsCb
 from jobs.scan import rules_from
-from storage.base import Clock
-from storage.heap import settle_heap
 from storage.models import Process
 from storage.recipients import unreachable_people
 from storage.registry_links import deep_link
 from storage.uow import UnitOfWork
 from surveys.feedback import answered_in_time_share
-from surveys.periods import last_complete_month
 from surveys.questionnaire import load_builtin_questionnaires
 from surveys.render import OUT, render
 from surveys.summary import ProcessSummary, summarize_processes

@@ -17,10 +17,10 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.filters import TYPED_TEXT, inline
 from bot.middlewares import Actor
+from core.clock import Clock
 from handlers import keyboards
 from handlers.callbacks import AnswerCb, ConsentCb, OptInCb
 from handlers.render import current_locale, question_text, thanks_text
-from storage.base import Clock
 from storage.direct import Direct
 from storage.uow import UnitOfWork
 from surveys import directory, profiles

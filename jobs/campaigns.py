@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from bot.config import Settings
-from reengineering.calendar import default_calendar
-from storage.base import Clock
+from core.calendar import default_calendar
+from core.clock import Clock
+from core.settings import Settings
 from storage.database import SessionPool
 from surveys.campaigns import CampaignTick, run_campaigns
 

@@ -21,8 +21,9 @@ from functools import lru_cache
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
-from reengineering.calendar import WorkingCalendar, default_calendar
+from core.calendar import WorkingCalendar, default_calendar
+from core.clock import Clock
+from core.settings import Settings
 from reengineering.cases import (
     IMPL_STEP,
     acting,
@@ -45,7 +46,6 @@ from reengineering.reminders import (
     review_reminder_text,
     step_reminder_text,
 )
-from storage.base import Clock
 from storage.cases_models import (
     CaseGround,
     CaseStatus,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from bot.config import Settings
-from storage.base import Clock
+from core.clock import Clock
+from core.settings import Settings
 from storage.database import SessionPool
 from surveys.feedback import expire_links, remind_and_escalate
 

@@ -16,7 +16,7 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any
 
-from storage.base import Clock, utcnow
+from core.clock import Clock, utcnow
 from storage.database import SessionPool
 from storage.lease import acquire, release
 

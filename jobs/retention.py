@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from storage.base import Clock
+from core.clock import Clock
 from storage.database import SessionPool
 from storage.retention import InboxSweep, sweep_inbox
 

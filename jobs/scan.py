@@ -7,15 +7,15 @@ from datetime import date
 from html import escape
 from pathlib import Path
 
-from bot.config import Settings
-from reengineering.calendar import is_working_day
-from storage.base import Clock
+from core.calendar import is_working_day
+from core.clock import Clock
+from core.periods import last_complete_month
+from core.settings import Settings
 from storage.database import SessionPool, read_only_of
 from storage.models import DeclineDetection, Process
 from storage.outbox import enqueue
 from storage.recipients import officer_recipients, person_recipient
 from surveys.decline_guard import NoiseGuard
-from surveys.periods import last_complete_month
 from surveys.render import OUT, render
 from surveys.scan import DeclineRules, ScanReport, judge_month, record_findings, unrecorded
 from surveys.summary import ProcessSummary, summarize_processes

@@ -12,7 +12,8 @@ from typing import Any
 from aiogram.fsm.storage.base import BaseStorage
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.config import Settings
+from core.clock import Clock
+from core.settings import Settings
 from jobs.campaigns import campaign_job
 from jobs.cases import run_case_reminders
 from jobs.feedback import feedback_followup
@@ -20,7 +21,6 @@ from jobs.leader import Leadership
 from jobs.retention import retention_job
 from jobs.scan import monthly_scan_job
 from jobs.surveys import expire_unfinished, purge_fsm
-from storage.base import Clock
 from storage.database import SessionPool
 from storage.fsm import SqlFsmStorage
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from storage.base import Clock
+from core.clock import Clock
 from storage.database import SessionPool
 from storage.fsm import STATE_RETENTION, SqlFsmStorage
 from surveys.service import expire_sessions

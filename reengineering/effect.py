@@ -24,13 +24,13 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.russian import month_range_ru, ru_number
 from reengineering.cases import case_number, officer_chats, owner_chat
 from reengineering.cases.audit import audit_event
 from reengineering.research import RESEARCH_CODES
 from storage.cases_models import CaseStatus, ReengineeringCase
 from storage.models import OutboxLane, Process, Questionnaire
 from storage.outbox import enqueue
-from surveys.decline import month_range_ru, ru_number
 from surveys.decline_guard import drop_significance
 from surveys.indexes import build_series, latest_version, month_add, monthly_index, scale_max_of
 from surveys.stats import RollupCell

@@ -20,7 +20,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reengineering.calendar import WorkingCalendar, default_calendar
+from core.calendar import WorkingCalendar, default_calendar
+from core.text import is_blank, visible
 from reengineering.cases.audit import audit_event, moment
 from reengineering.cases.errors import CaseError
 from reengineering.cases.records import (
@@ -36,7 +37,6 @@ from reengineering.cases.views import SECTION_TITLES, PlanItemView, numbered_ite
 from reengineering.cases.workflow import refresh_case
 from storage.cases_models import PlanItem, PlanItemStatus, ReengineeringCase, StepStatus
 from storage.models import Person, Process
-from surveys.text import is_blank, visible
 
 __all__ = [
     "ITEM_STATUS_TITLES",

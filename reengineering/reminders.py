@@ -21,7 +21,7 @@ from datetime import date
 from html import escape
 from typing import Literal
 
-from reengineering.calendar import WorkingCalendar
+from core.calendar import WorkingCalendar
 
 __all__ = [
     "REVIEW_DAYS_BEFORE",

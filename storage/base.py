@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -23,15 +22,6 @@ class Base(AsyncAttrs, DeclarativeBase):
     """Root of every Otklik table."""
 
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
-
-
-def utcnow() -> datetime:
-    """Timezone-aware now; stored as UTC everywhere."""
-    return datetime.now(UTC)
-
-
-Clock = Callable[[], datetime]
-"""Injected wherever time matters, so tests move time instead of sleeping."""
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):

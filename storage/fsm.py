@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, KeyBuilder, StateType, StorageKey
 
-from storage.base import utcnow
+from core.clock import utcnow
 from storage.database import SessionPool
 from storage.direct import Statement, direct_reads
 from storage.models import FsmRecord

@@ -13,7 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storage.base import Base, UTCDateTime, str_enum, utcnow
+from core.clock import utcnow
+from storage.base import Base, UTCDateTime, str_enum
 
 
 class ClientType(enum.StrEnum):

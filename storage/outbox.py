@@ -13,7 +13,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.base import utcnow
+from core.clock import utcnow
 from storage.direct import Direct, Statement, as_direct, binds, dialect_insert
 from storage.models import OutboxLane, OutboxMessage, OutboxStatus
 from storage.recipients import Recipient

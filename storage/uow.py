@@ -16,10 +16,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.base import utcnow
+from core.clock import utcnow
+from core.heap import settle_heap
 from storage.database import SessionPool, read_only_of
 from storage.direct import Direct, Statement, direct_transaction
-from storage.heap import settle_heap
 from storage.models import InboxUpdate
 from storage.off_loop import Work, read_off_loop
 from storage.sqlite_driver import off_loop_statements

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reengineering.calendar import WorkingCalendar, default_calendar
+from core.calendar import WorkingCalendar, default_calendar
 from storage.models import (
     Campaign,
     CampaignInvite,

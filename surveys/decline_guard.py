@@ -24,7 +24,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal, get_args
 
-from surveys.decline import DeclineVerdict, ru_number
+from core.russian import ru_number
+from surveys.decline import DeclineVerdict
 from surveys.stats import RollupCell
 
 __all__ = [

@@ -15,6 +15,7 @@ from typing import Any, Protocol, cast
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.text import visible
 from storage.direct import Direct, Statement, as_direct, binds
 from storage.models import (
     FeedbackAlert,
@@ -28,7 +29,6 @@ from storage.models import (
 )
 from storage.outbox import enqueue
 from storage.recipients import Recipient, officer_recipients, person_recipient
-from surveys.text import visible
 
 ALERT_PREFIX = "fa"  # handlers.callbacks.AlertCb
 RELAY_PREFIX = "fr"  # handlers.callbacks.RelayCb

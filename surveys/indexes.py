@@ -14,9 +14,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.periods import month_add
 from storage.models import ClientType, MonthlyRollup, Questionnaire
 from surveys.decline import MonthlyScore
-from surveys.periods import month_add
 from surveys.stats import RollupCell
 
 DIMENSIONS: dict[str, Any] = {

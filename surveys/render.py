@@ -20,7 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from storage.heap import settle_heap
+from core.heap import settle_heap
 
 log = logging.getLogger(__name__)
 

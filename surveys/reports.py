@@ -32,6 +32,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.periods import month_end
+from core.russian import MONTHS_SHORT, month_range_ru, plural_ru
 from storage.models import (
     ActivityDirection,
     ClientType,
@@ -43,9 +45,7 @@ from storage.models import (
     Touchpoint,
     TouchpointKind,
 )
-from surveys.decline import MONTHS_SHORT, month_range_ru, plural_ru
 from surveys.indexes import IndexRow, latest_version, monthly_index, months_back
-from surveys.periods import month_end
 from surveys.render import OUT, render
 from surveys.report_kinds import REPORT_KINDS
 from surveys.report_xlsx import (

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.text import visible
 from storage.direct import Direct, Statement, as_direct, binds
 from storage.memo import engine_memo, reused
 from storage.models import (
@@ -48,7 +49,6 @@ from surveys.questionnaire import (
 )
 from surveys.respondents import tombstone_key
 from surveys.rollup import count_in_rollup
-from surveys.text import visible
 
 BACK, SKIP, DONE, TOGGLE = "<", "-", "ok", "t."
 

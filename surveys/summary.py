@@ -9,6 +9,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.periods import PAIN_MAP_MONTHS, month_add
 from storage.models import DeclineDetection, Process, Response, ResponseAnswer
 from surveys.decline import DeclineVerdict
 from surveys.indexes import (
@@ -19,7 +20,6 @@ from surveys.indexes import (
     months_back,
     scale_max_of,
 )
-from surveys.periods import PAIN_MAP_MONTHS, month_add
 from surveys.scan import DeclineRules, judge_series
 
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.config import Settings
+from core.settings import Settings
 from storage.database import SessionPool, create_engine, create_session_pool
 from storage.migrate import upgrade_database
 

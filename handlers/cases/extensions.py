@@ -13,9 +13,10 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
 from bot.filters import TYPED_TEXT
 from bot.middlewares import Actor
+from core.clock import Clock
+from core.settings import Settings
 from handlers.callbacks import CaseCb, ExtensionCb
 from handlers.cases.access import Denied, case_access, officer_access
 from handlers.cases.flow import (
@@ -34,7 +35,6 @@ from handlers.cases.flow import (
 from reengineering.case_queries import extension_ref
 from reengineering.cases import CaseError, decide_extension, request_extension
 from reengineering.reminders import format_date
-from storage.base import Clock
 from storage.uow import UnitOfWork
 
 router = Router(name=__name__)

@@ -15,8 +15,9 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
 from bot.middlewares import Actor
+from core.settings import Settings
+from core.text import visible
 from handlers.callbacks import CaseCb
 from handlers.cases.access import Denied, case_session
 from handlers.cases.render import Card, card_keyboard, card_text
@@ -24,7 +25,6 @@ from reengineering.case_files import case_step
 from reengineering.case_queries import CaseRef, research_open
 from reengineering.cases import CaseError, case_view
 from storage.uow import UnitOfWork
-from surveys.text import visible
 
 TEXT_LIMIT = 1000
 ALERT_LIMIT = 200

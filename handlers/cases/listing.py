@@ -11,15 +11,15 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
 from bot.middlewares import Actor
+from core.clock import Clock
+from core.settings import Settings
 from handlers.callbacks import CaseCb
 from handlers.cases.access import case_access
 from handlers.cases.flow import act, message_of, nothing, today_of
 from handlers.cases.render import case_list
 from reengineering.case_queries import CaseRef
 from reengineering.cases import cases_for_officer, cases_for_owner
-from storage.base import Clock
 from storage.uow import UnitOfWork
 
 router = Router(name=__name__)

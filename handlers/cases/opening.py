@@ -11,15 +11,15 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.config import Settings
 from bot.middlewares import Actor
+from core.clock import Clock
+from core.settings import Settings
 from handlers.callbacks import CaseCb, CaseOpenCb
 from handlers.cases.access import officer_access
 from handlers.cases.flow import load_card, message_of, person, refuse, show, today_of
 from reengineering.case_queries import active_processes, process_name
 from reengineering.cases import GROUND_TITLES, CaseError, open_case
 from reengineering.reminders import format_date
-from storage.base import Clock
 from storage.cases_models import Ground
 from storage.uow import UnitOfWork
 

@@ -16,9 +16,10 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
 from bot.filters import TYPED_TEXT
 from bot.middlewares import Actor
+from core.clock import Clock
+from core.settings import Settings
 from handlers.callbacks import CaseCb
 from handlers.cases.access import case_access
 from handlers.cases.flow import (
@@ -37,7 +38,6 @@ from reengineering.case_files import case_dir
 from reengineering.case_queries import CaseRef
 from reengineering.cases import SECTION_TITLES
 from reengineering.plan import add_plan_item, create_plan, plan_items
-from storage.base import Clock
 from storage.uow import UnitOfWork
 
 router = Router(name=__name__)

@@ -13,8 +13,9 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
 from bot.middlewares import Actor
+from core.clock import Clock
+from core.settings import Settings
 from handlers.callbacks import CaseCb, ResearchCb, ResearchConsentCb
 from handlers.cases.access import case_access
 from handlers.cases.flow import act, load_card, message_of, person, refuse, show, today_of
@@ -30,7 +31,6 @@ from reengineering.case_queries import (
 from reengineering.cases import SURVEY_LIST_STEP, CaseError
 from reengineering.research import close_research, launch_research
 from reengineering.research import research_invitation as invited_to
-from storage.base import Clock
 from storage.uow import UnitOfWork
 from surveys import service as surveys
 from surveys.service import SurveyPolicy

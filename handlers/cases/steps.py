@@ -14,9 +14,10 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
 from bot.filters import TYPED_TEXT
 from bot.middlewares import Actor
+from core.clock import Clock
+from core.settings import Settings
 from handlers.callbacks import CaseCb
 from handlers.cases.access import case_access
 from handlers.cases.flow import (
@@ -33,7 +34,6 @@ from handlers.cases.flow import (
 from reengineering.case_queries import CaseRef
 from reengineering.cases import case_view, complete_step, record_decision, schedule_meeting
 from reengineering.reminders import format_date
-from storage.base import Clock
 from storage.uow import UnitOfWork
 
 router = Router(name=__name__)

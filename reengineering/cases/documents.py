@@ -6,12 +6,12 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.text import visible
 from reengineering.cases.audit import audit_event, moment
 from reengineering.cases.errors import CaseError
 from reengineering.cases.records import load_case, load_person, load_process
 from reengineering.cases.steps import template_of, template_step
 from storage.cases_models import CaseDocument
-from surveys.text import visible
 
 __all__ = ["attach_document"]
 

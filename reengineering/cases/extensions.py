@@ -7,7 +7,8 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reengineering.calendar import WorkingCalendar
+from core.calendar import WorkingCalendar
+from core.text import is_blank, visible
 from reengineering.cases.audit import audit_event, moment
 from reengineering.cases.errors import CaseError
 from reengineering.cases.notices import notify_extension_decision, notify_extension_request
@@ -21,7 +22,6 @@ from reengineering.cases.records import (
 from reengineering.cases.steps import template_of, template_step
 from reengineering.cases.workflow import refresh_case
 from storage.cases_models import CaseExtension, ExtensionStatus, StepStatus
-from surveys.text import is_blank, visible
 
 __all__ = ["decide_extension", "request_extension"]
 

@@ -12,7 +12,7 @@ from html import escape
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reengineering.calendar import WorkingCalendar
+from core.calendar import WorkingCalendar
 from reengineering.cases.records import load_person, plan_item_rows
 from reengineering.cases.steps import acting
 from reengineering.cases.views import (

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from reengineering.calendar import WorkingCalendar
+from core.calendar import WorkingCalendar
 from storage.cases_models import Ground, PlanItem, PlanItemStatus, StepStatus
 
 __all__ = [

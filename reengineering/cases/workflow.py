@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reengineering.calendar import WorkingCalendar, default_calendar
+from core.calendar import WorkingCalendar, default_calendar
 from reengineering.cases.audit import audit_event
 from reengineering.cases.errors import CaseError
 from reengineering.cases.notices import (

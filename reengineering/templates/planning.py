@@ -14,7 +14,7 @@ __all__ = ["StepPlan", "WorkingDayCalendar", "plan_due_dates", "plan_steps"]
 
 
 class WorkingDayCalendar(Protocol):
-    """What planning needs from a calendar (``reengineering.calendar.WorkingCalendar``)."""
+    """What planning needs from a calendar (``core.calendar.WorkingCalendar``)."""
 
     def add_working_days(self, start: date, n: int) -> date:
         """The n-th working day after ``start``."""
@@ -84,7 +84,7 @@ def plan_steps(
     revisions = revision_deadlines or {}
     _check_inputs(template, done, decisions, entered, revisions)
     if calendar is None:
-        from reengineering.calendar import default_calendar
+        from core.calendar import default_calendar
 
         calendar = default_calendar()
 

@@ -20,7 +20,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("OTKLIK_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
     monkeypatch.setenv("OTKLIK_SECRET_KEY", "cli-secret")
     monkeypatch.delenv("OTKLIK_TIMEZONE", raising=False)
-    monkeypatch.setattr("storage.base.utcnow", lambda: NOW)
+    monkeypatch.setattr("core.clock.utcnow", lambda: NOW)
     return tmp_path
 
 

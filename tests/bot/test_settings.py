@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.config import Settings, SettingsError, ensure_secret_key, load_settings
+from core.settings import Settings, SettingsError, ensure_secret_key, load_settings
 
 
 def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.config import Settings
 from bot.factory import create_dispatcher
+from core.settings import Settings
 from storage.database import SessionPool
 from surveys.catalogue import sync_questionnaires
 from tests.mocked_bot import Telegram, make_bot

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
-from bot.config import Settings
+from core.settings import Settings
 from handlers.callbacks import CampaignCb
 from storage.database import SessionPool
 from storage.models import Campaign, OutboxMessage, Person

@@ -10,7 +10,7 @@ from aiogram.methods import SendDocument
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.config import Settings
+from core.settings import Settings
 from handlers.callbacks import CaseCb
 from storage.database import SessionPool
 from tests.handlers.test_cases_ui import OWNER, People, open_by_instruction, walk

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage
 from aiogram.types import PhotoSize, Sticker
 
-from bot.config import Settings
+from core.settings import Settings
 from handlers.callbacks import AnswerCb
 from storage.database import SessionPool, create_engine
 from storage.models import SessionStatus

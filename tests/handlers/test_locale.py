@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.config import Settings
 from bot.factory import create_dispatcher
+from core.settings import Settings
 from storage.database import SessionPool
 from surveys.catalogue import sync_questionnaires
 from tests.conftest import SmallRegistry

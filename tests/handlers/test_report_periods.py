@@ -19,7 +19,7 @@ import pytest
 from aiogram.methods import SendDocument, SendMessage
 
 from bot.cli import main
-from bot.config import Settings
+from core.settings import Settings
 from handlers.callbacks import ReportCb
 from storage.database import SessionPool
 from storage.models import Person
@@ -79,7 +79,7 @@ def run_cli(
     monkeypatch.setenv("OTKLIK_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("OTKLIK_SECRET_KEY", "test-secret-key")
     monkeypatch.setenv("OTKLIK_DATA_DIR", str(tmp_path / "cli-var"))
-    monkeypatch.setattr("storage.base.utcnow", lambda: NOW)
+    monkeypatch.setattr("core.clock.utcnow", lambda: NOW)
     return main(argv)
 
 

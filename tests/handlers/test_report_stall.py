@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import await_only
 
-from bot.config import Settings
+from core.settings import Settings
 from handlers.callbacks import ReportCb, StatsCb
 from storage.database import SessionPool
 from storage.models import InboxUpdate, Person

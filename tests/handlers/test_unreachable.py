@@ -17,10 +17,10 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.methods import SendMessage, TelegramMethod
 
 from bot.cli import main
-from bot.config import Settings
 from bot.delivery import OutboxSender
+from core.calendar import default_calendar
+from core.settings import Settings
 from jobs.cases import queue_deadline_reminders
-from reengineering.calendar import default_calendar
 from reengineering.cases import Ground, open_case
 from storage.database import SessionPool
 from storage.models import CampaignInvite, OutboxMessage, OutboxStatus, Person

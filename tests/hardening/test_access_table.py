@@ -33,8 +33,8 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.actors import roles_changed
-from bot.config import Settings
 from bot.middlewares import ThrottlingMiddleware
+from core.settings import Settings
 from handlers.callbacks import (
     AlertCb,
     AnswerCb,

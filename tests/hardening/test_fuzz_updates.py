@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from bot.config import Settings
 from bot.factory import create_dispatcher
+from core.settings import Settings
 from storage.database import create_engine, create_session_pool
 from storage.migrate import upgrade_database
 from storage.models import Person

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from aiogram.methods import EditMessageText, SendDocument, SendMessage, SendPhoto
 
-from bot.config import Settings
+from core.settings import Settings
 from handlers.callbacks import CaseCb
 from reengineering.cases import open_case
 from sandbox.errors import ApiError

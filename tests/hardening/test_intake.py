@@ -12,9 +12,9 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Update
 
-from bot.config import Settings
 from bot.factory import create_dispatcher
 from bot.intake import Inbox, durable_polling
+from core.settings import Settings
 from sandbox import SandboxServer
 from storage.database import SessionPool
 from storage.models import InboxUpdate, Response

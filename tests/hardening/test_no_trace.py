@@ -23,10 +23,10 @@ from aiogram.types import Update, User
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.actors import ActorCache
-from bot.config import Settings
 from bot.delivery import OutboxSender
 from bot.factory import create_dispatcher, create_fsm_storage
 from bot.intake import MAX_ATTEMPTS, Inbox
+from core.settings import Settings
 from handlers.callbacks import AlertCb
 from jobs.feedback import feedback_followup
 from jobs.retention import retention_job

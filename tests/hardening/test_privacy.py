@@ -22,8 +22,8 @@ import pytest
 import sqlalchemy as sa
 
 from bot import demo
-from bot.config import Settings
 from bot.factory import create_dispatcher
+from core.settings import Settings
 from handlers.callbacks import AlertCb, RelayCb
 from jobs.feedback import feedback_followup
 from storage.database import SessionPool

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from bot.config import SettingsError
 from bot.single_intake import IntakeLease
+from core.settings import SettingsError
 from storage.database import SessionPool
 from storage.lease import release
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from aiogram.methods import GetFile
 from aiogram.types import Chat, Document, Message, PhotoSize
 
-from bot.config import Settings
+from core.settings import Settings
 from reengineering.cases import open_case
 from storage.cases_models import CaseDocument, Ground
 from storage.database import SessionPool

@@ -14,10 +14,10 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
-from bot.config import Settings
 from bot.factory import create_dispatcher
 from bot.intake import Inbox
 from bot.webhook import SECRET_HEADER, serve_webhook, webhook_secret
+from core.settings import Settings
 from jobs.leader import Leadership
 from sandbox import SandboxServer
 from sandbox.telegram.simulated import SimulatedUser

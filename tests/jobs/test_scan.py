@@ -7,7 +7,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bot.config import Settings
+from core.settings import Settings
 from jobs.scan import (
     is_first_working_day_of_month,
     last_complete_month,

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.cli import main
-from bot.config import Settings
+from core.settings import Settings
 from jobs.cases import run_case_reminders
 from jobs.scan import scan_and_notify
 from storage.cases_models import CaseGround, ReengineeringCase

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from bot.config import Settings
+from core.settings import Settings
 from jobs.scan import scan_and_notify
 from storage.database import SessionPool
 from storage.models import DeclineDetection, OutboxMessage

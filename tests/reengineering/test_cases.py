@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reengineering.calendar import CalendarDataWarning
+from core.calendar import CalendarDataWarning
 from reengineering.cases import (
     CaseError,
     CaseView,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.config import Settings
+from core.settings import Settings
 from jobs.cases import run_case_reminders
 from storage.database import SessionPool
 from storage.models import ClientType, MonthlyRollup, OutboxMessage

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reengineering.calendar import WorkingCalendar
+from core.calendar import WorkingCalendar
 from reengineering.cases import CaseError, case_view
 from reengineering.plan import (
     PROTOTYPE_MEASURES,

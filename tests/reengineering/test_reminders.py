@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
+from core.calendar import WorkingCalendar
+from core.settings import Settings
 from jobs.cases import CaseJobReport, run_case_reminders
-from reengineering.calendar import WorkingCalendar
 from reengineering.cases import case_view
 from reengineering.effect import effect_checks, effect_due_on, effect_windows
 from reengineering.plan import add_plan_item

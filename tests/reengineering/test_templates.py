@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from reengineering.calendar import WorkingCalendar
+from core.calendar import WorkingCalendar
 from reengineering.templates import (
     TEMPLATES_DIR,
     StageTemplate,

@@ -10,8 +10,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from pydantic import SecretStr
 
-from bot.config import Settings
 from bot.factory import create_dispatcher
+from core.settings import Settings
 from storage.base import Base
 from storage.database import create_engine, create_session_pool
 from storage.migrate import alembic_config, current_revision, upgrade_database

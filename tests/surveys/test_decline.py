@@ -7,17 +7,8 @@ from datetime import date
 
 import pytest
 
-from surveys.decline import (
-    DeclineVerdict,
-    MonthlyScore,
-    detect_decline,
-    format_p_value,
-    mann_kendall,
-    month_range_ru,
-    month_ru,
-    plural_ru,
-    ru_number,
-)
+from core.russian import format_p_value, month_range_ru, month_ru, plural_ru, ru_number
+from surveys.decline import DeclineVerdict, MonthlyScore, detect_decline, mann_kendall
 
 
 def series(

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from bot.config import Settings, SettingsError, load_settings
+from core.settings import Settings, SettingsError, load_settings
 from jobs.scan import rules_from
 from surveys.decline import MonthlyScore, detect_decline
 from surveys.decline_guard import (

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from surveys.decline import month_ru
+from core.russian import month_ru
 
 __all__ = [
     "PAIN_MAP_MONTHS",

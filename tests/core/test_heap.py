@@ -1,4 +1,4 @@
-"""Long-lived objects leave the garbage collector's walk (storage.heap).
+"""Long-lived objects leave the garbage collector's walk (core.heap).
 
 bench/report_stall.py measures why: with the heap unfrozen, full collections during the
 officer's overview took 250–330 ms with the GIL held, and writers waited up to 530 ms.
@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bot.config import Settings
 from bot.factory import create_dispatcher
+from core.heap import settle_heap
+from core.settings import Settings
 from storage.database import create_engine, create_session_pool
-from storage.heap import settle_heap
 
 
 @pytest.fixture

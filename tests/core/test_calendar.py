@@ -10,8 +10,8 @@ from datetime import date, timedelta
 import holidays
 import pytest
 
-from reengineering import calendar as calendar_module
-from reengineering.calendar import (
+from core import calendar as calendar_module
+from core.calendar import (
     CalendarDataWarning,
     WorkingCalendar,
     add_working_days,

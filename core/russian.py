@@ -1,0 +1,76 @@
+"""Russian forms of numbers and months for texts and documents: «в марте 2025 г.», «4,25».
+
+Grammatical cases of month names and the decimal comma are locale data that gettext does not
+cover; they live here, beside the calendar, so every layer formats dates the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+MONTHS_NOMINATIVE = (
+    "январь", "февраль", "март", "апрель", "май", "июнь",
+    "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь",
+)  # fmt: skip
+MONTHS_GENITIVE = (
+    "января", "февраля", "марта", "апреля", "мая", "июня",
+    "июля", "августа", "сентября", "октября", "ноября", "декабря",
+)  # fmt: skip
+MONTHS_PREPOSITIONAL = (
+    "январе", "феврале", "марте", "апреле", "мае", "июне",
+    "июле", "августе", "сентябре", "октябре", "ноябре", "декабре",
+)  # fmt: skip
+MONTHS_SHORT = (
+    "янв", "фев", "мар", "апр", "май", "июн",
+    "июл", "авг", "сен", "окт", "ноя", "дек",
+)  # fmt: skip
+
+MonthCase = Literal["nominative", "genitive", "prepositional"]
+_CASES: dict[str, tuple[str, ...]] = {
+    "nominative": MONTHS_NOMINATIVE,
+    "genitive": MONTHS_GENITIVE,
+    "prepositional": MONTHS_PREPOSITIONAL,
+}
+
+
+def ru_number(value: float, digits: int = 2) -> str:
+    """Format a number the Russian way: decimal comma and a true minus sign."""
+    text = f"{abs(value):.{digits}f}".replace(".", ",")
+    if value < 0 and text.strip("0,") != "":
+        return "−" + text
+    return text
+
+
+def plural_ru(count: int, one: str, few: str, many: str) -> str:
+    """Pick the Russian plural form for ``count`` (1 месяц, 2 месяца, 5 месяцев)."""
+    tail100, tail10 = abs(count) % 100, abs(count) % 10
+    if 11 <= tail100 <= 14:
+        return many
+    if tail10 == 1:
+        return one
+    if 2 <= tail10 <= 4:
+        return few
+    return many
+
+
+def month_ru(month: date, case: MonthCase = "nominative", *, year: bool = True) -> str:
+    """Name a month in the grammatical case the sentence needs, e.g. «в марте 2025 г.»."""
+    name = _CASES[case][month.month - 1]
+    return f"{name} {month.year} г." if year else name
+
+
+def month_range_ru(first: date, last: date) -> str:
+    """Name a span of months: «январь–апрель 2025 г.» or «ноябрь 2024 г. – февраль 2025 г.»."""
+    if (first.year, first.month) == (last.year, last.month):
+        return month_ru(first)
+    if first.year == last.year:
+        return f"{month_ru(first, year=False)}–{month_ru(last)}"
+    return f"{month_ru(first)} – {month_ru(last)}"
+
+
+def format_p_value(p_value: float) -> str:
+    """Show a p-value with the precision people can use: «p = 0,04», «p < 0,001»."""
+    if p_value < 0.001:
+        return "p < 0,001"
+    return f"p = {ru_number(p_value, 2 if p_value >= 0.01 else 3)}"
