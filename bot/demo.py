@@ -30,9 +30,10 @@ from bot.factory import create_bot, create_dispatcher
 from bot.intake import Inbox, durable_polling
 from bot.reports import build_report
 from core.clock import Clock, utcnow
+from core.periods import last_complete_month
 from core.settings import DEMO_TOKEN, Settings
 from jobs.cases import run_case_reminders
-from jobs.scan import last_complete_month, rules_from, scan_and_notify
+from jobs.scan import scan_and_notify
 from reengineering.cases import case_view, complete_step, open_cases_from_detections
 from sandbox import SandboxServer
 from sandbox.telegram.simulated import SimulatedUser
@@ -41,6 +42,7 @@ from storage.models import ClientType, OutboxMessage, Person, Process, Response,
 from storage.registry_xlsx import import_registry
 from surveys.charts import OverviewRow, overview_chart, trend_chart
 from surveys.render import OUT, render
+from surveys.scan import rules_from
 from surveys.summary import summarize_processes
 
 T = TypeVar("T")

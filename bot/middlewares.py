@@ -14,12 +14,12 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
 
-from bot.actors import Actor, ActorCache
 from storage.database import SessionPool
 from storage.sqlite_driver import inline_statements
 from storage.uow import DuplicateUpdate, UnitOfWork
+from surveys.actors import ActorCache
 
-__all__ = ["Actor", "ActorMiddleware", "ThrottlingMiddleware", "UnitOfWorkMiddleware"]
+__all__ = ["ActorMiddleware", "ThrottlingMiddleware", "UnitOfWorkMiddleware"]
 
 log = logging.getLogger(__name__)
 THROTTLED = "throttled"
@@ -60,7 +60,7 @@ class UnitOfWorkMiddleware(BaseMiddleware):
 
 
 class ActorMiddleware(BaseMiddleware):
-    """Gives handlers the sender as an `Actor` (roles cached briefly, see bot.actors)."""
+    """Gives handlers the sender as an `Actor` (roles cached briefly, see surveys.actors)."""
 
     def __init__(self, pool: SessionPool, secret: bytes) -> None:
         self.actors = ActorCache(pool, secret)

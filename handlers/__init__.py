@@ -11,7 +11,6 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.dispatcher.event.telegram import TelegramEventObserver
 
-from bot.filters import IsOfficer, inline
 from handlers import (
     campaigns,
     cases,
@@ -25,6 +24,7 @@ from handlers import (
     owner,
     respondent,
 )
+from handlers.filters import IsOfficer, inline
 
 
 def _fresh(declared: Router) -> Router:

@@ -6,13 +6,13 @@ from aiogram import Bot, Router
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.middlewares import Actor
 from core.clock import Clock
 from handlers.callbacks import CampaignCb
 from handlers.employee import services_menu
 from handlers.respondent import begin
 from storage.models import Campaign, Touchpoint
 from storage.uow import UnitOfWork
+from surveys.actors import Actor
 from surveys.service import SurveyPolicy
 
 router = Router(name=__name__)

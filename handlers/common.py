@@ -9,13 +9,13 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.filters import inline
-from bot.middlewares import Actor
-from bot.unreachable import WELCOME_PAYLOAD
 from handlers.callbacks import ForgetCb, MenuCb
+from handlers.filters import inline
 from handlers.keyboards import main_menu
 from storage.uow import UnitOfWork
+from surveys.actors import Actor
 from surveys.forgetting import forget_person
+from surveys.unreachable import WELCOME_PAYLOAD
 
 router = Router(name=__name__)
 
@@ -37,7 +37,7 @@ async def start(message: Message, actor: Actor) -> None:
 
 @router.message(CommandStart(deep_link=True), inline(F.text == f"/start {WELCOME_PAYLOAD}"))
 async def start_from_invitation(message: Message, actor: Actor) -> None:
-    """The link an officer passes on to someone the bot could not reach (bot.unreachable)."""
+    """The link an officer passes on to someone the bot could not reach (surveys.unreachable)."""
     await start(message, actor)
 
 

@@ -10,13 +10,13 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.filters import inline
-from bot.middlewares import Actor
 from core.clock import Clock
 from handlers.callbacks import MenuCb, RateCb
+from handlers.filters import inline
 from handlers.respondent import begin
 from storage.uow import UnitOfWork
 from surveys import directory
+from surveys.actors import Actor
 from surveys.invites import INVITE_PREFIX, Redemption, redeem_invite
 from surveys.service import SurveyPolicy
 

@@ -6,11 +6,11 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.filters import inline
-from bot.middlewares import Actor
+from handlers.filters import inline
 from handlers.keyboards import main_menu
 from storage.uow import UnitOfWork
 from surveys import service as surveys
+from surveys.actors import Actor
 
 router = Router(name=__name__)
 

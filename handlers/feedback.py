@@ -12,13 +12,13 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.filters import TYPED_TEXT, inline
-from bot.middlewares import Actor
 from core.clock import Clock
 from core.text import visible
 from handlers.callbacks import AlertCb, RelayCb
+from handlers.filters import TYPED_TEXT, inline
 from storage.uow import UnitOfWork
 from surveys import feedback
+from surveys.actors import Actor
 from surveys.feedback import AlertAccess, Relay
 
 router = Router(name=__name__)

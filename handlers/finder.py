@@ -7,7 +7,6 @@ from aiogram.types import CallbackQuery, InaccessibleMessage, InlineKeyboardMark
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.middlewares import Actor
 from core.clock import Clock
 from handlers import keyboards
 from handlers.callbacks import MenuCb, NavCb
@@ -15,6 +14,7 @@ from handlers.respondent import ack, begin, edit_in_place, outsider_to
 from storage.models import Process, Touchpoint
 from storage.uow import UnitOfWork
 from surveys import directory
+from surveys.actors import Actor
 from surveys.service import SurveyPolicy
 
 router = Router(name=__name__)

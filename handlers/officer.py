@@ -11,13 +11,13 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.middlewares import Actor
 from core.clock import Clock
 from core.settings import Settings
 from handlers.callbacks import CampaignWizardCb, InviteCb, MenuCb
 from storage.models import Department
 from storage.registry_links import deep_link
 from storage.uow import UnitOfWork
+from surveys.actors import Actor
 from surveys.campaigns import CampaignError, audience_chats, run_campaigns, start_campaign
 from surveys.invites import create_invite, departments, invite_payload
 

@@ -21,22 +21,22 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.middlewares import Actor
-from bot.unreachable import WELCOME_PAYLOAD, report
 from core.clock import Clock
 from core.heap import settle_heap
 from core.periods import last_complete_month
 from core.settings import Settings
 from handlers.callbacks import ReportCb, StatsCb
-from jobs.scan import rules_from
 from storage.models import Process
 from storage.recipients import unreachable_people
 from storage.registry_links import deep_link
 from storage.uow import UnitOfWork
+from surveys.actors import Actor
 from surveys.feedback import answered_in_time_share
 from surveys.questionnaire import load_builtin_questionnaires
 from surveys.render import OUT, render
+from surveys.scan import rules_from
 from surveys.summary import ProcessSummary, summarize_processes
+from surveys.unreachable import WELCOME_PAYLOAD, report
 
 router = Router(name=__name__)
 
@@ -166,7 +166,7 @@ async def stats(
 
 
 async def _unreachable(message: Message, uow: UnitOfWork, bot: Bot) -> None:
-    """Who the bot cannot reach yet, why, and the link to pass on (bot.unreachable)."""
+    """Who the bot cannot reach yet, why, and the link to pass on (surveys.unreachable)."""
     async with uow.reading() as session:
         people = await unreachable_people(session)
     if people:

@@ -15,16 +15,16 @@ from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.filters import TYPED_TEXT, inline
-from bot.middlewares import Actor
 from core.clock import Clock
 from handlers import keyboards
 from handlers.callbacks import AnswerCb, ConsentCb, OptInCb
+from handlers.filters import TYPED_TEXT, inline
 from handlers.render import current_locale, question_text, thanks_text
 from storage.direct import Direct
 from storage.uow import UnitOfWork
 from surveys import directory, profiles
 from surveys import service as surveys
+from surveys.actors import Actor
 from surveys.invites import INVITE_PREFIX
 from surveys.service import Outcome, QuestionView, StepResult, SurveyPolicy
 

@@ -15,21 +15,17 @@ from storage.database import SessionPool, read_only_of
 from storage.models import DeclineDetection, Process
 from storage.outbox import enqueue
 from storage.recipients import officer_recipients, person_recipient
-from surveys.decline_guard import NoiseGuard
 from surveys.render import OUT, render
-from surveys.scan import DeclineRules, ScanReport, judge_month, record_findings, unrecorded
+from surveys.scan import (
+    ScanReport,
+    judge_month,
+    record_findings,
+    rules_from,
+    unrecorded,
+)
 from surveys.summary import ProcessSummary, summarize_processes
 
 log = logging.getLogger(__name__)
-
-
-def rules_from(settings: Settings) -> DeclineRules:
-    return DeclineRules(
-        months=settings.decline_months,
-        min_responses=settings.decline_min_responses,
-        min_drop=settings.decline_min_drop,
-        guard=NoiseGuard(settings.decline_guard, settings.decline_guard_margin),
-    )
 
 
 def is_first_working_day_of_month(today: date) -> bool:

@@ -16,6 +16,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.settings import Settings
 from storage.models import DeclineDetection
 from surveys.decline import DeclineVerdict, detect_decline
 from surveys.decline_guard import NoiseGuard, apply_guard
@@ -40,6 +41,16 @@ class DeclineRules:
     min_responses: int = 30
     min_drop: float = 0.0
     guard: NoiseGuard = field(default_factory=NoiseGuard)
+
+
+def rules_from(settings: Settings) -> DeclineRules:
+    """The rules the installation is configured with (the scan job, /stats, the demo)."""
+    return DeclineRules(
+        months=settings.decline_months,
+        min_responses=settings.decline_min_responses,
+        min_drop=settings.decline_min_drop,
+        guard=NoiseGuard(settings.decline_guard, settings.decline_guard_margin),
+    )
 
 
 @dataclass

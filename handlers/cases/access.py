@@ -16,11 +16,11 @@ from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.middlewares import Actor
 from handlers.callbacks import CaseCb
 from reengineering.case_queries import CaseRef, case_ref
 from storage.database import read_only_of
 from storage.uow import UnitOfWork
+from surveys.actors import Actor
 
 
 class Denied(Exception):

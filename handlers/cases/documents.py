@@ -16,16 +16,16 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.filters import TYPED_TEXT, inline
-from bot.middlewares import Actor
 from core.clock import Clock
 from core.settings import Settings
 from handlers.callbacks import CaseCb
 from handlers.cases.access import Denied, case_access, case_session
 from handlers.cases.flow import after_typed, ask, person, stale_text, today_of
+from handlers.filters import TYPED_TEXT, inline
 from reengineering.case_files import MAX_UPLOAD_BYTES, case_step, document_path
 from reengineering.cases import attach_document
 from storage.uow import UnitOfWork
+from surveys.actors import Actor
 
 router = Router(name=__name__)
 log = logging.getLogger(__name__)

@@ -13,8 +13,6 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.filters import TYPED_TEXT
-from bot.middlewares import Actor
 from core.clock import Clock
 from core.settings import Settings
 from handlers.callbacks import CaseCb, ExtensionCb
@@ -32,10 +30,12 @@ from handlers.cases.flow import (
     today_of,
     typed,
 )
+from handlers.filters import TYPED_TEXT
 from reengineering.case_queries import extension_ref
 from reengineering.cases import CaseError, decide_extension, request_extension
 from reengineering.reminders import format_date
 from storage.uow import UnitOfWork
+from surveys.actors import Actor
 
 router = Router(name=__name__)
 

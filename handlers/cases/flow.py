@@ -15,7 +15,6 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.middlewares import Actor
 from core.settings import Settings
 from core.text import visible
 from handlers.callbacks import CaseCb
@@ -25,6 +24,7 @@ from reengineering.case_files import case_step
 from reengineering.case_queries import CaseRef, research_open
 from reengineering.cases import CaseError, case_view
 from storage.uow import UnitOfWork
+from surveys.actors import Actor
 
 TEXT_LIMIT = 1000
 ALERT_LIMIT = 200

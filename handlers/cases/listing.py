@@ -11,7 +11,6 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.middlewares import Actor
 from core.clock import Clock
 from core.settings import Settings
 from handlers.callbacks import CaseCb
@@ -21,6 +20,7 @@ from handlers.cases.render import case_list
 from reengineering.case_queries import CaseRef
 from reengineering.cases import cases_for_officer, cases_for_owner
 from storage.uow import UnitOfWork
+from surveys.actors import Actor
 
 router = Router(name=__name__)
 

@@ -11,7 +11,6 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.middlewares import Actor
 from core.clock import Clock
 from core.settings import Settings
 from handlers.callbacks import CaseCb, CaseOpenCb
@@ -22,6 +21,7 @@ from reengineering.cases import GROUND_TITLES, CaseError, open_case
 from reengineering.reminders import format_date
 from storage.cases_models import Ground
 from storage.uow import UnitOfWork
+from surveys.actors import Actor
 
 router = Router(name=__name__)
 

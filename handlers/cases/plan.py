@@ -16,8 +16,6 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.filters import TYPED_TEXT
-from bot.middlewares import Actor
 from core.clock import Clock
 from core.settings import Settings
 from handlers.callbacks import CaseCb
@@ -34,11 +32,13 @@ from handlers.cases.flow import (
     today_of,
     typed,
 )
+from handlers.filters import TYPED_TEXT
 from reengineering.case_files import case_dir
 from reengineering.case_queries import CaseRef
 from reengineering.cases import SECTION_TITLES
 from reengineering.plan import add_plan_item, create_plan, plan_items
 from storage.uow import UnitOfWork
+from surveys.actors import Actor
 
 router = Router(name=__name__)
 

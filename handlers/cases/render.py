@@ -9,7 +9,6 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.middlewares import Actor
 from handlers.callbacks import CaseCb, CaseOpenCb, ExtensionCb
 from reengineering.cases import (
     MEETING_STEP,
@@ -21,6 +20,7 @@ from reengineering.cases import (
 )
 from reengineering.reminders import format_date
 from storage.cases_models import CaseStatus, ExtensionStatus, StepStatus
+from surveys.actors import Actor
 
 MESSAGE_LIMIT = 4000
 LIST_LIMIT = 30

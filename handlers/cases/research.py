@@ -13,7 +13,6 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.middlewares import Actor
 from core.clock import Clock
 from core.settings import Settings
 from handlers.callbacks import CaseCb, ResearchCb, ResearchConsentCb
@@ -33,6 +32,7 @@ from reengineering.research import close_research, launch_research
 from reengineering.research import research_invitation as invited_to
 from storage.uow import UnitOfWork
 from surveys import service as surveys
+from surveys.actors import Actor
 from surveys.service import SurveyPolicy
 
 router = Router(name=__name__)

@@ -14,8 +14,6 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.filters import TYPED_TEXT
-from bot.middlewares import Actor
 from core.clock import Clock
 from core.settings import Settings
 from handlers.callbacks import CaseCb
@@ -31,10 +29,12 @@ from handlers.cases.flow import (
     stale_text,
     today_of,
 )
+from handlers.filters import TYPED_TEXT
 from reengineering.case_queries import CaseRef
 from reengineering.cases import case_view, complete_step, record_decision, schedule_meeting
 from reengineering.reminders import format_date
 from storage.uow import UnitOfWork
+from surveys.actors import Actor
 
 router = Router(name=__name__)
 

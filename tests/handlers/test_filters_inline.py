@@ -1,7 +1,7 @@
 """No handler or router filter runs in aiogram's thread pool.
 
 aiogram awaits async filters in place but sends every synchronous one, `F` expressions
-included, to a thread: a hop per check on every update. bot.filters.inline keeps magic
+included, to a thread: a hop per check on every update. handlers.filters.inline keeps magic
 filters on the event loop; this guards that none slipped back.
 """
 
@@ -13,8 +13,8 @@ from aiogram import F, Router
 from aiogram.dispatcher.event.handler import FilterObject
 from aiogram.types import Chat, Message
 
-from bot.filters import inline
 from handlers import build_root_router
+from handlers.filters import inline
 
 
 def _filters(router: Router) -> Iterator[tuple[str, FilterObject]]:

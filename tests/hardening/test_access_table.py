@@ -32,7 +32,6 @@ from aiogram.methods import AnswerCallbackQuery, EditMessageReplyMarkup, SendDoc
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.actors import roles_changed
 from bot.middlewares import ThrottlingMiddleware
 from core.settings import Settings
 from handlers.callbacks import (
@@ -71,6 +70,7 @@ from storage.models import (
     Touchpoint,
     TouchpointKind,
 )
+from surveys.actors import roles_changed
 from surveys.catalogue import sync_questionnaires
 from surveys.respondents import respondent_key
 from tests.conftest import TEST_TOKEN, build_small_registry

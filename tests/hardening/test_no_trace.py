@@ -22,7 +22,6 @@ from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import Update, User
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.actors import ActorCache
 from bot.delivery import OutboxSender
 from bot.factory import create_dispatcher, create_fsm_storage
 from bot.intake import MAX_ATTEMPTS, Inbox
@@ -34,6 +33,7 @@ from storage.database import SessionPool
 from storage.fsm import storage_key_id
 from storage.migrate import alembic_config, upgrade_database
 from storage.models import InboxUpdate, OutboxMessage, OutboxStatus
+from surveys.actors import ActorCache
 from surveys.campaigns import run_campaigns, start_campaign
 from surveys.catalogue import sync_questionnaires
 from surveys.invites import create_invite, invite_payload

@@ -9,7 +9,6 @@ from datetime import date
 import pytest
 
 from core.settings import Settings, SettingsError, load_settings
-from jobs.scan import rules_from
 from surveys.decline import MonthlyScore, detect_decline
 from surveys.decline_guard import (
     DEFAULT_MARGIN,
@@ -19,7 +18,7 @@ from surveys.decline_guard import (
     standard_error,
 )
 from surveys.indexes import Series, months_back
-from surveys.scan import DeclineRules, judge_series
+from surveys.scan import DeclineRules, judge_series, rules_from
 from surveys.stats import RollupCell
 
 MONTHS = months_back(date(2025, 6, 1), 6)

@@ -5,17 +5,17 @@ rarely, so they are kept for `ttl` seconds. Any change to people or processes ma
 process (an invite, a role granted, a registry import) clears the cache at once through
 listeners on the project's own session class (storage.database.ProjectSession, never
 SQLAlchemy's global Session); a change made by another process (the CLI, another replica)
-is seen within `ttl` seconds.
+is seen within `ttl` seconds. Channel-neutral: a channel's middleware (bot.middlewares for
+Telegram) asks the cache and hands the `Actor` to its handlers.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import sqlalchemy as sa
-from aiogram.types import User
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 
@@ -27,6 +27,16 @@ from surveys.respondents import respondent_key
 
 DEFAULT_TTL = 10.0
 MAX_ENTRIES = 100_000
+
+
+class Sender(Protocol):
+    """Who writes, as a channel knows them: an id and perhaps a username (aiogram's User)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def username(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -107,7 +117,7 @@ class ActorCache:
         self._entries: dict[int, tuple[float, int, Actor]] = {}
         self._swept = time.monotonic()
 
-    async def get(self, user: User) -> Actor:
+    async def get(self, user: Sender) -> Actor:
         now = time.monotonic()
         cached = self._entries.get(user.id)
         if cached is not None:
@@ -126,7 +136,7 @@ class ActorCache:
         self._entries[user.id] = (now, generation, replace(actor, released=0))
         return actor
 
-    async def _load(self, user: User) -> Actor:
+    async def _load(self, user: Sender) -> Actor:
         released = 0
         async with direct_reads(self.pool) as db:
             person = await db.row(_BY_TELEGRAM_ID, {"telegram_id": user.id})
@@ -159,7 +169,7 @@ class ActorCache:
         async with self.pool() as session, session.begin():
             return await release(session, person_id, chat_id)
 
-    async def _claim_username(self, user: User) -> tuple[Row | None, int]:
+    async def _claim_username(self, user: Sender) -> tuple[Row | None, int]:
         """A person the registry knew only by @username writes for the first time."""
         assert user.username is not None
         async with self.pool() as session, session.begin():

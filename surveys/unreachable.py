@@ -12,7 +12,7 @@ from html import escape
 from storage.recipients import Unreachable, UnreachablePerson
 
 Translate = Callable[[str], str]
-WELCOME_PAYLOAD = "hello"  # /start hello: handlers.common greets, bot.actors releases
+WELCOME_PAYLOAD = "hello"  # /start hello: handlers.common greets, surveys.actors releases
 SHOWN = 30  # a Telegram message holds 4096 characters
 
 
