@@ -14,6 +14,7 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import BotCommand
 from aiogram.utils.i18n import ConstI18nMiddleware
 
+from bot.fsm import HashedKeyBuilder, SqlFsmStorage
 from bot.i18n import create_i18n
 from bot.middlewares import ActorMiddleware, ThrottlingMiddleware, UnitOfWorkMiddleware
 from bot.telegram_session import TolerantSession
@@ -22,7 +23,7 @@ from core.heap import settle_heap
 from core.settings import Settings
 from handlers import build_root_router
 from storage.database import SessionPool
-from storage.fsm import STATE_RETENTION, HashedKeyBuilder, SqlFsmStorage
+from storage.fsm import STATE_RETENTION
 from surveys.feedback import LoopPolicy
 from surveys.service import SurveyPolicy
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram.fsm.storage.base import BaseStorage
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from core.clock import Clock
@@ -20,9 +19,8 @@ from jobs.feedback import feedback_followup
 from jobs.leader import Leadership
 from jobs.retention import retention_job
 from jobs.scan import monthly_scan_job
-from jobs.surveys import expire_unfinished, purge_fsm
+from jobs.surveys import StaleStates, expire_unfinished, purge_fsm
 from storage.database import SessionPool
-from storage.fsm import SqlFsmStorage
 
 Job = Callable[..., Awaitable[Any]]
 
@@ -32,7 +30,7 @@ def create_scheduler(
     session_pool: SessionPool,
     clock: Clock,
     leadership: Leadership | None = None,
-    fsm_storage: BaseStorage | None = None,
+    fsm_storage: object | None = None,
 ) -> AsyncIOScheduler:
     """`fsm_storage`: the dispatcher's; a database one gets a nightly purge (Redis expires
     its keys itself, see bot.factory.create_fsm_storage)."""
@@ -72,7 +70,7 @@ def create_scheduler(
             everything,
         ),
     ]
-    if isinstance(fsm_storage, SqlFsmStorage):
+    if isinstance(fsm_storage, StaleStates):
         jobs.append(
             (
                 "purge_fsm",

@@ -5,13 +5,22 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Protocol, runtime_checkable
 
 from core.clock import Clock
 from storage.database import SessionPool
-from storage.fsm import STATE_RETENTION, SqlFsmStorage
+from storage.fsm import STATE_RETENTION
 from surveys.service import expire_sessions
 
 log = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class StaleStates(Protocol):
+    """Conversation states that age in the database (bot.fsm.SqlFsmStorage; Redis expires
+    its keys itself)."""
+
+    async def purge_older_than(self, age: timedelta) -> int: ...
 
 
 async def expire_unfinished(session_pool: SessionPool, clock: Clock) -> int:
@@ -23,7 +32,7 @@ async def expire_unfinished(session_pool: SessionPool, clock: Clock) -> int:
     return expired
 
 
-async def purge_fsm(storage: SqlFsmStorage, ttl: timedelta = STATE_RETENTION) -> int:
+async def purge_fsm(storage: StaleStates, ttl: timedelta = STATE_RETENTION) -> int:
     """Idempotent: what is older than `ttl` goes; a second run finds nothing to do."""
     purged = await storage.purge_older_than(ttl)
     if purged:

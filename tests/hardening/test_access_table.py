@@ -32,6 +32,7 @@ from aiogram.methods import AnswerCallbackQuery, EditMessageReplyMarkup, SendDoc
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.fsm import SqlFsmStorage
 from bot.middlewares import ThrottlingMiddleware
 from core.settings import Settings
 from handlers.callbacks import (
@@ -56,7 +57,6 @@ from handlers.callbacks import (
     StatsCb,
 )
 from storage.database import create_engine, create_session_pool
-from storage.fsm import SqlFsmStorage
 from storage.migrate import upgrade_database
 from storage.models import (
     ActivityDirection,

@@ -24,13 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.delivery import OutboxSender
 from bot.factory import create_dispatcher, create_fsm_storage
+from bot.fsm import storage_key_id
 from bot.intake import MAX_ATTEMPTS, Inbox
 from core.settings import Settings
 from handlers.callbacks import AlertCb
 from jobs.feedback import feedback_followup
 from jobs.retention import retention_job
 from storage.database import SessionPool
-from storage.fsm import storage_key_id
 from storage.migrate import alembic_config, upgrade_database
 from storage.models import InboxUpdate, OutboxMessage, OutboxStatus
 from surveys.actors import ActorCache

@@ -7,12 +7,13 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from aiogram.fsm.storage.base import StorageKey
 
+from bot.fsm import SqlFsmStorage
 from core.clock import utcnow
 from core.settings import Settings
 from jobs.setup import create_scheduler
 from jobs.surveys import expire_unfinished, purge_fsm
 from storage.database import SessionPool
-from storage.fsm import STATE_RETENTION, SqlFsmStorage
+from storage.fsm import STATE_RETENTION
 from storage.models import (
     ClientType,
     FsmRecord,
