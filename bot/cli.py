@@ -185,10 +185,10 @@ async def cmd_scan(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
+    from analytics.reports import ReportError, ReportSummary
     from bot.bootstrap import open_storage
     from bot.reports import build_report
     from storage.database import read_only_of
-    from surveys.reports import ReportError, ReportSummary
 
     month, note = chosen_month(args, settings, allow_current=True)
     storage = await open_storage(settings)
@@ -417,7 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_people(commands)
 
-    from surveys.report_kinds import REPORT_CHOICES
+    from analytics.report_kinds import REPORT_CHOICES
 
     report = commands.add_parser("report", help="отчёт в Excel")
     report.add_argument("kind", choices=sorted(REPORT_CHOICES), help="вид отчёта")

@@ -22,6 +22,9 @@ from typing import TypeVar
 import sqlalchemy as sa
 from pydantic import SecretStr
 
+from analytics.charts import OverviewRow, overview_chart, trend_chart
+from analytics.render import OUT, render
+from analytics.summary import summarize_processes
 from bot.app import prepare
 from bot.bootstrap import open_storage
 from bot.delivery import OutboxSender
@@ -39,9 +42,6 @@ from sandbox.telegram.simulated import SimulatedUser
 from storage.database import SessionPool, read_only_of
 from storage.models import ClientType, OutboxMessage, Person, Process, Response, Touchpoint
 from storage.registry_xlsx import import_registry
-from surveys.charts import OverviewRow, overview_chart, trend_chart
-from surveys.render import OUT, render
-from surveys.summary import summarize_processes
 
 T = TypeVar("T")
 EXAMPLE_REGISTRY = Path(__file__).resolve().parent.parent / "examples" / "registry.xlsx"

@@ -8,12 +8,8 @@ from typing import BinaryIO
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.periods import PAIN_MAP_MONTHS, month_add, month_end
-from core.settings import Settings
-from reengineering.cases import CaseError
-from reengineering.plan_xlsx import write_action_plan_xlsx
-from surveys.report_kinds import REPORT_CHOICES
-from surveys.reports import (
+from analytics.report_kinds import REPORT_CHOICES
+from analytics.reports import (
     ReportError,
     find_process,
     internal_comparison,
@@ -21,6 +17,10 @@ from surveys.reports import (
     satisfaction_dynamics,
     segment_profile,
 )
+from core.periods import PAIN_MAP_MONTHS, month_add, month_end
+from core.settings import Settings
+from reengineering.cases import CaseError
+from reengineering.plan_xlsx import write_action_plan_xlsx
 
 NEEDS_PROCESS = {"pain-map", "segments"}
 

@@ -21,6 +21,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from analytics.render import OUT, render
+from analytics.summary import ProcessSummary, summarize_processes
 from bot.middlewares import Actor
 from bot.unreachable import WELCOME_PAYLOAD, report
 from core.clock import Clock
@@ -35,8 +37,6 @@ from storage.registry_links import deep_link
 from storage.uow import UnitOfWork
 from surveys.feedback import answered_in_time_share
 from surveys.questionnaire import load_builtin_questionnaires
-from surveys.render import OUT, render
-from surveys.summary import ProcessSummary, summarize_processes
 
 router = Router(name=__name__)
 
@@ -176,7 +176,7 @@ async def _unreachable(message: Message, uow: UnitOfWork, bot: Bot) -> None:
 
 
 async def _officer_overview(message: Message, summaries: list[ProcessSummary], month: date) -> None:
-    charts = await _load("surveys.charts")  # matplotlib: loaded on demand
+    charts = await _load("analytics.charts")  # matplotlib: loaded on demand
     rows = [
         charts.OverviewRow(
             s.name,
@@ -215,7 +215,7 @@ async def _send_process(message: Message, summary: ProcessSummary, settings: Set
     )
     builder.adjust(1)
     if summary.series is not None:
-        charts = await _load("surveys.charts")
+        charts = await _load("analytics.charts")
         buffer = io.BytesIO()
         await render(
             charts.trend_chart,

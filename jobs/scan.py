@@ -7,6 +7,10 @@ from datetime import date
 from html import escape
 from pathlib import Path
 
+from analytics.decline_guard import NoiseGuard
+from analytics.render import OUT, render
+from analytics.scan import DeclineRules, ScanReport, judge_month, record_findings, unrecorded
+from analytics.summary import ProcessSummary, summarize_processes
 from core.calendar import is_working_day
 from core.clock import Clock
 from core.periods import last_complete_month
@@ -15,10 +19,6 @@ from storage.database import SessionPool, read_only_of
 from storage.models import DeclineDetection, Process
 from storage.outbox import enqueue
 from storage.recipients import officer_recipients, person_recipient
-from surveys.decline_guard import NoiseGuard
-from surveys.render import OUT, render
-from surveys.scan import DeclineRules, ScanReport, judge_month, record_findings, unrecorded
-from surveys.summary import ProcessSummary, summarize_processes
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ async def _draw_charts(
     """The trend chart of each declining process, drawn in the drawing worker, by process id."""
     if not summaries:
         return {}
-    from surveys.charts import trend_chart  # matplotlib: loaded on demand
+    from analytics.charts import trend_chart  # matplotlib: loaded on demand
 
     folder = Path(settings.data_dir) / "charts"
     folder.mkdir(parents=True, exist_ok=True)

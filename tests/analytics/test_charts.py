@@ -10,8 +10,8 @@ from pathlib import Path
 import matplotlib.image
 import pytest
 
-from surveys.charts import OverviewRow, before_after_chart, overview_chart, trend_chart
-from surveys.decline import MonthlyScore, detect_decline
+from analytics.charts import OverviewRow, before_after_chart, overview_chart, trend_chart
+from analytics.decline import MonthlyScore, detect_decline
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
+from analytics.decline import DeclineVerdict, MonthlyScore, detect_decline, mann_kendall
 from core.russian import format_p_value, month_range_ru, month_ru, plural_ru, ru_number
-from surveys.decline import DeclineVerdict, MonthlyScore, detect_decline, mann_kendall
 
 
 def series(

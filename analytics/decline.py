@@ -15,7 +15,7 @@ A month with too few answers, or a month without data, breaks the streak: an ale
 rest on data that can carry it. The Mann–Kendall trend p-value is computed over the streak
 and shown to people as supporting evidence; it does not decide the trigger, because four or
 five monthly points are too few for a test to be the rule. Whether a streak's drop stands
-out from sampling noise is a separate step of the scan, ``surveys.decline_guard``.
+out from sampling noise is a separate step of the scan, ``analytics.decline_guard``.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ class DeclineVerdict:
     trend_p_value: float | None = None
     insufficient_data: bool = False
     months_required: int = 3
-    # Set by the noise guard (surveys.decline_guard), never by detect_decline.
+    # Set by the noise guard (analytics.decline_guard), never by detect_decline.
     drop_standard_error: float | None = None
     noise_margin: float | None = None
     within_noise: bool = False

@@ -8,19 +8,19 @@ from datetime import date
 
 import pytest
 
-from core.settings import Settings, SettingsError, load_settings
-from jobs.scan import rules_from
-from surveys.decline import MonthlyScore, detect_decline
-from surveys.decline_guard import (
+from analytics.decline import MonthlyScore, detect_decline
+from analytics.decline_guard import (
     DEFAULT_MARGIN,
     NoiseGuard,
     apply_guard,
     drop_significance,
     standard_error,
 )
-from surveys.indexes import Series, months_back
-from surveys.scan import DeclineRules, judge_series
-from surveys.stats import RollupCell
+from analytics.indexes import Series, months_back
+from analytics.scan import DeclineRules, judge_series
+from analytics.stats import RollupCell
+from core.settings import Settings, SettingsError, load_settings
+from jobs.scan import rules_from
 
 MONTHS = months_back(date(2025, 6, 1), 6)
 

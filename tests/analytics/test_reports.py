@@ -17,11 +17,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from storage.database import SessionPool
-from storage.models import ActivityDirection, ClientType, Department, Process, Questionnaire
-from surveys.catalogue import sync_questionnaires
-from surveys.questionnaire import QUESTIONNAIRES_DIR, parse_questionnaire
-from surveys.reports import (
+from analytics.reports import (
     REPORT_KINDS,
     ReportError,
     find_process,
@@ -30,6 +26,10 @@ from surveys.reports import (
     satisfaction_dynamics,
     segment_profile,
 )
+from storage.database import SessionPool
+from storage.models import ActivityDirection, ClientType, Department, Process, Questionnaire
+from surveys.catalogue import sync_questionnaires
+from surveys.questionnaire import QUESTIONNAIRES_DIR, parse_questionnaire
 from tests.conftest import SmallRegistry
 from tests.surveys.factories import add_responses, new_key, questionnaire
 

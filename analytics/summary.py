@@ -9,10 +9,8 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.periods import PAIN_MAP_MONTHS, month_add
-from storage.models import DeclineDetection, Process, Response, ResponseAnswer
-from surveys.decline import DeclineVerdict
-from surveys.indexes import (
+from analytics.decline import DeclineVerdict
+from analytics.indexes import (
     Series,
     build_series,
     latest_version,
@@ -20,7 +18,9 @@ from surveys.indexes import (
     months_back,
     scale_max_of,
 )
-from surveys.scan import DeclineRules, judge_series
+from analytics.scan import DeclineRules, judge_series
+from core.periods import PAIN_MAP_MONTHS, month_add
+from storage.models import DeclineDetection, Process, Response, ResponseAnswer
 
 
 @dataclass

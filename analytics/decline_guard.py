@@ -1,7 +1,7 @@
 """The noise guard: a decline streak is a ground only when its drop stands out from sampling noise.
 
 Seed 003 §1.5 makes a *sustained* («устойчивое») decline of satisfaction a ground for
-reengineering. :func:`surveys.decline.detect_decline` finds month-on-month decreases in a row;
+reengineering. :func:`analytics.decline.detect_decline` finds month-on-month decreases in a row;
 on a flat series four monthly means fall in a row by chance one time in 24 (every order of
 four means is equally likely), so a body with 100 processes would open about four needless
 cases a month. This second step of the scan asks that the streak's total drop (the mean of its
@@ -24,9 +24,9 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal, get_args
 
+from analytics.decline import DeclineVerdict
+from analytics.stats import RollupCell
 from core.russian import ru_number
-from surveys.decline import DeclineVerdict
-from surveys.stats import RollupCell
 
 __all__ = [
     "DEFAULT_MARGIN",

@@ -32,6 +32,18 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from analytics.indexes import IndexRow, latest_version, monthly_index, months_back
+from analytics.render import OUT, render
+from analytics.report_kinds import REPORT_KINDS
+from analytics.report_xlsx import (
+    COUNT_FORMAT,
+    MEAN_FORMAT,
+    SHARE_FORMAT,
+    Output,
+    Sheet,
+    write_workbook,
+)
+from analytics.stats import MIN_INTERVAL_RESPONSES, RollupCell
 from core.periods import month_end
 from core.russian import MONTHS_SHORT, month_range_ru, plural_ru
 from storage.models import (
@@ -45,18 +57,6 @@ from storage.models import (
     Touchpoint,
     TouchpointKind,
 )
-from surveys.indexes import IndexRow, latest_version, monthly_index, months_back
-from surveys.render import OUT, render
-from surveys.report_kinds import REPORT_KINDS
-from surveys.report_xlsx import (
-    COUNT_FORMAT,
-    MEAN_FORMAT,
-    SHARE_FORMAT,
-    Output,
-    Sheet,
-    write_workbook,
-)
-from surveys.stats import MIN_INTERVAL_RESPONSES, RollupCell
 
 __all__ = [
     "REPORT_KINDS",

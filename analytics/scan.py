@@ -1,7 +1,7 @@
 """The monthly scan: run the decline detector on every process and touchpoint series.
 
 Two steps per series: `detect_decline` finds the streak of decreases, then the noise guard
-(`surveys.decline_guard`) keeps it only when its drop stands out from sampling noise. Each
+(`analytics.decline_guard`) keeps it only when its drop stands out from sampling noise. Each
 detection is recorded once per series and month (a unique key), so rerunning the
 scan records nothing new; the next issue opens reengineering cases from these records.
 """
@@ -16,10 +16,9 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import DeclineDetection
-from surveys.decline import DeclineVerdict, detect_decline
-from surveys.decline_guard import NoiseGuard, apply_guard
-from surveys.indexes import (
+from analytics.decline import DeclineVerdict, detect_decline
+from analytics.decline_guard import NoiseGuard, apply_guard
+from analytics.indexes import (
     IndexRow,
     Series,
     build_series,
@@ -28,6 +27,7 @@ from surveys.indexes import (
     months_back,
     scale_max_of,
 )
+from storage.models import DeclineDetection
 
 HISTORY_MONTHS = 24
 

@@ -23,8 +23,8 @@ from matplotlib.patches import Patch
 from matplotlib.patheffects import withStroke
 from matplotlib.transforms import blended_transform_factory
 
+from analytics.decline import DeclineVerdict, MonthlyScore, month_from_index, month_index
 from core.russian import MONTHS_SHORT, format_p_value, month_range_ru, ru_number
-from surveys.decline import DeclineVerdict, MonthlyScore, month_from_index, month_index
 
 __all__ = ["OverviewRow", "before_after_chart", "overview_chart", "trend_chart"]
 
