@@ -185,7 +185,7 @@ async def cmd_scan(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
-    from analytics.reports import ReportError, ReportSummary
+    from analytics.report_common import ReportError, ReportSummary
     from bot.bootstrap import open_storage
     from bot.reports import build_report
     from storage.database import read_only_of

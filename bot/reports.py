@@ -8,15 +8,12 @@ from typing import BinaryIO
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from analytics.report_common import ReportError, find_process
+from analytics.report_dynamics import satisfaction_dynamics
+from analytics.report_internal import internal_comparison
 from analytics.report_kinds import REPORT_CHOICES
-from analytics.reports import (
-    ReportError,
-    find_process,
-    internal_comparison,
-    pain_map,
-    satisfaction_dynamics,
-    segment_profile,
-)
+from analytics.report_pain_map import pain_map
+from analytics.report_segments import segment_profile
 from core.periods import PAIN_MAP_MONTHS, month_add, month_end
 from core.settings import Settings
 from reengineering.cases import CaseError

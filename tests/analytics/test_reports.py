@@ -17,15 +17,12 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from analytics.reports import (
-    REPORT_KINDS,
-    ReportError,
-    find_process,
-    internal_comparison,
-    pain_map,
-    satisfaction_dynamics,
-    segment_profile,
-)
+from analytics.report_common import ReportError, find_process
+from analytics.report_dynamics import satisfaction_dynamics
+from analytics.report_internal import internal_comparison
+from analytics.report_kinds import REPORT_KINDS
+from analytics.report_pain_map import pain_map
+from analytics.report_segments import segment_profile
 from storage.database import SessionPool
 from storage.models import ActivityDirection, ClientType, Department, Process, Questionnaire
 from surveys.catalogue import sync_questionnaires
