@@ -26,6 +26,7 @@ from analytics.report_xlsx import (
     write_workbook,
 )
 from analytics.stats import RollupCell
+from core.i18n import Translator
 from core.russian import MONTHS_SHORT, month_range_ru
 from storage.models import (
     ActivityDirection,
@@ -35,34 +36,70 @@ from storage.models import (
     TouchpointKind,
 )
 
-CLIENT_LABELS = {ClientType.EXTERNAL: "внешние", ClientType.INTERNAL: "внутренние"}
-CRITICALITY_LABELS = {"low": "Низкая", "medium": "Средняя", "high": "Высокая"}
-CHANNEL_LABELS = {TouchpointKind.DIGITAL.value: "Цифровой", TouchpointKind.OFFLINE.value: "Офлайн"}
-INTERNAL_QUESTIONS = {
-    "satisfaction": "Удовлетворённость",
-    "speed": "Скорость решения",
-    "clarity": "Понятность ответа",
-}
-NO_SEGMENT = "Не указан"
-NO_STAGE = "Этап не указан"
-ALL_SEGMENTS = "Все сегменты"
-ALL_STAGES = "Все этапы"
 COMMENTS_PER_STAGE = 5
 COMMENT_LIMIT = 300
 
-# column headers shared by several sheets
-CODE, NAME, DIRECTION, CLIENTS, VERSION = (
-    "Код процесса",
-    "Процесс",
-    "Направление деятельности",
-    "Клиенты",
-    "Версия анкеты",
-)
-INFO_KEY, INFO_VALUE = "Показатель", "Значение"
+
+def client_labels(_: Translator) -> dict[ClientType, str]:
+    return {
+        ClientType.EXTERNAL: _("external (clients)"),
+        ClientType.INTERNAL: _("internal (clients)"),
+    }
+
+
+def criticality_labels(_: Translator) -> dict[str, str]:
+    return {
+        "low": _("Low criticality"),
+        "medium": _("Medium criticality"),
+        "high": _("High criticality"),
+    }
+
+
+def channel_labels(_: Translator) -> dict[str, str]:
+    return {
+        TouchpointKind.DIGITAL.value: _("Digital channel"),
+        TouchpointKind.OFFLINE.value: _("Offline channel"),
+    }
+
+
+def internal_questions(_: Translator) -> dict[str, str]:
+    return {
+        "satisfaction": _("Satisfaction"),
+        "speed": _("Speed of resolution"),
+        "clarity": _("Clarity of the answer"),
+    }
+
+
+INTERNAL_QUESTION_IDS = ("satisfaction", "speed", "clarity")
+
+
+@dataclass(frozen=True)
+class Heads:
+    """Column headers shared by several sheets, in the reader's language."""
+
+    code: str
+    name: str
+    direction: str
+    clients: str
+    version: str
+    responses: str
+    mean: str
+
+    @classmethod
+    def of(cls, _: Translator) -> Heads:
+        return cls(
+            code=_("Process code"),
+            name=_("Process"),
+            direction=_("Line of activity"),
+            clients=_("Clients"),
+            version=_("Questionnaire version"),
+            responses=_("Number of responses"),
+            mean=_("Mean score"),
+        )
 
 
 class ReportError(ValueError):
-    """A report that cannot be built as asked; the message is for people, in Russian."""
+    """A report that cannot be built as asked; the message is for people, translated."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +107,7 @@ class ReportSummary:
     """What a report wrote: enough for the CLI line or the bot's caption."""
 
     kind: str
-    title: str
+    title: str  # the msgid of the report's name (REPORT_KINDS); translate it to show it
     path: Path | None
     sheets: tuple[str, ...]
     rows: int
@@ -79,14 +116,20 @@ class ReportSummary:
     period: tuple[date, date]
     notes: tuple[str, ...] = ()
 
-    def describe(self, note: str = "") -> str:
-        """One Russian line for the command line: which months, how many answers, where."""
-        line = f"{self.title} за {month_range_ru(*self.period)}{note}: "
-        line += f"{self.period[0]:%d.%m.%Y}–{self.period[1]:%d.%m.%Y}, ответов {self.responses}"
+    def describe(self, _: Translator, note: str = "") -> str:
+        """One line for the command line: which months, how many answers, where."""
+        line = _("{report} for {period}{note}: {since}–{until}, responses {responses}").format(
+            report=_(self.title),
+            period=month_range_ru(*self.period),
+            note=note,
+            since=f"{self.period[0]:%d.%m.%Y}",
+            until=f"{self.period[1]:%d.%m.%Y}",
+            responses=self.responses,
+        )
         if self.suppressed:
-            line += f", скрыто малых ячеек {self.suppressed}"
+            line += _(", small cells hidden {count}").format(count=self.suppressed)
         if self.path is not None:
-            line += f"; файл {self.path}"
+            line += _("; file {path}").format(path=self.path)
         return line + "."
 
 
@@ -116,14 +159,18 @@ class CellGuard:
         return self.marker
 
 
-def check_min_cell(min_cell: int) -> None:
+def check_min_cell(min_cell: int, _: Translator) -> None:
     if min_cell < 1:
-        raise ReportError("Порог скрытия малых ячеек (min_cell) должен быть не меньше 1.")
+        raise ReportError(_("The small-cell threshold (min_cell) must be at least 1."))
 
 
-def check_period(since: date, until: date) -> None:
+def check_period(since: date, until: date, _: Translator) -> None:
     if since > until:
-        raise ReportError(f"Начало периода {since:%d.%m.%Y} позже его окончания {until:%d.%m.%Y}.")
+        raise ReportError(
+            _("The period starts on {since}, after its end on {until}.").format(
+                since=f"{since:%d.%m.%Y}", until=f"{until:%d.%m.%Y}"
+            )
+        )
 
 
 def first_of_month(day: date) -> date:
@@ -149,11 +196,11 @@ def frame_of(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> pd.Da
     return pd.DataFrame([[row.get(c) for c in columns] for row in rows], columns=list(columns))
 
 
-def info_sheet(pairs: Sequence[tuple[str, Any]]) -> Sheet:
-    frame = pd.DataFrame(
-        [[key, value] for key, value in pairs], columns=[INFO_KEY, INFO_VALUE], dtype=object
-    )
-    return Sheet("Сведения", frame, wrap=(INFO_VALUE,))
+def info_sheet(pairs: Sequence[tuple[str, Any]], _: Translator) -> Sheet:
+    """The sheet that says what the report is, for which period and how to read it."""
+    key, value = _("Indicator"), _("Value")
+    frame = pd.DataFrame([list(pair) for pair in pairs], columns=[key, value], dtype=object)
+    return Sheet(_("About the report"), frame, wrap=(value,))
 
 
 def difference(current: float | None, previous: float | None) -> float | None:
@@ -162,15 +209,15 @@ def difference(current: float | None, previous: float | None) -> float | None:
     return current - previous
 
 
-async def find_process(session: AsyncSession, code: str) -> Process:
+async def find_process(session: AsyncSession, code: str, _: Translator) -> Process:
     """The process with this registry code, for `otklik report KIND --process CODE`."""
     process = await session.scalar(sa.select(Process).where(Process.code == code))
     if process is None:
-        raise ReportError(f"Процесс с кодом «{code}» не найден в реестре.")
+        raise ReportError(_("No process with the code «{code}» in the registry.").format(code=code))
     return process
 
 
-async def process_of(session: AsyncSession, process_id: int) -> tuple[Process, str]:
+async def process_of(session: AsyncSession, process_id: int, _: Translator) -> tuple[Process, str]:
     row = (
         await session.execute(
             sa.select(Process, ActivityDirection.name)
@@ -179,7 +226,7 @@ async def process_of(session: AsyncSession, process_id: int) -> tuple[Process, s
         )
     ).first()
     if row is None:
-        raise ReportError(f"Процесс № {process_id} не найден в реестре.")
+        raise ReportError(_("No process No. {number} in the registry.").format(number=process_id))
     return row[0], row[1]
 
 
@@ -188,7 +235,7 @@ async def questionnaires_of(session: AsyncSession) -> dict[int, Questionnaire]:
 
 
 def option_labels(questionnaires: Iterable[Questionnaire], question_id: str) -> dict[str, str]:
-    """Russian labels of a question's options, newest version first, in questionnaire order."""
+    """The labels (`ru`) of a question's options, newest version first, in questionnaire order."""
     labels: dict[str, str] = {}
     for questionnaire in sorted(questionnaires, key=lambda q: -q.version):
         for question in questionnaire.definition.get("questions", []):
@@ -199,10 +246,12 @@ def option_labels(questionnaires: Iterable[Questionnaire], question_id: str) -> 
     return labels
 
 
-def version_text(questionnaire: Questionnaire | None) -> str:
+def version_text(questionnaire: Questionnaire | None, _: Translator) -> str:
     if questionnaire is None:
-        return "нет данных"
-    return f"«{questionnaire.title}», версия {questionnaire.version}"
+        return _("no data")
+    return _("«{title}», version {version}").format(
+        title=questionnaire.title, version=questionnaire.version
+    )
 
 
 def cell_of(rows: Iterable[IndexRow]) -> RollupCell:

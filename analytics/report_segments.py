@@ -3,7 +3,8 @@ template for hypotheses when there is no data."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -12,14 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.indexes import IndexRow, latest_version, monthly_index, months_back
 from analytics.report_common import (
-    ALL_SEGMENTS,
-    CHANNEL_LABELS,
-    CLIENT_LABELS,
-    NO_SEGMENT,
     CellGuard,
     ReportSummary,
     cell_of,
+    channel_labels,
     check_min_cell,
+    client_labels,
     first_of_month,
     frame_of,
     info_sheet,
@@ -31,22 +30,17 @@ from analytics.report_common import (
     write_sheets,
 )
 from analytics.report_kinds import REPORT_KINDS
-from analytics.report_xlsx import (
-    COUNT_FORMAT,
-    MEAN_FORMAT,
-    SHARE_FORMAT,
-    Output,
-    Sheet,
-)
+from analytics.report_xlsx import COUNT_FORMAT, MEAN_FORMAT, SHARE_FORMAT, Output, Sheet
+from core.i18n import Translator
 from core.periods import month_end
 from core.russian import month_range_ru
-from storage.models import (
-    ClientType,
-    Response,
-    Touchpoint,
-)
+from storage.models import ClientType, Process, Questionnaire, Response, Touchpoint
 
-# ----------------------------------------------------------------------------- 3. segments
+PROFILE_MONTHS = 24
+
+# A group of the profile: its label, its rollup rows, its key among the distinct counts,
+# and the kinds of those counts for all its answers and for the scored version's.
+_Group = tuple[str, list[IndexRow], tuple[Any, ...], str, str]
 
 
 async def _distinct(
@@ -65,9 +59,43 @@ async def _distinct(
     return {tuple(row[:-1]): int(row[-1]) for row in result}
 
 
+@dataclass
+class _Profile:
+    """What every row of the profile reads: the rows, the distinct respondents, the guard."""
+
+    translate: Translator
+    rows: list[IndexRow]
+    version_id: int | None
+    internal: bool
+    people: Mapping[str, Mapping[tuple[Any, ...], int]]
+    guard: CellGuard
+    touchpoints: dict[int, str]
+
+    def hide(self, kind: str, key: tuple[Any, ...]) -> bool:
+        people = self.people.get(kind, {}).get(key, 0)
+        return self.internal and self.guard.hides(True, people)
+
+    @property
+    def total(self) -> int:
+        return sum(r.n for r in self.rows)
+
+    @property
+    def channels(self) -> dict[str, str]:
+        return channel_labels(self.translate)
+
+    def answered(self, channel: str) -> str:
+        _ = self.translate
+        return _("{channel}: responses").format(channel=channel)
+
+    def share(self, channel: str) -> str:
+        _ = self.translate
+        return _("{channel}: share").format(channel=channel)
+
+
 async def segment_profile(
     session: AsyncSession,
     out: Output,
+    _: Translator,
     *,
     process_id: int,
     until: date,
@@ -80,9 +108,9 @@ async def segment_profile(
     shares use every response of the period; the mean score and CSAT only the questionnaire
     version with the latest data, since versions are not averaged together.
     """
-    check_min_cell(min_cell)
-    process, direction = await process_of(session, process_id)
-    window = months_back(first_of_month(until), 24)
+    check_min_cell(min_cell, _)
+    process, direction = await process_of(session, process_id, _)
+    window = months_back(first_of_month(until), PROFILE_MONTHS)
     until = month_end(until)
     rows = await monthly_index(
         session,
@@ -100,35 +128,53 @@ async def segment_profile(
         "segment",
     )
     internal = any(r.keys["client_type"] == ClientType.INTERNAL for r in rows)
-    people: dict[str, dict[tuple[Any, ...], int]] = {}
-    if internal:
-        scope = (
-            Response.process_id == process_id,
-            Response.month >= window[0],
-            Response.month <= window[-1],
-        )
-        people = {
-            "segment": await _distinct(session, [Response.segment], *scope),
-            "version": await _distinct(
-                session, [Response.segment], Response.questionnaire_id == version_id, *scope
-            ),
-            "channel": await _distinct(session, [Response.segment, Response.channel], *scope),
-            "touchpoint": await _distinct(
-                session, [Response.segment, Response.touchpoint_id], *scope
-            ),
-            "all": await _distinct(session, [], *scope),
-            "all_version": await _distinct(
-                session, [], Response.questionnaire_id == version_id, *scope
-            ),
-            "all_channel": await _distinct(session, [Response.channel], *scope),
-            "all_touchpoint": await _distinct(session, [Response.touchpoint_id], *scope),
-        }
+    people = await _people(session, process_id, window, version_id) if internal else {}
+    touchpoints = await _touchpoints(session, process_id, {r.keys["touchpoint"] for r in rows})
+    found = _Profile(_, rows, version_id, internal, people, CellGuard(min_cell), touchpoints)
+    profile, channels = _tables(found, _groups(found, segment_labels))
+    period = month_range_ru(window[0], window[-1])
+    source = _source(found, period)
+    info = _info(found, process, direction, questionnaire, (window[0], until), period, source)
+    sheets = [*_sheets(found, profile, channels), info_sheet(info, _)]
+    await write_sheets(out, sheets)
+    return ReportSummary(
+        kind="segments",
+        title=REPORT_KINDS["segments"],
+        path=path_of(out),
+        sheets=tuple(s.name for s in sheets),
+        rows=len(profile),
+        responses=found.total,
+        suppressed=found.guard.hidden,
+        period=(window[0], until),
+        notes=(source,),
+    )
 
-    guard = CellGuard(min_cell)
 
-    def hide(kind: str, key: tuple[Any, ...]) -> bool:
-        return internal and guard.hides(True, people.get(kind, {}).get(key, 0))
+async def _people(
+    session: AsyncSession, process_id: int, window: Sequence[date], version_id: int | None
+) -> dict[str, dict[tuple[Any, ...], int]]:
+    """Distinct internal respondents of every group the profile shows, by kind of group."""
+    scope = (
+        Response.process_id == process_id,
+        Response.month >= window[0],
+        Response.month <= window[-1],
+    )
+    version = Response.questionnaire_id == version_id
+    return {
+        "segment": await _distinct(session, [Response.segment], *scope),
+        "version": await _distinct(session, [Response.segment], version, *scope),
+        "channel": await _distinct(session, [Response.segment, Response.channel], *scope),
+        "touchpoint": await _distinct(session, [Response.segment, Response.touchpoint_id], *scope),
+        "all": await _distinct(session, [], *scope),
+        "all_version": await _distinct(session, [], version, *scope),
+        "all_channel": await _distinct(session, [Response.channel], *scope),
+        "all_touchpoint": await _distinct(session, [Response.touchpoint_id], *scope),
+    }
 
+
+def _groups(found: _Profile, segment_labels: Mapping[str, str]) -> list[_Group]:
+    """The segments in questionnaire order, others after them, then everyone together."""
+    _, rows = found.translate, found.rows
     seen = {r.keys["segment"] for r in rows}
     order: list[str | None] = [s for s in segment_labels if s in seen]
     order += sorted(str(s) for s in seen if s is not None and s not in segment_labels)
@@ -136,14 +182,9 @@ async def segment_profile(
         order.append(None)
     if not rows:
         order = list(segment_labels)  # an empty template to fill with hypotheses
-
-    total = sum(r.n for r in rows)
-    touchpoints = await _touchpoints(session, process_id, {r.keys["touchpoint"] for r in rows})
-    profile: list[dict[str, Any]] = []
-    channels: list[dict[str, Any]] = []
-    groups: list[tuple[str, list[IndexRow], tuple[Any, ...], str, str]] = [
+    groups: list[_Group] = [
         (
-            segment_labels.get(s, s) if s is not None else NO_SEGMENT,
+            segment_labels.get(s, s) if s is not None else _("Not specified (segment)"),
             [r for r in rows if r.keys["segment"] == s],
             (s,),
             "segment",
@@ -152,110 +193,141 @@ async def segment_profile(
         for s in order
     ]
     if rows:
-        groups.append((ALL_SEGMENTS, list(rows), (), "all", "all_version"))
+        groups.append((_("All segments"), list(rows), (), "all", "all_version"))
+    return groups
+
+
+def _tables(
+    found: _Profile, groups: Sequence[_Group]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The profile rows (answers, share, mean, CSAT) and the channel rows of every group."""
+    _, guard, total = found.translate, found.guard, found.total
+    profile: list[dict[str, Any]] = []
+    channels: list[dict[str, Any]] = []
     for label, group, key, kind, version_kind in groups:
         every = cell_of(group)
-        scored = cell_of(r for r in group if r.questionnaire_id == version_id)
-        hidden = hide(kind, key)
-        hidden_score = hidden or hide(version_kind, key)
+        scored = cell_of(r for r in group if r.questionnaire_id == found.version_id)
+        hidden = found.hide(kind, key)
+        hidden_score = hidden or found.hide(version_kind, key)
         profile.append(
             {
-                "Сегмент": label,
-                "Число ответов": guard.show(every.n, hidden),
-                "Доля ответов": guard.show(every.n / total if total else None, hidden),
-                "Средняя оценка": guard.show(scored.mean, hidden_score),
+                _("Segment"): label,
+                _("Number of responses"): guard.show(every.n, hidden),
+                _("Share of responses"): guard.show(every.n / total if total else None, hidden),
+                _("Mean score"): guard.show(scored.mean, hidden_score),
                 "CSAT": guard.show(scored.csat, hidden_score),
             }
         )
-        channels.append(_channel_row(label, group, key, touchpoints, guard, hide, key == ()))
+        channels.append(_channel_row(found, label, group, key, key == ()))
+    return profile, channels
 
-    profile_columns = ["Сегмент", "Число ответов", "Доля ответов", "Средняя оценка", "CSAT"]
-    digital, offline = CHANNEL_LABELS["digital"], CHANNEL_LABELS["offline"]
-    channel_columns = [
-        "Сегмент",
-        f"{digital}: ответов",
-        f"{offline}: ответов",
-        f"{digital}: доля",
-        f"{offline}: доля",
-        "Предпочтительный канал",
-        *touchpoints.values(),
-    ]
-    period = month_range_ru(window[0], window[-1])
-    if rows:
-        source = (
-            "Профиль сформирован по данным обратной связи клиентов процесса (ответы на анкеты "
-            f"в точках взаимодействия) за два года: {period} (п. 2.2 Порядка проведения "
-            "реинжиниринга)."
-        )
-    else:
-        source = (
-            f"За два года ({period}) данных обратной связи по процессу нет. Профиль клиентского "
-            "сегмента формируется на основании гипотез о потенциальном клиенте, в интересах "
-            "которого осуществляется процесс (п. 2.2 Порядка): сформулируйте гипотезы о "
-            "признаках сегментов, особенностях клиентского пути и предпочтительных каналах "
-            "взаимодействия."
-        )
-    info = [
-        ("Отчёт", REPORT_KINDS["segments"]),
-        ("Процесс", f"{process.code} — {process.name}"),
-        ("Направление деятельности", direction),
-        ("Клиенты", CLIENT_LABELS[process.client_type]),
-        ("Период", period),
-        ("Начало периода", window[0]),
-        ("Конец периода", until),
-        ("Число ответов", total),
-        ("Основание", source),
-        ("Признак сегментации", "Категория клиента: ответ на вопрос анкеты «Кем вы обратились?»."),
+
+def _source(found: _Profile, period: str) -> str:
+    """What the profile rests on: two years of feedback, or hypotheses when there is none."""
+    _ = found.translate
+    if found.rows:
+        return _(
+            "The profile is built from the feedback of the process's clients (answers to the "
+            "questionnaires at the touchpoints) over two years: {period} (clause 2.2 of the "
+            "Procedure for reengineering)."
+        ).format(period=period)
+    return _(
+        "There is no feedback on the process for two years ({period}). The profile of the client "
+        "segment is built from hypotheses about the potential client in whose interest the "
+        "process is run (clause 2.2 of the Procedure): state hypotheses about the features of the "
+        "segments, the specifics of the client journey and the preferred channels of interaction."
+    ).format(period=period)
+
+
+def _info(
+    found: _Profile,
+    process: Process,
+    direction: str,
+    questionnaire: Questionnaire | None,
+    span: tuple[date, date],
+    period: str,
+    source: str,
+) -> list[tuple[str, Any]]:
+    _ = found.translate
+    info: list[tuple[str, Any]] = [
+        (_("Report"), _(REPORT_KINDS["segments"])),
+        (_("Process"), f"{process.code} — {process.name}"),
+        (_("Line of activity"), direction),
+        (_("Clients"), client_labels(_)[process.client_type]),
+        (_("Period"), period),
+        (_("Start of the period"), span[0]),
+        (_("End of the period"), span[1]),
+        (_("Number of responses"), found.total),
+        (_("Basis"), source),
         (
-            "Предпочтительные каналы",
-            "Доли ответов, полученных в цифровых и офлайн-точках взаимодействия (лист «Каналы»).",
+            _("Segmentation attribute"),
+            _("Client category: the answer to the questionnaire's question «Who are you?»."),
         ),
         (
-            "Средняя оценка и CSAT",
-            f"По анкете: {version_text(questionnaire)}; CSAT — доля "
-            "оценок двух высших баллов шкалы.",
+            _("Preferred channels"),
+            _(
+                "Shares of responses received at digital and offline touchpoints "
+                "(the sheet «Channels»)."
+            ),
+        ),
+        (
+            _("Mean score and CSAT"),
+            _(
+                "By the questionnaire: {version}; CSAT is the share of scores in the two "
+                "highest points of the scale."
+            ).format(version=version_text(questionnaire, _)),
         ),
     ]
-    if internal:
+    if found.internal:
         info.append(
             (
-                "Защита данных",
-                f"Значения, рассчитанные менее чем по {min_cell} "
-                f"респондентам-сотрудникам, скрыты («{guard.marker}»).",
+                _("Data protection"),
+                _(
+                    "Values computed from fewer than {count} respondent employees are hidden "
+                    "(«{marker}»)."
+                ).format(count=found.guard.min_cell, marker=found.guard.marker),
             )
         )
-    sheets = [
+    return info
+
+
+def _sheets(
+    found: _Profile, profile: list[dict[str, Any]], channels: list[dict[str, Any]]
+) -> list[Sheet]:
+    _ = found.translate
+    profile_columns = [
+        _("Segment"),
+        _("Number of responses"),
+        _("Share of responses"),
+        _("Mean score"),
+        "CSAT",
+    ]
+    names = list(found.channels.values())
+    channel_columns = [
+        _("Segment"),
+        *(found.answered(name) for name in names),
+        *(found.share(name) for name in names),
+        _("Preferred channel"),
+        *found.touchpoints.values(),
+    ]
+    channel_formats = (
+        {found.answered(name): COUNT_FORMAT for name in names}
+        | {found.share(name): SHARE_FORMAT for name in names}
+        | {c: COUNT_FORMAT for c in found.touchpoints.values()}
+    )
+    return [
         Sheet(
-            "Профиль сегментов",
+            _("Profile of segments (sheet)"),
             frame_of(profile, profile_columns),
             {
-                "Число ответов": COUNT_FORMAT,
-                "Доля ответов": SHARE_FORMAT,
-                "Средняя оценка": MEAN_FORMAT,
+                _("Number of responses"): COUNT_FORMAT,
+                _("Share of responses"): SHARE_FORMAT,
+                _("Mean score"): MEAN_FORMAT,
                 "CSAT": SHARE_FORMAT,
             },
         ),
-        Sheet(
-            "Каналы",
-            frame_of(channels, channel_columns),
-            {c: COUNT_FORMAT for c in channel_columns if c.endswith("ответов")}
-            | {c: SHARE_FORMAT for c in channel_columns if c.endswith("доля")}
-            | {c: COUNT_FORMAT for c in touchpoints.values()},
-        ),
-        info_sheet(info),
+        Sheet(_("Channels"), frame_of(channels, channel_columns), channel_formats),
     ]
-    await write_sheets(out, sheets)
-    return ReportSummary(
-        kind="segments",
-        title=REPORT_KINDS["segments"],
-        path=path_of(out),
-        sheets=tuple(s.name for s in sheets),
-        rows=len(profile),
-        responses=total,
-        suppressed=guard.hidden,
-        period=(window[0], until),
-        notes=(source,),
-    )
 
 
 async def _touchpoints(session: AsyncSession, process_id: int, seen: set[Any]) -> dict[int, str]:
@@ -274,35 +346,31 @@ async def _touchpoints(session: AsyncSession, process_id: int, seen: set[Any]) -
 
 
 def _channel_row(
+    found: _Profile,
     label: str,
     group: Sequence[IndexRow],
     key: tuple[Any, ...],
-    touchpoints: Mapping[int, str],
-    guard: CellGuard,
-    hide: Callable[[str, tuple[Any, ...]], bool],
     everyone: bool,
 ) -> dict[str, Any]:
     """Preferred channels of one segment: digital vs offline counts, shares and touchpoints."""
-    digital, offline = CHANNEL_LABELS["digital"], CHANNEL_LABELS["offline"]
-    n = {
-        channel: sum(r.n for r in group if r.keys["channel"] == channel)
-        for channel in CHANNEL_LABELS
-    }
+    _, guard, labels = found.translate, found.guard, found.channels
+    n = {channel: sum(r.n for r in group if r.keys["channel"] == channel) for channel in labels}
     both = sum(n.values())
-    row: dict[str, Any] = {"Сегмент": label}
+    row: dict[str, Any] = {_("Segment"): label}
     hidden_any = False
-    for channel, name in CHANNEL_LABELS.items():
-        hidden = hide("all_channel" if everyone else "channel", (*key, channel))
+    for channel, name in labels.items():
+        hidden = found.hide("all_channel" if everyone else "channel", (*key, channel))
         hidden_any = hidden_any or hidden
-        row[f"{name}: ответов"] = guard.show(n[channel], hidden)
-        row[f"{name}: доля"] = guard.show(n[channel] / both if both else None, hidden)
+        row[found.answered(name)] = guard.show(n[channel], hidden)
+        row[found.share(name)] = guard.show(n[channel] / both if both else None, hidden)
     if both and not hidden_any:
+        digital, offline = labels["digital"], labels["offline"]
         if n["digital"] == n["offline"]:
-            row["Предпочтительный канал"] = "Поровну"
+            row[_("Preferred channel")] = _("Equally")
         else:
-            row["Предпочтительный канал"] = digital if n["digital"] > n["offline"] else offline
-    for touchpoint_id, name in touchpoints.items():
+            row[_("Preferred channel")] = digital if n["digital"] > n["offline"] else offline
+    for touchpoint_id, name in found.touchpoints.items():
         count = sum(r.n for r in group if r.keys["touchpoint"] == touchpoint_id)
-        hidden = hide("all_touchpoint" if everyone else "touchpoint", (*key, touchpoint_id))
-        row[name] = guard.show(count, hidden)
+        kind = "all_touchpoint" if everyone else "touchpoint"
+        row[name] = guard.show(count, found.hide(kind, (*key, touchpoint_id)))
     return row

@@ -188,6 +188,7 @@ async def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from analytics.report_common import ReportError, ReportSummary
     from bot.bootstrap import open_storage
     from bot.reports import build_report
+    from core.i18n import translator
     from storage.database import read_only_of
 
     month, note = chosen_month(args, settings, allow_current=True)
@@ -201,6 +202,7 @@ async def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
                         session,
                         args.kind,
                         Path(args.out),
+                        translator(settings.locale),
                         process_code=args.process,
                         case_id=args.case,
                         month=month,
@@ -213,7 +215,7 @@ async def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         await storage.engine.dispose()
     if isinstance(summary, ReportSummary):
-        print(summary.describe(note))
+        print(summary.describe(translator(settings.locale), note))
     else:
         print(summary)
     return 0

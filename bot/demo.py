@@ -33,6 +33,7 @@ from bot.factory import create_bot, create_dispatcher
 from bot.intake import Inbox, durable_polling
 from bot.reports import build_report
 from core.clock import Clock, utcnow
+from core.i18n import translator
 from core.settings import DEMO_TOKEN, Settings
 from jobs.cases import run_case_reminders
 from jobs.scan import last_complete_month, rules_from, scan_and_notify
@@ -195,6 +196,7 @@ async def analytics_act(
                 session,
                 kind,
                 folder / name,
+                translator(settings.locale),
                 process_code=code,
                 case_id=None,
                 month=month,

@@ -282,6 +282,7 @@ async def send_report(
             session,
             kind,
             buffer,
+            _,
             process_code=code,
             case_id=None,
             month=month,
