@@ -27,6 +27,7 @@ from analytics.indexes import (
     months_back,
     scale_max_of,
 )
+from core.i18n import Translator
 from storage.models import DeclineDetection
 
 HISTORY_MONTHS = 24
@@ -52,16 +53,17 @@ class ScanReport:
     within_noise: int = 0  # streaks long enough for the literal rule that the guard set aside
 
 
-def judge_series(series: Series, rules: DeclineRules) -> DeclineVerdict:
+def judge_series(series: Series, rules: DeclineRules, _: Translator) -> DeclineVerdict:
     """Both steps on one series: the streak of decreases, then the noise guard."""
     verdict = detect_decline(
         series.points,
+        _,
         months=rules.months,
         min_responses=rules.min_responses,
         min_drop=rules.min_drop,
     )
     cells = {point.month: cell for point, cell in zip(series.points, series.cells, strict=True)}
-    return apply_guard(verdict, cells, rules.guard)
+    return apply_guard(verdict, cells, rules.guard, _)
 
 
 def _grouped(rows: Sequence[IndexRow], key: str) -> dict[int, list[IndexRow]]:
@@ -94,7 +96,7 @@ async def _recorded(session: AsyncSession, month: date, series: str) -> bool:
 
 
 async def judge_month(
-    session: AsyncSession, month: date, rules: DeclineRules
+    session: AsyncSession, month: date, rules: DeclineRules, _: Translator
 ) -> tuple[ScanReport, list[Finding]]:
     """Both steps on every series ending at `month`; reads only, so a read-only session serves
     (the scan's heavy part never holds the write lock the bot's writers need)."""
@@ -120,7 +122,7 @@ async def judge_month(
             else:
                 report.touchpoints += 1
             series = build_series(rows, version, scales.get(version, 5), window)
-            verdict = judge_series(series, rules)
+            verdict = judge_series(series, rules, _)
             report.within_noise += verdict.within_noise
             if verdict.triggered:
                 findings.append(
@@ -170,8 +172,10 @@ async def record_findings(
         report.new.append(detection)
 
 
-async def scan_month(session: AsyncSession, month: date, rules: DeclineRules) -> ScanReport:
+async def scan_month(
+    session: AsyncSession, month: date, rules: DeclineRules, _: Translator
+) -> ScanReport:
     """Detect declines ending at `month` (the last complete month) and record new ones."""
-    report, findings = await judge_month(session, month, rules)
+    report, findings = await judge_month(session, month, rules, _)
     await record_findings(session, report, findings)
     return report

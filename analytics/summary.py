@@ -19,6 +19,7 @@ from analytics.indexes import (
     scale_max_of,
 )
 from analytics.scan import DeclineRules, judge_series
+from core.i18n import Translator
 from core.periods import PAIN_MAP_MONTHS, month_add
 from storage.models import DeclineDetection, Process, Response, ResponseAnswer
 
@@ -56,6 +57,7 @@ class ProcessSummary:
 async def summarize_processes(
     session: AsyncSession,
     process_ids: list[int],
+    _: Translator,
     *,
     month: date,
     rules: DeclineRules,
@@ -91,7 +93,7 @@ async def summarize_processes(
         version = latest_version(process_rows)
         if version is not None:
             series = build_series(process_rows, version, scales.get(version, 5), window)
-            verdict = judge_series(series, rules)
+            verdict = judge_series(series, rules, _)
         summary = ProcessSummary(
             process.id, process.code, process.name, series, verdict, process.id in detected, month
         )

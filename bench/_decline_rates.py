@@ -25,6 +25,7 @@ from analytics.decline_guard import NoiseGuard
 from analytics.indexes import Series, months_back
 from analytics.scan import DeclineRules, judge_series
 from analytics.stats import RollupCell
+from core.i18n import translator
 
 ANSWER_SD = 0.9
 WOBBLE_SD = 0.03
@@ -95,7 +96,9 @@ def _expected(rng: np.random.Generator, processes: int, months: int) -> np.ndarr
 
 
 def _judge(series: Series, literal: DeclineRules, guarded: DeclineRules) -> tuple[bool, bool]:
-    return judge_series(series, literal).triggered, judge_series(series, guarded).triggered
+    return judge_series(series, literal, translator()).triggered, judge_series(
+        series, guarded, translator()
+    ).triggered
 
 
 def measure(spec: RateSpec = RateSpec(), guard: NoiseGuard | None = None) -> Rates:

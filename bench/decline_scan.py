@@ -59,6 +59,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from analytics.decline_guard import NoiseGuard
 from analytics.rollup import absorb_new_responses, cell_key, rebuild_rollups
 from analytics.scan import DeclineRules, ScanReport, scan_month
+from core.i18n import translator
 from storage.database import create_engine, create_session_pool
 
 REBUILD_GOAL = 1.5  # × the SQL floor
@@ -298,7 +299,7 @@ async def scan(
 
         async def run() -> ScanReport:
             async with pool() as session, session.begin():
-                return await scan_month(session, month, rules)
+                return await scan_month(session, month, rules, translator())
 
         return await atimed(run())
     finally:

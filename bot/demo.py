@@ -156,7 +156,12 @@ async def analytics_act(
     async with read_only_of(pool)() as session, session.begin():
         process_ids = list((await session.scalars(sa.select(Process.id))).all())
         summaries = await summarize_processes(
-            session, process_ids, month=month, rules=rules_from(settings), details=False
+            session,
+            process_ids,
+            translator(settings.locale),
+            month=month,
+            rules=rules_from(settings),
+            details=False,
         )
         declining = next(s for s in summaries if s.code == DECLINING)
         assert declining.series is not None

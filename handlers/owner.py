@@ -140,6 +140,7 @@ async def stats(
         lambda session: summarize_processes(
             session,
             process_ids,
+            _,
             month=month,
             rules=rules_from(settings),
             details=not actor.is_officer,
@@ -247,7 +248,7 @@ async def process_details(
     month = last_complete_month(clock().astimezone(settings.tz).date())
     summaries = await uow.report(
         lambda session: summarize_processes(
-            session, [callback_data.p], month=month, rules=rules_from(settings)
+            session, [callback_data.p], _, month=month, rules=rules_from(settings)
         )
     )
     if summaries and isinstance(query.message, Message):

@@ -13,6 +13,7 @@ from analytics.scan import DeclineRules, ScanReport, judge_month, record_finding
 from analytics.summary import ProcessSummary, summarize_processes
 from core.calendar import is_working_day
 from core.clock import Clock
+from core.i18n import translator
 from core.periods import last_complete_month
 from core.settings import Settings
 from storage.database import SessionPool, read_only_of
@@ -70,12 +71,15 @@ async def scan_and_notify(
     queues their notices is short, so the bot's writers never wait behind the scan.
     """
     rules = rules_from(settings)
+    _ = translator(settings.locale)
     async with read_only_of(session_pool)() as session, session.begin():
-        report, findings = await judge_month(session, month, rules)
+        report, findings = await judge_month(session, month, rules, _)
         fresh = await unrecorded(session, month, findings)
         declining = sorted({f.process_id for f in fresh if f.level == "process"})
         summaries = (
-            await summarize_processes(session, declining, month=month, rules=rules, details=False)
+            await summarize_processes(
+                session, declining, _, month=month, rules=rules, details=False
+            )
             if declining
             else []
         )

@@ -12,6 +12,9 @@ import pytest
 
 from analytics.charts import OverviewRow, before_after_chart, overview_chart, trend_chart
 from analytics.decline import MonthlyScore, detect_decline
+from core.i18n import translator
+
+RU = translator()
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -41,7 +44,7 @@ DECLINING = months([4.3, 4.4, 4.35, 4.5, 4.45, 4.5, 4.55, 4.6, 4.45, 4.3, 4.2, 4
 
 
 def test_trend_chart_with_streak_and_ci(tmp_path: Path) -> None:
-    verdict = detect_decline(DECLINING)
+    verdict = detect_decline(DECLINING, RU)
     assert verdict.triggered
     out = tmp_path / "trend.png"
     ci: list[tuple[float, float] | None] = [(p.mean - 0.15, p.mean + 0.15) for p in DECLINING]
@@ -61,7 +64,7 @@ def test_trend_chart_to_binary_stream_without_verdict() -> None:
 def test_trend_chart_keeps_last_twelve_months(tmp_path: Path) -> None:
     long_series = months([4.0 + 0.01 * i for i in range(30)])
     out = tmp_path / "long.png"
-    trend_chart("Процесс", long_series, detect_decline(long_series), out)
+    trend_chart("Процесс", long_series, detect_decline(long_series, RU), out)
     read_png(out)
 
 
@@ -73,7 +76,7 @@ def test_trend_chart_with_gaps_empty_and_thin_months(tmp_path: Path) -> None:
         MonthlyScore(date(2025, 5, 1), 3.7, 50),
         MonthlyScore(date(2025, 6, 1), 3.5, 50),
     ]
-    verdict = detect_decline(points, months=1)
+    verdict = detect_decline(points, RU, months=1)
     assert verdict.triggered and verdict.streak == 1
     out = tmp_path / "gaps.png"
     trend_chart(
@@ -90,7 +93,7 @@ def test_trend_chart_with_gaps_empty_and_thin_months(tmp_path: Path) -> None:
 
 def test_trend_chart_streak_below_threshold(tmp_path: Path) -> None:
     points = months([4.0, 4.6, 4.4, 4.2])
-    verdict = detect_decline(points)
+    verdict = detect_decline(points, RU)
     assert verdict.streak == 2 and not verdict.triggered
     out = tmp_path / "warn.png"
     trend_chart("Процесс", points, verdict, out, scale_max=10)
@@ -100,7 +103,7 @@ def test_trend_chart_streak_below_threshold(tmp_path: Path) -> None:
 @pytest.mark.parametrize("points", [[], months([4.4])], ids=["empty", "one-point"])
 def test_trend_chart_degenerate_series(tmp_path: Path, points: list[MonthlyScore]) -> None:
     out = tmp_path / "degenerate.png"
-    trend_chart("Процесс", points, detect_decline(points), out, ci=[None] * len(points))
+    trend_chart("Процесс", points, detect_decline(points, RU), out, ci=[None] * len(points))
     read_png(out)
 
 
