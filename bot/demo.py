@@ -22,7 +22,8 @@ from typing import TypeVar
 import sqlalchemy as sa
 from pydantic import SecretStr
 
-from analytics.charts import OverviewRow, overview_chart, trend_chart
+from analytics.chart_overview import OverviewRow, overview_chart
+from analytics.chart_trend import trend_chart
 from analytics.render import OUT, render
 from analytics.summary import summarize_processes
 from bot.app import prepare
@@ -172,6 +173,7 @@ async def analytics_act(
             declining.verdict,
             OUT,
             out=folder / f"trend-{DECLINING}.png",
+            locale=settings.locale,
             scale_max=declining.series.scale_max,
             min_responses=settings.decline_min_responses,
         )
@@ -189,6 +191,7 @@ async def analytics_act(
             ],
             OUT,
             out=folder / "overview.png",
+            locale=settings.locale,
         )
         for kind, code in (
             ("dynamics", None),

@@ -177,7 +177,7 @@ async def _unreachable(message: Message, uow: UnitOfWork, bot: Bot) -> None:
 
 
 async def _officer_overview(message: Message, summaries: list[ProcessSummary], month: date) -> None:
-    charts = await _load("analytics.charts")  # matplotlib: loaded on demand
+    charts = await _load("analytics.chart_overview")  # matplotlib: loaded on demand
     rows = [
         charts.OverviewRow(
             s.name,
@@ -189,7 +189,7 @@ async def _officer_overview(message: Message, summaries: list[ProcessSummary], m
         for s in summaries
     ]
     buffer = io.BytesIO()
-    await render(charts.overview_chart, rows, OUT, out=buffer)
+    await render(charts.overview_chart, rows, OUT, out=buffer, locale=get_i18n().current_locale)
     await message.answer_photo(
         BufferedInputFile(buffer.getvalue(), "overview.png"),
         caption=_("All processes for {month}, worst first. 🔻 — a sustained decline.").format(
@@ -216,7 +216,7 @@ async def _send_process(message: Message, summary: ProcessSummary, settings: Set
     )
     builder.adjust(1)
     if summary.series is not None:
-        charts = await _load("analytics.charts")
+        charts = await _load("analytics.chart_trend")
         buffer = io.BytesIO()
         await render(
             charts.trend_chart,
@@ -225,6 +225,7 @@ async def _send_process(message: Message, summary: ProcessSummary, settings: Set
             summary.verdict,
             OUT,
             out=buffer,
+            locale=get_i18n().current_locale,
             scale_max=summary.series.scale_max,
             min_responses=settings.decline_min_responses,  # small months drawn hollow
         )

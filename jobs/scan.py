@@ -130,7 +130,7 @@ async def _draw_charts(
     """The trend chart of each declining process, drawn in the drawing worker, by process id."""
     if not summaries:
         return {}
-    from analytics.charts import trend_chart  # matplotlib: loaded on demand
+    from analytics.chart_trend import trend_chart  # matplotlib: loaded on demand
 
     folder = Path(settings.data_dir) / "charts"
     folder.mkdir(parents=True, exist_ok=True)
@@ -146,6 +146,7 @@ async def _draw_charts(
             summary.verdict,
             OUT,
             out=path,
+            locale=settings.locale,
             scale_max=summary.series.scale_max,
             min_responses=settings.decline_min_responses,
         )
