@@ -96,9 +96,8 @@ def _expected(rng: np.random.Generator, processes: int, months: int) -> np.ndarr
 
 
 def _judge(series: Series, literal: DeclineRules, guarded: DeclineRules) -> tuple[bool, bool]:
-    return judge_series(series, literal, translator()).triggered, judge_series(
-        series, guarded, translator()
-    ).triggered
+    _ = translator()
+    return judge_series(series, literal, _).triggered, judge_series(series, guarded, _).triggered
 
 
 def measure(spec: RateSpec = RateSpec(), guard: NoiseGuard | None = None) -> Rates:
