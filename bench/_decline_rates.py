@@ -3,7 +3,7 @@
 The series are built the way the scan sees them: per process and month a rollup cell (n, Σx,
 Σx²) of ratings drawn from the model of `bench/_data.py` (the process's level, uniform in
 3.6–4.4, plus a monthly wobble of σ 0.03, plus answer noise of σ 0.9, rounded into 1..5), and
-each is judged by the project's own `surveys.scan.judge_series`, once with the literal rule and
+each is judged by the project's own `analytics.scan.judge_series`, once with the literal rule and
 once with the default noise guard. No database: the cells are what `monthly_index` would return.
 
 * flat: no trend; the scan is run at each of the last `scan_months` months of every process,
@@ -20,11 +20,12 @@ from datetime import date
 
 import numpy as np
 
-from surveys.decline import MonthlyScore
-from surveys.decline_guard import NoiseGuard
-from surveys.indexes import Series, months_back
-from surveys.scan import DeclineRules, judge_series
-from surveys.stats import RollupCell
+from analytics.decline import MonthlyScore
+from analytics.decline_guard import NoiseGuard
+from analytics.indexes import Series, months_back
+from analytics.scan import DeclineRules, judge_series
+from analytics.stats import RollupCell
+from core.i18n import translator
 
 ANSWER_SD = 0.9
 WOBBLE_SD = 0.03
@@ -95,7 +96,8 @@ def _expected(rng: np.random.Generator, processes: int, months: int) -> np.ndarr
 
 
 def _judge(series: Series, literal: DeclineRules, guarded: DeclineRules) -> tuple[bool, bool]:
-    return judge_series(series, literal).triggered, judge_series(series, guarded).triggered
+    _ = translator()
+    return judge_series(series, literal, _).triggered, judge_series(series, guarded, _).triggered
 
 
 def measure(spec: RateSpec = RateSpec(), guard: NoiseGuard | None = None) -> Rates:

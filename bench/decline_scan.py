@@ -56,10 +56,11 @@ from _decline_rates import RateSpec, goals_met, measure, rate_lines
 from _readme import README, write_figures
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from analytics.decline_guard import NoiseGuard
+from analytics.rollup import absorb_new_responses, cell_key, rebuild_rollups
+from analytics.scan import DeclineRules, ScanReport, scan_month
+from core.i18n import translator
 from storage.database import create_engine, create_session_pool
-from surveys.decline_guard import NoiseGuard
-from surveys.rollup import absorb_new_responses, cell_key, rebuild_rollups
-from surveys.scan import DeclineRules, ScanReport, scan_month
 
 REBUILD_GOAL = 1.5  # × the SQL floor
 ABSORB_GOAL = 2.0  # seconds for 100 000 new responses
@@ -298,7 +299,7 @@ async def scan(
 
         async def run() -> ScanReport:
             async with pool() as session, session.begin():
-                return await scan_month(session, month, rules)
+                return await scan_month(session, month, rules, translator())
 
         return await atimed(run())
     finally:
@@ -445,7 +446,7 @@ def plans(path: Path) -> dict[str, list[str]]:
     """Query plans of the floor and of the rebuild's SELECT, as SQLite will run them."""
     from sqlalchemy.dialects import sqlite as sqlite_dialect
 
-    from surveys.rollup import _grouped_responses
+    from analytics.rollup import _grouped_responses
 
     compiled = _grouped_responses().compile(
         dialect=sqlite_dialect.dialect(), compile_kwargs={"literal_binds": True}

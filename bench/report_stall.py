@@ -99,8 +99,8 @@ def prepare(path: Path, spec: Spec, regenerate: bool) -> dict[str, float]:
 
 
 async def _rebuild(path: Path) -> None:
+    from analytics.rollup import rebuild_rollups
     from storage.database import create_engine, create_session_pool
-    from surveys.rollup import rebuild_rollups
 
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
     try:

@@ -185,10 +185,11 @@ async def cmd_scan(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
+    from analytics.report_common import ReportError, ReportSummary
     from bot.bootstrap import open_storage
     from bot.reports import build_report
+    from core.i18n import translator
     from storage.database import read_only_of
-    from surveys.reports import ReportError, ReportSummary
 
     month, note = chosen_month(args, settings, allow_current=True)
     storage = await open_storage(settings)
@@ -201,6 +202,7 @@ async def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
                         session,
                         args.kind,
                         Path(args.out),
+                        translator(settings.locale),
                         process_code=args.process,
                         case_id=args.case,
                         month=month,
@@ -213,7 +215,7 @@ async def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         await storage.engine.dispose()
     if isinstance(summary, ReportSummary):
-        print(summary.describe(note))
+        print(summary.describe(translator(settings.locale), note))
     else:
         print(summary)
     return 0
@@ -417,7 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_people(commands)
 
-    from surveys.report_kinds import REPORT_CHOICES
+    from analytics.report_kinds import REPORT_CHOICES
 
     report = commands.add_parser("report", help="отчёт в Excel")
     report.add_argument("kind", choices=sorted(REPORT_CHOICES), help="вид отчёта")

@@ -22,6 +22,11 @@ from typing import TypeVar
 import sqlalchemy as sa
 from pydantic import SecretStr
 
+from analytics.chart_overview import OverviewRow, overview_chart
+from analytics.chart_trend import trend_chart
+from analytics.render import OUT, render
+from analytics.scan import rules_from
+from analytics.summary import summarize_processes
 from bot.app import prepare
 from bot.bootstrap import open_storage
 from bot.delivery import OutboxSender
@@ -30,6 +35,7 @@ from bot.factory import create_bot, create_dispatcher
 from bot.intake import Inbox, durable_polling
 from bot.reports import build_report
 from core.clock import Clock, utcnow
+from core.i18n import translator
 from core.periods import last_complete_month
 from core.settings import DEMO_TOKEN, Settings
 from jobs.cases import run_case_reminders
@@ -40,10 +46,6 @@ from sandbox.telegram.simulated import SimulatedUser
 from storage.database import SessionPool, read_only_of
 from storage.models import ClientType, OutboxMessage, Person, Process, Response, Touchpoint
 from storage.registry_xlsx import import_registry
-from surveys.charts import OverviewRow, overview_chart, trend_chart
-from surveys.render import OUT, render
-from surveys.scan import rules_from
-from surveys.summary import summarize_processes
 
 T = TypeVar("T")
 EXAMPLE_REGISTRY = Path(__file__).resolve().parent.parent / "examples" / "registry.xlsx"
@@ -157,7 +159,12 @@ async def analytics_act(
     async with read_only_of(pool)() as session, session.begin():
         process_ids = list((await session.scalars(sa.select(Process.id))).all())
         summaries = await summarize_processes(
-            session, process_ids, month=month, rules=rules_from(settings), details=False
+            session,
+            process_ids,
+            translator(settings.locale),
+            month=month,
+            rules=rules_from(settings),
+            details=False,
         )
         declining = next(s for s in summaries if s.code == DECLINING)
         assert declining.series is not None
@@ -168,6 +175,7 @@ async def analytics_act(
             declining.verdict,
             OUT,
             out=folder / f"trend-{DECLINING}.png",
+            locale=settings.locale,
             scale_max=declining.series.scale_max,
             min_responses=settings.decline_min_responses,
         )
@@ -185,6 +193,7 @@ async def analytics_act(
             ],
             OUT,
             out=folder / "overview.png",
+            locale=settings.locale,
         )
         for kind, code in (
             ("dynamics", None),
@@ -197,6 +206,7 @@ async def analytics_act(
                 session,
                 kind,
                 folder / name,
+                translator(settings.locale),
                 process_code=code,
                 case_id=None,
                 month=month,

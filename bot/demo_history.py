@@ -11,6 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from analytics.indexes import months_back
+from analytics.rollup import rebuild_rollups
 from storage.database import SessionPool
 from storage.models import (
     ClientType,
@@ -23,8 +25,6 @@ from storage.models import (
     SurveySession,
     Touchpoint,
 )
-from surveys.indexes import months_back
-from surveys.rollup import rebuild_rollups
 
 PROBLEMS = ("waiting_time", "queue", "politeness", "premises", "information", "other")
 SEGMENTS = ("citizen", "pensioner", "large_family", "entrepreneur", "disability", "legal_entity")

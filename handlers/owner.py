@@ -21,6 +21,9 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from analytics.render import OUT, render
+from analytics.scan import rules_from
+from analytics.summary import ProcessSummary, summarize_processes
 from core.clock import Clock
 from core.heap import settle_heap
 from core.periods import last_complete_month
@@ -33,9 +36,6 @@ from storage.uow import UnitOfWork
 from surveys.actors import Actor
 from surveys.feedback import answered_in_time_share
 from surveys.questionnaire import load_builtin_questionnaires
-from surveys.render import OUT, render
-from surveys.scan import rules_from
-from surveys.summary import ProcessSummary, summarize_processes
 from surveys.unreachable import WELCOME_PAYLOAD, report
 
 router = Router(name=__name__)
@@ -140,6 +140,7 @@ async def stats(
         lambda session: summarize_processes(
             session,
             process_ids,
+            _,
             month=month,
             rules=rules_from(settings),
             details=not actor.is_officer,
@@ -176,7 +177,7 @@ async def _unreachable(message: Message, uow: UnitOfWork, bot: Bot) -> None:
 
 
 async def _officer_overview(message: Message, summaries: list[ProcessSummary], month: date) -> None:
-    charts = await _load("surveys.charts")  # matplotlib: loaded on demand
+    charts = await _load("analytics.chart_overview")  # matplotlib: loaded on demand
     rows = [
         charts.OverviewRow(
             s.name,
@@ -188,7 +189,7 @@ async def _officer_overview(message: Message, summaries: list[ProcessSummary], m
         for s in summaries
     ]
     buffer = io.BytesIO()
-    await render(charts.overview_chart, rows, OUT, out=buffer)
+    await render(charts.overview_chart, rows, OUT, out=buffer, locale=get_i18n().current_locale)
     await message.answer_photo(
         BufferedInputFile(buffer.getvalue(), "overview.png"),
         caption=_("All processes for {month}, worst first. 🔻 — a sustained decline.").format(
@@ -215,7 +216,7 @@ async def _send_process(message: Message, summary: ProcessSummary, settings: Set
     )
     builder.adjust(1)
     if summary.series is not None:
-        charts = await _load("surveys.charts")
+        charts = await _load("analytics.chart_trend")
         buffer = io.BytesIO()
         await render(
             charts.trend_chart,
@@ -224,6 +225,7 @@ async def _send_process(message: Message, summary: ProcessSummary, settings: Set
             summary.verdict,
             OUT,
             out=buffer,
+            locale=get_i18n().current_locale,
             scale_max=summary.series.scale_max,
             min_responses=settings.decline_min_responses,  # small months drawn hollow
         )
@@ -247,7 +249,7 @@ async def process_details(
     month = last_complete_month(clock().astimezone(settings.tz).date())
     summaries = await uow.report(
         lambda session: summarize_processes(
-            session, [callback_data.p], month=month, rules=rules_from(settings)
+            session, [callback_data.p], _, month=month, rules=rules_from(settings)
         )
     )
     if summaries and isinstance(query.message, Message):
@@ -282,6 +284,7 @@ async def send_report(
             session,
             kind,
             buffer,
+            _,
             process_code=code,
             case_id=None,
             month=month,

@@ -7,23 +7,24 @@ from datetime import date
 from html import escape
 from pathlib import Path
 
-from core.calendar import is_working_day
-from core.clock import Clock
-from core.periods import last_complete_month
-from core.settings import Settings
-from storage.database import SessionPool, read_only_of
-from storage.models import DeclineDetection, Process
-from storage.outbox import enqueue
-from storage.recipients import officer_recipients, person_recipient
-from surveys.render import OUT, render
-from surveys.scan import (
+from analytics.render import OUT, render
+from analytics.scan import (
     ScanReport,
     judge_month,
     record_findings,
     rules_from,
     unrecorded,
 )
-from surveys.summary import ProcessSummary, summarize_processes
+from analytics.summary import ProcessSummary, summarize_processes
+from core.calendar import is_working_day
+from core.clock import Clock
+from core.i18n import translator
+from core.periods import last_complete_month
+from core.settings import Settings
+from storage.database import SessionPool, read_only_of
+from storage.models import DeclineDetection, Process
+from storage.outbox import enqueue
+from storage.recipients import officer_recipients, person_recipient
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +67,15 @@ async def scan_and_notify(
     queues their notices is short, so the bot's writers never wait behind the scan.
     """
     rules = rules_from(settings)
+    _ = translator(settings.locale)
     async with read_only_of(session_pool)() as session, session.begin():
-        report, findings = await judge_month(session, month, rules)
+        report, findings = await judge_month(session, month, rules, _)
         fresh = await unrecorded(session, month, findings)
         declining = sorted({f.process_id for f in fresh if f.level == "process"})
         summaries = (
-            await summarize_processes(session, declining, month=month, rules=rules, details=False)
+            await summarize_processes(
+                session, declining, _, month=month, rules=rules, details=False
+            )
             if declining
             else []
         )
@@ -122,7 +126,7 @@ async def _draw_charts(
     """The trend chart of each declining process, drawn in the drawing worker, by process id."""
     if not summaries:
         return {}
-    from surveys.charts import trend_chart  # matplotlib: loaded on demand
+    from analytics.chart_trend import trend_chart  # matplotlib: loaded on demand
 
     folder = Path(settings.data_dir) / "charts"
     folder.mkdir(parents=True, exist_ok=True)
@@ -138,6 +142,7 @@ async def _draw_charts(
             summary.verdict,
             OUT,
             out=path,
+            locale=settings.locale,
             scale_max=summary.series.scale_max,
             min_responses=settings.decline_min_responses,
         )

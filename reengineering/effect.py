@@ -24,6 +24,10 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from analytics.decline_guard import drop_significance
+from analytics.indexes import build_series, latest_version, month_add, monthly_index, scale_max_of
+from analytics.stats import RollupCell
+from core.i18n import DEFAULT_LOCALE
 from core.russian import month_range_ru, ru_number
 from reengineering.cases import case_number, officer_chats, owner_chat
 from reengineering.cases.audit import audit_event
@@ -31,9 +35,6 @@ from reengineering.research import RESEARCH_CODES
 from storage.cases_models import CaseStatus, ReengineeringCase
 from storage.models import OutboxLane, Process, Questionnaire
 from storage.outbox import enqueue
-from surveys.decline_guard import drop_significance
-from surveys.indexes import build_series, latest_version, month_add, monthly_index, scale_max_of
-from surveys.stats import RollupCell
 
 __all__ = ["EFFECT_MONTHS", "EffectSummary", "effect_checks", "effect_due_on", "effect_windows"]
 
@@ -141,7 +142,7 @@ async def _check(session: AsyncSession, case: ReengineeringCase, folder: Path) -
     after_series = build_series(rows, version or -1, scale_max, after)
     chart = folder / str(case.id) / "effect.png"
     chart.parent.mkdir(parents=True, exist_ok=True)
-    from surveys.charts import before_after_chart  # matplotlib: loaded on demand
+    from analytics.chart_effect import before_after_chart  # matplotlib: loaded on demand
 
     await asyncio.to_thread(
         before_after_chart,
@@ -149,6 +150,7 @@ async def _check(session: AsyncSession, case: ReengineeringCase, folder: Path) -
         before_series.points,
         after_series.points,
         chart,
+        locale=DEFAULT_LOCALE,  # the case package gets its translator elsewhere (issue #14)
         scale_max=scale_max,
     )
     before_cell, after_cell = _pooled(before_series.cells), _pooled(after_series.cells)

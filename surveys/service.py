@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from analytics.rollup import count_in_rollup
 from core.text import visible
 from storage.direct import Direct, Statement, as_direct, binds
 from storage.memo import engine_memo, reused
@@ -48,7 +49,6 @@ from surveys.questionnaire import (
     validate_button_value,
 )
 from surveys.respondents import tombstone_key
-from surveys.rollup import count_in_rollup
 
 BACK, SKIP, DONE, TOGGLE = "<", "-", "ok", "t."
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bot import actors
+from surveys import actors
 from storage.database import ProjectSession, create_engine, create_session_pool
 from storage.models import Base, Person
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from analytics.indexes import month_add
 from core.settings import Settings
 from jobs.scan import (
     is_first_working_day_of_month,
@@ -17,7 +18,6 @@ from jobs.scan import (
 from storage.database import SessionPool
 from storage.models import DeclineDetection, OutboxMessage, Person
 from surveys.catalogue import sync_questionnaires
-from surveys.indexes import month_add
 from tests.conftest import SmallRegistry
 from tests.surveys.factories import add_responses, questionnaire
 

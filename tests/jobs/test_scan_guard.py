@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from analytics.indexes import month_add
 from bot.cli import main
 from core.settings import Settings
 from jobs.cases import run_case_reminders
@@ -21,7 +22,6 @@ from storage.cases_models import CaseGround, ReengineeringCase
 from storage.database import SessionPool
 from storage.models import DeclineDetection, OutboxMessage
 from surveys.catalogue import sync_questionnaires
-from surveys.indexes import month_add
 from tests.conftest import SmallRegistry
 from tests.surveys.factories import add_responses, questionnaire
 

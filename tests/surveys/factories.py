@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from analytics.rollup import add_to_rollup
 from storage.models import (
     ClientType,
     Questionnaire,
@@ -26,7 +27,6 @@ from storage.models import (
     Touchpoint,
 )
 from surveys.questionnaire import QuestionKind, QuestionnaireDefinition
-from surveys.rollup import add_to_rollup
 
 
 async def questionnaire(session: AsyncSession, code: str, version: int = 1) -> Questionnaire:

@@ -125,8 +125,8 @@ async def test_research_surveys_stay_out_of_the_indexes(
     """One-off research answers never enter the continuous monthly series."""
     from datetime import date
 
+    from analytics.rollup import rebuild_rollups
     from storage.models import MonthlyRollup
-    from surveys.rollup import rebuild_rollups
     from tests.conftest import SmallRegistry
     from tests.surveys.factories import add_responses, questionnaire
 

@@ -67,10 +67,10 @@ class Sheet:
 
     def __post_init__(self) -> None:
         if not self.name or len(self.name) > SHEET_NAME_LIMIT:
-            raise ValueError(f"имя листа должно быть от 1 до {SHEET_NAME_LIMIT} символов")
+            raise ValueError(f"a sheet name must have 1 to {SHEET_NAME_LIMIT} characters")
         unknown = (set(self.formats) | set(self.wrap)) - {str(c) for c in self.frame.columns}
         if unknown:
-            raise ValueError(f"лист «{self.name}»: нет столбцов {sorted(unknown)}")
+            raise ValueError(f"sheet {self.name!r} has no columns {sorted(unknown)}")
 
 
 def _is_number(value: Any) -> bool:
@@ -142,7 +142,7 @@ def storable_frame(frame: pd.DataFrame) -> pd.DataFrame:
 def write_workbook(out: Output, sheets: Sequence[Sheet]) -> None:
     """Write the sheets in order to one .xlsx file or binary stream and style them."""
     if not sheets:
-        raise ValueError("в книге должен быть хотя бы один лист")
+        raise ValueError("a workbook needs at least one sheet")
     with pd.ExcelWriter(
         out, engine="openpyxl", date_format=DATE_FORMAT, datetime_format=DATE_FORMAT
     ) as writer:

@@ -7,8 +7,11 @@ from datetime import date
 
 import pytest
 
+from analytics.decline import DeclineVerdict, MonthlyScore, detect_decline, mann_kendall
+from core.i18n import translator
 from core.russian import format_p_value, month_range_ru, month_ru, plural_ru, ru_number
-from surveys.decline import DeclineVerdict, MonthlyScore, detect_decline, mann_kendall
+
+RU = translator()
 
 
 def series(
@@ -24,7 +27,7 @@ def series(
 
 
 def test_steady_series_does_not_trigger() -> None:
-    verdict = detect_decline(series([4.2, 4.2, 4.3, 4.25, 4.3, 4.3]))
+    verdict = detect_decline(series([4.2, 4.2, 4.3, 4.25, 4.3, 4.3]), RU)
     assert not verdict.triggered
     assert verdict.streak == 0
     assert not verdict.insufficient_data
@@ -34,7 +37,7 @@ def test_steady_series_does_not_trigger() -> None:
 
 
 def test_two_decreases_do_not_trigger_at_three() -> None:
-    verdict = detect_decline(series([4.0, 4.6, 4.4, 4.2]))
+    verdict = detect_decline(series([4.0, 4.6, 4.4, 4.2]), RU)
     assert verdict.streak == 2
     assert not verdict.triggered
     assert not verdict.insufficient_data
@@ -47,7 +50,7 @@ def test_two_decreases_do_not_trigger_at_three() -> None:
 
 
 def test_three_decreases_trigger_at_default() -> None:
-    verdict = detect_decline(series([4.50, 4.40, 4.25, 4.10]))
+    verdict = detect_decline(series([4.50, 4.40, 4.25, 4.10]), RU)
     assert verdict.triggered
     assert verdict.streak == 3
     assert verdict.streak_months == tuple(date(2025, m, 1) for m in (1, 2, 3, 4))
@@ -62,7 +65,7 @@ def test_three_decreases_trigger_at_default() -> None:
 
 
 def test_three_decreases_do_not_trigger_strict_reading() -> None:
-    verdict = detect_decline(series([4.50, 4.40, 4.25, 4.10]), months=4)
+    verdict = detect_decline(series([4.50, 4.40, 4.25, 4.10]), RU, months=4)
     assert not verdict.triggered
     assert verdict.streak == 3
     # The streak reaches the start of the history: we cannot tell what came before.
@@ -73,22 +76,22 @@ def test_three_decreases_do_not_trigger_strict_reading() -> None:
 def test_four_decreases_trigger_both_readings() -> None:
     points = series([4.0, 4.6, 4.5, 4.4, 4.3, 4.2])
     for months in (3, 4):
-        verdict = detect_decline(points, months=months)
+        verdict = detect_decline(points, RU, months=months)
         assert verdict.triggered
         assert verdict.streak == 4
         assert verdict.streak_months[0] == date(2025, 2, 1)
-    assert "4 месяца подряд" in detect_decline(points).reason
-    assert not detect_decline(points, months=5).triggered
+    assert "4 месяца подряд" in detect_decline(points, RU).reason
+    assert not detect_decline(points, RU, months=5).triggered
 
 
 def test_streak_across_year_boundary_names_both_years() -> None:
-    verdict = detect_decline(series([4.6, 4.5, 4.4, 4.3], start=date(2024, 11, 1)))
+    verdict = detect_decline(series([4.6, 4.5, 4.4, 4.3], start=date(2024, 11, 1)), RU)
     assert verdict.triggered
     assert "ноябрь 2024 г. – февраль 2025 г." in verdict.reason
 
 
 def test_flat_month_breaks_streak() -> None:
-    verdict = detect_decline(series([4.6, 4.5, 4.5, 4.4, 4.3]))
+    verdict = detect_decline(series([4.6, 4.5, 4.5, 4.4, 4.3]), RU)
     assert verdict.streak == 2
     assert not verdict.triggered
     assert not verdict.insufficient_data
@@ -96,13 +99,13 @@ def test_flat_month_breaks_streak() -> None:
 
 
 def test_rise_inside_streak_breaks_it() -> None:
-    verdict = detect_decline(series([4.8, 4.6, 4.4, 4.5, 4.3, 4.2]))
+    verdict = detect_decline(series([4.8, 4.6, 4.4, 4.5, 4.3, 4.2]), RU)
     assert verdict.streak == 2
     assert not verdict.triggered
 
 
 def test_latest_rise_means_no_streak() -> None:
-    verdict = detect_decline(series([4.8, 4.6, 4.4, 4.2, 4.3]))
+    verdict = detect_decline(series([4.8, 4.6, 4.4, 4.2, 4.3]), RU)
     assert verdict.streak == 0
     assert not verdict.triggered
     assert verdict.reason == "Снижения нет: в мае 2025 г. средняя оценка выросла с 4,20 до 4,30"
@@ -110,7 +113,7 @@ def test_latest_rise_means_no_streak() -> None:
 
 def test_too_few_answers_inside_streak() -> None:
     points = series([4.8, 4.6, 4.4, 4.2, 4.0], responses=[50, 50, 12, 50, 50])
-    verdict = detect_decline(points)
+    verdict = detect_decline(points, RU)
     assert verdict.streak == 1
     assert not verdict.triggered
     assert verdict.insufficient_data
@@ -121,7 +124,7 @@ def test_too_few_answers_inside_streak() -> None:
 
 def test_too_few_answers_in_latest_month() -> None:
     points = series([4.8, 4.6, 4.4, 4.2], responses=[50, 50, 50, 0])
-    verdict = detect_decline(points)
+    verdict = detect_decline(points, RU)
     assert verdict.streak == 0
     assert verdict.insufficient_data
     assert verdict.reason == "Недостаточно данных: в апреле 2025 г. нет ответов при минимуме 30"
@@ -129,8 +132,8 @@ def test_too_few_answers_in_latest_month() -> None:
 
 def test_min_responses_is_inclusive() -> None:
     points = series([4.6, 4.5, 4.4, 4.3], responses=30)
-    assert detect_decline(points, min_responses=30).triggered
-    assert not detect_decline(points, min_responses=31).triggered
+    assert detect_decline(points, RU, min_responses=30).triggered
+    assert not detect_decline(points, RU, min_responses=31).triggered
 
 
 def test_missing_month_breaks_streak() -> None:
@@ -141,7 +144,7 @@ def test_missing_month_breaks_streak() -> None:
         MonthlyScore(date(2025, 4, 1), 4.4, 50),
         MonthlyScore(date(2025, 5, 1), 4.2, 50),
     ]
-    verdict = detect_decline(points)
+    verdict = detect_decline(points, RU)
     assert verdict.streak == 2
     assert not verdict.triggered
     assert verdict.insufficient_data
@@ -150,22 +153,22 @@ def test_missing_month_breaks_streak() -> None:
 
 def test_several_missing_months_are_named_as_range() -> None:
     points = [MonthlyScore(date(2024, 10, 1), 4.9, 50), MonthlyScore(date(2025, 2, 1), 4.6, 50)]
-    verdict = detect_decline(points)
+    verdict = detect_decline(points, RU)
     assert "нет данных за ноябрь 2024 г. – январь 2025 г." in verdict.reason
 
 
 def test_min_drop() -> None:
     points = series([4.50, 4.45, 4.40, 4.30])
-    assert detect_decline(points).triggered
-    verdict = detect_decline(points, min_drop=0.06)
+    assert detect_decline(points, RU).triggered
+    verdict = detect_decline(points, RU, min_drop=0.06)
     assert verdict.streak == 1
     assert not verdict.triggered
     assert "не больше порога 0,06" in verdict.reason
-    assert detect_decline(series([4.5, 4.3, 4.1, 3.9]), min_drop=0.1).triggered
+    assert detect_decline(series([4.5, 4.3, 4.1, 3.9]), RU, min_drop=0.1).triggered
 
 
 def test_empty_points() -> None:
-    verdict = detect_decline([])
+    verdict = detect_decline([], RU)
     assert verdict == DeclineVerdict(
         triggered=False,
         streak=0,
@@ -176,7 +179,7 @@ def test_empty_points() -> None:
 
 
 def test_single_point_is_insufficient() -> None:
-    verdict = detect_decline(series([4.0]))
+    verdict = detect_decline(series([4.0]), RU)
     assert verdict.streak == 0
     assert verdict.insufficient_data
     assert verdict.first_mean == verdict.last_mean == 4.0
@@ -184,7 +187,7 @@ def test_single_point_is_insufficient() -> None:
 
 
 def test_months_one_triggers_on_single_decrease_without_p_value() -> None:
-    verdict = detect_decline(series([4.5, 4.4]), months=1)
+    verdict = detect_decline(series([4.5, 4.4]), RU, months=1)
     assert verdict.triggered
     assert verdict.trend_p_value is None
     assert "Манна" not in verdict.reason
@@ -202,7 +205,7 @@ def test_months_one_triggers_on_single_decrease_without_p_value() -> None:
 )
 def test_invalid_points(points: list[MonthlyScore], message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        detect_decline(points)
+        detect_decline(points, RU)
 
 
 @pytest.mark.parametrize(
@@ -216,7 +219,7 @@ def test_invalid_points(points: list[MonthlyScore], message: str) -> None:
 )
 def test_invalid_thresholds(kwargs: dict[str, float], message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        detect_decline(series([4.0]), **kwargs)  # type: ignore[arg-type]
+        detect_decline(series([4.0]), RU, **kwargs)  # type: ignore[arg-type]
 
 
 # ----------------------------------------------------------------------------- Mann–Kendall

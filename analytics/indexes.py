@@ -14,10 +14,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from analytics.decline import MonthlyScore
+from analytics.stats import RollupCell
 from core.periods import month_add
 from storage.models import ClientType, MonthlyRollup, Questionnaire
-from surveys.decline import MonthlyScore
-from surveys.stats import RollupCell
 
 DIMENSIONS: dict[str, Any] = {
     "process": MonthlyRollup.process_id,

@@ -15,6 +15,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from analytics.indexes import monthly_index
+from analytics.rollup import absorb_new_responses, add_to_rollup, rebuild_rollups
+from analytics.stats import t_critical_95
 from storage.database import SessionPool, create_engine, create_session_pool
 from storage.migrate import upgrade_database
 from storage.models import (
@@ -25,9 +28,6 @@ from storage.models import (
     SessionStatus,
     SurveySession,
 )
-from surveys.indexes import monthly_index
-from surveys.rollup import absorb_new_responses, add_to_rollup, rebuild_rollups
-from surveys.stats import t_critical_95
 from tests.conftest import SmallRegistry, build_small_registry
 
 MONTHS = [date(2026, 6, 1), date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1)]

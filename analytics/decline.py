@@ -15,7 +15,7 @@ A month with too few answers, or a month without data, breaks the streak: an ale
 rest on data that can carry it. The Mann–Kendall trend p-value is computed over the streak
 and shown to people as supporting evidence; it does not decide the trigger, because four or
 five monthly points are too few for a test to be the rule. Whether a streak's drop stands
-out from sampling noise is a separate step of the scan, ``surveys.decline_guard``.
+out from sampling noise is a separate step of the scan, ``analytics.decline_guard``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
 
-from core.russian import format_p_value, month_range_ru, month_ru, plural_ru, ru_number
+from analytics.wording import answers_text, months_text
+from core.i18n import Translator
+from core.russian import format_p_value, month_range_ru, month_ru, ru_number
 
 __all__ = [
     "DeclineVerdict",
@@ -73,20 +75,14 @@ class DeclineVerdict:
     trend_p_value: float | None = None
     insufficient_data: bool = False
     months_required: int = 3
-    # Set by the noise guard (surveys.decline_guard), never by detect_decline.
+    # Set by the noise guard (analytics.decline_guard), never by detect_decline.
     drop_standard_error: float | None = None
     noise_margin: float | None = None
     within_noise: bool = False
 
 
-def _months_text(count: int) -> str:
-    return f"{count} {plural_ru(count, 'месяц', 'месяца', 'месяцев')}"
-
-
-def _answers_text(count: int) -> str:
-    if count == 0:
-        return "нет ответов"
-    return f"{count} {plural_ru(count, 'ответ', 'ответа', 'ответов')}"
+def _answers_text(count: int, _: Translator) -> str:
+    return _("no responses") if count == 0 else answers_text(count, _)
 
 
 # ----------------------------------------------------------------------------- statistics
@@ -156,17 +152,18 @@ def _validate(
             )
 
 
-def _thin_month_text(point: MonthlyScore, min_responses: int) -> str:
-    return (
-        f"в {month_ru(point.month, 'prepositional')} {_answers_text(point.responses)} "
-        f"при минимуме {min_responses}"
+def _thin_month_text(point: MonthlyScore, min_responses: int, _: Translator) -> str:
+    return _("in {month} {responses} with a minimum of {minimum}").format(
+        month=month_ru(point.month, "prepositional"),
+        responses=_answers_text(point.responses, _),
+        minimum=min_responses,
     )
 
 
-def _gap_text(prev: MonthlyScore, cur: MonthlyScore) -> str:
+def _gap_text(prev: MonthlyScore, cur: MonthlyScore, _: Translator) -> str:
     first = month_from_index(month_index(prev.month) + 1)
     last = month_from_index(month_index(cur.month) - 1)
-    return f"нет данных за {month_range_ru(first, last)}"
+    return _("no data for {months}").format(months=month_range_ru(first, last))
 
 
 def _streak_summary(run: Sequence[MonthlyScore]) -> str:
@@ -178,21 +175,26 @@ def _streak_summary(run: Sequence[MonthlyScore]) -> str:
     )
 
 
-def _stop_text(prev: MonthlyScore, cur: MonthlyScore, min_drop: float) -> str:
+def _stop_text(prev: MonthlyScore, cur: MonthlyScore, min_drop: float, _: Translator) -> str:
     """Say why the month ``cur`` does not continue a decline from ``prev``."""
-    where = f"в {month_ru(cur.month, 'prepositional')}"
+    month = month_ru(cur.month, "prepositional")
+    before, after = ru_number(prev.mean), ru_number(cur.mean)
     if cur.mean == prev.mean:
-        return f"{where} средняя оценка не изменилась ({ru_number(cur.mean)})"
+        return _("in {month} the mean score did not change ({mean})").format(
+            month=month, mean=after
+        )
     if cur.mean > prev.mean:
-        return f"{where} средняя оценка выросла с {ru_number(prev.mean)} до {ru_number(cur.mean)}"
-    return (
-        f"{where} снижение с {ru_number(prev.mean)} до {ru_number(cur.mean)} "
-        f"не больше порога {ru_number(min_drop)}"
-    )
+        return _("in {month} the mean score rose from {before} to {after}").format(
+            month=month, before=before, after=after
+        )
+    return _(
+        "in {month} the fall from {before} to {after} is not above the threshold {threshold}"
+    ).format(month=month, before=before, after=after, threshold=ru_number(min_drop))
 
 
 def detect_decline(
     points: Sequence[MonthlyScore],
+    _: Translator,
     *,
     months: int = 3,
     min_responses: int = 30,
@@ -201,7 +203,7 @@ def detect_decline(
     """Check whether the latest months form a decline streak of at least ``months`` decreases.
 
     A decrease is ``mean < previous mean - min_drop``. Raises ValueError on unsorted or
-    duplicate months and on invalid thresholds.
+    duplicate months and on invalid thresholds. ``_`` words the reason.
     """
     _validate(points, months, min_responses, min_drop)
     if not points:
@@ -210,7 +212,7 @@ def detect_decline(
             streak=0,
             insufficient_data=True,
             months_required=months,
-            reason="Недостаточно данных: оценок по процессу ещё нет",
+            reason=_("Not enough data: the process has no scores yet"),
         )
     latest = points[-1]
     if latest.responses < min_responses:
@@ -219,7 +221,9 @@ def detect_decline(
             streak=0,
             insufficient_data=True,
             months_required=months,
-            reason=f"Недостаточно данных: {_thin_month_text(latest, min_responses)}",
+            reason=_("Not enough data: {details}").format(
+                details=_thin_month_text(latest, min_responses, _)
+            ),
         )
 
     start = len(points) - 1
@@ -228,18 +232,20 @@ def detect_decline(
     while start > 0:
         prev, cur = points[start - 1], points[start]
         if month_index(cur.month) - month_index(prev.month) != 1:
-            insufficient, stop_note = True, _gap_text(prev, cur)
+            insufficient, stop_note = True, _gap_text(prev, cur, _)
             break
         if prev.responses < min_responses:
-            insufficient, stop_note = True, _thin_month_text(prev, min_responses)
+            insufficient, stop_note = True, _thin_month_text(prev, min_responses, _)
             break
         if not cur.mean < prev.mean - min_drop:
-            stop_note = _stop_text(prev, cur, min_drop)
+            stop_note = _stop_text(prev, cur, min_drop, _)
             break
         start -= 1
     else:
         insufficient = True
-        stop_note = f"оценки есть только с {month_ru(points[0].month, 'genitive')}"
+        stop_note = _("scores exist only from {month}").format(
+            month=month_ru(points[0].month, "genitive")
+        )
 
     run = points[start:]
     streak = len(run) - 1
@@ -250,7 +256,7 @@ def detect_decline(
     return DeclineVerdict(
         triggered=triggered,
         streak=streak,
-        reason=_reason(run, months, triggered, insufficient, stop_note, p_value),
+        reason=_reason(run, months, triggered, insufficient, stop_note, p_value, _),
         streak_months=tuple(p.month for p in run) if streak else (),
         first_mean=run[0].mean,
         last_mean=run[-1].mean,
@@ -268,24 +274,29 @@ def _reason(
     insufficient: bool,
     stop_note: str,
     p_value: float | None,
+    _: Translator,
 ) -> str:
-    """Compose the Russian explanation shown to process owners and the officer."""
+    """Compose the explanation shown to process owners and the officer."""
     streak = len(run) - 1
-    trend = f"; тренд Манна–Кендалла {format_p_value(p_value)}" if p_value is not None else ""
+    trend = (
+        _("; Mann–Kendall trend {p_value}").format(p_value=format_p_value(p_value))
+        if p_value is not None
+        else ""
+    )
+    summary, fell = _streak_summary(run), months_text(streak, _)
     if triggered:
-        return (
-            f"Снижение удовлетворённости {_months_text(streak)} подряд: "
-            f"{_streak_summary(run)}{trend}"
+        return _("Satisfaction fell {months} in a row: {summary}{trend}").format(
+            months=fell, summary=summary, trend=trend
         )
+    not_enough = _("Not enough data: {details}").format(details=stop_note)
     if not streak:
-        prefix = "Недостаточно данных" if insufficient else "Снижения нет"
-        return f"{prefix}: {stop_note}"
-    found = (
-        f"Снижение {_months_text(streak)} подряд, порог — {months}: {_streak_summary(run)}{trend}"
+        return not_enough if insufficient else _("No decline: {details}").format(details=stop_note)
+    found = _("A fall {months} in a row, threshold {threshold}: {summary}{trend}").format(
+        months=fell, threshold=months, summary=summary, trend=trend
     )
     if insufficient:
-        return _sentences(f"Недостаточно данных: {stop_note}", found)
-    return _sentences(found, f"Перед снижением: {stop_note}")
+        return _sentences(not_enough, found)
+    return _sentences(found, _("Before the fall: {details}").format(details=stop_note))
 
 
 def _sentences(first: str, second: str) -> str:

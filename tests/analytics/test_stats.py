@@ -10,7 +10,7 @@ from itertools import pairwise
 
 import pytest
 
-from surveys.stats import (
+from analytics.stats import (
     MIN_INTERVAL_RESPONSES,
     RollupCell,
     confidence_interval_95,

@@ -8,18 +8,21 @@ from datetime import date
 
 import pytest
 
-from core.settings import Settings, SettingsError, load_settings
-from surveys.decline import MonthlyScore, detect_decline
-from surveys.decline_guard import (
+from analytics.decline import MonthlyScore, detect_decline
+from analytics.decline_guard import (
     DEFAULT_MARGIN,
     NoiseGuard,
     apply_guard,
     drop_significance,
     standard_error,
 )
-from surveys.indexes import Series, months_back
-from surveys.scan import DeclineRules, judge_series, rules_from
-from surveys.stats import RollupCell
+from analytics.indexes import Series, months_back
+from analytics.scan import DeclineRules, judge_series, rules_from
+from analytics.stats import RollupCell
+from core.i18n import translator
+from core.settings import Settings, SettingsError, load_settings
+
+RU = translator()
 
 MONTHS = months_back(date(2025, 6, 1), 6)
 
@@ -40,8 +43,8 @@ def series(cells: list[RollupCell]) -> Series:
 def judged(cells: list[RollupCell], guard: NoiseGuard | None = None) -> tuple[bool, bool, str]:
     """(literal rule triggered, guarded rule triggered, guarded reason)."""
     one = series(cells)
-    literal = detect_decline(one.points)
-    verdict = judge_series(one, DeclineRules(guard=guard or NoiseGuard()))
+    literal = detect_decline(one.points, RU)
+    verdict = judge_series(one, DeclineRules(guard=guard or NoiseGuard()), RU)
     return literal.triggered, verdict.triggered, verdict.reason
 
 
@@ -101,8 +104,8 @@ def test_identical_answers_have_no_noise() -> None:
 def test_unknown_error_does_not_confirm() -> None:
     points = [RollupCell.from_scores([s]) for s in (5, 4, 3, 2)]
     one = series(points)
-    verdict = judge_series(one, DeclineRules(min_responses=1))
-    assert detect_decline(one.points, min_responses=1).triggered
+    verdict = judge_series(one, DeclineRules(min_responses=1), RU)
+    assert detect_decline(one.points, RU, min_responses=1).triggered
     assert not verdict.triggered and "стандартная ошибка неизвестна" in verdict.reason
 
 
@@ -117,16 +120,19 @@ def test_literal_setting_reproduces_the_old_rule() -> None:
         ]
         one = series(cells)
         for months in (1, 3):
-            old = detect_decline(one.points, months=months)
-            assert judge_series(one, DeclineRules(months=months, guard=literal)) == old
+            old = detect_decline(one.points, RU, months=months)
+            assert judge_series(one, DeclineRules(months=months, guard=literal), RU) == old
             triggered += old.triggered
     assert triggered > 50  # the comparison covered triggered verdicts too
 
 
 def test_apply_guard_leaves_untriggered_verdicts_alone() -> None:
     one = series([cell(4.4), cell(4.2), cell(4.3)])
-    verdict = detect_decline(one.points)
-    assert apply_guard(verdict, dict(zip(MONTHS, one.cells, strict=False)), NoiseGuard()) is verdict
+    verdict = detect_decline(one.points, RU)
+    assert (
+        apply_guard(verdict, dict(zip(MONTHS, one.cells, strict=False)), NoiseGuard(), RU)
+        is verdict
+    )
 
 
 def test_guard_settings() -> None:

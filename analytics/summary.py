@@ -9,10 +9,8 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.periods import PAIN_MAP_MONTHS, month_add
-from storage.models import DeclineDetection, Process, Response, ResponseAnswer
-from surveys.decline import DeclineVerdict
-from surveys.indexes import (
+from analytics.decline import DeclineVerdict
+from analytics.indexes import (
     Series,
     build_series,
     latest_version,
@@ -20,7 +18,10 @@ from surveys.indexes import (
     months_back,
     scale_max_of,
 )
-from surveys.scan import DeclineRules, judge_series
+from analytics.scan import DeclineRules, judge_series
+from core.i18n import Translator
+from core.periods import PAIN_MAP_MONTHS, month_add
+from storage.models import DeclineDetection, Process, Response, ResponseAnswer
 
 
 @dataclass
@@ -56,6 +57,7 @@ class ProcessSummary:
 async def summarize_processes(
     session: AsyncSession,
     process_ids: list[int],
+    _: Translator,
     *,
     month: date,
     rules: DeclineRules,
@@ -91,7 +93,7 @@ async def summarize_processes(
         version = latest_version(process_rows)
         if version is not None:
             series = build_series(process_rows, version, scales.get(version, 5), window)
-            verdict = judge_series(series, rules)
+            verdict = judge_series(series, rules, _)
         summary = ProcessSummary(
             process.id, process.code, process.name, series, verdict, process.id in detected, month
         )

@@ -1,7 +1,7 @@
 """The noise guard: a decline streak is a ground only when its drop stands out from sampling noise.
 
 Seed 003 §1.5 makes a *sustained* («устойчивое») decline of satisfaction a ground for
-reengineering. :func:`surveys.decline.detect_decline` finds month-on-month decreases in a row;
+reengineering. :func:`analytics.decline.detect_decline` finds month-on-month decreases in a row;
 on a flat series four monthly means fall in a row by chance one time in 24 (every order of
 four means is equally likely), so a body with 100 processes would open about four needless
 cases a month. This second step of the scan asks that the streak's total drop (the mean of its
@@ -24,9 +24,10 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal, get_args
 
+from analytics.decline import DeclineVerdict
+from analytics.stats import RollupCell
+from core.i18n import Translator
 from core.russian import ru_number
-from surveys.decline import DeclineVerdict
-from surveys.stats import RollupCell
 
 __all__ = [
     "DEFAULT_MARGIN",
@@ -93,7 +94,7 @@ def drop_significance(first: RollupCell, last: RollupCell) -> DropSignificance:
 
 
 def apply_guard(
-    verdict: DeclineVerdict, cells: Mapping[date, RollupCell], guard: NoiseGuard
+    verdict: DeclineVerdict, cells: Mapping[date, RollupCell], guard: NoiseGuard, _: Translator
 ) -> DeclineVerdict:
     """The verdict after the guard: a streak within the noise no longer triggers.
 
@@ -106,12 +107,13 @@ def apply_guard(
     significance = drop_significance(cells.get(first, RollupCell()), cells.get(last, RollupCell()))
     z = significance.z
     sustained = z is not None and z >= guard.margin
-    note = _significance_text(significance, guard.margin)
+    note = _significance_text(significance, guard.margin, _)
     reason = (
         f"{verdict.reason}; {note}"
         if sustained
-        else f"В пределах случайных колебаний выборки: {note}; основанием для реинжиниринга "
-        f"не является. Найдено: {verdict.reason[:1].lower()}{verdict.reason[1:]}"
+        else _(
+            "Within the sampling noise: {details}; not a ground for reengineering. Found: {found}"
+        ).format(details=note, found=f"{verdict.reason[:1].lower()}{verdict.reason[1:]}")
     )
     return replace(
         verdict,
@@ -123,14 +125,23 @@ def apply_guard(
     )
 
 
-def _significance_text(significance: DropSignificance, margin: float) -> str:
+def _significance_text(significance: DropSignificance, margin: float, _: Translator) -> str:
     """«снижение на 0,60 балла — 4,2 стандартной ошибки (0,14), порог устойчивости — 2,5»."""
-    drop = f"снижение на {ru_number(significance.drop)} балла"
-    threshold = f"порог устойчивости — {ru_number(margin, 1)}"
+    drop = _("a fall of {drop} points").format(drop=ru_number(significance.drop))
+    threshold = _("stability threshold {margin}").format(margin=ru_number(margin, 1))
     error, z = significance.standard_error, significance.z
     if error is None or z is None:
-        return f"{drop}, стандартная ошибка неизвестна (в месяце меньше двух ответов), {threshold}"
+        return _(
+            "{drop}, the standard error is unknown (a month has fewer than two responses), "
+            "{threshold}"
+        ).format(drop=drop, threshold=threshold)
     if error == 0:
-        return f"{drop}, стандартная ошибка 0 (все ответы месяца одинаковы), {threshold}"
-    size = "более 99 стандартных ошибок" if z > 99 else f"{ru_number(z, 1)} стандартной ошибки"
+        return _(
+            "{drop}, standard error 0 (all responses of the month are equal), {threshold}"
+        ).format(drop=drop, threshold=threshold)
+    size = (
+        _("more than 99 standard errors")
+        if z > 99
+        else _("{z} standard errors").format(z=ru_number(z, 1))
+    )
     return f"{drop} — {size} ({ru_number(error)}), {threshold}"

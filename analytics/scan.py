@@ -1,7 +1,7 @@
 """The monthly scan: run the decline detector on every process and touchpoint series.
 
 Two steps per series: `detect_decline` finds the streak of decreases, then the noise guard
-(`surveys.decline_guard`) keeps it only when its drop stands out from sampling noise. Each
+(`analytics.decline_guard`) keeps it only when its drop stands out from sampling noise. Each
 detection is recorded once per series and month (a unique key), so rerunning the
 scan records nothing new; the next issue opens reengineering cases from these records.
 """
@@ -16,11 +16,9 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.settings import Settings
-from storage.models import DeclineDetection
-from surveys.decline import DeclineVerdict, detect_decline
-from surveys.decline_guard import NoiseGuard, apply_guard
-from surveys.indexes import (
+from analytics.decline import DeclineVerdict, detect_decline
+from analytics.decline_guard import NoiseGuard, apply_guard
+from analytics.indexes import (
     IndexRow,
     Series,
     build_series,
@@ -29,6 +27,9 @@ from surveys.indexes import (
     months_back,
     scale_max_of,
 )
+from core.i18n import Translator
+from core.settings import Settings
+from storage.models import DeclineDetection
 
 HISTORY_MONTHS = 24
 
@@ -63,16 +64,17 @@ class ScanReport:
     within_noise: int = 0  # streaks long enough for the literal rule that the guard set aside
 
 
-def judge_series(series: Series, rules: DeclineRules) -> DeclineVerdict:
+def judge_series(series: Series, rules: DeclineRules, _: Translator) -> DeclineVerdict:
     """Both steps on one series: the streak of decreases, then the noise guard."""
     verdict = detect_decline(
         series.points,
+        _,
         months=rules.months,
         min_responses=rules.min_responses,
         min_drop=rules.min_drop,
     )
     cells = {point.month: cell for point, cell in zip(series.points, series.cells, strict=True)}
-    return apply_guard(verdict, cells, rules.guard)
+    return apply_guard(verdict, cells, rules.guard, _)
 
 
 def _grouped(rows: Sequence[IndexRow], key: str) -> dict[int, list[IndexRow]]:
@@ -105,7 +107,7 @@ async def _recorded(session: AsyncSession, month: date, series: str) -> bool:
 
 
 async def judge_month(
-    session: AsyncSession, month: date, rules: DeclineRules
+    session: AsyncSession, month: date, rules: DeclineRules, _: Translator
 ) -> tuple[ScanReport, list[Finding]]:
     """Both steps on every series ending at `month`; reads only, so a read-only session serves
     (the scan's heavy part never holds the write lock the bot's writers need)."""
@@ -131,7 +133,7 @@ async def judge_month(
             else:
                 report.touchpoints += 1
             series = build_series(rows, version, scales.get(version, 5), window)
-            verdict = judge_series(series, rules)
+            verdict = judge_series(series, rules, _)
             report.within_noise += verdict.within_noise
             if verdict.triggered:
                 findings.append(
@@ -181,8 +183,10 @@ async def record_findings(
         report.new.append(detection)
 
 
-async def scan_month(session: AsyncSession, month: date, rules: DeclineRules) -> ScanReport:
+async def scan_month(
+    session: AsyncSession, month: date, rules: DeclineRules, _: Translator
+) -> ScanReport:
     """Detect declines ending at `month` (the last complete month) and record new ones."""
-    report, findings = await judge_month(session, month, rules)
+    report, findings = await judge_month(session, month, rules, _)
     await record_findings(session, report, findings)
     return report

@@ -17,22 +17,21 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from analytics.report_common import ReportError, find_process
+from analytics.report_dynamics import satisfaction_dynamics
+from analytics.report_internal import internal_comparison
+from analytics.report_kinds import REPORT_KINDS
+from analytics.report_pain_map import pain_map
+from analytics.report_segments import segment_profile
+from core.i18n import translator
 from storage.database import SessionPool
 from storage.models import ActivityDirection, ClientType, Department, Process, Questionnaire
 from surveys.catalogue import sync_questionnaires
 from surveys.questionnaire import QUESTIONNAIRES_DIR, parse_questionnaire
-from surveys.reports import (
-    REPORT_KINDS,
-    ReportError,
-    find_process,
-    internal_comparison,
-    pain_map,
-    satisfaction_dynamics,
-    segment_profile,
-)
 from tests.conftest import SmallRegistry
 from tests.surveys.factories import add_responses, new_key, questionnaire
 
+RU = translator()
 HIDDEN = "<5"
 T_975_DF1 = 12.706
 
@@ -159,7 +158,7 @@ async def test_dynamics_sheets_values_versions_and_suppression(
     await fill_dynamics(session_pool, world)
     out = tmp_path / "dynamics.xlsx"
     async with session_pool() as session:
-        summary = await satisfaction_dynamics(session, out, until=date(2025, 4, 15), months=4)
+        summary = await satisfaction_dynamics(session, out, RU, until=date(2025, 4, 15), months=4)
     assert summary.kind == "dynamics" and summary.title == REPORT_KINDS["dynamics"]
     assert summary.path == out
     assert summary.rows == 3  # SUP01, IT01, and ACC01 without answers
@@ -244,7 +243,7 @@ async def test_dynamics_small_month_note_keeps_a_hidden_count_hidden(
     await fill_dynamics(session_pool, world)
     out = tmp_path / "dynamics.xlsx"
     async with session_pool() as session:
-        await satisfaction_dynamics(session, out, until=date(2025, 3, 1), months=3)
+        await satisfaction_dynamics(session, out, RU, until=date(2025, 3, 1), months=3)
     it = row_of(read(out)["Сводка"], "Код процесса", "IT01")
     assert it["Число ответов"] == HIDDEN
     assert "Мало ответов для доверительного интервала: нужно не меньше 10." in it["Примечание"]
@@ -255,7 +254,7 @@ async def test_dynamics_formatting(session_pool: SessionPool, world: World, tmp_
     await fill_dynamics(session_pool, world)
     out = tmp_path / "dynamics.xlsx"
     async with session_pool() as session:
-        await satisfaction_dynamics(session, out, until=date(2025, 4, 1), months=4)
+        await satisfaction_dynamics(session, out, RU, until=date(2025, 4, 1), months=4)
     book = openpyxl.load_workbook(out)
     means = book["Динамика удовлетворённости"]
     assert means["A1"].value == "Код процесса"  # the header is row 1: no title row
@@ -287,7 +286,7 @@ async def test_dynamics_filters_client_type(
     out = tmp_path / "external.xlsx"
     async with session_pool() as session:
         summary = await satisfaction_dynamics(
-            session, out, client_type=ClientType.EXTERNAL, until=date(2025, 4, 1), months=2
+            session, out, RU, client_type=ClientType.EXTERNAL, until=date(2025, 4, 1), months=2
         )
     means = read(out)["Динамика удовлетворённости"]
     assert list(means["Код процесса"]) == ["SUP01"]
@@ -342,7 +341,7 @@ async def test_pain_map(session_pool: SessionPool, world: World, tmp_path: Path)
     out = tmp_path / "pains.xlsx"
     async with session_pool() as session:
         summary = await pain_map(
-            session, out, process_id=reg.process_id, since=date(2025, 3, 1),
+            session, out, RU, process_id=reg.process_id, since=date(2025, 3, 1),
             until=date(2025, 3, 31),
         )  # fmt: skip
     assert summary.responses == len(PAIN_RECORDS) and summary.suppressed == 0
@@ -420,7 +419,7 @@ async def test_segment_profile(session_pool: SessionPool, world: World, tmp_path
     out = tmp_path / "segments.xlsx"
     async with session_pool() as session:
         summary = await segment_profile(
-            session, out, process_id=reg.process_id, until=date(2025, 6, 30)
+            session, out, RU, process_id=reg.process_id, until=date(2025, 6, 30)
         )
     in_window = [p for p in plan if p[4] >= date(2023, 7, 1)]
     total = sum(len(p[3]) for p in in_window)
@@ -484,7 +483,7 @@ async def test_segment_profile_without_data_asks_for_hypotheses(
     buffer = io.BytesIO()
     async with session_pool() as session:
         summary = await segment_profile(
-            session, buffer, process_id=world.reg.process_id, until=date(2025, 6, 30)
+            session, buffer, RU, process_id=world.reg.process_id, until=date(2025, 6, 30)
         )
     assert summary.path is None and summary.responses == 0
     book = pd.read_excel(io.BytesIO(buffer.getvalue()), sheet_name=None)
@@ -507,7 +506,7 @@ async def test_segment_profile_of_internal_service_is_protected(
     out = tmp_path / "internal-segments.xlsx"
     async with session_pool() as session:
         summary = await segment_profile(
-            session, out, process_id=world.reg.internal_process_id, until=date(2025, 6, 1)
+            session, out, RU, process_id=world.reg.internal_process_id, until=date(2025, 6, 1)
         )
     assert summary.suppressed > 0
     profile = read(out)["Профиль сегментов"]
@@ -560,7 +559,7 @@ async def test_internal_comparison(session_pool: SessionPool, world: World, tmp_
     await fill_internal(session_pool, world)
     out = tmp_path / "internal.xlsx"
     async with session_pool() as session:
-        summary = await internal_comparison(session, out, period=PERIOD, previous=PREVIOUS)
+        summary = await internal_comparison(session, out, RU, period=PERIOD, previous=PREVIOUS)
     assert summary.responses == 6 + 5
     book = read(out)
     assert list(book) == ["Сравнение с предыдущим", "Сведения"]
@@ -598,7 +597,7 @@ async def test_internal_comparison_for_one_department(
     out = tmp_path / "internal-buh.xlsx"
     async with session_pool() as session:
         await internal_comparison(
-            session, out, period=PERIOD, previous=PREVIOUS, department_id=departments["ACC01"]
+            session, out, RU, period=PERIOD, previous=PREVIOUS, department_id=departments["ACC01"]
         )
     book = read(out)
     table = book["Сравнение с предыдущим"]
@@ -618,19 +617,19 @@ async def test_bad_requests_are_refused_in_russian(
 ) -> None:
     out = tmp_path / "x.xlsx"
     async with session_pool() as session:
-        assert (await find_process(session, "SUP01")).id == world.reg.process_id
+        assert (await find_process(session, "SUP01", RU)).id == world.reg.process_id
         with pytest.raises(ReportError, match="не найден"):
-            await find_process(session, "NOPE")
+            await find_process(session, "NOPE", RU)
         with pytest.raises(ReportError, match="не найден"):
             await pain_map(
-                session, out, process_id=999, since=date(2025, 1, 1), until=date(2025, 2, 1)
+                session, out, RU, process_id=999, since=date(2025, 1, 1), until=date(2025, 2, 1)
             )
         with pytest.raises(ReportError, match="позже"):
             await pain_map(
-                session, out, process_id=world.reg.process_id, since=date(2025, 3, 1),
+                session, out, RU, process_id=world.reg.process_id, since=date(2025, 3, 1),
                 until=date(2025, 2, 1),
             )  # fmt: skip
         with pytest.raises(ReportError, match="min_cell"):
-            await satisfaction_dynamics(session, out, until=date(2025, 1, 1), min_cell=0)
+            await satisfaction_dynamics(session, out, RU, until=date(2025, 1, 1), min_cell=0)
     assert not out.exists()
     assert set(REPORT_KINDS) == {"dynamics", "pain-map", "segments", "internal"}

@@ -1,0 +1,1 @@
+"""Otklik: analytics package (the rollup, indexes, decline scan, reports and charts)."""
