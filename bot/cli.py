@@ -60,7 +60,7 @@ async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_registry(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bootstrap import open_storage
-    from storage.registry_xlsx import RegistryImportError, export_registry, import_registry
+    from registry.workbook import RegistryImportError, export_registry, import_registry
 
     storage = await open_storage(settings)
     try:
@@ -85,7 +85,7 @@ async def cmd_registry(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_touchpoints_qr(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bootstrap import open_storage
     from bot.bot_username import resolve_bot_username
-    from storage.qr import write_touchpoint_qr_codes
+    from registry.qr import write_touchpoint_qr_codes
 
     storage = await open_storage(settings)
     try:
@@ -102,8 +102,8 @@ async def cmd_touchpoints_qr(args: argparse.Namespace, settings: Settings) -> in
 async def cmd_invites_create(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bootstrap import open_storage
     from bot.bot_username import resolve_bot_username
+    from registry.links import deep_link
     from storage.base import utcnow
-    from storage.registry_links import deep_link
     from surveys.invites import InviteError, create_invite, invite_payload
 
     storage = await open_storage(settings)

@@ -33,12 +33,12 @@ from bot.reports import build_report
 from jobs.cases import run_case_reminders
 from jobs.scan import last_complete_month, rules_from, scan_and_notify
 from reengineering.cases import case_view, complete_step, open_cases_from_detections
+from registry.workbook import import_registry
 from sandbox import SandboxServer
 from sandbox.telegram.simulated import SimulatedUser
 from storage.base import Clock, utcnow
 from storage.database import SessionPool, read_only_of
 from storage.models import ClientType, OutboxMessage, Person, Process, Response, Touchpoint
-from storage.registry_xlsx import import_registry
 from surveys.charts import OverviewRow, overview_chart, trend_chart
 from surveys.render import OUT, render
 from surveys.summary import summarize_processes

@@ -14,9 +14,9 @@ from bot.filters import inline
 from bot.middlewares import Actor
 from handlers.callbacks import MenuCb, RateCb
 from handlers.respondent import begin
+from registry import directory
 from storage.base import Clock
 from storage.uow import UnitOfWork
-from surveys import directory
 from surveys.invites import INVITE_PREFIX, Redemption, redeem_invite
 from surveys.service import SurveyPolicy
 

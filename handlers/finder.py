@@ -11,10 +11,10 @@ from bot.middlewares import Actor
 from handlers import keyboards
 from handlers.callbacks import MenuCb, NavCb
 from handlers.respondent import ack, begin, edit_in_place, outsider_to
+from registry import directory
 from storage.base import Clock
 from storage.models import Process, Touchpoint
 from storage.uow import UnitOfWork
-from surveys import directory
 from surveys.service import SurveyPolicy
 
 router = Router(name=__name__)

@@ -14,9 +14,9 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.config import Settings
 from bot.middlewares import Actor
 from handlers.callbacks import CampaignWizardCb, InviteCb, MenuCb
+from registry.links import deep_link
 from storage.base import Clock
 from storage.models import Department
-from storage.registry_links import deep_link
 from storage.uow import UnitOfWork
 from surveys.campaigns import CampaignError, audience_chats, run_campaigns, start_campaign
 from surveys.invites import create_invite, departments, invite_payload

@@ -26,11 +26,11 @@ from bot.middlewares import Actor
 from bot.unreachable import WELCOME_PAYLOAD, report
 from handlers.callbacks import ReportCb, StatsCb
 from jobs.scan import rules_from
+from registry.links import deep_link
 from storage.base import Clock
 from storage.heap import settle_heap
 from storage.models import Process
 from storage.recipients import unreachable_people
-from storage.registry_links import deep_link
 from storage.uow import UnitOfWork
 from surveys.feedback import answered_in_time_share
 from surveys.periods import last_complete_month

@@ -20,10 +20,11 @@ from bot.middlewares import Actor
 from handlers import keyboards
 from handlers.callbacks import AnswerCb, ConsentCb, OptInCb
 from handlers.render import current_locale, question_text, thanks_text
+from registry import directory
 from storage.base import Clock
 from storage.direct import Direct
 from storage.uow import UnitOfWork
-from surveys import directory, profiles
+from surveys import profiles
 from surveys import service as surveys
 from surveys.invites import INVITE_PREFIX
 from surveys.service import Outcome, QuestionView, StepResult, SurveyPolicy

@@ -27,13 +27,15 @@ from openpyxl.xml.functions import tostring
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from storage.catalog import (
+from registry.catalog import (
     ACTIVITY_DIRECTIONS,
     CLIENT_NEEDS,
     REVIEW_PERIOD_YEARS,
     Direction,
     add_years,
 )
+from registry.links import payload_for_code
+from registry.xlsx_guard import SheetScan, WorkbookRefused, scan_workbook
 from storage.database import SessionPool
 from storage.models import (
     ActivityDirection,
@@ -45,8 +47,6 @@ from storage.models import (
     Touchpoint,
     TouchpointKind,
 )
-from storage.registry_links import payload_for_code
-from storage.xlsx_guard import SheetScan, WorkbookRefused, scan_workbook
 from storage.xlsx_text import keep_text, storable
 
 Progress = Callable[[int, int], None]

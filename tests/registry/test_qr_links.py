@@ -11,12 +11,12 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
+from registry.example import build_example_workbook
+from registry.links import deep_link, is_valid_payload, payload_for_code
+from registry.qr import CARD_WIDTH, qr_file_names, render_touchpoint_card, write_touchpoint_qr_codes
+from registry.workbook import import_registry
 from storage.database import SessionPool
-from storage.example_registry import build_example_workbook
 from storage.models import Touchpoint
-from storage.qr import CARD_WIDTH, qr_file_names, render_touchpoint_card, write_touchpoint_qr_codes
-from storage.registry_links import deep_link, is_valid_payload, payload_for_code
-from storage.registry_xlsx import import_registry
 
 BOT = "otklik_test_bot"
 

@@ -18,9 +18,18 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 from sqlalchemy.orm import selectinload
 
+from registry.example import DEFAULT_PATH, ORGANIZATION, build_example_workbook
+from registry.workbook import (
+    PROCESSES_SHEET,
+    TOUCHPOINTS_SHEET,
+    RegistryImportError,
+    export_registry,
+    import_registry,
+    parse_needs,
+)
+from registry.xlsx_guard import MAX_COLUMNS, MAX_ROWS
 from storage.base import Base
 from storage.database import SessionPool, create_engine, create_session_pool
-from storage.example_registry import DEFAULT_PATH, ORGANIZATION, build_example_workbook
 from storage.migrate import upgrade_database
 from storage.models import (
     ClientType,
@@ -30,15 +39,6 @@ from storage.models import (
     Touchpoint,
     TouchpointKind,
 )
-from storage.registry_xlsx import (
-    PROCESSES_SHEET,
-    TOUCHPOINTS_SHEET,
-    RegistryImportError,
-    export_registry,
-    import_registry,
-    parse_needs,
-)
-from storage.xlsx_guard import MAX_COLUMNS, MAX_ROWS
 
 TODAY = date(2026, 1, 15)
 PROCESSES, TOUCHPOINTS, ACTIVE_TOUCHPOINTS, DEPARTMENTS, PEOPLE = 23, 56, 55, 6, 22
@@ -530,7 +530,7 @@ def test_committed_example_is_up_to_date(tmp_path: Path) -> None:
     fresh = tmp_path / "registry.xlsx"
     build_example_workbook(fresh)
     assert DEFAULT_PATH.read_bytes() == fresh.read_bytes(), (
-        "examples/registry.xlsx is stale: run python -m storage.example_registry"
+        "examples/registry.xlsx is stale: run python -m registry.example"
     )
 
 

@@ -18,9 +18,9 @@ import qrcode
 import sqlalchemy as sa
 from PIL import Image, ImageDraw, ImageFont
 
+from registry.links import deep_link
 from storage.database import SessionPool
 from storage.models import Process, Touchpoint
-from storage.registry_links import deep_link
 
 CALL_TO_ACTION = "Оцените качество обслуживания"
 CARD_WIDTH = 600
