@@ -30,10 +30,11 @@ from bot.demo_history import simulate_history
 from bot.factory import create_bot, create_dispatcher
 from bot.intake import Inbox, durable_polling
 from bot.reports import build_report
+from core.i18n import translator
 from jobs.cases import run_case_reminders
 from jobs.scan import last_complete_month, rules_from, scan_and_notify
 from reengineering.cases import case_view, complete_step, open_cases_from_detections
-from registry.workbook import import_registry
+from registry.importing import import_registry
 from sandbox import SandboxServer
 from sandbox.telegram.simulated import SimulatedUser
 from storage.base import Clock, utcnow
@@ -310,8 +311,9 @@ async def run_demo(out: Path, *, fast: bool = False) -> int:
         )
         log.say(f"Песочница Bot API запущена: {sandbox.base_url}")
         storage = await open_storage(settings)
-        report = await import_registry(storage.pool, EXAMPLE_REGISTRY)
-        log.say(f"Реестр загружен из {EXAMPLE_REGISTRY.name}: {report.summary()}")
+        translate = translator(settings.locale)
+        report = await import_registry(storage.pool, EXAMPLE_REGISTRY, translate)
+        log.say(f"Реестр загружен из {EXAMPLE_REGISTRY.name}: {report.summary(translate)}")
         bot = create_bot(settings)
         dispatcher = create_dispatcher(settings, storage.pool)
         username = await prepare(bot, storage.pool, settings)

@@ -15,15 +15,11 @@ from typing import Any
 
 import yaml
 
+from core.i18n import Translator, translator
 from registry.catalog import DIRECTION_BY_CODE
-from registry.workbook import (
-    DEFAULT_SPECIFICS,
-    Owner,
-    ProcessEntry,
-    RegistryData,
-    TouchpointEntry,
-    write_registry_workbook,
-)
+from registry.entries import Owner, ProcessEntry, RegistryData, TouchpointEntry
+from registry.export import write_registry_workbook
+from registry.layout import layout
 from storage.models import ClientType, TouchpointKind
 
 EXAMPLE_FILE = Path(__file__).with_name("example.yaml")
@@ -65,38 +61,44 @@ def _process(
     )
 
 
-def _touchpoint(raw: dict[str, Any], process_name: str) -> TouchpointEntry:
+def _touchpoint(
+    raw: dict[str, Any], process_name: str, default_specifics: dict[TouchpointKind, str]
+) -> TouchpointEntry:
     kind = TouchpointKind(raw["kind"])
     return TouchpointEntry(
         code=raw["code"],
         process_name=process_name,
         name=raw["name"],
         needs=tuple(raw["needs"]),
-        specifics=raw.get("specifics") or DEFAULT_SPECIFICS[kind],
+        specifics=raw.get("specifics") or default_specifics[kind],
         kind=kind,
         channel=raw["channel"],
         active=raw.get("active", True),
     )
 
 
-def example_registry() -> RegistryData:
-    """The example registry as data, so tests can compare it with what an import stored."""
-    example = _example()
+def example_registry(_: Translator) -> RegistryData:
+    """The example registry as data, so tests can compare it with what an import stored;
+    a touchpoint without specifics gets the default words of its kind in `_`'s language."""
+    example, default_specifics = _example(), layout(_).default_specifics
     data = RegistryData(example["organization"], [], [])
     for raw in example["processes"]:
         process = _process(raw, example["groups"], example["departments"])
         data.processes.append(process)
-        data.touchpoints.extend(_touchpoint(t, process.name) for t in raw["touchpoints"])
+        data.touchpoints.extend(
+            _touchpoint(t, process.name, default_specifics) for t in raw["touchpoints"]
+        )
     return data
 
 
-def build_example_workbook(path: Path) -> None:
+def build_example_workbook(path: Path, _: Translator) -> None:
     """Write the example registry to `path`, byte for byte the same on every run."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_registry_workbook(path, example_registry(), fixed_time=_BUILT_AT)
+    write_registry_workbook(path, example_registry(_), _, fixed_time=_BUILT_AT)
 
 
 if __name__ == "__main__":
+    _ = translator("ru")  # the example is a Russian ministry's registry
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_PATH
-    build_example_workbook(target)
-    print(f"Пример реестра записан: {target}")
+    build_example_workbook(target, _)
+    print(_("Example registry written: {path}").format(path=target))
