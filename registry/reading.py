@@ -17,6 +17,7 @@ from typing import Any
 from openpyxl import load_workbook
 
 from core.i18n import Translator
+from registry.catalog import Direction
 from registry.cells import Row, cell_text, either, fold, parse_needs, split_list, squash
 from registry.entries import (
     Owner,
@@ -219,7 +220,9 @@ def _read_date(row: Row, column: str, today: date) -> date | None:
     return day
 
 
-def _check_process_of(row: Row, process: ProcessEntry, group: int, direction: Any) -> None:
+def _check_process_of(
+    row: Row, process: ProcessEntry, group: int, direction: Direction | None
+) -> None:
     """The touchpoint row's group and direction agree with its process's row."""
     words, _ = row.words, row._
     if direction is not None and direction != process.direction:
