@@ -1,6 +1,6 @@
 """Benchmark: the registry import's time and peak memory on hostile workbooks.
 
-Each workbook is read by `storage.registry_xlsx.read_registry` (what `otklik registry import`
+Each workbook is read by `registry.reading.read_registry` (what `otklik registry import`
 runs before it writes) in a child process of its own, so its peak resident memory (VmHWM) is
 its own, under an address-space cap so a regression fails instead of eating the machine. The
 baseline is the committed example registry (23 processes, 56 touchpoints), measured in the
@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _readme import write_figures
 from openpyxl import load_workbook
 
-from storage.example_registry import DEFAULT_PATH
+from registry.example import DEFAULT_PATH
 
 CAP = 2 * 1024**3  # address space of each child: a regression shows as "out of memory"
 SHEET = "xl/worksheets/sheet1.xml"  # «Процессы»
@@ -112,11 +112,14 @@ def _cases(folder: Path) -> dict[str, Path]:
 
 def _child(path: str, results: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
     resource.setrlimit(resource.RLIMIT_AS, (CAP, CAP))
-    from storage.registry_xlsx import RegistryImportError, read_registry
+    from core.i18n import translator
+    from registry.entries import RegistryImportError
+    from registry.reading import read_registry
 
+    _ = translator("ru")  # the outcome below cuts the Russian message
     started = time.perf_counter()
     try:
-        data = read_registry(Path(path))
+        data = read_registry(Path(path), _)
         outcome = f"read: {len(data.processes)} processes, {len(data.touchpoints)} touchpoints"
     except RegistryImportError as error:
         outcome = "refused: " + str(error).split(": ", 1)[-1].split(", а ")[0]

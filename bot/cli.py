@@ -60,22 +60,26 @@ async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_registry(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bootstrap import open_storage
-    from storage.registry_xlsx import RegistryImportError, export_registry, import_registry
+    from core.i18n import translator
+    from registry.entries import RegistryImportError
+    from registry.export import export_registry
+    from registry.importing import import_registry
 
+    _ = translator(settings.locale)
     storage = await open_storage(settings)
     try:
         if args.action == "import":
             try:
                 report = await import_registry(
-                    storage.pool, Path(args.file), progress=_progress("Проверка строк")
+                    storage.pool, Path(args.file), _, progress=_progress("Проверка строк")
                 )
             except RegistryImportError as error:
                 print("Реестр не загружен, база данных не изменена:", file=sys.stderr)
                 print(str(error), file=sys.stderr)
                 return 1
-            print(report.summary() if hasattr(report, "summary") else report)
+            print(report.summary(_))
         else:
-            count = await export_registry(storage.pool, Path(args.file))
+            count = await export_registry(storage.pool, Path(args.file), _)
             print(f"Реестр выгружен в {args.file}: {count} строк.")
     finally:
         await storage.engine.dispose()
@@ -85,13 +89,18 @@ async def cmd_registry(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_touchpoints_qr(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bootstrap import open_storage
     from bot.bot_username import resolve_bot_username
-    from storage.qr import write_touchpoint_qr_codes
+    from core.i18n import translator
+    from registry.qr import write_touchpoint_qr_codes
 
     storage = await open_storage(settings)
     try:
         username = await resolve_bot_username(settings, storage.pool, args.bot_username)
         written = await write_touchpoint_qr_codes(
-            storage.pool, Path(args.dir), username, progress=_progress("QR-коды")
+            storage.pool,
+            Path(args.dir),
+            username,
+            translator(settings.locale),
+            progress=_progress("QR-коды"),
         )
     finally:
         await storage.engine.dispose()
@@ -103,7 +112,7 @@ async def cmd_invites_create(args: argparse.Namespace, settings: Settings) -> in
     from bot.bootstrap import open_storage
     from bot.bot_username import resolve_bot_username
     from core.clock import utcnow
-    from storage.registry_links import deep_link
+    from registry.links import deep_link
     from surveys.invites import InviteError, create_invite, invite_payload
 
     storage = await open_storage(settings)

@@ -23,8 +23,8 @@ async def cmd_people_unreachable(args: argparse.Namespace, settings: Settings) -
     from bot.bootstrap import open_storage
     from bot.bot_username import resolve_bot_username
     from bot.i18n import create_i18n
+    from registry.links import deep_link
     from storage.recipients import unreachable_people
-    from storage.registry_links import deep_link
     from surveys.unreachable import WELCOME_PAYLOAD, report
 
     i18n = create_i18n(settings.locale)

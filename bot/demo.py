@@ -41,11 +41,11 @@ from core.settings import DEMO_TOKEN, Settings
 from jobs.cases import run_case_reminders
 from jobs.scan import scan_and_notify
 from reengineering.cases import case_view, complete_step, open_cases_from_detections
+from registry.importing import import_registry
 from sandbox import SandboxServer
 from sandbox.telegram.simulated import SimulatedUser
 from storage.database import SessionPool, read_only_of
 from storage.models import ClientType, OutboxMessage, Person, Process, Response, Touchpoint
-from storage.registry_xlsx import import_registry
 
 T = TypeVar("T")
 EXAMPLE_REGISTRY = Path(__file__).resolve().parent.parent / "examples" / "registry.xlsx"
@@ -322,8 +322,9 @@ async def run_demo(out: Path, *, fast: bool = False) -> int:
         )
         log.say(f"Песочница Bot API запущена: {sandbox.base_url}")
         storage = await open_storage(settings)
-        report = await import_registry(storage.pool, EXAMPLE_REGISTRY)
-        log.say(f"Реестр загружен из {EXAMPLE_REGISTRY.name}: {report.summary()}")
+        translate = translator(settings.locale)
+        report = await import_registry(storage.pool, EXAMPLE_REGISTRY, translate)
+        log.say(f"Реестр загружен из {EXAMPLE_REGISTRY.name}: {report.summary(translate)}")
         bot = create_bot(settings)
         dispatcher = create_dispatcher(settings, storage.pool)
         username = await prepare(bot, storage.pool, settings)

@@ -14,8 +14,8 @@ from core.clock import Clock
 from handlers.callbacks import MenuCb, RateCb
 from handlers.filters import inline
 from handlers.respondent import begin
+from registry import directory
 from storage.uow import UnitOfWork
-from surveys import directory
 from surveys.actors import Actor
 from surveys.invites import INVITE_PREFIX, Redemption, redeem_invite
 from surveys.service import SurveyPolicy

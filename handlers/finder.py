@@ -11,9 +11,9 @@ from core.clock import Clock
 from handlers import keyboards
 from handlers.callbacks import MenuCb, NavCb
 from handlers.respondent import ack, begin, edit_in_place, outsider_to
+from registry import directory
 from storage.models import Process, Touchpoint
 from storage.uow import UnitOfWork
-from surveys import directory
 from surveys.actors import Actor
 from surveys.service import SurveyPolicy
 

@@ -14,8 +14,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from core.clock import Clock
 from core.settings import Settings
 from handlers.callbacks import CampaignWizardCb, InviteCb, MenuCb
+from registry.links import deep_link
 from storage.models import Department
-from storage.registry_links import deep_link
 from storage.uow import UnitOfWork
 from surveys.actors import Actor
 from surveys.campaigns import CampaignError, audience_chats, run_campaigns, start_campaign

@@ -29,9 +29,9 @@ from core.heap import settle_heap
 from core.periods import last_complete_month
 from core.settings import Settings
 from handlers.callbacks import ReportCb, StatsCb
+from registry.links import deep_link
 from storage.models import Process
 from storage.recipients import unreachable_people
-from storage.registry_links import deep_link
 from storage.uow import UnitOfWork
 from surveys.actors import Actor
 from surveys.feedback import answered_in_time_share

@@ -20,9 +20,10 @@ from handlers import keyboards
 from handlers.callbacks import AnswerCb, ConsentCb, OptInCb
 from handlers.filters import TYPED_TEXT, inline
 from handlers.render import current_locale, question_text, thanks_text
+from registry import directory
 from storage.direct import Direct
 from storage.uow import UnitOfWork
-from surveys import directory, profiles
+from surveys import profiles
 from surveys import service as surveys
 from surveys.actors import Actor
 from surveys.invites import INVITE_PREFIX

@@ -35,6 +35,7 @@ from reengineering.cases.steps import IMPL_STEP, acting, template_of, template_s
 from reengineering.cases.views import Transition
 from reengineering.reminders import format_date
 from reengineering.templates import ACTOR_TITLES, StepTemplate, plan_steps
+from registry.catalog import REVIEW_PERIOD_YEARS, add_years
 from storage.cases_models import (
     CaseStatus,
     CaseStep,
@@ -43,7 +44,6 @@ from storage.cases_models import (
     ReengineeringCase,
     StepStatus,
 )
-from storage.catalog import REVIEW_PERIOD_YEARS, add_years
 from storage.models import Person, Process
 
 __all__ = [

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from surveys import actors
 from storage.database import ProjectSession, create_engine, create_session_pool
 from storage.models import Base, Person
+from surveys import actors
 
 
 def test_a_foreign_session_leaves_the_role_cache_alone() -> None:

@@ -8,8 +8,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from registry.catalog import ACTIVITY_DIRECTIONS
 from storage.base import Base
-from storage.catalog import ACTIVITY_DIRECTIONS
 from storage.migrate import current_revision
 
 

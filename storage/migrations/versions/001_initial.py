@@ -12,12 +12,25 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from storage.catalog import ACTIVITY_DIRECTIONS
-
 revision: str = "001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+# The activity directions as this revision seeded them (seed 002 §2.6), frozen here: the live
+# list is registry/catalog.yaml, and a migration must not change when it does.
+_DIRECTIONS: tuple[tuple[str, str], ...] = (
+    ("support", "Меры государственной поддержки и государственные услуги"),
+    ("functions", "Исполнение функций"),
+    ("control", "Контроль (надзор)"),
+    ("prevention", "Профилактика нарушений обязательных требований"),
+    ("appeals", "Рассмотрение обращений и запросов"),
+    ("information", "Обеспечение доступа к информации о деятельности"),
+    ("internal", "Организация взаимодействия с внутренним клиентом"),
+    ("internal_it", "Информационно-техническое обеспечение"),
+    ("internal_accounting", "Ведение бухгалтерского учёта"),
+    ("internal_facilities", "Административно-хозяйственная деятельность"),
+)
 
 
 def upgrade() -> None:
@@ -369,8 +382,8 @@ def upgrade() -> None:
     op.bulk_insert(
         directions,
         [
-            {"code": d.code, "name": d.name, "position": i}
-            for i, d in enumerate(ACTIVITY_DIRECTIONS, start=1)
+            {"code": code, "name": name, "position": i}
+            for i, (code, name) in enumerate(_DIRECTIONS, start=1)
         ],
     )
 

@@ -30,7 +30,7 @@ def is_valid_payload(payload: str) -> bool:
 def payload_for_code(code: str) -> str:
     """The stable `/start` payload of a touchpoint code (same code, same payload, forever)."""
     if not code:
-        raise ValueError("код точки взаимодействия пуст")
+        raise ValueError("the touchpoint code is empty")
     readable = PAYLOAD_PREFIX + code
     if _SAFE_CODE_RE.fullmatch(code) and len(readable) <= MAX_PAYLOAD_LENGTH:
         return readable
@@ -43,7 +43,7 @@ def deep_link(bot_username: str, payload: str) -> str:
     """`https://t.me/<bot>?start=<payload>`, the link a QR code or a button carries."""
     username = bot_username.strip().removeprefix("@")
     if _BOT_USERNAME_RE.fullmatch(username) is None:
-        raise ValueError(f"недопустимое имя бота: {bot_username!r}")
+        raise ValueError(f"not a bot username: {bot_username!r}")
     if not is_valid_payload(payload):
-        raise ValueError(f"недопустимый параметр ссылки: {payload!r}")
+        raise ValueError(f"not a deep-link payload: {payload!r}")
     return f"https://t.me/{username}?start={payload}"

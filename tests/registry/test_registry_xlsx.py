@@ -18,9 +18,16 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 from sqlalchemy.orm import selectinload
 
+from core.i18n import translator
+from registry.cells import parse_needs
+from registry.entries import RegistryImportError
+from registry.example import DEFAULT_PATH, ORGANIZATION, build_example_workbook
+from registry.export import export_registry
+from registry.importing import import_registry
+from registry.layout import layout
+from registry.xlsx_guard import MAX_COLUMNS, MAX_ROWS
 from storage.base import Base
 from storage.database import SessionPool, create_engine, create_session_pool
-from storage.example_registry import DEFAULT_PATH, ORGANIZATION, build_example_workbook
 from storage.migrate import upgrade_database
 from storage.models import (
     ClientType,
@@ -30,16 +37,9 @@ from storage.models import (
     Touchpoint,
     TouchpointKind,
 )
-from storage.registry_xlsx import (
-    PROCESSES_SHEET,
-    TOUCHPOINTS_SHEET,
-    RegistryImportError,
-    export_registry,
-    import_registry,
-    parse_needs,
-)
-from storage.xlsx_guard import MAX_COLUMNS, MAX_ROWS
 
+RU = translator("ru")
+PROCESSES_SHEET, TOUCHPOINTS_SHEET = layout(RU).processes_sheet, layout(RU).touchpoints_sheet
 TODAY = date(2026, 1, 15)
 PROCESSES, TOUCHPOINTS, ACTIVE_TOUCHPOINTS, DEPARTMENTS, PEOPLE = 23, 56, 55, 6, 22
 
@@ -47,7 +47,7 @@ PROCESSES, TOUCHPOINTS, ACTIVE_TOUCHPOINTS, DEPARTMENTS, PEOPLE = 23, 56, 55, 6,
 @pytest.fixture
 def example(tmp_path: Path) -> Path:
     path = tmp_path / "registry.xlsx"
-    build_example_workbook(path)
+    build_example_workbook(path, RU)
     return path
 
 
@@ -127,7 +127,7 @@ async def test_example_import_creates_the_registry(
 ) -> None:
     calls: list[tuple[int, int]] = []
     report = await import_registry(
-        session_pool, example, today=TODAY, progress=lambda d, t: calls.append((d, t))
+        session_pool, example, RU, today=TODAY, progress=lambda d, t: calls.append((d, t))
     )
 
     assert (report.processes.created, report.processes.updated) == (PROCESSES, 0)
@@ -136,7 +136,7 @@ async def test_example_import_creates_the_registry(
     assert report.people.created == PEOPLE
     assert report.organization_changed and report.changed
     assert calls[-1] == (PROCESSES + TOUCHPOINTS, PROCESSES + TOUCHPOINTS)
-    assert "Процессы: новых 23" in report.summary()
+    assert "Процессы: новых 23" in report.summary(RU)
 
     state = await snapshot(session_pool)
     assert state["organization"] == ORGANIZATION
@@ -184,11 +184,11 @@ async def test_example_import_creates_the_registry(
 
 
 async def test_reimport_changes_nothing(session_pool: SessionPool, example: Path) -> None:
-    await import_registry(session_pool, example, today=TODAY)
+    await import_registry(session_pool, example, RU, today=TODAY)
     before = await dump(session_pool)
 
     # A later day must not move the review date of never-reengineered processes either.
-    report = await import_registry(session_pool, example, today=TODAY + timedelta(days=40))
+    report = await import_registry(session_pool, example, RU, today=TODAY + timedelta(days=40))
 
     assert not report.changed
     assert report.processes.unchanged == PROCESSES
@@ -201,7 +201,7 @@ async def test_reimport_changes_nothing(session_pool: SessionPool, example: Path
 async def test_changed_rows_update_and_missing_rows_deactivate(
     session_pool: SessionPool, example: Path, tmp_path: Path
 ) -> None:
-    await import_registry(session_pool, example, today=TODAY)
+    await import_registry(session_pool, example, RU, today=TODAY)
 
     def change(book: Any) -> None:
         points, processes = book[TOUCHPOINTS_SHEET], book[PROCESSES_SHEET]
@@ -220,7 +220,7 @@ async def test_changed_rows_update_and_missing_rows_deactivate(
         points.delete_rows(find_row(points, "Код точки", "ADM03-MSG"))
 
     report = await import_registry(
-        session_pool, edit(example, tmp_path / "changed.xlsx", change), today=TODAY
+        session_pool, edit(example, tmp_path / "changed.xlsx", change), RU, today=TODAY
     )
 
     assert (report.processes.updated, report.processes.unchanged) == (1, PROCESSES - 1)
@@ -239,14 +239,14 @@ async def test_changed_rows_update_and_missing_rows_deactivate(
         person = await session.scalar(sa.select(Person).where(Person.username == "New_Owner"))
         assert person is not None
         person.username = "new_owner"
-    again = await import_registry(session_pool, tmp_path / "changed.xlsx", today=TODAY)
+    again = await import_registry(session_pool, tmp_path / "changed.xlsx", RU, today=TODAY)
     assert not again.changed
 
 
 async def test_removed_process_is_deactivated_and_comes_back(
     session_pool: SessionPool, example: Path, tmp_path: Path
 ) -> None:
-    await import_registry(session_pool, example, today=TODAY)
+    await import_registry(session_pool, example, RU, today=TODAY)
 
     def remove_adm03(book: Any) -> None:
         processes, points = book[PROCESSES_SHEET], book[TOUCHPOINTS_SHEET]
@@ -255,13 +255,13 @@ async def test_removed_process_is_deactivated_and_comes_back(
             points.delete_rows(find_row(points, "Код точки", code))
 
     report = await import_registry(
-        session_pool, edit(example, tmp_path / "smaller.xlsx", remove_adm03), today=TODAY
+        session_pool, edit(example, tmp_path / "smaller.xlsx", remove_adm03), RU, today=TODAY
     )
     assert (report.processes.deactivated, report.touchpoints.deactivated) == (1, 2)
     state = await snapshot(session_pool)
     assert state["processes"]["ADM03"]["active"] is False
 
-    back = await import_registry(session_pool, example, today=TODAY)
+    back = await import_registry(session_pool, example, RU, today=TODAY)
     assert (back.processes.updated, back.touchpoints.updated) == (1, 2)
     assert (await snapshot(session_pool))["processes"]["ADM03"]["active"] is True
 
@@ -269,7 +269,7 @@ async def test_removed_process_is_deactivated_and_comes_back(
 async def test_merged_cells_of_the_published_form_are_read(
     session_pool: SessionPool, example: Path, tmp_path: Path
 ) -> None:
-    await import_registry(session_pool, example, today=TODAY)
+    await import_registry(session_pool, example, RU, today=TODAY)
 
     def merge_sup01(book: Any) -> None:
         for column in "ABC":  # group, direction, process over SUP01's three touchpoints
@@ -278,7 +278,7 @@ async def test_merged_cells_of_the_published_form_are_read(
     merged = edit(example, tmp_path / "merged.xlsx", merge_sup01)
     assert load_workbook(merged)[TOUCHPOINTS_SHEET]["C3"].value is None
 
-    assert not (await import_registry(session_pool, merged, today=TODAY)).changed
+    assert not (await import_registry(session_pool, merged, RU, today=TODAY)).changed
 
 
 def _cell_setter(sheet: str, code: str, header: str, value: Any) -> Callable[[Any], None]:
@@ -409,14 +409,14 @@ BROKEN = {
 async def test_broken_files_are_rejected_and_nothing_is_written(
     session_pool: SessionPool, example: Path, tmp_path: Path, subtests: pytest.Subtests
 ) -> None:
-    await import_registry(session_pool, example, today=TODAY)
+    await import_registry(session_pool, example, RU, today=TODAY)
     before = await dump(session_pool)
 
     for case, (change, expected) in BROKEN.items():
         with subtests.test(msg=case):
             broken = edit(example, tmp_path / "broken.xlsx", change)
             with pytest.raises(RegistryImportError) as caught:
-                await import_registry(session_pool, broken, today=TODAY)
+                await import_registry(session_pool, broken, RU, today=TODAY)
             assert expected in str(caught.value)
             assert len(caught.value.errors) == 1, str(caught.value)
             assert await dump(session_pool) == before
@@ -428,11 +428,11 @@ async def test_not_an_xlsx_is_a_clear_error(session_pool: SessionPool, tmp_path:
     fake.write_text("Код процесса;Наименование\nSUP01;Выплата\n", encoding="utf-8")
 
     with pytest.raises(RegistryImportError) as caught:
-        await import_registry(session_pool, fake)
+        await import_registry(session_pool, fake, RU)
 
     assert "не удалось прочитать как книгу Excel" in str(caught.value)
     with pytest.raises(RegistryImportError, match="не найден"):
-        await import_registry(session_pool, tmp_path / "нет такого.xlsx")
+        await import_registry(session_pool, tmp_path / "нет такого.xlsx", RU)
     assert await dump(session_pool) == before
 
 
@@ -444,7 +444,7 @@ async def test_every_error_of_the_file_is_reported(
             change(book)
 
     with pytest.raises(RegistryImportError) as caught:
-        await import_registry(session_pool, edit(example, tmp_path / "many.xlsx", break_many))
+        await import_registry(session_pool, edit(example, tmp_path / "many.xlsx", break_many), RU)
 
     lines = str(caught.value).splitlines()
     assert len(lines) == len(caught.value.errors) == 3
@@ -459,7 +459,7 @@ async def test_every_error_of_the_file_is_reported(
 async def test_payload_clash_rolls_the_whole_import_back(
     session_pool: SessionPool, example: Path
 ) -> None:
-    await import_registry(session_pool, example, today=TODAY)
+    await import_registry(session_pool, example, RU, today=TODAY)
     async with session_pool() as session, session.begin():
         await session.execute(sa.delete(Touchpoint).where(Touchpoint.code == "SUP01-EPGU"))
         await session.execute(
@@ -470,33 +470,33 @@ async def test_payload_clash_rolls_the_whole_import_back(
     before = await dump(session_pool)
 
     with pytest.raises(RegistryImportError, match="ссылка «t-SUP01-EPGU» уже занята"):
-        await import_registry(session_pool, example, today=TODAY)
+        await import_registry(session_pool, example, RU, today=TODAY)
 
     assert await dump(session_pool) == before
 
 
 def test_needs_are_read_in_every_accepted_form() -> None:
-    assert parse_needs("1; 4; 6") == ((1, 4, 6), [])
-    assert parse_needs("6, 1,4") == ((1, 4, 6), [])
-    assert parse_needs(5.0) == ((5,), [])
+    assert parse_needs("1; 4; 6", RU) == ((1, 4, 6), [])
+    assert parse_needs("6, 1,4", RU) == ((1, 4, 6), [])
+    assert parse_needs(5.0, RU) == ((5,), [])
     full = "1 — получение информации; 4 — представление заявления, обращения, запроса, документов"
-    assert parse_needs(full) == ((1, 4), [])
-    assert parse_needs("4 — представление заявления…\n9 - получение результата") == ((4, 9), [])
-    assert parse_needs("получение консультации") == ((2,), [])
-    assert parse_needs("Получение информации; получение форм") == ((1, 3), [])
-    assert parse_needs("1; 8; 12")[0] == (1,)
-    numbers, problems = parse_needs("2 — получение информации")
+    assert parse_needs(full, RU) == ((1, 4), [])
+    assert parse_needs("4 — представление заявления…\n9 - получение результата", RU) == ((4, 9), [])
+    assert parse_needs("получение консультации", RU) == ((2,), [])
+    assert parse_needs("Получение информации; получение форм", RU) == ((1, 3), [])
+    assert parse_needs("1; 8; 12", RU)[0] == (1,)
+    numbers, problems = parse_needs("2 — получение информации", RU)
     assert numbers == (2,) and "под номером 2" in problems[0]
-    assert parse_needs("что-то своё")[1] == ["не удалось распознать потребность «что-то своё»"]
+    assert parse_needs("что-то своё", RU)[1] == ["не удалось распознать потребность «что-то своё»"]
 
 
 async def test_export_then_import_into_a_fresh_database_is_equal(
     session_pool: SessionPool, example: Path, tmp_path: Path
 ) -> None:
-    await import_registry(session_pool, example, today=TODAY)
+    await import_registry(session_pool, example, RU, today=TODAY)
     exported = tmp_path / "exported.xlsx"
 
-    assert await export_registry(session_pool, exported) == TOUCHPOINTS
+    assert await export_registry(session_pool, exported, RU) == TOUCHPOINTS
 
     book = load_workbook(exported)
     processes = book[PROCESSES_SHEET]
@@ -517,20 +517,20 @@ async def test_export_then_import_into_a_fresh_database_is_equal(
     try:
         await upgrade_database(second)
         second_pool = create_session_pool(second)
-        report = await import_registry(second_pool, exported, today=TODAY)
+        report = await import_registry(second_pool, exported, RU, today=TODAY)
         assert report.touchpoints.created == TOUCHPOINTS
         assert await snapshot(second_pool) == await snapshot(session_pool)
     finally:
         await second.dispose()
-    again = await import_registry(session_pool, exported, today=TODAY)
+    again = await import_registry(session_pool, exported, RU, today=TODAY)
     assert not again.changed
 
 
 def test_committed_example_is_up_to_date(tmp_path: Path) -> None:
     fresh = tmp_path / "registry.xlsx"
-    build_example_workbook(fresh)
+    build_example_workbook(fresh, RU)
     assert DEFAULT_PATH.read_bytes() == fresh.read_bytes(), (
-        "examples/registry.xlsx is stale: run python -m storage.example_registry"
+        "examples/registry.xlsx is stale: run python -m registry.example"
     )
 
 
@@ -570,7 +570,7 @@ async def test_formula_with_a_cached_value_is_refused(
     before = await dump(session_pool)
 
     with pytest.raises(RegistryImportError) as caught:
-        await import_registry(session_pool, cached, today=TODAY)
+        await import_registry(session_pool, cached, RU, today=TODAY)
 
     assert str(caught.value) == (
         "Лист «Процессы», строка 4, столбец «Наименование процесса»: в ячейке C4 формула, "
@@ -592,7 +592,7 @@ async def test_an_error_value_is_refused(
     before = await dump(session_pool)
 
     with pytest.raises(RegistryImportError) as caught:
-        await import_registry(session_pool, broken, today=TODAY)
+        await import_registry(session_pool, broken, RU, today=TODAY)
 
     assert str(caught.value) == (
         "Лист «Процессы», строка 4, столбец «Этапы процесса»: в ячейке J4 ошибка Excel «#N/A»: "
@@ -612,7 +612,7 @@ async def test_a_sheet_that_claims_a_huge_size_is_refused(
     before = await dump(session_pool)
 
     with pytest.raises(RegistryImportError) as caught:
-        await import_registry(session_pool, claims, today=TODAY)
+        await import_registry(session_pool, claims, RU, today=TODAY)
 
     assert str(caught.value) == (
         f"Лист «Процессы»: лист объявляет размер A1:XFD1048576, а в реестре может быть "

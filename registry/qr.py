@@ -18,11 +18,11 @@ import qrcode
 import sqlalchemy as sa
 from PIL import Image, ImageDraw, ImageFont
 
+from core.i18n import Translator
+from registry.links import deep_link
 from storage.database import SessionPool
 from storage.models import Process, Touchpoint
-from storage.registry_links import deep_link
 
-CALL_TO_ACTION = "Оцените качество обслуживания"
 CARD_WIDTH = 600
 DPI = 300
 _MARGIN = 24
@@ -77,7 +77,7 @@ def _qr_image(link: str, width: int) -> Image.Image:
 
 
 def render_touchpoint_card(
-    link: str, code: str, touchpoint_name: str, process_name: str
+    link: str, code: str, touchpoint_name: str, process_name: str, _: Translator
 ) -> Image.Image:
     """The card: call to action, QR code, then the code, touchpoint and process in words."""
     text_width = CARD_WIDTH - 2 * _MARGIN
@@ -87,7 +87,7 @@ def render_touchpoint_card(
     def block(text: str, font: Font, colour: tuple[int, int, int], gap: int) -> None:
         blocks.append((_wrap(measure, text, font, text_width), font, colour, gap))
 
-    block(CALL_TO_ACTION, _font(30, bold=True), _INK, 0)
+    block(_("Rate the quality of service"), _font(30, bold=True), _INK, 0)
     qr_image = _qr_image(link, CARD_WIDTH - 2 * _MARGIN)
     block(code, _font(26, bold=True), _INK, 4)
     block(touchpoint_name, _font(21), _INK, 10)
@@ -132,6 +132,7 @@ async def write_touchpoint_qr_codes(
     session_pool: SessionPool,
     out_dir: Path,
     bot_username: str,
+    _: Translator,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Path]:
     """One printable PNG per active touchpoint of an active process; returns the files."""
@@ -149,14 +150,16 @@ async def write_touchpoint_qr_codes(
     for done, (code, name, payload, process_name) in enumerate(rows, start=1):
         path = out_dir / names[code]
         link = deep_link(bot_username, payload)
-        await asyncio.to_thread(_save_card, path, link, code, name, process_name)
+        await asyncio.to_thread(_save_card, path, link, code, name, process_name, _)
         paths.append(path)
         if progress:
             progress(done, len(rows))
     return paths
 
 
-def _save_card(path: Path, link: str, code: str, name: str, process_name: str) -> None:
+def _save_card(
+    path: Path, link: str, code: str, name: str, process_name: str, _: Translator
+) -> None:
     short_name = textwrap.shorten(name, 200, placeholder="…")
-    card = render_touchpoint_card(link, code, short_name, process_name)
+    card = render_touchpoint_card(link, code, short_name, process_name, _)
     card.save(path, format="PNG", dpi=(DPI, DPI))

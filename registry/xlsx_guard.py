@@ -20,6 +20,8 @@ from xml.etree.ElementTree import Element, iterparse
 
 from openpyxl.utils import column_index_from_string, get_column_letter
 
+from core.i18n import Translator
+
 __all__ = [
     "MAX_CELLS",
     "MAX_COLUMNS",
@@ -42,7 +44,7 @@ _CELL = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d{1,7})")
 
 
 class WorkbookRefused(Exception):
-    """The workbook is refused before it is loaded; ``message`` is Russian, for the officer."""
+    """The workbook is refused before it is loaded; ``message`` is for the officer."""
 
     def __init__(self, sheet: str | None, message: str) -> None:
         self.sheet, self.message = sheet, message
@@ -57,19 +59,21 @@ class SheetScan:
     formulas: set[tuple[int, int]] = field(default_factory=set)
     error_values: set[tuple[int, int]] = field(default_factory=set)
 
-    def refusal(self, row: int, column: int, value: object) -> str | None:
-        """Why the cell's value is not the registry's word, in Russian; None when it is."""
+    def refusal(self, row: int, column: int, value: object, _: Translator) -> str | None:
+        """Why the cell's value is not the registry's word; None when it is."""
         cell = f"{get_column_letter(column)}{row}"
         if (row, column) in self.formulas:
-            return (
-                f"в ячейке {cell} формула, а реестр принимает только значения: замените "
-                "формулу её значением (Копировать → Специальная вставка → Значения) и "
-                "загрузите файл снова"
-            )
+            return _(
+                "the cell {cell} holds a formula, and the registry takes values only: replace "
+                "the formula with its value (Copy → Paste Special → Values) and upload the "
+                "file again"
+            ).format(cell=cell)
         if (row, column) in self.error_values:
-            return (
-                f"в ячейке {cell} ошибка Excel «{value}»: впишите значение и загрузите файл снова"
+            message = _(
+                'the cell {cell} holds the Excel error "{value}": enter a value and '
+                "upload the file again"
             )
+            return message.format(cell=cell, value=value)
         return None
 
 
@@ -77,18 +81,20 @@ def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
-def _limits() -> str:
-    return (
-        f"в реестре может быть не больше {MAX_ROWS} строк и {MAX_COLUMNS} столбцов "
-        f"(до столбца {get_column_letter(MAX_COLUMNS)})"
+def _fix(_: Translator) -> str:
+    return _(
+        "delete the extra rows and columns beyond the table (or copy the table to a new "
+        "sheet), save the file and upload it again"
     )
 
 
-def _fix() -> str:
-    return (
-        "удалите лишние строки и столбцы за таблицей (или скопируйте таблицу на новый лист), "
-        "сохраните файл и загрузите снова"
-    )
+def _beyond_limits(problem: str, _: Translator) -> str:
+    """`problem`, the registry's limits and what to do, as one sentence."""
+    # the limits are constants, so the plural forms of rows and columns are fixed words
+    limits = _(
+        "the registry may have at most {rows} rows and {columns} columns (up to column {last})"
+    ).format(rows=MAX_ROWS, columns=MAX_COLUMNS, last=get_column_letter(MAX_COLUMNS))
+    return _("{problem}, but {limits}: {fix}").format(problem=problem, limits=limits, fix=_fix(_))
 
 
 def _corner(reference: str) -> tuple[int, int] | None:
@@ -99,19 +105,20 @@ def _corner(reference: str) -> tuple[int, int] | None:
     return int(match.group(2)), column_index_from_string(match.group(1).upper())
 
 
-def _check_range(title: str, reference: str, what: str) -> None:
-    """Refuse a range («A1:XFD1048576») or cell that reaches past the registry's limits."""
+def _check_range(title: str, reference: str, what: str, _: Translator) -> None:
+    """Refuse a range («A1:XFD1048576») or cell that reaches past the registry's limits;
+    `what` names it, with a {range} placeholder."""
     for part in reference.split(":"):
         corner = _corner(part)
         if corner is not None and (corner[0] > MAX_ROWS or corner[1] > MAX_COLUMNS):
-            raise WorkbookRefused(title, f"{what} {reference}, а {_limits()}: {_fix()}")
+            raise WorkbookRefused(title, _beyond_limits(what.format(range=reference), _))
 
 
 def _elements(source: IO[bytes]) -> Iterator[tuple[str, Element]]:
     return iterparse(source, events=("start", "end"))
 
 
-def _scan_sheet(source: IO[bytes], title: str) -> SheetScan:
+def _scan_sheet(source: IO[bytes], title: str, _: Translator) -> SheetScan:
     """Stream one worksheet: declared size, rows, cells, merged and hyperlinked ranges."""
     scan = SheetScan(title)
     row = column = rows = cells = 0
@@ -126,13 +133,14 @@ def _scan_sheet(source: IO[bytes], title: str) -> SheetScan:
                 element.clear()
             continue
         if name == "dimension":
-            _check_range(title, element.get("ref", ""), "лист объявляет размер")
+            _check_range(title, element.get("ref", ""), _("the sheet declares the size {range}"), _)
         elif name == "row":
             rows += 1
             row = int(element.get("r") or row + 1)
             column = 0
             if rows > MAX_ROWS:
-                raise WorkbookRefused(title, f"на листе больше {MAX_ROWS} строк: {_fix()}")
+                message = _("the sheet has more than {rows} rows: {fix}")
+                raise WorkbookRefused(title, message.format(rows=MAX_ROWS, fix=_fix(_)))
         elif name == "c":
             in_cell = True
             cells += 1
@@ -143,21 +151,19 @@ def _scan_sheet(source: IO[bytes], title: str) -> SheetScan:
                 column += 1
             if row > MAX_ROWS or column > MAX_COLUMNS:
                 reference = f"{get_column_letter(min(column, 16384))}{row}"
-                raise WorkbookRefused(
-                    title, f"заполнена ячейка {reference}, а {_limits()}: {_fix()}"
-                )
+                problem = _("the cell {cell} is filled").format(cell=reference)
+                raise WorkbookRefused(title, _beyond_limits(problem, _))
             if cells > MAX_CELLS:
-                raise WorkbookRefused(
-                    title, f"на листе больше {MAX_CELLS} заполненных ячеек: {_fix()}"
-                )
+                message = _("the sheet has more than {cells} filled cells: {fix}")
+                raise WorkbookRefused(title, message.format(cells=MAX_CELLS, fix=_fix(_)))
             if element.get("t") == "e":
                 scan.error_values.add((row, column))
         elif name == "f" and in_cell:
             scan.formulas.add((row, column))
         elif name == "mergeCell":
-            _check_range(title, element.get("ref", ""), "объединены ячейки")
+            _check_range(title, element.get("ref", ""), _("the cells {range} are merged"), _)
         elif name == "hyperlink":
-            _check_range(title, element.get("ref", ""), "ссылка занимает ячейки")
+            _check_range(title, element.get("ref", ""), _("a link covers the cells {range}"), _)
     return scan
 
 
@@ -199,17 +205,15 @@ def _worksheets(archive: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
-def scan_workbook(path: Path) -> dict[str, SheetScan]:
+def scan_workbook(path: Path, _: Translator) -> dict[str, SheetScan]:
     """Sheet title → scan, or WorkbookRefused; zip and XML errors propagate unchanged."""
     with zipfile.ZipFile(path) as archive:
         unpacked = sum(info.file_size for info in archive.infolist())
         if unpacked > MAX_UNPACKED_BYTES:
             megabytes = MAX_UNPACKED_BYTES // (1024 * 1024)
-            raise WorkbookRefused(
-                None,
-                f"файл «{path.name}» в распакованном виде больше {megabytes} МБ, "
-                f"а {_limits()}: {_fix()}",
-            )
+            message = _('the file "{name}" is larger than {megabytes} MB unpacked')
+            problem = message.format(name=path.name, megabytes=megabytes)
+            raise WorkbookRefused(None, _beyond_limits(problem, _))
         parts = _worksheets(archive)
         # a sheet part the workbook does not list is still scanned: nothing escapes the budget
         for name in archive.namelist():
@@ -218,5 +222,5 @@ def scan_workbook(path: Path) -> dict[str, SheetScan]:
         scans: dict[str, SheetScan] = {}
         for part, title in parts.items():
             with archive.open(part) as source:
-                scans[title] = _scan_sheet(source, title)
+                scans[title] = _scan_sheet(source, title, _)
         return scans

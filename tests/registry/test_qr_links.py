@@ -11,14 +11,16 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
+from core.i18n import translator
+from registry.example import build_example_workbook
+from registry.importing import import_registry
+from registry.links import deep_link, is_valid_payload, payload_for_code
+from registry.qr import CARD_WIDTH, qr_file_names, render_touchpoint_card, write_touchpoint_qr_codes
 from storage.database import SessionPool
-from storage.example_registry import build_example_workbook
 from storage.models import Touchpoint
-from storage.qr import CARD_WIDTH, qr_file_names, render_touchpoint_card, write_touchpoint_qr_codes
-from storage.registry_links import deep_link, is_valid_payload, payload_for_code
-from storage.registry_xlsx import import_registry
 
 BOT = "otklik_test_bot"
+RU = translator("ru")
 
 
 def test_safe_short_code_is_readable_in_the_payload() -> None:
@@ -111,15 +113,15 @@ async def test_one_readable_card_per_active_touchpoint(
     session_pool: SessionPool, tmp_path: Path
 ) -> None:
     registry = tmp_path / "registry.xlsx"
-    build_example_workbook(registry)
-    await import_registry(session_pool, registry, today=date(2026, 1, 15))
+    build_example_workbook(registry, RU)
+    await import_registry(session_pool, registry, RU, today=date(2026, 1, 15))
     async with session_pool() as session:
         query = sa.select(Touchpoint.code, Touchpoint.payload).where(Touchpoint.active)
         active = {code: payload for code, payload in await session.execute(query)}
     calls: list[tuple[int, int]] = []
 
     paths = await write_touchpoint_qr_codes(
-        session_pool, tmp_path / "qr", f"@{BOT}", progress=lambda d, t: calls.append((d, t))
+        session_pool, tmp_path / "qr", f"@{BOT}", RU, progress=lambda d, t: calls.append((d, t))
     )
 
     assert len(active) == 55 and "SUP02-POST" not in active
@@ -135,7 +137,7 @@ async def test_one_readable_card_per_active_touchpoint(
 def test_card_with_a_long_cyrillic_name_stays_readable(tmp_path: Path) -> None:
     link = deep_link(BOT, payload_for_code("Приёмная министерства, окно № 3"))
     name = "Очень длинное наименование точки взаимодействия " * 6 + "Сверхдлинноеслово" * 5
-    card = render_touchpoint_card(link, "Приёмная министерства, окно № 3", name, "Процесс")
+    card = render_touchpoint_card(link, "Приёмная министерства, окно № 3", name, "Процесс", RU)
     path = tmp_path / "card.png"
     card.save(path)
 
