@@ -277,8 +277,8 @@ async def cmd_campaigns(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.bootstrap import open_storage
     from core.clock import utcnow
+    from outreach.campaigns import CampaignError, response_rate, run_campaigns, start_campaign
     from storage.models import Campaign
-    from surveys.campaigns import CampaignError, response_rate, run_campaigns, start_campaign
 
     now = utcnow()
     today = now.astimezone(settings.tz).date()

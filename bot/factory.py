@@ -21,9 +21,9 @@ from core.clock import Clock, utcnow
 from core.heap import settle_heap
 from core.settings import Settings
 from handlers import build_root_router
+from outreach.loop import LoopPolicy
 from storage.database import SessionPool
 from storage.fsm import STATE_RETENTION, HashedKeyBuilder, SqlFsmStorage
-from surveys.feedback import LoopPolicy
 from surveys.service import SurveyPolicy
 
 

@@ -85,7 +85,7 @@ class ReportCb(CallbackData, prefix="rp"):
 
 
 class AlertCb(CallbackData, prefix="fa"):
-    """The owner's buttons under a low-score alert (built in surveys.feedback too)."""
+    """The owner's buttons under a low-score alert (built in outreach.loop too)."""
 
     a: int
     x: str
@@ -137,7 +137,7 @@ class ResearchConsentCb(CallbackData, prefix="rk"):
 
 
 class CampaignCb(CallbackData, prefix="cp"):
-    """«Пройти опрос» under a campaign invitation (built in surveys.campaigns too)."""
+    """«Пройти опрос» under a campaign invitation (built in outreach.campaigns too)."""
 
     c: int
 

@@ -15,10 +15,10 @@ from bot.middlewares import Actor
 from core.clock import Clock
 from core.settings import Settings
 from handlers.callbacks import CampaignWizardCb, InviteCb, MenuCb
+from outreach.campaigns import CampaignError, audience_chats, run_campaigns, start_campaign
 from storage.models import Department
 from storage.registry_links import deep_link
 from storage.uow import UnitOfWork
-from surveys.campaigns import CampaignError, audience_chats, run_campaigns, start_campaign
 from surveys.invites import create_invite, departments, invite_payload
 
 router = Router(name=__name__)

@@ -29,11 +29,11 @@ from core.periods import last_complete_month
 from core.settings import Settings
 from handlers.callbacks import ReportCb, StatsCb
 from jobs.scan import rules_from
+from outreach.loop import answered_in_time_share
 from storage.models import Process
 from storage.recipients import unreachable_people
 from storage.registry_links import deep_link
 from storage.uow import UnitOfWork
-from surveys.feedback import answered_in_time_share
 from surveys.questionnaire import load_builtin_questionnaires
 from surveys.render import OUT, render
 from surveys.summary import ProcessSummary, summarize_processes

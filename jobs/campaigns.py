@@ -7,8 +7,8 @@ import logging
 from core.calendar import default_calendar
 from core.clock import Clock
 from core.settings import Settings
+from outreach.campaigns import CampaignTick, run_campaigns
 from storage.database import SessionPool
-from surveys.campaigns import CampaignTick, run_campaigns
 
 log = logging.getLogger(__name__)
 

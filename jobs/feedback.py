@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from core.clock import Clock
 from core.settings import Settings
+from outreach.loop import expire_links, remind_and_escalate
 from storage.database import SessionPool
-from surveys.feedback import expire_links, remind_and_escalate
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,10 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.pseudonyms import tombstone_key
 from core.text import visible
+from outreach.campaigns import forget_invites
+from outreach.loop import LoopPolicy, forget_links, raise_alert_if_low
 from storage.direct import Direct, Statement, as_direct, binds
 from storage.memo import engine_memo, reused
 from storage.models import (
@@ -35,8 +38,6 @@ from storage.models import (
 from storage.outbox import ANSWER_KINDS, INVITATION_KINDS, forget_chat
 from surveys import attempts, profiles
 from surveys.attempts import Attempt
-from surveys.campaigns import forget_invites
-from surveys.feedback import LoopPolicy, forget_links, raise_alert_if_low
 from surveys.questionnaire import (
     AnswerRejected,
     AskingContext,
@@ -47,7 +48,6 @@ from surveys.questionnaire import (
     toggle_choice,
     validate_button_value,
 )
-from surveys.respondents import tombstone_key
 from surveys.rollup import count_in_rollup
 
 BACK, SKIP, DONE, TOGGLE = "<", "-", "ok", "t."

@@ -8,9 +8,9 @@ import sqlalchemy as sa
 
 from core.settings import Settings
 from handlers.callbacks import CampaignCb
+from outreach.campaigns import CampaignError, run_campaigns, start_campaign
 from storage.database import SessionPool
 from storage.models import Campaign, OutboxMessage, Person
-from surveys.campaigns import CampaignError, run_campaigns, start_campaign
 from tests.conftest import SmallRegistry
 from tests.handlers.conftest import MovableClock
 from tests.mocked_bot import Telegram

@@ -8,9 +8,9 @@ import pytest
 import sqlalchemy as sa
 
 from handlers.callbacks import AlertCb, RelayCb
+from outreach.loop import remind_and_escalate
 from storage.database import SessionPool
 from storage.models import FeedbackAlert, OutboxMessage, Person, ResponseAnswer
-from surveys.feedback import remind_and_escalate
 from tests.conftest import SmallRegistry
 from tests.handlers.conftest import MovableClock
 from tests.handlers.test_citizen_flow import consent_and_rate

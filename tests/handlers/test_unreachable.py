@@ -21,10 +21,10 @@ from bot.delivery import OutboxSender
 from core.calendar import default_calendar
 from core.settings import Settings
 from jobs.cases import queue_deadline_reminders
+from outreach.campaigns import run_campaigns, start_campaign
 from reengineering.cases import Ground, open_case
 from storage.database import SessionPool
 from storage.models import CampaignInvite, OutboxMessage, OutboxStatus, Person
-from surveys.campaigns import run_campaigns, start_campaign
 from tests.conftest import SmallRegistry
 from tests.handlers.conftest import MovableClock
 from tests.handlers.test_citizen_flow import consent_and_rate

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.actors import roles_changed
 from bot.middlewares import ThrottlingMiddleware
+from core.pseudonyms import respondent_key
 from core.settings import Settings
 from handlers.callbacks import (
     AlertCb,
@@ -72,7 +73,6 @@ from storage.models import (
     TouchpointKind,
 )
 from surveys.catalogue import sync_questionnaires
-from surveys.respondents import respondent_key
 from tests.conftest import TEST_TOKEN, build_small_registry
 from tests.handlers.conftest import MovableClock
 from tests.mocked_bot import Telegram, make_bot
@@ -151,9 +151,9 @@ async def _low_score(telegram: Telegram, user: int, payload: str, comment: str) 
 
 async def _build(database: Path, data_dir: Path) -> World:
     from bot.factory import create_dispatcher
+    from outreach.campaigns import run_campaigns, start_campaign
     from reengineering.cases import open_case, request_extension
     from storage.cases_models import Ground, ResearchCampaign
-    from surveys.campaigns import run_campaigns, start_campaign
 
     settings = _settings(database, data_dir)
     engine = create_engine(settings.database_url)

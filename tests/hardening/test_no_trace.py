@@ -26,18 +26,18 @@ from bot.actors import ActorCache
 from bot.delivery import OutboxSender
 from bot.factory import create_dispatcher, create_fsm_storage
 from bot.intake import MAX_ATTEMPTS, Inbox
+from core.pseudonyms import respondent_key
 from core.settings import Settings
 from handlers.callbacks import AlertCb
 from jobs.feedback import feedback_followup
 from jobs.retention import retention_job
+from outreach.campaigns import run_campaigns, start_campaign
 from storage.database import SessionPool
 from storage.fsm import storage_key_id
 from storage.migrate import alembic_config, upgrade_database
 from storage.models import InboxUpdate, OutboxMessage, OutboxStatus
-from surveys.campaigns import run_campaigns, start_campaign
 from surveys.catalogue import sync_questionnaires
 from surveys.invites import create_invite, invite_payload
-from surveys.respondents import respondent_key
 from tests.conftest import SmallRegistry
 from tests.handlers.conftest import MovableClock
 from tests.mocked_bot import BOT_USER, Telegram, make_bot

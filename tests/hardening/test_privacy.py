@@ -23,9 +23,12 @@ import sqlalchemy as sa
 
 from bot import demo
 from bot.factory import create_dispatcher
+from core.pseudonyms import respondent_key
 from core.settings import Settings
 from handlers.callbacks import AlertCb, RelayCb
 from jobs.feedback import feedback_followup
+from outreach.campaigns import audience_chats, run_campaigns, start_campaign
+from outreach.loop import Relay, answer_respondent
 from storage.database import SessionPool
 from storage.models import (
     Campaign,
@@ -37,10 +40,7 @@ from storage.models import (
     Response,
     SurveySession,
 )
-from surveys.campaigns import audience_chats, run_campaigns, start_campaign
 from surveys.catalogue import sync_questionnaires
-from surveys.feedback import Relay, answer_respondent
-from surveys.respondents import respondent_key
 from tests.conftest import SmallRegistry
 from tests.handlers.conftest import MovableClock
 from tests.mocked_bot import Telegram, make_bot

@@ -17,6 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.calendar import WorkingCalendar, default_calendar
+from core.pseudonyms import respondent_key
+from outreach.loop import officer_chats
 from storage.models import (
     Campaign,
     CampaignInvite,
@@ -31,8 +33,6 @@ from storage.models import (
 )
 from storage.outbox import enqueue
 from storage.recipients import chat_recipients
-from surveys.feedback import officer_chats
-from surveys.respondents import respondent_key
 
 CAMPAIGN_PREFIX = "cp"  # handlers.callbacks.CampaignCb
 AUDIENCES = ("employees", "departments", "touchpoint")
