@@ -19,6 +19,7 @@ from bot.middlewares import ActorMiddleware, ThrottlingMiddleware, UnitOfWorkMid
 from bot.telegram_session import TolerantSession
 from core.clock import Clock, utcnow
 from core.heap import settle_heap
+from core.i18n import translator
 from core.settings import Settings
 from handlers import build_root_router
 from outreach.loop import LoopPolicy
@@ -72,7 +73,9 @@ def create_dispatcher(
             daily_limit=settings.daily_response_limit,
             ttl=timedelta(hours=settings.survey_ttl_hours),
             loop=LoopPolicy(
-                threshold=settings.low_score_threshold, answer_days=settings.feedback_answer_days
+                threshold=settings.low_score_threshold,
+                answer_days=settings.feedback_answer_days,
+                translate=translator(settings.locale),
             ),
         ),
         **extra,

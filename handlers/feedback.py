@@ -83,7 +83,7 @@ async def owner_answer(
         access, alert = await loop.load_alert(
             session, alert_id, owned=actor.owned_process_ids, is_officer=actor.is_officer
         )
-        relay = await loop.answer_respondent(session, alert, text, clock()) if alert else None
+        relay = await loop.answer_respondent(session, alert, text, clock(), _=_) if alert else None
     await state.clear()
     if access != AlertAccess.OK or relay is None:
         await message.answer(_("You do not have access to this process."))
@@ -124,7 +124,7 @@ async def respondent_reply(
         return
     alert_id = int((await state.get_data()).get("alert_id", 0))
     async with uow.transaction() as session:
-        sent = await loop.respondent_replies(session, alert_id, actor.key, text, clock())
+        sent = await loop.respondent_replies(session, alert_id, actor.key, text, clock(), _=_)
     await state.clear()
     await message.answer(
         _("Your reply has been passed on. Thank you!")

@@ -170,11 +170,12 @@ async def campaign_wizard(
                 max_reminders=settings.campaign_max_reminders,
                 created_by=actor.person_id,
                 now=now,
+                _=_,
             )
         except CampaignError as error:
             await message.edit_text(str(error))
             return
-        await run_campaigns(session, today, now, settings.secret())
+        await run_campaigns(session, today, now, settings.secret(), _=_)
         invited = campaign.invited or len(await audience_chats(session, campaign))
     await message.edit_text(
         _(

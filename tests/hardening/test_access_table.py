@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.actors import roles_changed
 from bot.middlewares import ThrottlingMiddleware
+from core.i18n import translator
 from core.pseudonyms import respondent_key
 from core.settings import Settings
 from handlers.callbacks import (
@@ -245,10 +246,10 @@ async def _build(database: Path, data_dir: Path) -> World:
             for _ in range(2):
                 campaign = await start_campaign(
                     session, questionnaire_code="internal_service", audience="employees",
-                    starts_on=TODAY, ends_on=TODAY + timedelta(days=7), now=NOW,
+                    starts_on=TODAY, ends_on=TODAY + timedelta(days=7), now=NOW, _=translator(),
                 )  # fmt: skip
                 campaigns.append(campaign)
-            await run_campaigns(session, TODAY, NOW, SECRET.encode())
+            await run_campaigns(session, TODAY, NOW, SECRET.encode(), _=translator())
             campaigns[0].status = "closed"
             campaigns[0].closed_at = NOW
             assert campaigns[1].status == "running"
