@@ -11,7 +11,7 @@ from collections.abc import Callable
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from core.speech import Action, Actions, Id, Intent
+from core.speech import Action, Actions, Intent
 from handlers.callbacks import AlertCb, CampaignCb, RelayCb, ResearchCb
 
 CALLBACKS: dict[Intent, Callable[..., CallbackData]] = {
@@ -25,8 +25,7 @@ CALLBACKS: dict[Intent, Callable[..., CallbackData]] = {
 
 def callback_data(action: Action) -> str:
     """The packed callback of an action (at most 64 bytes, or `pack` raises)."""
-    ids: tuple[Id, ...] = action.ids
-    return CALLBACKS[action.intent](*ids).pack()
+    return CALLBACKS[action.intent](*action.ids).pack()
 
 
 def button(action: Action) -> InlineKeyboardButton:
