@@ -72,11 +72,11 @@ def create_dispatcher(
             tz=settings.tz,
             daily_limit=settings.daily_response_limit,
             ttl=timedelta(hours=settings.survey_ttl_hours),
-            loop=LoopPolicy(
+            after_client_response=LoopPolicy(
                 threshold=settings.low_score_threshold,
                 answer_days=settings.feedback_answer_days,
                 translate=translator(settings.locale),
-            ),
+            ).after_response,
         ),
         **extra,
     )

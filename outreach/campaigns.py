@@ -348,20 +348,5 @@ class CampaignDay:
             )
 
 
-async def forget_invites(session: AsyncSession, chat_id: int, *, consented: bool = False) -> int:
-    """/forget: the chat's invitations go (no more reminders, no record it was asked).
-
-    `consented`: only those of campaigns that asked by the person's consent (a touchpoint's
-    respondents), for a withdrawn consent. The campaigns keep their counts (see
-    run_campaigns), so the response rate stays true.
-    """
-    query = sa.delete(CampaignInvite).where(CampaignInvite.chat_id == chat_id)
-    if consented:
-        by_consent = sa.select(Campaign.id).where(Campaign.audience == "touchpoint")
-        query = query.where(CampaignInvite.campaign_id.in_(by_consent))
-    result = await session.execute(query)
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
 def response_rate(campaign: Campaign) -> float | None:
     return campaign.responded / campaign.invited if campaign.invited else None

@@ -43,6 +43,12 @@ class LoopPolicy:
     answer_days: int = 30
     translate: Translator = field(default_factory=translator)
 
+    async def after_response(
+        self, db: Direct, response: Scored, answers: dict[str, Any], now: datetime
+    ) -> int | None:
+        """`surveys.service.SurveyPolicy.after_client_response`: the loop's way in."""
+        return await raise_alert_if_low(db, response, answers, self, now)
+
 
 _processes = cast(sa.Table, Process.__table__).c
 _PROCESS = Statement.of(
@@ -359,14 +365,6 @@ async def answered_in_time_share(
     counted = [a for a in alerts if a.answered_at is not None or a.due_at <= now]
     in_time = [a for a in counted if a.answered_at is not None and a.answered_at <= a.due_at]
     return len(in_time), len(counted)
-
-
-async def forget_links(session: AsyncSession, respondent_key: str) -> None:
-    await session.execute(
-        sa.update(FeedbackAlert)
-        .where(FeedbackAlert.respondent_key == respondent_key)
-        .values(respondent_key=None)
-    )
 
 
 async def expire_links(session: AsyncSession, now: datetime, retention: timedelta) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from outreach.campaigns import forget_invites
+from storage.erasure import forget_invites
 from storage.outbox import RESPONDENT_KINDS, forget_chat
 from surveys.service import ForgetReport, forget
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.calendar import WorkingCalendar
 from core.i18n import translator
+from outreach.loop import LoopPolicy
 from reengineering.cases import CaseError, case_view
 from reengineering.plan import (
     PROTOTYPE_MEASURES,
@@ -242,7 +243,9 @@ async def test_action_plan_workbook(
 
 # ------------------------------------------------------------------------------ research
 
-POLICY = SurveyPolicy(tz=ZoneInfo("Europe/Moscow"))
+POLICY = SurveyPolicy(
+    tz=ZoneInfo("Europe/Moscow"), after_client_response=LoopPolicy().after_response
+)
 LAUNCH = datetime(2025, 6, 9, 8, 0, tzinfo=UTC)
 
 
