@@ -68,7 +68,6 @@ from aiohttp.typedefs import Handler  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
 
 from core.clock import utcnow  # noqa: E402
-from core.pseudonyms import respondent_key  # noqa: E402
 from sandbox import SandboxServer  # noqa: E402
 from sandbox.errors import ApiError  # noqa: E402
 from sandbox.telegram.params import Params  # noqa: E402
@@ -76,6 +75,7 @@ from sandbox.telegram.records import ChatRecord, MessageRecord  # noqa: E402
 from storage.database import create_engine, create_session_pool  # noqa: E402
 from storage.models import OutboxLane  # noqa: E402
 from storage.outbox import enqueue  # noqa: E402
+from surveys.respondents import respondent_key  # noqa: E402
 
 REGISTRY = ROOT / "examples" / "registry.xlsx"
 BALANCER = Path(__file__).with_name("_balancer.py")

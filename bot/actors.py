@@ -19,11 +19,11 @@ from aiogram.types import User
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from core.pseudonyms import respondent_key
 from storage.database import ProjectSession, SessionPool
 from storage.direct import Row, Statement, direct_reads
 from storage.models import OutboxMessage, OutboxStatus, Person, Process
 from storage.recipients import release
+from surveys.respondents import respondent_key
 
 DEFAULT_TTL = 10.0
 MAX_ENTRIES = 100_000

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.calendar import WorkingCalendar, default_calendar
 from core.i18n import Translator
-from core.pseudonyms import respondent_key
 from core.speech import Action, Actions, Intent, Speech
 from outreach.loop import officer_chats
 from storage.models import (
@@ -34,6 +33,7 @@ from storage.models import (
 )
 from storage.outbox import enqueue
 from storage.recipients import chat_recipients
+from surveys.respondents import respondent_key
 
 AUDIENCES = ("employees", "departments", "touchpoint")
 

@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.pseudonyms import tombstone_key
 from core.text import visible
 from storage.direct import Direct, Statement, as_direct, binds
 from storage.erasure import forget_invites, forget_links
@@ -47,6 +46,7 @@ from surveys.questionnaire import (
     toggle_choice,
     validate_button_value,
 )
+from surveys.respondents import tombstone_key
 from surveys.rollup import count_in_rollup
 
 BACK, SKIP, DONE, TOGGLE = "<", "-", "ok", "t."

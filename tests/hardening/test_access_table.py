@@ -35,7 +35,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.actors import roles_changed
 from bot.middlewares import ThrottlingMiddleware
 from core.i18n import translator
-from core.pseudonyms import respondent_key
 from core.settings import Settings
 from handlers.callbacks import (
     AlertCb,
@@ -74,6 +73,7 @@ from storage.models import (
     TouchpointKind,
 )
 from surveys.catalogue import sync_questionnaires
+from surveys.respondents import respondent_key
 from tests.conftest import TEST_TOKEN, build_small_registry
 from tests.handlers.conftest import MovableClock
 from tests.mocked_bot import Telegram, make_bot

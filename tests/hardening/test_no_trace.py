@@ -27,7 +27,6 @@ from bot.delivery import OutboxSender
 from bot.factory import create_dispatcher, create_fsm_storage
 from bot.intake import MAX_ATTEMPTS, Inbox
 from core.i18n import translator
-from core.pseudonyms import respondent_key
 from core.settings import Settings
 from handlers.callbacks import AlertCb
 from jobs.feedback import feedback_followup
@@ -39,6 +38,7 @@ from storage.migrate import alembic_config, upgrade_database
 from storage.models import InboxUpdate, OutboxMessage, OutboxStatus
 from surveys.catalogue import sync_questionnaires
 from surveys.invites import create_invite, invite_payload
+from surveys.respondents import respondent_key
 from tests.conftest import SmallRegistry
 from tests.handlers.conftest import MovableClock
 from tests.mocked_bot import BOT_USER, Telegram, make_bot

@@ -24,7 +24,6 @@ import sqlalchemy as sa
 from bot import demo
 from bot.factory import create_dispatcher
 from core.i18n import translator
-from core.pseudonyms import respondent_key
 from core.settings import Settings
 from handlers.callbacks import AlertCb, RelayCb
 from jobs.feedback import feedback_followup
@@ -42,6 +41,7 @@ from storage.models import (
     SurveySession,
 )
 from surveys.catalogue import sync_questionnaires
+from surveys.respondents import respondent_key
 from tests.conftest import SmallRegistry
 from tests.handlers.conftest import MovableClock
 from tests.mocked_bot import Telegram, make_bot
