@@ -288,8 +288,9 @@ async def cmd_campaigns(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.bootstrap import open_storage
     from core.clock import utcnow
+    from core.i18n import translator
+    from outreach.campaigns import CampaignError, response_rate, run_campaigns, start_campaign
     from storage.models import Campaign
-    from surveys.campaigns import CampaignError, response_rate, run_campaigns, start_campaign
 
     now = utcnow()
     today = now.astimezone(settings.tz).date()
@@ -313,11 +314,14 @@ async def cmd_campaigns(args: argparse.Namespace, settings: Settings) -> int:
                             else args.max_reminders
                         ),
                         now=now,
+                        _=translator(settings.locale),
                     )
                 except CampaignError as error:
                     print(str(error), file=sys.stderr)
                     return 1
-                tick = await run_campaigns(session, today, now, settings.secret())
+                tick = await run_campaigns(
+                    session, today, now, settings.secret(), _=translator(settings.locale)
+                )
                 print(
                     f"Кампания № {campaign.id} создана ({campaign.starts_on:%d.%m.%Y}–"
                     f"{campaign.ends_on:%d.%m.%Y}); приглашений поставлено в очередь: "

@@ -1,5 +1,8 @@
 """The outbox sender: delivers queued messages within Telegram's limits, once.
 
+Rows hold channel-neutral text and actions (core.speech); `handlers.speech` renders the
+actions as Telegram's inline buttons when a row is sent.
+
 Outcomes are committed by one writer every 50 ms (or every 100 outcomes); a message stays
 "in flight" in memory until its outcome is committed, so it is never picked twice.
 At-least-once with one unavoidable window: if the process dies after Telegram accepted
@@ -32,9 +35,11 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.types import FSInputFile, InlineKeyboardMarkup
+from aiogram.types import FSInputFile
 
 from core.clock import Clock, utcnow
+from core.speech import actions_from_json
+from handlers.speech import inline_keyboard
 from storage.database import SessionPool
 from storage.models import OutboxLane, OutboxMessage, OutboxStatus
 from storage.recipients import Unreachable, classify, hold
@@ -264,11 +269,7 @@ class OutboxSender:
 
     async def _call(self, message: OutboxMessage) -> int | None:
         chat_id = _chat(message)
-        markup = (
-            InlineKeyboardMarkup.model_validate(message.reply_markup)
-            if message.reply_markup
-            else None
-        )
+        markup = inline_keyboard(actions_from_json(message.actions))
         if message.method == "sendPhoto" and message.file_path:
             sent = await self.bot.send_photo(
                 chat_id,

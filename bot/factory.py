@@ -20,11 +20,12 @@ from bot.middlewares import ActorMiddleware, ThrottlingMiddleware, UnitOfWorkMid
 from bot.telegram_session import TolerantSession
 from core.clock import Clock, utcnow
 from core.heap import settle_heap
+from core.i18n import translator
 from core.settings import Settings
 from handlers import build_root_router
+from outreach.loop import LoopPolicy
 from storage.database import SessionPool
 from storage.fsm import STATE_RETENTION
-from surveys.feedback import LoopPolicy
 from surveys.service import SurveyPolicy
 
 
@@ -72,9 +73,11 @@ def create_dispatcher(
             tz=settings.tz,
             daily_limit=settings.daily_response_limit,
             ttl=timedelta(hours=settings.survey_ttl_hours),
-            loop=LoopPolicy(
-                threshold=settings.low_score_threshold, answer_days=settings.feedback_answer_days
-            ),
+            after_client_response=LoopPolicy(
+                threshold=settings.low_score_threshold,
+                answer_days=settings.feedback_answer_days,
+                translate=translator(settings.locale),
+            ).after_response,
         ),
         **extra,
     )

@@ -1,4 +1,8 @@
-"""Callback payloads: short prefixes and ids only (Telegram caps callback data at 64 bytes)."""
+"""Callback payloads: short prefixes and ids only (Telegram caps callback data at 64 bytes).
+
+The buttons the domain offers as `core.speech` actions are packed by `handlers.speech` with
+these classes, and their filters parse them: each format is defined here, once.
+"""
 
 from __future__ import annotations
 
@@ -85,14 +89,14 @@ class ReportCb(CallbackData, prefix="rp"):
 
 
 class AlertCb(CallbackData, prefix="fa"):
-    """The owner's buttons under a low-score alert (built in surveys.feedback too)."""
+    """The owner's buttons under a low-score alert (intents alert.reply, alert.ack)."""
 
     a: int
     x: str
 
 
 class RelayCb(CallbackData, prefix="fr"):
-    """The respondent's «Ответить» under a relayed answer."""
+    """The respondent's «Ответить» under a relayed answer (intent feedback.reply)."""
 
     a: int
 
@@ -122,7 +126,7 @@ class ExtensionCb(CallbackData, prefix="cx"):
 
 
 class ResearchCb(CallbackData, prefix="rs"):
-    """«Пройти опрос» under a research invitation: ``rs:{case_id}:{token}`` (research.py)."""
+    """«Пройти опрос» under a research invitation (intent research.take: case, token)."""
 
     c: int
     t: InviteToken
@@ -137,7 +141,7 @@ class ResearchConsentCb(CallbackData, prefix="rk"):
 
 
 class CampaignCb(CallbackData, prefix="cp"):
-    """«Пройти опрос» under a campaign invitation (built in surveys.campaigns too)."""
+    """«Пройти опрос» under a campaign invitation (intent campaign.take)."""
 
     c: int
 

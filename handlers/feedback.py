@@ -16,10 +16,10 @@ from core.clock import Clock
 from core.text import visible
 from handlers.callbacks import AlertCb, RelayCb
 from handlers.filters import TYPED_TEXT, inline
+from outreach import loop
+from outreach.loop import AlertAccess, Relay
 from storage.uow import UnitOfWork
-from surveys import feedback
 from surveys.actors import Actor
-from surveys.feedback import AlertAccess, Relay
 
 router = Router(name=__name__)
 TEXT_LIMIT = 3000
@@ -40,11 +40,11 @@ async def alert_button(
     clock: Clock,
 ) -> None:
     async with uow.transaction() as session:
-        access, alert = await feedback.load_alert(
+        access, alert = await loop.load_alert(
             session, callback_data.a, owned=actor.owned_process_ids, is_officer=actor.is_officer
         )
         if alert is not None and callback_data.x == "ack":
-            await feedback.acknowledge(session, alert, clock())
+            await loop.acknowledge(session, alert, clock())
     if access != AlertAccess.OK or callback_data.x not in ("ack", "reply"):
         await query.answer(_("You do not have access to this process."), show_alert=True)
         return
@@ -80,10 +80,10 @@ async def owner_answer(
         return
     alert_id = int((await state.get_data()).get("alert_id", 0))
     async with uow.transaction() as session:
-        access, alert = await feedback.load_alert(
+        access, alert = await loop.load_alert(
             session, alert_id, owned=actor.owned_process_ids, is_officer=actor.is_officer
         )
-        relay = await feedback.answer_respondent(session, alert, text, clock()) if alert else None
+        relay = await loop.answer_respondent(session, alert, text, clock(), _=_) if alert else None
     await state.clear()
     if access != AlertAccess.OK or relay is None:
         await message.answer(_("You do not have access to this process."))
@@ -103,7 +103,7 @@ async def respondent_reply_button(
     query: CallbackQuery, callback_data: RelayCb, uow: UnitOfWork, actor: Actor, state: FSMContext
 ) -> None:
     async with uow.transaction() as session:
-        allowed = await feedback.may_reply(session, callback_data.a, actor.key)
+        allowed = await loop.may_reply(session, callback_data.a, actor.key)
     if not allowed:  # a crafted or stale button: refused before the prompt
         await query.answer(_("This conversation is no longer available."), show_alert=True)
         return
@@ -124,7 +124,7 @@ async def respondent_reply(
         return
     alert_id = int((await state.get_data()).get("alert_id", 0))
     async with uow.transaction() as session:
-        sent = await feedback.respondent_replies(session, alert_id, actor.key, text, clock())
+        sent = await loop.respondent_replies(session, alert_id, actor.key, text, clock(), _=_)
     await state.clear()
     await message.answer(
         _("Your reply has been passed on. Thank you!")

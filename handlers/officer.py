@@ -14,11 +14,11 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from core.clock import Clock
 from core.settings import Settings
 from handlers.callbacks import CampaignWizardCb, InviteCb, MenuCb
+from outreach.campaigns import CampaignError, audience_chats, run_campaigns, start_campaign
 from registry.links import deep_link
 from storage.models import Department
 from storage.uow import UnitOfWork
 from surveys.actors import Actor
-from surveys.campaigns import CampaignError, audience_chats, run_campaigns, start_campaign
 from surveys.invites import create_invite, departments, invite_payload
 
 router = Router(name=__name__)
@@ -170,11 +170,12 @@ async def campaign_wizard(
                 max_reminders=settings.campaign_max_reminders,
                 created_by=actor.person_id,
                 now=now,
+                _=_,
             )
         except CampaignError as error:
             await message.edit_text(str(error))
             return
-        await run_campaigns(session, today, now, settings.secret())
+        await run_campaigns(session, today, now, settings.secret(), _=_)
         invited = campaign.invited or len(await audience_chats(session, campaign))
     await message.edit_text(
         _(

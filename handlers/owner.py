@@ -29,12 +29,12 @@ from core.heap import settle_heap
 from core.periods import last_complete_month
 from core.settings import Settings
 from handlers.callbacks import ReportCb, StatsCb
+from outreach.loop import answered_in_time_share
 from registry.links import deep_link
 from storage.models import Process
 from storage.recipients import unreachable_people
 from storage.uow import UnitOfWork
 from surveys.actors import Actor
-from surveys.feedback import answered_in_time_share
 from surveys.questionnaire import load_builtin_questionnaires
 from surveys.unreachable import WELCOME_PAYLOAD, report
 

@@ -6,9 +6,10 @@ import logging
 
 from core.calendar import default_calendar
 from core.clock import Clock
+from core.i18n import translator
 from core.settings import Settings
+from outreach.campaigns import CampaignTick, run_campaigns
 from storage.database import SessionPool
-from surveys.campaigns import CampaignTick, run_campaigns
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +19,12 @@ async def campaign_job(session_pool: SessionPool, settings: Settings, clock: Clo
     now = clock()
     async with session_pool() as session, session.begin():
         tick = await run_campaigns(
-            session, now.astimezone(settings.tz).date(), now, settings.secret(), default_calendar()
+            session,
+            now.astimezone(settings.tz).date(),
+            now,
+            settings.secret(),
+            default_calendar(),
+            _=translator(settings.locale),
         )
     if tick.started or tick.reminded or tick.closed:
         log.info("campaigns: %s", tick)

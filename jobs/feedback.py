@@ -6,9 +6,10 @@ import logging
 from datetime import timedelta
 
 from core.clock import Clock
+from core.i18n import translator
 from core.settings import Settings
+from outreach.loop import expire_links, remind_and_escalate
 from storage.database import SessionPool
-from surveys.feedback import expire_links, remind_and_escalate
 
 log = logging.getLogger(__name__)
 
@@ -16,7 +17,9 @@ log = logging.getLogger(__name__)
 async def feedback_followup(session_pool: SessionPool, settings: Settings, clock: Clock) -> None:
     """Idempotent: every reminder and escalation is queued once (outbox dedupe keys)."""
     async with session_pool() as session, session.begin():
-        reminded, escalated = await remind_and_escalate(session, clock())
+        reminded, escalated = await remind_and_escalate(
+            session, clock(), _=translator(settings.locale)
+        )
         expired = await expire_links(
             session, clock(), timedelta(days=settings.feedback_link_retention_days)
         )

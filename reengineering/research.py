@@ -25,6 +25,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from core.i18n import Translator
+from core.speech import Action, Actions, Intent
 from reengineering.case_files import case_dir
 from reengineering.cases import (
     SURVEY_LIST_STEP,
@@ -68,7 +70,6 @@ __all__ = [
     "close_research",
     "collect_research",
     "launch_research",
-    "research_callback",
     "research_invitation",
     "research_questionnaire_for",
 ]
@@ -80,11 +81,6 @@ WHO_TITLES: dict[str, str] = {ClientType.EXTERNAL: "клиент", ClientType.IN
 
 
 INVITE_TOKEN_BYTES = 16  # secrets.token_urlsafe: 22 characters, 128 random bits
-
-
-def research_callback(case_id: int, token: str) -> str:
-    """callback_data of the invitation button (handled by the bot's UI): case and token."""
-    return f"rs:{case_id}:{token}"
 
 
 def _digest(token: str, invitee: str) -> str:
@@ -114,9 +110,9 @@ async def _campaign(session: AsyncSession, case_id: int) -> ResearchCampaign | N
     )
 
 
-def _keyboard(case_id: int, token: str) -> dict[str, object]:
-    button = {"text": "Пройти опрос", "callback_data": research_callback(case_id, token)}
-    return {"inline_keyboard": [[button]]}
+def _take_survey(_: Translator, case_id: int, token: str) -> Actions:
+    """The invitation's one action: answer the case's survey with this invitation's token."""
+    return ((Action(Intent.RESEARCH_TAKE, (case_id, token), _("Take the survey")),),)
 
 
 async def launch_research(
@@ -127,6 +123,7 @@ async def launch_research(
     department_ids: Sequence[int],
     now: datetime,
     tz: tzinfo = UTC,
+    _: Translator,
 ) -> LaunchResult:
     """Start the R3 survey: record the campaign and queue invitations to clients and performers.
 
@@ -134,17 +131,17 @@ async def launch_research(
     be asked again and left their contact at a touchpoint of the process. Launching again
     reuses the open campaign and invites only those not invited yet.
     """
-    case, process = await _launchable(session, case_id, actor_id)
+    case, process = await _launchable(session, case_id, actor_id, _)
     on = now.astimezone(tz).date()
     campaign = await _open_campaign(session, case, actor_id, department_ids, now)
     performers, clients = await _invitees(session, campaign, process)
-    performer_text, client_text = _invitation_texts(case, process)
+    performer_text, client_text = _invitation_texts(_, case, process)
     invitations = [
         *((recipient_of(person), performer_text, "performer") for person in performers),
         *((Recipient(int(chat)), client_text, "client") for chat in clients),
     ]
     queued, invited_performers, invited_clients = await _invite(
-        session, case, campaign, invitations, now
+        session, case, campaign, invitations, now, _
     )
     campaign.invited_performers = max(campaign.invited_performers, invited_performers)
     campaign.invited_clients = max(campaign.invited_clients, invited_clients)
@@ -158,7 +155,7 @@ async def launch_research(
 
 
 async def _launchable(
-    session: AsyncSession, case_id: int, actor_id: int
+    session: AsyncSession, case_id: int, actor_id: int, _: Translator
 ) -> tuple[ReengineeringCase, Process]:
     """The case and its process, when the survey may be launched now by this person."""
     case = await load_open_case(session, case_id)
@@ -166,13 +163,15 @@ async def _launchable(
     survey_row = rows.get(SURVEY_STEP)
     if survey_row is None or survey_row.status != StepStatus.ACTIVE:
         raise CaseError(
-            "Опрос клиентов и исполнителей проводится на шаге R3, после формирования профиля "
-            "клиентского сегмента (R1)."
+            _(
+                "The survey of clients and performers takes place at step R3, after the client "
+                "segment profile (R1)."
+            )
         )
     process = await load_process(session, case.process_id)
     person = await load_person(session, actor_id)
     if person is None or not (person.is_officer or person.id == process.owner_id):
-        raise CaseError("Опрос запускает ответственный за процесс.")
+        raise CaseError(_("The survey is launched by the process owner."))
     return case, process
 
 
@@ -224,25 +223,33 @@ async def _invitees(
     return performers, clients
 
 
-def _invitation_texts(case: ReengineeringCase, process: Process) -> tuple[str, str]:
+def _invitation_texts(_: Translator, case: ReengineeringCase, process: Process) -> tuple[str, str]:
     """The invitations to performers and to clients."""
+    name = escape(process.name)
     performer_text = "\n".join(
         [
-            f"🔎 Исследование процесса «{escape(process.name)}» "
-            f"(реинжиниринг {case_number(case.id)}).",
-            "Как исполнителю процесса, предлагаем вам ответить на несколько вопросов: "
-            "удовлетворённость процессом, сложности и этап, на котором они возникают, "
-            "ожидания клиентов и удачные решения, которые стоит перенять.",
-            "Опрос займёт 3–5 минут.",
+            _("🔎 A study of the process “{process}” (reengineering {number}).").format(
+                process=name, number=case_number(case.id)
+            ),
+            _(
+                "As a performer of the process, please answer a few questions: your "
+                "satisfaction with the process, the difficulties and the stage where they "
+                "arise, what clients expect and good solutions worth adopting."
+            ),
+            _("The survey takes 3–5 minutes."),
         ]
     )
     client_text = "\n".join(
         [
-            f"🔎 Мы улучшаем процесс «{escape(process.name)}» и просим вас поделиться опытом.",
-            "Вы ранее разрешили связаться с вами. Ответьте, пожалуйста, на несколько "
-            "вопросов: насколько вы довольны, с какими сложностями столкнулись, чего ждёте "
-            "на каждом этапе и где видели удобные решения.",
-            "Опрос займёт 3–5 минут и анонимен.",
+            _(
+                "🔎 We are improving the process “{process}” and ask you to share your experience."
+            ).format(process=name),
+            _(
+                "You allowed us to contact you earlier. Please answer a few questions: how "
+                "satisfied you are, what difficulties you met, what you expect at each stage "
+                "and where you saw convenient solutions."
+            ),
+            _("The survey takes 3–5 minutes and is anonymous."),
         ]
     )
     return performer_text, client_text
@@ -254,6 +261,7 @@ async def _invite(
     campaign: ResearchCampaign,
     invitations: Sequence[tuple[Recipient, str, str]],
     now: datetime,
+    _: Translator,
 ) -> tuple[int, int, int]:
     """Queue each invitation once per invitee; returns queued, performers and clients counted."""
     queued = 0
@@ -275,10 +283,10 @@ async def _invite(
             session,
             chat_id=recipient,
             text=text,
+            actions=_take_survey(_, case.id, token),
             kind="research_invite",
             lane=OutboxLane.BULK,
             dedupe_key=f"rs:{case.id}:{invitee}",
-            reply_markup=_keyboard(case.id, token),
         ):
             session.add(
                 ResearchInvitation(
@@ -317,7 +325,7 @@ async def research_invitation(
 
 
 async def research_questionnaire_for(session: AsyncSession, case_id: int, telegram_id: int) -> str:
-    """Which research questionnaire a person pressing «Пройти опрос» answers.
+    """Which research questionnaire a person taking the case's survey answers.
 
     Employees of the campaign's departments answer as performers, everybody else as clients.
     """
@@ -387,6 +395,7 @@ async def close_research(
     now: datetime,
     folder: Path,
     tz: tzinfo = UTC,
+    _: Translator,
 ) -> Path:
     """Close the survey and attach the R4 workbook to step R4; returns the file's path.
 
@@ -396,9 +405,9 @@ async def close_research(
     case = await load_open_case(session, case_id)
     campaign = await _campaign(session, case.id)
     if campaign is None:
-        raise CaseError("Опрос по этому реинжинирингу не запускался.")
+        raise CaseError(_("No survey was launched for this reengineering."))
     if campaign.closed_at is not None:
-        raise CaseError("Опрос уже завершён, перечни сформированы.")
+        raise CaseError(_("The survey is already closed; the lists are made."))
     process = await load_process(session, case.process_id)
     lists = await collect_research(session, case, campaign.launched_at, now)
     on = now.astimezone(tz).date()
@@ -417,8 +426,8 @@ async def close_research(
         case.id,
         SURVEY_LIST_STEP,
         None,
-        original_name=(
-            f"Перечень сложностей, потребностей и лучших практик ({case_number(case.id)}).xlsx"
+        original_name=_("List of difficulties, needs and best practices ({number}).xlsx").format(
+            number=case_number(case.id)
         ),
         on=on,
         file_path=str(out),

@@ -409,7 +409,8 @@ class OutboxMessage(Base):
     dedupe_key: Mapped[str | None] = mapped_column(sa.String(160), unique=True)
     method: Mapped[str] = mapped_column(sa.String(32), default="sendMessage")
     text: Mapped[str] = mapped_column(sa.Text, default="")
-    reply_markup: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    # The actions offered under the text (core.speech, channel-neutral), rendered on sending.
+    actions: Mapped[list[list[dict[str, Any]]] | None] = mapped_column(sa.JSON)
     file_path: Mapped[str | None] = mapped_column(sa.String(500))
     status: Mapped[OutboxStatus] = mapped_column(
         str_enum(OutboxStatus), default=OutboxStatus.PENDING

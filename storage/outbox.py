@@ -8,12 +8,13 @@ A message to a person Telegram cannot reach yet is written `held` (storage.recip
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
+from core.speech import Actions, actions_to_json
 from storage.direct import Direct, Statement, as_direct, binds, dialect_insert
 from storage.models import OutboxLane, OutboxMessage, OutboxStatus
 from storage.recipients import Recipient
@@ -26,7 +27,7 @@ _COLUMNS = (
     "dedupe_key",
     "method",
     "text",
-    "reply_markup",
+    "actions",
     "file_path",
     "status",
     "attempts",
@@ -57,13 +58,14 @@ async def enqueue(
     kind: str,
     lane: OutboxLane = OutboxLane.ALERT,
     dedupe_key: str | None = None,
-    reply_markup: dict[str, Any] | None = None,
+    actions: Actions = (),
     method: str = "sendMessage",
     file_path: str | None = None,
 ) -> bool:
     """Queue one message; returns False when `dedupe_key` was queued before (nothing added).
 
-    `chat_id` is a chat, or a `Recipient`: a person who may not be reachable yet.
+    `chat_id` is a chat, or a `Recipient`: a person who may not be reachable yet. `text` and
+    `actions` are what `core.speech.Speech` holds; each channel's sender renders them.
     """
     to = chat_id if isinstance(chat_id, Recipient) else Recipient(chat_id)
     now = utcnow()
@@ -75,7 +77,7 @@ async def enqueue(
         "dedupe_key": dedupe_key,
         "method": method,
         "text": text,
-        "reply_markup": reply_markup,
+        "actions": actions_to_json(actions),
         "file_path": file_path,
         "status": OutboxStatus.PENDING if to.held is None else OutboxStatus.HELD,
         "attempts": 0,

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.erasure import forget_invites
 from storage.outbox import RESPONDENT_KINDS, forget_chat
-from surveys.campaigns import forget_invites
 from surveys.service import ForgetReport, forget
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from analytics.rollup import count_in_rollup
 from core.text import visible
 from storage.direct import Direct, Statement, as_direct, binds
+from storage.erasure import forget_invites, forget_links
 from storage.memo import engine_memo, reused
 from storage.models import (
     ClientType,
@@ -36,8 +37,6 @@ from storage.models import (
 from storage.outbox import ANSWER_KINDS, INVITATION_KINDS, forget_chat
 from surveys import attempts, profiles
 from surveys.attempts import Attempt
-from surveys.campaigns import forget_invites
-from surveys.feedback import LoopPolicy, forget_links, raise_alert_if_low
 from surveys.questionnaire import (
     AnswerRejected,
     AskingContext,
@@ -53,6 +52,12 @@ from surveys.respondents import tombstone_key
 BACK, SKIP, DONE, TOGGLE = "<", "-", "ok", "t."
 
 
+class ClientResponseHook(Protocol):
+    async def __call__(
+        self, db: Direct, response: StoredResponse, answers: dict[str, Any], now: datetime
+    ) -> object: ...
+
+
 @dataclass(frozen=True)
 class SurveyPolicy:
     """The knobs of asking, from settings."""
@@ -60,7 +65,9 @@ class SurveyPolicy:
     tz: ZoneInfo
     daily_limit: int = 1
     ttl: timedelta = timedelta(hours=24)
-    loop: LoopPolicy = field(default_factory=LoopPolicy)
+    # Called in a client's response's own transaction: the closed loop (outreach.loop) alerts
+    # the owner about a low score. Wired by bot.factory; surveys know nothing of it.
+    after_client_response: ClientResponseHook | None = None
 
 
 class Outcome(StrEnum):
@@ -581,7 +588,8 @@ async def _store_response(
     if definition.indexed:
         await count_in_rollup(db, stored, definition.scale.max)
     if definition.audience == "external":
-        await raise_alert_if_low(db, stored, answers, policy.loop, now)
+        if policy.after_client_response is not None:
+            await policy.after_client_response(db, stored, answers, now)
     return stored.id
 
 

@@ -26,7 +26,17 @@ from aiogram.methods import (
 from aiogram.methods.base import TelegramType
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
 
+from core.speech import actions_from_json
+from handlers.speech import inline_keyboard
+from storage.models import OutboxMessage
+
 BOT_USER = User(id=1000001, is_bot=True, first_name="Otklik", username="otklik_test_bot")
+
+
+def outbox_markup(message: OutboxMessage) -> dict[str, Any] | None:
+    """The inline keyboard Telegram is sent for an outbox row: its actions, rendered."""
+    keyboard = inline_keyboard(actions_from_json(message.actions))
+    return None if keyboard is None else keyboard.model_dump(exclude_none=True)
 
 
 @dataclass

@@ -120,7 +120,7 @@ async def research_launch(
             raise CaseError(_("Choose at least one department of performers."))
         launched = await launch_research(
             session, case.id, person(actor), department_ids=sorted(chosen),
-            now=now, tz=settings.tz,
+            now=now, tz=settings.tz, _=_,
         )  # fmt: skip
         return _(
             "The survey is launched: {performers} employees and {clients} clients are invited."
@@ -144,7 +144,9 @@ async def research_close(
     folder = case_dir(settings.data_dir, case.id)
     try:
         async with uow.transaction() as session:
-            path = await close_research(session, case.id, now=now, folder=folder, tz=settings.tz)
+            path = await close_research(
+                session, case.id, now=now, folder=folder, tz=settings.tz, _=_
+            )
             card = await load_card(session, case.id, today_of(settings, now))
     except CaseError as error:
         await refuse(query, str(error))

@@ -6,11 +6,12 @@ from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
+from core.i18n import translator
 from core.settings import Settings
 from handlers.callbacks import CampaignCb
+from outreach.campaigns import CampaignError, run_campaigns, start_campaign
 from storage.database import SessionPool
 from storage.models import Campaign, OutboxMessage, Person
-from surveys.campaigns import CampaignError, run_campaigns, start_campaign
 from tests.conftest import SmallRegistry
 from tests.handlers.conftest import MovableClock
 from tests.mocked_bot import Telegram
@@ -30,7 +31,11 @@ async def kinds(pool: SessionPool) -> list[tuple[str, int]]:
 async def tick(pool: SessionPool, settings: Settings, day: date) -> None:
     async with pool() as session, session.begin():
         await run_campaigns(
-            session, day, datetime(day.year, day.month, day.day, 9, tzinfo=UTC), settings.secret()
+            session,
+            day,
+            datetime(day.year, day.month, day.day, 9, tzinfo=UTC),
+            settings.secret(),
+            _=translator(),
         )
 
 
@@ -61,7 +66,7 @@ async def test_campaign_invites_reminds_non_respondents_and_closes_with_rate(
                 **wrong,
             }
             try:
-                await start_campaign(session, **arguments)  # type: ignore[arg-type]
+                await start_campaign(session, **arguments, _=translator())  # type: ignore[arg-type]
             except CampaignError:
                 continue
             raise AssertionError(f"accepted {wrong}")
@@ -75,6 +80,7 @@ async def test_campaign_invites_reminds_non_respondents_and_closes_with_rate(
             remind_after_days=2,
             max_reminders=2,
             now=clock(),
+            _=translator(),
         )
         campaign_id = campaign.id
 

@@ -21,7 +21,7 @@ from storage.database import SessionPool
 from storage.models import OutboxMessage, Person, Process, Questionnaire, SurveySession
 from tests.conftest import SmallRegistry
 from tests.handlers.conftest import MovableClock
-from tests.mocked_bot import Telegram
+from tests.mocked_bot import Telegram, outbox_markup
 
 OWNER, OFFICER, EMPLOYEE, OTHER_OWNER, STRANGER = 700001, 900001, 800001, 700002, 5555
 TODAY = date(2025, 3, 12)  # the clock fixture: 2025-03-12 09:30 UTC, a Wednesday
@@ -356,7 +356,7 @@ async def test_research_survey_from_the_case_and_the_r4_workbook(
         text=next(invite.text for invite in invites if invite.chat_id == EMPLOYEE),
     )
     [own] = [invite for invite in invites if invite.chat_id == EMPLOYEE]
-    button = own.reply_markup["inline_keyboard"][0][0]["callback_data"]  # type: ignore[index]
+    button = outbox_markup(own)["inline_keyboard"][0][0]["callback_data"]  # type: ignore[index]
     assert ResearchCb.unpack(button).c == case_id
     await telegram.press(EMPLOYEE, button, invitation)
     assert "Прежде чем начать" in (telegram.last(EMPLOYEE).text or "")
@@ -418,7 +418,7 @@ async def test_only_the_invited_answer_the_research_survey(
         )
     assert invites, "the launch queued invitations"
     buttons = {
-        invite.chat_id: invite.reply_markup["inline_keyboard"][0][0]["callback_data"]  # type: ignore[index]
+        invite.chat_id: outbox_markup(invite)["inline_keyboard"][0][0]["callback_data"]  # type: ignore[index]
         for invite in invites
     }
     stranger_menu = Message(

@@ -7,14 +7,15 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from core.i18n import translator
 from handlers.callbacks import AlertCb, RelayCb
+from outreach.loop import remind_and_escalate
 from storage.database import SessionPool
 from storage.models import FeedbackAlert, OutboxMessage, Person, ResponseAnswer
-from surveys.feedback import remind_and_escalate
 from tests.conftest import SmallRegistry
 from tests.handlers.conftest import MovableClock
 from tests.handlers.test_citizen_flow import consent_and_rate
-from tests.mocked_bot import Telegram
+from tests.mocked_bot import Telegram, outbox_markup
 
 CITIZEN, OWNER, OFFICER, OTHER_OWNER = 987001, 700001, 900001, 700777
 
@@ -49,7 +50,7 @@ async def test_low_score_alerts_the_owner_and_the_answer_goes_both_ways(
     )
     assert "Портал Госуслуг" in alert_message.text and "очередь" in alert_message.text
     assert str(CITIZEN) not in alert_message.text
-    buttons = [b["callback_data"] for b in alert_message.reply_markup["inline_keyboard"][0]]  # type: ignore[index]
+    buttons = [b["callback_data"] for b in outbox_markup(alert_message)["inline_keyboard"][0]]  # type: ignore[index]
     alert_id = AlertCb.unpack(buttons[0]).a
 
     await telegram.send(OWNER, "/start")
@@ -77,7 +78,7 @@ async def test_answer_not_relayed_without_opt_in_and_other_owners_are_refused(
     await low_score_with_comment(telegram, want_answer=False)
     [alert_message] = await outbox(session_pool)
     alert_id = AlertCb.unpack(
-        alert_message.reply_markup["inline_keyboard"][0][0]["callback_data"]
+        outbox_markup(alert_message)["inline_keyboard"][0][0]["callback_data"]
     ).a  # type: ignore[index]
     await telegram.send(OTHER_OWNER, "/start")
     update = await telegram.press(OTHER_OWNER, AlertCb(a=alert_id, x="reply").pack())
@@ -106,7 +107,10 @@ async def test_unanswered_alert_is_reminded_then_escalated_once(
         (40, (0, 0)),
     ):
         async with session_pool() as session, session.begin():
-            assert await remind_and_escalate(session, start + timedelta(days=days)) == expected
+            assert (
+                await remind_and_escalate(session, start + timedelta(days=days), _=translator())
+                == expected
+            )
     kinds = [(m.kind, m.chat_id) for m in await outbox(session_pool)]
     assert kinds.count(("alert_reminder", OWNER)) == 2
     assert kinds.count(("alert_escalated", OFFICER)) == 1
@@ -150,7 +154,7 @@ async def test_an_invisible_answer_is_not_relayed_and_does_not_count_as_answered
     await low_score_with_comment(telegram)
     [alert_message] = await outbox(session_pool)
     alert_id = AlertCb.unpack(
-        alert_message.reply_markup["inline_keyboard"][0][0]["callback_data"]  # type: ignore[index]
+        outbox_markup(alert_message)["inline_keyboard"][0][0]["callback_data"]  # type: ignore[index]
     ).a
     await telegram.send(OWNER, "/start")
     await telegram.press(OWNER, AlertCb(a=alert_id, x="reply").pack())

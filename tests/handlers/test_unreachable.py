@@ -19,12 +19,13 @@ from aiogram.methods import SendMessage, TelegramMethod
 from bot.cli import main
 from bot.delivery import OutboxSender
 from core.calendar import default_calendar
+from core.i18n import translator
 from core.settings import Settings
 from jobs.cases import queue_deadline_reminders
+from outreach.campaigns import run_campaigns, start_campaign
 from reengineering.cases import Ground, open_case
 from storage.database import SessionPool
 from storage.models import CampaignInvite, OutboxMessage, OutboxStatus, Person
-from surveys.campaigns import run_campaigns, start_campaign
 from tests.conftest import SmallRegistry
 from tests.handlers.conftest import MovableClock
 from tests.handlers.test_citizen_flow import consent_and_rate
@@ -209,15 +210,21 @@ async def test_a_person_known_only_by_username_gets_case_and_campaign_messages_o
             remind_after_days=1,
             max_reminders=2,
             now=clock(),
+            _=translator(),
         )
-        await run_campaigns(session, today, clock(), settings.secret())
+        await run_campaigns(session, today, clock(), settings.secret(), _=translator())
     await drain(sender, session_pool)
     # R1 is due 3 working days after the ground: the reminder two days before is queued.
     calendar = default_calendar()
     async with session_pool() as session, session.begin():
         await queue_deadline_reminders(session, calendar.add_working_days(today, 1), calendar)
         await run_campaigns(
-            session, calendar.add_working_days(today, 2), clock(), settings.secret(), calendar
+            session,
+            calendar.add_working_days(today, 2),
+            clock(),
+            settings.secret(),
+            calendar,
+            _=translator(),
         )
     await drain(sender, session_pool)
 

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.fsm import SqlFsmStorage
 from bot.middlewares import ThrottlingMiddleware
+from core.i18n import translator
 from core.settings import Settings
 from handlers.callbacks import (
     AlertCb,
@@ -151,9 +152,9 @@ async def _low_score(telegram: Telegram, user: int, payload: str, comment: str) 
 
 async def _build(database: Path, data_dir: Path) -> World:
     from bot.factory import create_dispatcher
+    from outreach.campaigns import run_campaigns, start_campaign
     from reengineering.cases import open_case, request_extension
     from storage.cases_models import Ground, ResearchCampaign
-    from surveys.campaigns import run_campaigns, start_campaign
 
     settings = _settings(database, data_dir)
     engine = create_engine(settings.database_url)
@@ -245,10 +246,10 @@ async def _build(database: Path, data_dir: Path) -> World:
             for _ in range(2):
                 campaign = await start_campaign(
                     session, questionnaire_code="internal_service", audience="employees",
-                    starts_on=TODAY, ends_on=TODAY + timedelta(days=7), now=NOW,
+                    starts_on=TODAY, ends_on=TODAY + timedelta(days=7), now=NOW, _=translator(),
                 )  # fmt: skip
                 campaigns.append(campaign)
-            await run_campaigns(session, TODAY, NOW, SECRET.encode())
+            await run_campaigns(session, TODAY, NOW, SECRET.encode(), _=translator())
             campaigns[0].status = "closed"
             campaigns[0].closed_at = NOW
             assert campaigns[1].status == "running"

@@ -26,15 +26,16 @@ from bot.delivery import OutboxSender
 from bot.factory import create_dispatcher, create_fsm_storage
 from bot.fsm import storage_key_id
 from bot.intake import MAX_ATTEMPTS, Inbox
+from core.i18n import translator
 from core.settings import Settings
 from handlers.callbacks import AlertCb
 from jobs.feedback import feedback_followup
 from jobs.retention import retention_job
+from outreach.campaigns import run_campaigns, start_campaign
 from storage.database import SessionPool
 from storage.migrate import alembic_config, upgrade_database
 from storage.models import InboxUpdate, OutboxMessage, OutboxStatus
 from surveys.actors import ActorCache
-from surveys.campaigns import run_campaigns, start_campaign
 from surveys.catalogue import sync_questionnaires
 from surveys.invites import create_invite, invite_payload
 from surveys.respondents import respondent_key
@@ -198,9 +199,9 @@ async def test_after_forget_no_table_holds_the_person_or_links_them_to_an_answer
         await start_campaign(
             session, questionnaire_code="touchpoint", audience="touchpoint",
             touchpoint_code="SUP01-EPGU", starts_on=clock().date(),
-            ends_on=clock().date() + timedelta(days=30), now=clock(),
+            ends_on=clock().date() + timedelta(days=30), now=clock(), _=translator(),
         )  # fmt: skip
-        await run_campaigns(session, clock().date(), clock(), settings.secret())
+        await run_campaigns(session, clock().date(), clock(), settings.secret(), _=translator())
     # An employee joins by an invite link and rates an internal service.
     async with session_pool() as session, session.begin():
         invite = await create_invite(session, department_code="SOC", uses=1, days=7, now=clock())
@@ -417,9 +418,9 @@ async def test_a_withdrawn_recontact_consent_leaves_no_invitation_behind(
         await start_campaign(
             session, questionnaire_code="touchpoint", audience="touchpoint",
             touchpoint_code="SUP01-EPGU", starts_on=clock().date(),
-            ends_on=clock().date() + timedelta(days=30), now=clock(),
+            ends_on=clock().date() + timedelta(days=30), now=clock(), _=translator(),
         )  # fmt: skip
-        await run_campaigns(session, clock().date(), clock(), settings.secret())
+        await run_campaigns(session, clock().date(), clock(), settings.secret(), _=translator())
     assert CITIZEN.id in await outbox_chats(session_pool)
     await deliver(telegram, session_pool)
     thanks = next(

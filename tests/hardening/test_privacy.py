@@ -23,9 +23,12 @@ import sqlalchemy as sa
 
 from bot import demo
 from bot.factory import create_dispatcher
+from core.i18n import translator
 from core.settings import Settings
 from handlers.callbacks import AlertCb, RelayCb
 from jobs.feedback import feedback_followup
+from outreach.campaigns import audience_chats, run_campaigns, start_campaign
+from outreach.loop import Relay, answer_respondent
 from storage.database import SessionPool
 from storage.models import (
     Campaign,
@@ -37,9 +40,7 @@ from storage.models import (
     Response,
     SurveySession,
 )
-from surveys.campaigns import audience_chats, run_campaigns, start_campaign
 from surveys.catalogue import sync_questionnaires
-from surveys.feedback import Relay, answer_respondent
 from surveys.respondents import respondent_key
 from tests.conftest import SmallRegistry
 from tests.handlers.conftest import MovableClock
@@ -270,7 +271,10 @@ async def test_the_feedback_link_is_dropped_after_the_configured_retention(
     async with session_pool() as session:
         alert = await session.get(FeedbackAlert, first.id)
         assert alert is not None
-        assert await answer_respondent(session, alert, "Ещё раз", clock()) == Relay.FORGOTTEN
+        assert (
+            await answer_respondent(session, alert, "Ещё раз", clock(), _=translator())
+            == Relay.FORGOTTEN
+        )
 
 
 async def touchpoint_campaign(pool: SessionPool, on: date, now: datetime) -> Campaign:
@@ -278,6 +282,7 @@ async def touchpoint_campaign(pool: SessionPool, on: date, now: datetime) -> Cam
         return await start_campaign(
             session, questionnaire_code="touchpoint", audience="touchpoint",
             touchpoint_code="SUP01-EPGU", starts_on=on, ends_on=on + timedelta(days=30), now=now,
+            _=translator(),
         )  # fmt: skip
 
 
@@ -322,8 +327,11 @@ async def test_forget_is_honoured_everywhere(
     async with session_pool() as session, session.begin():
         stored = await session.get(FeedbackAlert, alert.id)
         assert stored is not None
-        assert await answer_respondent(session, stored, "Ещё раз", clock()) == Relay.FORGOTTEN
-        await run_campaigns(session, clock().date(), clock(), settings.secret())
+        assert (
+            await answer_respondent(session, stored, "Ещё раз", clock(), _=translator())
+            == Relay.FORGOTTEN
+        )
+        await run_campaigns(session, clock().date(), clock(), settings.secret(), _=translator())
         invited = (await session.scalars(sa.select(CampaignInvite.chat_id))).all()
     assert invited == [NEIGHBOUR], "the campaign invites only those who still agree"
     assert len(await outbox_to(session_pool, CITIZEN)) == before
@@ -339,7 +347,7 @@ async def campaign_round(
 
     async def tick() -> None:
         async with pool() as session, session.begin():
-            await run_campaigns(session, clock().date(), clock(), settings.secret())
+            await run_campaigns(session, clock().date(), clock(), settings.secret(), _=translator())
 
     await tick()
     return tick

@@ -12,6 +12,8 @@ from openpyxl import load_workbook
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.calendar import WorkingCalendar
+from core.i18n import translator
+from outreach.loop import LoopPolicy
 from reengineering.cases import CaseError, case_view
 from reengineering.plan import (
     PROTOTYPE_MEASURES,
@@ -54,6 +56,7 @@ from surveys.service import (
     press_button,
     start_survey,
 )
+from tests.mocked_bot import outbox_markup
 from tests.reengineering.test_cases import (
     OFFICER_CHAT,
     OWNER_CHAT,
@@ -240,7 +243,9 @@ async def test_action_plan_workbook(
 
 # ------------------------------------------------------------------------------ research
 
-POLICY = SurveyPolicy(tz=ZoneInfo("Europe/Moscow"))
+POLICY = SurveyPolicy(
+    tz=ZoneInfo("Europe/Moscow"), after_client_response=LoopPolicy().after_response
+)
 LAUNCH = datetime(2025, 6, 9, 8, 0, tzinfo=UTC)
 
 
@@ -318,12 +323,17 @@ async def test_research_survey_from_launch_to_r4(
         with pytest.raises(CaseError, match="шаге R3"):
             await launch_research(
                 session, case_id, world.owner_id, department_ids=[registry.department_id],
-                now=LAUNCH,
+                now=LAUNCH, _=translator(),
             )  # fmt: skip
         view = await drive(session, world, case_id, until="R2", when=_started)
         assert view.step("R3").status == "active"
         launched = await launch_research(
-            session, case_id, world.owner_id, department_ids=[registry.department_id], now=LAUNCH
+            session,
+            case_id,
+            world.owner_id,
+            department_ids=[registry.department_id],
+            now=LAUNCH,
+            _=translator(),
         )
         # Performers Telegram cannot reach yet (unreachable, or known only by @username) are
         # invited too, their invitations kept for them (issue #13, point 5: they were skipped).
@@ -360,7 +370,7 @@ async def test_research_survey_from_launch_to_r4(
         }
         # Each invitation carries its own unguessable token (it was ``rs:<case id>`` for all,
         # so anyone could answer by guessing the case id: issue #13, point 13).
-        buttons = [m.reply_markup["inline_keyboard"][0][0] for m in invites]  # type: ignore[index]
+        buttons = [outbox_markup(m)["inline_keyboard"][0][0] for m in invites]  # type: ignore[index]
         assert {b["text"] for b in buttons} == {"Пройти опрос"}
         datas = [str(b["callback_data"]) for b in buttons]
         assert all(d.startswith(f"rs:{case_id}:") and len(d.encode()) <= 64 for d in datas)
@@ -371,7 +381,7 @@ async def test_research_survey_from_launch_to_r4(
         # A performer known only by @username gets a token bound to them, not to a chat:
         # it works from the chat they write from once the bot knows it, and from no other.
         username_only = next(m for m in held if m.chat_id is None)
-        held_token = str(username_only.reply_markup["inline_keyboard"][0][0]["callback_data"])
+        held_token = str(outbox_markup(username_only)["inline_keyboard"][0][0]["callback_data"])
         held_token = held_token.split(":")[2]  # type: ignore[index]
         assert await research_invitation(session, case_id, held_token, 900009) is None
         no_telegram.telegram_id = 900009
@@ -381,9 +391,9 @@ async def test_research_survey_from_launch_to_r4(
         )
         assert await research_invitation(session, case_id, held_token, 123456) is None
         for message in invites:
-            token = str(message.reply_markup["inline_keyboard"][0][0]["callback_data"]).split(":")[
-                2
-            ]  # type: ignore[index]
+            token = str(outbox_markup(message)["inline_keyboard"][0][0]["callback_data"]).split(
+                ":"
+            )[2]  # type: ignore[index]
             assert token not in repr([(i.digest, i.audience) for i in stored])
             expected = (
                 RESEARCH_PERFORMER if message.chat_id in (OWNER_CHAT, 800001) else RESEARCH_CLIENT
@@ -394,7 +404,12 @@ async def test_research_survey_from_launch_to_r4(
         assert "Назначение ежемесячной денежной выплаты" in client_invite.text
         # Launching again invites nobody twice.
         again = await launch_research(
-            session, case_id, world.owner_id, department_ids=[registry.department_id], now=LAUNCH
+            session,
+            case_id,
+            world.owner_id,
+            department_ids=[registry.department_id],
+            now=LAUNCH,
+            _=translator(),
         )
         assert again.queued == 0 and again.campaign_id == launched.campaign_id
 
@@ -425,10 +440,14 @@ async def test_research_survey_from_launch_to_r4(
                       department_id=registry.department_id)  # fmt: skip
 
         folder = case_dir(tmp_path, case_id)
-        path = await close_research(session, case_id, now=LAUNCH + timedelta(days=3), folder=folder)
+        path = await close_research(
+            session, case_id, now=LAUNCH + timedelta(days=3), folder=folder, _=translator()
+        )
         assert path.parent == tmp_path / "cases" / str(case_id) and path.exists()
         with pytest.raises(CaseError, match="уже завершён"):
-            await close_research(session, case_id, now=LAUNCH + timedelta(days=4), folder=folder)
+            await close_research(
+                session, case_id, now=LAUNCH + timedelta(days=4), folder=folder, _=translator()
+            )
         view = await case_view(session, case_id)
         [document] = view.documents
         assert document.step_id == "R4" and document.file_path == str(path)

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from outreach.loop import LoopPolicy
 from storage.database import SessionPool, create_engine, create_session_pool
 from storage.direct import Direct, SessionDirect, SqliteDirect, direct_reads, direct_transaction
 from storage.migrate import upgrade_database
@@ -30,7 +31,9 @@ from tests.conftest import SmallRegistry, build_small_registry
 pytestmark = pytest.mark.sqlite_only
 
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
-POLICY = SurveyPolicy(tz=ZoneInfo("Europe/Moscow"))
+POLICY = SurveyPolicy(
+    tz=ZoneInfo("Europe/Moscow"), after_client_response=LoopPolicy().after_response
+)
 Opener = Callable[[SessionPool], AbstractAsyncContextManager[Direct]]
 
 

@@ -8,15 +8,17 @@ counted, so no table links a chat to a respondent key.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from html import escape
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.calendar import WorkingCalendar, default_calendar
+from core.i18n import Translator
+from core.speech import Action, Actions, Intent, Speech
+from outreach.loop import officer_chats
 from storage.models import (
     Campaign,
     CampaignInvite,
@@ -31,23 +33,17 @@ from storage.models import (
 )
 from storage.outbox import enqueue
 from storage.recipients import chat_recipients
-from surveys.feedback import officer_chats
 from surveys.respondents import respondent_key
 
-CAMPAIGN_PREFIX = "cp"  # handlers.callbacks.CampaignCb
 AUDIENCES = ("employees", "departments", "touchpoint")
 
 
 class CampaignError(ValueError):
-    """A campaign request that cannot be carried out, explained in Russian."""
+    """A campaign request that cannot be carried out, explained in the translator's language."""
 
 
-def take_survey_button(campaign_id: int) -> dict[str, Any]:
-    return {
-        "inline_keyboard": [
-            [{"text": "Пройти опрос", "callback_data": f"{CAMPAIGN_PREFIX}:{campaign_id}"}]
-        ]
-    }
+def take_survey(_: Translator, campaign_id: int) -> Actions:
+    return ((Action(Intent.CAMPAIGN_TAKE, (campaign_id,), _("Take the survey")),),)
 
 
 async def start_campaign(
@@ -63,41 +59,45 @@ async def start_campaign(
     max_reminders: int = 2,
     created_by: int | None = None,
     now: datetime,
+    _: Translator,
 ) -> Campaign:
     """Validate and record a campaign; invitations go out when it starts (`run_campaigns`)."""
     if audience not in AUDIENCES:
-        raise CampaignError("Аудитория: employees (все сотрудники), departments или touchpoint.")
+        raise CampaignError(_("Audience: employees (all employees), departments or touchpoint."))
     if ends_on < starts_on:
-        raise CampaignError("Дата окончания кампании раньше даты начала.")
+        raise CampaignError(_("The campaign's end date is before its start date."))
     if remind_after_days < 1 or not 0 <= max_reminders <= 10:
-        raise CampaignError("Напоминания: через 1 и более рабочих дней, не более 10 раз.")
+        raise CampaignError(_("Reminders: after 1 or more working days, at most 10 times."))
     questionnaire = await session.scalar(
         sa.select(Questionnaire).where(
             Questionnaire.code == questionnaire_code, Questionnaire.is_current
         )
     )
     if questionnaire is None:
-        raise CampaignError(f"Анкета «{questionnaire_code}» не найдена.")
+        raise CampaignError(_("Questionnaire “{code}” not found.").format(code=questionnaire_code))
     department_ids: list[int] = []
     for code in department_codes:
         department = await session.scalar(sa.select(Department).where(Department.code == code))
         if department is None:
-            raise CampaignError(f"Подразделение с кодом «{code}» не найдено.")
+            raise CampaignError(_("No department with the code “{code}”.").format(code=code))
         department_ids.append(department.id)
     if audience == "departments" and not department_ids:
-        raise CampaignError("Укажите хотя бы одно подразделение.")
+        raise CampaignError(_("Name at least one department."))
     touchpoint_id = None
     if audience == "touchpoint":
         touchpoint = await session.scalar(
             sa.select(Touchpoint).where(Touchpoint.code == (touchpoint_code or ""))
         )
         if touchpoint is None:
-            raise CampaignError(f"Точка взаимодействия «{touchpoint_code}» не найдена.")
+            raise CampaignError(_("Touchpoint “{code}” not found.").format(code=touchpoint_code))
         touchpoint_id = touchpoint.id
     expected = "internal" if audience != "touchpoint" else "external"
     if questionnaire.audience.value != expected:
         raise CampaignError(
-            "Для сотрудников нужна анкета для внутренних клиентов, для заявителей — для внешних."
+            _(
+                "Employees need a questionnaire for internal clients, applicants one for "
+                "external clients."
+            )
         )
     campaign = Campaign(
         questionnaire_code=questionnaire_code,
@@ -136,11 +136,35 @@ async def audience_chats(session: AsyncSession, campaign: Campaign) -> list[int]
     return sorted(int(t) for t in (await session.scalars(query)).all() if t is not None)
 
 
-def _invitation_text(campaign: Campaign, title: str) -> str:
-    return (
-        f"<b>Опрос: {escape(title)}</b>\n\nПросим оценить качество работы. Это займёт пару минут; "
-        f"ответы хранятся без имени. Опрос открыт до {campaign.ends_on:%d.%m.%Y}."
+def _invitation(_: Translator, campaign: Campaign, title: str) -> Speech:
+    text = _(
+        "<b>Survey: {title}</b>\n\nPlease rate the quality of our work. It takes a couple of "
+        "minutes; answers are stored without a name. The survey is open until {end}."
+    ).format(title=escape(title), end=f"{campaign.ends_on:%d.%m.%Y}")
+    return Speech(text, take_survey(_, campaign.id))
+
+
+def _reminder(_: Translator, campaign: Campaign, title: str) -> Speech:
+    invitation = _invitation(_, campaign, title)
+    return Speech(
+        _("Reminder: {invitation}").format(invitation=invitation.text), invitation.actions
     )
+
+
+def _closed(_: Translator, campaign: Campaign, title: str) -> Speech:
+    rate = campaign.responded / campaign.invited if campaign.invited else 0.0
+    text = _(
+        "<b>Campaign “{title}” is over</b> ({start}–{end}).\n"
+        "Invited: {invited}, answered: {responded} ({rate})."
+    ).format(
+        title=escape(title),
+        start=f"{campaign.starts_on:%d.%m.%Y}",
+        end=f"{campaign.ends_on:%d.%m.%Y}",
+        invited=campaign.invited,
+        responded=campaign.responded,
+        rate=f"{rate:.0%}",
+    )
+    return Speech(text)
 
 
 async def _responded(
@@ -186,10 +210,11 @@ async def run_campaigns(
     now: datetime,
     secret: bytes,
     calendar: WorkingCalendar | None = None,
+    *,
+    _: Translator,
 ) -> CampaignTick:
     """Start, remind and close campaigns; idempotent, so it may run any number of times a day."""
-    calendar = calendar or default_calendar()
-    tick = CampaignTick()
+    day = CampaignDay(session, today, now, secret, calendar or default_calendar(), _)
     campaigns = (
         await session.scalars(sa.select(Campaign).where(Campaign.status != "closed"))
     ).all()
@@ -203,109 +228,124 @@ async def run_campaigns(
             or campaign.questionnaire_code
         )
         if campaign.status == "scheduled" and campaign.starts_on <= today <= campaign.ends_on:
-            campaign.status = "running"
-            tick.started += 1
-            chats = await audience_chats(session, campaign)
-            recipients = await chat_recipients(session, chats)
-            for chat_id in chats:
-                session.add(
-                    CampaignInvite(
-                        campaign_id=campaign.id,
-                        chat_id=chat_id,
-                        invited_on=today,
-                        last_contact_on=today,
-                    )
+            await day.start(campaign, title)
+        if campaign.status == "running":
+            await day.follow_up(campaign, title)
+        elif campaign.status == "scheduled" and today > campaign.ends_on:
+            campaign.status = "closed"
+            campaign.closed_at = now
+    return day.tick
+
+
+@dataclass
+class CampaignDay:
+    """One run of `run_campaigns`: what it needs for every campaign, and what it did."""
+
+    session: AsyncSession
+    today: date
+    now: datetime
+    secret: bytes
+    calendar: WorkingCalendar
+    translate: Translator
+    tick: CampaignTick = field(default_factory=CampaignTick)
+
+    async def start(self, campaign: Campaign, title: str) -> None:
+        """The first day: the campaign runs and its audience is invited."""
+        session, today = self.session, self.today
+        campaign.status = "running"
+        self.tick.started += 1
+        chats = await audience_chats(session, campaign)
+        recipients = await chat_recipients(session, chats)
+        invitation = _invitation(self.translate, campaign, title)
+        for chat_id in chats:
+            session.add(
+                CampaignInvite(
+                    campaign_id=campaign.id,
+                    chat_id=chat_id,
+                    invited_on=today,
+                    last_contact_on=today,
                 )
-                await enqueue(
-                    session,
-                    chat_id=recipients[chat_id],
-                    text=_invitation_text(campaign, title),
-                    kind="campaign_invite",
-                    lane=OutboxLane.BULK,
-                    dedupe_key=f"camp:{campaign.id}:{chat_id}:invite",
-                    reply_markup=take_survey_button(campaign.id),
-                )
-                tick.invited += 1
-            await session.flush()
-        if campaign.status != "running":
-            if campaign.status == "scheduled" and today > campaign.ends_on:
-                campaign.status = "closed"
-                campaign.closed_at = now
-            continue
+            )
+            await enqueue(
+                session,
+                chat_id=recipients[chat_id],
+                text=invitation.text,
+                actions=invitation.actions,
+                kind="campaign_invite",
+                lane=OutboxLane.BULK,
+                dedupe_key=f"camp:{campaign.id}:{chat_id}:invite",
+            )
+            self.tick.invited += 1
+        await session.flush()
+
+    async def follow_up(self, campaign: Campaign, title: str) -> None:
+        """Every day it runs: note who answered, remind who did not, close after the end."""
+        session = self.session
         invites = (
             await session.scalars(
                 sa.select(CampaignInvite).where(CampaignInvite.campaign_id == campaign.id)
             )
         ).all()
         waiting = await chat_recipients(session, [i.chat_id for i in invites])
+        reminder = _reminder(self.translate, campaign, title)
         for invite in invites:
             if invite.responded_at is None and await _responded(
-                session, campaign, invite.chat_id, secret
+                session, campaign, invite.chat_id, self.secret
             ):
                 # Only the day of this check, not the time of the answer: no join to answers.
-                invite.responded_at = datetime.combine(today, time.min, tzinfo=UTC)
-            if (
-                invite.responded_at is None
-                and waiting[invite.chat_id].held is None  # the invitation itself still waits
-                and await _still_wanted(session, campaign, invite.chat_id, secret)
-                and today <= campaign.ends_on
-                and invite.reminders < campaign.max_reminders
-                and calendar.is_working_day(today)
-                and calendar.working_days_between(invite.last_contact_on, today)
-                >= campaign.remind_after_days
-            ):
-                invite.reminders += 1
-                invite.last_contact_on = today
-                await enqueue(
-                    session,
-                    chat_id=invite.chat_id,
-                    text="Напоминаем: " + _invitation_text(campaign, title),
-                    kind="campaign_reminder",
-                    lane=OutboxLane.BULK,
-                    dedupe_key=f"camp:{campaign.id}:{invite.chat_id}:rem{invite.reminders}",
-                    reply_markup=take_survey_button(campaign.id),
-                )
-                tick.reminded += 1
+                invite.responded_at = datetime.combine(self.today, time.min, tzinfo=UTC)
+            # The invitation itself may still wait for a person Telegram cannot reach yet.
+            if waiting[invite.chat_id].held is None and await self._due_reminder(campaign, invite):
+                await self._remind(campaign, invite, reminder)
         # Never lower: the invite of a person who used /forget is gone, their count is not.
         campaign.invited = max(campaign.invited, len(invites))
         campaign.responded = max(
             campaign.responded, sum(1 for i in invites if i.responded_at is not None)
         )
-        if today > campaign.ends_on:
-            campaign.status = "closed"
-            campaign.closed_at = now
-            tick.closed += 1
-            rate = campaign.responded / campaign.invited if campaign.invited else 0.0
-            for officer in await officer_chats(session):
-                await enqueue(
-                    session,
-                    chat_id=officer,
-                    kind="campaign_closed",
-                    lane=OutboxLane.ALERT,
-                    text=(
-                        f"<b>Кампания «{escape(title)}» завершена</b> "
-                        f"({campaign.starts_on:%d.%m.%Y}–{campaign.ends_on:%d.%m.%Y}).\n"
-                        f"Приглашено: {campaign.invited}, ответили: {campaign.responded} "
-                        f"({rate:.0%})."
-                    ),
-                    dedupe_key=f"camp:{campaign.id}:closed:{officer}",
-                )
-    return tick
+        if self.today > campaign.ends_on:
+            await self._close(campaign, title)
 
+    async def _due_reminder(self, campaign: Campaign, invite: CampaignInvite) -> bool:
+        today, calendar = self.today, self.calendar
+        return (
+            invite.responded_at is None
+            and await _still_wanted(self.session, campaign, invite.chat_id, self.secret)
+            and today <= campaign.ends_on
+            and invite.reminders < campaign.max_reminders
+            and calendar.is_working_day(today)
+            and calendar.working_days_between(invite.last_contact_on, today)
+            >= campaign.remind_after_days
+        )
 
-async def forget_invites(session: AsyncSession, chat_id: int, *, consented: bool = False) -> int:
-    """/forget: the chat's invitations go (no more reminders, no record it was asked).
+    async def _remind(self, campaign: Campaign, invite: CampaignInvite, reminder: Speech) -> None:
+        invite.reminders += 1
+        invite.last_contact_on = self.today
+        await enqueue(
+            self.session,
+            chat_id=invite.chat_id,
+            text=reminder.text,
+            actions=reminder.actions,
+            kind="campaign_reminder",
+            lane=OutboxLane.BULK,
+            dedupe_key=f"camp:{campaign.id}:{invite.chat_id}:rem{invite.reminders}",
+        )
+        self.tick.reminded += 1
 
-    `consented`: only those of campaigns that asked by the person's consent (a touchpoint's
-    respondents), for a withdrawn consent. The campaigns keep their counts (see
-    run_campaigns), so the response rate stays true.
-    """
-    query = sa.delete(CampaignInvite).where(CampaignInvite.chat_id == chat_id)
-    if consented:
-        by_consent = sa.select(Campaign.id).where(Campaign.audience == "touchpoint")
-        query = query.where(CampaignInvite.campaign_id.in_(by_consent))
-    result = await session.execute(query)
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    async def _close(self, campaign: Campaign, title: str) -> None:
+        """After the last day: closed, and the officers get the response rate."""
+        campaign.status = "closed"
+        campaign.closed_at = self.now
+        self.tick.closed += 1
+        notice = _closed(self.translate, campaign, title)
+        for officer in await officer_chats(self.session):
+            await enqueue(
+                self.session,
+                chat_id=officer,
+                kind="campaign_closed",
+                lane=OutboxLane.ALERT,
+                text=notice.text,
+                dedupe_key=f"camp:{campaign.id}:closed:{officer}",
+            )
 
 
 def response_rate(campaign: Campaign) -> float | None:

@@ -6,16 +6,17 @@ the respondent sees the answer under the name of the body, not of the person.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from html import escape
 from typing import Any, Protocol, cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.i18n import Translator, translator
 from core.text import visible
+from outreach import notices
 from storage.direct import Direct, Statement, as_direct, binds
 from storage.models import (
     FeedbackAlert,
@@ -30,41 +31,23 @@ from storage.models import (
 from storage.outbox import enqueue
 from storage.recipients import Recipient, officer_recipients, person_recipient
 
-ALERT_PREFIX = "fa"  # handlers.callbacks.AlertCb
-RELAY_PREFIX = "fr"  # handlers.callbacks.RelayCb
 REMIND_AFTER = timedelta(days=7)
 REMIND_BEFORE_DUE = timedelta(days=3)
-PROBLEM_LABELS = {
-    "waiting_time": "время ожидания",
-    "queue": "очередь",
-    "politeness": "вежливость сотрудников",
-    "premises": "комфортность помещений",
-    "information": "доступность информации",
-    "other": "другое",
-}
 
 
 @dataclass(frozen=True)
 class LoopPolicy:
+    """The loop's knobs, from settings; `translate` speaks the installation's language."""
+
     threshold: int = 2
     answer_days: int = 30
+    translate: Translator = field(default_factory=translator)
 
-
-def alert_buttons(alert_id: int) -> dict[str, Any]:
-    return {
-        "inline_keyboard": [
-            [
-                {"text": "Ответить", "callback_data": f"{ALERT_PREFIX}:{alert_id}:reply"},
-                {"text": "Принято в работу", "callback_data": f"{ALERT_PREFIX}:{alert_id}:ack"},
-            ]
-        ]
-    }
-
-
-def relay_buttons(alert_id: int) -> dict[str, Any]:
-    return {
-        "inline_keyboard": [[{"text": "Ответить", "callback_data": f"{RELAY_PREFIX}:{alert_id}"}]]
-    }
+    async def after_response(
+        self, db: Direct, response: Scored, answers: dict[str, Any], now: datetime
+    ) -> int | None:
+        """`surveys.service.SurveyPolicy.after_client_response`: the loop's way in."""
+        return await raise_alert_if_low(db, response, answers, self, now)
 
 
 _processes = cast(sa.Table, Process.__table__).c
@@ -160,28 +143,26 @@ async def raise_alert_if_low(
         if response.touchpoint_id
         else None
     )
-    problems = ", ".join(PROBLEM_LABELS.get(p, p) for p in answers.get("problems") or [])
-    lines = [
-        f"<b>Низкая оценка: {response.rating} из 5</b>",
-        f"Процесс: {escape(process_name)} ({escape(process_code)})",
-    ]
-    if touchpoint is not None:
-        lines.append(f"Точка взаимодействия: {escape(touchpoint)}")
-    if problems:
-        lines.append(f"Что пошло не так: {escape(problems)}")
-    if answers.get("stage"):
-        lines.append(f"Этап: {escape(str(answers['stage']))}")
-    lines.append(f"Комментарий: «{escape(str(comment)[:1500])}»")
-    lines.append(f"Ответить нужно до {due_at:%d.%m.%Y}.")
+    notice = notices.low_score_alert(
+        policy.translate,
+        alert_id,
+        rating=response.rating,
+        process=(process_name, process_code),
+        touchpoint=touchpoint,
+        problems=answers.get("problems") or [],
+        stage=str(answers["stage"]) if answers.get("stage") else None,
+        comment=str(comment),
+        due_at=due_at,
+    )
     for chat_id in await owner_chats(db, owner_id):
         await enqueue(
             db,
             chat_id=chat_id,
-            text="\n".join(lines),
+            text=notice.text,
+            actions=notice.actions,
             kind="low_score_alert",
             lane=OutboxLane.ALERT,
             dedupe_key=f"alert:{alert_id}:{chat_id}",
-            reply_markup=alert_buttons(alert_id),
         )
     return alert_id
 
@@ -215,7 +196,7 @@ class Relay(StrEnum):
 
 
 async def answer_respondent(
-    session: AsyncSession, alert: FeedbackAlert, text: str, now: datetime
+    session: AsyncSession, alert: FeedbackAlert, text: str, now: datetime, *, _: Translator
 ) -> Relay:
     """Store the owner's answer and relay it when the respondent asked for one."""
     first_answer = alert.answered_at is None
@@ -235,17 +216,15 @@ async def answer_respondent(
         return Relay.NOT_WANTED
     process = await session.get(Process, alert.process_id)
     await session.flush()
+    notice = notices.answer_to_respondent(_, alert.id, process.name if process else "", text)
     await enqueue(
         session,
         chat_id=contact.chat_id,
-        text=(
-            f"<b>Ответ на ваш отзыв</b> о процессе «{escape(process.name if process else '')}»:\n\n"
-            f"{escape(text)}\n\nЕсли хотите что-то добавить, нажмите «Ответить»."
-        ),
+        text=notice.text,
+        actions=notice.actions,
         kind="feedback_answer",
         lane=OutboxLane.INTERACTIVE,
         dedupe_key=f"relay:{message.id}",
-        reply_markup=relay_buttons(alert.id),
     )
     message.delivered = True
     return Relay.SENT
@@ -267,7 +246,13 @@ async def may_reply(session: AsyncSession, alert_id: int, respondent_key: str) -
 
 
 async def respondent_replies(
-    session: AsyncSession, alert_id: int, respondent_key: str, text: str, now: datetime
+    session: AsyncSession,
+    alert_id: int,
+    respondent_key: str,
+    text: str,
+    now: datetime,
+    *,
+    _: Translator,
 ) -> bool:
     """The respondent writes back; the owner gets it without learning who wrote."""
     found = await _own_conversation(session, alert_id, respondent_key)
@@ -277,23 +262,24 @@ async def respondent_replies(
     message = FeedbackMessage(alert_id=alert.id, direction="to_owner", text=text, created_at=now)
     session.add(message)
     await session.flush()
+    notice = notices.reply_to_owner(_, alert.id, process.name, text)
     for chat_id in await owner_chats(session, process.owner_id):
         await enqueue(
             session,
             chat_id=chat_id,
-            text=(
-                f"<b>Заявитель ответил</b> по отзыву о «{escape(process.name)}»:\n\n{escape(text)}"
-            ),
+            text=notice.text,
+            actions=notice.actions,
             kind="feedback_reply",
             lane=OutboxLane.INTERACTIVE,
             dedupe_key=f"reply:{message.id}:{chat_id}",
-            reply_markup=alert_buttons(alert.id),
         )
     message.delivered = True
     return True
 
 
-async def remind_and_escalate(session: AsyncSession, now: datetime) -> tuple[int, int]:
+async def remind_and_escalate(
+    session: AsyncSession, now: datetime, *, _: Translator
+) -> tuple[int, int]:
     """Unanswered alerts: a reminder after a week and before the due date, then the officers.
 
     Each notice is queued once (dedupe keys), so running this often changes nothing.
@@ -307,47 +293,64 @@ async def remind_and_escalate(session: AsyncSession, now: datetime) -> tuple[int
         process = await session.get(Process, alert.process_id)
         if process is None:
             continue
-        title = f"«{escape(process.name)}»"
         if now >= alert.due_at:
-            if alert.escalated_at is None:
-                alert.escalated_at = now
-                escalated += 1
-                for chat_id in officers:
-                    await enqueue(
-                        session,
-                        chat_id=chat_id,
-                        kind="alert_escalated",
-                        lane=OutboxLane.ALERT,
-                        text=(
-                            f"<b>Отзыв без ответа</b>: по процессу {title} ответ не дан в срок "
-                            f"до {alert.due_at:%d.%m.%Y}."
-                        ),
-                        dedupe_key=f"alert-escalated:{alert.id}:{chat_id}",
-                        reply_markup=alert_buttons(alert.id),
-                    )
+            escalated += await _escalate(session, alert, process, officers, now, _)
             continue
-        stages = [
-            ("week", alert.created_at + REMIND_AFTER),
-            ("due", alert.due_at - REMIND_BEFORE_DUE),
-        ]
-        for stage, moment in stages:
-            if now < moment:
-                continue
-            for chat_id in await owner_chats(session, process.owner_id):
-                added = await enqueue(
-                    session,
-                    chat_id=chat_id,
-                    kind="alert_reminder",
-                    lane=OutboxLane.ALERT,
-                    text=(
-                        f"Напоминание: на отзыв по процессу {title} нужно ответить "
-                        f"до {alert.due_at:%d.%m.%Y}."
-                    ),
-                    dedupe_key=f"alert-reminder:{alert.id}:{stage}:{chat_id}",
-                    reply_markup=alert_buttons(alert.id),
-                )
-                reminded += int(added)
+        reminded += await _remind(session, alert, process, now, _)
     return reminded, escalated
+
+
+async def _escalate(
+    session: AsyncSession,
+    alert: FeedbackAlert,
+    process: Process,
+    officers: list[Recipient],
+    now: datetime,
+    _: Translator,
+) -> int:
+    """Past the due date: the officers are told, once."""
+    if alert.escalated_at is not None:
+        return 0
+    alert.escalated_at = now
+    notice = notices.escalation(_, alert.id, process.name, alert.due_at)
+    for chat_id in officers:
+        await enqueue(
+            session,
+            chat_id=chat_id,
+            kind="alert_escalated",
+            lane=OutboxLane.ALERT,
+            text=notice.text,
+            actions=notice.actions,
+            dedupe_key=f"alert-escalated:{alert.id}:{chat_id}",
+        )
+    return 1
+
+
+async def _remind(
+    session: AsyncSession, alert: FeedbackAlert, process: Process, now: datetime, _: Translator
+) -> int:
+    """A week after the alert and three days before it is due: the owner is reminded."""
+    reminded = 0
+    notice = notices.reminder(_, alert.id, process.name, alert.due_at)
+    stages = [
+        ("week", alert.created_at + REMIND_AFTER),
+        ("due", alert.due_at - REMIND_BEFORE_DUE),
+    ]
+    for stage, moment in stages:
+        if now < moment:
+            continue
+        for chat_id in await owner_chats(session, process.owner_id):
+            added = await enqueue(
+                session,
+                chat_id=chat_id,
+                kind="alert_reminder",
+                lane=OutboxLane.ALERT,
+                text=notice.text,
+                actions=notice.actions,
+                dedupe_key=f"alert-reminder:{alert.id}:{stage}:{chat_id}",
+            )
+            reminded += int(added)
+    return reminded
 
 
 async def answered_in_time_share(
@@ -362,14 +365,6 @@ async def answered_in_time_share(
     counted = [a for a in alerts if a.answered_at is not None or a.due_at <= now]
     in_time = [a for a in counted if a.answered_at is not None and a.answered_at <= a.due_at]
     return len(in_time), len(counted)
-
-
-async def forget_links(session: AsyncSession, respondent_key: str) -> None:
-    await session.execute(
-        sa.update(FeedbackAlert)
-        .where(FeedbackAlert.respondent_key == respondent_key)
-        .values(respondent_key=None)
-    )
 
 
 async def expire_links(session: AsyncSession, now: datetime, retention: timedelta) -> int:
