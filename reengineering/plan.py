@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.calendar import WorkingCalendar, default_calendar
+from core.i18n import Translator
 from core.text import is_blank, visible
 from reengineering.cases.audit import audit_event, moment
 from reengineering.cases.errors import CaseError
@@ -35,6 +36,7 @@ from reengineering.cases.records import (
 from reengineering.cases.steps import IMPL_STEP, PLAN_STEP
 from reengineering.cases.views import SECTION_TITLES, PlanItemView, numbered_items
 from reengineering.cases.workflow import refresh_case
+from reengineering.wording import __, speaking
 from storage.cases_models import PlanItem, PlanItemStatus, ReengineeringCase, StepStatus
 from storage.models import Person, Process
 
@@ -50,11 +52,12 @@ __all__ = [
     "update_plan_item",
 ]
 
+# Msgids: whoever shows a status translates it.
 ITEM_STATUS_TITLES: dict[str, str] = {
-    PlanItemStatus.PLANNED: "запланировано",
-    PlanItemStatus.IN_PROGRESS: "выполняется",
-    PlanItemStatus.DONE: "выполнено",
-    PlanItemStatus.CANCELLED: "отменено решением рабочей группы",
+    PlanItemStatus.PLANNED: __("planned"),
+    PlanItemStatus.IN_PROGRESS: __("in progress (measure)"),
+    PlanItemStatus.DONE: __("done (measure)"),
+    PlanItemStatus.CANCELLED: __("cancelled by a decision of the working group"),
 }
 
 
@@ -142,28 +145,32 @@ async def _editor(
     process = await load_process(session, case.process_id)
     person = await load_person(session, actor_id)
     if person is None:
-        raise CaseError("Сотрудник не найден.")
+        raise CaseError(__("The employee is not found."))
     if await _plan_approved(session, case):
         if not person.is_officer:
             raise CaseError(
-                "План мероприятий утверждён: изменение сроков или состава мероприятий вносится "
-                "по решению рабочей группы ответственным по клиентоцентричности (п. 4.1)."
+                __(
+                    "The action plan is approved: its dates and measures change by a decision of "
+                    "the working group, entered by the client-centricity officer (clause 4.1)."
+                )
             )
     elif not (person.is_officer or process.owner_id == person.id):
-        raise CaseError("План мероприятий формирует ответственный за процесс.")
+        raise CaseError(__("The action plan is drawn up by the process owner."))
     else:
         plan_step = (await step_rows(session, case.id)).get(PLAN_STEP)
         if plan_step is None or plan_step.status not in (StepStatus.ACTIVE, StepStatus.DONE):
             raise CaseError(
-                "План мероприятий формируется на шаге D4, после одобрения целевого процесса "
-                "рабочей группой (п. 3.4)."
+                __(
+                    "The action plan is drawn up at step D4, after the working group approves "
+                    "the target process (clause 3.4)."
+                )
             )
     return person, process
 
 
 def _check_section(section: int) -> None:
     if section not in SECTION_TITLES:
-        raise CaseError("Раздел плана — от 1 до 4 (см. шаблон плана мероприятий).")
+        raise CaseError(__("A plan section is 1 to 4 (see the action plan template)."))
 
 
 async def _next_position(session: AsyncSession, case_id: int, section: int) -> int:
@@ -184,12 +191,14 @@ async def create_plan(
     on: date,
     at: datetime | None = None,
     calendar: WorkingCalendar | None = None,
+    _: Translator | None = None,
 ) -> list[PlanItemView]:
     """Start (or re-flag) the plan; with a digital service the six §3.5 measures are added.
 
     Idempotent: the prototype measures are added once; turning the flag off before approval
     removes them again.
     """
+    _ = speaking(_)
     case = await load_open_case(session, case_id)
     person, process = await _editor(session, case, actor_id)
     cal = calendar if calendar is not None else default_calendar()
@@ -199,7 +208,7 @@ async def create_plan(
     case.plan_created_on = case.plan_created_on or on
     if uses_digital_service and not prototypes:
         owner = await load_person(session, process.owner_id)
-        responsible = person_name(owner) or "Ответственный за процесс"
+        responsible = person_name(owner, _) or _("Process owner")
         position = await _next_position(session, case.id, PROTOTYPE_SECTION)
         for offset, measure in enumerate(PROTOTYPE_MEASURES):
             session.add(
@@ -221,7 +230,7 @@ async def create_plan(
     elif not uses_digital_service and prototypes:
         if await _plan_approved(session, case):
             raise CaseError(
-                "План утверждён: мероприятия прототипирования исключаются решением рабочей группы."
+                __("The plan is approved: prototyping measures are removed by the working group.")
             )
         for item in prototypes:
             await session.delete(item)
@@ -230,7 +239,7 @@ async def create_plan(
         session, case.id, "plan_created", on=on, at=at, actor_id=person.id,
         uses_digital_service=uses_digital_service,
     )  # fmt: skip
-    await refresh_case(session, case, on=on, at=at, calendar=calendar)
+    await refresh_case(session, case, on=on, at=at, calendar=calendar, _=_)
     return await plan_items(session, case.id)
 
 
@@ -249,15 +258,16 @@ async def add_plan_item(
     report_document: str = "",
     at: datetime | None = None,
     calendar: WorkingCalendar | None = None,
+    _: Translator | None = None,
 ) -> int:
     """Add a measure at the end of its section; returns its id."""
     case = await load_open_case(session, case_id)
     person, _process_row = await _editor(session, case, actor_id)
     _check_section(section)
     if is_blank(measure):
-        raise CaseError("Укажите наименование мероприятия.")
+        raise CaseError(__("Give the name of the measure."))
     if is_blank(responsible_name):
-        raise CaseError("Укажите ответственного исполнителя.")
+        raise CaseError(__("Give the responsible executor."))
     item = PlanItem(
         case_id=case.id,
         section=section,
@@ -277,14 +287,14 @@ async def add_plan_item(
         session, case.id, "plan_item_added", on=on, at=at, actor_id=person.id,
         item_id=item.id, section=section, measure=item.measure, due_on=due_on,
     )  # fmt: skip
-    await refresh_case(session, case, on=on, at=at, calendar=calendar)
+    await refresh_case(session, case, on=on, at=at, calendar=calendar, _=_)
     return item.id
 
 
 async def _item(session: AsyncSession, item_id: int) -> PlanItem:
     item = await session.get(PlanItem, item_id)
     if item is None:
-        raise CaseError("Мероприятие плана не найдено.")
+        raise CaseError(__("The plan measure is not found."))
     return item
 
 
@@ -303,6 +313,7 @@ async def update_plan_item(
     report_document: str | None = None,
     at: datetime | None = None,
     calendar: WorkingCalendar | None = None,
+    _: Translator | None = None,
 ) -> None:
     """Change the given fields of a measure (None leaves a field as it is)."""
     item = await _item(session, item_id)
@@ -337,7 +348,7 @@ async def update_plan_item(
         item_id=item.id, **changes,
     )  # fmt: skip
     await session.flush()
-    await refresh_case(session, case, on=on, at=at, calendar=calendar)
+    await refresh_case(session, case, on=on, at=at, calendar=calendar, _=_)
 
 
 async def remove_plan_item(
@@ -348,20 +359,21 @@ async def remove_plan_item(
     on: date,
     at: datetime | None = None,
     calendar: WorkingCalendar | None = None,
+    _: Translator | None = None,
 ) -> None:
     """Delete a measure from a plan not yet approved (after approval: cancel it instead)."""
     item = await _item(session, item_id)
     case = await load_open_case(session, item.case_id)
     person, _process_row = await _editor(session, case, actor_id)
     if await _plan_approved(session, case):
-        raise CaseError("Из утверждённого плана мероприятие не удаляется, а отменяется.")
+        raise CaseError(__("A measure of an approved plan is cancelled, not removed."))
     await audit_event(
         session, case.id, "plan_item_removed", on=on, at=at, actor_id=person.id,
         item_id=item.id, measure=item.measure,
     )  # fmt: skip
     await session.delete(item)
     await session.flush()
-    await refresh_case(session, case, on=on, at=at, calendar=calendar)
+    await refresh_case(session, case, on=on, at=at, calendar=calendar, _=_)
 
 
 async def set_plan_item_status(
@@ -373,6 +385,7 @@ async def set_plan_item_status(
     on: date,
     at: datetime | None = None,
     calendar: WorkingCalendar | None = None,
+    _: Translator | None = None,
 ) -> None:
     """Record the progress of a measure of the approved plan.
 
@@ -383,7 +396,7 @@ async def set_plan_item_status(
     item = await _item(session, item_id)
     case = await load_open_case(session, item.case_id)
     if not await _plan_approved(session, case):
-        raise CaseError("Ход выполнения отмечается после утверждения плана мероприятий.")
+        raise CaseError(__("Progress is recorded after the action plan is approved."))
     process = await load_process(session, case.process_id)
     person = await load_person(session, actor_id)
     allowed = person is not None and (
@@ -395,7 +408,7 @@ async def set_plan_item_status(
     )
     if person is None or not allowed:
         raise CaseError(
-            "Изменить состояние мероприятия может ответственный за процесс или исполнитель."
+            __("The state of a measure is changed by the process owner or its executor.")
         )
     item.status = new_status
     item.done_on = on if new_status == PlanItemStatus.DONE else None
@@ -404,4 +417,4 @@ async def set_plan_item_status(
         item_id=item.id, status=new_status.value,
     )  # fmt: skip
     await session.flush()
-    await refresh_case(session, case, on=on, at=at, calendar=calendar)
+    await refresh_case(session, case, on=on, at=at, calendar=calendar, _=_)

@@ -142,6 +142,7 @@ async def plan_report(
             measure=data["measure"], due_on=date.fromisoformat(data["due"]),
             responsible_name=data["responsible"], expected_result=data["result"],
             report_document=report, on=today, at=now,
+            _=_,
         )  # fmt: skip
         numbers = [item.number for item in await plan_items(session, data["case"])
                    if item.id == item_id]  # fmt: skip
@@ -166,7 +167,7 @@ async def digital_service(
 
     async def action(session: AsyncSession) -> str:
         await create_plan(
-            session, case.id, person(actor), uses_digital_service=True, on=today, at=now
+            session, case.id, person(actor), uses_digital_service=True, on=today, at=now, _=_
         )
         return _("The six prototype measures are added to the plan.")
 

@@ -10,6 +10,7 @@ from functools import lru_cache
 
 from reengineering.cases.errors import CaseError
 from reengineering.templates import StageTemplate, StepTemplate, load_template
+from reengineering.wording import __
 from storage.cases_models import CaseStep
 
 __all__ = [
@@ -58,7 +59,7 @@ def template_step(template: StageTemplate, step_id: str) -> StepTemplate:
     try:
         return template.step(step_id)
     except KeyError:
-        raise CaseError(f"В порядке реинжиниринга нет шага {step_id}.") from None
+        raise CaseError(__("The reengineering order has no step {step}."), step=step_id) from None
 
 
 def acting(step: StepTemplate, row: CaseStep) -> str:

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from core.calendar import WorkingCalendar
+from reengineering.wording import __
 from storage.cases_models import Ground, PlanItem, PlanItemStatus, StepStatus
 
 __all__ = [
@@ -33,18 +34,20 @@ __all__ = [
     "numbered_items",
 ]
 
+# Msgids: whoever shows a title translates it (`_(GROUND_TITLES[ground])`).
 GROUND_TITLES: dict[str, str] = {
-    Ground.INSTRUCTION: "поручение Главы или ответственного по клиентоцентричности",
-    Ground.DECLINE: (
-        "устойчивое снижение удовлетворённости клиентов процессом более трёх месяцев подряд"
+    Ground.INSTRUCTION: __("an instruction of the Head or of the client-centricity officer"),
+    Ground.DECLINE: __(
+        "a steady decline of clients' satisfaction with the process for more than three months "
+        "in a row"
     ),
-    Ground.REVIEW_DUE: "наступление срока пересмотра процесса",
+    Ground.REVIEW_DUE: __("the review of the process falling due"),
 }
 STATUS_TITLES: dict[str, str] = {
-    StepStatus.PENDING: "ожидает",
-    StepStatus.ACTIVE: "в работе",
-    StepStatus.DONE: "выполнен",
-    StepStatus.SKIPPED: "не требуется",
+    StepStatus.PENDING: __("pending"),
+    StepStatus.ACTIVE: __("in progress"),
+    StepStatus.DONE: __("done"),
+    StepStatus.SKIPPED: __("not needed"),
 }
 SECTION_TITLES: dict[int, str] = {
     1: "Организационные мероприятия",
