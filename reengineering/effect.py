@@ -125,8 +125,8 @@ def _caption(process: Process, number: str, summary: EffectSummary, _: Translato
         _("📈 Effect check of reengineering {number}: «{process}».").format(
             number=number, process=escape(process.name)
         ),
-        line(_("Before"), summary.before, summary.before_mean, summary.before_n),
-        line(_("After"), summary.after, summary.after_mean, summary.after_n),
+        line(_("Before the reengineering"), summary.before, summary.before_mean, summary.before_n),
+        line(_("After the reengineering"), summary.after, summary.after_mean, summary.after_n),
     ]
     if summary.before_mean is not None and summary.after_mean is not None:
         delta = summary.after_mean - summary.before_mean

@@ -54,7 +54,7 @@ __all__ = [
 
 # Msgids: whoever shows a status translates it.
 ITEM_STATUS_TITLES: dict[str, str] = {
-    PlanItemStatus.PLANNED: __("planned"),
+    PlanItemStatus.PLANNED: __("planned (measure)"),
     PlanItemStatus.IN_PROGRESS: __("in progress (measure)"),
     PlanItemStatus.DONE: __("done (measure)"),
     PlanItemStatus.CANCELLED: __("cancelled by a decision of the working group"),

@@ -15,6 +15,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.i18n import Translator
 from reengineering.cases import (
     MEETING_STEP,
     SECTION_TITLES,
@@ -23,6 +24,7 @@ from reengineering.cases import (
     case_view,
 )
 from reengineering.reminders import format_date
+from reengineering.wording import speaking
 from storage.xlsx_text import save_workbook, text_cell
 
 __all__ = ["HEADERS", "TITLE_ROWS", "write_action_plan_xlsx"]
@@ -46,38 +48,38 @@ _CENTER = Alignment(wrap_text=True, vertical="center", horizontal="center")
 _SECTION_FILL = PatternFill("solid", fgColor="E7EEF7")
 
 
-def _approval_line(view: CaseView) -> str:
+def _approval_line(view: CaseView, _: Translator) -> str:
     """«УТВЕРЖДЁН решением рабочей группы от …» once approved, otherwise a draft mark."""
     try:
         meeting = view.step(MEETING_STEP)
     except KeyError:
-        return "Проект"
+        return _("Draft")
     if meeting.decision == "approve" and meeting.done_on is not None:
-        return (
-            "УТВЕРЖДЁН решением рабочей группы по внедрению клиентоцентричности "
-            f"от {format_date(meeting.done_on)}"
-        )
-    return "ПРОЕКТ (не утверждён рабочей группой)"
+        return _(
+            "APPROVED by a decision of the working group on client-centricity of {day}"
+        ).format(day=format_date(meeting.done_on))
+    return _("DRAFT (not approved by the working group)")
 
 
-def _build(view: CaseView, items: tuple[PlanItemView, ...], out: Path) -> Path:
+def _build(view: CaseView, items: tuple[PlanItemView, ...], out: Path, _: Translator) -> Path:
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
-    sheet.title = "План мероприятий"
+    sheet.title = _("Action plan")
     last_col = get_column_letter(len(HEADERS))
 
     title_lines = [
         ("Приложение к Порядку проведения реинжиниринга процессов", Font(italic=True, size=9)),
         ("ПЛАН МЕРОПРИЯТИЙ", Font(bold=True, size=13)),
         ("по реализации целевого порядка осуществления процесса", Font(bold=True, size=11)),
-        (f"Процесс: {view.process_name}", Font(size=11)),
+        (_("Process: {process}").format(process=view.process_name), Font(size=11)),
         (
-            f"Реинжиниринг {view.number}; основание: {view.ground_title} "
-            f"(возникло {format_date(view.arose_on)})",
+            _("Reengineering {number}; ground: {ground} (arose on {day})").format(
+                number=view.number, ground=view.ground_title, day=format_date(view.arose_on)
+            ),
             Font(size=10),
         ),
-        (_approval_line(view), Font(bold=True, size=10)),
+        (_approval_line(view, _), Font(bold=True, size=10)),
     ]
     for row, (text, font) in enumerate(title_lines, start=1):
         sheet.merge_cells(f"A{row}:{last_col}{row}")
@@ -140,7 +142,10 @@ def _build(view: CaseView, items: tuple[PlanItemView, ...], out: Path) -> Path:
     return out
 
 
-async def write_action_plan_xlsx(session: AsyncSession, case_id: int, out: Path) -> Path:
+async def write_action_plan_xlsx(
+    session: AsyncSession, case_id: int, out: Path, _: Translator | None = None
+) -> Path:
     """Write the case's action plan in the annex layout to ``out``; returns the path."""
-    view = await case_view(session, case_id)
-    return _build(view, view.plan_items, out)
+    _ = speaking(_)
+    view = await case_view(session, case_id, _=_)
+    return _build(view, view.plan_items, out, _)

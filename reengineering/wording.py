@@ -22,6 +22,11 @@ def __(msgid: str) -> Msgid:
     return Msgid(msgid)
 
 
+def _default_locale(singular: str, plural: str | None = None, n: int = 1) -> str:
+    """The default locale's catalogue, compiled on first use rather than at import."""
+    return translator()(singular, plural, n)
+
+
 def speaking(_: Translator | None) -> Translator:
     """The caller's translator, or the default locale's when none was passed (CLI, tests)."""
-    return translator() if _ is None else _
+    return _default_locale if _ is None else _

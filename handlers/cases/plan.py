@@ -183,7 +183,7 @@ async def plan_workbook(
     out = case_dir(settings.data_dir, case.id) / f"case{case.id}_action_plan.xlsx"
     async with uow.reading() as session:  # no write lock while openpyxl writes the plan
         out.parent.mkdir(parents=True, exist_ok=True)
-        await write_action_plan_xlsx(session, case.id, out)
+        await write_action_plan_xlsx(session, case.id, out, _)
     await query.answer(_("Preparing the report…"))
     if (message := message_of(query)) is not None:
         await message.answer_document(FSInputFile(out, filename=f"action-plan-case-{case.id}.xlsx"))

@@ -50,7 +50,7 @@ async def attach_document(
         step_code=step.id,
         telegram_file_id=telegram_file_id,
         file_path=file_path,
-        original_name=visible(original_name) or _("document"),
+        original_name=visible(original_name) or _("unnamed document"),
         uploaded_by_id=actor_id,
         uploaded_at=moment(on, at),
     )

@@ -314,7 +314,9 @@ async def notify_extension_request(
     _: Translator,
 ) -> None:
     """The officers hear that the owner asks for more time on a step, and why."""
-    current = _("by {day}").format(day=format_date(row.due_on)) if row.due_on else _("not set")
+    current = (
+        _("by {day}").format(day=format_date(row.due_on)) if row.due_on else _("not set (deadline)")
+    )
     lines = [
         _("⏳ A deadline extension is asked: reengineering {number} «{process}».").format(
             **_reference(case, process)

@@ -45,8 +45,8 @@ GROUND_TITLES: dict[str, str] = {
 }
 STATUS_TITLES: dict[str, str] = {
     StepStatus.PENDING: __("pending"),
-    StepStatus.ACTIVE: __("in progress"),
-    StepStatus.DONE: __("done"),
+    StepStatus.ACTIVE: __("in progress (step)"),
+    StepStatus.DONE: __("done (step)"),
     StepStatus.SKIPPED: __("not needed"),
 }
 SECTION_TITLES: dict[int, str] = {

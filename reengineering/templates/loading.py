@@ -50,7 +50,7 @@ def _pydantic_message(kind: str, error: Mapping[str, Any], _: Translator) -> str
 def _pydantic_problem(raw: Any, error: Mapping[str, Any], _: Translator) -> str:
     """Turn one pydantic error into a sentence naming the step and the field."""
     loc = tuple(error.get("loc", ()))
-    where = _("template")
+    where = _("the template")
     rest = loc
     if len(loc) >= 2 and loc[0] == "steps" and isinstance(loc[1], int):
         step_raw = _index(raw, "steps", loc[1])

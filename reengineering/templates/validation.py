@@ -347,7 +347,7 @@ def template_problems(
 ) -> list[str]:
     """Every inconsistency of a parsed template, as sentences in the translator's language."""
     problems = _Problems(_)
-    template = _("template")
+    template = _("the template")
     if not _TEMPLATE_ID_RE.match(template_id):
         problems.add(
             template,
