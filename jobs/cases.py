@@ -34,6 +34,7 @@ from reengineering.cases import (
     open_case,
     open_cases_from_detections,
     owner_chat,
+    plan_annex,
     template_of,
 )
 from reengineering.effect import effect_checks
@@ -226,7 +227,8 @@ async def _plan_reminders(
         return 0
     items = list(await session.scalars(sa.select(PlanItem).where(PlanItem.case_id == case.id)))
     queued = 0
-    for view in numbered_items(items, today=today):
+    sections = plan_annex(case.template_id).sections
+    for view in numbered_items(items, today=today, sections=sections):
         if view.status not in ("planned", "in_progress"):
             continue
         reminder = deadline_reminder(

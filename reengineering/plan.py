@@ -13,7 +13,6 @@ officer, while executors and the owner record the progress of measures.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -26,6 +25,7 @@ from core.text import is_blank, visible
 from reengineering.cases.audit import audit_event, moment
 from reengineering.cases.errors import CaseError
 from reengineering.cases.records import (
+    load_case,
     load_open_case,
     load_person,
     load_process,
@@ -33,16 +33,16 @@ from reengineering.cases.records import (
     plan_item_rows,
     step_rows,
 )
-from reengineering.cases.steps import IMPL_STEP, PLAN_STEP
-from reengineering.cases.views import SECTION_TITLES, PlanItemView, numbered_items
+from reengineering.cases.steps import DEFAULT_TEMPLATE, IMPL_STEP, PLAN_STEP, plan_annex
+from reengineering.cases.views import PlanItemView, numbered_items
 from reengineering.cases.workflow import refresh_case
+from reengineering.templates import PrototypeMeasure
 from reengineering.wording import __, speaking
 from storage.cases_models import PlanItem, PlanItemStatus, ReengineeringCase, StepStatus
 from storage.models import Person, Process
 
 __all__ = [
     "ITEM_STATUS_TITLES",
-    "PROTOTYPE_MEASURES",
     "PrototypeMeasure",
     "add_plan_item",
     "create_plan",
@@ -61,75 +61,21 @@ ITEM_STATUS_TITLES: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class PrototypeMeasure:
-    """One of the six measures of §3.5; ``after_days`` counts working days from the plan."""
-
-    step: int
-    measure: str
-    expected_result: str
-    report_document: str
-    after_days: int
-
-
-PROTOTYPE_SECTION = 3
-# Default spacing: 15 wd for the high-level prototype, a week to test and a week to refine
-# it, 20 wd for the detailed interactive one, then again a week each to test and refine.
-PROTOTYPE_MEASURES: tuple[PrototypeMeasure, ...] = (
-    PrototypeMeasure(
-        1,
-        "Разработка верхнеуровневого прототипа сервиса: схематичное изображение экранов "
-        "цифрового сервиса с указанием логики перехода между ними",
-        "Верхнеуровневый прототип сервиса",
-        "Схема экранов верхнеуровневого прототипа",
-        15,
-    ),
-    PrototypeMeasure(
-        2,
-        "Тестирование верхнеуровневого прототипа сервиса на представителях клиентского сегмента",
-        "Получена обратная связь представителей клиентского сегмента",
-        "Отчёт о тестировании верхнеуровневого прототипа",
-        20,
-    ),
-    PrototypeMeasure(
-        3,
-        "Доработка верхнеуровневого прототипа на основании обратной связи по результатам "
-        "тестирования (при необходимости)",
-        "Доработанный верхнеуровневый прототип",
-        "Доработанная схема экранов",
-        25,
-    ),
-    PrototypeMeasure(
-        4,
-        "Разработка детализированного прототипа сервиса в формате интерактивных экранов без "
-        "подключения к базам данных",
-        "Детализированный интерактивный прототип сервиса",
-        "Интерактивный прототип (ссылка или файлы)",
-        45,
-    ),
-    PrototypeMeasure(
-        5,
-        "Тестирование детализированного прототипа сервиса на представителях клиентского сегмента",
-        "Получена обратная связь представителей клиентского сегмента",
-        "Отчёт о тестировании детализированного прототипа",
-        50,
-    ),
-    PrototypeMeasure(
-        6,
-        "Доработка детализированного прототипа на основании обратной связи по результатам "
-        "тестирования (при необходимости)",
-        "Доработанный детализированный прототип",
-        "Доработанный интерактивный прототип",
-        55,
-    ),
-)
+# PROTOTYPE_MEASURES is served by the module __getattr__: the template file is read on use.
+def __getattr__(name: str) -> tuple[PrototypeMeasure, ...]:
+    """``PROTOTYPE_MEASURES``: seed 003's six measures of §3.5, read from its template file."""
+    if name == "PROTOTYPE_MEASURES":
+        return plan_annex(DEFAULT_TEMPLATE).prototype_measures
+    raise AttributeError(name)
 
 
 async def plan_items(
     session: AsyncSession, case_id: int, *, today: date | None = None
 ) -> list[PlanItemView]:
     """The plan of a case in annex order."""
-    return numbered_items(await plan_item_rows(session, case_id), today=today)
+    case = await load_case(session, case_id)
+    sections = plan_annex(case.template_id).sections
+    return numbered_items(await plan_item_rows(session, case_id), today=today, sections=sections)
 
 
 async def _plan_approved(session: AsyncSession, case: ReengineeringCase) -> bool:
@@ -168,8 +114,8 @@ async def _editor(
     return person, process
 
 
-def _check_section(section: int) -> None:
-    if section not in SECTION_TITLES:
+def _check_section(case: ReengineeringCase, section: int) -> None:
+    if section not in plan_annex(case.template_id).sections:
         raise CaseError(__("A plan section is 1 to 4 (see the action plan template)."))
 
 
@@ -209,12 +155,13 @@ async def create_plan(
     if uses_digital_service and not prototypes:
         owner = await load_person(session, process.owner_id)
         responsible = person_name(owner, _) or _("Process owner")
-        position = await _next_position(session, case.id, PROTOTYPE_SECTION)
-        for offset, measure in enumerate(PROTOTYPE_MEASURES):
+        annex = plan_annex(case.template_id)
+        position = await _next_position(session, case.id, annex.prototype_section)
+        for offset, measure in enumerate(annex.prototype_measures):
             session.add(
                 PlanItem(
                     case_id=case.id,
-                    section=PROTOTYPE_SECTION,
+                    section=annex.prototype_section,
                     position=position + offset,
                     measure=measure.measure,
                     due_on=cal.add_working_days(on, measure.after_days),
@@ -263,7 +210,7 @@ async def add_plan_item(
     """Add a measure at the end of its section; returns its id."""
     case = await load_open_case(session, case_id)
     person, _process_row = await _editor(session, case, actor_id)
-    _check_section(section)
+    _check_section(case, section)
     if is_blank(measure):
         raise CaseError(__("Give the name of the measure."))
     if is_blank(responsible_name):
@@ -321,7 +268,7 @@ async def update_plan_item(
     person, _process_row = await _editor(session, case, actor_id)
     changes: dict[str, Any] = {}
     if section is not None and section != item.section:
-        _check_section(section)
+        _check_section(case, section)
         item.position = await _next_position(session, case.id, section)
         item.section = section
         changes["section"] = section

@@ -36,7 +36,7 @@ from handlers.cases.flow import (
 )
 from reengineering.case_files import case_dir
 from reengineering.case_queries import CaseRef
-from reengineering.cases import SECTION_TITLES
+from reengineering.cases import plan_annex
 from reengineering.plan import add_plan_item, create_plan, plan_items
 from storage.uow import UnitOfWork
 
@@ -56,7 +56,7 @@ class PlanStates(StatesGroup):
 @router.callback_query(CaseCb.filter(F.a == "pa"), case_access())
 async def plan_sections(query: CallbackQuery, case: CaseRef) -> None:
     builder = InlineKeyboardBuilder()
-    for number, title in SECTION_TITLES.items():
+    for number, title in plan_annex(case.template_id).sections.items():
         builder.button(
             text=f"{number}. {title}", callback_data=CaseCb(c=case.id, a="sec", x=str(number))
         )
@@ -70,14 +70,20 @@ async def plan_sections(query: CallbackQuery, case: CaseRef) -> None:
 
 @router.callback_query(CaseCb.filter(F.a == "sec"), case_access())
 async def plan_section_chosen(
-    query: CallbackQuery, callback_data: CaseCb, uow: UnitOfWork, actor: Actor, state: FSMContext
+    query: CallbackQuery,
+    callback_data: CaseCb,
+    case: CaseRef,
+    uow: UnitOfWork,
+    actor: Actor,
+    state: FSMContext,
 ) -> None:
     section = int(callback_data.x) if callback_data.x.isdigit() else 0
-    if section not in SECTION_TITLES:
+    sections = plan_annex(case.template_id).sections
+    if section not in sections:
         await refuse(query, stale_text())
         return
     prompt = _("Section «{section}». Write the name of the measure. /cancel — stop.").format(
-        section=escape(SECTION_TITLES[section])
+        section=escape(sections[section])
     )
     target = PlanStates.measure
     await ask(query, uow, actor, state, callback_data, target, prompt, section=section)

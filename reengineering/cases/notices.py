@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.calendar import WorkingCalendar
 from core.i18n import Translator
 from reengineering.cases.records import load_person, plan_item_rows
-from reengineering.cases.steps import acting
+from reengineering.cases.steps import acting, plan_annex
 from reengineering.cases.views import (
     GROUND_TITLES,
     PlanItemView,
@@ -254,7 +254,8 @@ async def send_approved_plan(
     session: AsyncSession, case: ReengineeringCase, process: Process, on: date, _: Translator
 ) -> None:
     """Seed 003 §3.8: the approved plan goes to every executor named in it."""
-    views = numbered_items(await plan_item_rows(session, case.id), today=None)
+    sections = plan_annex(case.template_id).sections
+    views = numbered_items(await plan_item_rows(session, case.id), today=None, sections=sections)
     by_person: dict[int, list[PlanItemView]] = {}
     for view in views:
         if view.responsible_id is not None:

@@ -17,7 +17,7 @@ from reengineering.cases.records import (
     plan_item_rows,
     step_rows,
 )
-from reengineering.cases.steps import IMPL_STEP, acting, template_of
+from reengineering.cases.steps import IMPL_STEP, acting, plan_annex, template_of
 from reengineering.cases.views import (
     GROUND_TITLES,
     STATUS_TITLES,
@@ -228,7 +228,9 @@ async def case_view(
         audit=await _audit_trail(session, case.id, names),
         plan_items=tuple(
             numbered_items(
-                await plan_item_rows(session, case.id), today=today if implementing else None
+                await plan_item_rows(session, case.id),
+                today=today if implementing else None,
+                sections=plan_annex(case.template_id).sections,
             )
         ),
         extensions=await _extensions(session, case.id, names),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from reengineering.cases.errors import CaseError
-from reengineering.templates import StageTemplate, StepTemplate, load_template
+from reengineering.templates import PlanAnnex, StageTemplate, StepTemplate, load_template
 from reengineering.wording import __
 from storage.cases_models import CaseStep
 
@@ -21,6 +21,7 @@ __all__ = [
     "SURVEY_LIST_STEP",
     "SURVEY_STEP",
     "acting",
+    "plan_annex",
     "remember_template",
     "template_of",
     "template_step",
@@ -52,6 +53,15 @@ def template_of(template_id: str) -> StageTemplate:
     """The template a case follows, by its stored id."""
     known = _KNOWN_TEMPLATES.get(template_id)
     return known if known is not None else _load_shipped(template_id)
+
+
+def plan_annex(template_id: str) -> PlanAnnex:
+    """The action plan's annex of a case's template; seed 003's when the template has none."""
+    annex = template_of(template_id).plan
+    if annex is None:
+        annex = template_of(DEFAULT_TEMPLATE).plan
+    assert annex is not None, "seed 003 carries the annex"
+    return annex
 
 
 def template_step(template: StageTemplate, step_id: str) -> StepTemplate:

@@ -6,7 +6,7 @@ no session and no messenger in them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -17,7 +17,6 @@ from storage.cases_models import Ground, PlanItem, PlanItemStatus, StepStatus
 
 __all__ = [
     "GROUND_TITLES",
-    "SECTION_TITLES",
     "STATUS_TITLES",
     "AuditEntry",
     "CaseSummary",
@@ -48,12 +47,6 @@ STATUS_TITLES: dict[str, str] = {
     StepStatus.ACTIVE: __("in progress (step)"),
     StepStatus.DONE: __("done (step)"),
     StepStatus.SKIPPED: __("not needed"),
-}
-SECTION_TITLES: dict[int, str] = {
-    1: "Организационные мероприятия",
-    2: "Изменение нормативных правовых актов",
-    3: "Информационные системы и инфраструктура",
-    4: "Иные мероприятия",
 }
 
 
@@ -242,8 +235,13 @@ def data_warning(day: date | None) -> str | None:
 _OPEN_STATUSES = (PlanItemStatus.PLANNED, PlanItemStatus.IN_PROGRESS)
 
 
-def numbered_items(items: Sequence[PlanItem], *, today: date | None) -> list[PlanItemView]:
-    """Items in annex order with their numbers; overdue flags only when ``today`` is given."""
+def numbered_items(
+    items: Sequence[PlanItem], *, today: date | None, sections: Mapping[int, str]
+) -> list[PlanItemView]:
+    """Items in annex order with their numbers; overdue flags only when ``today`` is given.
+
+    ``sections`` are the annex's section titles (the template's ``plan.sections``).
+    """
     ordered = sorted(items, key=lambda item: (item.section, item.position, item.id))
     counters: dict[int, int] = {}
     views: list[PlanItemView] = []
@@ -254,7 +252,7 @@ def numbered_items(items: Sequence[PlanItem], *, today: date | None) -> list[Pla
                 id=item.id,
                 number=f"{item.section}.{counters[item.section]}",
                 section=item.section,
-                section_title=SECTION_TITLES[item.section],
+                section_title=sections.get(item.section, str(item.section)),
                 measure=item.measure,
                 due_on=item.due_on,
                 responsible_name=item.responsible_name,

@@ -21,6 +21,8 @@ __all__ = [
     "DecisionTemplate",
     "FrozenModel",
     "Outcome",
+    "PlanAnnex",
+    "PrototypeMeasure",
     "Stage",
     "StepTemplate",
     "TemplateError",
@@ -127,3 +129,25 @@ class StepTemplate(FrozenModel):
     decision: DecisionTemplate | None = None
     outcome: Outcome | None = None
     clause: str | None = None
+
+
+class PrototypeMeasure(FrozenModel):
+    """One of the six measures of §3.5; ``after_days`` counts working days from the plan."""
+
+    step: StrictInt
+    measure: str
+    expected_result: str
+    report_document: str
+    after_days: StrictInt
+
+
+class PlanAnnex(FrozenModel):
+    """The action plan's annex, word for word: title block, columns, sections (§3.4–3.5)."""
+
+    heading: str
+    title: str
+    subtitle: str
+    columns: tuple[str, ...]
+    sections: dict[int, str]
+    prototype_section: StrictInt
+    prototype_measures: tuple[PrototypeMeasure, ...]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import ValidationInfo, model_validator
 
-from reengineering.templates.model import FrozenModel, StepTemplate, TemplateError
-from reengineering.templates.validation import template_problems, topological_order
+from reengineering.templates.model import FrozenModel, PlanAnnex, StepTemplate, TemplateError
+from reengineering.templates.validation import annex_problems, template_problems, topological_order
 from reengineering.wording import speaking
 
 __all__ = ["StageTemplate"]
@@ -18,6 +18,7 @@ class StageTemplate(FrozenModel):
     title: str
     source: str | None = None
     steps: tuple[StepTemplate, ...]
+    plan: PlanAnnex | None = None
 
     @model_validator(mode="after")
     def _check(self, info: ValidationInfo) -> StageTemplate:
@@ -27,6 +28,8 @@ class StageTemplate(FrozenModel):
         """
         _ = speaking((info.context or {}).get("translator"))
         problems = template_problems(self.id, self.title, self.steps, _)
+        if self.plan is not None:
+            problems += annex_problems(self.plan, _)
         if problems:
             raise TemplateError(problems, self.id or None, _)
         return self

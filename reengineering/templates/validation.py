@@ -11,14 +11,21 @@ from collections.abc import Iterable, Mapping
 from itertools import pairwise
 
 from core.i18n import Translator
-from reengineering.templates.model import DecisionOption, StepTemplate
+from reengineering.templates.model import DecisionOption, PlanAnnex, StepTemplate
 
-__all__ = ["step_label", "template_problems", "topological_order"]
+__all__ = [
+    "ANNEX_COLUMNS",
+    "annex_problems",
+    "step_label",
+    "template_problems",
+    "topological_order",
+]
 
 _ID_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _OPTION_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _TEMPLATE_ID_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 _CYRILLIC_RE = re.compile(r"[А-Яа-яЁё]")
+ANNEX_COLUMNS = 6  # the annex's table: number, measure, due date, executor, result, report
 
 
 def step_label(step_id: str, _: Translator) -> str:
@@ -387,4 +394,34 @@ def template_problems(
                 "for revision is a decision option with revision: true"
             ).format(waits=waits),
         )
+    return list(problems)
+
+
+def annex_problems(plan: PlanAnnex, _: Translator) -> list[str]:
+    """The annex of the action plan: six columns, and the prototype section among its sections."""
+    problems = _Problems(_)
+    where = _("the template")
+    if len(plan.columns) != ANNEX_COLUMNS:
+        problems.add(
+            where,
+            "plan.columns",
+            _("the annex's table has {expected} columns, {count} given").format(
+                expected=ANNEX_COLUMNS, count=len(plan.columns)
+            ),
+        )
+    if plan.prototype_section not in plan.sections:
+        problems.add(
+            where,
+            "plan.prototype_section",
+            _("there is no section {section} in plan.sections").format(
+                section=plan.prototype_section
+            ),
+        )
+    for field, value in (
+        ("plan.heading", plan.heading),
+        ("plan.title", plan.title),
+        ("plan.subtitle", plan.subtitle),
+        *((f"plan.sections[{number}]", title) for number, title in plan.sections.items()),
+    ):
+        _check_text(problems, where, field, value)
     return list(problems)
