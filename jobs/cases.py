@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.calendar import WorkingCalendar, default_calendar
 from core.clock import Clock
+from core.i18n import Translator, translator
 from core.settings import Settings
 from reengineering.cases import (
     IMPL_STEP,
@@ -33,6 +34,7 @@ from reengineering.cases import (
     open_case,
     open_cases_from_detections,
     owner_chat,
+    plan_annex,
     template_of,
 )
 from reengineering.effect import effect_checks
@@ -119,12 +121,19 @@ async def _queue(
     return int(queued)
 
 
+async def _owner_name(session: AsyncSession, process: Process, _: Translator) -> str:
+    """How an overdue copy names the owner."""
+    owner = await session.get(Person, process.owner_id) if process.owner_id else None
+    return (owner.full_name if owner else None) or _("not assigned")
+
+
 async def queue_deadline_reminders(
     session: AsyncSession,
     today: date,
     calendar: WorkingCalendar,
     *,
     days_before: Sequence[int] = (2,),
+    _: Translator | None = None,
 ) -> int:
     """Today's reminders for every active step and every open measure of an approved plan.
 
@@ -132,6 +141,7 @@ async def queue_deadline_reminders(
     officer records the group's decisions). Overdue reminders add a copy to the officers.
     Measures go to their executor and to the owner, who tracks the plan (§4.1).
     """
+    _ = _ or translator()
     officers = await officer_chats(session)
     queued = 0
     cases = list(
@@ -146,8 +156,7 @@ async def queue_deadline_reminders(
         assert process is not None
         template = template_of(case.template_id)
         owner = await owner_chat(session, process)
-        owner_person = await session.get(Person, process.owner_id) if process.owner_id else None
-        owner_name = (owner_person.full_name if owner_person else None) or "не назначен"
+        owner_name = await _owner_name(session, process, _)
         steps = list(
             await session.scalars(
                 sa.select(CaseStep)
@@ -175,7 +184,7 @@ async def queue_deadline_reminders(
                 text = step_reminder_text(
                     case_number=case_number(case.id), process_name=process.name,
                     step_id=step.id, step_title=step.title, produces=step.produces,
-                    reminder=reminder, today=today, data_warning=warning,
+                    reminder=reminder, today=today, data_warning=warning, _=_,
                 )  # fmt: skip
                 kind = "case_overdue" if reminder.kind == "overdue" else "case_reminder"
                 queued += await _queue(
@@ -188,14 +197,14 @@ async def queue_deadline_reminders(
                     case_number=case_number(case.id), process_name=process.name,
                     step_id=step.id, step_title=step.title, produces=step.produces,
                     reminder=reminder, today=today, copy_for_officer=True,
-                    responsible=owner_name, data_warning=warning,
+                    responsible=owner_name, data_warning=warning, _=_,
                 )  # fmt: skip
                 queued += await _queue(
                     session, chat, text, kind="case_overdue_copy", item="step",
                     item_id=row.id, reminder=reminder,
                 )  # fmt: skip
         queued += await _plan_reminders(
-            session, case, process, owner, officers, today, calendar, days_before
+            session, case, process, owner, officers, today, calendar, days_before, _
         )
     return queued
 
@@ -209,6 +218,7 @@ async def _plan_reminders(
     today: date,
     calendar: WorkingCalendar,
     days_before: Sequence[int],
+    _: Translator,
 ) -> int:
     impl = await session.scalar(
         sa.select(CaseStep).where(CaseStep.case_id == case.id, CaseStep.step_code == IMPL_STEP)
@@ -217,7 +227,8 @@ async def _plan_reminders(
         return 0
     items = list(await session.scalars(sa.select(PlanItem).where(PlanItem.case_id == case.id)))
     queued = 0
-    for view in numbered_items(items, today=today):
+    sections = plan_annex(case.template_id).sections
+    for view in numbered_items(items, today=today, sections=sections):
         if view.status not in ("planned", "in_progress"):
             continue
         reminder = deadline_reminder(
@@ -239,7 +250,7 @@ async def _plan_reminders(
             text = plan_item_reminder_text(
                 case_number=case_number(case.id), process_name=process.name,
                 number=view.number, measure=view.measure, responsible=view.responsible_name,
-                reminder=reminder, today=today, data_warning=warning,
+                reminder=reminder, today=today, data_warning=warning, _=_,
             )  # fmt: skip
             queued += await _queue(
                 session, chat, text, kind=kind, item="plan", item_id=view.id, reminder=reminder
@@ -252,7 +263,7 @@ async def _plan_reminders(
                     case_number=case_number(case.id), process_name=process.name,
                     number=view.number, measure=view.measure,
                     responsible=view.responsible_name, reminder=reminder, today=today,
-                    copy_for_officer=True, data_warning=warning,
+                    copy_for_officer=True, data_warning=warning, _=_,
                 )  # fmt: skip
                 queued += await _queue(
                     session, chat, text, kind="plan_overdue_copy", item="plan",
@@ -267,6 +278,7 @@ async def queue_review_reminders(
     calendar: WorkingCalendar,
     *,
     days_before: Sequence[int] = REVIEW_DAYS_BEFORE,
+    _: Translator | None = None,
 ) -> int:
     """Warn the owner and the officers 60, 30 and 10 working days before a review date.
 
@@ -301,6 +313,7 @@ async def queue_review_reminders(
             review_due=process.review_due,
             last_reengineering=process.last_reengineering,
             reminder=reminder,
+            _=_,
         )
         owner = await owner_chat(session, process)
         for chat in dict.fromkeys([*([owner] if owner is not None else []), *officers]):
@@ -312,7 +325,11 @@ async def queue_review_reminders(
 
 
 async def open_due_reviews(
-    session: AsyncSession, now: datetime, today: date, calendar: WorkingCalendar
+    session: AsyncSession,
+    now: datetime,
+    today: date,
+    calendar: WorkingCalendar,
+    _: Translator | None = None,
 ) -> tuple[list[int], list[int]]:
     """Open a case for every active process whose review date has come (ground: review_due).
 
@@ -353,6 +370,7 @@ async def open_due_reviews(
             on=today,
             at=now,
             calendar=calendar,
+            _=_,
         )
         if result.created:
             opened.append(result.case_id)
@@ -370,30 +388,31 @@ async def run_case_reminders(
     today = local.date()
     report = CaseJobReport(today=today)
     calendar = calendar_for(settings)
+    _ = translator(settings.locale)
     if not calendar.is_working_day(today):
-        report.skipped = "нерабочий день"
+        report.skipped = _("a day off")
         return report
     if local.hour < settings.reminder_hour:
-        report.skipped = "ещё не наступил час напоминаний"
+        report.skipped = _("the reminder hour has not come yet")
         return report
 
     async with session_pool() as session, session.begin():
         for result in await open_cases_from_detections(
-            session, now, tz=settings.tz, calendar=calendar
+            session, now, tz=settings.tz, calendar=calendar, _=_
         ):
             (report.opened if result.created else report.linked).append(result.case_id)
     async with session_pool() as session, session.begin():
-        opened, linked = await open_due_reviews(session, now, today, calendar)
+        opened, linked = await open_due_reviews(session, now, today, calendar, _)
         report.opened += opened
         report.linked += linked
     async with session_pool() as session, session.begin():
-        report.review_reminders = await queue_review_reminders(session, today, calendar)
+        report.review_reminders = await queue_review_reminders(session, today, calendar, _=_)
         report.reminders = await queue_deadline_reminders(
-            session, today, calendar, days_before=settings.reminder_days_before
+            session, today, calendar, days_before=settings.reminder_days_before, _=_
         )
     async with session_pool() as session, session.begin():
         summaries = await effect_checks(
-            session, now, cases_dir=settings.data_dir / "cases", tz=settings.tz
+            session, now, cases_dir=settings.data_dir / "cases", tz=settings.tz, _=_
         )
         report.effects = [summary.case_id for summary in summaries]
     if report.opened or report.reminders or report.review_reminders or report.effects:

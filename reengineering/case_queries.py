@@ -17,11 +17,13 @@ from storage.models import Department, Process
 
 @dataclass(frozen=True)
 class CaseRef:
-    """A case as access checks and buttons need it: its id, process and whether it is open."""
+    """A case as access checks and buttons need it: its id, process, whether it is open, and
+    the workflow template it follows (which names the plan's sections)."""
 
     id: int
     process_id: int
     is_open: bool
+    template_id: str
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ async def case_ref(session: AsyncSession, case_id: int) -> CaseRef | None:
     case = await session.get(ReengineeringCase, case_id)
     if case is None:
         return None
-    return CaseRef(case.id, case.process_id, case.status == CaseStatus.OPEN)
+    return CaseRef(case.id, case.process_id, case.status == CaseStatus.OPEN, case.template_id)
 
 
 async def research_open(session: AsyncSession, case_id: int) -> bool:

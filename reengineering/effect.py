@@ -27,11 +27,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from analytics.decline_guard import drop_significance
 from analytics.indexes import build_series, latest_version, month_add, monthly_index, scale_max_of
 from analytics.stats import RollupCell
-from core.i18n import DEFAULT_LOCALE
+from core.i18n import DEFAULT_LOCALE, Translator
 from core.russian import month_range_ru, ru_number
 from reengineering.cases import case_number, officer_chats, owner_chat
 from reengineering.cases.audit import audit_event
 from reengineering.research import RESEARCH_CODES
+from reengineering.wording import speaking
 from storage.cases_models import CaseStatus, ReengineeringCase
 from storage.models import OutboxLane, Process, Questionnaire
 from storage.outbox import enqueue
@@ -78,43 +79,60 @@ def _pooled(cells: list[RollupCell]) -> RollupCell:
     return pooled
 
 
-def _change_text(delta: float, standard_error: float | None) -> str:
+def _change_text(delta: float, standard_error: float | None, _: Translator) -> str:
     """«+0,10 — 0,7 стандартной ошибки (0,15), в пределах случайных колебаний: …»."""
     sign = "+" if delta > 0 else ""
-    change = f"Изменение средней оценки: {sign}{ru_number(delta)}"
+    change = _("Change of the mean score: {change}").format(change=f"{sign}{ru_number(delta)}")
     if standard_error is None:
-        return f"{change} (стандартная ошибка неизвестна: меньше двух ответов в периоде)."
+        return _("{change} (standard error unknown: fewer than two answers in a period).").format(
+            change=change
+        )
     if standard_error == 0:
-        return f"{change}; ответы в каждом периоде одинаковы, случайных колебаний нет."
+        return _("{change}; the answers are the same in each period, no sampling noise.").format(
+            change=change
+        )
     z = abs(delta) / standard_error
-    size = "более 99 стандартных ошибок" if z > 99 else f"{ru_number(z, 1)} стандартной ошибки"
+    size = (
+        _("more than 99 standard errors")
+        if z > 99
+        else _("{z} standard errors").format(z=ru_number(z, 1))
+    )
     verdict = (
-        "больше случайных колебаний выборки"
+        _("more than the sampling noise")
         if z >= EFFECT_MARGIN
-        else "в пределах случайных колебаний: эффект не подтверждён"
+        else _("within the sampling noise: the effect is not confirmed")
     )
-    return (
-        f"{change} — {size} ({ru_number(standard_error)}), {verdict} "
-        f"(порог — {ru_number(EFFECT_MARGIN, 1)})."
+    return _("{change} — {size} ({error}), {verdict} (threshold — {margin}).").format(
+        change=change,
+        size=size,
+        error=ru_number(standard_error),
+        verdict=verdict,
+        margin=ru_number(EFFECT_MARGIN, 1),
     )
 
 
-def _caption(process: Process, number: str, summary: EffectSummary) -> str:
+def _caption(process: Process, number: str, summary: EffectSummary, _: Translator) -> str:
     def line(label: str, months: tuple[date, ...], mean: float | None, n: int) -> str:
         span = month_range_ru(months[0], months[-1])
-        value = f"{ru_number(mean)} (ответов: {n})" if mean is not None else "нет оценок"
+        value = (
+            _("{mean} (answers: {n})").format(mean=ru_number(mean), n=n)
+            if mean is not None
+            else _("no scores")
+        )
         return f"{label} ({span}): {value}"
 
     lines = [
-        f"📈 Проверка эффекта реинжиниринга {number}: «{escape(process.name)}».",
-        line("До", summary.before, summary.before_mean, summary.before_n),
-        line("После", summary.after, summary.after_mean, summary.after_n),
+        _("📈 Effect check of reengineering {number}: «{process}».").format(
+            number=number, process=escape(process.name)
+        ),
+        line(_("Before the reengineering"), summary.before, summary.before_mean, summary.before_n),
+        line(_("After the reengineering"), summary.after, summary.after_mean, summary.after_n),
     ]
     if summary.before_mean is not None and summary.after_mean is not None:
         delta = summary.after_mean - summary.before_mean
-        lines.append(_change_text(delta, summary.change_standard_error))
+        lines.append(_change_text(delta, summary.change_standard_error, _))
     else:
-        lines.append("Для сравнения недостаточно оценок в одном из периодов.")
+        lines.append(_("Not enough scores in one of the periods to compare."))
     return "\n".join(lines)
 
 
@@ -150,7 +168,7 @@ async def _check(session: AsyncSession, case: ReengineeringCase, folder: Path) -
         before_series.points,
         after_series.points,
         chart,
-        locale=DEFAULT_LOCALE,  # the case package gets its translator elsewhere (issue #14)
+        locale=DEFAULT_LOCALE,  # the chart is drawn in the default locale; the caption is translated
         scale_max=scale_max,
     )
     before_cell, after_cell = _pooled(before_series.cells), _pooled(after_series.cells)
@@ -173,6 +191,7 @@ async def effect_checks(
     *,
     cases_dir: Path,
     tz: tzinfo = UTC,
+    _: Translator | None = None,
 ) -> list[EffectSummary]:
     """Send the before/after comparison of every completed case whose time has come, once.
 
@@ -180,6 +199,7 @@ async def effect_checks(
     ``cases_dir / case_id / effect.png``. Each recipient gets one sendPhoto (outbox dedupe
     key ``effect:{case_id}:{chat_id}``) and the case remembers it was checked.
     """
+    _ = speaking(_)
     today = now.astimezone(tz).date()
     cases = await session.scalars(
         sa.select(ReengineeringCase)
@@ -199,7 +219,7 @@ async def effect_checks(
         summary = await _check(session, case, cases_dir)
         process = await session.get(Process, case.process_id)
         assert process is not None
-        caption = _caption(process, case_number(case.id), summary)
+        caption = _caption(process, case_number(case.id), summary, _)
         owner = await owner_chat(session, process)
         chats = [*([owner] if owner is not None else []), *await officer_chats(session)]
         for chat in dict.fromkeys(chats):

@@ -13,7 +13,6 @@ officer, while executors and the owner record the progress of measures.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -21,10 +20,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.calendar import WorkingCalendar, default_calendar
+from core.i18n import Translator
 from core.text import is_blank, visible
 from reengineering.cases.audit import audit_event, moment
 from reengineering.cases.errors import CaseError
 from reengineering.cases.records import (
+    load_case,
     load_open_case,
     load_person,
     load_process,
@@ -32,15 +33,16 @@ from reengineering.cases.records import (
     plan_item_rows,
     step_rows,
 )
-from reengineering.cases.steps import IMPL_STEP, PLAN_STEP
-from reengineering.cases.views import SECTION_TITLES, PlanItemView, numbered_items
+from reengineering.cases.steps import DEFAULT_TEMPLATE, IMPL_STEP, PLAN_STEP, plan_annex
+from reengineering.cases.views import PlanItemView, numbered_items
 from reengineering.cases.workflow import refresh_case
+from reengineering.templates import PrototypeMeasure
+from reengineering.wording import __, speaking
 from storage.cases_models import PlanItem, PlanItemStatus, ReengineeringCase, StepStatus
 from storage.models import Person, Process
 
 __all__ = [
     "ITEM_STATUS_TITLES",
-    "PROTOTYPE_MEASURES",
     "PrototypeMeasure",
     "add_plan_item",
     "create_plan",
@@ -50,83 +52,30 @@ __all__ = [
     "update_plan_item",
 ]
 
+# Msgids: whoever shows a status translates it.
 ITEM_STATUS_TITLES: dict[str, str] = {
-    PlanItemStatus.PLANNED: "запланировано",
-    PlanItemStatus.IN_PROGRESS: "выполняется",
-    PlanItemStatus.DONE: "выполнено",
-    PlanItemStatus.CANCELLED: "отменено решением рабочей группы",
+    PlanItemStatus.PLANNED: __("planned (measure)"),
+    PlanItemStatus.IN_PROGRESS: __("in progress (measure)"),
+    PlanItemStatus.DONE: __("done (measure)"),
+    PlanItemStatus.CANCELLED: __("cancelled by a decision of the working group"),
 }
 
 
-@dataclass(frozen=True)
-class PrototypeMeasure:
-    """One of the six measures of §3.5; ``after_days`` counts working days from the plan."""
-
-    step: int
-    measure: str
-    expected_result: str
-    report_document: str
-    after_days: int
-
-
-PROTOTYPE_SECTION = 3
-# Default spacing: 15 wd for the high-level prototype, a week to test and a week to refine
-# it, 20 wd for the detailed interactive one, then again a week each to test and refine.
-PROTOTYPE_MEASURES: tuple[PrototypeMeasure, ...] = (
-    PrototypeMeasure(
-        1,
-        "Разработка верхнеуровневого прототипа сервиса: схематичное изображение экранов "
-        "цифрового сервиса с указанием логики перехода между ними",
-        "Верхнеуровневый прототип сервиса",
-        "Схема экранов верхнеуровневого прототипа",
-        15,
-    ),
-    PrototypeMeasure(
-        2,
-        "Тестирование верхнеуровневого прототипа сервиса на представителях клиентского сегмента",
-        "Получена обратная связь представителей клиентского сегмента",
-        "Отчёт о тестировании верхнеуровневого прототипа",
-        20,
-    ),
-    PrototypeMeasure(
-        3,
-        "Доработка верхнеуровневого прототипа на основании обратной связи по результатам "
-        "тестирования (при необходимости)",
-        "Доработанный верхнеуровневый прототип",
-        "Доработанная схема экранов",
-        25,
-    ),
-    PrototypeMeasure(
-        4,
-        "Разработка детализированного прототипа сервиса в формате интерактивных экранов без "
-        "подключения к базам данных",
-        "Детализированный интерактивный прототип сервиса",
-        "Интерактивный прототип (ссылка или файлы)",
-        45,
-    ),
-    PrototypeMeasure(
-        5,
-        "Тестирование детализированного прототипа сервиса на представителях клиентского сегмента",
-        "Получена обратная связь представителей клиентского сегмента",
-        "Отчёт о тестировании детализированного прототипа",
-        50,
-    ),
-    PrototypeMeasure(
-        6,
-        "Доработка детализированного прототипа на основании обратной связи по результатам "
-        "тестирования (при необходимости)",
-        "Доработанный детализированный прототип",
-        "Доработанный интерактивный прототип",
-        55,
-    ),
-)
+# PROTOTYPE_MEASURES is served by the module __getattr__: the template file is read on use.
+def __getattr__(name: str) -> tuple[PrototypeMeasure, ...]:
+    """``PROTOTYPE_MEASURES``: seed 003's six measures of §3.5, read from its template file."""
+    if name == "PROTOTYPE_MEASURES":
+        return plan_annex(DEFAULT_TEMPLATE).prototype_measures
+    raise AttributeError(name)
 
 
 async def plan_items(
     session: AsyncSession, case_id: int, *, today: date | None = None
 ) -> list[PlanItemView]:
     """The plan of a case in annex order."""
-    return numbered_items(await plan_item_rows(session, case_id), today=today)
+    case = await load_case(session, case_id)
+    sections = plan_annex(case.template_id).sections
+    return numbered_items(await plan_item_rows(session, case_id), today=today, sections=sections)
 
 
 async def _plan_approved(session: AsyncSession, case: ReengineeringCase) -> bool:
@@ -142,28 +91,32 @@ async def _editor(
     process = await load_process(session, case.process_id)
     person = await load_person(session, actor_id)
     if person is None:
-        raise CaseError("Сотрудник не найден.")
+        raise CaseError(__("The employee is not found."))
     if await _plan_approved(session, case):
         if not person.is_officer:
             raise CaseError(
-                "План мероприятий утверждён: изменение сроков или состава мероприятий вносится "
-                "по решению рабочей группы ответственным по клиентоцентричности (п. 4.1)."
+                __(
+                    "The action plan is approved: its dates and measures change by a decision of "
+                    "the working group, entered by the client-centricity officer (clause 4.1)."
+                )
             )
     elif not (person.is_officer or process.owner_id == person.id):
-        raise CaseError("План мероприятий формирует ответственный за процесс.")
+        raise CaseError(__("The action plan is drawn up by the process owner."))
     else:
         plan_step = (await step_rows(session, case.id)).get(PLAN_STEP)
         if plan_step is None or plan_step.status not in (StepStatus.ACTIVE, StepStatus.DONE):
             raise CaseError(
-                "План мероприятий формируется на шаге D4, после одобрения целевого процесса "
-                "рабочей группой (п. 3.4)."
+                __(
+                    "The action plan is drawn up at step D4, after the working group approves "
+                    "the target process (clause 3.4)."
+                )
             )
     return person, process
 
 
-def _check_section(section: int) -> None:
-    if section not in SECTION_TITLES:
-        raise CaseError("Раздел плана — от 1 до 4 (см. шаблон плана мероприятий).")
+def _check_section(case: ReengineeringCase, section: int) -> None:
+    if section not in plan_annex(case.template_id).sections:
+        raise CaseError(__("A plan section is 1 to 4 (see the action plan template)."))
 
 
 async def _next_position(session: AsyncSession, case_id: int, section: int) -> int:
@@ -184,12 +137,14 @@ async def create_plan(
     on: date,
     at: datetime | None = None,
     calendar: WorkingCalendar | None = None,
+    _: Translator | None = None,
 ) -> list[PlanItemView]:
     """Start (or re-flag) the plan; with a digital service the six §3.5 measures are added.
 
     Idempotent: the prototype measures are added once; turning the flag off before approval
     removes them again.
     """
+    _ = speaking(_)
     case = await load_open_case(session, case_id)
     person, process = await _editor(session, case, actor_id)
     cal = calendar if calendar is not None else default_calendar()
@@ -199,13 +154,14 @@ async def create_plan(
     case.plan_created_on = case.plan_created_on or on
     if uses_digital_service and not prototypes:
         owner = await load_person(session, process.owner_id)
-        responsible = person_name(owner) or "Ответственный за процесс"
-        position = await _next_position(session, case.id, PROTOTYPE_SECTION)
-        for offset, measure in enumerate(PROTOTYPE_MEASURES):
+        responsible = person_name(owner, _) or _("Process owner")
+        annex = plan_annex(case.template_id)
+        position = await _next_position(session, case.id, annex.prototype_section)
+        for offset, measure in enumerate(annex.prototype_measures):
             session.add(
                 PlanItem(
                     case_id=case.id,
-                    section=PROTOTYPE_SECTION,
+                    section=annex.prototype_section,
                     position=position + offset,
                     measure=measure.measure,
                     due_on=cal.add_working_days(on, measure.after_days),
@@ -221,7 +177,7 @@ async def create_plan(
     elif not uses_digital_service and prototypes:
         if await _plan_approved(session, case):
             raise CaseError(
-                "План утверждён: мероприятия прототипирования исключаются решением рабочей группы."
+                __("The plan is approved: prototyping measures are removed by the working group.")
             )
         for item in prototypes:
             await session.delete(item)
@@ -230,7 +186,7 @@ async def create_plan(
         session, case.id, "plan_created", on=on, at=at, actor_id=person.id,
         uses_digital_service=uses_digital_service,
     )  # fmt: skip
-    await refresh_case(session, case, on=on, at=at, calendar=calendar)
+    await refresh_case(session, case, on=on, at=at, calendar=calendar, _=_)
     return await plan_items(session, case.id)
 
 
@@ -249,15 +205,16 @@ async def add_plan_item(
     report_document: str = "",
     at: datetime | None = None,
     calendar: WorkingCalendar | None = None,
+    _: Translator | None = None,
 ) -> int:
     """Add a measure at the end of its section; returns its id."""
     case = await load_open_case(session, case_id)
     person, _process_row = await _editor(session, case, actor_id)
-    _check_section(section)
+    _check_section(case, section)
     if is_blank(measure):
-        raise CaseError("Укажите наименование мероприятия.")
+        raise CaseError(__("Give the name of the measure."))
     if is_blank(responsible_name):
-        raise CaseError("Укажите ответственного исполнителя.")
+        raise CaseError(__("Give the responsible executor."))
     item = PlanItem(
         case_id=case.id,
         section=section,
@@ -277,14 +234,14 @@ async def add_plan_item(
         session, case.id, "plan_item_added", on=on, at=at, actor_id=person.id,
         item_id=item.id, section=section, measure=item.measure, due_on=due_on,
     )  # fmt: skip
-    await refresh_case(session, case, on=on, at=at, calendar=calendar)
+    await refresh_case(session, case, on=on, at=at, calendar=calendar, _=_)
     return item.id
 
 
 async def _item(session: AsyncSession, item_id: int) -> PlanItem:
     item = await session.get(PlanItem, item_id)
     if item is None:
-        raise CaseError("Мероприятие плана не найдено.")
+        raise CaseError(__("The plan measure is not found."))
     return item
 
 
@@ -303,6 +260,7 @@ async def update_plan_item(
     report_document: str | None = None,
     at: datetime | None = None,
     calendar: WorkingCalendar | None = None,
+    _: Translator | None = None,
 ) -> None:
     """Change the given fields of a measure (None leaves a field as it is)."""
     item = await _item(session, item_id)
@@ -310,7 +268,7 @@ async def update_plan_item(
     person, _process_row = await _editor(session, case, actor_id)
     changes: dict[str, Any] = {}
     if section is not None and section != item.section:
-        _check_section(section)
+        _check_section(case, section)
         item.position = await _next_position(session, case.id, section)
         item.section = section
         changes["section"] = section
@@ -337,7 +295,7 @@ async def update_plan_item(
         item_id=item.id, **changes,
     )  # fmt: skip
     await session.flush()
-    await refresh_case(session, case, on=on, at=at, calendar=calendar)
+    await refresh_case(session, case, on=on, at=at, calendar=calendar, _=_)
 
 
 async def remove_plan_item(
@@ -348,20 +306,21 @@ async def remove_plan_item(
     on: date,
     at: datetime | None = None,
     calendar: WorkingCalendar | None = None,
+    _: Translator | None = None,
 ) -> None:
     """Delete a measure from a plan not yet approved (after approval: cancel it instead)."""
     item = await _item(session, item_id)
     case = await load_open_case(session, item.case_id)
     person, _process_row = await _editor(session, case, actor_id)
     if await _plan_approved(session, case):
-        raise CaseError("Из утверждённого плана мероприятие не удаляется, а отменяется.")
+        raise CaseError(__("A measure of an approved plan is cancelled, not removed."))
     await audit_event(
         session, case.id, "plan_item_removed", on=on, at=at, actor_id=person.id,
         item_id=item.id, measure=item.measure,
     )  # fmt: skip
     await session.delete(item)
     await session.flush()
-    await refresh_case(session, case, on=on, at=at, calendar=calendar)
+    await refresh_case(session, case, on=on, at=at, calendar=calendar, _=_)
 
 
 async def set_plan_item_status(
@@ -373,6 +332,7 @@ async def set_plan_item_status(
     on: date,
     at: datetime | None = None,
     calendar: WorkingCalendar | None = None,
+    _: Translator | None = None,
 ) -> None:
     """Record the progress of a measure of the approved plan.
 
@@ -383,7 +343,7 @@ async def set_plan_item_status(
     item = await _item(session, item_id)
     case = await load_open_case(session, item.case_id)
     if not await _plan_approved(session, case):
-        raise CaseError("Ход выполнения отмечается после утверждения плана мероприятий.")
+        raise CaseError(__("Progress is recorded after the action plan is approved."))
     process = await load_process(session, case.process_id)
     person = await load_person(session, actor_id)
     allowed = person is not None and (
@@ -395,7 +355,7 @@ async def set_plan_item_status(
     )
     if person is None or not allowed:
         raise CaseError(
-            "Изменить состояние мероприятия может ответственный за процесс или исполнитель."
+            __("The state of a measure is changed by the process owner or its executor.")
         )
     item.status = new_status
     item.done_on = on if new_status == PlanItemStatus.DONE else None
@@ -404,4 +364,4 @@ async def set_plan_item_status(
         item_id=item.id, status=new_status.value,
     )  # fmt: skip
     await session.flush()
-    await refresh_case(session, case, on=on, at=at, calendar=calendar)
+    await refresh_case(session, case, on=on, at=at, calendar=calendar, _=_)

@@ -13,31 +13,38 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.i18n import Translator
 from reengineering.cases import (
+    DEFAULT_TEMPLATE,
     MEETING_STEP,
-    SECTION_TITLES,
     CaseView,
     PlanItemView,
     case_view,
+    plan_annex,
 )
+from reengineering.cases.records import load_case
 from reengineering.reminders import format_date
+from reengineering.templates import PlanAnnex
+from reengineering.wording import speaking
 from storage.xlsx_text import save_workbook, text_cell
 
-__all__ = ["HEADERS", "TITLE_ROWS", "write_action_plan_xlsx"]
+# HEADERS is served by the module __getattr__ below.
+__all__ = ["TITLE_ROWS", "write_action_plan_xlsx"]
 
-HEADERS = (
-    "№ п/п",
-    "Наименование мероприятия",
-    "Срок исполнения",
-    "Ответственный исполнитель",
-    "Ожидаемый результат",
-    "Отчётный документ",
-)
 WIDTHS = (9, 50, 15, 30, 36, 32)
 DATE_FORMAT = "DD.MM.YYYY"
 TITLE_ROWS = 6  # title block; the table header is the next row
+
+
+def __getattr__(name: str) -> tuple[str, ...]:
+    """``HEADERS``: the annex's six columns, word for word from seed 003's template file."""
+    if name == "HEADERS":
+        return plan_annex(DEFAULT_TEMPLATE).columns
+    raise AttributeError(name)
+
 
 _THIN = Side(style="thin", color="000000")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -46,38 +53,34 @@ _CENTER = Alignment(wrap_text=True, vertical="center", horizontal="center")
 _SECTION_FILL = PatternFill("solid", fgColor="E7EEF7")
 
 
-def _approval_line(view: CaseView) -> str:
+def _approval_line(view: CaseView, _: Translator) -> str:
     """«УТВЕРЖДЁН решением рабочей группы от …» once approved, otherwise a draft mark."""
     try:
         meeting = view.step(MEETING_STEP)
     except KeyError:
-        return "Проект"
+        return _("Draft")
     if meeting.decision == "approve" and meeting.done_on is not None:
-        return (
-            "УТВЕРЖДЁН решением рабочей группы по внедрению клиентоцентричности "
-            f"от {format_date(meeting.done_on)}"
-        )
-    return "ПРОЕКТ (не утверждён рабочей группой)"
+        return _(
+            "APPROVED by a decision of the working group on client-centricity of {day}"
+        ).format(day=format_date(meeting.done_on))
+    return _("DRAFT (not approved by the working group)")
 
 
-def _build(view: CaseView, items: tuple[PlanItemView, ...], out: Path) -> Path:
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "План мероприятий"
-    last_col = get_column_letter(len(HEADERS))
-
+def _title_block(sheet: Worksheet, view: CaseView, annex: PlanAnnex, _: Translator) -> None:
+    """The annex's heading and title, the process, the ground, and the approval line."""
+    last_col = get_column_letter(len(annex.columns))
     title_lines = [
-        ("Приложение к Порядку проведения реинжиниринга процессов", Font(italic=True, size=9)),
-        ("ПЛАН МЕРОПРИЯТИЙ", Font(bold=True, size=13)),
-        ("по реализации целевого порядка осуществления процесса", Font(bold=True, size=11)),
-        (f"Процесс: {view.process_name}", Font(size=11)),
+        (annex.heading, Font(italic=True, size=9)),
+        (annex.title, Font(bold=True, size=13)),
+        (annex.subtitle, Font(bold=True, size=11)),
+        (_("Process: {process}").format(process=view.process_name), Font(size=11)),
         (
-            f"Реинжиниринг {view.number}; основание: {view.ground_title} "
-            f"(возникло {format_date(view.arose_on)})",
+            _("Reengineering {number}; ground: {ground} (arose on {day})").format(
+                number=view.number, ground=view.ground_title, day=format_date(view.arose_on)
+            ),
             Font(size=10),
         ),
-        (_approval_line(view), Font(bold=True, size=10)),
+        (_approval_line(view, _), Font(bold=True, size=10)),
     ]
     for row, (text, font) in enumerate(title_lines, start=1):
         sheet.merge_cells(f"A{row}:{last_col}{row}")
@@ -87,8 +90,20 @@ def _build(view: CaseView, items: tuple[PlanItemView, ...], out: Path) -> Path:
         cell.alignment = Alignment(horizontal=horizontal, vertical="center", wrap_text=True)
     sheet.row_dimensions[4].height = 30
 
+
+def _build(
+    view: CaseView, annex: PlanAnnex, items: tuple[PlanItemView, ...], out: Path, _: Translator
+) -> Path:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = _("Action plan")
+    headers = annex.columns
+
+    _title_block(sheet, view, annex, _)
+
     header_row = TITLE_ROWS + 1
-    for column, header in enumerate(HEADERS, start=1):
+    for column, header in enumerate(headers, start=1):
         cell = sheet.cell(row=header_row, column=column, value=header)
         cell.font = Font(bold=True)
         cell.alignment = _CENTER
@@ -99,11 +114,11 @@ def _build(view: CaseView, items: tuple[PlanItemView, ...], out: Path) -> Path:
         number.font = Font(size=9)
 
     row = header_row + 2
-    for section, title in SECTION_TITLES.items():
+    for section, title in annex.sections.items():
         sheet.cell(row=row, column=1, value=f"{section}.")
         sheet.cell(row=row, column=2, value=title)
-        sheet.merge_cells(start_row=row, start_column=2, end_row=row, end_column=len(HEADERS))
-        for column in range(1, len(HEADERS) + 1):
+        sheet.merge_cells(start_row=row, start_column=2, end_row=row, end_column=len(headers))
+        for column in range(1, len(headers) + 1):
             cell = sheet.cell(row=row, column=column)
             cell.border = _BORDER
             cell.font = Font(bold=True)
@@ -140,7 +155,11 @@ def _build(view: CaseView, items: tuple[PlanItemView, ...], out: Path) -> Path:
     return out
 
 
-async def write_action_plan_xlsx(session: AsyncSession, case_id: int, out: Path) -> Path:
+async def write_action_plan_xlsx(
+    session: AsyncSession, case_id: int, out: Path, _: Translator | None = None
+) -> Path:
     """Write the case's action plan in the annex layout to ``out``; returns the path."""
-    view = await case_view(session, case_id)
-    return _build(view, view.plan_items, out)
+    _ = speaking(_)
+    view = await case_view(session, case_id, _=_)
+    annex = plan_annex((await load_case(session, case_id)).template_id)
+    return _build(view, annex, view.plan_items, out, _)

@@ -22,6 +22,9 @@ from html import escape
 from typing import Literal
 
 from core.calendar import WorkingCalendar
+from core.i18n import Translator
+from core.russian import plural_ru
+from reengineering.wording import speaking
 
 __all__ = [
     "REVIEW_DAYS_BEFORE",
@@ -63,23 +66,24 @@ def format_date(day: date) -> str:
     return day.strftime("%d.%m.%Y")
 
 
-def working_days_phrase(count: int) -> str:
+def working_days_phrase(count: int, _: Translator | None = None) -> str:
     """«1 рабочий день», «3 рабочих дня», «5 рабочих дней» (Russian plural rules)."""
-    n = abs(count)
-    if n % 10 == 1 and n % 100 != 11:
-        return f"{count} рабочий день"
-    if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14):
-        return f"{count} рабочих дня"
-    return f"{count} рабочих дней"
+    _ = speaking(_)
+    phrase = plural_ru(
+        count,
+        _("{count} working day"),
+        _("{count} working days (2-4)"),
+        _("{count} working days"),
+    )
+    return phrase.format(count=count)
 
 
-def due_phrase(due: date, start: date | None, calendar: WorkingCalendar) -> str:
+def due_phrase(due: date, start: date | None, calendar: WorkingCalendar, _: Translator) -> str:
     """«до 12.05.2025 (5 рабочих дней)»: the deadline and its length from the clock start."""
     if start is None or start >= due:
-        return f"до {format_date(due)}"
-    return (
-        f"до {format_date(due)} ({working_days_phrase(calendar.working_days_between(start, due))})"
-    )
+        return _("by {day}").format(day=format_date(due))
+    length = working_days_phrase(calendar.working_days_between(start, due), _)
+    return _("by {day} ({length})").format(day=format_date(due), length=length)
 
 
 def reminder_key(kind: str, item_id: int | str, nominal: date, chat_id: object) -> str:
@@ -141,24 +145,28 @@ def review_reminder(
     )
 
 
-def _when(reminder: Reminder, today: date) -> str:
+def _when(reminder: Reminder, today: date, _: Translator) -> str:
     """The sentence about the deadline, as of today."""
     due = format_date(reminder.due)
     if reminder.kind == "overdue":
-        return f"срок истёк {due}, просрочка {working_days_phrase(reminder.days)}."
+        return _("the deadline passed on {due}, overdue by {days}.").format(
+            due=due, days=working_days_phrase(reminder.days, _)
+        )
     if reminder.due == today:
-        return f"срок истекает сегодня, {due}."
+        return _("the deadline is today, {due}.").format(due=due)
     if reminder.days <= 0:
-        return f"срок истекает {due} (нерабочий день): завершите сегодня."
-    return f"срок до {due}, осталось {working_days_phrase(reminder.days)}."
+        return _("the deadline is {due} (a day off): finish today.").format(due=due)
+    return _("the deadline is {due}, {days} left.").format(
+        due=due, days=working_days_phrase(reminder.days, _)
+    )
 
 
-def _headline(reminder: Reminder) -> str:
-    return {
-        "before": "⏰ Напоминание о сроке",
-        "due": "⏰ Сегодня последний день срока",
-        "overdue": "❗ Срок нарушен",
-    }[reminder.kind]
+def _headline(reminder: Reminder, _: Translator) -> str:
+    if reminder.kind == "before":
+        return _("⏰ Deadline reminder")
+    if reminder.kind == "due":
+        return _("⏰ Today is the last day of the deadline")
+    return _("❗ The deadline is missed")
 
 
 def step_reminder_text(
@@ -173,18 +181,24 @@ def step_reminder_text(
     copy_for_officer: bool = False,
     responsible: str | None = None,
     data_warning: str | None = None,
+    _: Translator | None = None,
 ) -> str:
     """A reminder about a step of a case."""
+    _ = speaking(_)
     lines = [
-        _headline(reminder),
-        f"Реинжиниринг {case_number}: «{escape(process_name)}».",
-        f"Шаг {step_id} «{escape(step_title)}»: {_when(reminder, today)}",
-        f"Ожидается: {escape(produces)}",
+        _headline(reminder, _),
+        _("Reengineering {number}: «{process}».").format(
+            number=case_number, process=escape(process_name)
+        ),
+        _("Step {step} «{title}»: {when}").format(
+            step=step_id, title=escape(step_title), when=_when(reminder, today, _)
+        ),
+        _("Expected: {produces}").format(produces=escape(produces)),
     ]
     if copy_for_officer:
-        lines.insert(0, "Копия ответственному по клиентоцентричности.")
+        lines.insert(0, _("Copy to the client-centricity officer."))
         if responsible:
-            lines.append(f"Ответственный: {escape(responsible)}.")
+            lines.append(_("Responsible: {name}.").format(name=escape(responsible)))
     if data_warning:
         lines.append(data_warning)
     return "\n".join(lines)
@@ -201,21 +215,29 @@ def plan_item_reminder_text(
     today: date,
     copy_for_officer: bool = False,
     data_warning: str | None = None,
+    _: Translator | None = None,
 ) -> str:
     """A reminder about a measure of the action plan."""
+    _ = speaking(_)
     lines = [
-        _headline(reminder),
-        f"План мероприятий, реинжиниринг {case_number}: «{escape(process_name)}».",
-        f"Мероприятие {number} «{escape(measure)}»: {_when(reminder, today)}",
-        f"Ответственный исполнитель: {escape(responsible)}.",
+        _headline(reminder, _),
+        _("Action plan, reengineering {number}: «{process}».").format(
+            number=case_number, process=escape(process_name)
+        ),
+        _("Measure {number} «{measure}»: {when}").format(
+            number=number, measure=escape(measure), when=_when(reminder, today, _)
+        ),
+        _("Responsible executor: {name}.").format(name=escape(responsible)),
     ]
     if reminder.kind == "overdue":
         lines.append(
-            "О неисполнении или риске неисполнения ответственный за процесс выносит вопрос "
-            "на рабочую группу (п. 4.1 Порядка)."
+            _(
+                "The process owner brings a failure or a risk of failure to the working group "
+                "(clause 4.1 of the Order)."
+            )
         )
     if copy_for_officer:
-        lines.insert(0, "Копия ответственному по клиентоцентричности.")
+        lines.insert(0, _("Copy to the client-centricity officer."))
     if data_warning:
         lines.append(data_warning)
     return "\n".join(lines)
@@ -227,21 +249,24 @@ def review_reminder_text(
     review_due: date,
     last_reengineering: date | None,
     reminder: Reminder,
+    _: Translator | None = None,
 ) -> str:
     """A warning that the three-year review of a process is coming."""
+    _ = speaking(_)
     last = (
-        f"Последний реинжиниринг: {format_date(last_reengineering)}."
+        _("Last reengineering: {day}.").format(day=format_date(last_reengineering))
         if last_reengineering
-        else "Реинжиниринг процесса ранее не проводился."
+        else _("The process has not been reengineered before.")
     )
     return "\n".join(
         [
-            "📅 Приближается срок пересмотра процесса",
-            f"Процесс «{escape(process_name)}» подлежит реинжинирингу не реже одного раза "
-            "в три года.",
+            _("📅 The review of the process is coming"),
+            _("The process «{process}» is reengineered at least once in three years.").format(
+                process=escape(process_name)
+            ),
             last,
-            f"Срок пересмотра: {format_date(review_due)}, осталось "
-            f"{working_days_phrase(reminder.days)}. В этот день реинжиниринг будет открыт "
-            "автоматически.",
+            _(
+                "Review due: {day}, {days} left. On that day the reengineering opens automatically."
+            ).format(day=format_date(review_due), days=working_days_phrase(reminder.days, _)),
         ]
     )

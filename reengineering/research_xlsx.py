@@ -14,9 +14,14 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from core.i18n import Translator
 from reengineering.reminders import format_date
 from reengineering.research_lists import CRITICALITY_TITLES, ResearchLists
+from reengineering.wording import speaking
 from storage.xlsx_text import save_workbook, text_cell
+
+# The research lists key answers by who named them (reengineering.research.WHO_TITLES).
+_CLIENT, _PERFORMER = "клиент", "исполнитель"
 
 _THIN = Side(style="thin", color="000000")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -53,27 +58,29 @@ def write_research_xlsx(
     process_name: str,
     number: str,
     period: tuple[date, date],
+    _: Translator | None = None,
 ) -> Path:
     """The R4 workbook: summary, difficulties per stage with criticality, needs, practices."""
+    _ = speaking(_)
     workbook = Workbook()
     summary = workbook.active
     assert summary is not None
-    summary.title = "Сводка"
-    _summary_sheet(summary, lists, process_name=process_name, number=number, period=period)
-    _difficulty_sheets(workbook, lists)
+    summary.title = _("Research summary")
+    _summary_sheet(summary, lists, _, process_name=process_name, number=number, period=period)
+    _difficulty_sheets(workbook, lists, _)
     need_stages = lists.ordered_stages([stage for stage, _who, _text in lists.needs])
     need_order = {s: i for i, s in enumerate(need_stages)}
     _table(
-        workbook.create_sheet("Потребности"),
-        "Потребности (ожидания) клиентов на каждом этапе взаимодействия",
-        ["Этап процесса", "Кто назвал", "Ожидание"],
+        workbook.create_sheet(_("Needs")),
+        _("Needs (expectations) of clients at each stage of interaction"),
+        [_("Process stage"), _("Named by"), _("Expectation")],
         [list(need) for need in sorted(lists.needs, key=lambda n: need_order[n[0]])],
         [30, 14, 80],
     )
     _table(
-        workbook.create_sheet("Лучшие практики"),
-        "Перечень лучших практик",
-        ["№", "Кто назвал", "Практика"],
+        workbook.create_sheet(_("Best practices")),
+        _("List of best practices"),
+        ["№", _("Named by"), _("Practice")],
         [[index, who, text] for index, (who, text) in enumerate(lists.practices, start=1)],
         [6, 14, 90],
     )
@@ -85,28 +92,34 @@ def write_research_xlsx(
 def _summary_sheet(
     sheet: Worksheet,
     lists: ResearchLists,
+    _: Translator,
     *,
     process_name: str,
     number: str,
     period: tuple[date, date],
 ) -> None:
     summary_rows: list[list[object]] = []
-    for who in ("клиент", "исполнитель"):
+    for who, label in ((_CLIENT, _("Clients")), (_PERFORMER, _("Performers"))):
         rated = lists.rated[who]
         mean = round(lists.rating_sum[who] / rated, 2) if rated else None
-        label = "Клиенты" if who == "клиент" else "Исполнители"
         summary_rows.append([label, lists.responses[who], mean])
     _table(
         sheet,
-        f"Исследование процесса «{process_name}», реинжиниринг {number}: опрос "
-        f"{format_date(period[0])}–{format_date(period[1])}",
-        ["Группа", "Ответов", "Средняя удовлетворённость (1–5)"],
+        _(
+            "Research of the process «{process}», reengineering {number}: survey {first}–{last}"
+        ).format(
+            process=process_name,
+            number=number,
+            first=format_date(period[0]),
+            last=format_date(period[1]),
+        ),
+        [_("Respondent group"), _("Answers received"), _("Mean satisfaction (1–5)")],
         summary_rows,
         [22, 12, 22],
     )
 
 
-def _difficulty_sheets(workbook: Workbook, lists: ResearchLists) -> None:
+def _difficulty_sheets(workbook: Workbook, lists: ResearchLists, _: Translator) -> None:
     """Counts per stage and criticality, then every difficulty named."""
     levels = ("high", "medium", "low", "")
     difficulty_rows: list[list[object]] = []
@@ -114,31 +127,31 @@ def _difficulty_sheets(workbook: Workbook, lists: ResearchLists) -> None:
         counts = lists.criticality[stage]
         difficulty_rows.append([stage, *(counts[level] for level in levels), sum(counts.values())])
     _table(
-        workbook.create_sheet("Сложности по этапам"),
-        "Перечень сложностей по этапам процесса с указанием критичности",
+        workbook.create_sheet(_("Difficulties by stage")),
+        _("List of difficulties by process stage with their criticality"),
         [
-            "Этап процесса",
-            "Критичность: высокая",
-            "Критичность: средняя",
-            "Критичность: низкая",
-            "Критичность не указана",
-            "Всего",
+            _("Process stage"),
+            _("Criticality: high"),
+            _("Criticality: medium"),
+            _("Criticality: low"),
+            _("Criticality not given"),
+            _("Total difficulties"),
         ],
         difficulty_rows,
         [36, 14, 14, 14, 14, 10],
     )
     stage_order = {s: i for i, s in enumerate(lists.ordered_stages(list(lists.criticality)))}
     detail_rows = [
-        [stage, CRITICALITY_TITLES.get(level, "не указана"), who, text]
+        [stage, CRITICALITY_TITLES.get(level, _("not given (criticality)")), who, text]
         for stage, level, who, text in sorted(
             lists.difficulties,
             key=lambda d: (stage_order.get(d[0], 0), levels.index(d[1])),
         )
     ]
     _table(
-        workbook.create_sheet("Описания сложностей"),
-        "Сложности, названные клиентами и исполнителями",
-        ["Этап процесса", "Критичность", "Кто назвал", "Описание"],
+        workbook.create_sheet(_("Descriptions of difficulties")),
+        _("Difficulties named by clients and performers"),
+        [_("Process stage"), _("Criticality"), _("Named by"), _("Description of the difficulty")],
         detail_rows,
         [30, 14, 14, 70],
     )

@@ -119,6 +119,7 @@ async def receive_document(
             session, case_id, known, person(actor), original_name=name,
             on=today_of(settings, now), at=now, telegram_file_id=file_id,
             file_path=str(path) if path else None,
+            _=_,
         )  # fmt: skip
 
     done = _("The document «{name}» is attached to step {step}.").format(

@@ -75,7 +75,7 @@ async def extension_reason(
 
     async def action(session: AsyncSession, data: dict[str, Any]) -> None:
         await request_extension(
-            session, data["case"], data["step"], person(actor), reason=reason, on=today, at=now
+            session, data["case"], data["step"], person(actor), reason=reason, on=today, at=now, _=_
         )
 
     done = _("The request has been sent to the client-centricity officer.")
@@ -102,11 +102,11 @@ async def extension_answer(
                 raise CaseError(stale_text())
             if not callback_data.ok:
                 await decide_extension(
-                    session, extension.id, person(actor), granted=False, on=today, at=now
+                    session, extension.id, person(actor), granted=False, on=today, at=now, _=_
                 )
             card = await load_card(session, extension.case_id, today)
     except CaseError as error:
-        await refuse(query, str(error))
+        await refuse(query, error.text(_))
         return
     if not callback_data.ok:
         await query.answer(_("Refused; the owner is told."))
@@ -149,6 +149,7 @@ async def extension_due(
         await decide_extension(
             session, int(data["ext"]), person(actor), granted=True, on=today, at=now,
             new_due=new_due,
+            _=_,
         )  # fmt: skip
 
     done = _("Extended until {date}; the owner is told.").format(date=format_date(new_due))

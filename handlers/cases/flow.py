@@ -72,7 +72,7 @@ async def refuse(query: CallbackQuery, text: str) -> None:
 
 
 async def load_card(session: AsyncSession, case_id: int, today: date) -> Card:
-    view = await case_view(session, case_id, today=today)
+    view = await case_view(session, case_id, today=today, _=_)
     return Card(view, await research_open(session, case_id))
 
 
@@ -105,7 +105,7 @@ async def act(
             said = await action(session)
             card = await load_card(session, case.id, today)
     except CaseError as error:
-        await refuse(query, str(error))
+        await refuse(query, error.text(_))
         return None
     await query.answer(said[:ALERT_LIMIT] if said else None)
     await show(message_of(query), card, actor, edit=True)
@@ -196,10 +196,10 @@ async def after_typed(
         return False
     except CaseError as error:
         if keep_state_on_error:
-            await message.answer(escape(str(error)) + "\n" + _("Type another date or /cancel."))
+            await message.answer(escape(error.text(_)) + "\n" + _("Type another date or /cancel."))
         else:
             await state.clear()
-            await message.answer(escape(str(error)))
+            await message.answer(escape(error.text(_)))
         return False
     await state.clear()
     await message.answer(outcome if isinstance(outcome, str) else done_text)

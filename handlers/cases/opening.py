@@ -69,10 +69,11 @@ async def _open(
             result = await open_case(
                 session, process_id, Ground.INSTRUCTION, arose_on=today,
                 actor_id=person(actor), at=now,
+                _=_,
             )  # fmt: skip
             card = await load_card(session, result.case_id, today)
     except CaseError as error:
-        await refuse(query, str(error))
+        await refuse(query, error.text(_))
         return
     if result.created:
         await query.answer(_("The case is opened; the owner is told."))
@@ -116,7 +117,7 @@ async def _confirm_opening(
         await message.edit_text(
             _("Open a reengineering case for «{process}» on the ground «{ground}», {date}?").format(
                 process=escape(name),
-                ground=GROUND_TITLES[Ground.INSTRUCTION],
+                ground=_(GROUND_TITLES[Ground.INSTRUCTION]),
                 date=format_date(today_of(settings, clock())),
             ),
             reply_markup=builder.as_markup(),

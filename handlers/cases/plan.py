@@ -35,7 +35,7 @@ from handlers.cases.flow import (
 from handlers.filters import TYPED_TEXT
 from reengineering.case_files import case_dir
 from reengineering.case_queries import CaseRef
-from reengineering.cases import SECTION_TITLES
+from reengineering.cases import plan_annex
 from reengineering.plan import add_plan_item, create_plan, plan_items
 from storage.uow import UnitOfWork
 from surveys.actors import Actor
@@ -56,7 +56,7 @@ class PlanStates(StatesGroup):
 @router.callback_query(CaseCb.filter(F.a == "pa"), case_access())
 async def plan_sections(query: CallbackQuery, case: CaseRef) -> None:
     builder = InlineKeyboardBuilder()
-    for number, title in SECTION_TITLES.items():
+    for number, title in plan_annex(case.template_id).sections.items():
         builder.button(
             text=f"{number}. {title}", callback_data=CaseCb(c=case.id, a="sec", x=str(number))
         )
@@ -70,14 +70,20 @@ async def plan_sections(query: CallbackQuery, case: CaseRef) -> None:
 
 @router.callback_query(CaseCb.filter(F.a == "sec"), case_access())
 async def plan_section_chosen(
-    query: CallbackQuery, callback_data: CaseCb, uow: UnitOfWork, actor: Actor, state: FSMContext
+    query: CallbackQuery,
+    callback_data: CaseCb,
+    case: CaseRef,
+    uow: UnitOfWork,
+    actor: Actor,
+    state: FSMContext,
 ) -> None:
     section = int(callback_data.x) if callback_data.x.isdigit() else 0
-    if section not in SECTION_TITLES:
+    sections = plan_annex(case.template_id).sections
+    if section not in sections:
         await refuse(query, stale_text())
         return
     prompt = _("Section «{section}». Write the name of the measure. /cancel — stop.").format(
-        section=escape(SECTION_TITLES[section])
+        section=escape(sections[section])
     )
     target = PlanStates.measure
     await ask(query, uow, actor, state, callback_data, target, prompt, section=section)
@@ -142,6 +148,7 @@ async def plan_report(
             measure=data["measure"], due_on=date.fromisoformat(data["due"]),
             responsible_name=data["responsible"], expected_result=data["result"],
             report_document=report, on=today, at=now,
+            _=_,
         )  # fmt: skip
         numbers = [item.number for item in await plan_items(session, data["case"])
                    if item.id == item_id]  # fmt: skip
@@ -166,7 +173,7 @@ async def digital_service(
 
     async def action(session: AsyncSession) -> str:
         await create_plan(
-            session, case.id, person(actor), uses_digital_service=True, on=today, at=now
+            session, case.id, person(actor), uses_digital_service=True, on=today, at=now, _=_
         )
         return _("The six prototype measures are added to the plan.")
 
@@ -182,7 +189,7 @@ async def plan_workbook(
     out = case_dir(settings.data_dir, case.id) / f"case{case.id}_action_plan.xlsx"
     async with uow.reading() as session:  # no write lock while openpyxl writes the plan
         out.parent.mkdir(parents=True, exist_ok=True)
-        await write_action_plan_xlsx(session, case.id, out)
+        await write_action_plan_xlsx(session, case.id, out, _)
     await query.answer(_("Preparing the report…"))
     if (message := message_of(query)) is not None:
         await message.answer_document(FSInputFile(out, filename=f"action-plan-case-{case.id}.xlsx"))

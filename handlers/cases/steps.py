@@ -60,7 +60,7 @@ async def mark_done(
     today = today_of(settings, now)
 
     async def action(session: AsyncSession) -> str:
-        await complete_step(session, case.id, callback_data.s, person(actor), on=today, at=now)
+        await complete_step(session, case.id, callback_data.s, person(actor), on=today, at=now, _=_)
         return _("Step {step} is marked as done.").format(step=callback_data.s)
 
     await act(query, uow, actor, case, today, action)
@@ -89,7 +89,7 @@ async def choose_decision(
 ) -> None:
     """A decision ends or turns the case, so it is confirmed; a return asks for its deadline."""
     async with uow.transaction() as session:
-        view = await case_view(session, case.id, today=today_of(settings, clock()))
+        view = await case_view(session, case.id, today=today_of(settings, clock()), _=_)
     options = {
         option: (title, revision)
         for step in view.active_steps
@@ -137,7 +137,7 @@ async def record_decision_button(
     async def action(session: AsyncSession) -> str:
         c = callback_data
         transition = await record_decision(
-            session, case.id, c.s, c.x, person(actor), on=today, at=now
+            session, case.id, c.s, c.x, person(actor), on=today, at=now, _=_
         )
         if transition.outcome:
             return _("The decision is recorded; the case is closed.")
@@ -165,6 +165,7 @@ async def revision_due(
         await record_decision(
             session, data["case"], data["step"], data["option"], person(actor),
             on=today, at=now, revision_due=due,
+            _=_,
         )  # fmt: skip
 
     done = _("The decision is recorded: revision until {date}.").format(date=format_date(due))
@@ -200,7 +201,9 @@ async def meeting_date(
     today = today_of(settings, now)
 
     async def action(session: AsyncSession, data: dict[str, Any]) -> None:
-        await schedule_meeting(session, data["case"], meeting_on, person(actor), on=today, at=now)
+        await schedule_meeting(
+            session, data["case"], meeting_on, person(actor), on=today, at=now, _=_
+        )
 
     done = _("The meeting date is entered: {date}.").format(date=format_date(meeting_on))
     await after_typed(message, uow, actor, state, today, action, done, keep_state_on_error=True)

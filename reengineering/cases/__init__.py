@@ -27,11 +27,11 @@ from reengineering.cases.steps import (
     SURVEY_LIST_STEP,
     SURVEY_STEP,
     acting,
+    plan_annex,
     template_of,
 )
 from reengineering.cases.views import (
     GROUND_TITLES,
-    SECTION_TITLES,
     STATUS_TITLES,
     AuditEntry,
     CaseSummary,
@@ -60,7 +60,6 @@ __all__ = [
     "IMPL_STEP",
     "MEETING_STEP",
     "PLAN_STEP",
-    "SECTION_TITLES",
     "STATUS_TITLES",
     "SURVEY_LIST_STEP",
     "SURVEY_STEP",
@@ -89,6 +88,7 @@ __all__ = [
     "open_case",
     "open_cases_from_detections",
     "owner_chat",
+    "plan_annex",
     "record_decision",
     "refresh_case",
     "request_extension",

@@ -6,11 +6,13 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.i18n import Translator
 from core.text import visible
 from reengineering.cases.audit import audit_event, moment
 from reengineering.cases.errors import CaseError
 from reengineering.cases.records import load_case, load_person, load_process
 from reengineering.cases.steps import template_of, template_step
+from reengineering.wording import __, speaking
 from storage.cases_models import CaseDocument
 
 __all__ = ["attach_document"]
@@ -27,27 +29,28 @@ async def attach_document(
     telegram_file_id: str | None = None,
     file_path: str | None = None,
     at: datetime | None = None,
+    _: Translator | None = None,
 ) -> int:
     """Attach a document to a step (a Telegram file, a local copy, or both). Returns its id."""
+    _ = speaking(_)
     case = await load_case(session, case_id)
     template = template_of(case.template_id)
     step = template_step(template, step_id)
     if telegram_file_id is None and file_path is None:
-        raise CaseError("Документ не передан.")
+        raise CaseError(__("No document was passed."))
     if actor_id is not None:
         process = await load_process(session, case.process_id)
         person = await load_person(session, actor_id)
         if person is None or not (person.is_officer or process.owner_id == person.id):
             raise CaseError(
-                "Документы прикладывают ответственный за процесс и ответственный по "
-                "клиентоцентричности."
+                __("Documents are attached by the process owner and the client-centricity officer.")
             )
     document = CaseDocument(
         case_id=case.id,
         step_code=step.id,
         telegram_file_id=telegram_file_id,
         file_path=file_path,
-        original_name=visible(original_name) or "документ",
+        original_name=visible(original_name) or _("unnamed document"),
         uploaded_by_id=actor_id,
         uploaded_at=moment(on, at),
     )

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.calendar import WorkingCalendar
+from core.i18n import Translator
 from core.text import is_blank, visible
 from reengineering.cases.audit import audit_event, moment
 from reengineering.cases.errors import CaseError
@@ -21,6 +22,7 @@ from reengineering.cases.records import (
 )
 from reengineering.cases.steps import template_of, template_step
 from reengineering.cases.workflow import refresh_case
+from reengineering.wording import __, speaking
 from storage.cases_models import CaseExtension, ExtensionStatus, StepStatus
 
 __all__ = ["decide_extension", "request_extension"]
@@ -36,20 +38,22 @@ async def request_extension(
     on: date,
     proposed_due: date | None = None,
     at: datetime | None = None,
+    _: Translator | None = None,
 ) -> int:
     """The owner asks for more time on an active step; officers are told. Returns its id."""
+    _ = speaking(_)
     case = await load_open_case(session, case_id)
     template = template_of(case.template_id)
     step = template_step(template, step_id)
     process = await load_process(session, case.process_id)
     person = await load_person(session, actor_id)
     if person is None or not (person.is_officer or process.owner_id == person.id):
-        raise CaseError("Продление срока запрашивает ответственный за процесс.")
+        raise CaseError(__("A deadline extension is asked by the process owner."))
     row = await active_row(session, case, step)
     if is_blank(reason):
-        raise CaseError("Укажите причину, по которой нужен дополнительный срок.")
+        raise CaseError(__("Give the reason why more time is needed."))
     if proposed_due is not None and proposed_due < on:
-        raise CaseError("Предлагаемый срок не может быть в прошлом.")
+        raise CaseError(__("The proposed deadline cannot be in the past."))
     pending = await session.scalar(
         sa.select(CaseExtension.id).where(
             CaseExtension.case_id == case.id,
@@ -58,7 +62,7 @@ async def request_extension(
         )
     )
     if pending is not None:
-        raise CaseError("Запрос на продление этого шага уже ожидает решения.")
+        raise CaseError(__("An extension request for this step is already awaiting a decision."))
     extension = CaseExtension(
         case_id=case.id,
         step_code=step.id,
@@ -76,7 +80,7 @@ async def request_extension(
         step_id=step.id, extension_id=extension.id, reason=extension.reason,
         proposed_due=proposed_due,
     )  # fmt: skip
-    await notify_extension_request(session, case, process, step, row, extension)
+    await notify_extension_request(session, case, process, step, row, extension, _)
     return extension.id
 
 
@@ -91,26 +95,28 @@ async def decide_extension(
     comment: str | None = None,
     at: datetime | None = None,
     calendar: WorkingCalendar | None = None,
+    _: Translator | None = None,
 ) -> None:
     """The officer grants a new due date for the step, or refuses; the owner is told."""
+    _ = speaking(_)
     extension = await session.get(CaseExtension, extension_id)
     if extension is None:
-        raise CaseError("Запрос на продление не найден.")
+        raise CaseError(__("The extension request is not found."))
     if extension.status != ExtensionStatus.PENDING:
-        raise CaseError("По этому запросу решение уже принято.")
+        raise CaseError(__("This request is already decided."))
     person = await load_person(session, actor_id)
     if person is None or not person.is_officer:
-        raise CaseError("Решение о продлении срока принимает ответственный по клиентоцентричности.")
+        raise CaseError(__("An extension is decided by the client-centricity officer."))
     case = await load_open_case(session, extension.case_id)
     rows = await step_rows(session, case.id)
     row = rows[extension.step_code]
     if row.status != StepStatus.ACTIVE or row.activation != extension.activation:
-        raise CaseError("Шаг, по которому запрошено продление, уже не в работе.")
+        raise CaseError(__("The step the extension was asked for is no longer in progress."))
     if granted:
         if new_due is None:
-            raise CaseError("Укажите новый срок.")
+            raise CaseError(__("Give the new deadline."))
         if new_due < on:
-            raise CaseError("Новый срок не может быть в прошлом.")
+            raise CaseError(__("The new deadline cannot be in the past."))
         row.extended_due = new_due
     extension.status = ExtensionStatus.GRANTED if granted else ExtensionStatus.REFUSED
     extension.decided_by_id = actor_id
@@ -122,7 +128,7 @@ async def decide_extension(
         at=at, actor_id=actor_id, step_id=extension.step_code, extension_id=extension.id,
         new_due=new_due if granted else None, comment=comment,
     )  # fmt: skip
-    await refresh_case(session, case, on=on, at=at, calendar=calendar)
+    await refresh_case(session, case, on=on, at=at, calendar=calendar, _=_)
     process = await load_process(session, case.process_id)
     step = template_of(case.template_id).step(extension.step_code)
-    await notify_extension_decision(session, case, process, step, extension, granted=granted)
+    await notify_extension_decision(session, case, process, step, extension, _, granted=granted)

@@ -13,8 +13,9 @@ from html import escape
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.calendar import WorkingCalendar
+from core.i18n import Translator
 from reengineering.cases.records import load_person, plan_item_rows
-from reengineering.cases.steps import acting
+from reengineering.cases.steps import acting, plan_annex
 from reengineering.cases.views import (
     GROUND_TITLES,
     PlanItemView,
@@ -84,43 +85,54 @@ async def _owner_and_officers(session: AsyncSession, process: Process) -> list[R
     return [*([owner] if owner is not None else []), *await officer_chats(session)]
 
 
+def _who(doer: str, recipient: str, _: Translator) -> str:
+    """Who is expected to act, as the recipient reads it."""
+    if doer == recipient:
+        return _("from you")
+    if doer == "working_group" and recipient == "officer":
+        return _("(the working group; you enter the decision)")
+    return f"({_(ACTOR_TITLES[doer])})"
+
+
 def _step_text(
     case: ReengineeringCase,
     process: Process,
     step: StepTemplate,
     row: CaseStep,
     calendar: WorkingCalendar,
+    _: Translator,
     *,
     recipient: str,
 ) -> str:
     """What is expected now: step title, what it produces, the due date with its length."""
-    doer = acting(step, row)
-    if doer == recipient:
-        who = "от вас"
-    elif doer == "working_group" and recipient == "officer":
-        who = "(рабочая группа; решение вносите вы)"
-    else:
-        who = f"({ACTOR_TITLES[doer]})"
+    who = _who(acting(step, row), recipient, _)
     clause = f" ({step.clause})" if step.clause else ""
     lines = [
-        f"📌 Реинжиниринг {case_number(case.id)}: «{escape(process.name)}».",
-        f"Этап «{STAGE_TITLES[step.stage]}», шаг {step.id}{clause}: {escape(step.title)}.",
+        _("📌 Reengineering {number}: «{process}».").format(
+            number=case_number(case.id), process=escape(process.name)
+        ),
+        _("Stage «{stage}», step {step}{clause}: {title}.").format(
+            stage=_(STAGE_TITLES[step.stage]), step=step.id, clause=clause, title=escape(step.title)
+        ),
     ]
     if row.reopened:
         lines.append(
-            "Материалы возвращены на доработку: ответственный за процесс дорабатывает их "
-            "и направляет повторно в срок, установленный решением."
+            _(
+                "The materials are returned for revision: the process owner revises them and "
+                "sends them again by the deadline set by the decision."
+            )
         )
-    lines.append(f"Ожидается {who}: {escape(step.produces)}.")
+    lines.append(_("Expected {who}: {produces}.").format(who=who, produces=escape(step.produces)))
     if row.due_on is not None:
-        lines.append(f"Срок: {due_phrase(row.due_on, row.started_on, calendar)}.")
+        due = due_phrase(row.due_on, row.started_on, calendar, _)
+        lines.append(_("Deadline: {due}.").format(due=due))
         if warning := data_warning(row.due_on):
             lines.append(warning)
     elif step.due_note:
-        lines.append(f"Срок: {step.due_note} (дата будет указана).")
+        lines.append(_("Deadline: {note} (the date will be given).").format(note=step.due_note))
     if step.decision is not None:
         options = "; ".join(option.title for option in step.decision.options)
-        lines.append(f"Варианты решения: {options}.")
+        lines.append(_("Decision options: {options}.").format(options=options))
     return "\n".join(lines)
 
 
@@ -131,6 +143,7 @@ async def announce_step(
     step: StepTemplate,
     row: CaseStep,
     calendar: WorkingCalendar,
+    _: Translator,
 ) -> None:
     """The owner hears about every step; officers about the steps they or the group take.
 
@@ -142,11 +155,18 @@ async def announce_step(
     to_officers = step.actor != "owner" or owner is None or owner.held is not None
     officers = await officer_chats(session) if to_officers else []
     if owner is not None:
-        text = _step_text(case, process, step, row, calendar, recipient="owner")
+        text = _step_text(case, process, step, row, calendar, _, recipient="owner")
         await notify(session, [owner], text, kind="case_step", key=key)
     if officers:
-        text = _step_text(case, process, step, row, calendar, recipient="officer")
+        text = _step_text(case, process, step, row, calendar, _, recipient="officer")
         await notify(session, [c for c in officers if c != owner], text, kind="case_step", key=key)
+
+
+def _ground_phrase(ground: Ground, arose_on: date, _: Translator) -> str:
+    """«поручение … (возникло 01.02.2025)»."""
+    return _("{ground} (arose on {day})").format(
+        ground=_(GROUND_TITLES[ground]), day=format_date(arose_on)
+    )
 
 
 async def notify_opened(
@@ -156,13 +176,16 @@ async def notify_opened(
     template: StageTemplate,
     ground: Ground,
     arose_on: date,
+    _: Translator,
 ) -> None:
     """The owner and the officers hear that a case was opened, and on what ground."""
     text = "\n".join(
         [
-            f"🆕 Открыт реинжиниринг {case_number(case.id)}: «{escape(process.name)}».",
-            f"Основание: {GROUND_TITLES[ground]} (возникло {format_date(arose_on)}).",
-            f"Порядок: {escape(template.title)}.",
+            _("🆕 Reengineering {number} is opened: «{process}».").format(
+                number=case_number(case.id), process=escape(process.name)
+            ),
+            _("Ground: {ground}.").format(ground=_ground_phrase(ground, arose_on, _)),
+            _("Order: {title}.").format(title=escape(template.title)),
         ]
     )
     chats = await _owner_and_officers(session, process)
@@ -176,12 +199,16 @@ async def notify_ground_linked(
     ground: Ground,
     arose_on: date,
     detection_id: int | None,
+    _: Translator,
 ) -> None:
     """The officers hear that a further ground was added to the process's open case."""
-    text = (
-        f"К открытому реинжинирингу {case_number(case.id)} «{escape(process.name)}» добавлено "
-        f"основание: {GROUND_TITLES[ground]} (возникло {format_date(arose_on)}). "
-        "Новый реинжиниринг не открывается."
+    text = _(
+        "A ground is added to the open reengineering {number} «{process}»: {ground}. "
+        "No new reengineering is opened."
+    ).format(
+        number=case_number(case.id),
+        process=escape(process.name),
+        ground=_ground_phrase(ground, arose_on, _),
     )
     await notify(
         session,
@@ -192,32 +219,43 @@ async def notify_ground_linked(
     )
 
 
+def _reference(case: ReengineeringCase, process: Process) -> dict[str, str]:
+    """The case's number and the process's name, as every notice names them."""
+    return {"number": case_number(case.id), "process": escape(process.name)}
+
+
 async def notify_closed(
-    session: AsyncSession, case: ReengineeringCase, process: Process, outcome: str
+    session: AsyncSession, case: ReengineeringCase, process: Process, outcome: str, _: Translator
 ) -> None:
     """The owner and the officers hear the outcome, and when the next review is due."""
     lines = [
-        f"🏁 Реинжиниринг {case_number(case.id)} «{escape(process.name)}»: "
-        f"{OUTCOME_TITLES[outcome]}.",
+        _("🏁 Reengineering {number} «{process}»: {outcome}.").format(
+            **_reference(case, process), outcome=_(OUTCOME_TITLES[outcome])
+        ),
     ]
     if outcome == "excluded":
         lines.append(
-            "Процесс отмечен как исключённый; ответственный за процесс выполняет действия по "
-            "исключению его из Реестра процессов."
+            _(
+                "The process is marked as excluded; the process owner takes the steps to "
+                "exclude it from the Register of processes."
+            )
         )
     elif process.review_due is not None:
         lines.append(
-            f"Следующий пересмотр процесса — не позднее {format_date(process.review_due)}."
+            _("The next review of the process is due by {day}.").format(
+                day=format_date(process.review_due)
+            )
         )
     chats = await _owner_and_officers(session, process)
     await notify(session, chats, "\n".join(lines), kind="case_closed", key=f"case:{case.id}:closed")
 
 
 async def send_approved_plan(
-    session: AsyncSession, case: ReengineeringCase, process: Process, on: date
+    session: AsyncSession, case: ReengineeringCase, process: Process, on: date, _: Translator
 ) -> None:
     """Seed 003 §3.8: the approved plan goes to every executor named in it."""
-    views = numbered_items(await plan_item_rows(session, case.id), today=None)
+    sections = plan_annex(case.template_id).sections
+    views = numbered_items(await plan_item_rows(session, case.id), today=None, sections=sections)
     by_person: dict[int, list[PlanItemView]] = {}
     for view in views:
         if view.responsible_id is not None:
@@ -227,10 +265,16 @@ async def send_approved_plan(
         if person is None:
             continue
         lines = [
-            f"📋 Утверждён план мероприятий реинжиниринга {case_number(case.id)} "
-            f"«{escape(process.name)}».",
-            "Вам поручено:",
-            *(f"{v.number} {escape(v.measure)} — до {format_date(v.due_on)}" for v in items),
+            _("📋 The action plan of reengineering {number} «{process}» is approved.").format(
+                **_reference(case, process)
+            ),
+            _("You are charged with:"),
+            *(
+                _("{number} {measure} — by {day}").format(
+                    number=v.number, measure=escape(v.measure), day=format_date(v.due_on)
+                )
+                for v in items
+            ),
         ]
         await notify(
             session,
@@ -242,15 +286,19 @@ async def send_approved_plan(
 
 
 async def notify_meeting(
-    session: AsyncSession, case: ReengineeringCase, process: Process, meeting_on: date
+    session: AsyncSession,
+    case: ReengineeringCase,
+    process: Process,
+    meeting_on: date,
+    _: Translator,
 ) -> None:
     """The owner hears the date of the working-group meeting that considers the plan."""
     owner = await owner_chat(session, process)
     if owner is not None:
-        text = (
-            f"🗓 Реинжиниринг {case_number(case.id)} «{escape(process.name)}»: план мероприятий "
-            f"рассматривается на заседании рабочей группы {format_date(meeting_on)}."
-        )
+        text = _(
+            "🗓 Reengineering {number} «{process}»: the action plan is considered at the "
+            "working-group meeting on {day}."
+        ).format(**_reference(case, process), day=format_date(meeting_on))
         await notify(
             session, [owner], text, kind="case_meeting",
             key=f"case:{case.id}:meeting:{meeting_on.isoformat()}",
@@ -264,20 +312,53 @@ async def notify_extension_request(
     step: StepTemplate,
     row: CaseStep,
     extension: CaseExtension,
+    _: Translator,
 ) -> None:
     """The officers hear that the owner asks for more time on a step, and why."""
-    current = f"до {format_date(row.due_on)}" if row.due_on else "не установлен"
+    current = (
+        _("by {day}").format(day=format_date(row.due_on)) if row.due_on else _("not set (deadline)")
+    )
     lines = [
-        f"⏳ Запрос продления срока: реинжиниринг {case_number(case.id)} «{escape(process.name)}».",
-        f"Шаг {step.id} «{escape(step.title)}», текущий срок {current}.",
-        f"Причина: {escape(extension.reason)}",
+        _("⏳ A deadline extension is asked: reengineering {number} «{process}».").format(
+            **_reference(case, process)
+        ),
+        _("Step {step} «{title}», the current deadline {current}.").format(
+            step=step.id, title=escape(step.title), current=current
+        ),
+        _("Reason: {reason}").format(reason=escape(extension.reason)),
     ]
     if extension.proposed_due is not None:
-        lines.append(f"Предлагаемый срок: {format_date(extension.proposed_due)}.")
+        lines.append(_("Proposed deadline: {day}.").format(day=format_date(extension.proposed_due)))
     await notify(
         session, await officer_chats(session), "\n".join(lines),
         kind="case_extension_request", key=f"ext:{extension.id}:req",
     )  # fmt: skip
+
+
+def _extension_decision_text(
+    case: ReengineeringCase,
+    process: Process,
+    step: StepTemplate,
+    extension: CaseExtension,
+    _: Translator,
+    *,
+    granted: bool,
+) -> str:
+    names = {**_reference(case, process), "step": step.id, "title": escape(step.title)}
+    if granted and extension.new_due is not None:
+        return _(
+            "✅ The deadline of step {step} «{title}» of reengineering {number} «{process}» "
+            "is extended to {day}."
+        ).format(**names, day=format_date(extension.new_due))
+    if extension.comment:
+        return _(
+            "✖️ The extension of the deadline of step {step} «{title}» of reengineering "
+            "{number} «{process}» is refused: {comment}."
+        ).format(**names, comment=escape(extension.comment))
+    return _(
+        "✖️ The extension of the deadline of step {step} «{title}» of reengineering "
+        "{number} «{process}» is refused."
+    ).format(**names)
 
 
 async def notify_extension_decision(
@@ -286,22 +367,12 @@ async def notify_extension_decision(
     process: Process,
     step: StepTemplate,
     extension: CaseExtension,
+    _: Translator,
     *,
     granted: bool,
 ) -> None:
     """Whoever asked, and the owner, hear whether the new due date was granted."""
-    if granted and extension.new_due is not None:
-        text = (
-            f"✅ Срок шага {step.id} «{escape(step.title)}» реинжиниринга {case_number(case.id)} "
-            f"«{escape(process.name)}» продлён до {format_date(extension.new_due)}."
-        )
-    else:
-        comment = extension.comment
-        text = (
-            f"✖️ В продлении срока шага {step.id} «{escape(step.title)}» реинжиниринга "
-            f"{case_number(case.id)} «{escape(process.name)}» отказано"
-            + (f": {escape(comment)}." if comment else ".")
-        )
+    text = _extension_decision_text(case, process, step, extension, _, granted=granted)
     requester: Person | None = await load_person(session, extension.requested_by_id)
     chats = [recipient_of(requester)] if requester else []
     owner = await owner_chat(session, process)

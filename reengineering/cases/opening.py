@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.calendar import WorkingCalendar
+from core.i18n import Translator
 from reengineering.cases.audit import audit_event, moment
 from reengineering.cases.errors import CaseError
 from reengineering.cases.notices import notify_ground_linked, notify_opened
@@ -20,6 +21,7 @@ from reengineering.cases.steps import DEFAULT_TEMPLATE, remember_template, templ
 from reengineering.cases.views import OpenResult
 from reengineering.cases.workflow import refresh_case
 from reengineering.templates import StageTemplate
+from reengineering.wording import __, speaking
 from storage.cases_models import (
     CaseGround,
     CaseStatus,
@@ -45,6 +47,7 @@ async def open_case(
     on: date | None = None,
     at: datetime | None = None,
     calendar: WorkingCalendar | None = None,
+    _: Translator | None = None,
 ) -> OpenResult:
     """Open a case on a ground, or link the ground to the process's open case.
 
@@ -53,6 +56,7 @@ async def open_case(
     same ``detection_id`` again changes nothing. ``on`` is the day of opening (default: the
     day the ground arose).
     """
+    _ = speaking(_)
     ground = Ground(ground)
     day = on or arose_on
     process = await load_process(session, process_id)
@@ -65,10 +69,13 @@ async def open_case(
     existing = await _open_case_of(session, process_id)
     if existing is not None:
         return await _link_ground(
-            session, existing, process, ground, arose_on, actor_id, detection_id, day, at
+            session, existing, process, ground, arose_on, actor_id, detection_id, day, at, _
         )
     if not process.active:
-        raise CaseError(f"Процесс «{process.name}» исключён из реестра: реинжиниринг не открыт.")
+        raise CaseError(
+            __("The process «{process}» is excluded from the registry: no reengineering opened."),
+            process=process.name,
+        )
     if isinstance(template, StageTemplate):
         remember_template(template)
         stage_template = template
@@ -85,11 +92,11 @@ async def open_case(
         if existing is None:
             raise
         return await _link_ground(
-            session, existing, process, ground, arose_on, actor_id, detection_id, day, at
+            session, existing, process, ground, arose_on, actor_id, detection_id, day, at, _
         )
     await _record_opening(session, case, stage_template, actor_id, day, at)
-    await notify_opened(session, case, process, stage_template, ground, arose_on)
-    await refresh_case(session, case, on=day, at=at, calendar=calendar)
+    await notify_opened(session, case, process, stage_template, ground, arose_on, _)
+    await refresh_case(session, case, on=day, at=at, calendar=calendar, _=_)
     return OpenResult(case.id, created=True)
 
 
@@ -172,6 +179,7 @@ async def _link_ground(
     detection_id: int | None,
     on: date,
     at: datetime | None,
+    _: Translator,
 ) -> OpenResult:
     """Record a further ground on the open case (once per ground and date)."""
     duplicate = await session.scalar(
@@ -200,7 +208,7 @@ async def _link_ground(
         ground=ground.value, arose_on=arose_on, detection_id=detection_id,
     )  # fmt: skip
     await session.flush()
-    await notify_ground_linked(session, case, process, ground, arose_on, detection_id)
+    await notify_ground_linked(session, case, process, ground, arose_on, detection_id, _)
     return OpenResult(case.id, created=False, linked=True)
 
 
@@ -210,6 +218,7 @@ async def open_cases_from_detections(
     *,
     tz: tzinfo = UTC,
     calendar: WorkingCalendar | None = None,
+    _: Translator | None = None,
 ) -> list[OpenResult]:
     """Open (or link) a case for every process-level decline detection not yet consumed.
 
@@ -241,6 +250,7 @@ async def open_cases_from_detections(
                 on=today,
                 at=now,
                 calendar=calendar,
+                _=_,
             )
         )
     return results

@@ -8,6 +8,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.i18n import Translator
 from reengineering.cases.records import (
     load_case,
     load_person,
@@ -16,7 +17,7 @@ from reengineering.cases.records import (
     plan_item_rows,
     step_rows,
 )
-from reengineering.cases.steps import IMPL_STEP, acting, template_of
+from reengineering.cases.steps import IMPL_STEP, acting, plan_annex, template_of
 from reengineering.cases.views import (
     GROUND_TITLES,
     STATUS_TITLES,
@@ -32,6 +33,7 @@ from reengineering.cases.views import (
     numbered_items,
 )
 from reengineering.templates import ACTOR_TITLES, OUTCOME_TITLES, STAGE_TITLES, StageTemplate
+from reengineering.wording import speaking
 from storage.cases_models import (
     CaseDocument,
     CaseEvent,
@@ -54,20 +56,26 @@ def _overdue(status: str, due: date | None, today: date | None) -> bool:
 class _Names:
     """People's names for one view, each looked up once."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, _: Translator) -> None:
         self._session = session
+        self._ = _
         self._known: dict[int, str | None] = {}
 
     async def of(self, person_id: int | None) -> str | None:
         if person_id is None:
             return None
         if person_id not in self._known:
-            self._known[person_id] = person_name(await load_person(self._session, person_id))
+            person = await load_person(self._session, person_id)
+            self._known[person_id] = person_name(person, self._)
         return self._known[person_id]
 
 
 async def _step_views(
-    template: StageTemplate, rows: dict[str, CaseStep], names: _Names, today: date | None
+    template: StageTemplate,
+    rows: dict[str, CaseStep],
+    names: _Names,
+    today: date | None,
+    _: Translator,
 ) -> tuple[StepView, ...]:
     steps: list[StepView] = []
     for step in template.steps:
@@ -79,13 +87,13 @@ async def _step_views(
                 step_id=step.id,
                 title=step.title,
                 stage=step.stage,
-                stage_title=STAGE_TITLES[step.stage],
+                stage_title=_(STAGE_TITLES[step.stage]),
                 clause=step.clause,
                 produces=step.produces,
                 actor=step.actor,
-                actor_title=ACTOR_TITLES[step.actor],
+                actor_title=_(ACTOR_TITLES[step.actor]),
                 status=row.status.value,
-                status_title=STATUS_TITLES[row.status],
+                status_title=_(STATUS_TITLES[row.status]),
                 started_on=row.started_on,
                 due_on=row.due_on,
                 due_note=step.due_note,
@@ -100,7 +108,7 @@ async def _step_views(
                 revision_due=row.revision_due if done_on else None,
                 reopened=row.reopened,
                 acting=acting(step, row),
-                acting_title=ACTOR_TITLES[acting(step, row)],
+                acting_title=_(ACTOR_TITLES[acting(step, row)]),
                 extended=row.extended_due is not None and row.status == StepStatus.ACTIVE,
                 overdue=_overdue(row.status, row.due_on, today),
                 data_warning=data_warning(row.due_on),
@@ -109,12 +117,12 @@ async def _step_views(
     return tuple(steps)
 
 
-async def _grounds(session: AsyncSession, case_id: int) -> tuple[GroundView, ...]:
+async def _grounds(session: AsyncSession, case_id: int, _: Translator) -> tuple[GroundView, ...]:
     grounds = await session.scalars(
         sa.select(CaseGround).where(CaseGround.case_id == case_id).order_by(CaseGround.id)
     )
     return tuple(
-        GroundView(g.ground.value, GROUND_TITLES[g.ground], g.arose_on, g.opened, g.detection_id)
+        GroundView(g.ground.value, _(GROUND_TITLES[g.ground]), g.arose_on, g.opened, g.detection_id)
         for g in grounds
     )
 
@@ -186,15 +194,18 @@ async def _extensions(
     )
 
 
-async def case_view(session: AsyncSession, case_id: int, *, today: date | None = None) -> CaseView:
+async def case_view(
+    session: AsyncSession, case_id: int, *, today: date | None = None, _: Translator | None = None
+) -> CaseView:
     """Everything the UI shows about a case; overdue flags need ``today`` (the local date)."""
+    _ = speaking(_)
     case = await load_case(session, case_id)
     template = template_of(case.template_id)
     process = await load_process(session, case.process_id)
     owner = await load_person(session, process.owner_id)
     rows = await step_rows(session, case.id)
-    names = _Names(session)
-    steps = await _step_views(template, rows, names, today)
+    names = _Names(session, _)
+    steps = await _step_views(template, rows, names, today, _)
     implementing = rows.get(IMPL_STEP) and rows[IMPL_STEP].status == StepStatus.ACTIVE
     return CaseView(
         id=case.id,
@@ -202,22 +213,24 @@ async def case_view(session: AsyncSession, case_id: int, *, today: date | None =
         process_id=process.id,
         process_name=process.name,
         owner_id=process.owner_id,
-        owner_name=person_name(owner),
+        owner_name=person_name(owner, _),
         ground=case.ground.value,
-        ground_title=GROUND_TITLES[case.ground],
+        ground_title=_(GROUND_TITLES[case.ground]),
         arose_on=case.arose_on,
         status=case.status.value,
         outcome=case.outcome,
-        outcome_title=OUTCOME_TITLES.get(case.outcome or ""),
+        outcome_title=_(OUTCOME_TITLES[case.outcome]) if case.outcome in OUTCOME_TITLES else None,
         closed_on=case.closed_on,
         uses_digital_service=case.uses_digital_service,
         steps=steps,
-        grounds=await _grounds(session, case.id),
+        grounds=await _grounds(session, case.id, _),
         documents=await _documents(session, case.id, names),
         audit=await _audit_trail(session, case.id, names),
         plan_items=tuple(
             numbered_items(
-                await plan_item_rows(session, case.id), today=today if implementing else None
+                await plan_item_rows(session, case.id),
+                today=today if implementing else None,
+                sections=plan_annex(case.template_id).sections,
             )
         ),
         extensions=await _extensions(session, case.id, names),

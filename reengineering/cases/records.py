@@ -5,9 +5,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.i18n import Translator
 from reengineering.cases.errors import CaseError
 from reengineering.cases.views import case_number
 from reengineering.templates import StepTemplate
+from reengineering.wording import __, speaking
 from storage.cases_models import CaseStatus, CaseStep, PlanItem, ReengineeringCase, StepStatus
 from storage.models import Person, Process
 
@@ -27,7 +29,7 @@ async def load_case(session: AsyncSession, case_id: int) -> ReengineeringCase:
     """The case with this id, open or closed."""
     case = await session.get(ReengineeringCase, case_id)
     if case is None:
-        raise CaseError(f"Реинжиниринг {case_number(case_id)} не найден.")
+        raise CaseError(__("Reengineering {number} is not found."), number=case_number(case_id))
     return case
 
 
@@ -35,7 +37,9 @@ async def load_open_case(session: AsyncSession, case_id: int) -> ReengineeringCa
     """The case with this id, which must still be open."""
     case = await load_case(session, case_id)
     if case.status != CaseStatus.OPEN:
-        raise CaseError(f"Реинжиниринг {case_number(case_id)} уже завершён.")
+        raise CaseError(
+            __("Reengineering {number} is already closed."), number=case_number(case_id)
+        )
     return case
 
 
@@ -43,7 +47,7 @@ async def load_process(session: AsyncSession, process_id: int) -> Process:
     """The case's process from the registry."""
     process = await session.get(Process, process_id)
     if process is None:
-        raise CaseError("Процесс не найден в реестре.")
+        raise CaseError(__("The process is not in the registry."))
     return process
 
 
@@ -62,7 +66,9 @@ async def active_row(
     rows = await step_rows(session, case.id)
     row = rows.get(step.id)
     if row is None or row.status != StepStatus.ACTIVE:
-        raise CaseError(f"Шаг {step.id} «{step.title}» сейчас не ожидается.")
+        raise CaseError(
+            __("Step {step} «{title}» is not expected now."), step=step.id, title=step.title
+        )
     return row
 
 
@@ -81,7 +87,7 @@ async def load_person(session: AsyncSession, person_id: int | None) -> Person | 
     return await session.get(Person, person_id) if person_id is not None else None
 
 
-def person_name(person: Person | None) -> str | None:
+def person_name(person: Person | None, _: Translator | None = None) -> str | None:
     """How a person is named in a case: full name, @username, or their id."""
     if person is None:
         return None
@@ -89,4 +95,5 @@ def person_name(person: Person | None) -> str | None:
         return person.full_name
     if person.username:
         return f"@{person.username}"
-    return f"сотрудник id {person.id}"
+    _ = speaking(_)
+    return _("employee id {id}").format(id=person.id)

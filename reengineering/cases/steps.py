@@ -9,7 +9,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 from reengineering.cases.errors import CaseError
-from reengineering.templates import StageTemplate, StepTemplate, load_template
+from reengineering.templates import PlanAnnex, StageTemplate, StepTemplate, load_template
+from reengineering.wording import __
 from storage.cases_models import CaseStep
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "SURVEY_LIST_STEP",
     "SURVEY_STEP",
     "acting",
+    "plan_annex",
     "remember_template",
     "template_of",
     "template_step",
@@ -53,12 +55,21 @@ def template_of(template_id: str) -> StageTemplate:
     return known if known is not None else _load_shipped(template_id)
 
 
+def plan_annex(template_id: str) -> PlanAnnex:
+    """The action plan's annex of a case's template; seed 003's when the template has none."""
+    annex = template_of(template_id).plan
+    if annex is None:
+        annex = template_of(DEFAULT_TEMPLATE).plan
+    assert annex is not None, "seed 003 carries the annex"
+    return annex
+
+
 def template_step(template: StageTemplate, step_id: str) -> StepTemplate:
     """The template's step with this id; a CaseError when it has none."""
     try:
         return template.step(step_id)
     except KeyError:
-        raise CaseError(f"В порядке реинжиниринга нет шага {step_id}.") from None
+        raise CaseError(__("The reengineering order has no step {step}."), step=step_id) from None
 
 
 def acting(step: StepTemplate, row: CaseStep) -> str:

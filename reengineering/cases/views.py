@@ -6,17 +6,17 @@ no session and no messenger in them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from core.calendar import WorkingCalendar
+from reengineering.wording import __
 from storage.cases_models import Ground, PlanItem, PlanItemStatus, StepStatus
 
 __all__ = [
     "GROUND_TITLES",
-    "SECTION_TITLES",
     "STATUS_TITLES",
     "AuditEntry",
     "CaseSummary",
@@ -33,24 +33,20 @@ __all__ = [
     "numbered_items",
 ]
 
+# Msgids: whoever shows a title translates it (`_(GROUND_TITLES[ground])`).
 GROUND_TITLES: dict[str, str] = {
-    Ground.INSTRUCTION: "поручение Главы или ответственного по клиентоцентричности",
-    Ground.DECLINE: (
-        "устойчивое снижение удовлетворённости клиентов процессом более трёх месяцев подряд"
+    Ground.INSTRUCTION: __("an instruction of the Head or of the client-centricity officer"),
+    Ground.DECLINE: __(
+        "a steady decline of clients' satisfaction with the process for more than three months "
+        "in a row"
     ),
-    Ground.REVIEW_DUE: "наступление срока пересмотра процесса",
+    Ground.REVIEW_DUE: __("the review of the process falling due"),
 }
 STATUS_TITLES: dict[str, str] = {
-    StepStatus.PENDING: "ожидает",
-    StepStatus.ACTIVE: "в работе",
-    StepStatus.DONE: "выполнен",
-    StepStatus.SKIPPED: "не требуется",
-}
-SECTION_TITLES: dict[int, str] = {
-    1: "Организационные мероприятия",
-    2: "Изменение нормативных правовых актов",
-    3: "Информационные системы и инфраструктура",
-    4: "Иные мероприятия",
+    StepStatus.PENDING: __("pending"),
+    StepStatus.ACTIVE: __("in progress (step)"),
+    StepStatus.DONE: __("done (step)"),
+    StepStatus.SKIPPED: __("not needed"),
 }
 
 
@@ -239,8 +235,13 @@ def data_warning(day: date | None) -> str | None:
 _OPEN_STATUSES = (PlanItemStatus.PLANNED, PlanItemStatus.IN_PROGRESS)
 
 
-def numbered_items(items: Sequence[PlanItem], *, today: date | None) -> list[PlanItemView]:
-    """Items in annex order with their numbers; overdue flags only when ``today`` is given."""
+def numbered_items(
+    items: Sequence[PlanItem], *, today: date | None, sections: Mapping[int, str]
+) -> list[PlanItemView]:
+    """Items in annex order with their numbers; overdue flags only when ``today`` is given.
+
+    ``sections`` are the annex's section titles (the template's ``plan.sections``).
+    """
     ordered = sorted(items, key=lambda item: (item.section, item.position, item.id))
     counters: dict[int, int] = {}
     views: list[PlanItemView] = []
@@ -251,7 +252,7 @@ def numbered_items(items: Sequence[PlanItem], *, today: date | None) -> list[Pla
                 id=item.id,
                 number=f"{item.section}.{counters[item.section]}",
                 section=item.section,
-                section_title=SECTION_TITLES[item.section],
+                section_title=sections.get(item.section, str(item.section)),
                 measure=item.measure,
                 due_on=item.due_on,
                 responsible_name=item.responsible_name,

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.calendar import WorkingCalendar, default_calendar
+from core.i18n import Translator
 from reengineering.cases.audit import audit_event
 from reengineering.cases.errors import CaseError
 from reengineering.cases.notices import (
@@ -35,6 +36,7 @@ from reengineering.cases.steps import IMPL_STEP, acting, template_of, template_s
 from reengineering.cases.views import Transition
 from reengineering.reminders import format_date
 from reengineering.templates import ACTOR_TITLES, StepTemplate, plan_steps
+from reengineering.wording import __, speaking
 from registry.catalog import REVIEW_PERIOD_YEARS, add_years
 from storage.cases_models import (
     CaseStatus,
@@ -73,14 +75,15 @@ async def _actor_for(
     person = await load_person(session, actor_id)
     if person is None or not _may_act(step, row, person, process):
         who = ACTOR_TITLES[step.actor]
-        raise CaseError(
-            f"Шаг {step.id} «{step.title}» отмечает {who}"
-            + (
-                " (решения рабочей группы вносит ответственный по клиентоцентричности)."
-                if step.actor == "working_group"
-                else "."
+        message = (
+            __(
+                "Step {step} «{title}» is marked by the {who} (the client-centricity officer "
+                "enters the working group's decisions)."
             )
+            if step.actor == "working_group"
+            else __("Step {step} «{title}» is marked by the {who}.")
         )
+        raise CaseError(message, step=step.id, title=step.title, who=who)
     return person
 
 
@@ -96,6 +99,7 @@ async def refresh_case(
     on: date,
     at: datetime | None = None,
     calendar: WorkingCalendar | None = None,
+    _: Translator | None = None,
 ) -> tuple[str, ...]:
     """Recompute every step's status and due date; tell people about newly active steps.
 
@@ -103,6 +107,7 @@ async def refresh_case(
     any time (nothing changes when nothing happened).
     """
     cal = _calendar(calendar)
+    _ = speaking(_)
     template = template_of(case.template_id)
     rows = await step_rows(session, case.id)
     plan_end = _plan_end(await plan_item_rows(session, case.id))
@@ -165,7 +170,7 @@ async def refresh_case(
                 session, case.id, "step_activated", on=on, at=at, step_id=step_id,
                 due=row.due_on, reopened=plans[step_id].reopened,
             )  # fmt: skip
-            await announce_step(session, case, process, template.step(step_id), row, cal)
+            await announce_step(session, case, process, template.step(step_id), row, cal, _)
     return tuple(activated)
 
 
@@ -178,6 +183,7 @@ async def _close(
     on: date,
     at: datetime | None,
     actor_id: int | None,
+    _: Translator,
 ) -> None:
     """End the case; the registry follows (review date moves, or the process is excluded)."""
     case.status = CaseStatus.CLOSED
@@ -194,7 +200,7 @@ async def _close(
         session, case.id, "closed", on=on, at=at, actor_id=actor_id, outcome=outcome,
         review_due=process.review_due if outcome != "excluded" else None,
     )  # fmt: skip
-    await notify_closed(session, case, process, outcome)
+    await notify_closed(session, case, process, outcome, _)
 
 
 async def complete_step(
@@ -207,19 +213,25 @@ async def complete_step(
     at: datetime | None = None,
     comment: str | None = None,
     calendar: WorkingCalendar | None = None,
+    _: Translator | None = None,
 ) -> Transition:
     """Mark an active step without a decision as done on ``on``; the plan follows."""
+    _ = speaking(_)
     case = await load_open_case(session, case_id)
     template = template_of(case.template_id)
     step = template_step(template, step_id)
     if step.decision is not None:
-        raise CaseError(f"Шаг {step.id} завершается решением: выберите один из вариантов.")
+        raise CaseError(
+            __("Step {step} ends with a decision: choose one of the options."), step=step.id
+        )
     process = await load_process(session, case.process_id)
     row = await active_row(session, case, step)
     await _actor_for(session, step, row, actor_id, process)
     if row.started_on is not None and on < row.started_on:
         raise CaseError(
-            f"Дата выполнения {format_date(on)} раньше начала шага ({format_date(row.started_on)})."
+            __("The completion date {day} is before the step started ({started})."),
+            day=format_date(on),
+            started=format_date(row.started_on),
         )
     if step.id == IMPL_STEP:
         items = await plan_item_rows(session, case.id)
@@ -228,11 +240,16 @@ async def complete_step(
             if item.status not in (PlanItemStatus.DONE, PlanItemStatus.CANCELLED)
         ]  # fmt: skip
         if not items or open_items:
-            raise CaseError(
-                "Отчёт о реализации направляется после выполнения плана мероприятий: "
-                f"не выполнено мероприятий — {len(open_items)}."
+            raise (
+                CaseError(
+                    __(
+                        "The implementation report is sent after the action plan is carried out: "
+                        "measures not done — {count}."
+                    ),
+                    count=len(open_items),
+                )
                 if items
-                else "В плане мероприятий нет ни одного мероприятия."
+                else CaseError(__("The action plan has no measures."))
             )
     row.done_on = on
     row.done_by_id = actor_id
@@ -242,8 +259,8 @@ async def complete_step(
     )  # fmt: skip
     outcome = step.outcome
     if outcome is not None:
-        await _close(session, case, process, outcome, on=on, at=at, actor_id=actor_id)
-    activated = await refresh_case(session, case, on=on, at=at, calendar=calendar)
+        await _close(session, case, process, outcome, on=on, at=at, actor_id=actor_id, _=_)
+    activated = await refresh_case(session, case, on=on, at=at, calendar=calendar, _=_)
     return Transition(case.id, activated, outcome)
 
 
@@ -260,6 +277,7 @@ async def record_decision(
     at: datetime | None = None,
     comment: str | None = None,
     calendar: WorkingCalendar | None = None,
+    _: Translator | None = None,
 ) -> Transition:
     """Complete a deciding step with one of its template options.
 
@@ -269,29 +287,37 @@ async def record_decision(
     An option with an outcome ends the case: "no_change" and "exclude" at R8C, and
     exclusion deactivates the process.
     """
+    _ = speaking(_)
     case = await load_open_case(session, case_id)
     template = template_of(case.template_id)
     step = template_step(template, step_id)
     if step.decision is None:
-        raise CaseError(f"Шаг {step.id} не предполагает решения: отметьте его выполненным.")
+        raise CaseError(__("Step {step} takes no decision: mark it done."), step=step.id)
     chosen = step.decision.option(option)
     if chosen is None:
         known = ", ".join(o.id for o in step.decision.options)
-        raise CaseError(f"У шага {step.id} нет варианта решения «{option}» (варианты: {known}).")
+        raise CaseError(
+            __("Step {step} has no decision option «{option}» (options: {known})."),
+            step=step.id,
+            option=option,
+            known=known,
+        )
     process = await load_process(session, case.process_id)
     row = await active_row(session, case, step)
     await _actor_for(session, step, row, actor_id, process)
     if row.started_on is not None and on < row.started_on:
         raise CaseError(
-            f"Дата решения {format_date(on)} раньше начала шага ({format_date(row.started_on)})."
+            __("The decision date {day} is before the step started ({started})."),
+            day=format_date(on),
+            started=format_date(row.started_on),
         )
     if chosen.revision:
         if revision_due is None:
-            raise CaseError("Укажите срок доработки, установленный решением.")
+            raise CaseError(__("Give the revision deadline set by the decision."))
         if revision_due < on:
-            raise CaseError("Срок доработки не может быть раньше даты решения.")
+            raise CaseError(__("The revision deadline cannot be before the decision date."))
     elif revision_due is not None:
-        raise CaseError("Срок доработки указывается только при направлении на доработку.")
+        raise CaseError(__("A revision deadline is given only when work is returned for revision."))
     row.done_on = on
     row.done_by_id = actor_id
     row.decision = chosen.id
@@ -303,10 +329,10 @@ async def record_decision(
         meeting_on=row.meeting_on, comment=comment,
     )  # fmt: skip
     if chosen.outcome is not None:
-        await _close(session, case, process, chosen.outcome, on=on, at=at, actor_id=actor_id)
-    activated = await refresh_case(session, case, on=on, at=at, calendar=calendar)
+        await _close(session, case, process, chosen.outcome, on=on, at=at, actor_id=actor_id, _=_)
+    activated = await refresh_case(session, case, on=on, at=at, calendar=calendar, _=_)
     if chosen.next == IMPL_STEP and not chosen.revision:
-        await send_approved_plan(session, case, process, on)
+        await send_approved_plan(session, case, process, on, _)
     return Transition(case.id, activated, chosen.outcome)
 
 
@@ -319,30 +345,32 @@ async def schedule_meeting(
     on: date,
     at: datetime | None = None,
     calendar: WorkingCalendar | None = None,
+    _: Translator | None = None,
 ) -> None:
     """Enter the date of the working-group meeting that will consider the plan (step D5)."""
+    _ = speaking(_)
     case = await load_open_case(session, case_id)
     template = template_of(case.template_id)
     person = await load_person(session, actor_id)
     if person is None or not person.is_officer:
         raise CaseError(
-            "Дату заседания рабочей группы вносит ответственный по клиентоцентричности."
+            __("The date of the working-group meeting is entered by the client-centricity officer.")
         )
     meeting_steps = [s for s in template.steps if s.clock.event == "meeting"]
     if not meeting_steps:
-        raise CaseError("В порядке реинжиниринга нет шага, приуроченного к заседанию.")
+        raise CaseError(__("The reengineering order has no step timed to a meeting."))
     step = meeting_steps[0]
     if meeting_on < on:
-        raise CaseError("Дата заседания не может быть в прошлом.")
+        raise CaseError(__("The meeting date cannot be in the past."))
     rows = await step_rows(session, case.id)
     row = rows[step.id]
     if row.status == StepStatus.DONE:
-        raise CaseError(f"Шаг {step.id} уже выполнен.")
+        raise CaseError(__("Step {step} is already done."), step=step.id)
     row.entered_due = meeting_on
     await audit_event(
         session, case.id, "meeting_scheduled", on=on, at=at, actor_id=actor_id,
         step_id=step.id, meeting_on=meeting_on,
     )  # fmt: skip
-    await refresh_case(session, case, on=on, at=at, calendar=calendar)
+    await refresh_case(session, case, on=on, at=at, calendar=calendar, _=_)
     process = await load_process(session, case.process_id)
-    await notify_meeting(session, case, process, meeting_on)
+    await notify_meeting(session, case, process, meeting_on, _)

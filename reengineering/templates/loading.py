@@ -1,6 +1,7 @@
 """Loading a workflow template from YAML, shipped by name or from a file.
 
-Pydantic's errors are turned into Russian sentences naming the step and the field.
+Pydantic's errors are turned into sentences, in the translator's language, naming the step
+and the field.
 """
 
 from __future__ import annotations
@@ -12,39 +13,53 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from core.i18n import Translator
 from reengineering.templates.model import TemplateError
 from reengineering.templates.stage import StageTemplate
 from reengineering.templates.validation import step_label
+from reengineering.wording import speaking
 
 __all__ = ["TEMPLATES_DIR", "load_template", "parse_template"]
 
 TEMPLATES_DIR = Path(__file__).parent
 
 
-_PYDANTIC_MESSAGES: dict[str, str] = {
-    "missing": "обязательное поле не заполнено",
-    "extra_forbidden": "неизвестное поле (проверьте написание)",
-    "int_type": "нужно целое число",
-    "int_parsing": "нужно целое число",
-    "int_from_float": "нужно целое число",
-    "string_type": "нужна строка",
-    "bool_type": "нужно значение true или false",
-    "tuple_type": "нужен список",
-    "list_type": "нужен список",
-    "model_type": "нужен набор полей (словарь)",
-    "dict_type": "нужен набор полей (словарь)",
-}
+def _pydantic_message(kind: str, error: Mapping[str, Any], _: Translator) -> str:
+    """What is wrong with the value, for the pydantic error types a YAML author meets."""
+    if kind == "literal_error":
+        expected = str(error.get("ctx", {}).get("expected", "")).replace(" or ", ", ")
+        return _("invalid value {value}, allowed: {expected}").format(
+            value=repr(error.get("input")), expected=expected
+        )
+    messages = {
+        "missing": _("a required field is not filled in"),
+        "extra_forbidden": _("an unknown field (check the spelling)"),
+        "int_type": _("a whole number is needed"),
+        "int_parsing": _("a whole number is needed"),
+        "int_from_float": _("a whole number is needed"),
+        "string_type": _("a string is needed"),
+        "bool_type": _("the value true or false is needed"),
+        "tuple_type": _("a list is needed"),
+        "list_type": _("a list is needed"),
+        "model_type": _("a set of fields (a mapping) is needed"),
+        "dict_type": _("a set of fields (a mapping) is needed"),
+    }
+    return messages.get(kind, str(error.get("msg", kind)))
 
 
-def _pydantic_problem(raw: Any, error: Mapping[str, Any]) -> str:
-    """Turn one pydantic error into a Russian sentence naming the step and the field."""
+def _pydantic_problem(raw: Any, error: Mapping[str, Any], _: Translator) -> str:
+    """Turn one pydantic error into a sentence naming the step and the field."""
     loc = tuple(error.get("loc", ()))
-    where = "шаблон"
+    where = _("the template")
     rest = loc
     if len(loc) >= 2 and loc[0] == "steps" and isinstance(loc[1], int):
         step_raw = _index(raw, "steps", loc[1])
         step_id = step_raw.get("id") if isinstance(step_raw, dict) else None
-        where = step_label(str(step_id)) if step_id else f"шаг № {loc[1] + 1}"
+        where = (
+            step_label(str(step_id), _)
+            if step_id
+            else _("step No. {number}").format(number=loc[1] + 1)
+        )
         rest = loc[2:]
         if len(rest) >= 3 and rest[:2] == ("decision", "options") and isinstance(rest[2], int):
             option_raw = _index(step_raw, "decision", "options", rest[2])
@@ -52,13 +67,8 @@ def _pydantic_problem(raw: Any, error: Mapping[str, Any]) -> str:
             label = option_id if option_id else str(rest[2] + 1)
             rest = (f"decision.options[{label}]", *rest[3:])
     field = ".".join(str(part) for part in rest) or "—"
-    kind = str(error.get("type", ""))
-    if kind == "literal_error":
-        expected = str(error.get("ctx", {}).get("expected", "")).replace(" or ", ", ")
-        message = f"недопустимое значение {error.get('input')!r}, допустимые: {expected}"
-    else:
-        message = _PYDANTIC_MESSAGES.get(kind, str(error.get("msg", kind)))
-    return f"{where}, поле {field}: {message}"
+    message = _pydantic_message(str(error.get("type", "")), error, _)
+    return _("{where}, field {field}: {problem}").format(where=where, field=field, problem=message)
 
 
 def _index(value: Any, *path: str | int) -> Any:
@@ -82,29 +92,37 @@ def _resolve(path_or_name: str | Path) -> Path:
     return TEMPLATES_DIR / f"{path_or_name}.yaml"
 
 
-def parse_template(raw: Any, source: str | None = None) -> StageTemplate:
+def parse_template(
+    raw: Any, source: str | None = None, _: Translator | None = None
+) -> StageTemplate:
     """Validate already-loaded YAML data; :class:`TemplateError` on any problem."""
+    _ = speaking(_)
     if not isinstance(raw, dict):
-        raise TemplateError(["шаблон должен быть набором полей (id, title, steps)"], source)
+        raise TemplateError([_("a template must be a set of fields (id, title, steps)")], source, _)
     try:
-        return StageTemplate.model_validate(raw)
+        return StageTemplate.model_validate(raw, context={"translator": _})
     except ValidationError as error:
-        problems = [_pydantic_problem(raw, item) for item in error.errors()]
-        raise TemplateError(problems, source) from None
+        problems = [_pydantic_problem(raw, item, _) for item in error.errors()]
+        raise TemplateError(problems, source, _) from None
     except TemplateError as error:
-        raise TemplateError(error.problems, source) from None
+        raise TemplateError(error.problems, source, _) from None
 
 
-def load_template(path_or_name: str | Path = "seed003") -> StageTemplate:
+def load_template(
+    path_or_name: str | Path = "seed003", _: Translator | None = None
+) -> StageTemplate:
     """Load and validate a workflow template by file path or by shipped name."""
+    _ = speaking(_)
     path = _resolve(path_or_name)
     source = path.name
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise TemplateError([f"файл {path} не найден"], source) from None
+        raise TemplateError([_("file {path} is not found").format(path=path)], source, _) from None
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise TemplateError([f"файл не является корректным YAML: {error}"], source) from None
-    return parse_template(raw, source)
+        raise TemplateError(
+            [_("the file is not valid YAML: {error}").format(error=error)], source, _
+        ) from None
+    return parse_template(raw, source, _)

@@ -7,6 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt
 
+from core.i18n import Translator
+from reengineering.wording import __, speaking
+
 __all__ = [
     "ACTOR_TITLES",
     "OUTCOME_TITLES",
@@ -18,6 +21,8 @@ __all__ = [
     "DecisionTemplate",
     "FrozenModel",
     "Outcome",
+    "PlanAnnex",
+    "PrototypeMeasure",
     "Stage",
     "StepTemplate",
     "TemplateError",
@@ -28,36 +33,46 @@ Actor = Literal["owner", "officer", "working_group"]
 ClockEvent = Literal["ground", "done", "decision", "all_done", "meeting"]
 Outcome = Literal["completed", "no_change", "excluded"]
 
+# Msgids: whoever shows a title translates it (`_(STAGE_TITLES[stage])`).
 STAGE_TITLES: dict[str, str] = {
-    "research": "Исследование",
-    "design": "Проектирование",
-    "implementation": "Реализация",
+    "research": __("Research"),
+    "design": __("Design"),
+    "implementation": __("Implementation"),
 }
 ACTOR_TITLES: dict[str, str] = {
-    "owner": "ответственный за процесс",
-    "officer": "ответственный по клиентоцентричности",
-    "working_group": "рабочая группа",
+    "owner": __("process owner"),
+    "officer": __("client-centricity officer"),
+    "working_group": __("working group"),
 }
 OUTCOME_TITLES: dict[str, str] = {
-    "completed": "реинжиниринг процесса завершён",
-    "no_change": "изменение процесса не требуется, реинжиниринг завершён",
-    "excluded": "процесс исключается из Реестра процессов, реинжиниринг завершён",
+    "completed": __("the reengineering of the process is completed"),
+    "no_change": __("no change of the process is needed, the reengineering is completed"),
+    "excluded": __(
+        "the process is excluded from the Register of processes, the reengineering is completed"
+    ),
 }
 
 
 class TemplateError(Exception):
-    """A template cannot be used; the message names the step and the field, in Russian.
+    """A template cannot be used; the message names the step and the field, translated.
 
     Not a ``ValueError`` on purpose: pydantic would wrap a ``ValueError`` raised by a
     validator into its own English ``ValidationError``.
     """
 
-    def __init__(self, problems: Iterable[str], source: str | None = None) -> None:
+    def __init__(
+        self, problems: Iterable[str], source: str | None = None, _: Translator | None = None
+    ) -> None:
+        _ = speaking(_)
         self.problems = list(problems)
         self.source = source
-        where = f"Шаблон реинжиниринга «{source}»" if source else "Шаблон реинжиниринга"
+        headline = (
+            _("The reengineering template «{source}» has errors:").format(source=source)
+            if source
+            else _("The reengineering template has errors:")
+        )
         lines = "\n".join(f"— {problem}" for problem in self.problems)
-        super().__init__(f"{where} содержит ошибки:\n{lines}")
+        super().__init__(f"{headline}\n{lines}")
 
 
 class FrozenModel(BaseModel):
@@ -114,3 +129,25 @@ class StepTemplate(FrozenModel):
     decision: DecisionTemplate | None = None
     outcome: Outcome | None = None
     clause: str | None = None
+
+
+class PrototypeMeasure(FrozenModel):
+    """One of the six measures of §3.5; ``after_days`` counts working days from the plan."""
+
+    step: StrictInt
+    measure: str
+    expected_result: str
+    report_document: str
+    after_days: StrictInt
+
+
+class PlanAnnex(FrozenModel):
+    """The action plan's annex, word for word: title block, columns, sections (§3.4–3.5)."""
+
+    heading: str
+    title: str
+    subtitle: str
+    columns: tuple[str, ...]
+    sections: dict[int, str]
+    prototype_section: StrictInt
+    prototype_measures: tuple[PrototypeMeasure, ...]

@@ -52,11 +52,11 @@ def _check_inputs(
         ("revision_deadlines", revision_deadlines),
     ):
         if unknown := sorted(set(mapping) - known):
-            raise ValueError(f"{name}: в шаблоне {template.id} нет шагов {', '.join(unknown)}")
+            raise ValueError(f"{name}: template {template.id} has no steps {', '.join(unknown)}")
     for step_id, option_id in decisions.items():
         step = template.step(step_id)
         if step.decision is None or step.decision.option(option_id) is None:
-            raise ValueError(f"decisions: у шага {step_id} нет варианта решения «{option_id}»")
+            raise ValueError(f"decisions: step {step_id} has no decision option {option_id!r}")
 
 
 def plan_steps(

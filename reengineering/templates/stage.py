@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import model_validator
+from pydantic import ValidationInfo, model_validator
 
-from reengineering.templates.model import FrozenModel, StepTemplate, TemplateError
-from reengineering.templates.validation import template_problems, topological_order
+from reengineering.templates.model import FrozenModel, PlanAnnex, StepTemplate, TemplateError
+from reengineering.templates.validation import annex_problems, template_problems, topological_order
+from reengineering.wording import speaking
 
 __all__ = ["StageTemplate"]
 
@@ -17,13 +18,20 @@ class StageTemplate(FrozenModel):
     title: str
     source: str | None = None
     steps: tuple[StepTemplate, ...]
+    plan: PlanAnnex | None = None
 
     @model_validator(mode="after")
-    def _check(self) -> StageTemplate:
-        """Refuse inconsistent templates, so that planning can trust references and clocks."""
-        problems = template_problems(self.id, self.title, self.steps)
+    def _check(self, info: ValidationInfo) -> StageTemplate:
+        """Refuse inconsistent templates, so that planning can trust references and clocks.
+
+        The problems are worded by the translator in the validation context (`parse_template`).
+        """
+        _ = speaking((info.context or {}).get("translator"))
+        problems = template_problems(self.id, self.title, self.steps, _)
+        if self.plan is not None:
+            problems += annex_problems(self.plan, _)
         if problems:
-            raise TemplateError(problems, self.id or None)
+            raise TemplateError(problems, self.id or None, _)
         return self
 
     @property
@@ -42,5 +50,5 @@ class StageTemplate(FrozenModel):
         """Step ids ordered so that every step comes after the steps its clock waits for."""
         order = topological_order(self.steps)
         if order is None:  # pragma: no cover - the validator refuses cycles
-            raise TemplateError(["зависимости начала отсчёта сроков образуют цикл"], self.id)
+            raise TemplateError(["clock dependencies form a cycle"], self.id)
         return order

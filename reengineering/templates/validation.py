@@ -1,7 +1,7 @@
 """Checking a parsed template: ids, Russian texts, clocks, deadlines and decisions.
 
 A template that passes can be trusted by planning: references resolve and clocks form no
-circle. Every problem is a Russian sentence naming the step and the field.
+circle. Every problem is a sentence, in the translator's language, naming the step and the field.
 """
 
 from __future__ import annotations
@@ -10,19 +10,42 @@ import re
 from collections.abc import Iterable, Mapping
 from itertools import pairwise
 
-from reengineering.templates.model import StepTemplate
+from core.i18n import Translator
+from reengineering.templates.model import DecisionOption, PlanAnnex, StepTemplate
 
-__all__ = ["step_label", "template_problems", "topological_order"]
+__all__ = [
+    "ANNEX_COLUMNS",
+    "annex_problems",
+    "step_label",
+    "template_problems",
+    "topological_order",
+]
 
 _ID_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _OPTION_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _TEMPLATE_ID_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 _CYRILLIC_RE = re.compile(r"[А-Яа-яЁё]")
+ANNEX_COLUMNS = 6  # the annex's table: number, measure, due date, executor, result, report
 
 
-def step_label(step_id: str) -> str:
+def step_label(step_id: str, _: Translator) -> str:
     """How a step is named in a problem."""
-    return f"шаг {step_id}"
+    return _("step {step}").format(step=step_id)
+
+
+class _Problems(list[str]):
+    """The problems found so far, each naming where, which field, and what is wrong."""
+
+    def __init__(self, _: Translator) -> None:
+        super().__init__()
+        self._ = _
+
+    def add(self, where: str, field: str, problem: str) -> None:
+        self.append(
+            self._("{where}, field {field}: {problem}").format(
+                where=where, field=field, problem=problem
+            )
+        )
 
 
 def topological_order(steps: Iterable[StepTemplate]) -> tuple[str, ...] | None:
@@ -82,181 +105,270 @@ def _ancestors(steps_by_id: Mapping[str, StepTemplate], step_id: str) -> set[str
     return seen
 
 
-def _check_text(problems: list[str], where: str, field: str, value: str | None) -> None:
+def _check_text(problems: _Problems, where: str, field: str, value: str | None) -> None:
     """Titles are shown to Russian-speaking users: they must be present and in Russian."""
+    _ = problems._
     if value is None or not value.strip():
-        problems.append(f"{where}, поле {field}: текст не должен быть пустым")
+        problems.add(where, field, _("the text must not be empty"))
     elif not _CYRILLIC_RE.search(value):
-        problems.append(f"{where}, поле {field}: текст должен быть на русском языке ({value!r})")
+        problems.add(
+            where, field, _("the text must be in Russian ({value})").format(value=repr(value))
+        )
 
 
-def _check_clock(
-    problems: list[str], step: StepTemplate, steps_by_id: Mapping[str, StepTemplate]
-) -> None:
-    where = step_label(step.id)
+def _check_clock_refs(problems: _Problems, where: str, step: StepTemplate) -> None:
+    _ = problems._
     clock = step.clock
     refs = clock.steps
     if clock.event == "ground" and refs:
-        problems.append(
-            f"{where}, поле clock.steps: для события «ground» (возникновение основания) "
-            "шаги не указываются"
+        problems.add(
+            where,
+            "clock.steps",
+            _("no steps are given for the event «ground» (the ground arose)"),
         )
     elif clock.event in ("done", "decision", "meeting") and len(refs) != 1:
-        problems.append(
-            f"{where}, поле clock.steps: для события «{clock.event}» нужен ровно один шаг, "
-            f"указано {len(refs)}"
+        problems.add(
+            where,
+            "clock.steps",
+            _("the event «{event}» needs exactly one step, {count} given").format(
+                event=clock.event, count=len(refs)
+            ),
         )
     elif clock.event == "all_done" and len(set(refs)) < 2:
-        problems.append(
-            f"{where}, поле clock.steps: для события «all_done» нужны хотя бы два разных шага"
+        problems.add(
+            where, "clock.steps", _("the event «all_done» needs at least two different steps")
         )
     if clock.options and clock.event != "decision":
-        problems.append(
-            f"{where}, поле clock.options: варианты решения указываются только для события "
-            "«decision»"
+        problems.add(
+            where,
+            "clock.options",
+            _("decision options are given only for the event «decision»"),
         )
+
+
+def _check_clock(
+    problems: _Problems, step: StepTemplate, steps_by_id: Mapping[str, StepTemplate]
+) -> None:
+    _ = problems._
+    where = step_label(step.id, _)
+    clock = step.clock
+    refs = clock.steps
+    _check_clock_refs(problems, where, step)
     for ref in refs:
         if ref not in steps_by_id:
-            problems.append(f"{where}, поле clock.steps: ссылка на несуществующий шаг «{ref}»")
+            problems.add(
+                where, "clock.steps", _("a reference to a missing step «{ref}»").format(ref=ref)
+            )
     if clock.event == "decision" and len(refs) == 1 and refs[0] in steps_by_id:
         decider = steps_by_id[refs[0]]
         if decider.decision is None:
-            problems.append(
-                f"{where}, поле clock.steps: у шага «{decider.id}» нет решения (decision), "
-                "с которого мог бы начаться отсчёт"
+            problems.add(
+                where,
+                "clock.steps",
+                _("step «{step}» has no decision the count could start from").format(
+                    step=decider.id
+                ),
             )
             return
         starting = clock.options or tuple(option.id for option in decider.decision.options)
         for option_id in starting:
             option = decider.decision.option(option_id)
             if option is None:
-                problems.append(
-                    f"{where}, поле clock.options: у решения шага «{decider.id}» нет варианта "
-                    f"«{option_id}»"
+                problems.add(
+                    where,
+                    "clock.options",
+                    _("the decision of step «{step}» has no option «{option}»").format(
+                        step=decider.id, option=option_id
+                    ),
                 )
             elif option.next != step.id:
-                target = option.next or f"итог «{option.outcome}»"
-                problems.append(
-                    f"{where}, поле clock: отсчёт начинается с варианта «{option_id}» решения "
-                    f"шага «{decider.id}», но этот вариант ведёт к «{target}»"
+                target = option.next or _("outcome «{outcome}»").format(outcome=option.outcome)
+                problems.add(
+                    where,
+                    "clock",
+                    _(
+                        "the count starts with option «{option}» of the decision of step "
+                        "«{step}», but this option leads to «{target}»"
+                    ).format(option=option_id, step=decider.id, target=target),
                 )
 
 
-def _check_deadline(problems: list[str], step: StepTemplate) -> None:
-    where = step_label(step.id)
+def _check_deadline(problems: _Problems, step: StepTemplate) -> None:
+    _ = problems._
+    where = step_label(step.id, _)
     days = step.deadline_days
     if step.clock.event == "meeting":
         if days is not None:
-            problems.append(
-                f"{where}, поле deadline_days: шаг, приуроченный к заседанию рабочей группы "
-                "(clock.event: meeting), не имеет срока в рабочих днях — вводится дата заседания"
+            problems.add(
+                where,
+                "deadline_days",
+                _(
+                    "a step timed to a working-group meeting (clock.event: meeting) has no "
+                    "deadline in working days: the meeting date is entered"
+                ),
             )
     elif days is None and step.due_note is None:
-        problems.append(
-            f"{where}, поле deadline_days: не указан срок в рабочих днях (если Порядок срока "
-            "не устанавливает, укажите в due_note, откуда берётся дата)"
+        problems.add(
+            where,
+            "deadline_days",
+            _(
+                "no deadline in working days (if the Order sets none, say in due_note where "
+                "the date comes from)"
+            ),
         )
     if days is not None and days <= 0:
-        problems.append(
-            f"{where}, поле deadline_days: срок должен быть положительным целым числом "
-            f"рабочих дней, указано {days}"
+        problems.add(
+            where,
+            "deadline_days",
+            _("the deadline must be a positive whole number of working days, {days} given").format(
+                days=days
+            ),
         )
     if days is not None and step.due_note is not None:
-        problems.append(
-            f"{where}, поле due_note: указан и срок в рабочих днях, и вводимая дата — "
-            "оставьте что-то одно"
+        problems.add(
+            where,
+            "due_note",
+            _("both a deadline in working days and an entered date are given: keep one"),
         )
     if step.due_note is not None:
         _check_text(problems, where, "due_note", step.due_note)
 
 
-def _check_decision(
-    problems: list[str], step: StepTemplate, steps_by_id: Mapping[str, StepTemplate]
+def _check_option_target(
+    problems: _Problems,
+    where: str,
+    step: StepTemplate,
+    option: DecisionOption,
+    steps_by_id: Mapping[str, StepTemplate],
 ) -> None:
-    where = step_label(step.id)
+    """Where an option leads: a step whose clock starts with it, or back for revision."""
+    _ = problems._
+    field = f"decision.options[{option.id}]"
+    if option.next is None:
+        if option.revision:
+            problems.add(
+                where,
+                f"{field}.revision",
+                _("a return for revision must lead to a step (next), not to an outcome"),
+            )
+        return
+    if option.next not in steps_by_id:
+        problems.add(
+            where,
+            f"{field}.next",
+            _("a reference to a missing step «{ref}»").format(ref=option.next),
+        )
+        return
+    target = steps_by_id[option.next]
+    if option.revision:
+        if option.next not in _ancestors(steps_by_id, step.id):
+            problems.add(
+                where,
+                f"{field}.next",
+                _(
+                    "a return for revision (revision: true) must lead to one of the steps this "
+                    "step depends on; «{next}» is not one of them"
+                ).format(next=option.next),
+            )
+    elif not (
+        target.clock.event == "decision"
+        and target.clock.steps == (step.id,)
+        and (not target.clock.options or option.id in target.clock.options)
+    ):
+        clock = f"{{event: decision, steps: [{step.id}], options: [{option.id}]}}"
+        problems.add(
+            where,
+            f"{field}.next",
+            _(
+                "the count of step «{next}» must start with this decision (clock: {clock}), "
+                "otherwise the transition does not start its deadline"
+            ).format(next=option.next, clock=clock),
+        )
+
+
+def _check_decision(
+    problems: _Problems, step: StepTemplate, steps_by_id: Mapping[str, StepTemplate]
+) -> None:
+    _ = problems._
+    where = step_label(step.id, _)
     if step.decision is not None and step.outcome is not None:
-        problems.append(
-            f"{where}, поле outcome: у шага с решением итог задаётся в вариантах решения"
+        problems.add(
+            where,
+            "outcome",
+            _("a step with a decision gets its outcome in the decision's options"),
         )
     if step.decision is None:
         return
     if not step.decision.options:
-        problems.append(f"{where}, поле decision.options: нужен хотя бы один вариант решения")
+        problems.add(where, "decision.options", _("at least one decision option is needed"))
     seen: set[str] = set()
     for option in step.decision.options:
         field = f"decision.options[{option.id}]"
         if not _OPTION_ID_RE.match(option.id):
-            problems.append(
-                f"{where}, поле {field}.id: идентификатор варианта — строчные латинские буквы, "
-                "цифры и «_», начиная с буквы"
+            problems.add(
+                where,
+                f"{field}.id",
+                _(
+                    "an option id is lowercase Latin letters, digits and «_», "
+                    "starting with a letter"
+                ),
             )
         if option.id in seen:
-            problems.append(f"{where}, поле {field}.id: вариант «{option.id}» повторяется")
+            problems.add(
+                where, f"{field}.id", _("option «{option}» is repeated").format(option=option.id)
+            )
         seen.add(option.id)
         _check_text(problems, where, f"{field}.title", option.title)
         if (option.next is None) == (option.outcome is None):
-            problems.append(
-                f"{where}, поле {field}: укажите либо next (следующий шаг), "
-                "либо outcome (итог реинжиниринга)"
+            problems.add(
+                where,
+                field,
+                _("give either next (the next step) or outcome (the outcome of the reengineering)"),
             )
             continue
-        if option.next is None:
-            if option.revision:
-                problems.append(
-                    f"{where}, поле {field}.revision: возврат на доработку должен вести к шагу "
-                    "(next), а не к итогу"
-                )
-            continue
-        if option.next not in steps_by_id:
-            problems.append(
-                f"{where}, поле {field}.next: ссылка на несуществующий шаг «{option.next}»"
-            )
-            continue
-        target = steps_by_id[option.next]
-        if option.revision:
-            if option.next not in _ancestors(steps_by_id, step.id):
-                problems.append(
-                    f"{where}, поле {field}.next: возврат на доработку (revision: true) должен "
-                    f"вести к одному из шагов, от которых зависит этот шаг; «{option.next}» "
-                    "к ним не относится"
-                )
-        elif not (
-            target.clock.event == "decision"
-            and target.clock.steps == (step.id,)
-            and (not target.clock.options or option.id in target.clock.options)
-        ):
-            problems.append(
-                f"{where}, поле {field}.next: отсчёт срока шага «{option.next}» должен "
-                f"начинаться с этого решения (clock: {{event: decision, steps: [{step.id}], "
-                f"options: [{option.id}]}}), иначе переход не запустит его срок"
-            )
+        _check_option_target(problems, where, step, option, steps_by_id)
 
 
-def template_problems(template_id: str, title: str, steps: tuple[StepTemplate, ...]) -> list[str]:
-    """Every inconsistency of a parsed template, as Russian sentences."""
-    problems: list[str] = []
-    if not _TEMPLATE_ID_RE.match(template_id):
-        problems.append(
-            f"шаблон, поле id: идентификатор {template_id!r} — латинские буквы, цифры, «_» и «-»"
-        )
-    _check_text(problems, "шаблон", "title", title)
-    if not steps:
-        problems.append("шаблон, поле steps: нет ни одного шага")
-        return problems
-
+def _check_ids(problems: _Problems, steps: tuple[StepTemplate, ...]) -> dict[str, StepTemplate]:
+    """Step ids: well formed and unique; the steps by id."""
+    _ = problems._
     steps_by_id: dict[str, StepTemplate] = {}
     for number, step in enumerate(steps, start=1):
         if not _ID_RE.match(step.id):
-            problems.append(
-                f"шаг № {number} ({step.id!r}), поле id: идентификатор — заглавные латинские "
-                "буквы, цифры и «_», начиная с буквы (например, R1, D3C, IMPL)"
+            problems.add(
+                _("step No. {number} ({id})").format(number=number, id=repr(step.id)),
+                "id",
+                _(
+                    "an id is capital Latin letters, digits and «_», starting with a letter "
+                    "(for example, R1, D3C, IMPL)"
+                ),
             )
         if step.id in steps_by_id:
-            problems.append(f"{step_label(step.id)}, поле id: идентификатор шага повторяется")
+            problems.add(step_label(step.id, _), "id", _("the step id is repeated"))
         steps_by_id.setdefault(step.id, step)
+    return steps_by_id
 
+
+def template_problems(
+    template_id: str, title: str, steps: tuple[StepTemplate, ...], _: Translator
+) -> list[str]:
+    """Every inconsistency of a parsed template, as sentences in the translator's language."""
+    problems = _Problems(_)
+    template = _("the template")
+    if not _TEMPLATE_ID_RE.match(template_id):
+        problems.add(
+            template,
+            "id",
+            _("the id {id} is Latin letters, digits, «_» and «-»").format(id=repr(template_id)),
+        )
+    _check_text(problems, template, "title", title)
+    if not steps:
+        problems.add(template, "steps", _("there are no steps"))
+        return list(problems)
+
+    steps_by_id = _check_ids(problems, steps)
     for step in steps:
-        where = step_label(step.id)
+        where = step_label(step.id, _)
         _check_text(problems, where, "title", step.title)
         _check_text(problems, where, "produces", step.produces)
         _check_clock(problems, step, steps_by_id)
@@ -264,15 +376,52 @@ def template_problems(template_id: str, title: str, steps: tuple[StepTemplate, .
         _check_decision(problems, step, steps_by_id)
 
     if not any(step.clock.event == "ground" for step in steps):
-        problems.append(
-            "шаблон, поле steps: нет шага, отсчёт которого начинается с возникновения "
-            "основания (clock.event: ground)"
+        problems.add(
+            template,
+            "steps",
+            _("no step counts from the ground arising (clock.event: ground)"),
         )
     if topological_order(steps) is None:
         cycle = _find_cycle(list(steps))
-        waits = ", ".join(f"{a} ждёт {b}" for a, b in pairwise(cycle))
-        problems.append(
-            f"шаги {', '.join(cycle[:-1])}, поле clock: начало отсчёта сроков зависит по кругу "
-            f"({waits}); возврат на доработку оформляется вариантом решения с revision: true"
+        waits = ", ".join(
+            _("{step} waits for {other}").format(step=a, other=b) for a, b in pairwise(cycle)
         )
-    return problems
+        problems.add(
+            _("steps {steps}").format(steps=", ".join(cycle[:-1])),
+            "clock",
+            _(
+                "the start of the deadlines depends on itself in a circle ({waits}); a return "
+                "for revision is a decision option with revision: true"
+            ).format(waits=waits),
+        )
+    return list(problems)
+
+
+def annex_problems(plan: PlanAnnex, _: Translator) -> list[str]:
+    """The annex of the action plan: six columns, and the prototype section among its sections."""
+    problems = _Problems(_)
+    where = _("the template")
+    if len(plan.columns) != ANNEX_COLUMNS:
+        problems.add(
+            where,
+            "plan.columns",
+            _("the annex's table has {expected} columns, {count} given").format(
+                expected=ANNEX_COLUMNS, count=len(plan.columns)
+            ),
+        )
+    if plan.prototype_section not in plan.sections:
+        problems.add(
+            where,
+            "plan.prototype_section",
+            _("there is no section {section} in plan.sections").format(
+                section=plan.prototype_section
+            ),
+        )
+    for field, value in (
+        ("plan.heading", plan.heading),
+        ("plan.title", plan.title),
+        ("plan.subtitle", plan.subtitle),
+        *((f"plan.sections[{number}]", title) for number, title in plan.sections.items()),
+    ):
+        _check_text(problems, where, field, value)
+    return list(problems)
