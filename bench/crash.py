@@ -73,7 +73,7 @@ from sandbox.errors import ApiError  # noqa: E402
 from sandbox.telegram.params import Params  # noqa: E402
 from sandbox.telegram.records import ChatRecord, MessageRecord  # noqa: E402
 from storage.database import create_engine, create_session_pool  # noqa: E402
-from storage.models import OutboxLane  # noqa: E402
+from storage.delivery_models import OutboxLane  # noqa: E402
 from storage.outbox import enqueue  # noqa: E402
 from surveys.respondents import respondent_key  # noqa: E402
 

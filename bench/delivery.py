@@ -56,8 +56,9 @@ from bot.factory import create_bot  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from sandbox import SandboxServer  # noqa: E402
 from storage.database import SessionPool, create_engine, create_session_pool  # noqa: E402
+from storage.delivery_models import OutboxLane, OutboxMessage, OutboxStatus  # noqa: E402
 from storage.migrate import upgrade_database  # noqa: E402
-from storage.models import OutboxLane, OutboxMessage, OutboxStatus, Person  # noqa: E402
+from storage.models import Person  # noqa: E402
 from storage.outbox import enqueue  # noqa: E402
 
 TOKEN = "1000001:bench-token-for-the-sandbox-only"

@@ -148,7 +148,7 @@ async def writer_task(pool: Any, samples: Samples, stop: asyncio.Event) -> None:
     """Short write transactions through the bot's own session pool (its writer queue)."""
     import sqlalchemy as sa
 
-    from storage.models import InboxUpdate
+    from storage.delivery_models import InboxUpdate
 
     update_id = WRITER_IDS
     while not stop.is_set():

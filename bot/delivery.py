@@ -36,7 +36,7 @@ from aiogram.types import FSInputFile, InlineKeyboardMarkup
 
 from core.clock import Clock, utcnow
 from storage.database import SessionPool
-from storage.models import OutboxLane, OutboxMessage, OutboxStatus
+from storage.delivery_models import OutboxLane, OutboxMessage, OutboxStatus
 from storage.recipients import Unreachable, classify, hold
 
 log = logging.getLogger(__name__)

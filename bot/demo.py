@@ -45,7 +45,8 @@ from registry.importing import import_registry
 from sandbox import SandboxServer
 from sandbox.telegram.simulated import SimulatedUser
 from storage.database import SessionPool, read_only_of
-from storage.models import ClientType, OutboxMessage, Person, Process, Response, Touchpoint
+from storage.delivery_models import OutboxMessage
+from storage.models import ClientType, Person, Process, Response, Touchpoint
 
 T = TypeVar("T")
 EXAMPLE_REGISTRY = Path(__file__).resolve().parent.parent / "examples" / "registry.xlsx"

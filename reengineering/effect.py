@@ -33,7 +33,8 @@ from reengineering.cases import case_number, officer_chats, owner_chat
 from reengineering.cases.audit import audit_event
 from reengineering.research import RESEARCH_CODES
 from storage.cases_models import CaseStatus, ReengineeringCase
-from storage.models import OutboxLane, Process, Questionnaire
+from storage.delivery_models import OutboxLane
+from storage.models import Process, Questionnaire
 from storage.outbox import enqueue
 
 __all__ = ["EFFECT_MONTHS", "EffectSummary", "effect_checks", "effect_due_on", "effect_windows"]

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
+from storage.delivery_models import OutboxLane, OutboxMessage, OutboxStatus
 from storage.direct import Direct, Statement, as_direct, binds, dialect_insert
-from storage.models import OutboxLane, OutboxMessage, OutboxStatus
 from storage.recipients import Recipient
 
 _COLUMNS = (

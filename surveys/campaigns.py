@@ -17,11 +17,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.calendar import WorkingCalendar, default_calendar
+from storage.delivery_models import OutboxLane
 from storage.models import (
     Campaign,
     CampaignInvite,
     Department,
-    OutboxLane,
     Person,
     Questionnaire,
     Respondent,

@@ -16,12 +16,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.text import visible
+from storage.delivery_models import OutboxLane, OutboxMessage
 from storage.direct import Direct, Statement, as_direct, binds
 from storage.models import (
     FeedbackAlert,
     FeedbackMessage,
-    OutboxLane,
-    OutboxMessage,
     Process,
     Respondent,
     RespondentContact,

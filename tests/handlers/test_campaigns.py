@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from core.settings import Settings
 from handlers.callbacks import CampaignCb
 from storage.database import SessionPool
-from storage.models import Campaign, OutboxMessage, Person
+from storage.delivery_models import OutboxMessage
+from storage.models import Campaign, Person
 from surveys.campaigns import CampaignError, run_campaigns, start_campaign
 from tests.conftest import SmallRegistry
 from tests.handlers.conftest import MovableClock

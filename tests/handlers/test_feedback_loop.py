@@ -9,7 +9,8 @@ import sqlalchemy as sa
 
 from handlers.callbacks import AlertCb, RelayCb
 from storage.database import SessionPool
-from storage.models import FeedbackAlert, OutboxMessage, Person, ResponseAnswer
+from storage.delivery_models import OutboxMessage
+from storage.models import FeedbackAlert, Person, ResponseAnswer
 from surveys.feedback import remind_and_escalate
 from tests.conftest import SmallRegistry
 from tests.handlers.conftest import MovableClock

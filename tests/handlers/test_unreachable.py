@@ -23,7 +23,8 @@ from core.settings import Settings
 from jobs.cases import queue_deadline_reminders
 from reengineering.cases import Ground, open_case
 from storage.database import SessionPool
-from storage.models import CampaignInvite, OutboxMessage, OutboxStatus, Person
+from storage.delivery_models import OutboxMessage, OutboxStatus
+from storage.models import CampaignInvite, Person
 from surveys.campaigns import run_campaigns, start_campaign
 from tests.conftest import SmallRegistry
 from tests.handlers.conftest import MovableClock

@@ -31,8 +31,8 @@ from handlers.callbacks import AlertCb
 from jobs.feedback import feedback_followup
 from jobs.retention import retention_job
 from storage.database import SessionPool
+from storage.delivery_models import InboxUpdate, OutboxMessage, OutboxStatus
 from storage.migrate import alembic_config, upgrade_database
-from storage.models import InboxUpdate, OutboxMessage, OutboxStatus
 from surveys.actors import ActorCache
 from surveys.campaigns import run_campaigns, start_campaign
 from surveys.catalogue import sync_questionnaires

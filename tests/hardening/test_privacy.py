@@ -27,11 +27,11 @@ from core.settings import Settings
 from handlers.callbacks import AlertCb, RelayCb
 from jobs.feedback import feedback_followup
 from storage.database import SessionPool
+from storage.delivery_models import OutboxMessage
 from storage.models import (
     Campaign,
     CampaignInvite,
     FeedbackAlert,
-    OutboxMessage,
     Respondent,
     RespondentContact,
     Response,
