@@ -344,13 +344,35 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return await run_demo(Path(args.out), fast=args.fast)
 
 
+# What `add_subparsers` returns: each step below adds its sub-command to it.
+SubCommands = argparse._SubParsersAction
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The `otklik` command line, one step per sub-command in the order `--help` lists them."""
     parser = argparse.ArgumentParser(
         prog="otklik", description="Otklik: обратная связь и реинжиниринг процессов в Telegram"
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="подробный журнал")
     commands = parser.add_subparsers(dest="command", required=True)
+    _add_run_parser(commands)
+    _add_db_parser(commands)
+    _add_registry_parser(commands)
+    _add_touchpoints_parser(commands)
+    _add_invites_parser(commands)
+    _add_scan_parser(commands)
+    _add_cases_parser(commands)
+    _add_campaigns_parser(commands)
 
+    from bot.cli_people import add_parser as add_people
+
+    add_people(commands)
+    _add_report_parser(commands)
+    _add_demo_parser(commands)
+    return parser
+
+
+def _add_run_parser(commands: SubCommands) -> None:
     run = commands.add_parser("run", help="запустить бота (long polling или webhook)")
     run.add_argument("--webhook", help="https://HOST/PATH: принимать обновления через webhook")
     run.add_argument(
@@ -363,10 +385,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(handler=cmd_run)
 
+
+def _add_db_parser(commands: SubCommands) -> None:
     db = commands.add_parser("db", help="база данных")
     db_actions = db.add_subparsers(dest="action", required=True)
     db_actions.add_parser("upgrade", help="применить миграции").set_defaults(handler=cmd_db_upgrade)
 
+
+def _add_registry_parser(commands: SubCommands) -> None:
     registry = commands.add_parser("registry", help="реестр процессов и точек взаимодействия")
     registry_actions = registry.add_subparsers(dest="action", required=True)
     for action, text in (("import", "загрузить из XLSX"), ("export", "выгрузить в XLSX")):
@@ -374,6 +400,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("file", help="файл .xlsx")
         sub.set_defaults(handler=cmd_registry)
 
+
+def _add_touchpoints_parser(commands: SubCommands) -> None:
     touchpoints = commands.add_parser("touchpoints", help="точки взаимодействия")
     tp_actions = touchpoints.add_subparsers(dest="action", required=True)
     qr = tp_actions.add_parser("qr", help="QR-коды для печати, по одному PNG на точку")
@@ -381,6 +409,8 @@ def build_parser() -> argparse.ArgumentParser:
     qr.add_argument("--bot-username", help="имя бота без @ (иначе берётся из Telegram)")
     qr.set_defaults(handler=cmd_touchpoints_qr)
 
+
+def _add_invites_parser(commands: SubCommands) -> None:
     invites = commands.add_parser("invites", help="приглашения сотрудников")
     inv_actions = invites.add_subparsers(dest="action", required=True)
     create = inv_actions.add_parser("create", help="создать ссылку-приглашение")
@@ -390,10 +420,14 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--bot-username", help="имя бота без @")
     create.set_defaults(handler=cmd_invites_create)
 
+
+def _add_scan_parser(commands: SubCommands) -> None:
     scan = commands.add_parser("scan", help="поиск снижения удовлетворённости за месяц")
     scan.add_argument("--month", help="ГГГГ-ММ (по умолчанию последний завершённый месяц)")
     scan.set_defaults(handler=cmd_scan)
 
+
+def _add_cases_parser(commands: SubCommands) -> None:
     cases = commands.add_parser("cases", help="дела о реинжиниринге процессов")
     case_actions = cases.add_subparsers(dest="action", required=True)
     open_parser = case_actions.add_parser("open", help="открыть дело по поручению")
@@ -403,6 +437,8 @@ def build_parser() -> argparse.ArgumentParser:
         handler=cmd_cases
     )
 
+
+def _add_campaigns_parser(commands: SubCommands) -> None:
     campaigns = commands.add_parser("campaigns", help="опросные кампании")
     campaign_actions = campaigns.add_subparsers(dest="action", required=True)
     start = campaign_actions.add_parser("start", help="запустить кампанию")
@@ -424,10 +460,8 @@ def build_parser() -> argparse.ArgumentParser:
         handler=cmd_campaigns
     )
 
-    from bot.cli_people import add_parser as add_people
 
-    add_people(commands)
-
+def _add_report_parser(commands: SubCommands) -> None:
     from analytics.report_kinds import REPORT_CHOICES
 
     report = commands.add_parser("report", help="отчёт в Excel")
@@ -438,11 +472,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", required=True, help="файл .xlsx")
     report.set_defaults(handler=cmd_report)
 
+
+def _add_demo_parser(commands: SubCommands) -> None:
     demo = commands.add_parser("demo", help="демонстрация без токена и сети")
     demo.add_argument("--out", default="demo-output", help="папка для базы, графиков и отчётов")
     demo.add_argument("--fast", action="store_true", help="меньше участников (для тестов)")
     demo.set_defaults(handler=cmd_demo)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -303,24 +303,14 @@ async def count_by_client_type(pool: SessionPool) -> dict[ClientType, int]:
 
 
 async def run_demo(out: Path, *, fast: bool = False) -> int:
-    out.mkdir(parents=True, exist_ok=True)
-    database = out / "otklik-demo.db"
-    for leftover in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
-        leftover.unlink(missing_ok=True)
+    """Plays the whole product once; 0 when every simulated answer was stored."""
+    database = fresh_database(out)
     log = DemoLog()
     rng = random.Random(2025)
     citizens, employees = (12, 5) if fast else (50, 20)
 
     async with SandboxServer() as sandbox:
-        settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
-            bot_token=SecretStr(DEMO_TOKEN),
-            database_url=f"sqlite+aiosqlite:///{database}",
-            telegram_api_url=sandbox.base_url,
-            secret_key=SecretStr(secrets.token_urlsafe(32)),
-            officer_ids=[OFFICER_ID],
-            data_dir=out / "var",
-        )
+        settings = demo_settings(sandbox, database, out)
         log.say(f"Песочница Bot API запущена: {sandbox.base_url}")
         storage = await open_storage(settings)
         translate = translator(settings.locale)
@@ -342,38 +332,7 @@ async def run_demo(out: Path, *, fast: bool = False) -> int:
         )
         log.say(f"Бот @{username} запущен (long polling через песочницу)")
         try:
-            touchpoints = await external_payloads(storage.pool)
-            people = [
-                (SimulatedUser(sandbox, CITIZENS_FROM + i), touchpoints[i % len(touchpoints)])
-                for i in range(citizens)
-            ]
-            scores = await in_batches(
-                [
-                    partial(citizen, user, payload, random.Random(rng.random()))
-                    for user, (payload, _) in people
-                ],
-                10,
-            )
-            log.say(
-                f"{citizens} граждан оценили обслуживание в {len({p for _, p in people})} точках: "
-                f"оценки {dict(sorted(Counter(scores).items()))}"
-            )
-            officer = SimulatedUser(sandbox, OFFICER_ID)
-            link = await officer_creates_invite(officer)
-            log.say(f"Ответственный по клиентоцентричности создал приглашение: {link}")
-            await in_batches(
-                [
-                    partial(
-                        employee, SimulatedUser(sandbox, EMPLOYEES_FROM + i), link, random.Random(i)
-                    )
-                    for i in range(employees)
-                ],
-                10,
-            )
-            log.say(f"{employees} сотрудников вошли по приглашению и оценили внутренние сервисы")
-            late = SimulatedUser(sandbox, CITIZENS_FROM)
-            await late.say(f"/start {touchpoints[0][0]}", expect="уже оценили эту услугу сегодня")
-            log.say("Повторная оценка той же точки в тот же день вежливо отклонена")
+            await survey_act(sandbox, storage.pool, log, rng, citizens, employees)
             live = await count_by_client_type(storage.pool)
             await analytics_act(sandbox, storage.pool, settings, out, log)
             await reengineering_act(sandbox, storage.pool, settings, log)
@@ -386,6 +345,93 @@ async def run_demo(out: Path, *, fast: bool = False) -> int:
         total = await count_by_client_type(storage.pool)
         await storage.engine.dispose()
 
+    return print_outcome(
+        live,
+        total,
+        citizens=citizens,
+        employees=employees,
+        messages=sandbox.stats()["messages_total"],
+        out=out,
+        database=database,
+        log=log,
+    )
+
+
+def fresh_database(out: Path) -> Path:
+    """The demo's SQLite file, with any earlier run's file and its WAL removed."""
+    out.mkdir(parents=True, exist_ok=True)
+    database = out / "otklik-demo.db"
+    for leftover in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        leftover.unlink(missing_ok=True)
+    return database
+
+
+def demo_settings(sandbox: SandboxServer, database: Path, out: Path) -> Settings:
+    """Settings for a bot that talks only to the sandbox and keeps everything under `out`."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        bot_token=SecretStr(DEMO_TOKEN),
+        database_url=f"sqlite+aiosqlite:///{database}",
+        telegram_api_url=sandbox.base_url,
+        secret_key=SecretStr(secrets.token_urlsafe(32)),
+        officer_ids=[OFFICER_ID],
+        data_dir=out / "var",
+    )
+
+
+async def survey_act(
+    sandbox: SandboxServer,
+    pool: SessionPool,
+    log: DemoLog,
+    rng: random.Random,
+    citizens: int,
+    employees: int,
+) -> None:
+    """Citizens rate services by QR code, employees join by invite and rate internal services."""
+    touchpoints = await external_payloads(pool)
+    people = [
+        (SimulatedUser(sandbox, CITIZENS_FROM + i), touchpoints[i % len(touchpoints)])
+        for i in range(citizens)
+    ]
+    scores = await in_batches(
+        [
+            partial(citizen, user, payload, random.Random(rng.random()))
+            for user, (payload, _) in people
+        ],
+        10,
+    )
+    log.say(
+        f"{citizens} граждан оценили обслуживание в {len({p for _, p in people})} точках: "
+        f"оценки {dict(sorted(Counter(scores).items()))}"
+    )
+    officer = SimulatedUser(sandbox, OFFICER_ID)
+    link = await officer_creates_invite(officer)
+    log.say(f"Ответственный по клиентоцентричности создал приглашение: {link}")
+    await in_batches(
+        [
+            partial(employee, SimulatedUser(sandbox, EMPLOYEES_FROM + i), link, random.Random(i))
+            for i in range(employees)
+        ],
+        10,
+    )
+    log.say(f"{employees} сотрудников вошли по приглашению и оценили внутренние сервисы")
+    late = SimulatedUser(sandbox, CITIZENS_FROM)
+    await late.say(f"/start {touchpoints[0][0]}", expect="уже оценили эту услугу сегодня")
+    log.say("Повторная оценка той же точки в тот же день вежливо отклонена")
+
+
+def print_outcome(
+    live: dict[ClientType, int],
+    total: dict[ClientType, int],
+    *,
+    citizens: int,
+    employees: int,
+    messages: int,
+    out: Path,
+    database: Path,
+    log: DemoLog,
+) -> int:
+    """Prints the summary; 0 when every citizen's and employee's answer of this run was stored."""
     external = live.get(ClientType.EXTERNAL, 0)
     internal = live.get(ClientType.INTERNAL, 0)
     print()
@@ -393,7 +439,7 @@ async def run_demo(out: Path, *, fast: bool = False) -> int:
     print(f"  ответов граждан в этом прогоне:      {external} из {citizens}")
     print(f"  ответов сотрудников в этом прогоне:  {internal} из {employees}")
     print(f"  ответов в базе вместе с историей:    {sum(total.values())}")
-    print(f"  сообщений отправлено ботом:          {sandbox.stats()['messages_total']}")
+    print(f"  сообщений отправлено ботом:          {messages}")
     print(f"  графики и отчёты:                    {out / 'reports'}")
     print(f"  база данных:                         {database}")
     print(f"  время:                               {time.monotonic() - log.started:.1f} с")
