@@ -73,6 +73,7 @@ async def kill_on_schedule(
 
 
 async def scenario_polling(config: Config, workdir: Path) -> Result:
+    """One long-polling bot on a SQLite file, SIGKILLed and restarted on the schedule."""
     result = Result("polling", config.answers, config.concurrency)
     database_url = f"sqlite+aiosqlite:///{workdir / 'polling.db'}"
     rng = random.Random(config.seed * 7 + 1)
@@ -110,6 +111,7 @@ async def scenario_polling(config: Config, workdir: Path) -> Result:
 
 
 async def scenario_replicas(config: Config, workdir: Path) -> Result:
+    """Three webhook replicas on PostgreSQL and Redis; one SIGKILLed, the outbox fed meanwhile."""
     result = Result("replicas", config.answers, config.concurrency)
     rng = random.Random(config.seed * 7 + 2)
     with servers() as (database_url, redis_url):
