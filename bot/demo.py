@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
@@ -156,6 +156,14 @@ async def analytics_act(
 
     folder = out / "reports"
     folder.mkdir(parents=True, exist_ok=True)
+    await save_charts_and_reports(pool, settings, month, folder)
+    log.say(f"Графики и отчёты Excel сохранены в папку {folder}")
+
+
+async def save_charts_and_reports(
+    pool: SessionPool, settings: Settings, month: date, folder: Path
+) -> None:
+    """The declining process's trend, the overview chart and four workbooks, into `folder`."""
     # Read-only, charts in the drawing worker: the bot's writers and the sandbox's loop go on.
     async with read_only_of(pool)() as session, session.begin():
         process_ids = list((await session.scalars(sa.select(Process.id))).all())
@@ -213,7 +221,6 @@ async def analytics_act(
                 month=month,
                 settings=settings,
             )
-    log.say(f"Графики и отчёты Excel сохранены в папку {folder}")
 
 
 async def reengineering_act(
