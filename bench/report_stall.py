@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from anywhere
@@ -45,6 +45,9 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
 from _data import CACHE_DIR, Spec, build_database, cached  # noqa: E402
 from _readme import README, write_figures  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
+
+if TYPE_CHECKING:  # aiogram loads on first use, as in the bot
+    from aiogram.types import Update
 
 LAG_GOAL_MS = 50.0  # event-loop lag, p99, while a report is built
 WRITER_GOAL_MS = 200.0  # the longest wait of another writer
@@ -148,7 +151,7 @@ async def writer_task(pool: Any, samples: Samples, stop: asyncio.Event) -> None:
     """Short write transactions through the bot's own session pool (its writer queue)."""
     import sqlalchemy as sa
 
-    from storage.models import InboxUpdate
+    from storage.delivery_models import InboxUpdate
 
     update_id = WRITER_IDS
     while not stop.is_set():
@@ -243,8 +246,7 @@ class Window:
 
 
 async def measure(path: Path, baseline_s: float, repeat: int) -> list[Window]:
-    from aiogram.types import CallbackQuery, Chat, Message, Update, User
-
+    """Feeds each report's update to the dispatcher while the ticker and the writers sample."""
     from bot.factory import create_dispatcher
     from core.settings import Settings
     from storage.database import create_engine, create_session_pool
@@ -283,29 +285,7 @@ async def measure(path: Path, baseline_s: float, repeat: int) -> list[Window]:
         marks.append(("no report (baseline)", start, time.perf_counter(), True))
         for round_ in range(1, repeat + 1):
             for step in steps():
-                user = User(id=step.user, is_bot=False, first_name="Bench")
-                chat = Chat(id=step.user, type="private")
-                message = Message(
-                    message_id=update_id,
-                    date=datetime.now(UTC),
-                    chat=chat,
-                    from_user=user,
-                    text=step.text,
-                )
-                update = (
-                    Update(update_id=update_id, message=message)
-                    if step.data is None
-                    else Update(
-                        update_id=update_id,
-                        callback_query=CallbackQuery(
-                            id=str(update_id),
-                            from_user=user,
-                            chat_instance="b",
-                            message=message,
-                            data=step.data,
-                        ),
-                    )
-                )
+                update = update_for(step, update_id)
                 update_id += 1
                 before = len(recorded.requests)
                 start = time.perf_counter()
@@ -328,6 +308,40 @@ async def measure(path: Path, baseline_s: float, repeat: int) -> list[Window]:
             await connection.exec_driver_sql(f"DELETE FROM inbox WHERE update_id = {WRITER_IDS}")
         await engine.dispose()
         await bot.session.close()
+    return windows_of(marks, lag, inner, outer)
+
+
+def update_for(step: Step, update_id: int) -> Update:
+    """The step's command as a message, or its button press as a callback query."""
+    from aiogram.types import CallbackQuery, Chat, Message, Update, User
+
+    user = User(id=step.user, is_bot=False, first_name="Bench")
+    chat = Chat(id=step.user, type="private")
+    message = Message(
+        message_id=update_id,
+        date=datetime.now(UTC),
+        chat=chat,
+        from_user=user,
+        text=step.text,
+    )
+    if step.data is None:
+        return Update(update_id=update_id, message=message)
+    return Update(
+        update_id=update_id,
+        callback_query=CallbackQuery(
+            id=str(update_id),
+            from_user=user,
+            chat_instance="b",
+            message=message,
+            data=step.data,
+        ),
+    )
+
+
+def windows_of(
+    marks: list[tuple[str, float, float, bool]], lag: Samples, inner: Samples, outer: Samples
+) -> list[Window]:
+    """The samples inside each report's window; rounds of one report share a window."""
     windows: dict[str, Window] = {}
     for name, start, end, produced in marks:
         # A write that began inside the window ends up to its own length after it.

@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Coroutine
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -276,85 +276,42 @@ async def cmd_cases(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def parse_day(text: str) -> date:
-    try:
-        return datetime.strptime(text, "%Y-%m-%d").date()
-    except ValueError:
-        raise SettingsError(f"Дата указывается как ГГГГ-ММ-ДД; получено «{text}».") from None
-
-
-async def cmd_campaigns(args: argparse.Namespace, settings: Settings) -> int:
-    import sqlalchemy as sa
-
-    from bot.bootstrap import open_storage
-    from core.clock import utcnow
-    from core.i18n import translator
-    from outreach.campaigns import CampaignError, response_rate, run_campaigns, start_campaign
-    from storage.models import Campaign
-
-    now = utcnow()
-    today = now.astimezone(settings.tz).date()
-    storage = await open_storage(settings)
-    try:
-        async with storage.pool() as session, session.begin():
-            if args.action == "start":
-                try:
-                    campaign = await start_campaign(
-                        session,
-                        questionnaire_code=args.questionnaire,
-                        audience=args.audience,
-                        department_codes=[c for c in (args.departments or "").split(",") if c],
-                        touchpoint_code=args.touchpoint,
-                        starts_on=parse_day(args.start) if args.start else today,
-                        ends_on=parse_day(args.end),
-                        remind_after_days=args.remind_after or settings.campaign_remind_after_days,
-                        max_reminders=(
-                            settings.campaign_max_reminders
-                            if args.max_reminders is None
-                            else args.max_reminders
-                        ),
-                        now=now,
-                        _=translator(settings.locale),
-                    )
-                except CampaignError as error:
-                    print(str(error), file=sys.stderr)
-                    return 1
-                tick = await run_campaigns(
-                    session, today, now, settings.secret(), _=translator(settings.locale)
-                )
-                print(
-                    f"Кампания № {campaign.id} создана ({campaign.starts_on:%d.%m.%Y}–"
-                    f"{campaign.ends_on:%d.%m.%Y}); приглашений поставлено в очередь: "
-                    f"{tick.invited}. Их отправит запущенный бот (otklik run)."
-                )
-                return 0
-            for campaign in await session.scalars(sa.select(Campaign).order_by(Campaign.id)):
-                rate = response_rate(campaign)
-                print(
-                    f"№ {campaign.id}  {campaign.questionnaire_code}  {campaign.audience}  "
-                    f"{campaign.starts_on:%d.%m.%Y}–{campaign.ends_on:%d.%m.%Y}  "
-                    f"{campaign.status}  "
-                    f"приглашено {campaign.invited}, ответили {campaign.responded}"
-                    + (f" ({rate:.0%})" if rate is not None else "")
-                )
-    finally:
-        await storage.engine.dispose()
-    return 0
-
-
 async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from bot.demo import run_demo
 
     return await run_demo(Path(args.out), fast=args.fast)
 
 
+# What `add_subparsers` returns: each step below adds its sub-command to it.
+SubCommands = argparse._SubParsersAction
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The `otklik` command line, one step per sub-command in the order `--help` lists them."""
     parser = argparse.ArgumentParser(
         prog="otklik", description="Otklik: обратная связь и реинжиниринг процессов в Telegram"
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="подробный журнал")
     commands = parser.add_subparsers(dest="command", required=True)
+    _add_run_parser(commands)
+    _add_db_parser(commands)
+    _add_registry_parser(commands)
+    _add_touchpoints_parser(commands)
+    _add_invites_parser(commands)
+    _add_scan_parser(commands)
+    _add_cases_parser(commands)
 
+    from bot.cli_campaigns import add_parser as add_campaigns
+    from bot.cli_people import add_parser as add_people
+
+    add_campaigns(commands)
+    add_people(commands)
+    _add_report_parser(commands)
+    _add_demo_parser(commands)
+    return parser
+
+
+def _add_run_parser(commands: SubCommands) -> None:
     run = commands.add_parser("run", help="запустить бота (long polling или webhook)")
     run.add_argument("--webhook", help="https://HOST/PATH: принимать обновления через webhook")
     run.add_argument(
@@ -367,10 +324,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(handler=cmd_run)
 
+
+def _add_db_parser(commands: SubCommands) -> None:
     db = commands.add_parser("db", help="база данных")
     db_actions = db.add_subparsers(dest="action", required=True)
     db_actions.add_parser("upgrade", help="применить миграции").set_defaults(handler=cmd_db_upgrade)
 
+
+def _add_registry_parser(commands: SubCommands) -> None:
     registry = commands.add_parser("registry", help="реестр процессов и точек взаимодействия")
     registry_actions = registry.add_subparsers(dest="action", required=True)
     for action, text in (("import", "загрузить из XLSX"), ("export", "выгрузить в XLSX")):
@@ -378,6 +339,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("file", help="файл .xlsx")
         sub.set_defaults(handler=cmd_registry)
 
+
+def _add_touchpoints_parser(commands: SubCommands) -> None:
     touchpoints = commands.add_parser("touchpoints", help="точки взаимодействия")
     tp_actions = touchpoints.add_subparsers(dest="action", required=True)
     qr = tp_actions.add_parser("qr", help="QR-коды для печати, по одному PNG на точку")
@@ -385,6 +348,8 @@ def build_parser() -> argparse.ArgumentParser:
     qr.add_argument("--bot-username", help="имя бота без @ (иначе берётся из Telegram)")
     qr.set_defaults(handler=cmd_touchpoints_qr)
 
+
+def _add_invites_parser(commands: SubCommands) -> None:
     invites = commands.add_parser("invites", help="приглашения сотрудников")
     inv_actions = invites.add_subparsers(dest="action", required=True)
     create = inv_actions.add_parser("create", help="создать ссылку-приглашение")
@@ -394,10 +359,14 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--bot-username", help="имя бота без @")
     create.set_defaults(handler=cmd_invites_create)
 
+
+def _add_scan_parser(commands: SubCommands) -> None:
     scan = commands.add_parser("scan", help="поиск снижения удовлетворённости за месяц")
     scan.add_argument("--month", help="ГГГГ-ММ (по умолчанию последний завершённый месяц)")
     scan.set_defaults(handler=cmd_scan)
 
+
+def _add_cases_parser(commands: SubCommands) -> None:
     cases = commands.add_parser("cases", help="дела о реинжиниринге процессов")
     case_actions = cases.add_subparsers(dest="action", required=True)
     open_parser = case_actions.add_parser("open", help="открыть дело по поручению")
@@ -407,31 +376,8 @@ def build_parser() -> argparse.ArgumentParser:
         handler=cmd_cases
     )
 
-    campaigns = commands.add_parser("campaigns", help="опросные кампании")
-    campaign_actions = campaigns.add_subparsers(dest="action", required=True)
-    start = campaign_actions.add_parser("start", help="запустить кампанию")
-    start.add_argument("--questionnaire", default="internal_service", help="код анкеты")
-    start.add_argument(
-        "--audience",
-        choices=("employees", "departments", "touchpoint"),
-        default="employees",
-        help="все сотрудники, подразделения или заявители точки, согласившиеся на опросы",
-    )
-    start.add_argument("--departments", help="коды подразделений через запятую")
-    start.add_argument("--touchpoint", help="код точки взаимодействия")
-    start.add_argument("--start", help="ГГГГ-ММ-ДД (по умолчанию сегодня)")
-    start.add_argument("--end", required=True, help="ГГГГ-ММ-ДД")
-    start.add_argument("--remind-after", type=int, help="через сколько рабочих дней напоминать")
-    start.add_argument("--max-reminders", type=int, help="не более скольких напоминаний")
-    start.set_defaults(handler=cmd_campaigns)
-    campaign_actions.add_parser("list", help="кампании и их отклик").set_defaults(
-        handler=cmd_campaigns
-    )
 
-    from bot.cli_people import add_parser as add_people
-
-    add_people(commands)
-
+def _add_report_parser(commands: SubCommands) -> None:
     from analytics.report_kinds import REPORT_CHOICES
 
     report = commands.add_parser("report", help="отчёт в Excel")
@@ -442,11 +388,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", required=True, help="файл .xlsx")
     report.set_defaults(handler=cmd_report)
 
+
+def _add_demo_parser(commands: SubCommands) -> None:
     demo = commands.add_parser("demo", help="демонстрация без токена и сети")
     demo.add_argument("--out", default="demo-output", help="папка для базы, графиков и отчётов")
     demo.add_argument("--fast", action="store_true", help="меньше участников (для тестов)")
     demo.set_defaults(handler=cmd_demo)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -41,7 +41,7 @@ from core.clock import Clock, utcnow
 from core.speech import actions_from_json
 from handlers.speech import inline_keyboard
 from storage.database import SessionPool
-from storage.models import OutboxLane, OutboxMessage, OutboxStatus
+from storage.delivery_models import OutboxLane, OutboxMessage, OutboxStatus
 from storage.recipients import Unreachable, classify, hold
 
 log = logging.getLogger(__name__)

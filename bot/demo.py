@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
@@ -45,7 +45,8 @@ from registry.importing import import_registry
 from sandbox import SandboxServer
 from sandbox.telegram.simulated import SimulatedUser
 from storage.database import SessionPool, read_only_of
-from storage.models import ClientType, OutboxMessage, Person, Process, Response, Touchpoint
+from storage.delivery_models import OutboxMessage
+from storage.models import ClientType, Person, Process, Response, Touchpoint
 
 T = TypeVar("T")
 EXAMPLE_REGISTRY = Path(__file__).resolve().parent.parent / "examples" / "registry.xlsx"
@@ -155,6 +156,14 @@ async def analytics_act(
 
     folder = out / "reports"
     folder.mkdir(parents=True, exist_ok=True)
+    await save_charts_and_reports(pool, settings, month, folder)
+    log.say(f"Графики и отчёты Excel сохранены в папку {folder}")
+
+
+async def save_charts_and_reports(
+    pool: SessionPool, settings: Settings, month: date, folder: Path
+) -> None:
+    """The declining process's trend, the overview chart and four workbooks, into `folder`."""
     # Read-only, charts in the drawing worker: the bot's writers and the sandbox's loop go on.
     async with read_only_of(pool)() as session, session.begin():
         process_ids = list((await session.scalars(sa.select(Process.id))).all())
@@ -212,7 +221,6 @@ async def analytics_act(
                 month=month,
                 settings=settings,
             )
-    log.say(f"Графики и отчёты Excel сохранены в папку {folder}")
 
 
 async def reengineering_act(
@@ -302,24 +310,14 @@ async def count_by_client_type(pool: SessionPool) -> dict[ClientType, int]:
 
 
 async def run_demo(out: Path, *, fast: bool = False) -> int:
-    out.mkdir(parents=True, exist_ok=True)
-    database = out / "otklik-demo.db"
-    for leftover in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
-        leftover.unlink(missing_ok=True)
+    """Plays the whole product once; 0 when every simulated answer was stored."""
+    database = fresh_database(out)
     log = DemoLog()
     rng = random.Random(2025)
     citizens, employees = (12, 5) if fast else (50, 20)
 
     async with SandboxServer() as sandbox:
-        settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
-            bot_token=SecretStr(DEMO_TOKEN),
-            database_url=f"sqlite+aiosqlite:///{database}",
-            telegram_api_url=sandbox.base_url,
-            secret_key=SecretStr(secrets.token_urlsafe(32)),
-            officer_ids=[OFFICER_ID],
-            data_dir=out / "var",
-        )
+        settings = demo_settings(sandbox, database, out)
         log.say(f"Песочница Bot API запущена: {sandbox.base_url}")
         storage = await open_storage(settings)
         translate = translator(settings.locale)
@@ -341,38 +339,7 @@ async def run_demo(out: Path, *, fast: bool = False) -> int:
         )
         log.say(f"Бот @{username} запущен (long polling через песочницу)")
         try:
-            touchpoints = await external_payloads(storage.pool)
-            people = [
-                (SimulatedUser(sandbox, CITIZENS_FROM + i), touchpoints[i % len(touchpoints)])
-                for i in range(citizens)
-            ]
-            scores = await in_batches(
-                [
-                    partial(citizen, user, payload, random.Random(rng.random()))
-                    for user, (payload, _) in people
-                ],
-                10,
-            )
-            log.say(
-                f"{citizens} граждан оценили обслуживание в {len({p for _, p in people})} точках: "
-                f"оценки {dict(sorted(Counter(scores).items()))}"
-            )
-            officer = SimulatedUser(sandbox, OFFICER_ID)
-            link = await officer_creates_invite(officer)
-            log.say(f"Ответственный по клиентоцентричности создал приглашение: {link}")
-            await in_batches(
-                [
-                    partial(
-                        employee, SimulatedUser(sandbox, EMPLOYEES_FROM + i), link, random.Random(i)
-                    )
-                    for i in range(employees)
-                ],
-                10,
-            )
-            log.say(f"{employees} сотрудников вошли по приглашению и оценили внутренние сервисы")
-            late = SimulatedUser(sandbox, CITIZENS_FROM)
-            await late.say(f"/start {touchpoints[0][0]}", expect="уже оценили эту услугу сегодня")
-            log.say("Повторная оценка той же точки в тот же день вежливо отклонена")
+            await survey_act(sandbox, storage.pool, log, rng, citizens, employees)
             live = await count_by_client_type(storage.pool)
             await analytics_act(sandbox, storage.pool, settings, out, log)
             await reengineering_act(sandbox, storage.pool, settings, log)
@@ -385,6 +352,93 @@ async def run_demo(out: Path, *, fast: bool = False) -> int:
         total = await count_by_client_type(storage.pool)
         await storage.engine.dispose()
 
+    return print_outcome(
+        live,
+        total,
+        citizens=citizens,
+        employees=employees,
+        messages=sandbox.stats()["messages_total"],
+        out=out,
+        database=database,
+        log=log,
+    )
+
+
+def fresh_database(out: Path) -> Path:
+    """The demo's SQLite file, with any earlier run's file and its WAL removed."""
+    out.mkdir(parents=True, exist_ok=True)
+    database = out / "otklik-demo.db"
+    for leftover in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        leftover.unlink(missing_ok=True)
+    return database
+
+
+def demo_settings(sandbox: SandboxServer, database: Path, out: Path) -> Settings:
+    """Settings for a bot that talks only to the sandbox and keeps everything under `out`."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        bot_token=SecretStr(DEMO_TOKEN),
+        database_url=f"sqlite+aiosqlite:///{database}",
+        telegram_api_url=sandbox.base_url,
+        secret_key=SecretStr(secrets.token_urlsafe(32)),
+        officer_ids=[OFFICER_ID],
+        data_dir=out / "var",
+    )
+
+
+async def survey_act(
+    sandbox: SandboxServer,
+    pool: SessionPool,
+    log: DemoLog,
+    rng: random.Random,
+    citizens: int,
+    employees: int,
+) -> None:
+    """Citizens rate services by QR code, employees join by invite and rate internal services."""
+    touchpoints = await external_payloads(pool)
+    people = [
+        (SimulatedUser(sandbox, CITIZENS_FROM + i), touchpoints[i % len(touchpoints)])
+        for i in range(citizens)
+    ]
+    scores = await in_batches(
+        [
+            partial(citizen, user, payload, random.Random(rng.random()))
+            for user, (payload, _) in people
+        ],
+        10,
+    )
+    log.say(
+        f"{citizens} граждан оценили обслуживание в {len({p for _, p in people})} точках: "
+        f"оценки {dict(sorted(Counter(scores).items()))}"
+    )
+    officer = SimulatedUser(sandbox, OFFICER_ID)
+    link = await officer_creates_invite(officer)
+    log.say(f"Ответственный по клиентоцентричности создал приглашение: {link}")
+    await in_batches(
+        [
+            partial(employee, SimulatedUser(sandbox, EMPLOYEES_FROM + i), link, random.Random(i))
+            for i in range(employees)
+        ],
+        10,
+    )
+    log.say(f"{employees} сотрудников вошли по приглашению и оценили внутренние сервисы")
+    late = SimulatedUser(sandbox, CITIZENS_FROM)
+    await late.say(f"/start {touchpoints[0][0]}", expect="уже оценили эту услугу сегодня")
+    log.say("Повторная оценка той же точки в тот же день вежливо отклонена")
+
+
+def print_outcome(
+    live: dict[ClientType, int],
+    total: dict[ClientType, int],
+    *,
+    citizens: int,
+    employees: int,
+    messages: int,
+    out: Path,
+    database: Path,
+    log: DemoLog,
+) -> int:
+    """Prints the summary; 0 when every citizen's and employee's answer of this run was stored."""
     external = live.get(ClientType.EXTERNAL, 0)
     internal = live.get(ClientType.INTERNAL, 0)
     print()
@@ -392,7 +446,7 @@ async def run_demo(out: Path, *, fast: bool = False) -> int:
     print(f"  ответов граждан в этом прогоне:      {external} из {citizens}")
     print(f"  ответов сотрудников в этом прогоне:  {internal} из {employees}")
     print(f"  ответов в базе вместе с историей:    {sum(total.values())}")
-    print(f"  сообщений отправлено ботом:          {sandbox.stats()['messages_total']}")
+    print(f"  сообщений отправлено ботом:          {messages}")
     print(f"  графики и отчёты:                    {out / 'reports'}")
     print(f"  база данных:                         {database}")
     print(f"  время:                               {time.monotonic() - log.started:.1f} с")

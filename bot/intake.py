@@ -24,8 +24,8 @@ from aiogram.types import Update
 from bot.patience import until_done
 from core.clock import utcnow
 from storage.database import SessionPool
+from storage.delivery_models import InboxUpdate
 from storage.direct import Statement, binds, dialect_insert, direct_transaction
-from storage.models import InboxUpdate
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3

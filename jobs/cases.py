@@ -58,7 +58,8 @@ from storage.cases_models import (
     StepStatus,
 )
 from storage.database import SessionPool
-from storage.models import OutboxLane, Person, Process
+from storage.delivery_models import OutboxLane
+from storage.models import Person, Process
 from storage.outbox import enqueue
 from storage.recipients import Recipient, recipient_of
 

@@ -19,11 +19,11 @@ from core.calendar import WorkingCalendar, default_calendar
 from core.i18n import Translator
 from core.speech import Action, Actions, Intent, Speech
 from outreach.loop import officer_chats
+from storage.delivery_models import OutboxLane
 from storage.models import (
     Campaign,
     CampaignInvite,
     Department,
-    OutboxLane,
     Person,
     Questionnaire,
     Respondent,

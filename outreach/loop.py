@@ -17,12 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.i18n import Translator, translator
 from core.text import visible
 from outreach import notices
+from storage.delivery_models import OutboxLane, OutboxMessage
 from storage.direct import Direct, Statement, as_direct, binds
 from storage.models import (
     FeedbackAlert,
     FeedbackMessage,
-    OutboxLane,
-    OutboxMessage,
     Process,
     Respondent,
     RespondentContact,

@@ -34,7 +34,8 @@ from reengineering.cases.audit import audit_event
 from reengineering.research import RESEARCH_CODES
 from reengineering.wording import speaking
 from storage.cases_models import CaseStatus, ReengineeringCase
-from storage.models import OutboxLane, Process, Questionnaire
+from storage.delivery_models import OutboxLane
+from storage.models import Process, Questionnaire
 from storage.outbox import enqueue
 
 __all__ = ["EFFECT_MONTHS", "EffectSummary", "effect_checks", "effect_due_on", "effect_windows"]
@@ -168,7 +169,7 @@ async def _check(session: AsyncSession, case: ReengineeringCase, folder: Path) -
         before_series.points,
         after_series.points,
         chart,
-        locale=DEFAULT_LOCALE,  # the chart is drawn in the default locale; the caption is translated
+        locale=DEFAULT_LOCALE,  # the chart in the default locale; its caption is translated
         scale_max=scale_max,
     )
     before_cell, after_cell = _pooled(before_series.cells), _pooled(after_series.cells)

@@ -44,9 +44,9 @@ from storage.cases_models import (
     ResearchInvitation,
     StepStatus,
 )
+from storage.delivery_models import OutboxLane
 from storage.models import (
     ClientType,
-    OutboxLane,
     Person,
     Process,
     Questionnaire,

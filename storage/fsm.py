@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 from core.clock import utcnow
 from storage.database import SessionPool
+from storage.delivery_models import FsmRecord
 from storage.direct import Statement, direct_reads
-from storage.models import FsmRecord
 
 CACHE_SIZE = 50_000
 # A conversation state untouched this long is dropped (a questionnaire expires after 24 h

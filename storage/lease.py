@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from storage.database import SessionPool
-from storage.models import Lease
+from storage.delivery_models import Lease
 
 
 async def acquire(

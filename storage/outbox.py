@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
 from core.speech import Actions, actions_to_json
+from storage.delivery_models import OutboxLane, OutboxMessage, OutboxStatus
 from storage.direct import Direct, Statement, as_direct, binds, dialect_insert
-from storage.models import OutboxLane, OutboxMessage, OutboxStatus
 from storage.recipients import Recipient
 
 _COLUMNS = (

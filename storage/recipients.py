@@ -15,8 +15,9 @@ from typing import cast
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.delivery_models import OutboxMessage, OutboxStatus
 from storage.direct import Direct, Statement, as_direct
-from storage.models import OutboxMessage, OutboxStatus, Person, Process
+from storage.models import Person, Process
 
 
 class Unreachable(enum.StrEnum):

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import InboxUpdate
+from storage.delivery_models import InboxUpdate
 
 # A pending update is handled within milliseconds, or by the start-up recovery after a crash
 # (which runs before any job). One still pending an hour later in a running bot is stuck (its

@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.clock import utcnow
 from core.heap import settle_heap
 from storage.database import SessionPool, read_only_of
+from storage.delivery_models import InboxUpdate
 from storage.direct import Direct, Statement, direct_transaction
-from storage.models import InboxUpdate
 from storage.off_loop import Work, read_off_loop
 from storage.sqlite_driver import off_loop_statements
 

@@ -20,8 +20,9 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from storage.database import ProjectSession, SessionPool
+from storage.delivery_models import OutboxMessage, OutboxStatus
 from storage.direct import Row, Statement, direct_reads
-from storage.models import OutboxMessage, OutboxStatus, Person, Process
+from storage.models import Person, Process
 from storage.recipients import release
 from surveys.respondents import respondent_key
 

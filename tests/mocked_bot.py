@@ -28,7 +28,7 @@ from aiogram.types import CallbackQuery, Chat, Message, Update, User
 
 from core.speech import actions_from_json
 from handlers.speech import inline_keyboard
-from storage.models import OutboxMessage
+from storage.delivery_models import OutboxMessage
 
 BOT_USER = User(id=1000001, is_bot=True, first_name="Otklik", username="otklik_test_bot")
 

@@ -70,116 +70,152 @@ async def citizen(sandbox: SandboxServer, user_id: int) -> None:
 
 
 async def main(citizens: int) -> int:
+    """The rehearsal: PostgreSQL, Redis, nginx and three replicas, with a SIGKILL midway."""
     folder = Path(tempfile.mkdtemp(prefix="otklik-deploy-"))
     with postgres_server() as database_url, redis_server() as redis_url:
         async with SandboxServer(webhook_retry_base=0.1) as sandbox:
             nginx_port = free_port()
             ports = [free_port() for _ in range(3)]
-            env = {
-                **os.environ,
-                "OTKLIK_BOT_TOKEN": "1000001:DEPLOY-rehearsal-token-abcdefg",
-                "OTKLIK_TELEGRAM_API_URL": sandbox.base_url,
-                "OTKLIK_DATABASE_URL": database_url,
-                "OTKLIK_REDIS_URL": redis_url,
-                "OTKLIK_SECRET_KEY": "rehearsal-secret-same-on-every-replica",
-            }
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "bot.cli",
-                    "registry",
-                    "import",
-                    str(ROOT / "examples" / "registry.xlsx"),
-                ],
-                env=env,
-                cwd=folder,
-                check=True,
-                capture_output=True,
-            )
-            (folder / "nginx.conf").write_text(
-                NGINX_CONF.format(
-                    folder=folder,
-                    port=nginx_port,
-                    servers=" ".join(f"server 127.0.0.1:{p};" for p in ports),
-                )
-            )
-            nginx = subprocess.Popen(
-                ["nginx", "-c", str(folder / "nginx.conf"), "-g", "daemon off;"]
-            )
+            env = replica_env(sandbox.base_url, database_url, redis_url)
+            import_example_registry(env, folder)
+            nginx = start_nginx(folder, nginx_port, ports)
             url = f"http://127.0.0.1:{nginx_port}/telegram"
-
-            def replica(index: int) -> subprocess.Popen[bytes]:
-                args = [
-                    sys.executable,
-                    "-m",
-                    "bot.cli",
-                    "run",
-                    "--webhook",
-                    url,
-                    "--listen",
-                    f"127.0.0.1:{ports[index]}",
-                ]
-                if index:
-                    args.append("--no-register")
-                log = (folder / f"replica{index}.log").open("ab")
-                return subprocess.Popen(args, env=env, cwd=folder, stdout=log, stderr=log)
-
-            replicas = [replica(i) for i in range(3)]
+            replicas = [start_replica(i, url, ports, env, folder) for i in range(3)]
             started = time.monotonic()
             try:
-                for _ in range(600):
-                    if sandbox.stats()["calls"].get("setWebhook"):
-                        break
-                    await asyncio.sleep(0.1)
+                await wait_for_webhook(sandbox)
                 print(f"nginx on :{nginx_port} → replicas on {ports}; webhook registered")
-                half = citizens // 2
-                await asyncio.gather(*(citizen(sandbox, 50_000 + i) for i in range(half)))
-                print(f"{half} citizens answered; killing replica 1 with SIGKILL")
-                replicas[1].send_signal(signal.SIGKILL)
-                replicas[1].wait()
-                await asyncio.gather(*(citizen(sandbox, 50_000 + i) for i in range(half, citizens)))
-                replicas[1] = replica(1)
-                print(
-                    f"{citizens - half} more citizens answered with two replicas; replica 1 "
-                    "restarted"
-                )
-                engine = create_engine(database_url)
-                async with engine.connect() as connection:
-                    stored = (
-                        await connection.execute(sa.text("SELECT count(*) FROM responses"))
-                    ).scalar()
-                    pending = (
-                        await connection.execute(
-                            sa.text("SELECT count(*) FROM inbox WHERE status = 'pending'")
-                        )
-                    ).scalar()
-                    holders = (
-                        (await connection.execute(sa.text("SELECT holder FROM leases")))
-                        .scalars()
-                        .all()
-                    )
-                await engine.dispose()
-                stats = sandbox.stats()
-                print(f"responses stored: {stored} of {citizens}; inbox pending: {pending}")
-                print(f"scheduler lease holders: {holders}")
-                print(
-                    f"webhook deliveries: {stats['webhook_delivered']}, "
-                    f"failed attempts retried: {stats['webhook_failed']}"
-                )
-                print(f"elapsed: {time.monotonic() - started:.1f} s")
-                return 0 if stored == citizens and len(holders) == 1 else 1
+                await answer_through_a_crash(sandbox, citizens, replicas, url, ports, env, folder)
+                return await report(sandbox, database_url, citizens, started)
             finally:
-                for process in replicas:
-                    process.send_signal(signal.SIGTERM)
-                for process in replicas:
-                    try:
-                        process.wait(timeout=30)
-                    except subprocess.TimeoutExpired:
-                        process.kill()
-                nginx.send_signal(signal.SIGQUIT)
-                nginx.wait(timeout=10)
-                shutil.rmtree(folder, ignore_errors=True)
+                stop_all(replicas, nginx, folder)
+
+
+def replica_env(api_url: str, database_url: str, redis_url: str) -> dict[str, str]:
+    """The environment every replica shares: one database, one Redis, one secret."""
+    return {
+        **os.environ,
+        "OTKLIK_BOT_TOKEN": "1000001:DEPLOY-rehearsal-token-abcdefg",
+        "OTKLIK_TELEGRAM_API_URL": api_url,
+        "OTKLIK_DATABASE_URL": database_url,
+        "OTKLIK_REDIS_URL": redis_url,
+        "OTKLIK_SECRET_KEY": "rehearsal-secret-same-on-every-replica",
+    }
+
+
+def import_example_registry(env: dict[str, str], folder: Path) -> None:
+    """`otklik registry import examples/registry.xlsx`, as the README's deployment says."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "registry",
+            "import",
+            str(ROOT / "examples" / "registry.xlsx"),
+        ],
+        env=env,
+        cwd=folder,
+        check=True,
+        capture_output=True,
+    )
+
+
+def start_nginx(folder: Path, nginx_port: int, ports: list[int]) -> subprocess.Popen[bytes]:
+    """nginx in the foreground, spreading /telegram over the replicas' ports."""
+    (folder / "nginx.conf").write_text(
+        NGINX_CONF.format(
+            folder=folder,
+            port=nginx_port,
+            servers=" ".join(f"server 127.0.0.1:{p};" for p in ports),
+        )
+    )
+    return subprocess.Popen(["nginx", "-c", str(folder / "nginx.conf"), "-g", "daemon off;"])
+
+
+def start_replica(
+    index: int, url: str, ports: list[int], env: dict[str, str], folder: Path
+) -> subprocess.Popen[bytes]:
+    """`otklik run --webhook`; only replica 0 registers the webhook, the others share it."""
+    args = [
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        "--webhook",
+        url,
+        "--listen",
+        f"127.0.0.1:{ports[index]}",
+    ]
+    if index:
+        args.append("--no-register")
+    log = (folder / f"replica{index}.log").open("ab")
+    return subprocess.Popen(args, env=env, cwd=folder, stdout=log, stderr=log)
+
+
+async def wait_for_webhook(sandbox: SandboxServer) -> None:
+    """Up to a minute for replica 0 to call setWebhook."""
+    for _ in range(600):
+        if sandbox.stats()["calls"].get("setWebhook"):
+            break
+        await asyncio.sleep(0.1)
+
+
+async def answer_through_a_crash(
+    sandbox: SandboxServer,
+    citizens: int,
+    replicas: list[subprocess.Popen[bytes]],
+    url: str,
+    ports: list[int],
+    env: dict[str, str],
+    folder: Path,
+) -> None:
+    """Half the citizens answer; replica 1 is SIGKILLed; the rest answer; replica 1 restarts."""
+    half = citizens // 2
+    await asyncio.gather(*(citizen(sandbox, 50_000 + i) for i in range(half)))
+    print(f"{half} citizens answered; killing replica 1 with SIGKILL")
+    replicas[1].send_signal(signal.SIGKILL)
+    replicas[1].wait()
+    await asyncio.gather(*(citizen(sandbox, 50_000 + i) for i in range(half, citizens)))
+    replicas[1] = start_replica(1, url, ports, env, folder)
+    print(f"{citizens - half} more citizens answered with two replicas; replica 1 restarted")
+
+
+async def report(sandbox: SandboxServer, database_url: str, citizens: int, started: float) -> int:
+    """Prints what was stored and who holds the lease; 0 when nothing was lost."""
+    engine = create_engine(database_url)
+    async with engine.connect() as connection:
+        stored = (await connection.execute(sa.text("SELECT count(*) FROM responses"))).scalar()
+        pending = (
+            await connection.execute(sa.text("SELECT count(*) FROM inbox WHERE status = 'pending'"))
+        ).scalar()
+        holders = (await connection.execute(sa.text("SELECT holder FROM leases"))).scalars().all()
+    await engine.dispose()
+    stats = sandbox.stats()
+    print(f"responses stored: {stored} of {citizens}; inbox pending: {pending}")
+    print(f"scheduler lease holders: {holders}")
+    print(
+        f"webhook deliveries: {stats['webhook_delivered']}, "
+        f"failed attempts retried: {stats['webhook_failed']}"
+    )
+    print(f"elapsed: {time.monotonic() - started:.1f} s")
+    return 0 if stored == citizens and len(holders) == 1 else 1
+
+
+def stop_all(
+    replicas: list[subprocess.Popen[bytes]], nginx: subprocess.Popen[bytes], folder: Path
+) -> None:
+    """SIGTERM the replicas (SIGKILL after 30 s), stop nginx, remove the folder."""
+    for process in replicas:
+        process.send_signal(signal.SIGTERM)
+    for process in replicas:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    nginx.send_signal(signal.SIGQUIT)
+    nginx.wait(timeout=10)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

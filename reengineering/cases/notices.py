@@ -32,7 +32,8 @@ from reengineering.templates import (
     StepTemplate,
 )
 from storage.cases_models import CaseExtension, CaseStep, Ground, ReengineeringCase
-from storage.models import OutboxLane, Person, Process
+from storage.delivery_models import OutboxLane
+from storage.models import Person, Process
 from storage.outbox import enqueue
 from storage.recipients import Recipient, officer_recipients, person_recipient, recipient_of
 

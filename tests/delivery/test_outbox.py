@@ -15,7 +15,8 @@ from aiogram.client.telegram import TelegramAPIServer
 from bot.delivery import OutboxSender
 from sandbox import SandboxServer
 from storage.database import SessionPool
-from storage.models import OutboxLane, OutboxMessage, OutboxStatus, Person
+from storage.delivery_models import OutboxLane, OutboxMessage, OutboxStatus
+from storage.models import Person
 from storage.outbox import enqueue
 
 

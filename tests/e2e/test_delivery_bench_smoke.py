@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.delivery import DeliveryResult, run_benchmark, sender_factory
+from bench._delivery_result import DeliveryResult
+from bench.delivery import run_benchmark, sender_factory
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,8 @@ from core.settings import Settings
 from handlers.callbacks import CampaignCb
 from outreach.campaigns import CampaignError, run_campaigns, start_campaign
 from storage.database import SessionPool
-from storage.models import Campaign, OutboxMessage, Person
+from storage.delivery_models import OutboxMessage
+from storage.models import Campaign, Person
 from tests.conftest import SmallRegistry
 from tests.handlers.conftest import MovableClock
 from tests.mocked_bot import Telegram

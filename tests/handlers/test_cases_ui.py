@@ -18,7 +18,8 @@ from handlers.callbacks import CaseCb, CaseOpenCb, ExtensionCb, ResearchCb
 from reengineering.cases import CaseView, case_view, complete_step, open_case, record_decision
 from storage.cases_models import CaseDocument, CaseExtension, ReengineeringCase
 from storage.database import SessionPool
-from storage.models import OutboxMessage, Person, Process, Questionnaire, SurveySession
+from storage.delivery_models import OutboxMessage
+from storage.models import Person, Process, Questionnaire, SurveySession
 from tests.conftest import SmallRegistry
 from tests.handlers.conftest import MovableClock
 from tests.mocked_bot import Telegram, outbox_markup

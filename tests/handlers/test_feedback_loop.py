@@ -11,7 +11,8 @@ from core.i18n import translator
 from handlers.callbacks import AlertCb, RelayCb
 from outreach.loop import remind_and_escalate
 from storage.database import SessionPool
-from storage.models import FeedbackAlert, OutboxMessage, Person, ResponseAnswer
+from storage.delivery_models import OutboxMessage
+from storage.models import FeedbackAlert, Person, ResponseAnswer
 from tests.conftest import SmallRegistry
 from tests.handlers.conftest import MovableClock
 from tests.handlers.test_citizen_flow import consent_and_rate

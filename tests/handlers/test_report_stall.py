@@ -23,7 +23,8 @@ from sqlalchemy.util import await_only
 from core.settings import Settings
 from handlers.callbacks import ReportCb, StatsCb
 from storage.database import SessionPool
-from storage.models import InboxUpdate, Person
+from storage.delivery_models import InboxUpdate
+from storage.models import Person
 from tests.conftest import SmallRegistry
 from tests.jobs.test_scan import declining_year
 from tests.mocked_bot import Telegram

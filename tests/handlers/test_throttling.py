@@ -10,7 +10,7 @@ from aiogram.methods import SendMessage
 
 from bot.intake import Inbox
 from storage.database import SessionPool
-from storage.models import InboxUpdate
+from storage.delivery_models import InboxUpdate
 from tests.handlers.helpers import count_responses
 from tests.mocked_bot import Telegram
 

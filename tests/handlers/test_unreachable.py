@@ -25,7 +25,8 @@ from jobs.cases import queue_deadline_reminders
 from outreach.campaigns import run_campaigns, start_campaign
 from reengineering.cases import Ground, open_case
 from storage.database import SessionPool
-from storage.models import CampaignInvite, OutboxMessage, OutboxStatus, Person
+from storage.delivery_models import OutboxMessage, OutboxStatus
+from storage.models import CampaignInvite, Person
 from tests.conftest import SmallRegistry
 from tests.handlers.conftest import MovableClock
 from tests.handlers.test_citizen_flow import consent_and_rate

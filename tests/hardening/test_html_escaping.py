@@ -21,7 +21,8 @@ from sandbox.errors import ApiError
 from sandbox.telegram.formatting import parse_html
 from storage.cases_models import Ground, ReengineeringCase
 from storage.database import SessionPool
-from storage.models import Department, OutboxMessage, Person, Process
+from storage.delivery_models import OutboxMessage
+from storage.models import Department, Person, Process
 from surveys.catalogue import sync_questionnaires
 from surveys.invites import create_invite, invite_payload
 from tests.conftest import SmallRegistry

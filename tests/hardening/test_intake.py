@@ -17,7 +17,8 @@ from bot.intake import Inbox, durable_polling
 from core.settings import Settings
 from sandbox import SandboxServer
 from storage.database import SessionPool
-from storage.models import InboxUpdate, Response
+from storage.delivery_models import InboxUpdate
+from storage.models import Response
 from surveys.catalogue import sync_questionnaires
 from tests.conftest import SmallRegistry
 

@@ -33,8 +33,8 @@ from jobs.feedback import feedback_followup
 from jobs.retention import retention_job
 from outreach.campaigns import run_campaigns, start_campaign
 from storage.database import SessionPool
+from storage.delivery_models import InboxUpdate, OutboxMessage, OutboxStatus
 from storage.migrate import alembic_config, upgrade_database
-from storage.models import InboxUpdate, OutboxMessage, OutboxStatus
 from surveys.actors import ActorCache
 from surveys.catalogue import sync_questionnaires
 from surveys.invites import create_invite, invite_payload

@@ -30,11 +30,11 @@ from jobs.feedback import feedback_followup
 from outreach.campaigns import audience_chats, run_campaigns, start_campaign
 from outreach.loop import Relay, answer_respondent
 from storage.database import SessionPool
+from storage.delivery_models import OutboxMessage
 from storage.models import (
     Campaign,
     CampaignInvite,
     FeedbackAlert,
-    OutboxMessage,
     Respondent,
     RespondentContact,
     Response,

@@ -22,7 +22,8 @@ from jobs.leader import Leadership
 from sandbox import SandboxServer
 from sandbox.telegram.simulated import SimulatedUser
 from storage.database import SessionPool
-from storage.models import InboxUpdate, Response
+from storage.delivery_models import InboxUpdate
+from storage.models import Response
 from surveys.catalogue import sync_questionnaires
 from tests.conftest import SmallRegistry
 

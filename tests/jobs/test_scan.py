@@ -16,7 +16,8 @@ from jobs.scan import (
     scan_and_notify,
 )
 from storage.database import SessionPool
-from storage.models import DeclineDetection, OutboxMessage, Person
+from storage.delivery_models import OutboxMessage
+from storage.models import DeclineDetection, Person
 from surveys.catalogue import sync_questionnaires
 from tests.conftest import SmallRegistry
 from tests.surveys.factories import add_responses, questionnaire

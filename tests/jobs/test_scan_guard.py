@@ -20,7 +20,8 @@ from jobs.cases import run_case_reminders
 from jobs.scan import scan_and_notify
 from storage.cases_models import CaseGround, ReengineeringCase
 from storage.database import SessionPool
-from storage.models import DeclineDetection, OutboxMessage
+from storage.delivery_models import OutboxMessage
+from storage.models import DeclineDetection
 from surveys.catalogue import sync_questionnaires
 from tests.conftest import SmallRegistry
 from tests.surveys.factories import add_responses, questionnaire

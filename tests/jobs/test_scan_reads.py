@@ -20,7 +20,8 @@ from sqlalchemy.engine import Engine
 from core.settings import Settings
 from jobs.scan import scan_and_notify
 from storage.database import SessionPool
-from storage.models import DeclineDetection, OutboxMessage
+from storage.delivery_models import OutboxMessage
+from storage.models import DeclineDetection
 from tests.conftest import SmallRegistry
 from tests.jobs.test_scan import declining_year
 

@@ -13,14 +13,9 @@ from core.settings import Settings
 from jobs.setup import create_scheduler
 from jobs.surveys import expire_unfinished, purge_fsm
 from storage.database import SessionPool
+from storage.delivery_models import FsmRecord
 from storage.fsm import STATE_RETENTION
-from storage.models import (
-    ClientType,
-    FsmRecord,
-    Questionnaire,
-    SessionStatus,
-    SurveySession,
-)
+from storage.models import ClientType, Questionnaire, SessionStatus, SurveySession
 
 
 async def test_unfinished_questionnaires_expire_once(session_pool: SessionPool) -> None:

@@ -38,7 +38,8 @@ from storage.cases_models import (
     StepStatus,
 )
 from storage.database import SessionPool
-from storage.models import DeclineDetection, OutboxLane, OutboxMessage, Person, Process
+from storage.delivery_models import OutboxLane, OutboxMessage
+from storage.models import DeclineDetection, Person, Process
 from surveys.catalogue import sync_questionnaires
 from tests.conftest import SmallRegistry, build_small_registry
 

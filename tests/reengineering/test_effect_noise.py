@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from core.settings import Settings
 from jobs.cases import run_case_reminders
 from storage.database import SessionPool
-from storage.models import ClientType, MonthlyRollup, OutboxMessage
+from storage.delivery_models import OutboxMessage
+from storage.models import ClientType, MonthlyRollup
 from surveys.catalogue import sync_questionnaires
 from tests.reengineering.test_cases import World, make_world
 from tests.reengineering.test_reminders import _completed_case, clock_at

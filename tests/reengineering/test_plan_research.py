@@ -35,11 +35,9 @@ from reengineering.research import (
 )
 from storage.cases_models import CaseStep, ResearchInvitation
 from storage.database import SessionPool
+from storage.delivery_models import OutboxLane, OutboxMessage, OutboxStatus
 from storage.models import (
     Department,
-    OutboxLane,
-    OutboxMessage,
-    OutboxStatus,
     Person,
     Process,
     Respondent,

@@ -24,7 +24,8 @@ from reengineering.reminders import (
 )
 from storage.cases_models import CaseStatus, CaseStep, Ground, ReengineeringCase
 from storage.database import SessionPool
-from storage.models import ClientType, DeclineDetection, MonthlyRollup, OutboxMessage, Process
+from storage.delivery_models import OutboxMessage
+from storage.models import ClientType, DeclineDetection, MonthlyRollup, Process
 from surveys.catalogue import sync_questionnaires
 from tests.reengineering.test_cases import (
     OFFICER_CHAT,

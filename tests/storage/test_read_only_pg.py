@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
 from storage.database import SessionPool, read_only_of
-from storage.models import InboxUpdate
+from storage.delivery_models import InboxUpdate
 from tests.conftest import ON_POSTGRES
 
 pytestmark = pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL's READ ONLY transactions")
