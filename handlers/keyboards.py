@@ -11,7 +11,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.callbacks import AnswerCb, ConsentCb, MenuCb, NavCb, OptInCb
 from surveys.questionnaire import CRITICALITY_LEVELS, QuestionKind
-from surveys.service import BACK, DONE, SKIP, TOGGLE, QuestionView
+from surveys.service import BACK, DONE, SKIP, TOGGLE
+from surveys.views import QuestionView
 
 PAGE_SIZE = 8
 

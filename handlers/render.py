@@ -8,7 +8,7 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from surveys.questionnaire import QuestionKind
-from surveys.service import QuestionView
+from surveys.views import QuestionView
 
 
 def current_locale() -> str:

@@ -23,11 +23,12 @@ from handlers.render import current_locale, question_text, thanks_text
 from registry import directory
 from storage.direct import Direct
 from storage.uow import UnitOfWork
-from surveys import profiles
+from surveys import opt_ins, profiles
 from surveys import service as surveys
 from surveys.actors import Actor
 from surveys.invites import INVITE_PREFIX
-from surveys.service import Outcome, QuestionView, StepResult, SurveyPolicy
+from surveys.service import Outcome, StepResult, SurveyPolicy
+from surveys.views import QuestionView
 
 router = Router(name=__name__)
 # Answers to a questionnaire: the most frequent updates by far, so the root router tries
@@ -364,7 +365,7 @@ async def opt_in(
     query: CallbackQuery, callback_data: OptInCb, uow: UnitOfWork, actor: Actor, clock: Clock
 ) -> None:
     async with uow.transaction() as session:
-        changed = await surveys.set_opt_in(
+        changed = await opt_ins.set_opt_in(
             session,
             actor.key,
             session_id=callback_data.s,
@@ -372,7 +373,7 @@ async def opt_in(
             chat_id=actor.telegram_id,
             now=clock(),
         )
-        respondent = await surveys.get_respondent(session, actor.key)
+        respondent = await profiles.get_respondent(session, actor.key)
         flags = (respondent.recontact_ok, respondent.answer_ok) if respondent else (False, False)
     if changed is None:
         await query.answer(_("This button is no longer active."))

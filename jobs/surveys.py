@@ -10,7 +10,7 @@ from typing import Protocol, runtime_checkable
 from core.clock import Clock
 from storage.database import SessionPool
 from storage.fsm import STATE_RETENTION
-from surveys.service import expire_sessions
+from surveys.attempts import expire_sessions
 
 log = logging.getLogger(__name__)
 

@@ -136,6 +136,33 @@ def fast_dbapi() -> Any | None:
     if not internals:
         log.warning("aiosqlite internals changed; using the stock (slower) adapter")
         return None
+    connection_class = _one_hop_connection(base_connection, _one_hop_cursor(base_cursor))
+
+    class OneHopDbapi(base_dbapi):  # type: ignore[misc, valid-type]
+        def connect(self, *arg: Any, **kw: Any) -> Any:
+            stock = super().connect(*arg, **kw)
+            return connection_class(self, stock._connection)
+
+    return OneHopDbapi(aiosqlite, sqlite3)
+
+
+async def _execute_one_hop(cursor: Any, operation: Any, parameters: Any) -> Outcome:
+    """Inside `inline_statements()` on the loop's thread (a `BEGIN IMMEDIATE` only when the
+    lock is free); otherwise in one function on aiosqlite's thread."""
+    async with cursor._adapt_connection._execute_mutex:
+        connection = cursor._connection
+        if _INLINE.get():
+            if not _may_wait(operation):
+                return _run(connection._conn, operation, parameters)
+            began = begin_if_free(connection._conn, operation)
+            if began is not None:
+                return began
+        outcome: Outcome = await connection._execute(_run, connection._conn, operation, parameters)
+        return outcome
+
+
+def _one_hop_cursor(base_cursor: Any) -> type:
+    """aiosqlite's adapted cursor, its four trips to the thread made one."""
 
     class OneHopCursor(base_cursor):  # type: ignore[misc, valid-type]
         """The rows, description and counts arrive together, in one trip to the thread."""
@@ -179,17 +206,7 @@ def fast_dbapi() -> Any | None:
             this._rows = collections.deque(rows)
 
         async def _execute_async(self, operation: Any, parameters: Any) -> Any:
-            async with self._adapt_connection._execute_mutex:
-                connection = self._connection
-                if _INLINE.get():
-                    if not _may_wait(operation):
-                        self._take(_run(connection._conn, operation, parameters))
-                        return
-                    began = begin_if_free(connection._conn, operation)
-                    if began is not None:
-                        self._take(began)
-                        return
-                self._take(await connection._execute(_run, connection._conn, operation, parameters))
+            self._take(await _execute_one_hop(self, operation, parameters))
 
         async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
             async with self._adapt_connection._execute_mutex:
@@ -212,9 +229,15 @@ def fast_dbapi() -> Any | None:
         def setinputsizes(self, *inputsizes: Any) -> None:
             return None
 
+    return OneHopCursor
+
+
+def _one_hop_connection(base_connection: Any, cursor_class: type) -> type:
+    """aiosqlite's adapted connection with the one-hop cursor and inline commits."""
+
     class OneHopConnection(base_connection):  # type: ignore[misc, valid-type]
         __slots__ = ()
-        _cursor_cls = OneHopCursor
+        _cursor_cls = cursor_class
 
         def _ended_inline(self, end: str) -> bool:
             """COMMIT or ROLLBACK on the loop's thread inside `inline_statements()`.
@@ -239,9 +262,4 @@ def fast_dbapi() -> Any | None:
             if not self._ended_inline("rollback"):
                 super().rollback()
 
-    class OneHopDbapi(base_dbapi):  # type: ignore[misc, valid-type]
-        def connect(self, *arg: Any, **kw: Any) -> Any:
-            stock = super().connect(*arg, **kw)
-            return OneHopConnection(self, stock._connection)
-
-    return OneHopDbapi(aiosqlite, sqlite3)
+    return OneHopConnection

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.direct import Direct, Row, Statement
 from storage.models import SessionStatus, SurveySession
@@ -198,3 +199,13 @@ async def abandon(db: Direct, attempt: Attempt, now: datetime) -> None:
 
 async def set_message(db: Direct, attempt_id: int, message_id: int) -> None:
     await db.run(_SET_MESSAGE, {"attempt_id": attempt_id, "message": message_id})
+
+
+async def expire_sessions(session: AsyncSession, now: datetime) -> int:
+    """Open attempts past their time become abandoned: the completion funnel counts them."""
+    result = await session.execute(
+        sa.update(SurveySession)
+        .where(SurveySession.status == SessionStatus.OPEN, SurveySession.expires_at <= now)
+        .values(status=SessionStatus.ABANDONED, finished_at=now)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

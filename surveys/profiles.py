@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import cast
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.direct import Direct, Statement
 from storage.models import Respondent
@@ -72,3 +73,8 @@ async def opt_ins(db: Direct, key: str) -> tuple[bool, bool]:
     """(may be asked again later, wants an answer to their feedback)."""
     row = await db.row(_OPT_INS, {"rkey": key})
     return (bool(row[0]), bool(row[1])) if row else (False, False)
+
+
+async def get_respondent(session: AsyncSession, key: str) -> Respondent | None:
+    """The respondent's row as an ORM object, for the rare callers that change it."""
+    return await session.get(Respondent, key)

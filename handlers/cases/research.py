@@ -31,6 +31,7 @@ from reengineering.cases import SURVEY_LIST_STEP, CaseError
 from reengineering.research import close_research, launch_research
 from reengineering.research import research_invitation as invited_to
 from storage.uow import UnitOfWork
+from surveys import profiles
 from surveys import service as surveys
 from surveys.actors import Actor
 from surveys.service import SurveyPolicy
@@ -206,7 +207,7 @@ async def _start_research(
         code = await invited_to(session, case_id, token, actor.telegram_id)
         if running and code is not None and consent_given:
             await surveys.give_consent(session, actor.key, clock())
-        respondent = await surveys.get_respondent(session, actor.key)
+        respondent = await profiles.get_respondent(session, actor.key)
         consented = respondent is not None and respondent.consent_at is not None
     if case is None or not running:
         await query.answer(_("This survey is already closed. Thank you!"), show_alert=True)

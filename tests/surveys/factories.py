@@ -1,7 +1,7 @@
 """Test data: stored responses written straight through the models, rollup kept right.
 
 Going through the bot would take seconds per answer; reports only need what
-`surveys.service` stores, so this writes the same rows (a completed survey session, the
+`surveys.storing` stores, so this writes the same rows (a completed survey session, the
 response, its answers) and counts each response into the monthly rollup exactly as the
 service does.
 """

@@ -1,0 +1,160 @@
+"""Storing a completed questionnaire: the response, its answers, the rollup, the alert hook.
+
+Statements built once (storage.direct), in the transaction that completed the attempt, so a
+response is never half stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Protocol, cast
+
+import sqlalchemy as sa
+
+from analytics.rollup import count_in_rollup
+from storage.direct import Direct, Statement, binds
+from storage.models import ClientType, Response, ResponseAnswer
+from surveys import profiles
+from surveys.attempts import Attempt
+from surveys.questionnaire import Question, QuestionKind
+from surveys.views import REMEMBERED, QuestionView, channel_of
+
+
+@dataclass
+class StoredResponse:
+    """A completed questionnaire as stored: what the rollup and the feedback loop need."""
+
+    id: int
+    questionnaire_id: int
+    respondent_key: str
+    process_id: int | None
+    touchpoint_id: int | None
+    client_type: ClientType
+    channel: str
+    segment: str | None
+    department_id: int | None
+    rating: int | None
+    month: date
+
+
+class ClientResponseHook(Protocol):
+    async def __call__(
+        self, db: Direct, response: StoredResponse, answers: dict[str, Any], now: datetime
+    ) -> object: ...
+
+
+_responses = cast(sa.Table, Response.__table__).c
+_INSERT_RESPONSE = Statement.of(
+    sa.insert(cast(sa.Table, Response.__table__))
+    .values(
+        binds(
+            "session_id",
+            "questionnaire_id",
+            "respondent_key",
+            "process_id",
+            "touchpoint_id",
+            "client_type",
+            "channel",
+            "segment",
+            "department_id",
+            "rating",
+            "month",
+            "local_day",
+            "submitted_at",
+        )
+    )
+    .returning(_responses.id)
+)
+_INSERT_ANSWER = Statement.of(
+    sa.insert(cast(sa.Table, ResponseAnswer.__table__)).values(
+        binds("response_id", "question", "value_int", "value_text", "choices")
+    )
+)
+
+
+async def store_response(
+    db: Direct,
+    attempt: Attempt,
+    view: QuestionView,
+    answers: dict[str, Any],
+    *,
+    now: datetime,
+    day: date,
+    hook: ClientResponseHook | None,
+) -> int:
+    """The completed attempt as a response with its answers, counted in the rollup; a
+    client's response goes to ``hook`` (the closed loop) in the same transaction."""
+    definition = view.definition
+    key = attempt.respondent_key
+    known = await profiles.segment_of(db, key)
+    if known is None:
+        await profiles.ensure(db, key, now)
+    segment = known[0] if known else None
+    for question in definition.questions:
+        if question.remember == "segment" and question.id in answers:
+            told = answers[question.id]
+            await profiles.segment_told(db, key, told)
+            db.info.pop(REMEMBERED, None)
+            if told is not None:
+                segment = told
+    rating = answers.get(definition.primary.id)
+    stored = StoredResponse(
+        id=0,
+        questionnaire_id=attempt.questionnaire_id,
+        respondent_key=key,
+        process_id=attempt.process_id,
+        touchpoint_id=attempt.touchpoint_id,
+        client_type=ClientType(definition.audience),
+        channel=await channel_of(db, attempt.touchpoint_id),
+        segment=segment,
+        department_id=attempt.department_id,
+        rating=rating if isinstance(rating, int) else None,
+        month=day.replace(day=1),
+    )
+    stored.id = int(
+        await db.scalar(
+            _INSERT_RESPONSE,
+            {
+                "session_id": attempt.id,
+                "questionnaire_id": stored.questionnaire_id,
+                "respondent_key": key,
+                "process_id": stored.process_id,
+                "touchpoint_id": stored.touchpoint_id,
+                "client_type": stored.client_type,
+                "channel": stored.channel,
+                "segment": stored.segment,
+                "department_id": stored.department_id,
+                "rating": stored.rating,
+                "month": stored.month,
+                "local_day": day,
+                "submitted_at": now,
+            },
+        )
+    )
+    for question in definition.questions:
+        if answers.get(question.id) is not None:
+            await db.run(_INSERT_ANSWER, _answer_row(stored.id, question, answers[question.id]))
+    if definition.indexed:
+        await count_in_rollup(db, stored, definition.scale.max)
+    if definition.audience == "external":
+        if hook is not None:
+            await hook(db, stored, answers, now)
+    return stored.id
+
+
+def _answer_row(response_id: int, question: Question, value: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "response_id": response_id,
+        "question": question.id,
+        "value_int": None,
+        "value_text": None,
+        "choices": None,
+    }
+    if question.kind == QuestionKind.RATING:
+        row["value_int"] = int(value)
+    elif question.kind == QuestionKind.MULTI:
+        row["choices"] = list(value)
+    else:
+        row["value_text"] = str(value)
+    return row
