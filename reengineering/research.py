@@ -46,7 +46,6 @@ from storage.cases_models import (
 )
 from storage.delivery_models import OutboxLane
 from storage.models import (
-    ClientType,
     Person,
     Process,
     Questionnaire,
@@ -77,7 +76,6 @@ __all__ = [
 RESEARCH_CLIENT = "research_client"
 RESEARCH_PERFORMER = "research_performer"
 RESEARCH_CODES = (RESEARCH_CLIENT, RESEARCH_PERFORMER)
-WHO_TITLES: dict[str, str] = {ClientType.EXTERNAL: "клиент", ClientType.INTERNAL: "исполнитель"}
 
 
 INVITE_TOKEN_BYTES = 16  # secrets.token_urlsafe: 22 characters, 128 random bits
@@ -363,7 +361,7 @@ async def collect_research(
         .order_by(Response.submitted_at, Response.id)
     )
     for response in responses:
-        who = WHO_TITLES[response.client_type]
+        who = str(response.client_type)
         lists.responses[who] += 1
         if response.rating is not None:
             lists.rating_sum[who] += response.rating

@@ -9,10 +9,29 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["CRITICALITY_TITLES", "NO_STAGE", "ResearchLists"]
+from core.i18n import Translator
+from core.wording import Msgid, __
+from storage.models import ClientType
 
-NO_STAGE = "Этап не указан"
-CRITICALITY_TITLES: dict[str, str] = {"low": "низкая", "medium": "средняя", "high": "высокая"}
+__all__ = ["CRITICALITY_TITLES", "NO_STAGE", "WHO_TITLES", "ResearchLists", "stage_title"]
+
+# The key of answers naming no stage; shown as `stage_title` says.
+NO_STAGE = ""
+CRITICALITY_TITLES: dict[str, Msgid] = {
+    "low": __("low (criticality)"),
+    "medium": __("medium (criticality)"),
+    "high": __("high (criticality)"),
+}
+# Who named an answer, by the respondent's client type (the key the lists use).
+WHO_TITLES: dict[str, Msgid] = {
+    ClientType.EXTERNAL: __("client (named by)"),
+    ClientType.INTERNAL: __("performer (named by)"),
+}
+
+
+def stage_title(stage: str, _: Translator) -> str:
+    """A stage as written in the workbook: its name, or «not specified» for `NO_STAGE`."""
+    return stage if stage != NO_STAGE else _("Stage not specified")
 
 
 @dataclass
@@ -25,6 +44,7 @@ class ResearchLists:
     rated: Counter[str] = field(default_factory=Counter)
     # stage -> criticality ("low"/"medium"/"high"/"") -> count
     criticality: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    # Keyed by who answered, the respondent's `ClientType` (`research.WHO_TITLES` names it).
     # (stage, criticality, who, text)
     difficulties: list[tuple[str, str, str, str]] = field(default_factory=list)
     # (stage, who, text)

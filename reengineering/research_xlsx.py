@@ -16,12 +16,15 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from core.i18n import Translator
 from reengineering.reminders import format_date
-from reengineering.research_lists import CRITICALITY_TITLES, ResearchLists
+from reengineering.research_lists import (
+    CRITICALITY_TITLES,
+    WHO_TITLES,
+    ResearchLists,
+    stage_title,
+)
 from reengineering.wording import speaking
+from storage.models import ClientType
 from storage.xlsx_text import save_workbook, text_cell
-
-# The research lists key answers by who named them (reengineering.research.WHO_TITLES).
-_CLIENT, _PERFORMER = "клиент", "исполнитель"
 
 _THIN = Side(style="thin", color="000000")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -74,14 +77,20 @@ def write_research_xlsx(
         workbook.create_sheet(_("Needs")),
         _("Needs (expectations) of clients at each stage of interaction"),
         [_("Process stage"), _("Named by"), _("Expectation")],
-        [list(need) for need in sorted(lists.needs, key=lambda n: need_order[n[0]])],
+        [
+            [stage_title(stage, _), _(WHO_TITLES[who]), text]
+            for stage, who, text in sorted(lists.needs, key=lambda n: need_order[n[0]])
+        ],
         [30, 14, 80],
     )
     _table(
         workbook.create_sheet(_("Best practices")),
         _("List of best practices"),
         ["№", _("Named by"), _("Practice")],
-        [[index, who, text] for index, (who, text) in enumerate(lists.practices, start=1)],
+        [
+            [index, _(WHO_TITLES[who]), text]
+            for index, (who, text) in enumerate(lists.practices, start=1)
+        ],
         [6, 14, 90],
     )
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -99,7 +108,7 @@ def _summary_sheet(
     period: tuple[date, date],
 ) -> None:
     summary_rows: list[list[object]] = []
-    for who, label in ((_CLIENT, _("Clients")), (_PERFORMER, _("Performers"))):
+    for who, label in ((ClientType.EXTERNAL, _("Clients")), (ClientType.INTERNAL, _("Performers"))):
         rated = lists.rated[who]
         mean = round(lists.rating_sum[who] / rated, 2) if rated else None
         summary_rows.append([label, lists.responses[who], mean])
@@ -125,7 +134,9 @@ def _difficulty_sheets(workbook: Workbook, lists: ResearchLists, _: Translator) 
     difficulty_rows: list[list[object]] = []
     for stage in lists.ordered_stages(list(lists.criticality)):
         counts = lists.criticality[stage]
-        difficulty_rows.append([stage, *(counts[level] for level in levels), sum(counts.values())])
+        difficulty_rows.append(
+            [stage_title(stage, _), *(counts[level] for level in levels), sum(counts.values())]
+        )
     _table(
         workbook.create_sheet(_("Difficulties by stage")),
         _("List of difficulties by process stage with their criticality"),
@@ -142,7 +153,14 @@ def _difficulty_sheets(workbook: Workbook, lists: ResearchLists, _: Translator) 
     )
     stage_order = {s: i for i, s in enumerate(lists.ordered_stages(list(lists.criticality)))}
     detail_rows = [
-        [stage, CRITICALITY_TITLES.get(level, _("not given (criticality)")), who, text]
+        [
+            stage_title(stage, _),
+            _(CRITICALITY_TITLES[level])
+            if level in CRITICALITY_TITLES
+            else _("not given (criticality)"),
+            _(WHO_TITLES[who]),
+            text,
+        ]
         for stage, level, who, text in sorted(
             lists.difficulties,
             key=lambda d: (stage_order.get(d[0], 0), levels.index(d[1])),

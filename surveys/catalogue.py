@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from core.wording import __
 from storage.database import SessionPool
 from storage.models import ClientType, Questionnaire
 from surveys.questionnaire import (
@@ -42,8 +43,12 @@ async def sync_questionnaires(
                 await session.flush()
             elif stored.checksum != definition.checksum():
                 raise QuestionnaireError(
-                    f"Анкета {definition.code} версии {definition.version} изменена без смены "
-                    "версии: увеличьте version, чтобы новые ответы шли отдельным рядом."
+                    __(
+                        "Questionnaire {code} version {version} was changed without a new "
+                        "version: increase version so that new answers form a separate series."
+                    ),
+                    code=definition.code,
+                    version=definition.version,
                 )
             best = newest.get(definition.code)
             if best is None or definition.version > best[0]:

@@ -10,27 +10,30 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.wording import WordedError, __
 from storage.models import Department, Invite, Person
 
 INVITE_PREFIX = "inv-"
 
 
-class InviteError(ValueError):
-    """A request the officer must correct, explained in Russian."""
+class InviteError(WordedError, ValueError):
+    """A request the officer must correct: a msgid and its parameters (`core.wording`)."""
 
 
 async def create_invite(
     session: AsyncSession, *, department_code: str, uses: int, days: int, now: datetime
 ) -> Invite:
     if uses < 1 or uses > 10_000:
-        raise InviteError("Число использований должно быть от 1 до 10 000.")
+        raise InviteError(__("The number of uses must be from 1 to 10,000."))
     if days < 1 or days > 365:
-        raise InviteError("Срок действия должен быть от 1 до 365 дней.")
+        raise InviteError(__("The validity period must be from 1 to 365 days."))
     department = await session.scalar(
         sa.select(Department).where(Department.code == department_code)
     )
     if department is None:
-        raise InviteError(f"Подразделение с кодом «{department_code}» не найдено в реестре.")
+        raise InviteError(
+            __("No department with the code «{code}» is in the registry."), code=department_code
+        )
     invite = Invite(
         token=secrets.token_urlsafe(12),
         department_id=department.id,

@@ -16,9 +16,19 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from core.i18n import Translator
+from core.wording import Msgid, WordedError, __
+
 QUESTIONNAIRES_DIR = Path(__file__).parent / "questionnaires"
 TEXT_LIMIT = 1000
 CRITICALITY_LEVELS = ("low", "medium", "high")
+
+
+class QuestionnaireProblem(WordedError, ValueError):
+    """One reason a questionnaire is refused, raised inside pydantic's validators.
+
+    A `ValueError`, so pydantic collects it; :func:`parse_questionnaire` translates it.
+    """
 
 
 class QuestionKind(StrEnum):
@@ -78,13 +88,17 @@ class Question(BaseModel):
     def _options_fit_kind(self) -> Question:
         needs_options = self.kind in (QuestionKind.SINGLE, QuestionKind.MULTI)
         if needs_options and not self.options:
-            raise ValueError(f"вопрос «{self.id}»: нужны варианты ответа (options)")
+            raise QuestionnaireProblem(__("question «{id}»: answer options are needed"), id=self.id)
         if not needs_options and self.options:
-            raise ValueError(f"вопрос «{self.id}»: варианты допустимы только для выбора")
+            raise QuestionnaireProblem(
+                __("question «{id}»: options are allowed only for a choice"), id=self.id
+            )
         if len({o.id for o in self.options}) != len(self.options):
-            raise ValueError(f"вопрос «{self.id}»: повторяющиеся идентификаторы вариантов")
+            raise QuestionnaireProblem(__("question «{id}»: repeated option ids"), id=self.id)
         if not 1 <= self.max_length <= TEXT_LIMIT:
-            raise ValueError(f"вопрос «{self.id}»: max_length от 1 до {TEXT_LIMIT}")
+            raise QuestionnaireProblem(
+                __("question «{id}»: max_length from 1 to {limit}"), id=self.id, limit=TEXT_LIMIT
+            )
         return self
 
 
@@ -95,7 +109,7 @@ class Scale(BaseModel):
     @model_validator(mode="after")
     def _ordered(self) -> Scale:
         if not 0 <= self.min < self.max <= 10:
-            raise ValueError("шкала: ожидается 0 ≤ min < max ≤ 10")
+            raise QuestionnaireProblem(__("scale: 0 ≤ min < max ≤ 10 expected"))
         return self
 
 
@@ -114,18 +128,21 @@ class QuestionnaireDefinition(BaseModel):
     def _consistent(self) -> QuestionnaireDefinition:
         ids = [q.id for q in self.questions]
         if len(set(ids)) != len(ids):
-            raise ValueError("повторяющиеся идентификаторы вопросов")
+            raise QuestionnaireProblem(__("repeated question ids"))
         primaries = [q for q in self.questions if q.primary]
         if len(primaries) != 1 or primaries[0].kind != QuestionKind.RATING:
-            raise ValueError("нужен ровно один основной вопрос-оценка (primary: true)")
+            raise QuestionnaireProblem(
+                __("exactly one primary rating question is needed (primary: true)")
+            )
         for index, question in enumerate(self.questions):
             if question.when is None:
                 continue
             earlier = {q.id: q for q in self.questions[:index]}
             source = earlier.get(question.when.question)
             if source is None or source.kind != QuestionKind.RATING:
-                raise ValueError(
-                    f"вопрос «{question.id}»: условие должно ссылаться на более раннюю оценку"
+                raise QuestionnaireProblem(
+                    __("question «{id}»: the condition must refer to an earlier rating"),
+                    id=question.id,
                 )
         return self
 
@@ -141,21 +158,44 @@ class QuestionnaireDefinition(BaseModel):
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-class QuestionnaireError(ValueError):
-    """A questionnaire file that cannot be used, with the reason in Russian."""
+class QuestionnaireError(WordedError, ValueError):
+    """A questionnaire file that cannot be used: a msgid and its parameters (`core.wording`)."""
 
 
-def parse_questionnaire(text: str, source: str = "<строка>") -> QuestionnaireDefinition:
+@dataclass(frozen=True)
+class _Problems:
+    """Pydantic's findings as shown: our own problems translated, pydantic's messages as is."""
+
+    errors: Sequence[Any]
+
+    def text(self, _: Translator) -> str:
+        return "; ".join(self._line(error, _) for error in self.errors)
+
+    @staticmethod
+    def _line(error: Any, _: Translator) -> str:
+        where = ".".join(str(part) for part in error["loc"]) or _("questionnaire")
+        message: str = error["msg"]
+        problem = (error.get("ctx") or {}).get("error")
+        if isinstance(problem, QuestionnaireProblem):
+            # pydantic prefixes the reason ("Value error, "): keep its prefix, say the reason
+            message = message.removesuffix(str(problem)) + problem.text(_)
+        return f"{where}: {message}"
+
+
+def parse_questionnaire(text: str, source: str | None = None) -> QuestionnaireDefinition:
+    """The questionnaire in `text`; `source` names it in errors (a file name)."""
+    named: str | Msgid = __("<string>") if source is None else source
     try:
         raw = yaml.safe_load(text)
         return QuestionnaireDefinition.model_validate(raw)
     except yaml.YAMLError as error:
-        raise QuestionnaireError(f"{source}: некорректный YAML: {error}") from None
+        raise QuestionnaireError(
+            __("{source}: malformed YAML: {error}"), source=named, error=error
+        ) from None
     except ValidationError as error:
-        lines = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'анкета'}: {e['msg']}" for e in error.errors()
-        )
-        raise QuestionnaireError(f"{source}: {lines}") from None
+        raise QuestionnaireError(
+            __("{source}: {problems}"), source=named, problems=_Problems(error.errors())
+        ) from None
 
 
 def load_builtin_questionnaires(folder: Path = QUESTIONNAIRES_DIR) -> list[QuestionnaireDefinition]:
