@@ -35,7 +35,7 @@ from bot.factory import create_bot, create_dispatcher
 from bot.intake import Inbox, durable_polling
 from bot.reports import build_report
 from core.clock import Clock, utcnow
-from core.i18n import translator
+from core.i18n import Translator, translator
 from core.periods import last_complete_month
 from core.settings import DEMO_TOKEN, Settings
 from jobs.cases import run_case_reminders
@@ -61,9 +61,12 @@ PROBLEMS = ("Время ожидания", "Очередь", "Вежливост
 class DemoLog:
     lines: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
+    translate: Translator = field(default_factory=translator)
 
     def say(self, text: str) -> None:
-        line = f"[{time.monotonic() - self.started:5.1f} с] {text}"
+        _ = self.translate
+        seconds = f"{time.monotonic() - self.started:5.1f}"
+        line = _("[{seconds} s] {text}").format(seconds=seconds, text=text)
         self.lines.append(line)
         print(line, flush=True)
 
@@ -134,24 +137,44 @@ async def analytics_act(
     sandbox: SandboxServer, pool: SessionPool, settings: Settings, out: Path, log: DemoLog
 ) -> None:
     """Twelve months of history, the monthly scan, the owner's alert, charts and reports."""
+    _ = translator(settings.locale)
     today = datetime.now(settings.tz).date()
     month = last_complete_month(today)
     owner = SimulatedUser(sandbox, DECLINING_OWNER, timeout=30)
     await owner.say("/start", expect="Здравствуйте")  # Telegram only lets bots write to known chats
     history = await simulate_history(pool, until=month, declining_code=DECLINING)
     log.say(
-        f"Добавлена история за 12 месяцев ({history.months[0]:%m.%Y}–{month:%m.%Y}): "
-        f"{history.responses} ответов; процесс {DECLINING} в последние месяцы ухудшается"
+        _(
+            "Added 12 months of history ({first}–{last}): {responses} answers; "
+            "the process {code} gets worse in the last months"
+        ).format(
+            first=f"{history.months[0]:%m.%Y}",
+            last=f"{month:%m.%Y}",
+            responses=history.responses,
+            code=DECLINING,
+        )
     )
     report = await scan_and_notify(pool, settings, month, utcnow)
     for detection in report.new:
-        log.say(f"Сканирование {month:%m.%Y}: {detection.level} — {detection.reason}")
+        log.say(
+            _("Scan of {month}: {level} — {reason}").format(
+                month=f"{month:%m.%Y}", level=detection.level, reason=detection.reason
+            )
+        )
     await sandbox.wait_for(
         DECLINING_OWNER, lambda ms: any("Снижение" in str(m.get("text")) for m in ms), 30
     )
-    log.say(f"Ответственный за {DECLINING} получил уведомление и график через очередь отправки")
+    log.say(
+        _("The owner of {code} got the notice and the chart through the outbox").format(
+            code=DECLINING
+        )
+    )
     await owner.say("/stats", expect="Средняя оценка")
-    log.say("Ответственный запросил /stats: " + " · ".join(owner.last_text.splitlines()[1:3]))
+    log.say(
+        _("The owner asked for /stats: {lines}").format(
+            lines=" · ".join(owner.last_text.splitlines()[1:3])
+        )
+    )
 
     folder = out / "reports"
     folder.mkdir(parents=True, exist_ok=True)
@@ -212,13 +235,14 @@ async def analytics_act(
                 month=month,
                 settings=settings,
             )
-    log.say(f"Графики и отчёты Excel сохранены в папку {folder}")
+    log.say(_("Charts and Excel reports are saved to the folder {folder}").format(folder=folder))
 
 
 async def reengineering_act(
     sandbox: SandboxServer, pool: SessionPool, settings: Settings, log: DemoLog
 ) -> None:
     """The decline opens a case; the owner works through research; the group decides; reminders."""
+    _ = translator(settings.locale)
     now = utcnow()
     today = now.astimezone(settings.tz).date()
     async with pool() as session, session.begin():
@@ -227,19 +251,23 @@ async def reengineering_act(
         owner_person = await session.scalar(
             sa.select(Person.id).where(Person.telegram_id == DECLINING_OWNER)
         )
-    log.say(f"Снижение открыло дело {view.number} по процессу {DECLINING}: «{view.ground_title}»")
+    log.say(
+        _("The decline opened case {number} for the process {code}: «{ground}»").format(
+            number=view.number, code=DECLINING, ground=view.ground_title
+        )
+    )
     owner = SimulatedUser(sandbox, DECLINING_OWNER, timeout=30)
     await owner.say("/cases", expect="Открытые дела по реинжинирингу")
     await owner.tap(view.process_name[:20])
     await owner.wait_for_button("R2: отметить выполненным")
     for step in ("R1", "R2"):
         await owner.tap(f"{step}: отметить выполненным", expect=f"✅ {step}")
-    log.say("Ответственный за процесс в боте отметил шаги R1 и R2 выполненными")
+    log.say(_("The process owner marked the steps R1 and R2 done in the bot"))
     assert owner_person is not None
     for step in ("R3", "R5", "R4", "R6"):
         async with pool() as session, session.begin():
             await complete_step(session, opened.case_id, step, owner_person, on=today, at=now)
-    log.say("Исследование (R3–R6: опрос, перечень трудностей, анализ стандартов) завершено")
+    log.say(_("The research (R3–R6: survey, list of difficulties, standards analysis) is complete"))
     officer = SimulatedUser(sandbox, OFFICER_ID, timeout=30)
     for step in ("R7",):
         await officer.say("/cases", expect="Открытые дела по реинжинирингу")
@@ -254,7 +282,9 @@ async def reengineering_act(
     await officer.wait_for_button("R8C: Необходимо изменение процесса")
     await officer.tap("R8C: Необходимо изменение процесса", expect="Внести решение")
     await officer.tap("Да, внести решение", expect="✅ R8C")
-    log.say("Рабочая группа и ответственный по клиентоцентричности решили: процесс нужно изменить")
+    log.say(
+        _("The working group and the client-centricity officer decided: the process must change")
+    )
 
     started = await latest_outbox_id(pool)
     for offset in range(1, 22):
@@ -273,12 +303,14 @@ async def reengineering_act(
     reminders = [r for r in reminders if r.kind in deadline_kinds]
     ours = [r for r in reminders if view.process_name in r.text]
     log.say(
-        f"Напоминания по делу {view.number} за следующие три недели (только рабочие дни; "
-        f"ещё {len(reminders) - len(ours)} — по делам, открытым по сроку пересмотра):"
+        _(
+            "Reminders of case {number} over the next three weeks (working days only; "
+            "{others} more for cases opened by the review deadline):"
+        ).format(number=view.number, others=len(reminders) - len(ours))
     )
     for reminder in ours:
         day_of = (reminder.dedupe_key or "").split(":")[-2]
-        who = "ответственному" if reminder.chat_id == DECLINING_OWNER else "офицеру"
+        who = _("to the owner") if reminder.chat_id == DECLINING_OWNER else _("to the officer")
         found = re.search(r"шаг (\w+)", reminder.text)
         first_line = reminder.text.splitlines()[0]
         print(f"  {day_of}  {who:15} {found.group(1) if found else '':4} {first_line[:80]}")
@@ -320,11 +352,16 @@ async def run_demo(out: Path, *, fast: bool = False) -> int:
             officer_ids=[OFFICER_ID],
             data_dir=out / "var",
         )
-        log.say(f"Песочница Bot API запущена: {sandbox.base_url}")
+        _ = translator(settings.locale)
+        log.translate = _
+        log.say(_("The Bot API sandbox is running: {url}").format(url=sandbox.base_url))
         storage = await open_storage(settings)
-        translate = translator(settings.locale)
-        report = await import_registry(storage.pool, EXAMPLE_REGISTRY, translate)
-        log.say(f"Реестр загружен из {EXAMPLE_REGISTRY.name}: {report.summary(translate)}")
+        report = await import_registry(storage.pool, EXAMPLE_REGISTRY, _)
+        log.say(
+            _("The registry is loaded from {file}: {summary}").format(
+                file=EXAMPLE_REGISTRY.name, summary=report.summary(_)
+            )
+        )
         bot = create_bot(settings)
         dispatcher = create_dispatcher(settings, storage.pool)
         username = await prepare(bot, storage.pool, settings)
@@ -339,7 +376,11 @@ async def run_demo(out: Path, *, fast: bool = False) -> int:
                 allowed_updates=dispatcher.resolve_used_update_types(),
             )
         )
-        log.say(f"Бот @{username} запущен (long polling через песочницу)")
+        log.say(
+            _("The bot @{username} is running (long polling through the sandbox)").format(
+                username=username
+            )
+        )
         try:
             touchpoints = await external_payloads(storage.pool)
             people = [
@@ -349,17 +390,25 @@ async def run_demo(out: Path, *, fast: bool = False) -> int:
             scores = await in_batches(
                 [
                     partial(citizen, user, payload, random.Random(rng.random()))
-                    for user, (payload, _) in people
+                    for user, (payload, _code) in people
                 ],
                 10,
             )
             log.say(
-                f"{citizens} граждан оценили обслуживание в {len({p for _, p in people})} точках: "
-                f"оценки {dict(sorted(Counter(scores).items()))}"
+                _(
+                    "{citizens} citizens rated the service at {touchpoints} touchpoints: "
+                    "scores {scores}"
+                ).format(
+                    citizens=citizens,
+                    touchpoints=len({p for _user, p in people}),
+                    scores=dict(sorted(Counter(scores).items())),
+                )
             )
             officer = SimulatedUser(sandbox, OFFICER_ID)
             link = await officer_creates_invite(officer)
-            log.say(f"Ответственный по клиентоцентричности создал приглашение: {link}")
+            log.say(
+                _("The client-centricity officer created an invitation: {link}").format(link=link)
+            )
             await in_batches(
                 [
                     partial(
@@ -369,10 +418,16 @@ async def run_demo(out: Path, *, fast: bool = False) -> int:
                 ],
                 10,
             )
-            log.say(f"{employees} сотрудников вошли по приглашению и оценили внутренние сервисы")
+            log.say(
+                _(
+                    "{employees} employees joined by the invitation and rated the internal services"
+                ).format(employees=employees)
+            )
             late = SimulatedUser(sandbox, CITIZENS_FROM)
             await late.say(f"/start {touchpoints[0][0]}", expect="уже оценили эту услугу сегодня")
-            log.say("Повторная оценка той же точки в тот же день вежливо отклонена")
+            log.say(
+                _("A second rating of the same touchpoint on the same day is politely declined")
+            )
             live = await count_by_client_type(storage.pool)
             await analytics_act(sandbox, storage.pool, settings, out, log)
             await reengineering_act(sandbox, storage.pool, settings, log)
@@ -388,13 +443,29 @@ async def run_demo(out: Path, *, fast: bool = False) -> int:
     external = live.get(ClientType.EXTERNAL, 0)
     internal = live.get(ClientType.INTERNAL, 0)
     print()
-    print("Итог демонстрации")
-    print(f"  ответов граждан в этом прогоне:      {external} из {citizens}")
-    print(f"  ответов сотрудников в этом прогоне:  {internal} из {employees}")
-    print(f"  ответов в базе вместе с историей:    {sum(total.values())}")
-    print(f"  сообщений отправлено ботом:          {sandbox.stats()['messages_total']}")
-    print(f"  графики и отчёты:                    {out / 'reports'}")
-    print(f"  база данных:                         {database}")
-    print(f"  время:                               {time.monotonic() - log.started:.1f} с")
+    print(_("Demonstration summary"))
+    print(
+        _("  citizens' answers in this run:       {done} of {total}").format(
+            done=external, total=citizens
+        )
+    )
+    print(
+        _("  employees' answers in this run:      {done} of {total}").format(
+            done=internal, total=employees
+        )
+    )
+    print(_("  answers in the database with history: {count}").format(count=sum(total.values())))
+    print(
+        _("  messages sent by the bot:            {count}").format(
+            count=sandbox.stats()["messages_total"]
+        )
+    )
+    print(_("  charts and reports:                  {folder}").format(folder=out / "reports"))
+    print(_("  database:                            {path}").format(path=database))
+    print(
+        _("  time:                                {seconds} s").format(
+            seconds=f"{time.monotonic() - log.started:.1f}"
+        )
+    )
     ok = external == citizens and internal == employees
     return 0 if ok else 1
