@@ -40,7 +40,8 @@ def is_first_working_day_of_month(today: date) -> bool:
     return True
 
 
-def _alert_text(process: Process, detection: DeclineDetection, _: Translator) -> str:
+def _alert_text(process: Process, detection: DeclineDetection, _: Translator | None = None) -> str:
+    _ = _ or translator()
     name, code = escape(process.name), escape(process.code)
     if detection.level == "touchpoint":
         head = _("<b>⚠️ Warning</b> for the touchpoint «{name}» ({code}).").format(
