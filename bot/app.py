@@ -19,6 +19,7 @@ from bot.patience import Stopped, until_done
 from bot.single_intake import IntakeLease
 from bot.webhook import serve_webhook, webhook_secret
 from core.clock import Clock, utcnow
+from core.i18n import translator
 from core.settings import Settings, SettingsError
 from jobs.leader import Leadership
 from jobs.setup import create_scheduler
@@ -41,11 +42,12 @@ async def prepare(
     bot: Bot, pool: SessionPool, settings: Settings, stop: asyncio.Event | None = None
 ) -> str:
     """Who the bot is, and its command menu; waits out Telegram's (or a proxy's) failures."""
+    _ = translator(settings.locale)
     try:
         me = await until_done(bot.me, what="getMe", stop=stop)
     except TelegramUnauthorizedError as error:
         raise SettingsError(
-            "Telegram не принимает токен из OTKLIK_BOT_TOKEN: проверьте его у @BotFather."
+            _("Telegram does not accept the token from OTKLIK_BOT_TOKEN: check it with @BotFather.")
         ) from error
     await remember_bot_username(pool, me.username or "")
     commands = bot_commands(settings.locale)
@@ -70,7 +72,9 @@ async def run_bot(
     that holds the scheduler lease, so nothing is sent twice.
     """
     storage = await open_storage(settings)
-    intake = IntakeLease(storage.pool, webhook=bool(webhook_url), clock=clock)
+    intake = IntakeLease(
+        storage.pool, webhook=bool(webhook_url), clock=clock, _=translator(settings.locale)
+    )
     try:
         await intake.take()  # before any Bot API call: a second poller must touch nothing
     except SettingsError:
@@ -114,6 +118,7 @@ async def run_bot(
                 max_connections=settings.webhook_max_connections,
                 allowed_updates=allowed,
                 register=register_webhook,
+                _=translator(settings.locale),
             )
         else:
             await durable_polling(inbox, stop, allowed_updates=allowed)

@@ -303,9 +303,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     from bot.cli_campaigns import add_parser as add_campaigns
     from bot.cli_people import add_parser as add_people
+    from core.i18n import translator
 
     add_campaigns(commands)
-    add_people(commands)
+    add_people(commands, translator())  # help is built before the settings are read
     _add_report_parser(commands)
     _add_demo_parser(commands)
     return parser

@@ -5,17 +5,20 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from core.i18n import Translator
 from core.settings import Settings
 
 
-def add_parser(commands: Any) -> None:
+def add_parser(commands: Any, _: Translator) -> None:
     """Registers the `people` command on the CLI's subparsers (bot.cli)."""
-    people = commands.add_parser("people", help="сотрудники, ответственные и кураторы")
+    people = commands.add_parser("people", help=_("employees, owners and supervisors"))
     actions = people.add_subparsers(dest="action", required=True)
     unreachable = actions.add_parser(
-        "unreachable", help="кому бот не может написать: почему, с какого дня, сколько ждёт"
+        "unreachable", help=_("whom the bot cannot write to: why, since when, how much is waiting")
     )
-    unreachable.add_argument("--bot-username", help="имя бота без @ (для ссылки-приглашения)")
+    unreachable.add_argument(
+        "--bot-username", help=_("bot username without @ (for the invitation link)")
+    )
     unreachable.set_defaults(handler=cmd_people_unreachable)
 
 

@@ -19,6 +19,7 @@ import uuid
 from datetime import timedelta
 
 from core.clock import Clock, utcnow
+from core.i18n import Translator, translator
 from core.settings import SettingsError
 from storage.database import SessionPool
 from storage.lease import acquire, live_holders, release
@@ -51,18 +52,25 @@ def _refusal(holder: str, template: str) -> SettingsError:
     return SettingsError(template.format(pid=rest.partition(":")[0] or "?", host=host or "?"))
 
 
-SECOND_POLLER = (
-    "Бот уже получает обновления из этой базы данных (процесс {pid} на {host}), второй "
-    "`otklik run` не запущен: остановите первый или подождите 30 с, если он только что упал."
-)
-POLLER_BESIDE_WEBHOOK = (
-    "С этой базой данных работают реплики с --webhook (процесс {pid} на {host}): "
-    "`otklik run` без --webhook удалил бы их вебхук и не запущен."
-)
-WEBHOOK_BESIDE_POLLER = (
-    "С этой базой данных уже работает бот с long polling (процесс {pid} на {host}): "
-    "реплика с --webhook не запущена, сначала остановите его."
-)
+def second_poller(_: Translator) -> str:
+    return _(
+        "The bot already takes updates from this database (process {pid} on {host}), a second "
+        "`otklik run` is not started: stop the first one or wait 30 s if it has just crashed."
+    )
+
+
+def poller_beside_webhook(_: Translator) -> str:
+    return _(
+        "Replicas with --webhook work with this database (process {pid} on {host}): "
+        "`otklik run` without --webhook would delete their webhook and is not started."
+    )
+
+
+def webhook_beside_poller(_: Translator) -> str:
+    return _(
+        "A long-polling bot already works with this database (process {pid} on {host}): "
+        "the replica with --webhook is not started, stop that bot first."
+    )
 
 
 class IntakeLease:
@@ -75,8 +83,10 @@ class IntakeLease:
         webhook: bool,
         ttl: timedelta = timedelta(seconds=30),
         clock: Clock = utcnow,
+        _: Translator | None = None,
     ) -> None:
         self.pool = pool
+        self._ = _ or translator()
         self.ttl = ttl
         self.clock = clock
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -88,11 +98,11 @@ class IntakeLease:
         if self.name == POLLING:
             for holder in (await live_holders(self.pool, WEBHOOK, now=now)).values():
                 if _alive_elsewhere(holder):
-                    raise _refusal(holder, POLLER_BESIDE_WEBHOOK)
+                    raise _refusal(holder, poller_beside_webhook(self._))
         else:
             for holder in (await live_holders(self.pool, POLLING, now=now)).values():
                 if _alive_elsewhere(holder):
-                    raise _refusal(holder, WEBHOOK_BESIDE_POLLER)
+                    raise _refusal(holder, webhook_beside_poller(self._))
         if await acquire(self.pool, self.name, self.holder, ttl=self.ttl, now=now):
             return
         current = await live_holders(self.pool, self.name, now=now)
@@ -102,7 +112,7 @@ class IntakeLease:
             await release(self.pool, self.name, holder)
             if await acquire(self.pool, self.name, self.holder, ttl=self.ttl, now=now):
                 return
-        raise _refusal(holder, SECOND_POLLER)
+        raise _refusal(holder, second_poller(self._))
 
     async def keep(self, stop: asyncio.Event) -> None:
         """Renew until `stop`; if another process took the lease meanwhile, stop this one."""

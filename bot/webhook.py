@@ -17,6 +17,7 @@ from aiohttp import web
 
 from bot.intake import Inbox
 from bot.patience import until_done
+from core.i18n import Translator, translator
 from core.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
@@ -97,10 +98,12 @@ async def serve_webhook(
     max_connections: int,
     allowed_updates: list[str] | None,
     register: bool = True,
+    _: Translator | None = None,
 ) -> None:
     """Serve until `stop`; register the webhook with Telegram (pending updates kept)."""
+    _ = _ or translator()
     path = urlsplit(url).path or "/"
-    host, _, port = listen.rpartition(":")
+    host, _colon, port = listen.rpartition(":")
     runner = web.AppRunner(webhook_app(inbox, path, secret), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host or "127.0.0.1", int(port))
@@ -109,8 +112,10 @@ async def serve_webhook(
     except OSError as error:  # most often another replica already listens there
         await runner.cleanup()
         raise SettingsError(
-            f"Не удалось слушать {listen} для вебхука ({error.strerror or error}): "
-            "адрес занят другим процессом? Укажите другой --listen."
+            _(
+                "Cannot listen on {listen} for the webhook ({reason}): "
+                "is the address taken by another process? Give another --listen."
+            ).format(listen=listen, reason=error.strerror or error)
         ) from error
     log.info("webhook listening on %s, path %s", listen, path)
     try:
@@ -130,7 +135,9 @@ async def serve_webhook(
                 )
             except TelegramBadRequest as error:
                 raise SettingsError(
-                    f"Telegram не принял адрес вебхука {url}: {error.message}"
+                    _("Telegram did not accept the webhook address {url}: {reason}").format(
+                        url=url, reason=error.message
+                    )
                 ) from error
         await stop.wait()
     finally:

@@ -10,11 +10,14 @@ import re
 import secrets
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from core.i18n import Translator
 
 TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
 TELEGRAM_API_URL = "https://api.telegram.org"
@@ -97,14 +100,16 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as error:
-            raise ValueError(f"неизвестный часовой пояс {value!r}") from error
+            _ = _default_translator()
+            raise ValueError(_("unknown time zone {name}").format(name=repr(value))) from error
         return value
 
     @field_validator("locale")
     @classmethod
     def _supported_locale(cls, value: str) -> str:
         if value not in ("ru", "en"):
-            raise ValueError("поддерживаются языки ru и en")
+            _ = _default_translator()
+            raise ValueError(_("the supported languages are ru and en"))
         return value
 
     @property
@@ -117,24 +122,43 @@ class Settings(BaseSettings):
 
     def token(self) -> str:
         """The bot token, or a one-line explanation of what is wrong with it."""
+        from core.i18n import translator
+
+        _ = translator(self.locale)
         if self.bot_token is None or not self.bot_token.get_secret_value().strip():
             raise SettingsError(
-                "Не задан токен бота: укажите OTKLIK_BOT_TOKEN в окружении или в файле .env "
-                "(его выдаёт @BotFather), либо запустите `otklik demo` без токена."
+                _(
+                    "The bot token is not set: put OTKLIK_BOT_TOKEN in the environment or in the "
+                    ".env file (@BotFather issues it), or run `otklik demo` without a token."
+                )
             )
         value = self.bot_token.get_secret_value().strip()
         if not TOKEN_PATTERN.match(value):
             raise SettingsError(
-                "OTKLIK_BOT_TOKEN имеет неверный формат: ожидается «123456789:AA...» "
-                "из сообщения @BotFather."
+                _(
+                    "OTKLIK_BOT_TOKEN has a wrong format: «123456789:AA...» from the @BotFather "
+                    "message is expected."
+                )
             )
         return value
 
     def secret(self) -> bytes:
         """Key of the respondent HMAC; `ensure_secret_key` creates it on first run."""
         if self.secret_key is None:
-            raise SettingsError("Не задан OTKLIK_SECRET_KEY (создаётся автоматически в .env).")
+            from core.i18n import translator
+
+            _ = translator(self.locale)
+            raise SettingsError(
+                _("OTKLIK_SECRET_KEY is not set (it is created in .env automatically).")
+            )
         return self.secret_key.get_secret_value().encode()
+
+
+def _default_translator() -> Translator:
+    """Before the settings exist their locale is unknown: the default locale speaks."""
+    from core.i18n import translator
+
+    return translator()
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -146,7 +170,10 @@ def load_settings(**overrides: Any) -> Settings:
             f"OTKLIK_{'_'.join(str(p) for p in issue['loc']).upper()}: {issue['msg']}"
             for issue in error.errors()
         )
-        raise SettingsError(f"Ошибка в настройках: {problems}") from None
+        _ = _default_translator()
+        raise SettingsError(
+            _("Error in the settings: {problems}").format(problems=problems)
+        ) from None
 
 
 def ensure_secret_key(settings: Settings, env_file: Path = Path(".env")) -> Settings:

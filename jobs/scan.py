@@ -18,7 +18,7 @@ from analytics.scan import (
 from analytics.summary import ProcessSummary, summarize_processes
 from core.calendar import is_working_day
 from core.clock import Clock
-from core.i18n import translator
+from core.i18n import Translator, translator
 from core.periods import last_complete_month
 from core.settings import Settings
 from storage.database import SessionPool, read_only_of
@@ -40,21 +40,23 @@ def is_first_working_day_of_month(today: date) -> bool:
     return True
 
 
-def _alert_text(process: Process, detection: DeclineDetection) -> str:
-    level = "точке взаимодействия" if detection.level == "touchpoint" else "процессу"
-    head = (
-        "⚠️ Предупреждение" if detection.level == "touchpoint" else "🔻 Снижение удовлетворённости"
-    )
-    return (
-        f"<b>{head}</b> по {level} «{escape(process.name)}» ({escape(process.code)}).\n\n"
-        f"{escape(detection.reason)}\n\n"
-        + (
-            "Это основание для реинжиниринга процесса (п. 1.5 порядка): "
-            "устойчивое снижение удовлетворённости."
-            if detection.level == "process"
-            else "Снижение по отдельной точке — сигнал проверить её работу."
+def _alert_text(process: Process, detection: DeclineDetection, _: Translator | None = None) -> str:
+    _ = _ or translator()
+    name, code = escape(process.name), escape(process.code)
+    if detection.level == "touchpoint":
+        head = _("<b>⚠️ Warning</b> for the touchpoint «{name}» ({code}).").format(
+            name=name, code=code
         )
-    )
+        tail = _("A decline at a single touchpoint is a signal to check how it works.")
+    else:
+        head = _("<b>🔻 Satisfaction decline</b> for the process «{name}» ({code}).").format(
+            name=name, code=code
+        )
+        tail = _(
+            "This is a ground for reengineering the process (clause 1.5 of the procedure): "
+            "a sustained decline in satisfaction."
+        )
+    return f"{head}\n\n{escape(detection.reason)}\n\n{tail}"
 
 
 async def scan_and_notify(
@@ -95,7 +97,7 @@ async def scan_and_notify(
                 await enqueue(
                     session,
                     chat_id=chat_id,
-                    text=_alert_text(process, detection),
+                    text=_alert_text(process, detection, _),
                     kind=f"decline_{detection.level}",
                     dedupe_key=f"decline:{detection.id}:{chat_id}",
                 )
@@ -103,7 +105,9 @@ async def scan_and_notify(
                     await enqueue(
                         session,
                         chat_id=chat_id,
-                        text=f"Динамика удовлетворённости: {escape(process.name)}"[:1000],
+                        text=_("Satisfaction dynamics: {name}").format(name=escape(process.name))[
+                            :1000
+                        ],
                         kind="decline_chart",
                         dedupe_key=f"decline-chart:{detection.id}:{chat_id}",
                         method="sendPhoto",
