@@ -42,6 +42,9 @@ from core.periods import month_end
 from core.russian import month_range_ru
 from storage.models import ActivityDirection, ClientType, Process, Questionnaire, Response
 
+# The title is looked up by name: a literal inside `_()` is what gettext extracts.
+_TITLE = REPORT_KINDS["dynamics"]
+
 CHANGE_FORMAT = "+0.00;-0.00;0.00"
 
 
@@ -268,7 +271,7 @@ def _info(build: _Build, client_type: ClientType | None) -> list[tuple[str, Any]
     _, window = build.translate, build.window
     clients = client_labels(_)[client_type] if client_type else _("all (clients)")
     return [
-        (_("Report"), _(REPORT_KINDS["dynamics"])),
+        (_("Report"), _(_TITLE)),
         (_("Period"), month_range_ru(window[0], window[-1])),
         (build.heads.clients, clients),
         (build.heads.responses, build.used),

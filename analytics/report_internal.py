@@ -38,6 +38,9 @@ from storage.models import (
     ResponseAnswer,
 )
 
+# The title is looked up by name: a literal inside `_()` is what gettext extracts.
+_TITLE = REPORT_KINDS["internal"]
+
 CHANGE_FORMAT = "+0.00;-0.00;0.00"
 
 # (process, questionnaire, question) → (answers, sum of scores, distinct respondents)
@@ -265,7 +268,7 @@ def _info(
 ) -> list[tuple[str, Any]]:
     _, guard = compared.translate, compared.guard
     return [
-        (_("Report"), _(REPORT_KINDS["internal"])),
+        (_("Report"), _(_TITLE)),
         (_("Current period"), _span_text(period)),
         (_("Previous period"), _span_text(previous)),
         (_("Department"), department.name if department else _("all departments")),

@@ -34,6 +34,9 @@ from core.i18n import Translator
 from core.periods import month_end
 from storage.models import ClientType, Process, Response, ResponseAnswer
 
+# The title is looked up by name: a literal inside `_()` is what gettext extracts.
+_TITLE = REPORT_KINDS["pain-map"]
+
 
 @dataclass
 class _Answered:
@@ -55,6 +58,7 @@ class _Answered:
 async def _answered(
     session: AsyncSession, process_id: int, since: date, until: date
 ) -> list[_Answered]:
+
     responses = await session.execute(
         sa.select(
             Response.id,
@@ -311,7 +315,7 @@ def _info(
 ) -> list[tuple[str, Any]]:
     _ = found.translate
     return [
-        (_("Report"), _(REPORT_KINDS["pain-map"])),
+        (_("Report"), _(_TITLE)),
         (_("Process"), f"{process.code} — {process.name}"),
         (_("Line of activity"), direction),
         (_("Start of the period"), since),

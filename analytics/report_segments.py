@@ -36,6 +36,9 @@ from core.periods import month_end
 from core.russian import month_range_ru
 from storage.models import ClientType, Process, Questionnaire, Response, Touchpoint
 
+# The title is looked up by name: a literal inside `_()` is what gettext extracts.
+_TITLE = REPORT_KINDS["segments"]
+
 PROFILE_MONTHS = 24
 
 # A group of the profile: its label, its rollup rows, its key among the distinct counts,
@@ -250,7 +253,7 @@ def _info(
 ) -> list[tuple[str, Any]]:
     _ = found.translate
     info: list[tuple[str, Any]] = [
-        (_("Report"), _(REPORT_KINDS["segments"])),
+        (_("Report"), _(_TITLE)),
         (_("Process"), f"{process.code} — {process.name}"),
         (_("Line of activity"), direction),
         (_("Clients"), client_labels(_)[process.client_type]),
