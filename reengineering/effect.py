@@ -29,10 +29,10 @@ from analytics.indexes import build_series, latest_version, month_add, monthly_i
 from analytics.stats import RollupCell
 from core.i18n import DEFAULT_LOCALE, Translator
 from core.russian import month_range_ru, ru_number
+from core.wording import speaking
 from reengineering.cases import case_number, officer_chats, owner_chat
 from reengineering.cases.audit import audit_event
 from reengineering.research import RESEARCH_CODES
-from reengineering.wording import speaking
 from storage.cases_models import CaseStatus, ReengineeringCase
 from storage.delivery_models import OutboxLane
 from storage.models import Process, Questionnaire

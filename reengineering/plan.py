@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.calendar import WorkingCalendar, default_calendar
 from core.i18n import Translator
 from core.text import is_blank, visible
+from core.wording import __, speaking
 from reengineering.cases.audit import audit_event, moment
 from reengineering.cases.errors import CaseError
 from reengineering.cases.records import (
@@ -37,7 +38,6 @@ from reengineering.cases.steps import DEFAULT_TEMPLATE, IMPL_STEP, PLAN_STEP, pl
 from reengineering.cases.views import PlanItemView, numbered_items
 from reengineering.cases.workflow import refresh_case
 from reengineering.templates import PrototypeMeasure
-from reengineering.wording import __, speaking
 from storage.cases_models import PlanItem, PlanItemStatus, ReengineeringCase, StepStatus
 from storage.models import Person, Process
 

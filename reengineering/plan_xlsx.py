@@ -17,6 +17,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.i18n import Translator
+from core.wording import speaking
 from reengineering.cases import (
     DEFAULT_TEMPLATE,
     MEETING_STEP,
@@ -28,7 +29,6 @@ from reengineering.cases import (
 from reengineering.cases.records import load_case
 from reengineering.reminders import format_date
 from reengineering.templates import PlanAnnex
-from reengineering.wording import speaking
 from storage.xlsx_text import save_workbook, text_cell
 
 # HEADERS is served by the module __getattr__ below.

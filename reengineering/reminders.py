@@ -24,7 +24,7 @@ from typing import Literal
 from core.calendar import WorkingCalendar
 from core.i18n import Translator
 from core.russian import plural_ru
-from reengineering.wording import speaking
+from core.wording import speaking
 
 __all__ = [
     "REVIEW_DAYS_BEFORE",

@@ -15,6 +15,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from core.i18n import Translator
+from core.wording import speaking
 from reengineering.reminders import format_date
 from reengineering.research_lists import (
     CRITICALITY_TITLES,
@@ -22,7 +23,6 @@ from reengineering.research_lists import (
     ResearchLists,
     stage_title,
 )
-from reengineering.wording import speaking
 from storage.models import ClientType
 from storage.xlsx_text import save_workbook, text_cell
 

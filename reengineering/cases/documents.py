@@ -8,11 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.i18n import Translator
 from core.text import visible
+from core.wording import __, speaking
 from reengineering.cases.audit import audit_event, moment
 from reengineering.cases.errors import CaseError
 from reengineering.cases.records import load_case, load_person, load_process
 from reengineering.cases.steps import template_of, template_step
-from reengineering.wording import __, speaking
 from storage.cases_models import CaseDocument
 
 __all__ = ["attach_document"]

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.calendar import WorkingCalendar
 from core.i18n import Translator
 from core.text import is_blank, visible
+from core.wording import __, speaking
 from reengineering.cases.audit import audit_event, moment
 from reengineering.cases.errors import CaseError
 from reengineering.cases.notices import notify_extension_decision, notify_extension_request
@@ -22,7 +23,6 @@ from reengineering.cases.records import (
 )
 from reengineering.cases.steps import template_of, template_step
 from reengineering.cases.workflow import refresh_case
-from reengineering.wording import __, speaking
 from storage.cases_models import CaseExtension, ExtensionStatus, StepStatus
 
 __all__ = ["decide_extension", "request_extension"]

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.calendar import WorkingCalendar
 from core.i18n import Translator
+from core.wording import __, speaking
 from reengineering.cases.audit import audit_event, moment
 from reengineering.cases.errors import CaseError
 from reengineering.cases.notices import notify_ground_linked, notify_opened
@@ -21,7 +22,6 @@ from reengineering.cases.steps import DEFAULT_TEMPLATE, remember_template, templ
 from reengineering.cases.views import OpenResult
 from reengineering.cases.workflow import refresh_case
 from reengineering.templates import StageTemplate
-from reengineering.wording import __, speaking
 from storage.cases_models import (
     CaseGround,
     CaseStatus,

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.i18n import Translator
+from core.wording import speaking
 from reengineering.cases.records import (
     load_case,
     load_person,
@@ -33,7 +34,6 @@ from reengineering.cases.views import (
     numbered_items,
 )
 from reengineering.templates import ACTOR_TITLES, OUTCOME_TITLES, STAGE_TITLES, StageTemplate
-from reengineering.wording import speaking
 from storage.cases_models import (
     CaseDocument,
     CaseEvent,

@@ -6,10 +6,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.i18n import Translator
+from core.wording import __, speaking
 from reengineering.cases.errors import CaseError
 from reengineering.cases.views import case_number
 from reengineering.templates import StepTemplate
-from reengineering.wording import __, speaking
 from storage.cases_models import CaseStatus, CaseStep, PlanItem, ReengineeringCase, StepStatus
 from storage.models import Person, Process
 

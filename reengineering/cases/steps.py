@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from core.wording import __
 from reengineering.cases.errors import CaseError
 from reengineering.templates import PlanAnnex, StageTemplate, StepTemplate, load_template
-from reengineering.wording import __
 from storage.cases_models import CaseStep
 
 __all__ = [

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from core.calendar import WorkingCalendar
-from reengineering.wording import __
+from core.wording import __
 from storage.cases_models import Ground, PlanItem, PlanItemStatus, StepStatus
 
 __all__ = [

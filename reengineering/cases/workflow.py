@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.calendar import WorkingCalendar, default_calendar
 from core.i18n import Translator
+from core.wording import __, speaking
 from reengineering.cases.audit import audit_event
 from reengineering.cases.errors import CaseError
 from reengineering.cases.notices import (
@@ -36,7 +37,6 @@ from reengineering.cases.steps import IMPL_STEP, acting, template_of, template_s
 from reengineering.cases.views import Transition
 from reengineering.reminders import format_date
 from reengineering.templates import ACTOR_TITLES, StepTemplate, plan_steps
-from reengineering.wording import __, speaking
 from registry.catalog import REVIEW_PERIOD_YEARS, add_years
 from storage.cases_models import (
     CaseStatus,

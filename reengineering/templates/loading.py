@@ -14,10 +14,10 @@ import yaml
 from pydantic import ValidationError
 
 from core.i18n import Translator
+from core.wording import speaking
 from reengineering.templates.model import TemplateError
 from reengineering.templates.stage import StageTemplate
 from reengineering.templates.validation import step_label
-from reengineering.wording import speaking
 
 __all__ = ["TEMPLATES_DIR", "load_template", "parse_template"]
 

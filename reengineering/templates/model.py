@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt
 
 from core.i18n import Translator
-from reengineering.wording import __, speaking
+from core.wording import __, speaking
 
 __all__ = [
     "ACTOR_TITLES",

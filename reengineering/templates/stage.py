@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import ValidationInfo, model_validator
 
+from core.wording import speaking
 from reengineering.templates.model import FrozenModel, PlanAnnex, StepTemplate, TemplateError
 from reengineering.templates.validation import annex_problems, template_problems, topological_order
-from reengineering.wording import speaking
 
 __all__ = ["StageTemplate"]
 

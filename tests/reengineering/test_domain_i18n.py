@@ -10,10 +10,10 @@ import pytest
 import yaml
 
 from core.i18n import translator
+from core.wording import __
 from reengineering.cases import CaseError, plan_annex
 from reengineering.reminders import Reminder, step_reminder_text, working_days_phrase
 from reengineering.templates import TEMPLATES_DIR, TemplateError, parse_template
-from reengineering.wording import __
 
 ENGLISH = translator("en")
 
