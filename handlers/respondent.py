@@ -263,6 +263,22 @@ async def start_with_payload(
     )
 
 
+async def _consent_refusal(
+    session: AsyncSession, actor: Actor, callback_data: ConsentCb
+) -> str | None:
+    """Why this consent may not open the questionnaire (the same checks as /rate), or None."""
+    if callback_data.tp == 0 and not actor.is_employee:
+        return _("Rating internal services is for employees.")
+    if callback_data.tp != 0:  # a touchpoint of an internal service is for employees too
+        if await outsider_to(session, actor, callback_data.tp, callback_data.pr):
+            return _("Rating internal services is for employees.")
+        return None
+    internal = {pid for pid, _name in await directory.internal_services(session)}
+    if callback_data.pr not in internal:  # an internal service: only one of those rated now
+        return _("This service is not being rated at the moment.")
+    return None
+
+
 @answers.callback_query(ConsentCb.filter())
 async def consent(
     query: CallbackQuery,
@@ -279,33 +295,23 @@ async def consent(
         if message is not None:
             await edit_in_place(message, _("Understood. Nothing has been saved. Thank you!"))
         return
-    if callback_data.tp == 0 and not actor.is_employee:  # the same checks as /rate
-        await ack(query, _("Rating internal services is for employees."), show_alert=True)
+    async with uow.transaction() as session:  # one transaction: the checks, consent, opening
+        refusal = await _consent_refusal(session, actor, callback_data)
+        if refusal is None:
+            now = clock()
+            await surveys.give_consent(session, actor.key, now)
+            result = await open_questionnaire(
+                session,
+                actor,
+                touchpoint_id=callback_data.tp,
+                process_id=callback_data.pr,
+                policy=policy,
+                now=now,
+                message_id=message.message_id if message is not None else None,
+            )
+    if refusal is not None:
+        await ack(query, refusal, show_alert=True)
         return
-    if callback_data.tp != 0:  # a touchpoint of an internal service is for employees too
-        async with uow.transaction() as session:
-            outsider = await outsider_to(session, actor, callback_data.tp, callback_data.pr)
-        if outsider:
-            await ack(query, _("Rating internal services is for employees."), show_alert=True)
-            return
-    if callback_data.tp == 0:  # an internal service: only one of those rated now
-        async with uow.transaction() as session:
-            internal = {pid for pid, _name in await directory.internal_services(session)}
-        if callback_data.pr not in internal:
-            await ack(query, _("This service is not being rated at the moment."), show_alert=True)
-            return
-    async with uow.transaction() as session:  # one transaction: the consent and the opening
-        now = clock()
-        await surveys.give_consent(session, actor.key, now)
-        result = await open_questionnaire(
-            session,
-            actor,
-            touchpoint_id=callback_data.tp,
-            process_id=callback_data.pr,
-            policy=policy,
-            now=now,
-            message_id=message.message_id if message is not None else None,
-        )
     await ack(query)
     await present_opening(
         bot,

@@ -13,7 +13,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import SessionStatus, SurveySession
+from storage.models import Respondent, SessionStatus, SurveySession
 from storage.statements import AnyRow, first, run, scalar
 
 _TABLE = cast(sa.Table, SurveySession.__table__)
@@ -38,7 +38,7 @@ class Attempt:
     message_id: int | None
 
     @classmethod
-    def of(cls, row: AnyRow) -> Attempt:
+    def of(cls, row: AnyRow | tuple[Any, ...]) -> Attempt:
         return cls(*row)
 
 
@@ -60,6 +60,17 @@ _BY_ID = sa.select(*_COLUMNS).where(_c.id == sa.bindparam("attempt_id"))
 _OPEN_OF = (
     sa.select(*_COLUMNS)
     .where(_c.respondent_key == sa.bindparam("key"), _c.status == SessionStatus.OPEN)
+    .order_by(_c.id.desc())
+    .limit(1)
+)
+# With the person's "segment asked" flag (what the view needs next), in the same statement.
+_people = cast(sa.Table, Respondent.__table__).c
+_WITH_FLAG = sa.select(*_COLUMNS, _people.segment_asked).select_from(
+    _TABLE.outerjoin(Respondent.__table__, _people.key == _c.respondent_key)
+)
+_BY_ID_FLAGGED = _WITH_FLAG.where(_c.id == sa.bindparam("attempt_id"))
+_OPEN_OF_FLAGGED = (
+    _WITH_FLAG.where(_c.respondent_key == sa.bindparam("key"), _c.status == SessionStatus.OPEN)
     .order_by(_c.id.desc())
     .limit(1)
 )
@@ -123,6 +134,18 @@ async def open_of(session: AsyncSession, key: str) -> Attempt | None:
     """The person's latest open attempt, if any."""
     row = await first(session, _OPEN_OF, {"key": key})
     return Attempt.of(row) if row else None
+
+
+async def load_flagged(session: AsyncSession, attempt_id: int) -> tuple[Attempt, bool] | None:
+    """The attempt and whether its respondent was asked the segment, in one statement."""
+    row = await first(session, _BY_ID_FLAGGED, {"attempt_id": attempt_id})
+    return (Attempt.of(row[:-1]), bool(row[-1])) if row else None
+
+
+async def open_flagged(session: AsyncSession, key: str) -> tuple[Attempt, bool] | None:
+    """The person's latest open attempt and their "segment asked" flag, in one statement."""
+    row = await first(session, _OPEN_OF_FLAGGED, {"key": key})
+    return (Attempt.of(row[:-1]), bool(row[-1])) if row else None
 
 
 async def create(

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Respondent
-from storage.statements import first, run, scalar
+from storage.statements import PerDialect, dialect_insert, first, run, scalar
 
 _TABLE = cast(sa.Table, Respondent.__table__)
 _c = _TABLE.c
@@ -25,9 +25,20 @@ _OPT_INS = sa.select(_c.recontact_ok, _c.answer_ok).where(_KEY)
 _CREATE = sa.insert(_TABLE).values(
     key=sa.bindparam("rkey"), created_at=sa.bindparam("now"), consent_at=sa.bindparam("consent")
 )
-_GIVE_CONSENT = (
-    sa.update(_TABLE).where(_KEY, _c.consent_at.is_(None)).values(consent_at=sa.bindparam("now"))
-)
+
+
+def _consent_once(dialect: str) -> sa.Executable:
+    """Insert the respondent consenting now, or keep the first consent's time: one statement."""
+    statement = dialect_insert(dialect)(_TABLE).values(
+        key=sa.bindparam("rkey"), created_at=sa.bindparam("now"), consent_at=sa.bindparam("now")
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["key"],
+        set_={"consent_at": sa.func.coalesce(_c.consent_at, statement.excluded.consent_at)},
+    )
+
+
+_GIVE_CONSENT = PerDialect(_consent_once)
 _SEGMENT_TOLD = (
     sa.update(_TABLE)
     .where(_KEY)
@@ -44,10 +55,7 @@ async def has_consented(session: AsyncSession, key: str) -> bool:
 
 async def give_consent(session: AsyncSession, key: str, now: datetime) -> None:
     """Record the consent once; the first consent's time stays."""
-    if await run(session, _GIVE_CONSENT, {"rkey": key, "now": now}) == 1:
-        return
-    if await first(session, _CONSENT, {"rkey": key}) is None:
-        await run(session, _CREATE, {"rkey": key, "now": now, "consent": now})
+    await run(session, _GIVE_CONSENT.of(session), {"rkey": key, "now": now})
 
 
 async def segment_of(session: AsyncSession, key: str) -> tuple[str | None, bool] | None:

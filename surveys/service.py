@@ -37,6 +37,7 @@ from surveys.views import (
     QuestionView,
     context_of,
     definition_of,
+    remember,
     view_of,
 )
 
@@ -209,13 +210,21 @@ async def start_survey(
 async def _load_open(
     session: AsyncSession, key: str, attempt_id: int, now: datetime
 ) -> Attempt | StepResult:
-    attempt = await attempts.load(session, attempt_id)
-    if attempt is None or attempt.respondent_key != key:
+    flagged = await attempts.load_flagged(session, attempt_id)
+    if flagged is None or flagged[0].respondent_key != key:
         return StepResult(Outcome.STALE)
+    remember(session, key, segment_asked=flagged[1])
+    return await _still_open(session, flagged[0], now)
+
+
+async def _still_open(
+    session: AsyncSession, attempt: Attempt, now: datetime
+) -> Attempt | StepResult:
+    """The attempt if it may still be answered, else what to say instead."""
     if attempt.status == SessionStatus.COMPLETED:
         # A tap on the keyboard of a finished questionnaire: a double tap on the last
         # answer, or a retry after the thanks was lost in a crash. Say it is saved.
-        flags = await profiles.opt_ins(session, key)
+        flags = await profiles.opt_ins(session, attempt.respondent_key)
         return StepResult(Outcome.ALREADY_DONE, extra={"session_id": attempt.id, "opt_in": flags})
     if attempt.status != SessionStatus.OPEN:
         return StepResult(Outcome.STALE)
@@ -286,10 +295,11 @@ async def answer_text(
     session: AsyncSession, policy: SurveyPolicy, key: str, *, text: str, now: datetime
 ) -> StepResult:
     """A typed message: the answer to a free-text question, or a hint to use the buttons."""
-    found = await attempts.open_of(session, key)
+    found = await attempts.open_flagged(session, key)
     if found is None:
         return StepResult(Outcome.NO_SESSION)
-    loaded = await _load_open(session, key, found.id, now)
+    remember(session, key, segment_asked=found[1])
+    loaded = await _still_open(session, found[0], now)
     if isinstance(loaded, StepResult):
         return loaded
     attempt = loaded

@@ -113,8 +113,14 @@ async def remembered_of(session: AsyncSession, key: str) -> frozenset[str]:
     memo: dict[str, frozenset[str]] = session.info.setdefault(REMEMBERED, {})
     if key not in memo:
         known = await profiles.segment_of(session, key)
-        memo[key] = frozenset({"segment"}) if known and known[1] else frozenset()
+        remember(session, key, segment_asked=bool(known and known[1]))
     return memo[key]
+
+
+def remember(session: AsyncSession, key: str, *, segment_asked: bool) -> None:
+    """What `remembered_of` would read, when it came with another statement's row."""
+    memo: dict[str, frozenset[str]] = session.info.setdefault(REMEMBERED, {})
+    memo[key] = frozenset({"segment"}) if segment_asked else frozenset()
 
 
 async def channel_of(session: AsyncSession, touchpoint_id: int | None) -> str:
