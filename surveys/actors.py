@@ -1,11 +1,13 @@
 """Who the sender is: a pseudonymous key for answers and roles for access, cached briefly.
 
 Every update needs the sender's roles; reading them costs a transaction. They change
-rarely, so they are kept for `ttl` seconds. Any change to people or processes made in this
+rarely, so they are kept for `ttl` seconds, keyed by the pseudonymous respondent key: the cache
+holds no Telegram id (the id of the update at hand is put back into the actor it returns). Any change to people or processes made in this
 process (an invite, a role granted, a registry import) clears the cache at once through
 listeners on the project's own session class (storage.database.ProjectSession, never
 SQLAlchemy's global Session); a change made by another process (the CLI, another replica)
-is seen within `ttl` seconds. Channel-neutral: a channel's middleware (bot.middlewares for
+is seen within `ttl` seconds (a minute: long enough to cover a questionnaire's answers, so
+a respondent's roles are read about once per questionnaire). Channel-neutral: a channel's middleware (bot.middlewares for
 Telegram) asks the cache and hands the `Actor` to its handlers.
 """
 
@@ -28,7 +30,7 @@ from storage.sqlite_driver import inline_statements
 from storage.statements import first
 from surveys.respondents import respondent_key
 
-DEFAULT_TTL = 10.0
+DEFAULT_TTL = 60.0
 MAX_ENTRIES = 100_000
 
 
@@ -105,32 +107,33 @@ def _bulk_writes(state: ORMExecuteState) -> None:
 
 
 class ActorCache:
-    """Actors by Telegram id, each valid for `ttl` seconds and until roles change here."""
+    """Actors by respondent key, each valid for `ttl` seconds and until roles change here."""
 
     def __init__(self, pool: SessionPool, secret: bytes, ttl: float = DEFAULT_TTL) -> None:
         self.pool = pool
         self.secret = secret
         self.ttl = ttl
-        self._entries: dict[int, tuple[float, int, Actor]] = {}
+        self._entries: dict[str, tuple[float, int, Actor]] = {}
         self._swept = time.monotonic()
 
     async def get(self, user: Sender) -> Actor:
         now = time.monotonic()
-        cached = self._entries.get(user.id)
+        key = respondent_key(self.secret, user.id)
+        cached = self._entries.get(key)
         if cached is not None:
             stamp, generation, actor = cached
             if now - stamp < self.ttl and generation == _Generation.value:
-                return actor
+                return replace(actor, telegram_id=user.id)
         generation = _Generation.value
         actor = await self._load(user)
-        # Expired entries go at least once per `ttl`: the cache keys people by Telegram id,
-        # and nobody is kept in memory longer than their roles are worth caching.
+        # Expired entries go at least once per `ttl`: nobody is kept in memory longer than
+        # their roles are worth caching.
         if now - self._swept >= self.ttl or len(self._entries) >= MAX_ENTRIES:
             self._swept = now
             self._entries = {k: v for k, v in self._entries.items() if now - v[0] < self.ttl}
             if len(self._entries) >= MAX_ENTRIES:
                 self._entries.clear()
-        self._entries[user.id] = (now, generation, replace(actor, released=0))
+        self._entries[key] = (now, generation, replace(actor, telegram_id=0, released=0))
         return actor
 
     async def _load(self, user: Sender) -> Actor:
