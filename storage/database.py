@@ -78,9 +78,17 @@ def writer_gate(engine: Engine) -> _WriterGate:
     return gate
 
 
+def _begin_statement(connection: Connection, operation: str) -> None:
+    """`operation` (a BEGIN) at once on the loop's thread when the adapter can and the lock
+    is free (storage.sqlite_driver), else as a statement (which may wait for the lock)."""
+    begin_inline = getattr(connection.connection.dbapi_connection, "begin_inline", None)
+    if begin_inline is None or not begin_inline(operation):
+        connection.exec_driver_sql(operation)
+
+
 def _begin(connection: Connection) -> None:
     if connection.get_execution_options().get(READ_ONLY):
-        connection.exec_driver_sql("BEGIN")
+        _begin_statement(connection, "BEGIN")
         return
     gate = writer_gate(connection.engine)
     # SQLAlchemy's public way to await from a synchronous event (AdaptedConnection.run_async).
@@ -92,7 +100,7 @@ def _begin(connection: Connection) -> None:
         return
     connection.info[_GATE] = gate
     try:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        _begin_statement(connection, "BEGIN IMMEDIATE")
     except BaseException:
         _leave(connection)
         raise

@@ -1,14 +1,15 @@
 """Who the sender is: a pseudonymous key for answers and roles for access, cached briefly.
 
 Every update needs the sender's roles; reading them costs a transaction. They change
-rarely, so they are kept for `ttl` seconds, keyed by the pseudonymous respondent key: the cache
-holds no Telegram id (the id of the update at hand is put back into the actor it returns). Any change to people or processes made in this
-process (an invite, a role granted, a registry import) clears the cache at once through
-listeners on the project's own session class (storage.database.ProjectSession, never
-SQLAlchemy's global Session); a change made by another process (the CLI, another replica)
-is seen within `ttl` seconds (a minute: long enough to cover a questionnaire's answers, so
-a respondent's roles are read about once per questionnaire). Channel-neutral: a channel's middleware (bot.middlewares for
-Telegram) asks the cache and hands the `Actor` to its handlers.
+rarely, so they are kept for `ttl` seconds, keyed by the pseudonymous respondent key: the
+cache holds no Telegram id (the id of the update at hand is put back into the actor it
+returns). Any change to people or processes made in this process (an invite, a role
+granted, a registry import) clears the cache at once through listeners on the project's own
+session class (storage.database.ProjectSession, never SQLAlchemy's global Session); a change
+made by another process (the CLI, another replica) is seen within `ttl` seconds (a minute:
+long enough to cover a questionnaire's answers, so a respondent's roles are read about once
+per questionnaire). Channel-neutral: a channel's middleware (bot.middlewares for Telegram)
+asks the cache and hands the `Actor` to its handlers.
 """
 
 from __future__ import annotations
