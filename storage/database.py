@@ -125,6 +125,10 @@ def _leave_record(_dbapi_connection: Any, record: Any, *_args: Any) -> None:
     _release(record.info)
 
 
+SQLITE_POOL_SIZE = 24
+"""Connections a SQLite file engine keeps open (the inbox runs 16 workers by default)."""
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine; on SQLite one writer at a time is the rule, so transactions stay short."""
     parsed = make_url(url)
@@ -139,6 +143,12 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             module = fast_dbapi()
             if module is not None:
                 kwargs["module"] = module
+        if parsed.database and parsed.database != ":memory:" and "mode=memory" not in url:
+            # Every writer waiting for the gate holds its connection: the inbox's workers,
+            # the sender, the jobs and the readers together. Beyond the pool a connection is
+            # opened (a thread of aiosqlite's) and closed again for each transaction.
+            kwargs.setdefault("pool_size", SQLITE_POOL_SIZE)
+            kwargs.setdefault("max_overflow", SQLITE_POOL_SIZE)
     engine = create_async_engine(url, **kwargs)
     if sqlite:
         sync = engine.sync_engine
