@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.direct import Direct, Statement, as_direct, binds, dialect_insert
 from storage.models import ClientType, MonthlyRollup, Questionnaire, Response
+from storage.statements import PerDialect, binds, dialect_insert, run, scalar
 
 
 def cell_key(
@@ -70,10 +70,10 @@ class Rated(Protocol):
 
 async def add_to_rollup(session: AsyncSession, response: Rated, scale_max: int) -> None:
     """Count one stored response into its cell, in the caller's transaction."""
-    await count_in_rollup(as_direct(session), response, scale_max)
+    await count_in_rollup(session, response, scale_max)
 
 
-async def count_in_rollup(db: Direct, response: Rated, scale_max: int) -> None:
+async def count_in_rollup(session: AsyncSession, response: Rated, scale_max: int) -> None:
     """Count one stored response into its cell, in the caller's transaction."""
     if response.rating is None:
         return
@@ -100,7 +100,7 @@ async def count_in_rollup(db: Direct, response: Rated, scale_max: int) -> None:
         "total_sq": rating * rating,
         "top2": 1 if rating >= scale_max - 1 else 0,
     }
-    await db.run(_ADD_ONE, values)
+    await run(session, _ADD_ONE, values)
 
 
 def _add_one(dialect: str) -> sa.Insert:
@@ -134,7 +134,7 @@ _ROLLUP_COLUMNS = (
     "total_sq",
     "top2",
 )
-_ADD_ONE = Statement(_add_one)
+_ADD_ONE = PerDialect(_add_one)
 
 
 def _grouped_responses(*where: sa.ColumnElement[bool]) -> sa.Select[*tuple[Any, ...]]:
@@ -212,12 +212,12 @@ async def absorb_new_responses(session: AsyncSession, after_id: int) -> int:
         upsert = _upsert(postgresql.insert(MonthlyRollup), sa.select(rows)).cte("absorbed")
         n = rows.c[_ROLLUP_COLUMNS.index("n")]
         total = sa.select(sa.func.coalesce(sa.func.sum(n), 0)).add_cte(upsert)
-        return int(await session.scalar(total) or 0)
+        return int(await scalar(session, total) or 0)
     # SQLite: one writer at a time, so the count and the upsert see the same rows.
     counted = sa.select(sa.func.count()).where(
         Response.id > after_id, Response.rating.is_not(None), indexed
     )
-    absorbed = int(await session.scalar(counted) or 0)
+    absorbed = int(await scalar(session, counted) or 0)
     if absorbed:
         await session.execute(_upsert(sqlite.insert(MonthlyRollup), fresh))
     return absorbed

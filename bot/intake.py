@@ -13,19 +13,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 import sqlalchemy as sa
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import AiogramError, TelegramConflictError, TelegramRetryAfter
 from aiogram.types import Update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.patience import until_done
 from core.clock import utcnow
 from storage.database import SessionPool
 from storage.delivery_models import InboxUpdate
-from storage.direct import Statement, binds, dialect_insert, direct_transaction
+from storage.sqlite_driver import inline_statements
+from storage.statements import PerDialect, binds, dialect_insert
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
@@ -42,7 +44,25 @@ def _store_one(dialect: str) -> sa.Executable:
     )
 
 
-_STORE = Statement(_store_one)  # one row per statement: a batch is one transaction anyway
+_STORE = PerDialect(_store_one)
+
+
+async def _insert(
+    session: AsyncSession, updates: Sequence[Update], now: datetime, fresh: set[int]
+) -> None:
+    """The batch in one statement (SQLAlchemy's "insertmanyvalues": one multi-row INSERT …
+    RETURNING); `fresh` gets the ids that were new."""
+    rows = [
+        {
+            "update_id": update.update_id,
+            "payload": update.model_dump(mode="json", exclude_none=True),
+            "status": "pending",
+            "attempts": 0,
+            "received_at": now,
+        }
+        for update in updates
+    ]
+    fresh.update(await session.scalars(_STORE.of(session), rows))
 
 
 class Inbox:
@@ -85,17 +105,10 @@ class Inbox:
             return set()
         fresh: set[int] = set()
         now = utcnow()
-        async with direct_transaction(self.pool) as db:
-            for update in updates:
-                row = {
-                    "update_id": update.update_id,
-                    "payload": update.model_dump(mode="json", exclude_none=True),
-                    "status": "pending",
-                    "attempts": 0,
-                    "received_at": now,
-                }
-                if await db.scalar(_STORE, row) is not None:
-                    fresh.add(update.update_id)
+        # A batch is one short transaction: its statements on the loop's thread.
+        with inline_statements():
+            async with self.pool() as session, session.begin():
+                await _insert(session, updates, now, fresh)
         return fresh
 
     def handle_soon(self, update: Update, *, fresh: bool = False) -> None:

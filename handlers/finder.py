@@ -80,7 +80,7 @@ async def navigate(
         ("t", True): (None, item_id),
     }
     if not actor.is_employee and (level, paging) in asked:
-        async with uow.direct() as db:
+        async with uow.transaction() as db:
             outsider = await outsider_to(db, actor, *asked[level, paging])
         if outsider:
             await ack(query, _("Rating internal services is for employees."), show_alert=True)

@@ -14,6 +14,7 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
 from handlers import keyboards
@@ -21,7 +22,6 @@ from handlers.callbacks import AnswerCb, ConsentCb, OptInCb
 from handlers.filters import TYPED_TEXT, inline
 from handlers.render import current_locale, question_text, thanks_text
 from registry import directory
-from storage.direct import Direct
 from storage.uow import UnitOfWork
 from surveys import opt_ins, profiles
 from surveys import service as surveys
@@ -72,8 +72,8 @@ async def show_question(
         sent = await bot.send_message(chat_id, text, reply_markup=markup)
         message_id = sent.message_id
     if view.message_id != message_id:
-        async with uow.direct() as db:
-            await surveys.set_message(db, view.session_id, message_id)
+        async with uow.transaction() as session:
+            await surveys.set_message(session, view.session_id, message_id)
 
 
 async def render_step(
@@ -118,18 +118,18 @@ def _session_of(result: StepResult) -> int:
 
 
 async def outsider_to(
-    db: Direct, actor: Actor, touchpoint_id: int | None, process_id: int | None
+    session: AsyncSession, actor: Actor, touchpoint_id: int | None, process_id: int | None
 ) -> bool:
     """A non-employee asking for an internal service (by link, button or forged data)."""
     if actor.is_employee:
         return False
     return await directory.is_internal_service(
-        db, touchpoint_id=touchpoint_id, process_id=process_id
+        session, touchpoint_id=touchpoint_id, process_id=process_id
     )
 
 
 async def open_questionnaire(
-    db: Direct,
+    session: AsyncSession,
     actor: Actor,
     *,
     touchpoint_id: int,
@@ -142,12 +142,12 @@ async def open_questionnaire(
     """Inside the caller's transaction: open (or resume) the questionnaire; None until the
     person has consented. ``message_id``: the message the first question will be shown in.
     An internal service is for employees: anyone else is refused before consent is asked."""
-    if await outsider_to(db, actor, touchpoint_id, process_id):
+    if await outsider_to(session, actor, touchpoint_id, process_id):
         return StepResult(Outcome.EMPLOYEES_ONLY)
-    if not await profiles.has_consented(db, actor.key):
+    if not await profiles.has_consented(session, actor.key):
         return None
     return await surveys.start_survey(
-        db,
+        session,
         policy,
         actor.key,
         questionnaire_code=questionnaire_code or (EXTERNAL if touchpoint_id else INTERNAL),
@@ -205,9 +205,9 @@ async def begin(
     ``questionnaire_code`` overrides the default (touchpoint or internal service), e.g. the
     research questionnaire of a reengineering case.
     """
-    async with uow.direct() as db:
+    async with uow.transaction() as session:
         result = await open_questionnaire(
-            db,
+            session,
             actor,
             touchpoint_id=touchpoint_id,
             process_id=process_id,
@@ -238,11 +238,11 @@ async def start_with_payload(
 ) -> None:
     payload = (command.args or "").strip()
     result: StepResult | None = None
-    async with uow.direct() as db:  # one transaction: the link and the opening
-        target = await directory.payload_target(db, payload)
+    async with uow.transaction() as session:  # one transaction: the link and the opening
+        target = await directory.payload_target(session, payload)
         if target is not None:
             result = await open_questionnaire(
-                db,
+                session,
                 actor,
                 touchpoint_id=target[0],
                 process_id=target[1],
@@ -263,6 +263,22 @@ async def start_with_payload(
     )
 
 
+async def _consent_refusal(
+    session: AsyncSession, actor: Actor, callback_data: ConsentCb
+) -> str | None:
+    """Why this consent may not open the questionnaire (the same checks as /rate), or None."""
+    if callback_data.tp == 0 and not actor.is_employee:
+        return _("Rating internal services is for employees.")
+    if callback_data.tp != 0:  # a touchpoint of an internal service is for employees too
+        if await outsider_to(session, actor, callback_data.tp, callback_data.pr):
+            return _("Rating internal services is for employees.")
+        return None
+    internal = {pid for pid, _name in await directory.internal_services(session)}
+    if callback_data.pr not in internal:  # an internal service: only one of those rated now
+        return _("This service is not being rated at the moment.")
+    return None
+
+
 @answers.callback_query(ConsentCb.filter())
 async def consent(
     query: CallbackQuery,
@@ -279,33 +295,23 @@ async def consent(
         if message is not None:
             await edit_in_place(message, _("Understood. Nothing has been saved. Thank you!"))
         return
-    if callback_data.tp == 0 and not actor.is_employee:  # the same checks as /rate
-        await ack(query, _("Rating internal services is for employees."), show_alert=True)
+    async with uow.transaction() as session:  # one transaction: the checks, consent, opening
+        refusal = await _consent_refusal(session, actor, callback_data)
+        if refusal is None:
+            now = clock()
+            await surveys.give_consent(session, actor.key, now)
+            result = await open_questionnaire(
+                session,
+                actor,
+                touchpoint_id=callback_data.tp,
+                process_id=callback_data.pr,
+                policy=policy,
+                now=now,
+                message_id=message.message_id if message is not None else None,
+            )
+    if refusal is not None:
+        await ack(query, refusal, show_alert=True)
         return
-    if callback_data.tp != 0:  # a touchpoint of an internal service is for employees too
-        async with uow.direct() as db:
-            outsider = await outsider_to(db, actor, callback_data.tp, callback_data.pr)
-        if outsider:
-            await ack(query, _("Rating internal services is for employees."), show_alert=True)
-            return
-    if callback_data.tp == 0:  # an internal service: only one of those rated now
-        async with uow.transaction() as session:
-            internal = {pid for pid, _name in await directory.internal_services(session)}
-        if callback_data.pr not in internal:
-            await ack(query, _("This service is not being rated at the moment."), show_alert=True)
-            return
-    async with uow.direct() as db:  # one transaction: the consent and the opening
-        now = clock()
-        await surveys.give_consent(db, actor.key, now)
-        result = await open_questionnaire(
-            db,
-            actor,
-            touchpoint_id=callback_data.tp,
-            process_id=callback_data.pr,
-            policy=policy,
-            now=now,
-            message_id=message.message_id if message is not None else None,
-        )
     await ack(query)
     await present_opening(
         bot,
@@ -328,9 +334,9 @@ async def answer_button(
     clock: Clock,
     policy: SurveyPolicy,
 ) -> None:
-    async with uow.direct() as db:
+    async with uow.transaction() as session:
         result = await surveys.press_button(
-            db,
+            session,
             policy,
             actor.key,
             session_id=callback_data.s,
@@ -392,8 +398,8 @@ async def typed_text(
 ) -> None:
     """A typed answer inside a questionnaire; outside one, a search for a service."""
     text = message.text or ""
-    async with uow.direct() as db:
-        result = await surveys.answer_text(db, policy, actor.key, text=text, now=clock())
+    async with uow.transaction() as session:
+        result = await surveys.answer_text(session, policy, actor.key, text=text, now=clock())
     if result.outcome == Outcome.NO_SESSION:
         async with uow.transaction() as session:
             found = await directory.search_touchpoints(session, text)

@@ -18,7 +18,6 @@ from core.i18n import Translator, translator
 from core.text import visible
 from outreach import notices
 from storage.delivery_models import OutboxLane, OutboxMessage
-from storage.direct import Direct, Statement, as_direct, binds
 from storage.models import (
     FeedbackAlert,
     FeedbackMessage,
@@ -29,6 +28,7 @@ from storage.models import (
 )
 from storage.outbox import enqueue
 from storage.recipients import Recipient, officer_recipients, person_recipient
+from storage.statements import binds, first, scalar
 
 REMIND_AFTER = timedelta(days=7)
 REMIND_BEFORE_DUE = timedelta(days=3)
@@ -43,23 +43,21 @@ class LoopPolicy:
     translate: Translator = field(default_factory=translator)
 
     async def after_response(
-        self, db: Direct, response: Scored, answers: dict[str, Any], now: datetime
+        self, session: AsyncSession, response: Scored, answers: dict[str, Any], now: datetime
     ) -> int | None:
         """`surveys.service.SurveyPolicy.after_client_response`: the loop's way in."""
-        return await raise_alert_if_low(db, response, answers, self, now)
+        return await raise_alert_if_low(session, response, answers, self, now)
 
 
 _processes = cast(sa.Table, Process.__table__).c
-_PROCESS = Statement.of(
-    sa.select(_processes.id, _processes.name, _processes.code, _processes.owner_id).where(
-        _processes.id == sa.bindparam("process_id")
-    )
+_PROCESS = sa.select(_processes.id, _processes.name, _processes.code, _processes.owner_id).where(
+    _processes.id == sa.bindparam("process_id")
 )
 _touchpoints = cast(sa.Table, Touchpoint.__table__).c
-_TOUCHPOINT_NAME = Statement.of(
-    sa.select(_touchpoints.name).where(_touchpoints.id == sa.bindparam("touchpoint_id"))
+_TOUCHPOINT_NAME = sa.select(_touchpoints.name).where(
+    _touchpoints.id == sa.bindparam("touchpoint_id")
 )
-_RAISE = Statement.of(
+_RAISE = (
     sa.insert(cast(sa.Table, FeedbackAlert.__table__))
     .values(
         binds(
@@ -75,21 +73,21 @@ _RAISE = Statement.of(
 )
 
 
-async def owner_chats(db: AsyncSession | Direct, owner_id: int | None) -> list[Recipient]:
+async def owner_chats(session: AsyncSession, owner_id: int | None) -> list[Recipient]:
     """The owner; the officers too while the owner is unknown or cannot be reached yet.
 
     A message to an owner Telegram cannot reach is kept for them (storage.recipients), and
     the officers get it at once so that somebody can act on it.
     """
-    owner = await person_recipient(db, owner_id)
+    owner = await person_recipient(session, owner_id)
     if owner is not None and owner.held is None:
         return [owner]
-    return [*([owner] if owner is not None else []), *await officer_chats(db)]
+    return [*([owner] if owner is not None else []), *await officer_chats(session)]
 
 
-async def officer_chats(db: AsyncSession | Direct) -> list[Recipient]:
+async def officer_chats(session: AsyncSession) -> list[Recipient]:
     """Every officer, those Telegram cannot reach yet included (their messages wait)."""
-    return await officer_recipients(db)
+    return await officer_recipients(session)
 
 
 class Scored(Protocol):
@@ -103,7 +101,7 @@ class Scored(Protocol):
 
 
 async def raise_alert_if_low(
-    session: AsyncSession | Direct,
+    session: AsyncSession,
     response: Scored,
     answers: dict[str, Any],
     policy: LoopPolicy,
@@ -118,14 +116,14 @@ async def raise_alert_if_low(
         return None
     if response.process_id is None:
         return None
-    db = as_direct(session)
-    process = await db.row(_PROCESS, {"process_id": response.process_id})
+    process = await first(session, _PROCESS, {"process_id": response.process_id})
     if process is None:
         return None
     process_id, process_name, process_code, owner_id = process
     due_at = now + timedelta(days=policy.answer_days)
     alert_id = int(
-        await db.scalar(
+        await scalar(
+            session,
             _RAISE,
             {
                 "response_id": response.id,
@@ -138,7 +136,7 @@ async def raise_alert_if_low(
         )
     )
     touchpoint = (
-        await db.scalar(_TOUCHPOINT_NAME, {"touchpoint_id": response.touchpoint_id})
+        await scalar(session, _TOUCHPOINT_NAME, {"touchpoint_id": response.touchpoint_id})
         if response.touchpoint_id
         else None
     )
@@ -153,9 +151,9 @@ async def raise_alert_if_low(
         comment=str(comment),
         due_at=due_at,
     )
-    for chat_id in await owner_chats(db, owner_id):
+    for chat_id in await owner_chats(session, owner_id):
         await enqueue(
-            db,
+            session,
             chat_id=chat_id,
             text=notice.text,
             actions=notice.actions,

@@ -7,45 +7,41 @@ from typing import cast
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.direct import Direct, Statement, as_direct
 from storage.models import ActivityDirection, ClientType, Process, Touchpoint
+from storage.statements import first, scalar
 
 _touchpoints = cast(sa.Table, Touchpoint.__table__).c
 _processes = cast(sa.Table, Process.__table__).c
-_BY_PAYLOAD = Statement.of(
-    sa.select(_touchpoints.id, _touchpoints.process_id).where(
-        _touchpoints.payload == sa.bindparam("payload"), _touchpoints.active
-    )
+_BY_PAYLOAD = sa.select(_touchpoints.id, _touchpoints.process_id).where(
+    _touchpoints.payload == sa.bindparam("payload"), _touchpoints.active
 )
 
 
-async def payload_target(db: AsyncSession | Direct, payload: str) -> tuple[int, int] | None:
+async def payload_target(session: AsyncSession, payload: str) -> tuple[int, int] | None:
     """(touchpoint, process) of an active touchpoint's link payload (its QR code)."""
-    row = await as_direct(db).row(_BY_PAYLOAD, {"payload": payload})
+    row = await first(session, _BY_PAYLOAD, {"payload": payload})
     return (int(row[0]), int(row[1])) if row else None
 
 
 # The process a touchpoint belongs to wins over the one named beside it (callback data).
-_CLIENT_TYPE = Statement.of(
-    sa.select(_processes.client_type).where(
-        _processes.id
-        == sa.func.coalesce(
-            sa.select(_touchpoints.process_id)
-            .where(_touchpoints.id == sa.bindparam("touchpoint_id"))
-            .scalar_subquery(),
-            sa.bindparam("process_id"),
-        )
+_CLIENT_TYPE = sa.select(_processes.client_type).where(
+    _processes.id
+    == sa.func.coalesce(
+        sa.select(_touchpoints.process_id)
+        .where(_touchpoints.id == sa.bindparam("touchpoint_id"))
+        .scalar_subquery(),
+        sa.bindparam("process_id"),
     )
 )
 
 
 async def is_internal_service(
-    db: AsyncSession | Direct, *, touchpoint_id: int | None, process_id: int | None
+    session: AsyncSession, *, touchpoint_id: int | None, process_id: int | None
 ) -> bool:
     """Whether a questionnaire about this touchpoint or process rates an internal service
     (for employees only, seed 004), whatever link or button led there."""
     params = {"touchpoint_id": touchpoint_id or 0, "process_id": process_id or 0}
-    client_type = await as_direct(db).scalar(_CLIENT_TYPE, params)
+    client_type = await scalar(session, _CLIENT_TYPE, params)
     return client_type == ClientType.INTERNAL
 
 

@@ -78,9 +78,17 @@ def writer_gate(engine: Engine) -> _WriterGate:
     return gate
 
 
+def _begin_statement(connection: Connection, operation: str) -> None:
+    """`operation` (a BEGIN) at once on the loop's thread when the adapter can and the lock
+    is free (storage.sqlite_driver), else as a statement (which may wait for the lock)."""
+    begin_inline = getattr(connection.connection.dbapi_connection, "begin_inline", None)
+    if begin_inline is None or not begin_inline(operation):
+        connection.exec_driver_sql(operation)
+
+
 def _begin(connection: Connection) -> None:
     if connection.get_execution_options().get(READ_ONLY):
-        connection.exec_driver_sql("BEGIN")
+        _begin_statement(connection, "BEGIN")
         return
     gate = writer_gate(connection.engine)
     # SQLAlchemy's public way to await from a synchronous event (AdaptedConnection.run_async).
@@ -92,7 +100,7 @@ def _begin(connection: Connection) -> None:
         return
     connection.info[_GATE] = gate
     try:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        _begin_statement(connection, "BEGIN IMMEDIATE")
     except BaseException:
         _leave(connection)
         raise
@@ -117,6 +125,10 @@ def _leave_record(_dbapi_connection: Any, record: Any, *_args: Any) -> None:
     _release(record.info)
 
 
+SQLITE_POOL_SIZE = 24
+"""Connections a SQLite file engine keeps open (the inbox runs 16 workers by default)."""
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine; on SQLite one writer at a time is the rule, so transactions stay short."""
     parsed = make_url(url)
@@ -131,6 +143,12 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             module = fast_dbapi()
             if module is not None:
                 kwargs["module"] = module
+        if parsed.database and parsed.database != ":memory:" and "mode=memory" not in url:
+            # Every writer waiting for the gate holds its connection: the inbox's workers,
+            # the sender, the jobs and the readers together. Beyond the pool a connection is
+            # opened (a thread of aiosqlite's) and closed again for each transaction.
+            kwargs.setdefault("pool_size", SQLITE_POOL_SIZE)
+            kwargs.setdefault("max_overflow", SQLITE_POOL_SIZE)
     engine = create_async_engine(url, **kwargs)
     if sqlite:
         sync = engine.sync_engine

@@ -15,9 +15,10 @@ from typing import Any, cast
 import sqlalchemy as sa
 
 from core.clock import utcnow
-from storage.database import SessionPool
+from storage.database import SessionPool, read_only_of
 from storage.delivery_models import FsmRecord
-from storage.direct import Statement, direct_reads
+from storage.sqlite_driver import inline_statements
+from storage.statements import first
 
 CACHE_SIZE = 50_000
 # A conversation state untouched this long is dropped (a questionnaire expires after 24 h
@@ -27,9 +28,7 @@ Stored = tuple[str | None, dict[str, Any]]
 
 
 _records = cast(sa.Table, FsmRecord.__table__).c
-_BY_KEY = Statement.of(
-    sa.select(_records.state, _records.data).where(_records.key == sa.bindparam("key_id"))
-)
+_BY_KEY = sa.select(_records.state, _records.data).where(_records.key == sa.bindparam("key_id"))
 
 
 class FsmRecords:
@@ -51,8 +50,11 @@ class FsmRecords:
         if self._cache is not None and key_id in self._cache:
             self._cache.move_to_end(key_id)
             return self._cache[key_id]
-        async with direct_reads(self._pool) as db:
-            record = await db.row(_BY_KEY, {"key_id": key_id})
+        # On the loop's thread, in a read-only transaction that ends with the block (a
+        # snapshot held until the session's close would keep SQLite from resetting the WAL).
+        with inline_statements():
+            async with read_only_of(self._pool)() as session, session.begin():
+                record = await first(session, _BY_KEY, {"key_id": key_id})
         loaded = (record[0], dict(record[1] or {})) if record else (None, {})
         self._remember(key_id, *loaded)
         return loaded

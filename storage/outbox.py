@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.clock import utcnow
 from core.speech import Actions, actions_to_json
 from storage.delivery_models import OutboxLane, OutboxMessage, OutboxStatus
-from storage.direct import Direct, Statement, as_direct, binds, dialect_insert
 from storage.recipients import Recipient
+from storage.statements import PerDialect, binds, dialect_insert, run, scalar
 
 _COLUMNS = (
     "lane",
@@ -46,12 +46,12 @@ def _insert(dialect: str, *, deduplicated: bool) -> sa.Executable:
     return statement
 
 
-_ADD = Statement(lambda dialect: _insert(dialect, deduplicated=False))
-_ADD_ONCE = Statement(lambda dialect: _insert(dialect, deduplicated=True))
+_ADD = PerDialect(lambda dialect: _insert(dialect, deduplicated=False))
+_ADD_ONCE = PerDialect(lambda dialect: _insert(dialect, deduplicated=True))
 
 
 async def enqueue(
-    session: AsyncSession | Direct,
+    session: AsyncSession,
     *,
     chat_id: int | Recipient,
     text: str,
@@ -87,15 +87,16 @@ async def enqueue(
         "last_error": None if to.held is None else to.held.value,
     }
     statement = _ADD if dedupe_key is None else _ADD_ONCE
-    return bool(await as_direct(session).run(statement, values))
+    return bool(await run(session, statement, values))
 
 
 async def pending_count(session: AsyncSession) -> int:
     return int(
-        await session.scalar(
+        await scalar(
+            session,
             sa.select(sa.func.count(OutboxMessage.id)).where(
                 OutboxMessage.status == OutboxStatus.PENDING
-            )
+            ),
         )
         or 0
     )

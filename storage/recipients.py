@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.delivery_models import OutboxMessage, OutboxStatus
-from storage.direct import Direct, Statement, as_direct
 from storage.models import Person, Process
+from storage.statements import first, rows, scalar
 
 
 class Unreachable(enum.StrEnum):
@@ -61,22 +61,22 @@ def _recipient(
 
 _people = cast(sa.Table, Person.__table__).c
 _COLUMNS = (_people.id, _people.telegram_id, _people.unreachable, _people.unreachable_reason)
-_PERSON = Statement.of(sa.select(*_COLUMNS).where(_people.id == sa.bindparam("person_id")))
-_OFFICERS = Statement.of(sa.select(*_COLUMNS).where(_people.is_officer).order_by(_people.id))
+_PERSON = sa.select(*_COLUMNS).where(_people.id == sa.bindparam("person_id"))
+_OFFICERS = sa.select(*_COLUMNS).where(_people.is_officer).order_by(_people.id)
 
 
-async def person_recipient(db: AsyncSession | Direct, person_id: int | None) -> Recipient | None:
+async def person_recipient(session: AsyncSession, person_id: int | None) -> Recipient | None:
     """The person as a recipient, reachable or not; None when there is no such person."""
     if person_id is None:
         return None
-    row = await as_direct(db).row(_PERSON, {"person_id": person_id})
+    row = await first(session, _PERSON, {"person_id": person_id})
     return _recipient(row[0], row[1], bool(row[2]), row[3]) if row else None
 
 
-async def officer_recipients(db: AsyncSession | Direct) -> list[Recipient]:
+async def officer_recipients(session: AsyncSession) -> list[Recipient]:
     """Every client-centricity officer, those who cannot be reached yet included."""
-    rows = await as_direct(db).rows(_OFFICERS)
-    return [_recipient(row[0], row[1], bool(row[2]), row[3]) for row in rows]
+    officers = await rows(session, _OFFICERS)
+    return [_recipient(row[0], row[1], bool(row[2]), row[3]) for row in officers]
 
 
 async def chat_recipients(session: AsyncSession, chats: list[int]) -> dict[int, Recipient]:
@@ -112,7 +112,7 @@ async def hold(
     session: AsyncSession, chat_id: int, reason: Unreachable, description: str, now: datetime
 ) -> bool:
     """Keep every pending message of a person's chat; False when the chat is nobody's."""
-    person_id = await session.scalar(sa.select(Person.id).where(Person.telegram_id == chat_id))
+    person_id = await scalar(session, sa.select(Person.id).where(Person.telegram_id == chat_id))
     if person_id is None:
         return False
     await session.execute(

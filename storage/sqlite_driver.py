@@ -254,6 +254,18 @@ def _one_hop_connection(base_connection: Any, cursor_class: type) -> type:
                 self._handle_exception(error)
             return True
 
+        def begin_inline(self, operation: str) -> bool:
+            """`BEGIN …` on the loop's thread inside `inline_statements()` when no other
+            process holds the write lock: no trip through SQLAlchemy's statement execution
+            for the one statement every transaction runs. False: the caller executes it."""
+            raw = self._connection._connection
+            if not _INLINE.get() or raw is None:
+                return False
+            if _may_wait(operation):
+                return begin_if_free(raw, operation) is not None
+            raw.execute(operation)  # a deferred BEGIN takes no lock
+            return True
+
         def commit(self) -> None:
             if not self._ended_inline("commit"):
                 super().commit()

@@ -20,9 +20,9 @@ from core.clock import utcnow
 from core.heap import settle_heap
 from storage.database import SessionPool, read_only_of
 from storage.delivery_models import InboxUpdate
-from storage.direct import Direct, Statement, direct_transaction
 from storage.off_loop import Work, read_off_loop
 from storage.sqlite_driver import off_loop_statements
+from storage.statements import run
 
 T = TypeVar("T")
 
@@ -38,15 +38,12 @@ _MARK_DONE = (
     )
 )
 
-
-_MARK = Statement.of(_MARK_DONE)
-_RECORD_DONE = Statement.of(
-    sa.insert(_INBOX).values(
-        update_id=sa.bindparam("mark_id"),
-        status="done",
-        done_at=sa.bindparam("at"),
-        reason=sa.bindparam("reason"),
-    )
+# An update that did not come through the inbox (a test, a replay) is recorded done at once.
+_RECORD_DONE = sa.insert(_INBOX).values(
+    update_id=sa.bindparam("mark_id"),
+    status="done",
+    done_at=sa.bindparam("at"),
+    reason=sa.bindparam("reason"),
 )
 
 
@@ -67,15 +64,9 @@ class UnitOfWork:
         return {"mark_id": self.update_id, "at": utcnow(), "reason": self.reason}
 
     async def _mark(self, session: AsyncSession) -> None:
-        claimed = await session.execute(_MARK_DONE, self._marks())
-        if claimed.rowcount == 1:  # type: ignore[attr-defined]
-            return
-        session.add(
-            InboxUpdate(
-                update_id=self.update_id, status="done", done_at=utcnow(), reason=self.reason
-            )
-        )
-        await session.flush()
+        marks = self._marks()
+        if await run(session, _MARK_DONE, marks) != 1:
+            await run(session, _RECORD_DONE, marks)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -108,22 +99,6 @@ class UnitOfWork:
         result = await read_off_loop(self.pool, work)
         settle_heap()  # a first report imports pandas on its thread
         return result
-
-    @asynccontextmanager
-    async def direct(self) -> AsyncIterator[Direct]:
-        """Like `transaction`, for the hot path's direct statements (storage.direct)."""
-        try:
-            async with direct_transaction(self.pool) as db:
-                if not self.marked:
-                    marks = self._marks()
-                    if await db.run(_MARK, marks) != 1:
-                        await db.run(_RECORD_DONE, marks)
-                yield db
-        except IntegrityError as error:
-            if "inbox" in str(error).lower():
-                raise DuplicateUpdate(self.update_id) from error
-            raise
-        self.marked = True
 
     async def was_processed(self) -> bool:
         if self.update_id is None:

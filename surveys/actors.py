@@ -1,12 +1,15 @@
 """Who the sender is: a pseudonymous key for answers and roles for access, cached briefly.
 
 Every update needs the sender's roles; reading them costs a transaction. They change
-rarely, so they are kept for `ttl` seconds. Any change to people or processes made in this
-process (an invite, a role granted, a registry import) clears the cache at once through
-listeners on the project's own session class (storage.database.ProjectSession, never
-SQLAlchemy's global Session); a change made by another process (the CLI, another replica)
-is seen within `ttl` seconds. Channel-neutral: a channel's middleware (bot.middlewares for
-Telegram) asks the cache and hands the `Actor` to its handlers.
+rarely, so they are kept for `ttl` seconds, keyed by the pseudonymous respondent key: the
+cache holds no Telegram id (the id of the update at hand is put back into the actor it
+returns). Any change to people or processes made in this process (an invite, a role
+granted, a registry import) clears the cache at once through listeners on the project's own
+session class (storage.database.ProjectSession, never SQLAlchemy's global Session); a change
+made by another process (the CLI, another replica) is seen within `ttl` seconds (a minute:
+long enough to cover a questionnaire's answers, so a respondent's roles are read about once
+per questionnaire). Channel-neutral: a channel's middleware (bot.middlewares for Telegram)
+asks the cache and hands the `Actor` to its handlers.
 """
 
 from __future__ import annotations
@@ -17,16 +20,18 @@ from typing import Any, Protocol, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from storage.database import ProjectSession, SessionPool
+from storage.database import ProjectSession, SessionPool, read_only_of
 from storage.delivery_models import OutboxMessage, OutboxStatus
-from storage.direct import Row, Statement, direct_reads
 from storage.models import Person, Process
 from storage.recipients import release
+from storage.sqlite_driver import inline_statements
+from storage.statements import first
 from surveys.respondents import respondent_key
 
-DEFAULT_TTL = 10.0
+DEFAULT_TTL = 60.0
 MAX_ENTRIES = 100_000
 
 
@@ -73,24 +78,18 @@ _people = cast(sa.Table, Person.__table__).c
 _outbox = cast(sa.Table, OutboxMessage.__table__).c
 # Messages kept for a person (storage.recipients): released by their next update.
 _kept = sa.select(_outbox.id).where(_outbox.status == OutboxStatus.HELD.value)
-_BY_TELEGRAM_ID = Statement.of(
-    sa.select(
-        _people.id,
-        _people.department_id,
-        _people.is_employee,
-        _people.is_officer,
-        sa.or_(_people.unreachable, _kept.where(_outbox.person_id == _people.id).exists()),
-    ).where(_people.telegram_id == sa.bindparam("telegram_id"))
-)
-_UNCLAIMED = Statement.of(
-    sa.select(_people.id).where(
-        _people.telegram_id.is_(None), sa.func.lower(_people.username) == sa.bindparam("username")
-    )
+_BY_TELEGRAM_ID = sa.select(
+    _people.id,
+    _people.department_id,
+    _people.is_employee,
+    _people.is_officer,
+    sa.or_(_people.unreachable, _kept.where(_outbox.person_id == _people.id).exists()),
+).where(_people.telegram_id == sa.bindparam("telegram_id"))
+_UNCLAIMED = sa.select(_people.id).where(
+    _people.telegram_id.is_(None), sa.func.lower(_people.username) == sa.bindparam("username")
 )
 _processes = cast(sa.Table, Process.__table__).c
-_OWNED = Statement.of(
-    sa.select(_processes.id).where(_processes.owner_id == sa.bindparam("person_id"))
-)
+_OWNED = sa.select(_processes.id).where(_processes.owner_id == sa.bindparam("person_id"))
 
 
 @event.listens_for(ProjectSession, "after_flush")
@@ -109,51 +108,59 @@ def _bulk_writes(state: ORMExecuteState) -> None:
 
 
 class ActorCache:
-    """Actors by Telegram id, each valid for `ttl` seconds and until roles change here."""
+    """Actors by respondent key, each valid for `ttl` seconds and until roles change here."""
 
     def __init__(self, pool: SessionPool, secret: bytes, ttl: float = DEFAULT_TTL) -> None:
         self.pool = pool
         self.secret = secret
         self.ttl = ttl
-        self._entries: dict[int, tuple[float, int, Actor]] = {}
+        self._entries: dict[str, tuple[float, int, Actor]] = {}
         self._swept = time.monotonic()
 
     async def get(self, user: Sender) -> Actor:
         now = time.monotonic()
-        cached = self._entries.get(user.id)
+        key = respondent_key(self.secret, user.id)
+        cached = self._entries.get(key)
         if cached is not None:
             stamp, generation, actor = cached
             if now - stamp < self.ttl and generation == _Generation.value:
-                return actor
+                return replace(actor, telegram_id=user.id)
         generation = _Generation.value
         actor = await self._load(user)
-        # Expired entries go at least once per `ttl`: the cache keys people by Telegram id,
-        # and nobody is kept in memory longer than their roles are worth caching.
+        # Expired entries go at least once per `ttl`: nobody is kept in memory longer than
+        # their roles are worth caching.
         if now - self._swept >= self.ttl or len(self._entries) >= MAX_ENTRIES:
             self._swept = now
             self._entries = {k: v for k, v in self._entries.items() if now - v[0] < self.ttl}
             if len(self._entries) >= MAX_ENTRIES:
                 self._entries.clear()
-        self._entries[user.id] = (now, generation, replace(actor, released=0))
+        self._entries[key] = (now, generation, replace(actor, telegram_id=0, released=0))
         return actor
 
     async def _load(self, user: Sender) -> Actor:
+        # Reads by key, on the loop's thread, in a read-only transaction (never waiting
+        # for a writer under WAL) that ends at the block's end, before the session's close
+        # (a snapshot held across the loop keeps SQLite from checkpointing the WAL).
+        with inline_statements():
+            async with read_only_of(self.pool)() as session, session.begin():
+                return await self._read(session, user)
+
+    async def _read(self, session: AsyncSession, user: Sender) -> Actor:
         released = 0
-        async with direct_reads(self.pool) as db:
-            person = await db.row(_BY_TELEGRAM_ID, {"telegram_id": user.id})
-            if (
-                person is None
-                and user.username
-                and await db.row(_UNCLAIMED, {"username": user.username.lower()})
-            ):
-                person, released = await self._claim_username(user)
-            elif person is not None and person[4]:
-                released = await self._release(person[0], user.id)
-            owned = (
-                frozenset(row[0] for row in await db.rows(_OWNED, {"person_id": person[0]}))
-                if person is not None
-                else frozenset()
-            )
+        person: Any = await first(session, _BY_TELEGRAM_ID, {"telegram_id": user.id})
+        if (
+            person is None
+            and user.username
+            and await first(session, _UNCLAIMED, {"username": user.username.lower()})
+        ):
+            person, released = await self._claim_username(user)
+        elif person is not None and person[4]:
+            released = await self._release(person[0], user.id)
+        owned = (
+            frozenset(await session.scalars(_OWNED, {"person_id": person[0]}))
+            if person is not None
+            else frozenset()
+        )
         return Actor(
             telegram_id=user.id,
             key=respondent_key(self.secret, user.id),
@@ -170,7 +177,7 @@ class ActorCache:
         async with self.pool() as session, session.begin():
             return await release(session, person_id, chat_id)
 
-    async def _claim_username(self, user: Sender) -> tuple[Row | None, int]:
+    async def _claim_username(self, user: Sender) -> tuple[Any, int]:
         """A person the registry knew only by @username writes for the first time."""
         assert user.username is not None
         async with self.pool() as session, session.begin():

@@ -13,8 +13,8 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.direct import Direct, Row, Statement
-from storage.models import SessionStatus, SurveySession
+from storage.models import Respondent, SessionStatus, SurveySession
+from storage.statements import AnyRow, first, run, scalar
 
 _TABLE = cast(sa.Table, SurveySession.__table__)
 _c = _TABLE.c
@@ -38,7 +38,7 @@ class Attempt:
     message_id: int | None
 
     @classmethod
-    def of(cls, row: Row) -> Attempt:
+    def of(cls, row: AnyRow | tuple[Any, ...]) -> Attempt:
         return cls(*row)
 
 
@@ -56,14 +56,25 @@ _COLUMNS = (
     _c.expires_at,
     _c.message_id,
 )
-_BY_ID = Statement.of(sa.select(*_COLUMNS).where(_c.id == sa.bindparam("attempt_id")))
-_OPEN_OF = Statement.of(
+_BY_ID = sa.select(*_COLUMNS).where(_c.id == sa.bindparam("attempt_id"))
+_OPEN_OF = (
     sa.select(*_COLUMNS)
     .where(_c.respondent_key == sa.bindparam("key"), _c.status == SessionStatus.OPEN)
     .order_by(_c.id.desc())
     .limit(1)
 )
-_INSERT = Statement.of(
+# With the person's "segment asked" flag (what the view needs next), in the same statement.
+_people = cast(sa.Table, Respondent.__table__).c
+_WITH_FLAG = sa.select(*_COLUMNS, _people.segment_asked).select_from(
+    _TABLE.outerjoin(Respondent.__table__, _people.key == _c.respondent_key)
+)
+_BY_ID_FLAGGED = _WITH_FLAG.where(_c.id == sa.bindparam("attempt_id"))
+_OPEN_OF_FLAGGED = (
+    _WITH_FLAG.where(_c.respondent_key == sa.bindparam("key"), _c.status == SessionStatus.OPEN)
+    .order_by(_c.id.desc())
+    .limit(1)
+)
+_INSERT = (
     sa.insert(_TABLE)
     .values(
         respondent_key=sa.bindparam("key"),
@@ -87,12 +98,12 @@ _MINE_OPEN_AT = (
     _c.status == SessionStatus.OPEN,
 )
 # The compare-and-set on the step counter: only one tap per step ever wins.
-_CLAIM_NEXT = Statement.of(
+_CLAIM_NEXT = (
     sa.update(_TABLE)
     .where(*_MINE_OPEN_AT)
     .values(step=_c.step + 1, path=sa.bindparam("new_path"), answers=sa.bindparam("new_answers"))
 )
-_CLAIM_FINISH = Statement.of(
+_CLAIM_FINISH = (
     sa.update(_TABLE)
     .where(*_MINE_OPEN_AT)
     .values(
@@ -102,31 +113,43 @@ _CLAIM_FINISH = Statement.of(
         finished_at=sa.bindparam("now"),
     )
 )
-_ABANDON = Statement.of(
+_ABANDON = (
     sa.update(_TABLE)
     .where(_c.id == sa.bindparam("attempt_id"), _c.status == SessionStatus.OPEN)
     .values(status=SessionStatus.ABANDONED, finished_at=sa.bindparam("now"))
 )
-_SET_MESSAGE = Statement.of(
+_SET_MESSAGE = (
     sa.update(_TABLE)
     .where(_c.id == sa.bindparam("attempt_id"))
     .values(message_id=sa.bindparam("message"))
 )
 
 
-async def load(db: Direct, attempt_id: int) -> Attempt | None:
-    row = await db.row(_BY_ID, {"attempt_id": attempt_id})
+async def load(session: AsyncSession, attempt_id: int) -> Attempt | None:
+    row = await first(session, _BY_ID, {"attempt_id": attempt_id})
     return Attempt.of(row) if row else None
 
 
-async def open_of(db: Direct, key: str) -> Attempt | None:
+async def open_of(session: AsyncSession, key: str) -> Attempt | None:
     """The person's latest open attempt, if any."""
-    row = await db.row(_OPEN_OF, {"key": key})
+    row = await first(session, _OPEN_OF, {"key": key})
     return Attempt.of(row) if row else None
+
+
+async def load_flagged(session: AsyncSession, attempt_id: int) -> tuple[Attempt, bool] | None:
+    """The attempt and whether its respondent was asked the segment, in one statement."""
+    row = await first(session, _BY_ID_FLAGGED, {"attempt_id": attempt_id})
+    return (Attempt.of(row[:-1]), bool(row[-1])) if row else None
+
+
+async def open_flagged(session: AsyncSession, key: str) -> tuple[Attempt, bool] | None:
+    """The person's latest open attempt and their "segment asked" flag, in one statement."""
+    row = await first(session, _OPEN_OF_FLAGGED, {"key": key})
+    return (Attempt.of(row[:-1]), bool(row[-1])) if row else None
 
 
 async def create(
-    db: Direct,
+    session: AsyncSession,
     *,
     key: str,
     questionnaire_id: int,
@@ -138,7 +161,8 @@ async def create(
     expires_at: datetime,
     message_id: int | None,
 ) -> Attempt:
-    new_id = await db.scalar(
+    new_id = await scalar(
+        session,
         _INSERT,
         {
             "key": key,
@@ -170,35 +194,35 @@ async def create(
 
 
 async def claim_next(
-    db: Direct, attempt: Attempt, version: int, path: list[int], answers: dict[str, Any]
+    session: AsyncSession, attempt: Attempt, version: int, path: list[int], answers: dict[str, Any]
 ) -> bool:
     """Move to the next step if nobody else did; the record follows the row."""
     params = {"attempt_id": attempt.id, "version": version, "new_path": path}
-    if await db.run(_CLAIM_NEXT, {**params, "new_answers": answers}) != 1:
+    if await run(session, _CLAIM_NEXT, {**params, "new_answers": answers}) != 1:
         return False
     attempt.step, attempt.path, attempt.answers = version + 1, path, answers
     return True
 
 
 async def claim_finish(
-    db: Direct, attempt: Attempt, version: int, answers: dict[str, Any], now: datetime
+    session: AsyncSession, attempt: Attempt, version: int, answers: dict[str, Any], now: datetime
 ) -> bool:
     """Complete the attempt if nobody else moved it on."""
     params = {"attempt_id": attempt.id, "version": version, "new_answers": answers, "now": now}
-    if await db.run(_CLAIM_FINISH, params) != 1:
+    if await run(session, _CLAIM_FINISH, params) != 1:
         return False
     attempt.step, attempt.answers = version + 1, answers
     attempt.status = SessionStatus.COMPLETED
     return True
 
 
-async def abandon(db: Direct, attempt: Attempt, now: datetime) -> None:
-    await db.run(_ABANDON, {"attempt_id": attempt.id, "now": now})
+async def abandon(session: AsyncSession, attempt: Attempt, now: datetime) -> None:
+    await run(session, _ABANDON, {"attempt_id": attempt.id, "now": now})
     attempt.status = SessionStatus.ABANDONED
 
 
-async def set_message(db: Direct, attempt_id: int, message_id: int) -> None:
-    await db.run(_SET_MESSAGE, {"attempt_id": attempt_id, "message": message_id})
+async def set_message(session: AsyncSession, attempt_id: int, message_id: int) -> None:
+    await run(session, _SET_MESSAGE, {"attempt_id": attempt_id, "message": message_id})
 
 
 async def expire_sessions(session: AsyncSession, now: datetime) -> int:

@@ -12,25 +12,34 @@ from typing import cast
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.direct import Direct, Statement
 from storage.models import Respondent
+from storage.statements import PerDialect, dialect_insert, first, run, scalar
 
 _TABLE = cast(sa.Table, Respondent.__table__)
 _c = _TABLE.c
 _KEY = _c.key == sa.bindparam("rkey")
 
-_CONSENT = Statement.of(sa.select(_c.consent_at).where(_KEY))
-_SEGMENT = Statement.of(sa.select(_c.segment, _c.segment_asked).where(_KEY))
-_OPT_INS = Statement.of(sa.select(_c.recontact_ok, _c.answer_ok).where(_KEY))
-_CREATE = Statement.of(
-    sa.insert(_TABLE).values(
-        key=sa.bindparam("rkey"), created_at=sa.bindparam("now"), consent_at=sa.bindparam("consent")
+_CONSENT = sa.select(_c.consent_at).where(_KEY)
+_SEGMENT = sa.select(_c.segment, _c.segment_asked).where(_KEY)
+_OPT_INS = sa.select(_c.recontact_ok, _c.answer_ok).where(_KEY)
+_CREATE = sa.insert(_TABLE).values(
+    key=sa.bindparam("rkey"), created_at=sa.bindparam("now"), consent_at=sa.bindparam("consent")
+)
+
+
+def _consent_once(dialect: str) -> sa.Executable:
+    """Insert the respondent consenting now, or keep the first consent's time: one statement."""
+    statement = dialect_insert(dialect)(_TABLE).values(
+        key=sa.bindparam("rkey"), created_at=sa.bindparam("now"), consent_at=sa.bindparam("now")
     )
-)
-_GIVE_CONSENT = Statement.of(
-    sa.update(_TABLE).where(_KEY, _c.consent_at.is_(None)).values(consent_at=sa.bindparam("now"))
-)
-_SEGMENT_TOLD = Statement.of(
+    return statement.on_conflict_do_update(
+        index_elements=["key"],
+        set_={"consent_at": sa.func.coalesce(_c.consent_at, statement.excluded.consent_at)},
+    )
+
+
+_GIVE_CONSENT = PerDialect(_consent_once)
+_SEGMENT_TOLD = (
     sa.update(_TABLE)
     .where(_KEY)
     .values(
@@ -40,38 +49,35 @@ _SEGMENT_TOLD = Statement.of(
 )
 
 
-async def has_consented(db: Direct, key: str) -> bool:
-    return await db.scalar(_CONSENT, {"rkey": key}) is not None
+async def has_consented(session: AsyncSession, key: str) -> bool:
+    return await scalar(session, _CONSENT, {"rkey": key}) is not None
 
 
-async def give_consent(db: Direct, key: str, now: datetime) -> None:
+async def give_consent(session: AsyncSession, key: str, now: datetime) -> None:
     """Record the consent once; the first consent's time stays."""
-    if await db.run(_GIVE_CONSENT, {"rkey": key, "now": now}) == 1:
-        return
-    if await db.row(_CONSENT, {"rkey": key}) is None:
-        await db.run(_CREATE, {"rkey": key, "now": now, "consent": now})
+    await run(session, _GIVE_CONSENT.of(session), {"rkey": key, "now": now})
 
 
-async def segment_of(db: Direct, key: str) -> tuple[str | None, bool] | None:
+async def segment_of(session: AsyncSession, key: str) -> tuple[str | None, bool] | None:
     """(segment, asked before), or None for a person never seen."""
-    row = await db.row(_SEGMENT, {"rkey": key})
+    row = await first(session, _SEGMENT, {"rkey": key})
     return (row[0], bool(row[1])) if row else None
 
 
-async def ensure(db: Direct, key: str, now: datetime) -> None:
+async def ensure(session: AsyncSession, key: str, now: datetime) -> None:
     """The respondent row exists (without consent, which only the person gives)."""
-    if await db.row(_CONSENT, {"rkey": key}) is None:
-        await db.run(_CREATE, {"rkey": key, "now": now, "consent": None})
+    if await first(session, _CONSENT, {"rkey": key}) is None:
+        await run(session, _CREATE, {"rkey": key, "now": now, "consent": None})
 
 
-async def segment_told(db: Direct, key: str, segment: str | None) -> None:
+async def segment_told(session: AsyncSession, key: str, segment: str | None) -> None:
     """The segment question was answered (None: skipped); it is not asked again."""
-    await db.run(_SEGMENT_TOLD, {"rkey": key, "told": segment})
+    await run(session, _SEGMENT_TOLD, {"rkey": key, "told": segment})
 
 
-async def opt_ins(db: Direct, key: str) -> tuple[bool, bool]:
+async def opt_ins(session: AsyncSession, key: str) -> tuple[bool, bool]:
     """(may be asked again later, wants an answer to their feedback)."""
-    row = await db.row(_OPT_INS, {"rkey": key})
+    row = await first(session, _OPT_INS, {"rkey": key})
     return (bool(row[0]), bool(row[1])) if row else (False, False)
 
 

@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.text import visible
-from storage.direct import Direct, Statement, as_direct
 from storage.models import Questionnaire, Response, SessionStatus
+from storage.statements import first, scalar
 from surveys import attempts, profiles
 from surveys.attempts import Attempt
 from surveys.questionnaire import (
@@ -37,6 +37,7 @@ from surveys.views import (
     QuestionView,
     context_of,
     definition_of,
+    remember,
     view_of,
 )
 
@@ -83,18 +84,16 @@ def local_day(moment: datetime, tz: ZoneInfo) -> date:
     return moment.astimezone(tz).date()
 
 
-async def give_consent(session: AsyncSession | Direct, key: str, now: datetime) -> None:
-    await profiles.give_consent(as_direct(session), key, now)
+async def give_consent(session: AsyncSession, key: str, now: datetime) -> None:
+    await profiles.give_consent(session, key, now)
 
 
 _questionnaires = cast(sa.Table, Questionnaire.__table__).c
 
 _responses = cast(sa.Table, Response.__table__).c
 
-_CURRENT_VERSION = Statement.of(
-    sa.select(_questionnaires.id).where(
-        _questionnaires.code == sa.bindparam("code"), _questionnaires.is_current
-    )
+_CURRENT_VERSION = sa.select(_questionnaires.id).where(
+    _questionnaires.code == sa.bindparam("code"), _questionnaires.is_current
 )
 
 _SAME_DAY = (
@@ -102,50 +101,48 @@ _SAME_DAY = (
     _responses.local_day == sa.bindparam("day"),
 )
 
-_DONE_AT_TOUCHPOINT = Statement.of(
-    sa.select(sa.func.count()).where(*_SAME_DAY, _responses.touchpoint_id == sa.bindparam("target"))
+_DONE_AT_TOUCHPOINT = sa.select(sa.func.count()).where(
+    *_SAME_DAY, _responses.touchpoint_id == sa.bindparam("target")
 )
 
-_DONE_FOR_PROCESS = Statement.of(
-    sa.select(sa.func.count()).where(
-        *_SAME_DAY,
-        _responses.process_id == sa.bindparam("target"),
-        _responses.touchpoint_id.is_(None),
-    )
+_DONE_FOR_PROCESS = sa.select(sa.func.count()).where(
+    *_SAME_DAY,
+    _responses.process_id == sa.bindparam("target"),
+    _responses.touchpoint_id.is_(None),
 )
 
 
 async def responses_today(
-    db: Direct, key: str, *, touchpoint_id: int | None, process_id: int | None, day: date
+    session: AsyncSession, key: str, *, touchpoint_id: int | None, process_id: int | None, day: date
 ) -> int:
     statement = _DONE_AT_TOUCHPOINT if touchpoint_id is not None else _DONE_FOR_PROCESS
     target = touchpoint_id if touchpoint_id is not None else process_id
-    return int(await db.scalar(statement, {"key": key, "day": day, "target": target}) or 0)
+    return int(await scalar(session, statement, {"key": key, "day": day, "target": target}) or 0)
 
 
-async def open_session_of(session: AsyncSession | Direct, key: str) -> Attempt | None:
-    return await attempts.open_of(as_direct(session), key)
+async def open_session_of(session: AsyncSession, key: str) -> Attempt | None:
+    return await attempts.open_of(session, key)
 
 
 async def _target(
-    db: Direct, touchpoint_id: int | None, process_id: int | None
+    session: AsyncSession, touchpoint_id: int | None, process_id: int | None
 ) -> tuple[int | None, int] | None:
     """(touchpoint, process) when the service is being rated now, else None."""
     if touchpoint_id:
-        touchpoint = await db.row(TOUCHPOINT_ROW, {"touchpoint_id": touchpoint_id})
+        touchpoint = await first(session, TOUCHPOINT_ROW, {"touchpoint_id": touchpoint_id})
         if touchpoint is None or not touchpoint[3]:
             return None
         process_id = touchpoint[1]
     else:
         touchpoint_id = None
-    process = await db.row(PROCESS_ROW, {"process_id": process_id}) if process_id else None
+    process = await first(session, PROCESS_ROW, {"process_id": process_id}) if process_id else None
     if process is None or not process[2] or process_id is None:
         return None
     return touchpoint_id, process_id
 
 
 async def start_survey(
-    session: AsyncSession | Direct,
+    session: AsyncSession,
     policy: SurveyPolicy,
     key: str,
     *,
@@ -162,16 +159,15 @@ async def start_survey(
     question will be shown in, when known now (an edited consent note), so it needs no
     second write after the send.
     """
-    db = as_direct(session)
-    target = await _target(db, touchpoint_id, process_id)
+    target = await _target(session, touchpoint_id, process_id)
     if target is None:
         return StepResult(Outcome.UNAVAILABLE)
     touchpoint_id, process_id = target
-    questionnaire_id = await db.scalar(_CURRENT_VERSION, {"code": questionnaire_code})
+    questionnaire_id = await scalar(session, _CURRENT_VERSION, {"code": questionnaire_code})
     if questionnaire_id is None:
         return StepResult(Outcome.UNAVAILABLE)
 
-    existing = await attempts.open_of(db, key)
+    existing = await attempts.open_of(session, key)
     if existing is not None:
         same_target = (
             existing.questionnaire_id == questionnaire_id
@@ -179,21 +175,25 @@ async def start_survey(
             and existing.process_id == process_id
         )
         if same_target and existing.expires_at > now:
-            return StepResult(Outcome.QUESTION, await view_of(db, existing), resumed=True)
-        await attempts.abandon(db, existing, now)
+            return StepResult(Outcome.QUESTION, await view_of(session, existing), resumed=True)
+        await attempts.abandon(session, existing, now)
 
     done_today = await responses_today(
-        db, key, touchpoint_id=touchpoint_id, process_id=process_id, day=local_day(now, policy.tz)
+        session,
+        key,
+        touchpoint_id=touchpoint_id,
+        process_id=process_id,
+        day=local_day(now, policy.tz),
     )
     if done_today >= policy.daily_limit:
         return StepResult(Outcome.LIMIT)
 
-    definition = await definition_of(db, questionnaire_id)
-    context = await context_of(db, key, process_id)
+    definition = await definition_of(session, questionnaire_id)
+    context = await context_of(session, key, process_id)
     first = next_question(definition, {}, -1, context)
     assert first is not None, "a questionnaire always has its primary question"
     attempt = await attempts.create(
-        db,
+        session,
         key=key,
         questionnaire_id=questionnaire_id,
         touchpoint_id=touchpoint_id,
@@ -204,28 +204,38 @@ async def start_survey(
         expires_at=now + policy.ttl,
         message_id=message_id,
     )
-    return StepResult(Outcome.QUESTION, await view_of(db, attempt))
+    return StepResult(Outcome.QUESTION, await view_of(session, attempt))
 
 
-async def _load_open(db: Direct, key: str, attempt_id: int, now: datetime) -> Attempt | StepResult:
-    attempt = await attempts.load(db, attempt_id)
-    if attempt is None or attempt.respondent_key != key:
+async def _load_open(
+    session: AsyncSession, key: str, attempt_id: int, now: datetime
+) -> Attempt | StepResult:
+    flagged = await attempts.load_flagged(session, attempt_id)
+    if flagged is None or flagged[0].respondent_key != key:
         return StepResult(Outcome.STALE)
+    remember(session, key, segment_asked=flagged[1])
+    return await _still_open(session, flagged[0], now)
+
+
+async def _still_open(
+    session: AsyncSession, attempt: Attempt, now: datetime
+) -> Attempt | StepResult:
+    """The attempt if it may still be answered, else what to say instead."""
     if attempt.status == SessionStatus.COMPLETED:
         # A tap on the keyboard of a finished questionnaire: a double tap on the last
         # answer, or a retry after the thanks was lost in a crash. Say it is saved.
-        flags = await profiles.opt_ins(db, key)
+        flags = await profiles.opt_ins(session, attempt.respondent_key)
         return StepResult(Outcome.ALREADY_DONE, extra={"session_id": attempt.id, "opt_in": flags})
     if attempt.status != SessionStatus.OPEN:
         return StepResult(Outcome.STALE)
     if attempt.expires_at <= now:
-        await attempts.abandon(db, attempt, now)
+        await attempts.abandon(session, attempt, now)
         return StepResult(Outcome.EXPIRED)
     return attempt
 
 
 async def press_button(
-    session: AsyncSession | Direct,
+    session: AsyncSession,
     policy: SurveyPolicy,
     key: str,
     *,
@@ -235,12 +245,11 @@ async def press_button(
     now: datetime,
 ) -> StepResult:
     """Apply one button press: an answer, a toggle, back, skip or done."""
-    db = as_direct(session)
-    loaded = await _load_open(db, key, session_id, now)
+    loaded = await _load_open(session, key, session_id, now)
     if isinstance(loaded, StepResult):
         return loaded
     attempt = loaded
-    view = await view_of(db, attempt)
+    view = await view_of(session, attempt)
     if attempt.step != version:
         # An old keyboard: a double tap, or one whose edit was lost in a crash after the
         # step was committed. The current question goes with it, so nobody is stuck.
@@ -257,10 +266,10 @@ async def press_button(
             path.pop()
             answers.pop(question.id, None)
             answers.pop(definition_id(view, path[-1]), None)
-            return await _advance(db, attempt, version, path, answers, [])
+            return await _advance(session, attempt, version, path, answers, [])
         if raw.startswith(TOGGLE):
             selected = toggle_choice(question, selected, raw[len(TOGGLE) :])
-            return await _advance(db, attempt, version, path, answers, selected)
+            return await _advance(session, attempt, version, path, answers, selected)
         if raw == SKIP:
             if not question.optional:
                 raise AnswerRejected(raw)
@@ -275,7 +284,7 @@ async def press_button(
             value = validate_button_value(view.definition, question, raw, view.context)
     except AnswerRejected:
         return StepResult(Outcome.REJECTED, view)
-    return await _record(db, policy, attempt, view, version, answers, value, now)
+    return await _record(session, policy, attempt, view, version, answers, value, now)
 
 
 def definition_id(view: QuestionView, index: int) -> str:
@@ -283,18 +292,18 @@ def definition_id(view: QuestionView, index: int) -> str:
 
 
 async def answer_text(
-    session: AsyncSession | Direct, policy: SurveyPolicy, key: str, *, text: str, now: datetime
+    session: AsyncSession, policy: SurveyPolicy, key: str, *, text: str, now: datetime
 ) -> StepResult:
     """A typed message: the answer to a free-text question, or a hint to use the buttons."""
-    db = as_direct(session)
-    found = await attempts.open_of(db, key)
+    found = await attempts.open_flagged(session, key)
     if found is None:
         return StepResult(Outcome.NO_SESSION)
-    loaded = await _load_open(db, key, found.id, now)
+    remember(session, key, segment_asked=found[1])
+    loaded = await _still_open(session, found[0], now)
     if isinstance(loaded, StepResult):
         return loaded
     attempt = loaded
-    view = await view_of(db, attempt)
+    view = await view_of(session, attempt)
     if view.question.kind != QuestionKind.TEXT:
         return StepResult(Outcome.EXPECTS_BUTTON, view)
     cleaned = visible(text)
@@ -303,11 +312,11 @@ async def answer_text(
     if not cleaned:
         return StepResult(Outcome.REJECTED, view)
     answers = {k: v for k, v in attempt.answers.items() if k != "_selected"}
-    return await _record(db, policy, attempt, view, attempt.step, answers, cleaned, now)
+    return await _record(session, policy, attempt, view, attempt.step, answers, cleaned, now)
 
 
 async def _advance(
-    db: Direct,
+    session: AsyncSession,
     attempt: Attempt,
     version: int,
     path: list[int],
@@ -315,13 +324,13 @@ async def _advance(
     selected: list[str],
 ) -> StepResult:
     stored = {**answers, "_selected": selected} if selected else answers
-    if not await attempts.claim_next(db, attempt, version, path, stored):
+    if not await attempts.claim_next(session, attempt, version, path, stored):
         return StepResult(Outcome.STALE)
-    return StepResult(Outcome.QUESTION, await view_of(db, attempt))
+    return StepResult(Outcome.QUESTION, await view_of(session, attempt))
 
 
 async def _record(
-    db: Direct,
+    session: AsyncSession,
     policy: SurveyPolicy,
     attempt: Attempt,
     view: QuestionView,
@@ -334,11 +343,11 @@ async def _record(
     answers[question.id] = value
     following = next_question(view.definition, answers, view.index, view.context)
     if following is not None:
-        return await _advance(db, attempt, version, [*attempt.path, following], answers, [])
-    if not await attempts.claim_finish(db, attempt, version, answers, now):
+        return await _advance(session, attempt, version, [*attempt.path, following], answers, [])
+    if not await attempts.claim_finish(session, attempt, version, answers, now):
         return StepResult(Outcome.STALE)
     response_id = await store_response(
-        db,
+        session,
         attempt,
         view,
         answers,
@@ -349,5 +358,5 @@ async def _record(
     return StepResult(Outcome.COMPLETED, response_id=response_id, extra={"session_id": attempt.id})
 
 
-async def set_message(session: AsyncSession | Direct, session_id: int, message_id: int) -> None:
-    await attempts.set_message(as_direct(session), session_id, message_id)
+async def set_message(session: AsyncSession, session_id: int, message_id: int) -> None:
+    await attempts.set_message(session, session_id, message_id)

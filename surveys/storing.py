@@ -11,10 +11,11 @@ from datetime import date, datetime
 from typing import Any, Protocol, cast
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.rollup import count_in_rollup
-from storage.direct import Direct, Statement, binds
 from storage.models import ClientType, Response, ResponseAnswer
+from storage.statements import binds, run, scalar
 from surveys import profiles
 from surveys.attempts import Attempt
 from surveys.questionnaire import Question, QuestionKind
@@ -40,12 +41,16 @@ class StoredResponse:
 
 class ClientResponseHook(Protocol):
     async def __call__(
-        self, db: Direct, response: StoredResponse, answers: dict[str, Any], now: datetime
+        self,
+        session: AsyncSession,
+        response: StoredResponse,
+        answers: dict[str, Any],
+        now: datetime,
     ) -> object: ...
 
 
 _responses = cast(sa.Table, Response.__table__).c
-_INSERT_RESPONSE = Statement.of(
+_INSERT_RESPONSE = (
     sa.insert(cast(sa.Table, Response.__table__))
     .values(
         binds(
@@ -66,15 +71,13 @@ _INSERT_RESPONSE = Statement.of(
     )
     .returning(_responses.id)
 )
-_INSERT_ANSWER = Statement.of(
-    sa.insert(cast(sa.Table, ResponseAnswer.__table__)).values(
-        binds("response_id", "question", "value_int", "value_text", "choices")
-    )
+_INSERT_ANSWER = sa.insert(cast(sa.Table, ResponseAnswer.__table__)).values(
+    binds("response_id", "question", "value_int", "value_text", "choices")
 )
 
 
 async def store_response(
-    db: Direct,
+    session: AsyncSession,
     attempt: Attempt,
     view: QuestionView,
     answers: dict[str, Any],
@@ -87,15 +90,15 @@ async def store_response(
     client's response goes to ``hook`` (the closed loop) in the same transaction."""
     definition = view.definition
     key = attempt.respondent_key
-    known = await profiles.segment_of(db, key)
+    known = await profiles.segment_of(session, key)
     if known is None:
-        await profiles.ensure(db, key, now)
+        await profiles.ensure(session, key, now)
     segment = known[0] if known else None
     for question in definition.questions:
         if question.remember == "segment" and question.id in answers:
             told = answers[question.id]
-            await profiles.segment_told(db, key, told)
-            db.info.pop(REMEMBERED, None)
+            await profiles.segment_told(session, key, told)
+            session.info.pop(REMEMBERED, None)
             if told is not None:
                 segment = told
     rating = answers.get(definition.primary.id)
@@ -106,14 +109,15 @@ async def store_response(
         process_id=attempt.process_id,
         touchpoint_id=attempt.touchpoint_id,
         client_type=ClientType(definition.audience),
-        channel=await channel_of(db, attempt.touchpoint_id),
+        channel=await channel_of(session, attempt.touchpoint_id),
         segment=segment,
         department_id=attempt.department_id,
         rating=rating if isinstance(rating, int) else None,
         month=day.replace(day=1),
     )
     stored.id = int(
-        await db.scalar(
+        await scalar(
+            session,
             _INSERT_RESPONSE,
             {
                 "session_id": attempt.id,
@@ -134,12 +138,14 @@ async def store_response(
     )
     for question in definition.questions:
         if answers.get(question.id) is not None:
-            await db.run(_INSERT_ANSWER, _answer_row(stored.id, question, answers[question.id]))
+            await run(
+                session, _INSERT_ANSWER, _answer_row(stored.id, question, answers[question.id])
+            )
     if definition.indexed:
-        await count_in_rollup(db, stored, definition.scale.max)
+        await count_in_rollup(session, stored, definition.scale.max)
     if definition.audience == "external":
         if hook is not None:
-            await hook(db, stored, answers, now)
+            await hook(session, stored, answers, now)
     return stored.id
 
 

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.direct import Direct, Statement
 from storage.memo import engine_memo, reused
 from storage.models import Process, Questionnaire, Touchpoint
+from storage.statements import first
 from surveys import profiles
 from surveys.attempts import Attempt
 from surveys.questionnaire import AskingContext, Question, QuestionnaireDefinition
@@ -55,29 +56,23 @@ LABELS_TTL = 60.0
 _questionnaires = cast(sa.Table, Questionnaire.__table__).c
 _processes = cast(sa.Table, Process.__table__).c
 _touchpoints = cast(sa.Table, Touchpoint.__table__).c
-_VERSION = Statement.of(
-    sa.select(_questionnaires.id, _questionnaires.checksum, _questionnaires.definition).where(
-        _questionnaires.id == sa.bindparam("questionnaire_id")
-    )
+_VERSION = sa.select(
+    _questionnaires.id, _questionnaires.checksum, _questionnaires.definition
+).where(_questionnaires.id == sa.bindparam("questionnaire_id"))
+PROCESS_ROW = sa.select(_processes.name, _processes.stages, _processes.active).where(
+    _processes.id == sa.bindparam("process_id")
 )
-PROCESS_ROW = Statement.of(
-    sa.select(_processes.name, _processes.stages, _processes.active).where(
-        _processes.id == sa.bindparam("process_id")
-    )
-)
-TOUCHPOINT_ROW = Statement.of(
-    sa.select(
-        _touchpoints.name, _touchpoints.process_id, _touchpoints.kind, _touchpoints.active
-    ).where(_touchpoints.id == sa.bindparam("touchpoint_id"))
-)
+TOUCHPOINT_ROW = sa.select(
+    _touchpoints.name, _touchpoints.process_id, _touchpoints.kind, _touchpoints.active
+).where(_touchpoints.id == sa.bindparam("touchpoint_id"))
 
 
-async def definition_of(db: Direct, questionnaire_id: int) -> QuestionnaireDefinition:
+async def definition_of(session: AsyncSession, questionnaire_id: int) -> QuestionnaireDefinition:
     """Each stored version is read once per database: its rows never change."""
-    memo = engine_memo(db, "questionnaire_definitions")
+    memo = engine_memo(session, "questionnaire_definitions")
     definition = memo.get(questionnaire_id)
     if definition is None:
-        row = await db.row(_VERSION, {"questionnaire_id": questionnaire_id})
+        row = await first(session, _VERSION, {"questionnaire_id": questionnaire_id})
         assert row is not None, f"questionnaire version {questionnaire_id} is gone"
         definition = memo[questionnaire_id] = _parsed(row[0], row[1], row[2])
     return cast(QuestionnaireDefinition, definition)
@@ -93,61 +88,69 @@ def _parsed(questionnaire_id: int, checksum: str, raw: dict[str, Any]) -> Questi
 
 
 async def labels_of(
-    db: Direct, touchpoint_id: int | None, process_id: int | None
+    session: AsyncSession, touchpoint_id: int | None, process_id: int | None
 ) -> tuple[str, tuple[str, ...]]:
     """The name shown above each question and the process stages, reused for a minute."""
 
     async def load() -> tuple[str, tuple[str, ...]]:
         name, stages = "", cast(tuple[str, ...], ())
-        process = await db.row(PROCESS_ROW, {"process_id": process_id}) if process_id else None
+        process = (
+            await first(session, PROCESS_ROW, {"process_id": process_id}) if process_id else None
+        )
         if process is not None:
             name, stages = process[0], tuple(process[1] or [])
         if touchpoint_id is not None and process is not None:
-            touchpoint = await db.row(TOUCHPOINT_ROW, {"touchpoint_id": touchpoint_id})
+            touchpoint = await first(session, TOUCHPOINT_ROW, {"touchpoint_id": touchpoint_id})
             if touchpoint is not None and touchpoint[1] == process_id:
                 name = f"{process[0]} — {touchpoint[0]}"
         return name, stages
 
-    return await reused(db, "service_labels", (touchpoint_id, process_id), LABELS_TTL, load)
+    return await reused(session, "service_labels", (touchpoint_id, process_id), LABELS_TTL, load)
 
 
-async def remembered_of(db: Direct, key: str) -> frozenset[str]:
+async def remembered_of(session: AsyncSession, key: str) -> frozenset[str]:
     """What the person has told once and for all, read once per transaction."""
-    memo: dict[str, frozenset[str]] = db.info.setdefault(REMEMBERED, {})
+    memo: dict[str, frozenset[str]] = session.info.setdefault(REMEMBERED, {})
     if key not in memo:
-        known = await profiles.segment_of(db, key)
-        memo[key] = frozenset({"segment"}) if known and known[1] else frozenset()
+        known = await profiles.segment_of(session, key)
+        remember(session, key, segment_asked=bool(known and known[1]))
     return memo[key]
 
 
-async def channel_of(db: Direct, touchpoint_id: int | None) -> str:
+def remember(session: AsyncSession, key: str, *, segment_asked: bool) -> None:
+    """What `remembered_of` would read, when it came with another statement's row."""
+    memo: dict[str, frozenset[str]] = session.info.setdefault(REMEMBERED, {})
+    memo[key] = frozenset({"segment"}) if segment_asked else frozenset()
+
+
+async def channel_of(session: AsyncSession, touchpoint_id: int | None) -> str:
     """The touchpoint's channel (its kind) for the response row, reused like the labels."""
     if touchpoint_id is None:
         return "none"
 
     async def load() -> str:
-        touchpoint = await db.row(TOUCHPOINT_ROW, {"touchpoint_id": touchpoint_id})
+        touchpoint = await first(session, TOUCHPOINT_ROW, {"touchpoint_id": touchpoint_id})
         return str(touchpoint[2].value) if touchpoint is not None else "none"
 
-    return await reused(db, "touchpoint_channels", touchpoint_id, LABELS_TTL, load)
+    return await reused(session, "touchpoint_channels", touchpoint_id, LABELS_TTL, load)
 
 
-async def context_of(db: Direct, key: str, process_id: int | None) -> AskingContext:
-    remembered = await remembered_of(db, key)
-    _name, stages = await labels_of(db, None, process_id)
+async def context_of(session: AsyncSession, key: str, process_id: int | None) -> AskingContext:
+    remembered = await remembered_of(session, key)
+    _name, stages = await labels_of(session, None, process_id)
     return AskingContext(stages=stages, remembered=remembered)
 
 
-async def view_of(db: Direct, attempt: Attempt) -> QuestionView:
-    definition = await definition_of(db, attempt.questionnaire_id)
-    name, _stages = await labels_of(db, attempt.touchpoint_id, attempt.process_id)
+async def view_of(session: AsyncSession, attempt: Attempt) -> QuestionView:
+    definition = await definition_of(session, attempt.questionnaire_id)
+    name, _stages = await labels_of(session, attempt.touchpoint_id, attempt.process_id)
     return QuestionView(
         session_id=attempt.id,
         version=attempt.step,
         index=attempt.path[-1],
         number=len(attempt.path),
         definition=definition,
-        context=await context_of(db, attempt.respondent_key, attempt.process_id),
+        context=await context_of(session, attempt.respondent_key, attempt.process_id),
         selected=tuple(attempt.answers.get("_selected", [])),
         message_id=attempt.message_id,
         target_name=name,

@@ -367,6 +367,18 @@ async def test_the_role_cache_keeps_nobody_longer_than_its_ttl(
     await cache.get(EMPLOYEE)
     # Memory is not observable otherwise: look at the entries themselves.
     assert CITIZEN.id not in cache._entries, "an expired actor stays keyed by Telegram id"
+    assert len(cache._entries) == 1, "the expired citizen was not swept"
+
+
+async def test_the_role_cache_holds_no_telegram_id(
+    session_pool: SessionPool, settings: Settings, registry: SmallRegistry
+) -> None:
+    cache = ActorCache(session_pool, settings.secret())
+    first = await cache.get(EMPLOYEE)
+    again = await cache.get(EMPLOYEE)  # a hit: the id comes from the update, not the cache
+    assert again == first and again.telegram_id == EMPLOYEE.id
+    for key, (_stamp, _generation, actor) in cache._entries.items():
+        assert str(EMPLOYEE.id) not in key and actor.telegram_id != EMPLOYEE.id
 
 
 def redis_settings(settings: Settings, url: str) -> Settings:

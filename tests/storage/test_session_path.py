@@ -1,4 +1,5 @@
-"""Direct statements store exactly what the ORM path stores, and keep SQLite's writers in line."""
+"""The hot path's statements on the loop's thread store exactly what they store on aiosqlite's
+thread, and SQLite's writers stay in line."""
 
 from __future__ import annotations
 
@@ -14,14 +15,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import Session
 
 from outreach.loop import LoopPolicy
-from storage.database import SessionPool, create_engine, create_session_pool
-from storage.direct import Direct, SessionDirect, SqliteDirect, direct_reads, direct_transaction
+from storage.database import SessionPool, create_engine, create_session_pool, read_only_of
 from storage.migrate import upgrade_database
 from storage.models import OrganizationSettings
 from storage.outbox import enqueue
+from storage.sqlite_driver import inline_statements
 from storage.uow import DuplicateUpdate, UnitOfWork
 from surveys import profiles, service
 from surveys.catalogue import sync_questionnaires
@@ -34,14 +36,40 @@ NOW = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
 POLICY = SurveyPolicy(
     tz=ZoneInfo("Europe/Moscow"), after_client_response=LoopPolicy().after_response
 )
-Opener = Callable[[SessionPool], AbstractAsyncContextManager[Direct]]
+Opener = Callable[[SessionPool], AbstractAsyncContextManager[AsyncSession]]
 
 
 @asynccontextmanager
-async def orm_session(pool: SessionPool) -> AsyncIterator[Direct]:
-    """The reference: the same statements through an ORM session's transaction."""
+async def threaded_transaction(pool: SessionPool) -> AsyncIterator[AsyncSession]:
+    """The reference: the same statements, each a trip to aiosqlite's thread."""
     async with pool() as session, session.begin():
-        yield SessionDirect(session)
+        yield session
+
+
+@asynccontextmanager
+async def inline_transaction(pool: SessionPool) -> AsyncIterator[AsyncSession]:
+    """The hot path: an update's transaction, its statements on the loop's thread.
+
+    It begins (takes its place among the writers) on entry, as a unit of work marking its
+    update does."""
+    with inline_statements():
+        async with pool() as session, session.begin():
+            await session.connection()
+            yield session
+
+
+@asynccontextmanager
+async def inline_reads(pool: SessionPool) -> AsyncIterator[AsyncSession]:
+    """Reads on the loop's thread in a read-only transaction (the FSM state, the roles)."""
+    with inline_statements():
+        async with read_only_of(pool)() as session:
+            yield session
+
+
+def _one_hop(session: Session) -> bool:
+    """The session runs on the project's SQLite adapter (storage.sqlite_driver)."""
+    raw = session.connection().connection.dbapi_connection
+    return type(raw).__name__ == "OneHopConnection"
 
 
 async def _database(path: Path) -> tuple[AsyncEngine, SessionPool, SmallRegistry]:
@@ -131,13 +159,15 @@ def _tables(path: Path) -> dict[str, list[tuple[Any, ...]]]:
         connection.close()
 
 
-async def test_direct_sqlite_stores_exactly_what_the_orm_session_stores(tmp_path: Path) -> None:
+async def test_inline_statements_store_exactly_what_threaded_statements_store(
+    tmp_path: Path,
+) -> None:
     plays = {}
-    for name, opener in (("orm", orm_session), ("direct", direct_transaction)):
+    for name, opener in (("orm", threaded_transaction), ("direct", inline_transaction)):
         engine, pool, registry = await _database(tmp_path / f"{name}.db")
         if name == "direct":
-            async with direct_transaction(pool) as db:
-                assert isinstance(db, SqliteDirect)  # not the session fallback
+            async with inline_transaction(pool) as db:
+                assert await db.run_sync(_one_hop)  # not the stock adapter
         plays[name] = (await _play(pool, registry, opener), registry)
         await engine.dispose()
     assert plays["direct"] == plays["orm"]
@@ -154,31 +184,31 @@ async def test_direct_sqlite_stores_exactly_what_the_orm_session_stores(tmp_path
     assert len(direct["monthly_rollups"]) == 1 and len(direct["response_answers"]) >= 6
 
 
-async def test_a_failed_direct_transaction_leaves_nothing(
+async def test_a_failed_inline_transaction_leaves_nothing(
     session_pool: SessionPool, registry: SmallRegistry
 ) -> None:
     with pytest.raises(RuntimeError):
-        async with direct_transaction(session_pool) as db:
+        async with inline_transaction(session_pool) as db:
             await profiles.give_consent(db, "c" * 64, NOW)
             raise RuntimeError("abort")
-    async with direct_reads(session_pool) as db:
+    async with inline_reads(session_pool) as db:
         assert await profiles.segment_of(db, "c" * 64) is None
 
 
-async def test_the_same_update_twice_through_direct_is_a_duplicate(
+async def test_the_same_update_twice_is_a_duplicate(
     session_pool: SessionPool,
 ) -> None:
-    async with UnitOfWork(session_pool, 4242).direct() as db:
+    async with UnitOfWork(session_pool, 4242).transaction() as db:
         await profiles.give_consent(db, "d" * 64, NOW)
     with pytest.raises(DuplicateUpdate):
-        async with UnitOfWork(session_pool, 4242).direct() as db:
+        async with UnitOfWork(session_pool, 4242).transaction() as db:
             await profiles.give_consent(db, "e" * 64, NOW)
-    async with direct_reads(session_pool) as db:
+    async with inline_reads(session_pool) as db:
         assert await profiles.segment_of(db, "d" * 64) == (None, False)
         assert await profiles.segment_of(db, "e" * 64) is None  # rolled back with the mark
 
 
-async def test_direct_and_orm_writers_take_turns(session_pool: SessionPool) -> None:
+async def test_inline_and_threaded_writers_take_turns(session_pool: SessionPool) -> None:
     """One writer at a time in this process, whichever path it takes, in arrival order."""
     order: list[str] = []
 
@@ -192,7 +222,7 @@ async def test_direct_and_orm_writers_take_turns(session_pool: SessionPool) -> N
 
     async def direct_writer() -> None:
         await asyncio.sleep(0.05)
-        async with direct_transaction(session_pool) as db:
+        async with inline_transaction(session_pool) as db:
             order.append("direct in")
             await profiles.give_consent(db, "f" * 64, NOW)
         order.append("direct out")
@@ -226,7 +256,7 @@ async def test_another_process_lock_is_waited_for_off_the_loop(
     ticker = asyncio.create_task(ticking())
     started = time.monotonic()
     try:
-        async with direct_transaction(session_pool) as db:
+        async with inline_transaction(session_pool) as db:
             await profiles.give_consent(db, "g" * 64, NOW)
     finally:
         ticker.cancel()
@@ -234,7 +264,7 @@ async def test_another_process_lock_is_waited_for_off_the_loop(
         holder.close()
     assert time.monotonic() - started >= 0.5
     assert ticks >= 20  # the loop went on while the transaction waited for the lock
-    async with direct_reads(session_pool) as db:
+    async with inline_reads(session_pool) as db:
         assert await profiles.segment_of(db, "g" * 64) == (None, False)
 
 
@@ -244,7 +274,7 @@ async def test_cancelled_while_waiting_for_the_lock_frees_everything(
     holder = _hold_write_lock(engine)
 
     async def writer() -> None:
-        async with direct_transaction(session_pool) as db:
+        async with inline_transaction(session_pool) as db:
             await profiles.give_consent(db, "h" * 64, NOW)
 
     task = asyncio.create_task(writer())
@@ -255,8 +285,8 @@ async def test_cancelled_while_waiting_for_the_lock_frees_everything(
         await task
     holder.close()
     async with asyncio.timeout(5):  # neither the gate nor the connection is left taken
-        async with direct_transaction(session_pool) as db:
+        async with inline_transaction(session_pool) as db:
             await profiles.give_consent(db, "i" * 64, NOW + timedelta(seconds=1))
-    async with direct_reads(session_pool) as db:
+    async with inline_reads(session_pool) as db:
         assert await profiles.segment_of(db, "h" * 64) is None
         assert await profiles.segment_of(db, "i" * 64) == (None, False)
