@@ -195,7 +195,7 @@ async def cmd_cases(args: argparse.Namespace, settings: Settings) -> int:
                 )
                 steps = ", ".join(case.active_steps) or "—"
                 print(
-                    _("№ {number}  {process}  steps: {steps} {due} {flag}")
+                    _("{number}  {process}  steps: {steps} {due} {flag}")
                     .format(
                         number=case.number,
                         process=case.process_name[:60],

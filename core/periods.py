@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from babel.dates import format_date
+
 from core.i18n import Translator
 from core.russian import month_ru
 from core.wording import WordedError, __, speaking
@@ -21,6 +23,7 @@ __all__ = [
     "last_complete_month",
     "month_add",
     "month_end",
+    "month_names",
     "month_note",
     "parse_month",
     "resolve_month",
@@ -32,6 +35,16 @@ PAIN_MAP_MONTHS = 3
 
 class PeriodError(WordedError, ValueError):
     """A month that cannot be reported as asked; ``text(_)`` says why in the reader's language."""
+
+
+def month_names(month: date, name: str = "month") -> dict[str, str]:
+    """A month as each language's message names it: ``{month_en}``, ``{month_ru}``.
+
+    Russian needs `core.russian`'s forms, which gettext does not give, so a message passes
+    both and each translation uses its own («январь 2027 г.», "January 2027").
+    """
+    english = str(format_date(month, "LLLL y", locale="en"))
+    return {f"{name}_en": english, f"{name}_ru": month_ru(month)}
 
 
 def month_add(month: date, delta: int) -> date:
@@ -74,21 +87,21 @@ def resolve_month(requested: date | None, today: date, *, allow_current: bool = 
     if month > current:
         raise PeriodError(
             __(
-                "The month {month} has not begun yet: today is {today}. "
-                "The last complete month is {latest}"
+                "The month {month_en} has not begun yet: today is {today}. "
+                "The last complete month is {latest_en}"
             ),
-            month=month_ru(month),
+            **month_names(month),
             today=f"{today:%d.%m.%Y}",
-            latest=month_ru(latest),
+            **month_names(latest, "latest"),
         )
     if month == current and not allow_current:
         raise PeriodError(
             __(
-                "The month {month} is not over yet: declines are checked on complete months "
-                "only. The last complete month is {latest}"
+                "The month {month_en} is not over yet: declines are checked on complete months "
+                "only. The last complete month is {latest_en}"
             ),
-            month=month_ru(month),
-            latest=month_ru(latest),
+            **month_names(month),
+            **month_names(latest, "latest"),
         )
     return month
 
