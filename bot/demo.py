@@ -10,11 +10,9 @@ import asyncio
 import random
 import re
 import secrets
-import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
@@ -22,22 +20,17 @@ from typing import TypeVar
 import sqlalchemy as sa
 from pydantic import SecretStr
 
-from analytics.chart_overview import OverviewRow, overview_chart
-from analytics.chart_trend import trend_chart
-from analytics.render import OUT, render
-from analytics.scan import rules_from
-from analytics.summary import summarize_processes
 from bot.app import prepare
 from bot.bootstrap import open_storage
 from bot.delivery import OutboxSender
 from bot.demo_history import simulate_history
+from bot.demo_outcome import DemoLog, print_outcome, save_charts_and_reports
 from bot.demo_script import CITIZEN as SAYS
 from bot.demo_script import LOCALE, PROBLEMS, SEGMENTS, SEVERITIES, TAPS, WAITS
 from bot.factory import create_bot, create_dispatcher
 from bot.intake import Inbox, durable_polling
-from bot.reports import build_report
 from core.clock import Clock, utcnow
-from core.i18n import DEFAULT_LOCALE, Translator, translator
+from core.i18n import DEFAULT_LOCALE, translator
 from core.periods import last_complete_month
 from core.settings import DEMO_TOKEN, Settings
 from jobs.cases import run_case_reminders
@@ -46,7 +39,7 @@ from reengineering.cases import case_view, complete_step, open_cases_from_detect
 from registry.importing import import_registry
 from sandbox import SandboxServer
 from sandbox.telegram.simulated import SimulatedUser
-from storage.database import SessionPool, read_only_of
+from storage.database import SessionPool
 from storage.delivery_models import OutboxMessage
 from storage.models import ClientType, Person, Process, Response, Touchpoint
 
@@ -56,24 +49,6 @@ OFFICER_ID = 900_001
 DECLINING, DECLINING_OWNER = "SUP02", 700_002
 CITIZENS_FROM = 100_000
 EMPLOYEES_FROM = 200_000
-
-
-@dataclass
-class DemoLog:
-    """The narration, in the locale of whoever runs the demo (`_`)."""
-
-    _: Translator = field(default_factory=translator)
-    lines: list[str] = field(default_factory=list)
-    started: float = field(default_factory=time.monotonic)
-
-    def seconds(self) -> str:
-        """Time since the start, e.g. «  3.2 с»."""
-        return self._("{seconds} s").format(seconds=f"{time.monotonic() - self.started:5.1f}")
-
-    def say(self, text: str) -> None:
-        line = f"[{self.seconds()}] {text}"
-        self.lines.append(line)
-        print(line, flush=True)
 
 
 async def citizen(user: SimulatedUser, payload: str, rng: random.Random) -> int:
@@ -181,71 +156,8 @@ async def analytics_act(
 
     folder = out / "reports"
     folder.mkdir(parents=True, exist_ok=True)
-    await save_charts_and_reports(pool, settings, month, folder)
+    await save_charts_and_reports(pool, settings, month, folder, DECLINING)
     log.say(_("Charts and Excel reports are saved to the folder {folder}").format(folder=folder))
-
-
-async def save_charts_and_reports(
-    pool: SessionPool, settings: Settings, month: date, folder: Path
-) -> None:
-    """The declining process's trend, the overview chart and four workbooks, into `folder`."""
-    # Read-only, charts in the drawing worker: the bot's writers and the sandbox's loop go on.
-    async with read_only_of(pool)() as session, session.begin():
-        process_ids = list((await session.scalars(sa.select(Process.id))).all())
-        summaries = await summarize_processes(
-            session,
-            process_ids,
-            translator(settings.locale),
-            month=month,
-            rules=rules_from(settings),
-            details=False,
-        )
-        declining = next(s for s in summaries if s.code == DECLINING)
-        assert declining.series is not None
-        await render(
-            trend_chart,
-            declining.name,
-            declining.series.points,
-            declining.verdict,
-            OUT,
-            out=folder / f"trend-{DECLINING}.png",
-            locale=settings.locale,
-            scale_max=declining.series.scale_max,
-            min_responses=settings.decline_min_responses,
-        )
-        await render(
-            overview_chart,
-            [
-                OverviewRow(
-                    s.name,
-                    s.last_mean,
-                    s.last_csat,
-                    s.last_n,
-                    bool(s.verdict and s.verdict.triggered),
-                )
-                for s in summaries
-            ],
-            OUT,
-            out=folder / "overview.png",
-            locale=settings.locale,
-        )
-        for kind, code in (
-            ("dynamics", None),
-            ("pain-map", DECLINING),
-            ("segments", DECLINING),
-            ("internal", None),
-        ):
-            name = f"{kind}-{code}.xlsx" if code else f"{kind}.xlsx"
-            await build_report(
-                session,
-                kind,
-                folder / name,
-                translator(settings.locale),
-                process_code=code,
-                case_id=None,
-                month=month,
-                settings=settings,
-            )
 
 
 async def reengineering_act(
@@ -485,37 +397,3 @@ async def survey_act(
     late = SimulatedUser(sandbox, CITIZENS_FROM)
     await late.say(f"/start {touchpoints[0][0]}", expect=WAITS["rated_today"])
     log.say(_("A second rating of the same touchpoint on the same day is politely declined"))
-
-
-def print_outcome(
-    live: dict[ClientType, int],
-    total: dict[ClientType, int],
-    *,
-    citizens: int,
-    employees: int,
-    messages: int,
-    out: Path,
-    database: Path,
-    log: DemoLog,
-) -> int:
-    """Prints the summary; 0 when every citizen's and employee's answer of this run was stored."""
-    external = live.get(ClientType.EXTERNAL, 0)
-    internal = live.get(ClientType.INTERNAL, 0)
-    _ = log._
-    of = _("{count} of {total}")
-    rows = (
-        (_("answers of citizens in this run:"), of.format(count=external, total=citizens)),
-        (_("answers of employees in this run:"), of.format(count=internal, total=employees)),
-        (_("answers in the database with the history:"), sum(total.values())),
-        (_("messages sent by the bot:"), messages),
-        (_("charts and reports:"), out / "reports"),
-        (_("database:"), database),
-        (_("time:"), _("{seconds} s").format(seconds=f"{time.monotonic() - log.started:.1f}")),
-    )
-    width = max(len(label) for label, _value in rows) + 2
-    print()
-    print(_("Demo summary"))
-    for label, value in rows:
-        print(f"  {label.ljust(width)}{value}")
-    ok = external == citizens and internal == employees
-    return 0 if ok else 1
