@@ -52,7 +52,7 @@ def chosen_month(
 async def cmd_scan(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bootstrap import open_storage
     from core.clock import utcnow
-    from core.periods import month_names
+    from core.periods import MonthName
     from jobs.scan import scan_and_notify
 
     month, note = chosen_month(args, settings, allow_current=False)
@@ -64,11 +64,11 @@ async def cmd_scan(args: argparse.Namespace, settings: Settings) -> int:
     _ = translator(settings.locale)
     print(
         _(
-            "Checked {month_en}{note}: processes {processes}, touchpoints {touchpoints}; "
+            "Checked {month}{note}: processes {processes}, touchpoints {touchpoints}; "
             "new declines {new}, already recorded {recorded}, "
             "within random variation (not recorded) {noise}."
         ).format(
-            **month_names(month),
+            month=MonthName(month).text(_),
             note=note,
             processes=report.processes,
             touchpoints=report.touchpoints,

@@ -9,21 +9,22 @@ errors; month names come from `core.russian`, as in every other period the produ
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from babel.dates import format_date
 
-from core.i18n import Translator
+from core.i18n import Translator, locale_of
 from core.russian import month_ru
 from core.wording import WordedError, __, speaking
 
 __all__ = [
     "PAIN_MAP_MONTHS",
+    "MonthName",
     "PeriodError",
     "last_complete_month",
     "month_add",
     "month_end",
-    "month_names",
     "month_note",
     "parse_month",
     "resolve_month",
@@ -37,14 +38,20 @@ class PeriodError(WordedError, ValueError):
     """A month that cannot be reported as asked; ``text(_)`` says why in the reader's language."""
 
 
-def month_names(month: date, name: str = "month") -> dict[str, str]:
-    """A month as each language's message names it: ``{month_en}``, ``{month_ru}``.
+@dataclass(frozen=True)
+class MonthName:
+    """A month named in the reader's language: «январь 2027 г.» (`core.russian`), "January 2027".
 
-    Russian needs `core.russian`'s forms, which gettext does not give, so a message passes
-    both and each translation uses its own («январь 2027 г.», "January 2027").
+    A parameter of a message, said when the message is translated (`core.wording.Worded`).
     """
-    english = str(format_date(month, "LLLL y", locale="en"))
-    return {f"{name}_en": english, f"{name}_ru": month_ru(month)}
+
+    month: date
+
+    def text(self, _: Translator) -> str:
+        locale = locale_of(_)
+        if locale == "ru":
+            return month_ru(self.month)
+        return str(format_date(self.month, "LLLL y", locale=locale))
 
 
 def month_add(month: date, delta: int) -> date:
@@ -87,21 +94,21 @@ def resolve_month(requested: date | None, today: date, *, allow_current: bool = 
     if month > current:
         raise PeriodError(
             __(
-                "The month {month_en} has not begun yet: today is {today}. "
-                "The last complete month is {latest_en}"
+                "The month {month} has not begun yet: today is {today}. "
+                "The last complete month is {latest}"
             ),
-            **month_names(month),
+            month=MonthName(month),
             today=f"{today:%d.%m.%Y}",
-            **month_names(latest, "latest"),
+            latest=MonthName(latest),
         )
     if month == current and not allow_current:
         raise PeriodError(
             __(
-                "The month {month_en} is not over yet: declines are checked on complete months "
-                "only. The last complete month is {latest_en}"
+                "The month {month} is not over yet: declines are checked on complete months "
+                "only. The last complete month is {latest}"
             ),
-            **month_names(month),
-            **month_names(latest, "latest"),
+            month=MonthName(month),
+            latest=MonthName(latest),
         )
     return month
 
