@@ -10,11 +10,9 @@ import asyncio
 import random
 import re
 import secrets
-import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
@@ -22,20 +20,17 @@ from typing import TypeVar
 import sqlalchemy as sa
 from pydantic import SecretStr
 
-from analytics.chart_overview import OverviewRow, overview_chart
-from analytics.chart_trend import trend_chart
-from analytics.render import OUT, render
-from analytics.scan import rules_from
-from analytics.summary import summarize_processes
 from bot.app import prepare
 from bot.bootstrap import open_storage
 from bot.delivery import OutboxSender
 from bot.demo_history import simulate_history
+from bot.demo_outcome import DemoLog, print_outcome, save_charts_and_reports
+from bot.demo_script import CITIZEN as SAYS
+from bot.demo_script import LOCALE, PROBLEMS, SEGMENTS, SEVERITIES, TAPS, WAITS
 from bot.factory import create_bot, create_dispatcher
 from bot.intake import Inbox, durable_polling
-from bot.reports import build_report
 from core.clock import Clock, utcnow
-from core.i18n import translator
+from core.i18n import DEFAULT_LOCALE, translator
 from core.periods import last_complete_month
 from core.settings import DEMO_TOKEN, Settings
 from jobs.cases import run_case_reminders
@@ -44,7 +39,7 @@ from reengineering.cases import case_view, complete_step, open_cases_from_detect
 from registry.importing import import_registry
 from sandbox import SandboxServer
 from sandbox.telegram.simulated import SimulatedUser
-from storage.database import SessionPool, read_only_of
+from storage.database import SessionPool
 from storage.delivery_models import OutboxMessage
 from storage.models import ClientType, Person, Process, Response, Touchpoint
 
@@ -54,61 +49,48 @@ OFFICER_ID = 900_001
 DECLINING, DECLINING_OWNER = "SUP02", 700_002
 CITIZENS_FROM = 100_000
 EMPLOYEES_FROM = 200_000
-SEGMENTS = ("Гражданин", "Пенсионер", "Многодетная семья", "Индивидуальный предприниматель")
-PROBLEMS = ("Время ожидания", "Очередь", "Вежливость", "Доступность информации")
-
-
-@dataclass
-class DemoLog:
-    lines: list[str] = field(default_factory=list)
-    started: float = field(default_factory=time.monotonic)
-
-    def say(self, text: str) -> None:
-        line = f"[{time.monotonic() - self.started:5.1f} с] {text}"
-        self.lines.append(line)
-        print(line, flush=True)
 
 
 async def citizen(user: SimulatedUser, payload: str, rng: random.Random) -> int:
     """A citizen scans a QR code and answers; returns the score given."""
-    await user.say(f"/start {payload}", expect="Прежде чем начать")
-    await user.tap("Согласен", expect="Вопрос 1")
+    await user.say(f"/start {payload}", expect=WAITS["consent"])
+    await user.tap(TAPS["agree"], expect=WAITS["question"].format(number=1))
     score = rng.choices([1, 2, 3, 4, 5], weights=[1, 2, 3, 6, 8])[0]
-    await user.tap(str(score), expect="Вопрос 2")
+    await user.tap(str(score), expect=WAITS["question"].format(number=2))
     if score <= 3:
         for problem in rng.sample(PROBLEMS, k=rng.randint(1, 2)):
-            await user.tap(problem, expect="Что пошло не так")
-        await user.tap("Готово", expect="Вопрос 3")
-        if "На каком этапе" in user.last_text:
-            await user.tap(rng.choice(user.buttons()), expect="серьёзной")
-        await user.tap(rng.choice(["Низкая", "Средняя", "Высокая"]), expect="комментарий")
+            await user.tap(problem, expect=WAITS["what_went_wrong"])
+        await user.tap(TAPS["done"], expect=WAITS["question"].format(number=3))
+        if WAITS["stage"] in user.last_text:
+            await user.tap(rng.choice(user.buttons()), expect=WAITS["severity"])
+        await user.tap(rng.choice(SEVERITIES), expect=WAITS["comment"])
     if rng.random() < 0.4:
-        comment = "Спасибо, всё понятно" if score > 3 else "Долго ждал ответа"
-        await user.say(comment, expect="кем вы обратились")
+        comment = SAYS["comment_satisfied"] if score > 3 else SAYS["comment_unsatisfied"]
+        await user.say(comment, expect=WAITS["segment"])
     else:
-        await user.tap("Пропустить", expect="кем вы обратились")
-    await user.tap(rng.choice(SEGMENTS), expect="Спасибо")
+        await user.tap(TAPS["skip"], expect=WAITS["segment"])
+    await user.tap(rng.choice(SEGMENTS), expect=WAITS["thanks"])
     if rng.random() < 0.3:
-        await user.tap("Хочу получить ответ", expect="Спасибо")
+        await user.tap(TAPS["want_answer"], expect=WAITS["thanks"])
     return score
 
 
 async def employee(user: SimulatedUser, invite_link: str, rng: random.Random) -> None:
     payload = invite_link.rsplit("start=", 1)[1]
-    await user.say(f"/start {payload}", expect="Добро пожаловать")
-    await user.say("/rate", expect="Какой сервис")
-    await user.tap(rng.choice(user.buttons()), expect="Прежде чем начать")
-    await user.tap("Согласен", expect="Вопрос 1")
+    await user.say(f"/start {payload}", expect=WAITS["welcome"])
+    await user.say("/rate", expect=WAITS["which_service"])
+    await user.tap(rng.choice(user.buttons()), expect=WAITS["consent"])
+    await user.tap(TAPS["agree"], expect=WAITS["question"].format(number=1))
     for number in (2, 3, 4):
-        await user.tap(str(rng.randint(2, 5)), expect=f"Вопрос {number}")
-    await user.tap("Пропустить", expect="Спасибо")
+        await user.tap(str(rng.randint(2, 5)), expect=WAITS["question"].format(number=number))
+    await user.tap(TAPS["skip"], expect=WAITS["thanks"])
 
 
 async def officer_creates_invite(officer: SimulatedUser) -> str:
-    await officer.say("/invite", expect="для какого подразделения")
-    await officer.tap("информационн", expect="Сколько человек")
-    await officer.tap("50", expect="Сколько дней")
-    await officer.tap("7", expect="Ссылка-приглашение создана")
+    await officer.say("/invite", expect=WAITS["which_department"])
+    await officer.tap(TAPS["department"], expect=WAITS["how_many_people"])
+    await officer.tap("50", expect=WAITS["how_many_days"])
+    await officer.tap("7", expect=WAITS["invite_created"])
     return next(word for word in officer.last_text.split() if word.startswith("https://t.me/"))
 
 
@@ -137,90 +119,45 @@ async def analytics_act(
     """Twelve months of history, the monthly scan, the owner's alert, charts and reports."""
     today = datetime.now(settings.tz).date()
     month = last_complete_month(today)
+    _ = log._
     owner = SimulatedUser(sandbox, DECLINING_OWNER, timeout=30)
-    await owner.say("/start", expect="Здравствуйте")  # Telegram only lets bots write to known chats
+    await owner.say("/start", expect=WAITS["hello"])  # Telegram only lets bots write to known chats
     history = await simulate_history(pool, until=month, declining_code=DECLINING)
     log.say(
-        f"Добавлена история за 12 месяцев ({history.months[0]:%m.%Y}–{month:%m.%Y}): "
-        f"{history.responses} ответов; процесс {DECLINING} в последние месяцы ухудшается"
+        _(
+            "Added 12 months of history ({first}–{last}): {responses} answers; "
+            "the process {process} gets worse in the last months"
+        ).format(
+            first=f"{history.months[0]:%m.%Y}",
+            last=f"{month:%m.%Y}",
+            responses=history.responses,
+            process=DECLINING,
+        )
     )
     report = await scan_and_notify(pool, settings, month, utcnow)
     for detection in report.new:
-        log.say(f"Сканирование {month:%m.%Y}: {detection.level} — {detection.reason}")
+        log.say(
+            _("Scan of {month}: {level} — {reason}").format(
+                month=f"{month:%m.%Y}", level=detection.level, reason=detection.reason
+            )
+        )
+    alert = WAITS["decline_alert"]
     await sandbox.wait_for(
-        DECLINING_OWNER, lambda ms: any("Снижение" in str(m.get("text")) for m in ms), 30
+        DECLINING_OWNER, lambda ms: any(alert in str(m.get("text")) for m in ms), 30
     )
-    log.say(f"Ответственный за {DECLINING} получил уведомление и график через очередь отправки")
-    await owner.say("/stats", expect="Средняя оценка")
-    log.say("Ответственный запросил /stats: " + " · ".join(owner.last_text.splitlines()[1:3]))
+    log.say(
+        _("The owner of {process} got the alert and the chart through the outbox").format(
+            process=DECLINING
+        )
+    )
+    await owner.say("/stats", expect=WAITS["stats"])
+    stats = " · ".join(owner.last_text.splitlines()[1:3])
+    log.say(_("The owner asked for /stats: {stats}").format(stats=stats))
 
     folder = out / "reports"
     folder.mkdir(parents=True, exist_ok=True)
-    await save_charts_and_reports(pool, settings, month, folder)
-    log.say(f"Графики и отчёты Excel сохранены в папку {folder}")
-
-
-async def save_charts_and_reports(
-    pool: SessionPool, settings: Settings, month: date, folder: Path
-) -> None:
-    """The declining process's trend, the overview chart and four workbooks, into `folder`."""
-    # Read-only, charts in the drawing worker: the bot's writers and the sandbox's loop go on.
-    async with read_only_of(pool)() as session, session.begin():
-        process_ids = list((await session.scalars(sa.select(Process.id))).all())
-        summaries = await summarize_processes(
-            session,
-            process_ids,
-            translator(settings.locale),
-            month=month,
-            rules=rules_from(settings),
-            details=False,
-        )
-        declining = next(s for s in summaries if s.code == DECLINING)
-        assert declining.series is not None
-        await render(
-            trend_chart,
-            declining.name,
-            declining.series.points,
-            declining.verdict,
-            OUT,
-            out=folder / f"trend-{DECLINING}.png",
-            locale=settings.locale,
-            scale_max=declining.series.scale_max,
-            min_responses=settings.decline_min_responses,
-        )
-        await render(
-            overview_chart,
-            [
-                OverviewRow(
-                    s.name,
-                    s.last_mean,
-                    s.last_csat,
-                    s.last_n,
-                    bool(s.verdict and s.verdict.triggered),
-                )
-                for s in summaries
-            ],
-            OUT,
-            out=folder / "overview.png",
-            locale=settings.locale,
-        )
-        for kind, code in (
-            ("dynamics", None),
-            ("pain-map", DECLINING),
-            ("segments", DECLINING),
-            ("internal", None),
-        ):
-            name = f"{kind}-{code}.xlsx" if code else f"{kind}.xlsx"
-            await build_report(
-                session,
-                kind,
-                folder / name,
-                translator(settings.locale),
-                process_code=code,
-                case_id=None,
-                month=month,
-                settings=settings,
-            )
+    await save_charts_and_reports(pool, settings, month, folder, DECLINING)
+    log.say(_("Charts and Excel reports are saved to the folder {folder}").format(folder=folder))
 
 
 async def reengineering_act(
@@ -235,34 +172,32 @@ async def reengineering_act(
         owner_person = await session.scalar(
             sa.select(Person.id).where(Person.telegram_id == DECLINING_OWNER)
         )
-    log.say(f"Снижение открыло дело {view.number} по процессу {DECLINING}: «{view.ground_title}»")
+    _ = log._
+    log.say(
+        _("The decline opened the case {case} for the process {process}: «{ground}»").format(
+            case=view.number, process=DECLINING, ground=view.ground_title
+        )
+    )
     owner = SimulatedUser(sandbox, DECLINING_OWNER, timeout=30)
-    await owner.say("/cases", expect="Открытые дела по реинжинирингу")
+    await owner.say("/cases", expect=WAITS["cases"])
     await owner.tap(view.process_name[:20])
-    await owner.wait_for_button("R2: отметить выполненным")
+    await owner.wait_for_button(TAPS["mark_done"].format(step="R2"))
     for step in ("R1", "R2"):
-        await owner.tap(f"{step}: отметить выполненным", expect=f"✅ {step}")
-    log.say("Ответственный за процесс в боте отметил шаги R1 и R2 выполненными")
+        await owner.tap(TAPS["mark_done"].format(step=step), expect=f"✅ {step}")
+    log.say(_("The process owner marked the steps R1 and R2 done in the bot"))
     assert owner_person is not None
     for step in ("R3", "R5", "R4", "R6"):
         async with pool() as session, session.begin():
             await complete_step(session, opened.case_id, step, owner_person, on=today, at=now)
-    log.say("Исследование (R3–R6: опрос, перечень трудностей, анализ стандартов) завершено")
+    log.say(_("The research (R3–R6: survey, list of difficulties, analysis of standards) is done"))
     officer = SimulatedUser(sandbox, OFFICER_ID, timeout=30)
-    for step in ("R7",):
-        await officer.say("/cases", expect="Открытые дела по реинжинирингу")
-        await officer.tap(view.process_name[:20])
-        await officer.wait_for_button(f"{step}: Необходимо изменение процесса")
-        await officer.tap(f"{step}: Необходимо изменение процесса", expect="Внести решение")
-        await officer.tap("Да, внести решение", expect=f"✅ {step}")
+    await decide_change(officer, view.process_name, "R7")
     async with pool() as session, session.begin():
         await complete_step(session, opened.case_id, "R8", owner_person, on=today, at=now)
-    await officer.say("/cases", expect="Открытые дела по реинжинирингу")
-    await officer.tap(view.process_name[:20])
-    await officer.wait_for_button("R8C: Необходимо изменение процесса")
-    await officer.tap("R8C: Необходимо изменение процесса", expect="Внести решение")
-    await officer.tap("Да, внести решение", expect="✅ R8C")
-    log.say("Рабочая группа и ответственный по клиентоцентричности решили: процесс нужно изменить")
+    await decide_change(officer, view.process_name, "R8C")
+    log.say(
+        _("The working group and the customer-centricity officer decided: the process must change")
+    )
 
     started = await latest_outbox_id(pool)
     for offset in range(1, 22):
@@ -281,15 +216,27 @@ async def reengineering_act(
     reminders = [r for r in reminders if r.kind in deadline_kinds]
     ours = [r for r in reminders if view.process_name in r.text]
     log.say(
-        f"Напоминания по делу {view.number} за следующие три недели (только рабочие дни; "
-        f"ещё {len(reminders) - len(ours)} — по делам, открытым по сроку пересмотра):"
+        _(
+            "Reminders of the case {case} over the next three weeks (working days only; "
+            "{others} more are for cases opened when a review fell due):"
+        ).format(case=view.number, others=len(reminders) - len(ours))
     )
     for reminder in ours:
         day_of = (reminder.dedupe_key or "").split(":")[-2]
-        who = "ответственному" if reminder.chat_id == DECLINING_OWNER else "офицеру"
-        found = re.search(r"шаг (\w+)", reminder.text)
+        who = _("to the owner") if reminder.chat_id == DECLINING_OWNER else _("to the officer")
+        found = re.search(WAITS["reminder_step"], reminder.text)
         first_line = reminder.text.splitlines()[0]
         print(f"  {day_of}  {who:15} {found.group(1) if found else '':4} {first_line[:80]}")
+
+
+async def decide_change(officer: SimulatedUser, process_name: str, step: str) -> None:
+    """The officer records the decision «the process must change» at `step` in the bot."""
+    button = TAPS["needs_change"].format(step=step)
+    await officer.say("/cases", expect=WAITS["cases"])
+    await officer.tap(process_name[:20])
+    await officer.wait_for_button(button)
+    await officer.tap(button, expect=WAITS["record_decision"])
+    await officer.tap(TAPS["confirm_decision"], expect=f"✅ {step}")
 
 
 def fixed_clock(moment: datetime) -> Clock:
@@ -309,20 +256,29 @@ async def count_by_client_type(pool: SessionPool) -> dict[ClientType, int]:
         return {row[0]: int(row[1]) for row in rows}
 
 
-async def run_demo(out: Path, *, fast: bool = False) -> int:
-    """Plays the whole product once; 0 when every simulated answer was stored."""
+async def run_demo(out: Path, *, fast: bool = False, locale: str = DEFAULT_LOCALE) -> int:
+    """Plays the whole product once; 0 when every simulated answer was stored.
+
+    The narration speaks `locale`; the bot speaks the script's language, as its simulated
+    people do (bot/demo_script.yaml).
+    """
     database = fresh_database(out)
-    log = DemoLog()
+    log = DemoLog(translator(locale))
+    _ = log._
     rng = random.Random(2025)
     citizens, employees = (12, 5) if fast else (50, 20)
 
     async with SandboxServer() as sandbox:
         settings = demo_settings(sandbox, database, out)
-        log.say(f"Песочница Bot API запущена: {sandbox.base_url}")
+        log.say(_("The sandbox Bot API is running: {url}").format(url=sandbox.base_url))
         storage = await open_storage(settings)
         translate = translator(settings.locale)
         report = await import_registry(storage.pool, EXAMPLE_REGISTRY, translate)
-        log.say(f"Реестр загружен из {EXAMPLE_REGISTRY.name}: {report.summary(translate)}")
+        log.say(
+            _("The registry is loaded from {file}: {summary}").format(
+                file=EXAMPLE_REGISTRY.name, summary=report.summary(_)
+            )
+        )
         bot = create_bot(settings)
         dispatcher = create_dispatcher(settings, storage.pool)
         username = await prepare(bot, storage.pool, settings)
@@ -337,7 +293,11 @@ async def run_demo(out: Path, *, fast: bool = False) -> int:
                 allowed_updates=dispatcher.resolve_used_update_types(),
             )
         )
-        log.say(f"Бот @{username} запущен (long polling через песочницу)")
+        log.say(
+            _("The bot @{username} is running (long polling through the sandbox)").format(
+                username=username
+            )
+        )
         try:
             await survey_act(sandbox, storage.pool, log, rng, citizens, employees)
             live = await count_by_client_type(storage.pool)
@@ -380,6 +340,7 @@ def demo_settings(sandbox: SandboxServer, database: Path, out: Path) -> Settings
         bot_token=SecretStr(DEMO_TOKEN),
         database_url=f"sqlite+aiosqlite:///{database}",
         telegram_api_url=sandbox.base_url,
+        locale=LOCALE,  # the simulated people read and tap the bot's words in this language
         secret_key=SecretStr(secrets.token_urlsafe(32)),
         officer_ids=[OFFICER_ID],
         data_dir=out / "var",
@@ -407,13 +368,20 @@ async def survey_act(
         ],
         10,
     )
+    _ = log._
     log.say(
-        f"{citizens} граждан оценили обслуживание в {len({p for _, p in people})} точках: "
-        f"оценки {dict(sorted(Counter(scores).items()))}"
+        _(
+            "Citizens rated the service — citizens: {citizens}, touchpoints: {touchpoints}, "
+            "scores: {scores}"
+        ).format(
+            citizens=citizens,
+            touchpoints=len({p for _payload, p in people}),
+            scores=dict(sorted(Counter(scores).items())),
+        )
     )
     officer = SimulatedUser(sandbox, OFFICER_ID)
     link = await officer_creates_invite(officer)
-    log.say(f"Ответственный по клиентоцентричности создал приглашение: {link}")
+    log.say(_("The customer-centricity officer created an invitation: {link}").format(link=link))
     await in_batches(
         [
             partial(employee, SimulatedUser(sandbox, EMPLOYEES_FROM + i), link, random.Random(i))
@@ -421,34 +389,11 @@ async def survey_act(
         ],
         10,
     )
-    log.say(f"{employees} сотрудников вошли по приглашению и оценили внутренние сервисы")
+    log.say(
+        _(
+            "Employees joined by invitation and rated internal services — employees: {employees}"
+        ).format(employees=employees)
+    )
     late = SimulatedUser(sandbox, CITIZENS_FROM)
-    await late.say(f"/start {touchpoints[0][0]}", expect="уже оценили эту услугу сегодня")
-    log.say("Повторная оценка той же точки в тот же день вежливо отклонена")
-
-
-def print_outcome(
-    live: dict[ClientType, int],
-    total: dict[ClientType, int],
-    *,
-    citizens: int,
-    employees: int,
-    messages: int,
-    out: Path,
-    database: Path,
-    log: DemoLog,
-) -> int:
-    """Prints the summary; 0 when every citizen's and employee's answer of this run was stored."""
-    external = live.get(ClientType.EXTERNAL, 0)
-    internal = live.get(ClientType.INTERNAL, 0)
-    print()
-    print("Итог демонстрации")
-    print(f"  ответов граждан в этом прогоне:      {external} из {citizens}")
-    print(f"  ответов сотрудников в этом прогоне:  {internal} из {employees}")
-    print(f"  ответов в базе вместе с историей:    {sum(total.values())}")
-    print(f"  сообщений отправлено ботом:          {messages}")
-    print(f"  графики и отчёты:                    {out / 'reports'}")
-    print(f"  база данных:                         {database}")
-    print(f"  время:                               {time.monotonic() - log.started:.1f} с")
-    ok = external == citizens and internal == employees
-    return 0 if ok else 1
+    await late.say(f"/start {touchpoints[0][0]}", expect=WAITS["rated_today"])
+    log.say(_("A second rating of the same touchpoint on the same day is politely declined"))

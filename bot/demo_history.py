@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from analytics.indexes import months_back
 from analytics.rollup import rebuild_rollups
+from bot.demo_script import HISTORY_COMMENTS
 from storage.database import SessionPool
 from storage.models import (
     ClientType,
@@ -28,13 +29,6 @@ from storage.models import (
 
 PROBLEMS = ("waiting_time", "queue", "politeness", "premises", "information", "other")
 SEGMENTS = ("citizen", "pensioner", "large_family", "entrepreneur", "disability", "legal_entity")
-COMMENTS = (
-    "Долго ждал ответа на заявление",
-    "Не смог найти на сайте нужную форму",
-    "Очередь в МФЦ больше часа",
-    "Сотрудник не объяснил, каких документов не хватает",
-    "Статус заявления на портале не обновлялся две недели",
-)
 DECLINE = (4.4, 4.1, 3.8, 3.5)
 
 
@@ -240,7 +234,7 @@ def _answers(
                 {
                     "response_id": response_id,
                     "question": "comment",
-                    "value_text": rng.choice(COMMENTS),
+                    "value_text": rng.choice(HISTORY_COMMENTS),
                 }
             )
     if not external:

@@ -43,8 +43,12 @@ from datetime import date, timedelta
 
 import holidays
 
+from core.i18n import Translator
+from core.wording import WordedError, __, speaking
+
 __all__ = [
     "CalendarDataWarning",
+    "CalendarError",
     "WorkingCalendar",
     "add_working_days",
     "configure_default_calendar",
@@ -57,6 +61,10 @@ _SATURDAY = 5
 # Years whose missing decree data has already been reported in this process: the warning is
 # about the installed package, not about a calendar instance, so it is shown once per year.
 _WARNED_YEARS: set[int] = set()
+
+
+class CalendarError(WordedError, ValueError):
+    """Extra days that contradict each other; ``text(_)`` names them in the reader's language."""
 
 
 class CalendarDataWarning(UserWarning):
@@ -128,8 +136,9 @@ class WorkingCalendar:
         self._extra_working_days = frozenset(extra_working_days)
         if clash := sorted(self._extra_days_off & self._extra_working_days):
             listed = ", ".join(day.strftime("%d.%m.%Y") for day in clash)
-            raise ValueError(
-                f"Дата не может быть одновременно дополнительным выходным и рабочим днём: {listed}"
+            raise CalendarError(
+                __("A date cannot be both an extra day off and an extra working day: {dates}"),
+                dates=listed,
             )
         self._working: dict[int, tuple[date, ...]] = {}
         self._working_set: dict[int, frozenset[date]] = {}
@@ -156,17 +165,18 @@ class WorkingCalendar:
         return _FIRST_DATA_YEAR <= year <= _LAST_DATA_YEAR
 
     @classmethod
-    def data_warning(cls, year: int) -> str | None:
-        """A Russian sentence for people when deadlines in ``year`` rest on the fallback rule."""
+    def data_warning(cls, year: int, _: Translator | None = None) -> str | None:
+        """A sentence for people when deadlines in ``year`` rest on the fallback rule."""
         if cls.has_official_data(year):
             return None
-        return (
-            f"Производственный календарь на {year} год не содержится в установленной версии "
-            "библиотеки holidays; сроки рассчитаны по пятидневной рабочей неделе с нерабочими "
-            "праздниками и переносами по статье 112 Трудового кодекса, без переносов выходных "
-            "дней по постановлению Правительства. Обновите библиотеку holidays после выхода "
-            "постановления."
-        )
+        _ = speaking(_)
+        return _(
+            "The production calendar for {year} is not in the installed version of the "
+            "holidays library; deadlines are counted on a five-day working week with the public "
+            "holidays and their transfers under article 112 of the Labour Code, without the "
+            "transfers of days off by the Government's decree. Update the holidays library once "
+            "the decree is out."
+        ).format(year=year)
 
     def _year_days(self, year: int) -> tuple[date, ...]:
         """Sorted working days of ``year``, computed once and cached."""

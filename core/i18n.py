@@ -48,8 +48,9 @@ def compiled_locales() -> Path:
 
 
 class _Catalogue:
-    def __init__(self, translations: gettext.NullTranslations) -> None:
+    def __init__(self, translations: gettext.NullTranslations, locale: str) -> None:
         self._translations = translations
+        self.locale = locale
 
     def __call__(self, singular: str, plural: str | None = None, n: int = 1) -> str:
         if plural is None:
@@ -63,4 +64,13 @@ def translator(locale: str = DEFAULT_LOCALE) -> Translator:
     translations = gettext.translation(
         DOMAIN, localedir=compiled_locales(), languages=[locale], fallback=True
     )
-    return _Catalogue(translations)
+    return _Catalogue(translations, locale)
+
+
+def locale_of(_: Translator) -> str:
+    """The locale a translator speaks, for what gettext does not cover (month names).
+
+    Catalogues of `translator` know theirs; any other translator (aiogram's) counts as the
+    default locale.
+    """
+    return str(getattr(_, "locale", DEFAULT_LOCALE))

@@ -3,17 +3,24 @@
 One place decides which months a report, the scan and /stats cover, so the CLI and the bot
 cannot disagree: a month is its first day to its last day in ``OTKLIK_TIMEZONE`` (answers
 carry the local day and month they were given on), and the default is the last complete
-month. Messages are Russian, like the other domain errors.
+month. Messages are English msgids translated where they are shown, like the other domain
+errors; month names come from `core.russian`, as in every other period the product names.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from babel.dates import format_date
+
+from core.i18n import Translator, locale_of
 from core.russian import month_ru
+from core.wording import WordedError, __, speaking
 
 __all__ = [
     "PAIN_MAP_MONTHS",
+    "MonthName",
     "PeriodError",
     "last_complete_month",
     "month_add",
@@ -27,8 +34,24 @@ PAIN_MAP_MONTHS = 3
 """The pain map and the pains of /stats cover the month shown and the two before it."""
 
 
-class PeriodError(ValueError):
-    """A month that cannot be reported as asked; the message is for people, in Russian."""
+class PeriodError(WordedError, ValueError):
+    """A month that cannot be reported as asked; ``text(_)`` says why in the reader's language."""
+
+
+@dataclass(frozen=True)
+class MonthName:
+    """A month named in the reader's language: «январь 2027 г.» (`core.russian`), "January 2027".
+
+    A parameter of a message, said when the message is translated (`core.wording.Worded`).
+    """
+
+    month: date
+
+    def text(self, _: Translator) -> str:
+        locale = locale_of(_)
+        if locale == "ru":
+            return month_ru(self.month)
+        return str(format_date(self.month, "LLLL y", locale=locale))
 
 
 def month_add(month: date, delta: int) -> date:
@@ -48,12 +71,12 @@ def last_complete_month(today: date) -> date:
 
 
 def parse_month(text: str) -> date:
-    """``YYYY-MM`` → the first day of that month; a clear Russian error otherwise."""
+    """``YYYY-MM`` → the first day of that month; a clear error otherwise."""
     try:
         return datetime.strptime(text, "%Y-%m").date()
     except ValueError:
         raise PeriodError(
-            f"Месяц указывается как ГГГГ-ММ, например 2025-03; получено «{text}»."
+            __("A month is given as YYYY-MM, e.g. 2025-03; got «{text}»."), text=text
         ) from None
 
 
@@ -70,22 +93,33 @@ def resolve_month(requested: date | None, today: date, *, allow_current: bool = 
     current = today.replace(day=1)
     if month > current:
         raise PeriodError(
-            f"Месяц {month_ru(month)} ещё не наступил: сегодня {today:%d.%m.%Y}. "
-            f"Последний завершённый месяц — {month_ru(latest)}"
+            __(
+                "The month {month} has not begun yet: today is {today}. "
+                "The last complete month is {latest}"
+            ),
+            month=MonthName(month),
+            today=f"{today:%d.%m.%Y}",
+            latest=MonthName(latest),
         )
     if month == current and not allow_current:
         raise PeriodError(
-            f"Месяц {month_ru(month)} ещё не завершён: снижение проверяется только "
-            "по завершённым месяцам. "
-            f"Последний завершённый месяц — {month_ru(latest)}"
+            __(
+                "The month {month} is not over yet: declines are checked on complete months "
+                "only. The last complete month is {latest}"
+            ),
+            month=MonthName(month),
+            latest=MonthName(latest),
         )
     return month
 
 
-def month_note(month: date, today: date, *, defaulted: bool) -> str:
+def month_note(month: date, today: date, *, defaulted: bool, _: Translator | None = None) -> str:
     """What a command line says about the month it used, after the month's name."""
+    _ = speaking(_)
     if defaulted:
-        return " (последний завершённый месяц)"
+        return " " + _("(the last complete month)")
     if month.replace(day=1) == today.replace(day=1):
-        return f" (месяц ещё не завершён: данные по {today:%d.%m.%Y})"
+        return " " + _("(the month is not over yet: data as of {today})").format(
+            today=f"{today:%d.%m.%Y}"
+        )
     return ""

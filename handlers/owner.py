@@ -22,6 +22,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.render import OUT, render
+from analytics.report_kinds import REPORT_KINDS
 from analytics.scan import rules_from
 from analytics.summary import ProcessSummary, summarize_processes
 from core.clock import Clock
@@ -41,15 +42,6 @@ from surveys.unreachable import WELCOME_PAYLOAD, report
 router = Router(name=__name__)
 
 REPORTS = {"pain-map": "p", "segments": "s", "dynamics": "d"}
-
-
-def report_title(kind: str) -> str:
-    titles = {
-        "pain-map": _("Pain map"),
-        "segments": _("Segment profile"),
-        "dynamics": _("Satisfaction dynamics"),
-    }
-    return titles[kind]
 
 
 def month_name(month: date, *, year: bool = True) -> str:
@@ -294,7 +286,7 @@ async def send_report(
 
     code, summary = await uow.report(build)
     if isinstance(query.message, Message):
-        caption = report_title(kind)
+        caption = _(REPORT_KINDS[kind])  # the names live with the reports (msgids)
         period = getattr(summary, "period", None)
         if period is not None:
             caption = _("{report} for {period}").format(

@@ -180,7 +180,7 @@ async def queue_deadline_reminders(
             if owners_turn and owner is not None and owner.held is not None:
                 primary = [owner, *officers]
             copies = officers if reminder.kind == "overdue" else []
-            warning = WorkingCalendar.data_warning(row.due_on.year)
+            warning = WorkingCalendar.data_warning(row.due_on.year, _)
             for chat in dict.fromkeys(primary):
                 text = step_reminder_text(
                     case_number=case_number(case.id), process_name=process.name,
@@ -245,7 +245,7 @@ async def _plan_reminders(
             primary.append(owner)
         if all(chat.held is not None for chat in primary):
             primary.extend(officers)
-        warning = WorkingCalendar.data_warning(view.due_on.year)
+        warning = WorkingCalendar.data_warning(view.due_on.year, _)
         kind = "plan_overdue" if reminder.kind == "overdue" else "plan_reminder"
         for chat in dict.fromkeys(primary):
             text = plan_item_reminder_text(

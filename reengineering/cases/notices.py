@@ -127,7 +127,7 @@ def _step_text(
     if row.due_on is not None:
         due = due_phrase(row.due_on, row.started_on, calendar, _)
         lines.append(_("Deadline: {due}.").format(due=due))
-        if warning := data_warning(row.due_on):
+        if warning := data_warning(row.due_on, _):
             lines.append(warning)
     elif step.due_note:
         lines.append(_("Deadline: {note} (the date will be given).").format(note=step.due_note))

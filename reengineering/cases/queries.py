@@ -111,7 +111,7 @@ async def _step_views(
                 acting_title=_(ACTOR_TITLES[acting(step, row)]),
                 extended=row.extended_due is not None and row.status == StepStatus.ACTIVE,
                 overdue=_overdue(row.status, row.due_on, today),
-                data_warning=data_warning(row.due_on),
+                data_warning=data_warning(row.due_on, _),
             )
         )
     return tuple(steps)

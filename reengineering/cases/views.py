@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from core.calendar import WorkingCalendar
+from core.i18n import Translator
 from core.wording import __
 from storage.cases_models import Ground, PlanItem, PlanItemStatus, StepStatus
 
@@ -227,9 +228,9 @@ def case_number(case_id: int) -> str:
     return f"№ {case_id}"
 
 
-def data_warning(day: date | None) -> str | None:
+def data_warning(day: date | None, _: Translator) -> str | None:
     """The calendar's warning when a due date falls in a year without official data."""
-    return WorkingCalendar.data_warning(day.year) if day is not None else None
+    return WorkingCalendar.data_warning(day.year, _) if day is not None else None
 
 
 _OPEN_STATUSES = (PlanItemStatus.PLANNED, PlanItemStatus.IN_PROGRESS)
