@@ -129,7 +129,7 @@ class WorldControl:
 
     async def callback_wait(self, request: web.Request) -> web.StreamResponse:
         query_id = request.match_info["query_id"]
-        return ok(await self.sb.wait_for_callback_answer(query_id, wait_timeout(request)))
+        return ok(await self.sb.watch_callback(query_id, wait_timeout(request)))
 
     async def webhook_info(self, request: web.Request) -> web.StreamResponse:
         return ok(self.webhook.info())
