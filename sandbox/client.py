@@ -310,6 +310,43 @@ class SandboxClient(Waits):
         result: JsonDict = await self._call("POST", "/press", json=body)
         return result
 
+    async def inject_start(
+        self,
+        user_id: int,
+        payload: str | None = None,
+        *,
+        username: str | None = None,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        language_code: str | None = None,
+    ) -> JsonDict:
+        """The user opens the deep link and presses Start (Telegram: ``/start <payload>``,
+        MAX: ``bot_started`` with ``payload``)."""
+        body = _drop_none(
+            {
+                "user_id": user_id,
+                "payload": payload,
+                "username": username,
+                "first_name": first_name,
+                "last_name": last_name,
+                "language_code": language_code,
+            }
+        )
+        result: JsonDict = await self._call("POST", "/start", json=body)
+        return result
+
+    async def private_chat_id(self, user_id: int) -> int:
+        """The chat id of the user's private chat (Telegram: the user id; MAX: the dialog)."""
+        return int(await self._call("GET", f"/users/{user_id}/chat"))
+
+    async def deep_link(self, payload: str | None = None) -> str:
+        return str(await self._call("GET", "/deep_link", params={"payload": payload}))
+
+    async def file(self, token: str) -> JsonDict:
+        """A file the bot uploaded to the MAX stand-in, ``base64`` of its bytes included."""
+        result: JsonDict = await self._call("GET", f"/files/{token}")
+        return result
+
     async def inject_update(self, update: JsonDict) -> JsonDict:
         result: JsonDict = await self._call("POST", "/updates", json={"update": update})
         return result
