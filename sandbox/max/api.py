@@ -199,7 +199,12 @@ class MaxApi:
         notification = raw.get("notification")
         if notification is not None and not isinstance(notification, str):
             raise bad_request("notification: must be a string")
-        answer: JsonDict = {"notification": notification, "message": raw.get("message")}
+        # "text" is the pop-up a person sees, under the key the Telegram stand-in uses too.
+        answer: JsonDict = {
+            "text": notification,
+            "notification": notification,
+            "message": raw.get("message"),
+        }
         if raw.get("message") is not None:
             message = sb.chats[record.chat_id].messages[record.message_id]
             body, fmt, _ = self.builder(call).build(raw["message"], current=message.body)

@@ -87,7 +87,5 @@ async def max_server() -> AsyncIterator[MaxSandboxServer]:
 
 
 @pytest.fixture
-async def max_api(
-    max_server: MaxSandboxServer, http: aiohttp.ClientSession
-) -> MaxHttp:
+async def max_api(max_server: MaxSandboxServer, http: aiohttp.ClientSession) -> MaxHttp:
     return MaxHttp(http, max_server.base_url, MAX_TOKEN)

@@ -135,7 +135,10 @@ async def test_a_press_comes_as_message_callback_and_is_answered(
 ) -> None:
     max_server.register_user(7)
     _, sent = await max_api.call(
-        "POST", "/messages", params={"user_id": 7}, json={"text": "Вопрос", "attachments": [KEYBOARD]}
+        "POST",
+        "/messages",
+        params={"user_id": 7},
+        json={"text": "Вопрос", "attachments": [KEYBOARD]},
     )
     _, drained = await max_api.call("GET", "/updates", params={"timeout": 0})
     pressed = max_server.press_button(7, "Да")
@@ -173,7 +176,9 @@ async def test_an_old_callback_cannot_be_answered(
     max_api: MaxHttp, max_server: MaxSandboxServer
 ) -> None:
     max_server.register_user(7)
-    await max_api.call("POST", "/messages", params={"user_id": 7}, json={"text": "В", "attachments": [KEYBOARD]})
+    await max_api.call(
+        "POST", "/messages", params={"user_id": 7}, json={"text": "В", "attachments": [KEYBOARD]}
+    )
     pressed = max_server.press_button(7, "Нет")
     max_server.update_config(callback_ttl=0.0)
     status, error = await max_api.call(
@@ -191,7 +196,9 @@ async def test_edit_keeps_or_replaces_attachments_and_delete_hides(
         "POST", "/messages", params={"user_id": 7}, json={"text": "Было", "attachments": [KEYBOARD]}
     )
     mid = sent["message"]["body"]["mid"]
-    status, ok = await max_api.call("PUT", "/messages", params={"message_id": mid}, json={"text": "Стало"})
+    status, ok = await max_api.call(
+        "PUT", "/messages", params={"message_id": mid}, json={"text": "Стало"}
+    )
     assert (status, ok) == (200, {"success": True})
     view = max_server.last_message(chat_id)
     assert view is not None and view["text"] == "Стало" and view["keyboard"] is not None
@@ -204,7 +211,9 @@ async def test_edit_keeps_or_replaces_attachments_and_delete_hides(
     assert (await max_api.call("DELETE", "/messages", params={"message_id": mid}))[0] == 200
     assert max_server.last_message(chat_id) is None
     assert max_server.messages(chat_id, include_deleted=True)[0]["deleted"] is True
-    status, error = await max_api.call("PUT", "/messages", params={"message_id": mid}, json={"text": "x"})
+    status, error = await max_api.call(
+        "PUT", "/messages", params={"message_id": mid}, json={"text": "x"}
+    )
     assert (status, error["code"]) == (404, "message.not.found")
     user_mid = max_server.inject_message(7, "моё")["message"]["mid"]
     status, error = await max_api.call("DELETE", "/messages", params={"message_id": user_mid})
@@ -218,17 +227,25 @@ async def test_a_stopped_bot_gets_bot_stopped_and_403_on_send(
     max_server.block_user(7)
     _, answer = await max_api.call("GET", "/updates", params={"timeout": 0})
     assert [u["update_type"] for u in answer["updates"]] == ["bot_stopped"]
-    status, error = await max_api.call("POST", "/messages", params={"user_id": 7}, json={"text": "x"})
+    status, error = await max_api.call(
+        "POST", "/messages", params={"user_id": 7}, json={"text": "x"}
+    )
     assert (status, error["code"]) == (403, "chat.denied")
     max_server.inject_start(7)
     status, _ = await max_api.call("POST", "/messages", params={"user_id": 7}, json={"text": "x"})
     assert status == 200
 
 
-async def test_errors_have_max_shape(max_api: MaxHttp, http: aiohttp.ClientSession, max_server: MaxSandboxServer) -> None:
+async def test_errors_have_max_shape(
+    max_api: MaxHttp, http: aiohttp.ClientSession, max_server: MaxSandboxServer
+) -> None:
     max_server.register_user(7)
     cases = [
-        (("POST", "/messages"), {"params": {"user_id": 7, "chat_id": 1}, "json": {"text": "x"}}, 400),
+        (
+            ("POST", "/messages"),
+            {"params": {"user_id": 7, "chat_id": 1}, "json": {"text": "x"}},
+            400,
+        ),
         (("POST", "/messages"), {"params": {"user_id": 99}, "json": {"text": "x"}}, 404),
         (("POST", "/messages"), {"params": {"user_id": 7}, "json": {"text": ""}}, 400),
         (("POST", "/messages"), {"params": {"user_id": 7}, "json": {"text": "x" * 4001}}, 400),
@@ -239,7 +256,12 @@ async def test_errors_have_max_shape(max_api: MaxHttp, http: aiohttp.ClientSessi
                 "json": {
                     "text": "x",
                     "attachments": [
-                        {"type": "inline_keyboard", "payload": {"buttons": [[{"type": "callback", "text": "", "payload": "p"}]]}}
+                        {
+                            "type": "inline_keyboard",
+                            "payload": {
+                                "buttons": [[{"type": "callback", "text": "", "payload": "p"}]]
+                            },
+                        }
                     ],
                 },
             },
@@ -255,6 +277,9 @@ async def test_errors_have_max_shape(max_api: MaxHttp, http: aiohttp.ClientSessi
         assert set(error) == {"code", "message"} and isinstance(error["code"], str)
     headers = {"Authorization": "t", "Content-Type": "application/json"}
     async with http.post(
-        f"{max_server.base_url}/messages", params={"user_id": "7"}, data=b"{not json", headers=headers
+        f"{max_server.base_url}/messages",
+        params={"user_id": "7"},
+        data=b"{not json",
+        headers=headers,
     ) as resp:
         assert resp.status == 400 and (await resp.json())["code"] == "proto.payload"
