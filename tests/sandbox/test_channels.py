@@ -6,6 +6,7 @@ the reads, the waits and the faults are the same ``SandboxClient`` calls.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
@@ -13,6 +14,7 @@ import aiohttp
 import pytest
 
 from sandbox import MaxSandboxServer, SandboxClient, SandboxServer
+from sandbox.simulated import SimulatedUser
 from tests.sandbox.conftest import TOKEN
 
 
@@ -116,13 +118,22 @@ SEND = {"telegram": "sendMessage", "max": "sendMessage"}
 
 
 @pytest.fixture(params=["telegram", "max"])
-async def channel(
-    request: pytest.FixtureRequest, http: aiohttp.ClientSession
-) -> AsyncIterator[tuple[str, SandboxClient, ChannelBot]]:
+async def stand_in(
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[SandboxServer | MaxSandboxServer]:
     kind = MaxSandboxServer if request.param == "max" else SandboxServer
-    async with kind() as server, SandboxClient(server.base_url) as client:
-        bot: ChannelBot = (MaxBot if request.param == "max" else TelegramBot)(http, server.base_url)
-        yield request.param, client, bot
+    async with kind() as server:
+        yield server
+
+
+@pytest.fixture
+async def channel(
+    stand_in: SandboxServer | MaxSandboxServer, http: aiohttp.ClientSession
+) -> AsyncIterator[tuple[str, SandboxClient, ChannelBot]]:
+    name = "max" if isinstance(stand_in, MaxSandboxServer) else "telegram"
+    async with SandboxClient(stand_in.base_url) as client:
+        bot: ChannelBot = (MaxBot if name == "max" else TelegramBot)(http, stand_in.base_url)
+        yield name, client, bot
 
 
 async def test_start_question_press_answer_the_same_way(
@@ -165,3 +176,26 @@ async def test_faults_and_limits_are_set_the_same_way(
     assert await bot.send_question(chat_id, "x") == 200
     assert await bot.send_question(chat_id, "x") == 429
     assert (await client.stats())["faults_injected"] == 2
+
+
+async def test_a_simulated_person_runs_the_same_script_on_both(
+    stand_in: SandboxServer | MaxSandboxServer,
+    channel: tuple[str, SandboxClient, ChannelBot],
+) -> None:
+    _name, _client, bot = channel
+
+    async def serve() -> None:
+        start = await bot.next_update()
+        await bot.send_question(start["chat_id"], f"Оцените приём ({start['payload']})")
+        press = await bot.next_update()
+        await bot.answer(
+            press["query_id"], "Спасибо!", start["chat_id"], f"Принято: {press['data']}"
+        )
+
+    serving = asyncio.create_task(serve())
+    person = SimulatedUser(stand_in, 5, timeout=3)
+    await person.start("org42", expect="Оцените приём (org42)")
+    assert person.buttons() == ["Да", "Нет"] and person.has_button("Нет")
+    await person.tap("Да", expect="Принято: yes")
+    assert person.texts() == ["Принято: yes"] and person.buttons() == []
+    await serving
