@@ -1,10 +1,11 @@
-"""``python -m sandbox --port 8081``: run the Telegram stand-in until Ctrl-C."""
+"""``python -m sandbox --port 8081 [--messenger max]``: run a stand-in until Ctrl-C."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 
+from sandbox.max.server import MaxSandboxServer
 from sandbox.telegram.server import SandboxServer
 
 
@@ -18,8 +19,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--callback-ttl", type=float, default=15.0)
     parser.add_argument("--seed", type=int, default=0, help="fault-injection RNG seed")
     parser.add_argument("--rate-limits", action="store_true", help="enable flood limits")
+    parser.add_argument("--messenger", choices=("telegram", "max"), default="telegram")
     args = parser.parse_args(argv)
-    server = SandboxServer(
+    kind = MaxSandboxServer if args.messenger == "max" else SandboxServer
+    server = kind(
         args.host,
         args.port,
         token=args.token,

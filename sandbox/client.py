@@ -1,8 +1,9 @@
 """Async client for the ``/_sandbox`` control API, for tests and benchmarks in other processes.
 
-Method names and arguments mirror the in-process methods of ``SandboxServer``; waiting is
-the same :mod:`sandbox.waiting` loop as in-process, over one long poll of the server
-(``/chats/{id}/wait``), never by sleeping in a loop.
+Method names and arguments mirror the in-process methods of either stand-in (Telegram's
+``SandboxServer`` and MAX's ``MaxSandboxServer`` serve the same control API); the waits are
+:class:`sandbox.waiting.Waits`, shared with the stand-ins, over the server's long polls
+(``/chats/{id}/wait``, ``/callbacks/{id}/wait``), never by sleeping in a loop.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from typing import Any, Self
 
 import aiohttp
 
-from sandbox import waiting
 from sandbox.jsontypes import JsonDict
+from sandbox.waiting import Waits
 
 
 class SandboxError(Exception):
@@ -41,7 +42,7 @@ def _drop_none(values: dict[str, Any]) -> JsonDict:
     return {k: v for k, v in values.items() if v is not None}
 
 
-class SandboxClient:
+class SandboxClient(Waits):
     """Drive a running sandbox over HTTP: ``async with SandboxClient(base_url) as sb: ...``."""
 
     def __init__(self, base_url: str, *, session: aiohttp.ClientSession | None = None) -> None:
@@ -309,6 +310,43 @@ class SandboxClient:
         result: JsonDict = await self._call("POST", "/press", json=body)
         return result
 
+    async def inject_start(
+        self,
+        user_id: int,
+        payload: str | None = None,
+        *,
+        username: str | None = None,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        language_code: str | None = None,
+    ) -> JsonDict:
+        """The user opens the deep link and presses Start (Telegram: ``/start <payload>``,
+        MAX: ``bot_started`` with ``payload``)."""
+        body = _drop_none(
+            {
+                "user_id": user_id,
+                "payload": payload,
+                "username": username,
+                "first_name": first_name,
+                "last_name": last_name,
+                "language_code": language_code,
+            }
+        )
+        result: JsonDict = await self._call("POST", "/start", json=body)
+        return result
+
+    async def private_chat_id(self, user_id: int) -> int:
+        """The chat id of the user's private chat (Telegram: the user id; MAX: the dialog)."""
+        return int(await self._call("GET", f"/users/{user_id}/chat"))
+
+    async def deep_link(self, payload: str | None = None) -> str:
+        return str(await self._call("GET", "/deep_link", params={"payload": payload}))
+
+    async def file(self, token: str) -> JsonDict:
+        """A file the bot uploaded to the MAX stand-in, ``base64`` of its bytes included."""
+        result: JsonDict = await self._call("GET", f"/files/{token}")
+        return result
+
     async def inject_update(self, update: JsonDict) -> JsonDict:
         result: JsonDict = await self._call("POST", "/updates", json={"update": update})
         return result
@@ -392,60 +430,16 @@ class SandboxClient:
         )
         return result
 
-    async def wait_version(
-        self,
-        chat_id: int,
-        after_version: int,
-        timeout: float,  # noqa: ASYNC109 - server-side long-poll duration
-        *,
-        since_message_id: int = 0,
-    ) -> JsonDict:
-        """One long poll: ``{"version", "changed", "closing", "messages", "chat"}``."""
-        return await self.watch_chat(
-            chat_id, after_version, timeout, since_message_id=since_message_id
-        )
-
-    async def wait_for(
-        self,
-        chat_id: int,
-        predicate: waiting.MessagesPredicate,
-        timeout: float = 5.0,  # noqa: ASYNC109
-        *,
-        since_message_id: int = 0,
-    ) -> list[JsonDict]:
-        """Wait until ``predicate(bot messages)`` holds; raises TimeoutError otherwise."""
-        return await waiting.wait_for(
-            self, chat_id, predicate, timeout, since_message_id=since_message_id
-        )
-
-    async def wait_for_message(
-        self,
-        chat_id: int,
-        predicate: waiting.MessagePredicate | None = None,
-        *,
-        after_message_id: int = 0,
-        timeout: float = 5.0,  # noqa: ASYNC109
-    ) -> JsonDict:
-        """First bot message with id > ``after_message_id`` matching ``predicate``."""
-        return await waiting.wait_for_message(
-            self, chat_id, predicate, after_message_id=after_message_id, timeout=timeout
-        )
-
-    async def wait_for_callback_answer(
+    async def watch_callback(
         self,
         query_id: str,
-        timeout: float = 5.0,  # noqa: ASYNC109 - server-side long-poll duration
-    ) -> JsonDict:
-        """Wait until the bot answers the callback query; raises TimeoutError otherwise."""
-        try:
-            result: JsonDict = await self._call(
-                "GET",
-                f"/callbacks/{query_id}/wait",
-                params={"timeout": timeout},
-                timeout=timeout + 10.0,
-            )
-        except SandboxError as exc:
-            if exc.status == 408:
-                raise TimeoutError(exc.message) from None
-            raise
+        timeout: float,  # noqa: ASYNC109 - server-side long-poll duration
+    ) -> JsonDict | None:
+        """One long poll for a callback's answer, served by the stand-in's ``watch_callback``."""
+        result: JsonDict | None = await self._call(
+            "GET",
+            f"/callbacks/{query_id}/wait",
+            params={"timeout": max(0.0, timeout)},
+            timeout=max(0.0, timeout) + 10.0,
+        )
         return result

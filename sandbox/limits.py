@@ -1,4 +1,4 @@
-"""Flood control for the sandbox: token buckets, global and per chat, like Telegram's.
+"""Flood control for the stand-ins: token buckets, global and per chat (Telegram), global (MAX).
 
 Evaluated on every send, O(1) per call, and never sleeps.
 """
@@ -61,13 +61,23 @@ class RateLimiter:
         self._global = None
         self._chats.clear()
 
-    def check(self, chat_id: int, now: float) -> ApiError | None:
-        """Return a 429 if sending to ``chat_id`` now would exceed a limit, else consume."""
+    def check(self, chat_id: int | None, now: float) -> ApiError | None:
+        """Return a 429 if a call now would exceed a limit, else consume a token.
+
+        ``chat_id`` None is a call that only the global bucket limits (MAX limits every
+        request, 30 per second, and documents no per-chat limit).
+        """
         s = self.settings
         if not s.enabled:
             return None
         if self._global is None:
             self._global = TokenBucket(s.global_rate, s.global_burst, now)
+        if chat_id is None:
+            wait = self._global.wait_time(now)
+            if wait > 0:
+                return too_many_requests(math.ceil(wait))
+            self._global.take()
+            return None
         bucket = self._chats.get(chat_id)
         if bucket is None:
             if chat_id < 0:

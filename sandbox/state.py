@@ -91,7 +91,7 @@ class SandboxState:
     # ----------------------------------------------------------------- config
     def update_config(self, **changes: Any) -> JsonDict:
         """Change config fields at runtime (unknown names are rejected)."""
-        names = {f.name for f in fields(SandboxConfig)}
+        names = {f.name for f in fields(self.config)}
         unknown = set(changes) - names
         if unknown:
             raise ControlError(f"unknown config fields: {sorted(unknown)}")

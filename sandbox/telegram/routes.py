@@ -12,8 +12,8 @@ from typing import Any
 from aiohttp import web
 
 from sandbox.errors import ApiError
-from sandbox.faults import NON_JSON_KINDS, FaultRule
-from sandbox.http import json_response
+from sandbox.faults import FaultRule
+from sandbox.http import answer_fault, json_response
 from sandbox.jsontypes import JsonDict
 from sandbox.telegram.botapi import BotApi, Described
 from sandbox.telegram.params import Params, read_params
@@ -70,20 +70,8 @@ class BotApiRoutes:
         return json_response(body, status)
 
     async def fault(self, request: web.Request, rule: FaultRule) -> web.StreamResponse:
-        """Answer an injected fault; timeouts hold the request, then drop the connection."""
-        self.sb.counters["faults_injected"] += 1
-        self.sb.faults_by_kind[rule.kind] += 1
-        if rule.kind in ("timeout", "disconnect"):
-            if rule.kind == "timeout":
-                await self.sb.sleep_unless_closing(rule.hold)
-            if request.transport is not None:
-                request.transport.close()
-            return web.Response(status=504)  # never reaches the client
-        if rule.kind in NON_JSON_KINDS:
-            content_type, text = rule.body()
-            return web.Response(status=rule.status, text=text, content_type=content_type)
-        error = rule.error()
-        return json_response(error.payload(), error.error_code)
+        """Answer an injected fault in Telegram's shape."""
+        return await answer_fault(self.sb, request, rule, _error_response)
 
     async def handle_file(self, request: web.Request) -> web.StreamResponse:
         if not self.sb.token_ok(request.match_info["token"]):
@@ -95,3 +83,7 @@ class BotApiRoutes:
         return web.Response(
             body=stored.data, content_type=stored.mime_type or "application/octet-stream"
         )
+
+
+def _error_response(error: ApiError) -> web.Response:
+    return json_response(error.payload(), error.error_code)

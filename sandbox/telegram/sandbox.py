@@ -243,7 +243,7 @@ class Sandbox(ChatViews):
         )
         self.counters["callback_queries"] += 1
         update = self.enqueue({"callback_query": query})
-        return {"update": update, "callback_query": query}
+        return {"update": update, "callback_query": query, "query_id": query_id}
 
     def press_button(
         self,
@@ -261,6 +261,40 @@ class Sandbox(ChatViews):
         return self.inject_callback(
             user_id, found["message_id"], found["callback_data"], chat_id=chat_id
         )
+
+    def inject_start(
+        self,
+        user_id: int,
+        payload: str | None = None,
+        *,
+        username: str | None = None,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        language_code: str | None = None,
+    ) -> JsonDict:
+        """A user opens ``deep_link(payload)`` and presses Start: ``/start <payload>``.
+
+        The MAX stand-in answers the same call with a ``bot_started`` update.
+        """
+        text = f"/start {payload}" if payload else "/start"
+        injected = self.inject_message(
+            user_id,
+            text,
+            username=username,
+            first_name=first_name,
+            last_name=last_name,
+            language_code=language_code,
+        )
+        return {**injected, "chat_id": user_id}
+
+    def private_chat_id(self, user_id: int) -> int:
+        """The chat_id of a user's private chat with the bot (Telegram: the user id)."""
+        return user_id
+
+    def deep_link(self, payload: str | None = None) -> str:
+        """What a person opens to start the bot: ``https://t.me/<bot>?start=<payload>``."""
+        link = f"https://t.me/{self.config.bot_username}"
+        return f"{link}?start={payload}" if payload else link
 
     def inject_update(self, update: JsonDict) -> JsonDict:
         """Queue an arbitrary update (fuzzing); update_id is always assigned fresh."""

@@ -15,12 +15,12 @@ from typing import Any, Self
 
 from aiohttp import web
 
-from sandbox.control import AdminControl
+from sandbox.control import AdminControl, WorldControl
 from sandbox.errors import ApiError
 from sandbox.http import HttpHost
 from sandbox.state import SandboxConfig
 from sandbox.telegram.botapi import BotApi
-from sandbox.telegram.control import WorldControl
+from sandbox.telegram.control import WebhookControl
 from sandbox.telegram.params import Params
 from sandbox.telegram.routes import BotApiRoutes
 from sandbox.telegram.sandbox import Sandbox
@@ -70,7 +70,8 @@ class SandboxServer(Sandbox):
         return [
             *BotApiRoutes(self, self.api, self.call_method).routes(),
             *admin.routes(),
-            *WorldControl(self, self.webhook).routes(),
+            *WorldControl(self).routes(),
+            *WebhookControl(self.webhook).routes(),
         ]
 
     def make_app(self) -> web.Application:

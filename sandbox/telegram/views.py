@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import bisect
 import time
 
-from sandbox import waiting
 from sandbox.errors import ControlError
 from sandbox.jsontypes import JsonDict
 from sandbox.telegram.markup import callback_datas, find_button
 from sandbox.telegram.records import CallbackRecord, ChatRecord, MessageRecord
 from sandbox.telegram.world import TelegramWorld
+from sandbox.waiting import WatchedChats
 
 
-class ChatViews(TelegramWorld):
+class ChatViews(WatchedChats, TelegramWorld):
     """Bot output stored in chats, snapshots of them, and waits on their versions."""
 
     # ------------------------------------------------------------ bot output
@@ -171,6 +170,9 @@ class ChatViews(TelegramWorld):
             raise ControlError(f"unknown callback query {query_id}", 404)
         return record.answer
 
+    def callback_answer_now(self, query_id: str) -> JsonDict | None:
+        return self.callback_answer(query_id)
+
     def callback_answers(self) -> dict[str, JsonDict | None]:
         return {qid: r.answer for qid, r in self.callbacks.items()}
 
@@ -206,79 +208,3 @@ class ChatViews(TelegramWorld):
         """Monotonic change counter of a chat (0 when it does not exist yet)."""
         chat = self.chats.get(chat_id)
         return chat.version if chat is not None else 0
-
-    async def wait_version(
-        self,
-        chat_id: int,
-        after_version: int,
-        timeout: float,  # noqa: ASYNC109 - a long poll that returns, never raises
-    ) -> int:
-        """Wait until the chat's version exceeds ``after_version``; return the version."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + max(0.0, timeout)
-        while self.chat_version(chat_id) <= after_version and not self.closing:
-            remaining = deadline - loop.time()
-            if remaining <= 0 or not await self.chat_changes.wait(chat_id, remaining):
-                break
-        return self.chat_version(chat_id)
-
-    async def watch_chat(
-        self,
-        chat_id: int,
-        after_version: int,
-        timeout: float,  # noqa: ASYNC109 - a long poll that returns, never raises
-        *,
-        since_message_id: int = 0,
-    ) -> JsonDict:
-        """One long wait on a chat (:class:`sandbox.waiting.ChatWatch`), also over HTTP."""
-        version = await self.wait_version(chat_id, after_version, timeout)
-        snapshot = self.chat(chat_id, since_message_id=since_message_id)
-        found = snapshot.pop("messages") if snapshot is not None else []
-        return {
-            "version": version,
-            "changed": version > after_version,
-            "closing": self.closing,
-            "messages": found,
-            "chat": snapshot,
-        }
-
-    async def wait_for(
-        self,
-        chat_id: int,
-        predicate: waiting.MessagesPredicate,
-        timeout: float = 5.0,  # noqa: ASYNC109
-        *,
-        since_message_id: int = 0,
-    ) -> list[JsonDict]:
-        """Wait until ``predicate(bot messages of the chat)`` holds; return those messages."""
-        return await waiting.wait_for(
-            self, chat_id, predicate, timeout, since_message_id=since_message_id
-        )
-
-    async def wait_for_message(
-        self,
-        chat_id: int,
-        predicate: waiting.MessagePredicate | None = None,
-        *,
-        after_message_id: int = 0,
-        timeout: float = 5.0,  # noqa: ASYNC109
-    ) -> JsonDict:
-        """First bot message with id > ``after_message_id`` matching ``predicate``."""
-        return await waiting.wait_for_message(
-            self, chat_id, predicate, after_message_id=after_message_id, timeout=timeout
-        )
-
-    async def wait_for_callback_answer(
-        self,
-        query_id: str,
-        timeout: float = 5.0,  # noqa: ASYNC109 - mirrors SandboxClient's signature
-    ) -> JsonDict:
-        """Wait until the bot answers callback query ``query_id``; return the answer."""
-        record = self.callbacks.get(query_id)
-        if record is None:
-            raise ControlError(f"unknown callback query {query_id}", 404)
-        if record.answer is None and not self.closing:
-            await self.answer_signals.wait(query_id, timeout)
-        if record.answer is None:
-            raise TimeoutError(f"callback query {query_id} not answered within {timeout}s")
-        return record.answer

@@ -10,7 +10,7 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
-from sandbox import SandboxServer
+from sandbox import MaxSandboxServer, SandboxServer
 
 TOKEN = "123456:TEST-token_abc"
 
@@ -49,3 +49,43 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
     """A raw aiohttp client for wire-level assertions."""
     async with aiohttp.ClientSession() as session:
         yield session
+
+
+MAX_TOKEN = "max-sandbox-token"
+
+
+class MaxHttp:
+    """A bare MAX Bot API client over real HTTP: ``await api.call("POST", "/messages", ...)``."""
+
+    def __init__(self, session: aiohttp.ClientSession, base_url: str, token: str) -> None:
+        self.session = session
+        self.base_url = base_url
+        self.token = token
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, object] | None = None,
+        json: object = None,
+        token: str | None = None,
+    ) -> tuple[int, dict[str, object]]:
+        """(status, JSON answer) of one request, the token in the Authorization header."""
+        query = {k: str(v) for k, v in (params or {}).items() if v is not None}
+        headers = {"Authorization": token if token is not None else self.token}
+        async with self.session.request(
+            method, self.base_url + path, params=query, json=json, headers=headers
+        ) as resp:
+            return resp.status, await resp.json(content_type=None)
+
+
+@pytest.fixture
+async def max_server() -> AsyncIterator[MaxSandboxServer]:
+    async with MaxSandboxServer(callback_ttl=5.0) as srv:
+        yield srv
+
+
+@pytest.fixture
+async def max_api(max_server: MaxSandboxServer, http: aiohttp.ClientSession) -> MaxHttp:
+    return MaxHttp(http, max_server.base_url, MAX_TOKEN)
