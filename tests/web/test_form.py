@@ -3,8 +3,6 @@ stored response and its rollup, the daily limit, and the remembered segment."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import sqlalchemy as sa
 
 from core.settings import Settings
