@@ -84,9 +84,7 @@ async def test_honeypot_refuses_and_stores_nothing(
     browser: Browser, session_pool: SessionPool
 ) -> None:
     await browser.get(FORM)
-    html = await browser.send(
-        FORM, ("go", "consent"), ("website", "http://spam.example")
-    )
+    html = await browser.send(FORM, ("go", "consent"), ("website", "http://spam.example"))
     assert browser.status == 400 and "Форма не принята" in html
     assert "скрытое поле" in html
     async with session_pool() as session:
