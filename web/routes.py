@@ -8,6 +8,7 @@ surveys.service refuses a stale form like a stale keyboard.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
@@ -100,12 +101,11 @@ async def landing(request: web.Request) -> web.Response:
     _ = ctx._
     links: list[tuple[str, str]] = []
     if found.bot_username:
-        try:
+        with suppress(ValueError):
             links.append((_("Answer in Telegram"), deep_link(found.bot_username, found.payload)))
-        except ValueError:
-            pass
     if ctx.max_bot_name:
-        links.append((_("Answer in MAX"), max_link(ctx.max_bot_name, found.payload)))
+        with suppress(ValueError):  # a malformed name: the button is left out, not a 500
+            links.append((_("Answer in MAX"), max_link(ctx.max_bot_name, found.payload)))
     if not found.internal:
         links.append((_("Answer on the website"), _paths(found.code)[1]))
     return landing_page(_page(ctx, found), found, links)
