@@ -7,6 +7,7 @@ finds it), and Jinja2 escapes whatever is put into the HTML.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -18,7 +19,8 @@ from surveys.questionnaire import CRITICALITY_LEVELS, QuestionKind
 from surveys.views import QuestionView
 
 _ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("web", "templates"),
+    # a plain folder, so any install (editable ones included) finds the templates
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=True,
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,

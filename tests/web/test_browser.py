@@ -64,6 +64,7 @@ async def test_a_person_answers_on_a_phone(
 ) -> None:
     await page.goto(str(web_server.make_url("/t/SUP01-EPGU")))
     await fits_the_phone(page)
+    await page.screenshot(path=str(tmp_path / "landing.png"), full_page=True)
     await page.get_by_role("link", name="Ответить на сайте").click()
     await page.get_by_role("button", name="Дать согласие и начать").click()
     await fits_the_phone(page)
@@ -73,6 +74,7 @@ async def test_a_person_answers_on_a_phone(
     await page.get_by_label("Время ожидания").check()
     await page.get_by_label("Очередь").check()
     await fits_the_phone(page)
+    await page.screenshot(path=str(tmp_path / "choices.png"), full_page=True)
     await page.get_by_role("button", name="Готово ✔").click()
     await page.get_by_role("button", name="подача заявления").click()
     await page.get_by_role("button", name="Средняя").click()
