@@ -13,7 +13,7 @@ from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
 
 from bot.bootstrap import open_storage
 from bot.delivery import OutboxSender
-from bot.factory import bot_commands, create_bot, create_dispatcher
+from bot.factory import bot_commands, create_bot, create_dispatcher, survey_policy
 from bot.intake import Inbox, durable_polling
 from bot.patience import Stopped, until_done
 from bot.single_intake import IntakeLease
@@ -25,6 +25,7 @@ from jobs.leader import Leadership
 from jobs.setup import create_scheduler
 from storage.database import SessionPool
 from storage.models import OrganizationSettings
+from web.app import create_web_app, serve_web
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,9 @@ async def run_bot(
         asyncio.create_task(leadership.run(stop)),
         asyncio.create_task(sender.run(stop, should_run=lambda: leadership.is_leader)),
     ]
+    if settings.public_url:  # the web form and the landing page every QR code opens
+        web_app = create_web_app(settings, storage.pool, survey_policy(settings), clock)
+        background.append(asyncio.create_task(serve_web(web_app, settings.web_listen, stop)))
     try:
         loop = asyncio.get_running_loop()
         for signal_number in (signal.SIGINT, signal.SIGTERM):

@@ -103,13 +103,19 @@ async def cmd_touchpoints_qr(args: argparse.Namespace, settings: Settings) -> in
     _ = translator(settings.locale)
     storage = await open_storage(settings)
     try:
-        username = await resolve_bot_username(settings, storage.pool, args.bot_username)
+        # With a public address the code opens the landing page: no bot name is printed in it.
+        username = (
+            ""
+            if settings.public_url
+            else await resolve_bot_username(settings, storage.pool, args.bot_username)
+        )
         written = await write_touchpoint_qr_codes(
             storage.pool,
             Path(args.dir),
             username,
             _,
             progress=_progress(_("QR codes")),
+            public_url=settings.public_url,
         )
     finally:
         await storage.engine.dispose()

@@ -55,6 +55,20 @@ def create_fsm_storage(settings: Settings, pool: SessionPool) -> BaseStorage:
     return SqlFsmStorage(pool, settings.secret(), cache=settings.is_sqlite)
 
 
+def survey_policy(settings: Settings) -> SurveyPolicy:
+    """The knobs of asking, the same for every channel; the closed loop hears every response."""
+    return SurveyPolicy(
+        tz=settings.tz,
+        daily_limit=settings.daily_response_limit,
+        ttl=timedelta(hours=settings.survey_ttl_hours),
+        after_client_response=LoopPolicy(
+            threshold=settings.low_score_threshold,
+            answer_days=settings.feedback_answer_days,
+            translate=translator(settings.locale),
+        ).after_response,
+    )
+
+
 def create_dispatcher(
     settings: Settings,
     pool: SessionPool,
@@ -69,16 +83,7 @@ def create_dispatcher(
         settings=settings,
         session_pool=pool,
         clock=clock,
-        policy=SurveyPolicy(
-            tz=settings.tz,
-            daily_limit=settings.daily_response_limit,
-            ttl=timedelta(hours=settings.survey_ttl_hours),
-            after_client_response=LoopPolicy(
-                threshold=settings.low_score_threshold,
-                answer_days=settings.feedback_answer_days,
-                translate=translator(settings.locale),
-            ).after_response,
-        ),
+        policy=survey_policy(settings),
         **extra,
     )
     i18n = create_i18n(settings.locale)

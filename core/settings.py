@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     handler_workers: int = Field(default=16, ge=1, le=1000)
     data_dir: Path = Path("./var")
 
+    # Web form and one QR code for every channel: set the address people reach to serve them
+    public_url: str | None = None
+    web_listen: str = "127.0.0.1:8081"
+    web_rate_per_minute: int = Field(default=60, ge=1)
+    max_bot_name: str | None = None
+
     # Surveys
     daily_response_limit: int = 1
     survey_ttl_hours: int = 24
@@ -93,6 +99,22 @@ class Settings(BaseSettings):
     @classmethod
     def _dates(cls, value: Any) -> Any:
         return _split_csv(value)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("https://", "http://")):
+            _ = _default_translator()
+            raise ValueError(_("an address starting with https:// is expected"))
+        return value
+
+    @field_validator("max_bot_name")
+    @classmethod
+    def _bot_name(cls, value: str | None) -> str | None:
+        return (value or "").strip().removeprefix("@") or None
 
     @field_validator("timezone")
     @classmethod

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ActivityDirection, ClientType, Process, Touchpoint
+from storage.models import (
+    ActivityDirection,
+    ClientType,
+    OrganizationSettings,
+    Process,
+    Touchpoint,
+)
 from storage.statements import first, scalar
 
 _touchpoints = cast(sa.Table, Touchpoint.__table__).c
@@ -103,3 +110,55 @@ async def internal_services(session: AsyncSession) -> list[tuple[int, str]]:
         .order_by(Process.name)
     )
     return [(p.id, p.name) for p in rows.all()]
+
+
+@dataclass(frozen=True)
+class Landing:
+    """What a touchpoint's page shows: who asks, about what, where; and its links' payload."""
+
+    touchpoint_id: int
+    process_id: int
+    code: str
+    payload: str
+    place: str
+    process_name: str
+    organization: str
+    bot_username: str | None
+    internal: bool
+
+
+async def landing_of(session: AsyncSession, code: str) -> Landing | None:
+    """The active touchpoint of an active process with this code, or None."""
+    row = (
+        await session.execute(
+            sa.select(
+                Touchpoint.id,
+                Touchpoint.process_id,
+                Touchpoint.code,
+                Touchpoint.payload,
+                Touchpoint.name,
+                Process.name,
+                Process.client_type,
+            )
+            .join(Process, Process.id == Touchpoint.process_id)
+            .where(Touchpoint.code == code, Touchpoint.active, Process.active)
+        )
+    ).first()
+    if row is None:
+        return None
+    organization = (
+        await session.execute(
+            sa.select(OrganizationSettings.name, OrganizationSettings.bot_username).limit(1)
+        )
+    ).first()
+    return Landing(
+        touchpoint_id=row[0],
+        process_id=row[1],
+        code=row[2],
+        payload=row[3],
+        place=row[4],
+        process_name=row[5],
+        organization=organization[0] if organization else "",
+        bot_username=(organization[1] or None) if organization else None,
+        internal=row[6] == ClientType.INTERNAL,
+    )

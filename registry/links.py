@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from urllib.parse import quote
 
 PAYLOAD_PREFIX = "t-"
 MAX_PAYLOAD_LENGTH = 64
@@ -20,6 +21,8 @@ _DIGEST_CHARS = 32  # 160 bits of SHA-256 in base32: no collision among any plau
 _PAYLOAD_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _SAFE_CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _BOT_USERNAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")
+_MAX_BOT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{1,63}")
+WEB_PATH = "/t/"
 
 
 def is_valid_payload(payload: str) -> bool:
@@ -47,3 +50,20 @@ def deep_link(bot_username: str, payload: str) -> str:
     if not is_valid_payload(payload):
         raise ValueError(f"not a deep-link payload: {payload!r}")
     return f"https://t.me/{username}?start={payload}"
+
+
+def max_link(bot_name: str, payload: str) -> str:
+    """`https://max.ru/<bot>?start=<payload>`: MAX's deep link, with the same payload."""
+    name = bot_name.strip().removeprefix("@")
+    if _MAX_BOT_RE.fullmatch(name) is None:
+        raise ValueError(f"not a MAX bot name: {bot_name!r}")
+    if not is_valid_payload(payload):
+        raise ValueError(f"not a deep-link payload: {payload!r}")
+    return f"https://max.ru/{name}?start={payload}"
+
+
+def web_link(public_url: str, code: str) -> str:
+    """`<public_url>/t/<code>`: the landing page every channel is offered on (a QR's link)."""
+    if not code:
+        raise ValueError("the touchpoint code is empty")
+    return public_url.rstrip("/") + WEB_PATH + quote(code, safe="")

@@ -238,6 +238,10 @@ class Response(Base):
     service_code: Mapped[str | None] = mapped_column(sa.String(32))
     client_type: Mapped[ClientType] = mapped_column(str_enum(ClientType))
     channel: Mapped[str] = mapped_column(sa.String(16))
+    # Where the answers were collected (telegram, max, web); `channel` is the touchpoint's kind.
+    collected_via: Mapped[str] = mapped_column(
+        sa.String(16), default="telegram", server_default="telegram"
+    )
     segment: Mapped[str | None] = mapped_column(sa.String(32))
     department_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("departments.id", ondelete="SET NULL")

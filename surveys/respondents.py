@@ -1,4 +1,4 @@
-"""Pseudonymous respondent keys: HMAC-SHA256 of the Telegram user id with the secret key."""
+"""Pseudonymous respondent keys: HMAC-SHA256 of the channel and its user id with the secret key."""
 
 from __future__ import annotations
 
@@ -10,6 +10,15 @@ import secrets
 def respondent_key(secret: bytes, telegram_user_id: int) -> str:
     """Stable per person and installation, unreadable without the secret."""
     return hmac.new(secret, str(telegram_user_id).encode(), hashlib.sha256).hexdigest()
+
+
+def channel_respondent_key(secret: bytes, channel: str, user_id: str | int) -> str:
+    """The key of a person in a channel; Telegram's keeps its original form (no prefix), so
+    answers given before other channels existed stay the same person's."""
+    if channel == "telegram":
+        return respondent_key(secret, int(user_id))
+    message = f"{channel}:{user_id}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
 def tombstone_key() -> str:

@@ -9,6 +9,7 @@ attempt is stored by surveys.storing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -54,6 +55,8 @@ class SurveyPolicy:
     # Called in a client's response's own transaction: the closed loop (outreach.loop) alerts
     # the owner about a low score. Wired by bot.factory; surveys know nothing of it.
     after_client_response: ClientResponseHook | None = None
+    # The channel the answers are collected through, stored on each response.
+    collected_via: str = "telegram"
 
 
 class Outcome(StrEnum):
@@ -315,6 +318,52 @@ async def answer_text(
     return await _record(session, policy, attempt, view, attempt.step, answers, cleaned, now)
 
 
+async def answer_form(
+    session: AsyncSession,
+    policy: SurveyPolicy,
+    key: str,
+    *,
+    session_id: int,
+    version: int,
+    values: Sequence[str],
+    now: datetime,
+) -> StepResult:
+    """A whole answer at once, as a form sends it (the web): a button's value, every option
+    chosen in a multiple choice, or a typed text, checked by the same rules as the buttons.
+    An optional question left empty is skipped."""
+    loaded = await _load_open(session, key, session_id, now)
+    if isinstance(loaded, StepResult):
+        return loaded
+    attempt = loaded
+    view = await view_of(session, attempt)
+    if attempt.step != version:
+        return StepResult(Outcome.STALE, view)
+    question = view.question
+    value: Any = ""
+    try:
+        if question.kind == QuestionKind.TEXT:
+            value = visible(values[0]) if values else ""
+            if len(value) > question.max_length:
+                return StepResult(Outcome.TOO_LONG, view, extra={"limit": question.max_length})
+        elif question.kind == QuestionKind.MULTI:
+            selected: list[str] = []
+            for raw in dict.fromkeys(values):
+                selected = toggle_choice(question, selected, raw)
+            value = selected
+        elif values:
+            if len(values) != 1:
+                raise AnswerRejected(",".join(values))
+            value = validate_button_value(view.definition, question, values[0], view.context)
+        if value in ("", []):
+            if not question.optional:
+                raise AnswerRejected("")
+            value = None
+    except AnswerRejected:
+        return StepResult(Outcome.REJECTED, view)
+    answers = {k: v for k, v in attempt.answers.items() if k != "_selected"}
+    return await _record(session, policy, attempt, view, version, answers, value, now)
+
+
 async def _advance(
     session: AsyncSession,
     attempt: Attempt,
@@ -354,6 +403,7 @@ async def _record(
         now=now,
         day=local_day(now, policy.tz),
         hook=policy.after_client_response,
+        collected_via=policy.collected_via,
     )
     return StepResult(Outcome.COMPLETED, response_id=response_id, extra={"session_id": attempt.id})
 

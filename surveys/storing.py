@@ -61,6 +61,7 @@ _INSERT_RESPONSE = (
             "touchpoint_id",
             "client_type",
             "channel",
+            "collected_via",
             "segment",
             "department_id",
             "rating",
@@ -85,9 +86,11 @@ async def store_response(
     now: datetime,
     day: date,
     hook: ClientResponseHook | None,
+    collected_via: str = "telegram",
 ) -> int:
     """The completed attempt as a response with its answers, counted in the rollup; a
-    client's response goes to ``hook`` (the closed loop) in the same transaction."""
+    client's response goes to ``hook`` (the closed loop) in the same transaction.
+    ``collected_via``: the channel the person answered in (telegram, max, web)."""
     definition = view.definition
     key = attempt.respondent_key
     known = await profiles.segment_of(session, key)
@@ -127,6 +130,7 @@ async def store_response(
                 "touchpoint_id": stored.touchpoint_id,
                 "client_type": stored.client_type,
                 "channel": stored.channel,
+                "collected_via": collected_via,
                 "segment": stored.segment,
                 "department_id": stored.department_id,
                 "rating": stored.rating,

@@ -44,6 +44,7 @@ async def test_high_rating_skips_the_conditional_questions(
     assert "Спасибо" in (telegram.last(CITIZEN).text or "")
     [response] = await responses(session_pool)
     assert response.rating == 5 and response.channel == "digital" and response.segment == "citizen"
+    assert response.collected_via == "telegram"
     assert {a.question for a in response.answers} == {"satisfaction", "segment"}
     assert await session_statuses(session_pool) == [SessionStatus.COMPLETED]
 

@@ -143,3 +143,52 @@ def test_card_with_a_long_cyrillic_name_stays_readable(tmp_path: Path) -> None:
 
     assert card.width == CARD_WIDTH and card.height > CARD_WIDTH
     assert decode(path) == link
+
+
+async def test_with_a_public_address_every_card_opens_the_landing_page(
+    session_pool: SessionPool, tmp_path: Path
+) -> None:
+    """One code for every channel: `<public_url>/t/<code>`, the same whatever the messenger."""
+    from registry.links import web_link
+    from storage.models import OrganizationSettings
+
+    registry = tmp_path / "registry.xlsx"
+    build_example_workbook(registry, RU)
+    await import_registry(session_pool, registry, RU, today=date(2026, 1, 15))
+    async with session_pool() as session, session.begin():
+        session.add(OrganizationSettings(name="Министерство социальной защиты", bot_username=BOT))
+        codes = list(await session.scalars(sa.select(Touchpoint.code).where(Touchpoint.active)))
+
+    paths = await write_touchpoint_qr_codes(
+        session_pool, tmp_path / "qr", "", RU, public_url="https://otklik.example.ru"
+    )
+
+    assert len(paths) == len(codes)
+    for path in paths[:5]:
+        assert decode(path) == f"https://otklik.example.ru/t/{path.stem}"
+    with Image.open(paths[0]) as card:
+        # 10 cm at 300 dpi at least; the dpi is written for the printer
+        assert card.width >= 1181 and card.info["dpi"] == pytest.approx((300, 300), abs=0.01)
+    assert (
+        web_link("https://x.ru/", "Точка 1") == "https://x.ru/t/%D0%A2%D0%BE%D1%87%D0%BA%D0%B0%201"
+    )
+
+
+def test_card_names_the_organization_process_and_place(tmp_path: Path) -> None:
+    """The words are drawn: a card with them is taller than one without, by their lines."""
+    from registry.links import web_link
+
+    link = web_link("https://otklik.example.ru", "SUP01-MFC")
+    bare = render_touchpoint_card(link, "SUP01-MFC", "МФЦ, окно 3", "Выплата", RU)
+    named = render_touchpoint_card(
+        link, "SUP01-MFC", "МФЦ, окно 3", "Выплата", RU, organization="Министерство труда"
+    )
+    assert named.height > bare.height and named.width == bare.width == CARD_WIDTH >= 1181
+    path = tmp_path / "card.png"
+    named.save(path)
+    assert decode(path) == link
+    # the organization's grey line above the call to action; the bare card starts with the
+    # call to action's black
+    band = slice(48, 78)  # the margin, then the first line of text
+    assert 80 <= np.asarray(named.convert("L"))[band].min() < 128
+    assert np.asarray(bare.convert("L"))[band].min() < 40

@@ -1,0 +1,1 @@
+"""The web channel: the touchpoint's landing page and the questionnaire as plain HTML forms."""
