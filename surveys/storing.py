@@ -1,6 +1,6 @@
 """Storing a completed questionnaire: the response, its answers, the rollup, the alert hook.
 
-Statements built once (storage.direct), in the transaction that completed the attempt, so a
+Statements built once (storage.statements), in the transaction that completed the attempt, so a
 response is never half stored.
 """
 
