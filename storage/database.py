@@ -143,7 +143,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             module = fast_dbapi()
             if module is not None:
                 kwargs["module"] = module
-        if parsed.database and parsed.database != ":memory:" and "mode=memory" not in url:
+        file_db = parsed.database and parsed.database != ":memory:" and "mode=memory" not in url
+        if file_db and "poolclass" not in kwargs:
             # Every writer waiting for the gate holds its connection: the inbox's workers,
             # the sender, the jobs and the readers together. Beyond the pool a connection is
             # opened (a thread of aiosqlite's) and closed again for each transaction.
