@@ -59,7 +59,6 @@ http {{
             proxy_pass http://otklik_web;
             proxy_set_header Host $host;
             proxy_set_header X-Forwarded-For $remote_addr;
-            proxy_set_header X-Forwarded-Proto $scheme;
             proxy_next_upstream error timeout http_502 http_503;
         }}
         location / {{ return 404; }}
