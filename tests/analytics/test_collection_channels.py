@@ -136,11 +136,7 @@ async def test_small_internal_channels_are_hidden_with_a_complement(
     out = tmp_path / "dynamics.xlsx"
     async with session_pool() as session:
         summary = await satisfaction_dynamics(session, out, RU, until=march, months=1)
-    rows = {
-        r["Канал сбора"]: r
-        for r in sheet_rows(out, SHEET)
-        if r["Код процесса"] == "IT01"
-    }
+    rows = {r["Канал сбора"]: r for r in sheet_rows(out, SHEET) if r["Код процесса"] == "IT01"}
     assert rows["Веб-форма"]["Число ответов"] == "<5"  # eight answers of four people
     assert rows["Веб-форма"]["Средняя оценка"] == "<5" and rows["Веб-форма"]["CSAT"] == "<5"
     # alone, the hidden web figures would be the total minus the others: the smaller goes too

@@ -3,9 +3,9 @@
 Every existing cell becomes its Telegram cell: its key gains «|telegram». Responses collected
 through MAX or the web since revision 015 were counted into those cells; their sums are moved
 out of the Telegram cell into a cell of their own channel, so every figure stays the same
-and only its split is new. A group whose Telegram cell cannot hold it (responses stored
-without being counted, e.g. by a bulk import) is left as it was, not counted twice.
-Downgrading adds the channels' cells back together.
+and only its split is new. A group larger than its Telegram cell (responses that were
+never counted) is left where it is, so no sum goes below zero. Downgrading adds the
+channels' cells back together.
 
 Revision ID: 017
 Revises: 015
@@ -121,7 +121,7 @@ def _move(bind: sa.Connection, group: Any) -> None:
             _rollups.c.cell == telegram, _rollups.c.month == group["month"]
         )
     ).first()
-    if source is None or source.n < group["n"]:
+    if source is None or any(getattr(source, name) < int(group[name] or 0) for name in _SUMS):
         return
     left = {name: getattr(source, name) - int(group[name] or 0) for name in _SUMS}
     if left["n"] == 0:
