@@ -36,6 +36,7 @@ KEYS = (
     "segment",
     "channel",
     "department_id",
+    "collected_via",
     "client_type",
     "month",
 )
