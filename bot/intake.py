@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.patience import until_done
 from core.clock import utcnow
-from storage.database import SessionPool
+from storage.database import SessionPool, session_from
 from storage.delivery_models import InboxUpdate
 from storage.sqlite_driver import inline_statements
 from storage.statements import PerDialect, binds, dialect_insert
@@ -107,7 +107,7 @@ class Inbox:
         now = utcnow()
         # A batch is one short transaction: its statements on the loop's thread.
         with inline_statements():
-            async with self.pool() as session, session.begin():
+            async with session_from(self.pool) as session, session.begin():
                 await _insert(session, updates, now, fresh)
         return fresh
 
