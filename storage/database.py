@@ -200,12 +200,14 @@ async def session_from(pool: SessionPool) -> AsyncIterator[AsyncSession]:
 
     `AsyncSession.__aexit__` closes the session in a task of its own, shielded, so that a
     cancellation cannot interrupt the close half way; that task and the loop iteration it
-    takes cost about a sixth of a short transaction. Inside `inline_statements()` a close
-    never suspends (the rollback of the pool's reset runs on the loop's thread), so nothing
+    takes cost about a sixth of a short transaction. Inside `inline_statements()` on SQLite a
+    close never suspends (the rollback of the pool's reset runs on the loop's thread), so nothing
     can interrupt it and it is awaited directly; elsewhere SQLAlchemy's own exit applies.
     """
     session = pool()
-    if not statements_inline():
+    bind = pool.kw.get("bind")
+    sqlite = isinstance(bind, AsyncEngine) and bind.dialect.name == "sqlite"
+    if not (sqlite and statements_inline()):
         async with session:
             yield session
         return
