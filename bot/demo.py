@@ -361,8 +361,8 @@ async def survey_act(
     _ = log._
     log.say(
         _(
-            "Citizens rated the service — citizens: {citizens}, touchpoints: {touchpoints}, "
-            "scores: {scores}"
+            "Citizens rated the service in Telegram — citizens: {citizens}, "
+            "touchpoints: {touchpoints}, scores: {scores}"
         ).format(
             citizens=citizens,
             touchpoints=len({place.code for place in chosen}),
