@@ -13,6 +13,7 @@ import asyncio
 import random
 import socket
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import urljoin
@@ -108,6 +109,14 @@ class Page(HTMLParser):
                 return button
         raise DemoWebError(f"{self.url}: no button «{label}»")
 
+    def checked(self, labels: Sequence[str]) -> list[str]:
+        """The values of the checkboxes a person ticks for `labels` (each a label's start)."""
+        return [
+            value
+            for value, label in self.checkboxes
+            if any(label.startswith(wanted) for wanted in labels)
+        ]
+
     def choices(self) -> list[str]:
         """The labels of the buttons that are themselves the answer (stages, levels)."""
         return [button.label for button in self.buttons if button.name == "value"]
@@ -153,9 +162,7 @@ async def web_citizen(browser: Browser, landing_url: str, plan: CitizenPlan) -> 
     after_score = WAITS["what_went_wrong"] if plan.problems else WAITS["comment"]
     await browser.press(str(plan.score), expect=after_score)
     if plan.problems:
-        chosen = [
-            ("value", value) for value, label in browser.page.checkboxes if label in plan.problems
-        ]
+        chosen = [("value", value) for value in browser.page.checked(plan.problems)]
         await browser.press(TAPS["done"], WAITS["question"].format(number=3), *chosen)
         if WAITS["stage"] in browser.page.text:
             await browser.press(plan.stage(browser.page.choices()), expect=WAITS["severity"])
