@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.bench_smoke]
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "crash.py"
 ANSWERS = 30

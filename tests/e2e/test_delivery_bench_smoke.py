@@ -14,7 +14,7 @@ import pytest
 from bench._delivery_result import DeliveryResult
 from bench.delivery import run_benchmark, sender_factory
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.bench_smoke]
 
 
 async def test_delivery_bench_loses_and_duplicates_nothing(tmp_path: Path) -> None:
