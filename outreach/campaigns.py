@@ -33,7 +33,7 @@ from storage.models import (
 )
 from storage.outbox import enqueue
 from storage.recipients import chat_recipients
-from surveys.respondents import respondent_key
+from surveys.respondents import address_key
 
 AUDIENCES = ("employees", "departments", "touchpoint")
 
@@ -170,7 +170,7 @@ def _closed(_: Translator, campaign: Campaign, title: str) -> Speech:
 async def _responded(
     session: AsyncSession, campaign: Campaign, chat_id: int, secret: bytes
 ) -> bool:
-    key = respondent_key(secret, chat_id)
+    key = address_key(secret, chat_id)
     query = (
         sa.select(sa.func.min(Response.submitted_at))
         .join(Questionnaire, Questionnaire.id == Response.questionnaire_id)
@@ -192,7 +192,7 @@ async def _still_wanted(
     """Respondents asked via their consent are reminded only while the consent stands."""
     if campaign.audience != "touchpoint":
         return True
-    respondent = await session.get(Respondent, respondent_key(secret, chat_id))
+    respondent = await session.get(Respondent, address_key(secret, chat_id))
     return respondent is not None and respondent.recontact_ok
 
 
