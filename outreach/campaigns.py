@@ -19,6 +19,7 @@ from core.calendar import WorkingCalendar, default_calendar
 from core.i18n import Translator
 from core.speech import Action, Actions, Intent, Speech
 from outreach.loop import officer_chats
+from storage.addresses import person_address, unaddressed
 from storage.delivery_models import OutboxLane
 from storage.models import (
     Campaign,
@@ -130,10 +131,13 @@ async def audience_chats(session: AsyncSession, campaign: Campaign) -> list[int]
         )
         return sorted(set(rows.all()))
     # Those Telegram cannot reach yet are invited too: the invitation waits for them.
-    query = sa.select(Person.telegram_id).where(Person.is_employee, Person.telegram_id.is_not(None))
+    query = sa.select(Person.telegram_id, Person.max_id).where(
+        Person.is_employee, sa.not_(unaddressed())
+    )
     if campaign.audience == "departments":
         query = query.where(Person.department_id.in_(campaign.department_ids))
-    return sorted(int(t) for t in (await session.scalars(query)).all() if t is not None)
+    found = (person_address(t, m) for t, m in (await session.execute(query)).all())
+    return sorted(chat for chat in found if chat is not None)
 
 
 def _invitation(_: Translator, campaign: Campaign, title: str) -> Speech:
