@@ -39,7 +39,7 @@ def _progress(description: str) -> Callable[[int, int], None]:
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import run_bot
 
-    settings.token()  # one clear line before anything else when the token is wrong
+    settings.check_channels()  # one clear line before anything else when a token is wrong
     if args.webhook and not args.webhook.startswith(("https://", "http://")):
         _ = translator(settings.locale)
         raise SettingsError(_("--webhook expects an address like https://HOST/PATH."))

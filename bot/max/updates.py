@@ -130,7 +130,7 @@ class UpdateTranslator:
             user = _user(update["user"], locale)
             payload = str(update.get("payload") or "").strip()
             chat = {"id": user["id"], "type": "private", "first_name": user["first_name"]}
-            message = {
+            message: JsonDict = {
                 "message_id": 0,
                 "date": int(update.get("timestamp") or 0) // 1000,
                 "chat": chat,
@@ -144,10 +144,10 @@ class UpdateTranslator:
             if sender.get("is_bot") or "user_id" not in sender:
                 return None
             user = _user(sender, locale)
-            message = self._message(raw, numbers, user)
-            if message is None:
+            said = self._message(raw, numbers, user)
+            if said is None:
                 return None
-            return {"update_id": update_id(update), "message": {**message, "from": user}}
+            return {"update_id": update_id(update), "message": {**said, "from": user}}
         if kind == "message_callback":
             callback = update.get("callback") or {}
             user = _user(callback["user"], locale)
