@@ -1,0 +1,73 @@
+"""`otklik run` with only OTKLIK_MAX_TOKEN: the bot serves MAX alone, against the MAX stand-in."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from bot.demo import EXAMPLE_REGISTRY
+from sandbox import MaxSandboxServer
+from sandbox.simulated import SimulatedUser
+from storage.database import create_engine
+from tests.e2e.test_bot_process import otklik
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+async def max_server() -> AsyncIterator[MaxSandboxServer]:
+    async with MaxSandboxServer() as server:
+        yield server
+
+
+async def test_otklik_run_with_only_the_max_token_serves_a_questionnaire(
+    max_server: MaxSandboxServer, tmp_path: Path
+) -> None:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("OTKLIK_BOT_TOKEN", "OTKLIK_TELEGRAM_API_URL")
+    }
+    env.update(
+        {
+            "OTKLIK_MAX_TOKEN": "max-e2e-token-for-the-stand-in",
+            "OTKLIK_MAX_API_URL": max_server.base_url,
+            "OTKLIK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'e2e.db'}",
+            "OTKLIK_SECRET_KEY": "e2e-secret",
+        }
+    )
+    load = await otklik(env, tmp_path, "registry", "import", str(EXAMPLE_REGISTRY))
+    output, _ = await load.communicate()
+    assert load.returncode == 0, output.decode()
+
+    bot = await otklik(env, tmp_path, "run")
+    try:
+        await asyncio.sleep(0)
+        if bot.returncode is not None:
+            raise AssertionError((await bot.communicate())[0].decode())
+        user = SimulatedUser(max_server, 31337, timeout=60)
+        await user.start("t-SUP01-EPGU", expect="Прежде чем начать")
+        await user.tap("Согласен", expect="Вопрос 1")
+        await user.tap("5", expect="комментарий")
+        await user.say("Всё быстро и понятно", expect="кем вы обратились")
+        await user.tap("Гражданин", expect="Спасибо")
+    finally:
+        if bot.returncode is None:
+            bot.send_signal(signal.SIGINT)
+        output, _ = await asyncio.wait_for(bot.communicate(), 30)
+    engine = create_engine(env["OTKLIK_DATABASE_URL"])
+    async with engine.connect() as connection:
+        stored = (
+            await connection.execute(sa.text("SELECT rating, collected_via FROM responses"))
+        ).all()
+    await engine.dispose()
+    assert [tuple(row) for row in stored] == [(5, "max")]
+    text = output.decode()
+    assert "Traceback" not in text, text
+    assert "max-e2e-token" not in text  # the token is never logged
