@@ -47,11 +47,11 @@ from maxapi.enums.parse_mode import TextFormat
 from maxapi.enums.upload_type import UploadType
 from maxapi.exceptions.max import InvalidToken, MaxApiError, MaxConnection, MaxUploadFileFailed
 from maxapi.types.attachments.upload import AttachmentPayload, AttachmentUpload
-from maxapi.types.input_media import InputMediaBuffer
 
 from bot.max.ids import MessageIds
 from bot.max.markup import keyboard
 from bot.max.updates import UpdateTranslator
+from bot.max.uploads import upload
 from core.channels import Channel, address, channel_of, native_id
 
 log = logging.getLogger(__name__)
@@ -217,9 +217,7 @@ class MaxSession(BaseSession):
         if isinstance(file, str):  # a token MAX gave before (a resent document)
             return AttachmentUpload(type=kind, payload=AttachmentPayload(token=file))
         data = b"".join([chunk async for chunk in file.read(bot)])
-        # maxapi appends the extension it recognises in the content: give the stem only.
-        stem = PurePath(file.filename or "file").stem or "file"
-        return await self.client.upload_media(InputMediaBuffer(data, filename=stem, type=kind))
+        return await upload(self.client, data, PurePath(file.filename or "file").name, kind)
 
     async def _send_file(
         self, bot: Bot, method: SendDocument | SendPhoto, file: Any, kind: UploadType
