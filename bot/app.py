@@ -6,6 +6,9 @@ import asyncio
 import gc
 import logging
 import signal
+from collections.abc import Coroutine
+from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from aiogram import Bot, Dispatcher
@@ -17,6 +20,7 @@ from bot.factory import bot_commands, create_bot, create_dispatcher, survey_poli
 from bot.intake import Inbox, durable_polling
 from bot.max.channel import MAX_RATE_PER_SECOND, MaxChannel, create_max_channel
 from bot.max.polling import durable_max_polling
+from bot.max.webhook import PATH_SUFFIX, max_route, max_start, max_webhook_secret
 from bot.patience import Stopped, until_done
 from bot.single_intake import IntakeLease
 from bot.webhook import serve_webhook, webhook_secret
@@ -157,22 +161,9 @@ async def run_bot(
         gc.collect()
         gc.freeze()
         scheduler.start()
-        intakes = []
-        if bot is not None:
-            intakes.append(
-                _telegram_intake(
-                    settings, dispatcher, bot, storage.pool, stop, webhook_url, register_webhook
-                )
-            )
-        if maxc is not None:
-            inbox = Inbox(
-                storage.pool,
-                dispatcher,
-                maxc.bot,
-                workers=settings.handler_workers,
-                channel=Channel.MAX,
-            )
-            intakes.append(durable_max_polling(inbox, maxc.client, maxc.translator, stop))
+        intakes = _intakes(
+            settings, dispatcher, storage.pool, stop, bot, maxc, webhook_url, register_webhook
+        )
         await asyncio.gather(*intakes)
     except Stopped:  # asked to stop while still waiting for Telegram at start-up
         log.info("stopped before Telegram answered")
@@ -187,28 +178,52 @@ async def run_bot(
         await storage.engine.dispose()
 
 
-async def _telegram_intake(
+def _intakes(
     settings: Settings,
     dispatcher: Dispatcher,
-    bot: Bot,
     pool: SessionPool,
     stop: asyncio.Event,
+    bot: Bot | None,
+    maxc: MaxChannel | None,
     webhook_url: str | None,
-    register_webhook: bool,
-) -> None:
-    inbox = Inbox(pool, dispatcher, bot, workers=settings.handler_workers)
-    allowed = dispatcher.resolve_used_update_types()
-    if webhook_url:
-        await serve_webhook(
+    register: bool,
+) -> list[Coroutine[Any, Any, None]]:
+    """Each channel's durable intake: long polling, or one webhook server for both
+    (MAX's at the webhook's path plus /max)."""
+    workers = settings.handler_workers
+    inbox = Inbox(pool, dispatcher, bot, workers=workers) if bot is not None else None
+    max_inbox = (
+        Inbox(pool, dispatcher, maxc.bot, workers=workers, channel=Channel.MAX)
+        if maxc is not None
+        else None
+    )
+    if not webhook_url:
+        found: list[Coroutine[Any, Any, None]] = []
+        if inbox is not None:
+            allowed = dispatcher.resolve_used_update_types()
+            found.append(durable_polling(inbox, stop, allowed_updates=allowed))
+        if maxc is not None and max_inbox is not None:
+            found.append(durable_max_polling(max_inbox, maxc.client, maxc.translator, stop))
+        return found
+    routes, starts = [], []
+    if maxc is not None and max_inbox is not None:
+        url = webhook_url.rstrip("/") + PATH_SUFFIX
+        path = urlsplit(url).path
+        secret = max_webhook_secret(settings)
+        routes.append(max_route(max_inbox, maxc.translator, path, secret))
+        starts.append(max_start(max_inbox, maxc.client, url, secret, register, stop))
+    return [
+        serve_webhook(
             inbox,
             stop,
             url=webhook_url,
             listen=settings.webhook_listen,
             secret=webhook_secret(settings),
             max_connections=settings.webhook_max_connections,
-            allowed_updates=allowed,
-            register=register_webhook,
+            allowed_updates=dispatcher.resolve_used_update_types(),
+            register=register,
             _=translator(settings.locale),
+            routes=routes,
+            starts=starts,
         )
-    else:
-        await durable_polling(inbox, stop, allowed_updates=allowed)
+    ]
