@@ -94,7 +94,23 @@ class Settings(BaseSettings):
     campaign_remind_after_days: int = 3
     campaign_max_reminders: int = 2
 
-    @field_validator("officer_ids", "reminder_days_before", mode="before")
+    @field_validator("officer_ids", mode="before")
+    @classmethod
+    def _people(cls, value: Any) -> Any:
+        """Telegram ids, or MAX user ids written ``max:123456`` (as chat addresses)."""
+        from core.channels import Channel, address
+
+        found = _split_csv(value)
+        if not isinstance(found, list):
+            return found
+        return [
+            address(Channel.MAX, int(part[4:]))
+            if isinstance(part, str) and part[:4].casefold() == "max:" and part[4:].isdigit()
+            else part
+            for part in found
+        ]
+
+    @field_validator("reminder_days_before", mode="before")
     @classmethod
     def _ints(cls, value: Any) -> Any:
         return _split_csv(value)

@@ -40,6 +40,7 @@ async def test_otklik_run_with_only_the_max_token_serves_a_questionnaire(
             "OTKLIK_MAX_API_URL": max_server.base_url,
             "OTKLIK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'e2e.db'}",
             "OTKLIK_SECRET_KEY": "e2e-secret",
+            "OTKLIK_OFFICER_IDS": "max:777001",  # the first officer, known in MAX only
         }
     )
     load = await otklik(env, tmp_path, "registry", "import", str(EXAMPLE_REGISTRY))
@@ -57,6 +58,8 @@ async def test_otklik_run_with_only_the_max_token_serves_a_questionnaire(
         await user.tap("5", expect="комментарий")
         await user.say("Всё быстро и понятно", expect="кем вы обратились")
         await user.tap("Гражданин", expect="Спасибо")
+        officer = SimulatedUser(max_server, 777001, timeout=60)
+        await officer.say("/stats", expect="Все процессы")
     finally:
         if bot.returncode is None:
             bot.send_signal(signal.SIGINT)
