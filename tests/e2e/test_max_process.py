@@ -47,6 +47,12 @@ async def test_otklik_run_with_only_the_max_token_serves_a_questionnaire(
     output, _ = await load.communicate()
     assert load.returncode == 0, output.decode()
 
+    invite = await otklik(env, tmp_path, "invites", "create", "--department", "UMSP")
+    printed, _ = await invite.communicate()
+    assert invite.returncode == 0, printed.decode()
+    # No Telegram token: the link is MAX's, the bot's name from MAX's getMe.
+    assert printed.decode().strip().startswith("https://max.ru/otklik_sandbox_bot?start=inv-")
+
     bot = await otklik(env, tmp_path, "run")
     try:
         await asyncio.sleep(0)
