@@ -63,7 +63,7 @@ _NOTHING_TO_DO = frozenset(
 )
 
 
-def _error(method: TelegramMethod[Any], error: MaxApiError) -> Exception:
+def max_error(method: TelegramMethod[Any], error: MaxApiError) -> Exception:
     raw = error.raw if isinstance(error.raw, dict) else {}
     code, text = str(raw.get("code", "")), str(raw.get("message", ""))[:200]
     message = f"MAX {error.code} {code}: {text}".strip()
@@ -143,7 +143,7 @@ class MaxSession(BaseSession):
         except InvalidToken as error:
             raise TelegramUnauthorizedError(method=method, message="MAX 401") from error
         except MaxApiError as error:
-            raise _error(method, error) from error
+            raise max_error(method, error) from error
         except (MaxConnection, MaxUploadFileFailed, aiohttp.ClientError, TimeoutError) as error:
             raise TelegramNetworkError(method=method, message=type(error).__name__) from error
         except ValueError as error:  # maxapi's own checks: a text of 4000 characters or more

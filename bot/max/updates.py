@@ -11,6 +11,7 @@ the unit of work apply it once. Updates of group chats and channels are not for 
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,6 +24,7 @@ from core.channels import MAX_UPDATE_BASE, Channel, address
 JsonDict = dict[str, Any]
 _HASH_BITS = 20
 _TIME_MASK = (1 << 41) - 1  # milliseconds: until 2039
+FILE_URLS = 1000
 
 
 def update_id(update: JsonDict) -> int:
@@ -65,6 +67,8 @@ def _files(attachments: Sequence[JsonDict], urls: dict[str, str]) -> JsonDict:
             continue
         if payload.get("url"):
             urls[str(token)] = str(payload["url"])
+            while len(urls) > FILE_URLS:
+                urls.pop(next(iter(urls)))
         if attachment.get("type") == "file":
             document = {"file_id": token, "file_unique_id": token}
             if attachment.get("filename"):
@@ -83,7 +87,9 @@ class UpdateTranslator:
 
     def __init__(self, ids: MessageIds) -> None:
         self.ids = ids
-        self.file_urls: dict[str, str] = {}  # token → download address, for bot.download
+        # token → download address, for bot.download: the last few only (a document is
+        # downloaded right after it arrives; after a restart the token alone is kept)
+        self.file_urls: OrderedDict[str, str] = OrderedDict()
 
     async def translate(self, bot: Bot, updates: Sequence[JsonDict]) -> list[Update]:
         mids = [
