@@ -23,7 +23,8 @@ DIMENSIONS: dict[str, Any] = {
     "process": MonthlyRollup.process_id,
     "touchpoint": MonthlyRollup.touchpoint_id,
     "segment": MonthlyRollup.segment,
-    "channel": MonthlyRollup.channel,
+    "channel": MonthlyRollup.channel,  # the touchpoint's kind: digital or offline
+    "collected_via": MonthlyRollup.collected_via,  # where the answers were given
     "department": MonthlyRollup.department_id,
     "client_type": MonthlyRollup.client_type,
 }

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.indexes import IndexRow, latest_version, monthly_index, months_back
+from analytics.report_collection import CollectionScope, collection_sheet
 from analytics.report_common import (
     CellGuard,
     Heads,
@@ -106,7 +107,9 @@ async def satisfaction_dynamics(
     process follows one questionnaire version — the one with the latest data in the window —
     because answers of different versions are not comparable and must not be averaged.
 
-    Internal cells need the number of distinct respondents, which the rollup does not keep.
+    The sheet «Collection channels» splits each process's window by where people answered
+    (report_collection). Internal cells need the number of distinct respondents, which the
+    rollup does not keep.
     The daily limit allows one response per respondent, touchpoint (or service) and day, so
     a month with n < min_cell certainly has fewer than min_cell respondents and is hidden
     at once; only internal months with n ≥ min_cell are checked against the responses, in
@@ -137,7 +140,9 @@ async def satisfaction_dynamics(
     )
     for process, direction in processes:
         _add_process(build, process, direction)
+    scope = CollectionScope(window, client_type, chosen, processes, build.questionnaires)
     sheets = _sheets(build, client_type)
+    sheets.insert(-1, await collection_sheet(session, scope, build.guard, _))
     await write_sheets(out, sheets)
     return ReportSummary(
         kind="dynamics",
@@ -283,6 +288,14 @@ def _info(build: _Build, client_type: ClientType | None) -> list[tuple[str, Any]
                 "the mean within the scale, computed when a month has at least {minimum} "
                 "responses."
             ).format(minimum=MIN_INTERVAL_RESPONSES),
+        ),
+        (
+            _("Collection channels"),
+            _(
+                "Where people answered: Telegram, MAX or the web form (the sheet «Collection "
+                "channels», over the whole period); not the same as the touchpoint's kind, "
+                "digital or offline."
+            ),
         ),
         (
             _("Questionnaire versions"),

@@ -1,7 +1,7 @@
 """The monthly rollup: sufficient statistics per cell, updated as responses arrive.
 
 Sums of n, Σx, Σx² and top-2 counts are additive, so every index (per process, touchpoint,
-segment, channel) is a sum over cells, and a full rebuild is one GROUP BY.
+segment, channel, collection channel) is a sum over cells, and a full rebuild is one GROUP BY.
 """
 
 from __future__ import annotations
@@ -24,13 +24,24 @@ def cell_key(
     segment: str | None,
     channel: str,
     department_id: int | None,
+    collected_via: str,
 ) -> str:
+    """The cell's name: its dimensions joined by «|», None as «-», collection channel last."""
+
     def part(value: object) -> str:
         return "-" if value is None else str(value)
 
     return "|".join(
         part(v)
-        for v in (questionnaire_id, process_id, touchpoint_id, segment, channel, department_id)
+        for v in (
+            questionnaire_id,
+            process_id,
+            touchpoint_id,
+            segment,
+            channel,
+            department_id,
+            collected_via,
+        )
     )
 
 
@@ -47,6 +58,7 @@ def _cell_sql() -> sa.ColumnElement[str]:
         Response.segment,
         Response.channel,
         Response.department_id,
+        Response.collected_via,
     )
     key: sa.ColumnElement[str] = part(columns[0])
     for column in columns[1:]:
@@ -63,6 +75,7 @@ class Rated(Protocol):
     segment: str | None
     channel: str
     department_id: int | None
+    collected_via: str
     client_type: ClientType
     rating: int | None
     month: date
@@ -86,6 +99,7 @@ async def count_in_rollup(session: AsyncSession, response: Rated, scale_max: int
             response.segment,
             response.channel,
             response.department_id,
+            response.collected_via,
         ),
         "month": response.month,
         "questionnaire_id": response.questionnaire_id,
@@ -93,6 +107,7 @@ async def count_in_rollup(session: AsyncSession, response: Rated, scale_max: int
         "touchpoint_id": response.touchpoint_id,
         "segment": response.segment,
         "channel": response.channel,
+        "collected_via": response.collected_via,
         "client_type": response.client_type,
         "department_id": response.department_id,
         "n": 1,
@@ -127,6 +142,7 @@ _ROLLUP_COLUMNS = (
     "touchpoint_id",
     "segment",
     "channel",
+    "collected_via",
     "client_type",
     "department_id",
     "n",
@@ -150,6 +166,7 @@ def _grouped_responses(*where: sa.ColumnElement[bool]) -> sa.Select[*tuple[Any, 
             Response.touchpoint_id,
             Response.segment,
             Response.channel,
+            Response.collected_via,
             Response.client_type,
             Response.department_id,
             sa.func.count(),
@@ -166,6 +183,7 @@ def _grouped_responses(*where: sa.ColumnElement[bool]) -> sa.Select[*tuple[Any, 
             Response.segment,
             Response.channel,
             Response.department_id,
+            Response.collected_via,
             Response.client_type,
             Response.month,
         )

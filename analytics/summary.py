@@ -21,7 +21,7 @@ from analytics.indexes import (
 from analytics.scan import DeclineRules, judge_series
 from core.i18n import Translator
 from core.periods import PAIN_MAP_MONTHS, month_add
-from storage.models import DeclineDetection, Process, Response, ResponseAnswer
+from storage.models import ClientType, DeclineDetection, Process, Response, ResponseAnswer
 
 
 @dataclass
@@ -35,6 +35,14 @@ class ProcessSummary:
     month: date
     top_problems: list[tuple[str, int]] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
+    # The month's responses (of the series' version) per collection channel (telegram, …).
+    collected: dict[str, int] = field(default_factory=dict)
+    internal: bool = False
+
+    @property
+    def split(self) -> bool:
+        """Whether the month's answers came through more than one collection channel."""
+        return sum(1 for n in self.collected.values() if n) > 1
 
     @property
     def pains_since(self) -> date:
@@ -85,6 +93,7 @@ async def summarize_processes(
             )
         ).all()
     )
+    collected = await _collected(session, process_ids, month)
     processes = (await session.scalars(sa.select(Process).where(Process.id.in_(process_ids)))).all()
     summaries: list[ProcessSummary] = []
     for process in processes:
@@ -97,6 +106,9 @@ async def summarize_processes(
         summary = ProcessSummary(
             process.id, process.code, process.name, series, verdict, process.id in detected, month
         )
+        summary.internal = process.client_type == ClientType.INTERNAL
+        if version is not None:
+            summary.collected = collected.get((process.id, version), {})
         if details:
             await _add_details(session, summary)
         summaries.append(summary)
@@ -107,6 +119,21 @@ async def summarize_processes(
         return (0 if declining else 1 if mean is not None else 2, mean if mean is not None else 99)
 
     return sorted(summaries, key=badness)
+
+
+async def _collected(
+    session: AsyncSession, process_ids: list[int], month: date
+) -> dict[tuple[int, int], dict[str, int]]:
+    """The month's responses per process, questionnaire version and collection channel."""
+    rows = await monthly_index(
+        session, by=("process", "collected_via"), process_ids=process_ids, since=month, until=month
+    )
+    collected: dict[tuple[int, int], dict[str, int]] = {}
+    for row in rows:
+        key = (int(row.keys["process"]), row.questionnaire_id)
+        via = str(row.keys["collected_via"])
+        collected.setdefault(key, {})[via] = row.n
+    return collected
 
 
 async def _add_details(session: AsyncSession, summary: ProcessSummary) -> None:

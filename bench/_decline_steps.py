@@ -36,6 +36,7 @@ KEYS = (
     "segment",
     "channel",
     "department_id",
+    "collected_via",
     "client_type",
     "month",
 )
@@ -45,20 +46,20 @@ FLOOR_SQL = (
 )
 PANDAS_SQL = f"SELECT {', '.join(KEYS)}, rating FROM responses"
 ROLLUP_COLUMNS = (
-    "cell, month, questionnaire_id, process_id, touchpoint_id, segment, channel, client_type,"
-    " department_id, n, total, total_sq, top2"
+    "cell, month, questionnaire_id, process_id, touchpoint_id, segment, channel, collected_via,"
+    " client_type, department_id, n, total, total_sq, top2"
 )
 ROLLUP_SQL = f"SELECT {ROLLUP_COLUMNS} FROM monthly_rollups"
 # The new rows' sums, written by hand (the cell key is made in Python by `cell_key`), to
 # check the absorbed rollup independently of the SQL that `absorb_new_responses` runs.
 NEW_GROUPS_SQL = (
     "SELECT r.questionnaire_id, r.process_id, r.touchpoint_id, r.segment, r.channel,"
-    " r.department_id, r.client_type, r.month, count(*), sum(r.rating),"
+    " r.department_id, r.collected_via, r.client_type, r.month, count(*), sum(r.rating),"
     " sum(r.rating * r.rating), sum(r.rating >= q.scale_max - 1)"
     " FROM responses r JOIN questionnaires q ON q.id = r.questionnaire_id"
     " WHERE r.id > ? AND r.rating IS NOT NULL"
     " GROUP BY r.questionnaire_id, r.process_id, r.touchpoint_id, r.segment, r.channel,"
-    " r.department_id, r.client_type, r.month"
+    " r.department_id, r.collected_via, r.client_type, r.month"
 )
 
 T = TypeVar("T")
@@ -303,13 +304,13 @@ def expected_after_absorb(path: Path, before: Rollup, after_id: int) -> Rollup:
         groups = connection.execute(NEW_GROUPS_SQL, (after_id,)).fetchall()
     finally:
         connection.close()
-    for q, p, t, segment, channel, d, client_type, month, n, total, total_sq, top2 in groups:
-        key = (cell_key(q, p, t, segment, channel, d), month)
+    for q, p, t, segment, channel, d, via, client_type, month, n, total, total_sq, top2 in groups:
+        key = (cell_key(q, p, t, segment, channel, d, via), month)
         old = expected.get(key)
         sums = (n, total, total_sq, top2)
         if old is not None:
             sums = tuple(a + b for a, b in zip(old[-4:], sums, strict=True))
-        expected[key] = (q, p, t, segment, channel, client_type, d, *sums)
+        expected[key] = (q, p, t, segment, channel, via, client_type, d, *sums)
     return expected
 
 

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
+from random import Random
 from typing import TypeVar
 
 import sqlalchemy as sa
@@ -23,10 +24,11 @@ from pydantic import SecretStr
 from bot.app import prepare
 from bot.bootstrap import open_storage
 from bot.delivery import OutboxSender
+from bot.demo_acts import ChannelAct, Played, count_answers, external_touchpoints
 from bot.demo_history import simulate_history
 from bot.demo_outcome import DemoLog, print_outcome, save_charts_and_reports
-from bot.demo_script import CITIZEN as SAYS
-from bot.demo_script import LOCALE, PROBLEMS, SEGMENTS, SEVERITIES, TAPS, WAITS
+from bot.demo_script import LOCALE, TAPS, WAITS, plan_citizen
+from bot.demo_web import WebAct
 from bot.factory import create_bot, create_dispatcher
 from bot.intake import Inbox, durable_polling
 from core.clock import Clock, utcnow
@@ -41,7 +43,7 @@ from sandbox import SandboxServer
 from sandbox.telegram.simulated import SimulatedUser
 from storage.database import SessionPool
 from storage.delivery_models import OutboxMessage
-from storage.models import ClientType, Person, Process, Response, Touchpoint
+from storage.models import Person
 
 T = TypeVar("T")
 EXAMPLE_REGISTRY = Path(__file__).resolve().parent.parent / "examples" / "registry.xlsx"
@@ -52,27 +54,26 @@ EMPLOYEES_FROM = 200_000
 
 
 async def citizen(user: SimulatedUser, payload: str, rng: random.Random) -> int:
-    """A citizen scans a QR code and answers; returns the score given."""
+    """A citizen scans a QR code and answers in Telegram; returns the score given."""
+    plan = plan_citizen(rng)
     await user.say(f"/start {payload}", expect=WAITS["consent"])
     await user.tap(TAPS["agree"], expect=WAITS["question"].format(number=1))
-    score = rng.choices([1, 2, 3, 4, 5], weights=[1, 2, 3, 6, 8])[0]
-    await user.tap(str(score), expect=WAITS["question"].format(number=2))
-    if score <= 3:
-        for problem in rng.sample(PROBLEMS, k=rng.randint(1, 2)):
+    await user.tap(str(plan.score), expect=WAITS["question"].format(number=2))
+    if plan.problems:
+        for problem in plan.problems:
             await user.tap(problem, expect=WAITS["what_went_wrong"])
         await user.tap(TAPS["done"], expect=WAITS["question"].format(number=3))
         if WAITS["stage"] in user.last_text:
-            await user.tap(rng.choice(user.buttons()), expect=WAITS["severity"])
-        await user.tap(rng.choice(SEVERITIES), expect=WAITS["comment"])
-    if rng.random() < 0.4:
-        comment = SAYS["comment_satisfied"] if score > 3 else SAYS["comment_unsatisfied"]
-        await user.say(comment, expect=WAITS["segment"])
+            await user.tap(plan.stage(user.buttons()), expect=WAITS["severity"])
+        await user.tap(plan.severity, expect=WAITS["comment"])
+    if plan.comment:
+        await user.say(plan.comment, expect=WAITS["segment"])
     else:
         await user.tap(TAPS["skip"], expect=WAITS["segment"])
-    await user.tap(rng.choice(SEGMENTS), expect=WAITS["thanks"])
-    if rng.random() < 0.3:
+    await user.tap(plan.segment, expect=WAITS["thanks"])
+    if plan.wants_answer:
         await user.tap(TAPS["want_answer"], expect=WAITS["thanks"])
-    return score
+    return plan.score
 
 
 async def employee(user: SimulatedUser, invite_link: str, rng: random.Random) -> None:
@@ -92,17 +93,6 @@ async def officer_creates_invite(officer: SimulatedUser) -> str:
     await officer.tap("50", expect=WAITS["how_many_days"])
     await officer.tap("7", expect=WAITS["invite_created"])
     return next(word for word in officer.last_text.split() if word.startswith("https://t.me/"))
-
-
-async def external_payloads(pool: SessionPool) -> list[tuple[str, str]]:
-    async with pool() as session:
-        rows = await session.execute(
-            sa.select(Touchpoint.payload, Touchpoint.name)
-            .join(Process, Process.id == Touchpoint.process_id)
-            .where(Process.client_type == ClientType.EXTERNAL, Touchpoint.active)
-            .order_by(Touchpoint.code)
-        )
-        return [(row.payload, row.name) for row in rows]
 
 
 async def in_batches(jobs: Sequence[Callable[[], Awaitable[T]]], size: int) -> list[T]:
@@ -248,14 +238,6 @@ async def latest_outbox_id(pool: SessionPool) -> int:
         return int(await session.scalar(sa.select(sa.func.max(OutboxMessage.id))) or 0)
 
 
-async def count_by_client_type(pool: SessionPool) -> dict[ClientType, int]:
-    async with pool() as session:
-        rows = await session.execute(
-            sa.select(Response.client_type, sa.func.count()).group_by(Response.client_type)
-        )
-        return {row[0]: int(row[1]) for row in rows}
-
-
 async def run_demo(out: Path, *, fast: bool = False, locale: str = DEFAULT_LOCALE) -> int:
     """Plays the whole product once; 0 when every simulated answer was stored.
 
@@ -267,9 +249,12 @@ async def run_demo(out: Path, *, fast: bool = False, locale: str = DEFAULT_LOCAL
     _ = log._
     rng = random.Random(2025)
     citizens, employees = (12, 5) if fast else (50, 20)
+    acts: list[ChannelAct] = [WebAct(citizens=4 if fast else 10)]
 
     async with SandboxServer() as sandbox:
         settings = demo_settings(sandbox, database, out)
+        for act in acts:
+            settings = act.configure(settings)
         log.say(_("The sandbox Bot API is running: {url}").format(url=sandbox.base_url))
         storage = await open_storage(settings)
         translate = translator(settings.locale)
@@ -299,23 +284,27 @@ async def run_demo(out: Path, *, fast: bool = False, locale: str = DEFAULT_LOCAL
             )
         )
         try:
-            await survey_act(sandbox, storage.pool, log, rng, citizens, employees)
-            live = await count_by_client_type(storage.pool)
+            for act in acts:
+                await act.start(settings, storage.pool, log)
+            played = await survey_act(sandbox, storage.pool, log, rng, (citizens, employees), acts)
+            live = await count_answers(storage.pool)
             await analytics_act(sandbox, storage.pool, settings, out, log)
             await reengineering_act(sandbox, storage.pool, settings, log)
         finally:
+            for act in acts:
+                await act.stop()
             stop.set()
             await delivery
             await polling
             await bot.session.close()
 
-        total = await count_by_client_type(storage.pool)
+        total = sum((await count_answers(storage.pool)).values())
         await storage.engine.dispose()
 
     return print_outcome(
         live,
         total,
-        citizens=citizens,
+        citizens={"telegram": citizens} | {p.via: len(p.scores) for p in played},
         employees=employees,
         messages=sandbox.stats()["messages_total"],
         out=out,
@@ -352,30 +341,31 @@ async def survey_act(
     pool: SessionPool,
     log: DemoLog,
     rng: random.Random,
-    citizens: int,
-    employees: int,
-) -> None:
-    """Citizens rate services by QR code, employees join by invite and rate internal services."""
-    touchpoints = await external_payloads(pool)
-    people = [
-        (SimulatedUser(sandbox, CITIZENS_FROM + i), touchpoints[i % len(touchpoints)])
-        for i in range(citizens)
+    people: tuple[int, int],
+    acts: Sequence[ChannelAct],
+) -> list[Played]:
+    """Citizens rate services by QR code in every channel at once; employees join by invite."""
+    citizens, employees = people
+    touchpoints = await external_touchpoints(pool)
+    chosen = [touchpoints[i % len(touchpoints)] for i in range(citizens)]
+    jobs = [
+        partial(
+            citizen, SimulatedUser(sandbox, CITIZENS_FROM + i), place.payload, Random(rng.random())
+        )
+        for i, place in enumerate(chosen)
     ]
-    scores = await in_batches(
-        [
-            partial(citizen, user, payload, random.Random(rng.random()))
-            for user, (payload, _) in people
-        ],
-        10,
+    scores, played = await asyncio.gather(
+        in_batches(jobs, 10),
+        asyncio.gather(*(act.play(touchpoints, Random(rng.random()), log) for act in acts)),
     )
     _ = log._
     log.say(
         _(
-            "Citizens rated the service — citizens: {citizens}, touchpoints: {touchpoints}, "
-            "scores: {scores}"
+            "Citizens rated the service in Telegram — citizens: {citizens}, "
+            "touchpoints: {touchpoints}, scores: {scores}"
         ).format(
             citizens=citizens,
-            touchpoints=len({p for _payload, p in people}),
+            touchpoints=len({place.code for place in chosen}),
             scores=dict(sorted(Counter(scores).items())),
         )
     )
@@ -384,7 +374,7 @@ async def survey_act(
     log.say(_("The customer-centricity officer created an invitation: {link}").format(link=link))
     await in_batches(
         [
-            partial(employee, SimulatedUser(sandbox, EMPLOYEES_FROM + i), link, random.Random(i))
+            partial(employee, SimulatedUser(sandbox, EMPLOYEES_FROM + i), link, Random(i))
             for i in range(employees)
         ],
         10,
@@ -395,5 +385,6 @@ async def survey_act(
         ).format(employees=employees)
     )
     late = SimulatedUser(sandbox, CITIZENS_FROM)
-    await late.say(f"/start {touchpoints[0][0]}", expect=WAITS["rated_today"])
+    await late.say(f"/start {touchpoints[0].payload}", expect=WAITS["rated_today"])
     log.say(_("A second rating of the same touchpoint on the same day is politely declined"))
+    return played

@@ -18,6 +18,7 @@ from analytics.chart_trend import trend_chart
 from analytics.render import OUT, render
 from analytics.scan import rules_from
 from analytics.summary import summarize_processes
+from analytics.wording import collection_labels, collection_order
 from bot.reports import build_report
 from core.i18n import Translator, translator
 from core.settings import Settings
@@ -107,34 +108,54 @@ async def save_charts_and_reports(
 
 
 def print_outcome(
-    live: dict[ClientType, int],
-    total: dict[ClientType, int],
+    live: dict[tuple[ClientType, str], int],
+    total: int,
     *,
-    citizens: int,
+    citizens: dict[str, int],
     employees: int,
     messages: int,
     out: Path,
     database: Path,
     log: DemoLog,
 ) -> int:
-    """Prints the summary; 0 when every citizen's and employee's answer of this run was stored."""
-    external = live.get(ClientType.EXTERNAL, 0)
-    internal = live.get(ClientType.INTERNAL, 0)
+    """Prints the summary; 0 when every answer this run's people gave was stored.
+
+    `live` counts this run's answers by client type and collection channel; `citizens` says
+    how many citizens answered in each channel (employees answer in Telegram).
+    """
     _ = log._
+    labels = collection_labels(_)
+    internal = sum(n for (kind, _via), n in live.items() if kind == ClientType.INTERNAL)
+    by_channel: dict[str, int] = {}
+    for (_kind, via), count in live.items():
+        by_channel[via] = by_channel.get(via, 0) + count
     of = _("{count} of {total}")
-    rows = (
-        (_("answers of citizens in this run:"), of.format(count=external, total=citizens)),
+    rows: list[tuple[str, object]] = [
+        (
+            _("answers of citizens in this run, {channel}:").format(channel=labels.get(via, via)),
+            of.format(count=live.get((ClientType.EXTERNAL, via), 0), total=played),
+        )
+        for via, played in citizens.items()
+    ]
+    rows += [
         (_("answers of employees in this run:"), of.format(count=internal, total=employees)),
-        (_("answers in the database with the history:"), sum(total.values())),
+        (
+            _("answers of this run by collection channel:"),
+            " · ".join(
+                f"{labels.get(via, via)} {by_channel[via]}"
+                for via in sorted(by_channel, key=collection_order)
+            ),
+        ),
+        (_("answers in the database with the history:"), total),
         (_("messages sent by the bot:"), messages),
         (_("charts and reports:"), out / "reports"),
         (_("database:"), database),
         (_("time:"), _("{seconds} s").format(seconds=f"{time.monotonic() - log.started:.1f}")),
-    )
+    ]
     width = max(len(label) for label, _value in rows) + 2
     print()
     print(_("Demo summary"))
     for label, value in rows:
         print(f"  {label.ljust(width)}{value}")
-    ok = external == citizens and internal == employees
-    return 0 if ok else 1
+    stored = all(live.get((ClientType.EXTERNAL, via), 0) == n for via, n in citizens.items())
+    return 0 if stored and internal == employees else 1

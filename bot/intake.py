@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.patience import until_done
 from core.channels import MAX_UPDATE_BASE, Channel
 from core.clock import utcnow
-from storage.database import SessionPool
+from storage.database import SessionPool, session_from
 from storage.delivery_models import InboxUpdate
 from storage.sqlite_driver import inline_statements
 from storage.statements import PerDialect, binds, dialect_insert
@@ -118,7 +118,7 @@ class Inbox:
         now = utcnow()
         # A batch is one short transaction: its statements on the loop's thread.
         with inline_statements():
-            async with self.pool() as session, session.begin():
+            async with session_from(self.pool) as session, session.begin():
                 await _insert(session, updates, now, fresh)
                 if then is not None:
                     await then(session)

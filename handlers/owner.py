@@ -25,6 +25,7 @@ from analytics.render import OUT, render
 from analytics.report_kinds import REPORT_KINDS
 from analytics.scan import rules_from
 from analytics.summary import ProcessSummary, summarize_processes
+from analytics.wording import collection_labels, collection_order
 from core.clock import Clock
 from core.heap import settle_heap
 from core.periods import last_complete_month
@@ -75,7 +76,23 @@ def _number(value: float | None, digits: int = 2) -> str:
     return "—" if value is None else f"{value:.{digits}f}".replace(".", ",")
 
 
-def summary_text(summary: ProcessSummary) -> str:
+def collection_split(
+    collected: dict[str, int], *, internal: bool = False, min_cell: int = 1
+) -> str:
+    """«Telegram 12 · MAX 3 · Веб-форма 5», or "" when one channel (or none) has answers.
+
+    An internal process's split is left out when a channel has fewer than ``min_cell``
+    answers: a small team's channel could point to a person (report_common's guard).
+    """
+    shown = {via: n for via, n in collected.items() if n}
+    if len(shown) < 2 or (internal and min(shown.values()) < min_cell):
+        return ""
+    labels = collection_labels(_)
+    parts = [f"{labels.get(via, via)} {shown[via]}" for via in sorted(shown, key=collection_order)]
+    return escape(" · ".join(parts))
+
+
+def summary_text(summary: ProcessSummary, min_cell: int = 1) -> str:
     csat = summary.last_csat
     lines = [
         f"<b>{escape(summary.name)}</b> ({escape(summary.code)})",
@@ -86,6 +103,9 @@ def summary_text(summary: ProcessSummary) -> str:
             n=summary.last_n,
         ),
     ]
+    split = collection_split(summary.collected, internal=summary.internal, min_cell=min_cell)
+    if split:
+        lines.append(_("Responses by collection channel: {split}").format(split=split))
     if summary.verdict is not None:
         lines.append(escape(summary.verdict.reason))
     if summary.top_problems:
@@ -197,7 +217,27 @@ async def _officer_overview(message: Message, summaries: list[ProcessSummary], m
         )
     builder.button(text=_("Dynamics of all processes (Excel)"), callback_data=ReportCb(k="d", p=0))
     builder.adjust(1)
-    await message.answer(_("Choose a process for details:"), reply_markup=builder.as_markup())
+    text = _("Choose a process for details:")
+    split = collection_split(_collected_total(summaries))
+    if split:
+        text = "\n".join(
+            (
+                _("Responses for {month} by collection channel: {split}").format(
+                    month=month_name(month), split=split
+                ),
+                text,
+            )
+        )
+    await message.answer(text, reply_markup=builder.as_markup())
+
+
+def _collected_total(summaries: list[ProcessSummary]) -> dict[str, int]:
+    """The month's answers per collection channel over all processes (counts only)."""
+    total: dict[str, int] = {}
+    for summary in summaries:
+        for via, n in summary.collected.items():
+            total[via] = total.get(via, 0) + n
+    return total
 
 
 async def _send_process(message: Message, summary: ProcessSummary, settings: Settings) -> None:
@@ -222,7 +262,8 @@ async def _send_process(message: Message, summary: ProcessSummary, settings: Set
             min_responses=settings.decline_min_responses,  # small months drawn hollow
         )
         await message.answer_photo(BufferedInputFile(buffer.getvalue(), "trend.png"))
-    await message.answer(summary_text(summary), reply_markup=builder.as_markup())
+    text = summary_text(summary, settings.min_cell_respondents)
+    await message.answer(text, reply_markup=builder.as_markup())
 
 
 @router.callback_query(StatsCb.filter())

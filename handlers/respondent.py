@@ -141,14 +141,17 @@ async def open_questionnaire(
     now: datetime,
     questionnaire_code: str | None = None,
     message_id: int | None = None,
+    consented: bool = False,
 ) -> StepResult | None:
     """Inside the caller's transaction: open (or resume) the questionnaire; None until the
     person has consented. ``message_id``: the message the first question will be shown in.
-    An internal service is for employees: anyone else is refused before consent is asked."""
-    if await outsider_to(session, actor, touchpoint_id, process_id):
-        return StepResult(Outcome.EMPLOYEES_ONLY)
-    if not await profiles.has_consented(session, actor.key):
-        return None
+    An internal service is for employees: anyone else is refused before consent is asked.
+    ``consented``: the caller has just checked the service and recorded the consent."""
+    if not consented:
+        if await outsider_to(session, actor, touchpoint_id, process_id):
+            return StepResult(Outcome.EMPLOYEES_ONLY)
+        if not await profiles.has_consented(session, actor.key):
+            return None
     return await surveys.start_survey(
         session,
         policy,
@@ -305,6 +308,7 @@ async def consent(
                 policy=policy,
                 now=now,
                 message_id=message.message_id if message is not None else None,
+                consented=True,
             )
     if refusal is not None:
         await ack(query, refusal, show_alert=True)

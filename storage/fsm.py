@@ -15,7 +15,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 
 from core.clock import utcnow
-from storage.database import SessionPool, read_only_of
+from storage.database import SessionPool, read_only_of, session_from
 from storage.delivery_models import FsmRecord
 from storage.sqlite_driver import inline_statements
 from storage.statements import first
@@ -53,7 +53,7 @@ class FsmRecords:
         # On the loop's thread, in a read-only transaction that ends with the block (a
         # snapshot held until the session's close would keep SQLite from resetting the WAL).
         with inline_statements():
-            async with read_only_of(self._pool)() as session, session.begin():
+            async with session_from(read_only_of(self._pool)) as session, session.begin():
                 record = await first(session, _BY_KEY, {"key_id": key_id})
         loaded = (record[0], dict(record[1] or {})) if record else (None, {})
         self._remember(key_id, *loaded)

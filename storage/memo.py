@@ -13,7 +13,7 @@ T = TypeVar("T")
 
 
 class Bound(Protocol):
-    """An ORM session or a direct transaction (storage.direct): both know their engine."""
+    """A session (or anything else bound to an engine): memos are kept per engine."""
 
     def get_bind(self) -> Engine | Any: ...
 

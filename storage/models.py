@@ -293,8 +293,10 @@ class MonthlyRollup(Base):
     """Sufficient statistics of the primary rating for one cell and month.
 
     A cell is the finest grouping (questionnaire version × process × touchpoint × segment ×
-    channel × department); every index is a sum over cells, so analysis reads months,
-    not responses. Kept up to date in the transaction that stores each response.
+    channel × department × collection channel); every index is a sum over cells, so analysis
+    reads months, not responses. Kept up to date in the transaction that stores each response.
+    `channel` is the touchpoint's kind (digital/offline); `collected_via` is where the answers
+    were given (telegram, max, web).
     """
 
     __tablename__ = "monthly_rollups"
@@ -317,6 +319,9 @@ class MonthlyRollup(Base):
     )
     segment: Mapped[str | None] = mapped_column(sa.String(32))
     channel: Mapped[str] = mapped_column(sa.String(16))
+    collected_via: Mapped[str] = mapped_column(
+        sa.String(16), default="telegram", server_default="telegram"
+    )
     client_type: Mapped[ClientType] = mapped_column(str_enum(ClientType))
     department_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("departments.id", ondelete="CASCADE")

@@ -53,6 +53,11 @@ def inline_statements() -> Iterator[None]:
         _INLINE.reset(token)
 
 
+def statements_inline() -> bool:
+    """True inside `inline_statements()`: SQLite statements run on the loop's thread."""
+    return _INLINE.get()
+
+
 @contextmanager
 def off_loop_statements() -> Iterator[None]:
     """Within this block, SQLite statements go to aiosqlite's thread even inside an update.

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
 from core.heap import settle_heap
-from storage.database import SessionPool, read_only_of
+from storage.database import SessionPool, read_only_of, session_from
 from storage.delivery_models import InboxUpdate
 from storage.off_loop import Work, read_off_loop
 from storage.sqlite_driver import off_loop_statements
@@ -70,7 +70,7 @@ class UnitOfWork:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        async with self.pool() as session:
+        async with session_from(self.pool) as session:
             try:
                 async with session.begin():
                     if not self.marked:

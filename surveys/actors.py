@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from core.channels import Channel, channel_of, native_id
-from storage.database import ProjectSession, SessionPool, read_only_of
+from storage.database import ProjectSession, SessionPool, read_only_of, session_from
 from storage.delivery_models import OutboxMessage, OutboxStatus
 from storage.models import Person, Process
 from storage.recipients import release
@@ -145,7 +145,7 @@ class ActorCache:
         # for a writer under WAL) that ends at the block's end, before the session's close
         # (a snapshot held across the loop keeps SQLite from checkpointing the WAL).
         with inline_statements():
-            async with read_only_of(self.pool)() as session, session.begin():
+            async with session_from(read_only_of(self.pool)) as session, session.begin():
                 return await self._read(session, user)
 
     async def _read(self, session: AsyncSession, user: Sender) -> Actor:

@@ -1,7 +1,8 @@
-"""Questionnaire attempts (`survey_sessions` rows) as plain records, by direct statements.
+"""Questionnaire attempts (`survey_sessions` rows) as plain records, by Core statements.
 
-The hot path reads and writes attempts without ORM objects (storage.direct): every answer
-loads one row and claims the next step with one compare-and-set.
+The hot path reads and writes attempts without ORM objects (statements built once,
+storage.statements): every answer loads one row and claims the next step with one
+compare-and-set.
 """
 
 from __future__ import annotations

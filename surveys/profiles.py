@@ -1,7 +1,7 @@
-"""What the bot remembers of a respondent (consent, segment, opt-ins), by direct statements.
+"""What the bot remembers of a respondent (consent, segment, opt-ins), by Core statements.
 
-Read and written on every questionnaire's opening and completion (storage.direct); the
-occasional callers that hold an ORM session pass it and get the same statements.
+Read and written on every questionnaire's opening and completion, by statements built once
+(storage.statements) in the caller's session.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Storing a completed questionnaire: the response, its answers, the rollup, the alert hook.
 
-Statements built once (storage.direct), in the transaction that completed the attempt, so a
+Statements built once (storage.statements), in the transaction that completed the attempt, so a
 response is never half stored.
 """
 
@@ -37,6 +37,7 @@ class StoredResponse:
     department_id: int | None
     rating: int | None
     month: date
+    collected_via: str = "telegram"  # where the answers were given: telegram, max, web
 
 
 class ClientResponseHook(Protocol):
@@ -117,6 +118,7 @@ async def store_response(
         department_id=attempt.department_id,
         rating=rating if isinstance(rating, int) else None,
         month=day.replace(day=1),
+        collected_via=collected_via,
     )
     stored.id = int(
         await scalar(
@@ -130,7 +132,7 @@ async def store_response(
                 "touchpoint_id": stored.touchpoint_id,
                 "client_type": stored.client_type,
                 "channel": stored.channel,
-                "collected_via": collected_via,
+                "collected_via": stored.collected_via,
                 "segment": stored.segment,
                 "department_id": stored.department_id,
                 "rating": stored.rating,

@@ -1,9 +1,11 @@
-"""Follow the README's deployment section on loopback: PostgreSQL + Redis + nginx + 3 replicas.
+"""Follow docs/deployment.md on loopback: PostgreSQL + Redis + nginx + 3 replicas + web form.
 
 The sandbox plays Telegram and delivers updates by webhook to nginx, which spreads them over
-three `otklik run --webhook` replicas. Simulated citizens answer; one replica is killed
-with SIGKILL and restarted midway. Prints what was seen. Needs nginx, PostgreSQL server
-binaries and redis-server (apt-get install -y nginx postgresql redis-server).
+three `otklik run --webhook` replicas. The replicas also serve the web pages
+(OTKLIK_PUBLIC_URL is nginx's address), and the landing page `/t/<code>` and the form are
+fetched through nginx before and after the crash. Simulated citizens answer; one replica is
+killed with SIGKILL and restarted midway. Prints what was seen. Needs nginx, PostgreSQL
+server binaries and redis-server (apt-get install -y nginx postgresql redis-server).
 
 Usage: python tools/deployment_rehearsal.py [--citizens 60]
 """
@@ -20,8 +22,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,15 +47,36 @@ http {{
     client_body_temp_path {folder}/body;
     proxy_temp_path {folder}/proxy;
     upstream otklik {{ {servers} }}
+    upstream otklik_web {{ {web_servers} }}
     server {{
         listen 127.0.0.1:{port};
+        client_max_body_size 64k;
         location /telegram {{
             proxy_pass http://otklik;
             proxy_next_upstream error timeout http_502 http_503;
         }}
+        location /t/ {{
+            proxy_pass http://otklik_web;
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $remote_addr;
+            proxy_next_upstream error timeout http_502 http_503;
+        }}
+        location / {{ return 404; }}
     }}
 }}
 """
+TOUCHPOINT = "SUP01-EPGU"
+
+
+@dataclass
+class Topology:
+    """Where everything listens: nginx, and each replica's webhook and web ports."""
+
+    url: str
+    ports: list[int]
+    web_ports: list[int]
+    env: dict[str, str]
+    folder: Path
 
 
 def free_port() -> int:
@@ -75,24 +100,35 @@ async def main(citizens: int) -> int:
     with postgres_server() as database_url, redis_server() as redis_url:
         async with SandboxServer(webhook_retry_base=0.1) as sandbox:
             nginx_port = free_port()
-            ports = [free_port() for _ in range(3)]
-            env = replica_env(sandbox.base_url, database_url, redis_url)
+            public_url = f"http://127.0.0.1:{nginx_port}"
+            env = replica_env(sandbox.base_url, database_url, redis_url, public_url)
+            where = Topology(
+                url=f"{public_url}/telegram",
+                ports=[free_port() for _ in range(3)],
+                web_ports=[free_port() for _ in range(3)],
+                env=env,
+                folder=folder,
+            )
             import_example_registry(env, folder)
-            nginx = start_nginx(folder, nginx_port, ports)
-            url = f"http://127.0.0.1:{nginx_port}/telegram"
-            replicas = [start_replica(i, url, ports, env, folder) for i in range(3)]
+            nginx = start_nginx(where, nginx_port)
+            replicas = [start_replica(i, where) for i in range(3)]
             started = time.monotonic()
             try:
                 await wait_for_webhook(sandbox)
-                print(f"nginx on :{nginx_port} → replicas on {ports}; webhook registered")
-                await answer_through_a_crash(sandbox, citizens, replicas, url, ports, env, folder)
-                return await report(sandbox, database_url, citizens, started)
+                print(
+                    f"nginx on :{nginx_port} → webhook on {where.ports}, "
+                    f"web on {where.web_ports}; webhook registered"
+                )
+                pages_ok = await fetch_pages(public_url)
+                await answer_through_a_crash(sandbox, citizens, replicas, where)
+                pages_ok = await fetch_pages(public_url) and pages_ok
+                return await report(sandbox, database_url, citizens, started, pages_ok)
             finally:
                 stop_all(replicas, nginx, folder)
 
 
-def replica_env(api_url: str, database_url: str, redis_url: str) -> dict[str, str]:
-    """The environment every replica shares: one database, one Redis, one secret."""
+def replica_env(api_url: str, database_url: str, redis_url: str, public_url: str) -> dict[str, str]:
+    """The environment every replica shares: one database, one Redis, one secret, one address."""
     return {
         **os.environ,
         "OTKLIK_BOT_TOKEN": "1000001:DEPLOY-rehearsal-token-abcdefg",
@@ -100,6 +136,7 @@ def replica_env(api_url: str, database_url: str, redis_url: str) -> dict[str, st
         "OTKLIK_DATABASE_URL": database_url,
         "OTKLIK_REDIS_URL": redis_url,
         "OTKLIK_SECRET_KEY": "rehearsal-secret-same-on-every-replica",
+        "OTKLIK_PUBLIC_URL": public_url,
     }
 
 
@@ -121,36 +158,40 @@ def import_example_registry(env: dict[str, str], folder: Path) -> None:
     )
 
 
-def start_nginx(folder: Path, nginx_port: int, ports: list[int]) -> subprocess.Popen[bytes]:
-    """nginx in the foreground, spreading /telegram over the replicas' ports."""
+def start_nginx(where: Topology, nginx_port: int) -> subprocess.Popen[bytes]:
+    """nginx in the foreground: /telegram over the webhook ports, /t/ over the web ports."""
+    folder = where.folder
     (folder / "nginx.conf").write_text(
         NGINX_CONF.format(
             folder=folder,
             port=nginx_port,
-            servers=" ".join(f"server 127.0.0.1:{p};" for p in ports),
+            servers=" ".join(f"server 127.0.0.1:{p};" for p in where.ports),
+            web_servers=" ".join(f"server 127.0.0.1:{p};" for p in where.web_ports),
         )
     )
     return subprocess.Popen(["nginx", "-c", str(folder / "nginx.conf"), "-g", "daemon off;"])
 
 
-def start_replica(
-    index: int, url: str, ports: list[int], env: dict[str, str], folder: Path
-) -> subprocess.Popen[bytes]:
-    """`otklik run --webhook`; only replica 0 registers the webhook, the others share it."""
+def start_replica(index: int, where: Topology) -> subprocess.Popen[bytes]:
+    """`otklik run --webhook`; only replica 0 registers the webhook, the others share it.
+
+    Each replica's web pages need a port of their own (OTKLIK_WEB_LISTEN), as in the
+    systemd unit of docs/deployment.md."""
     args = [
         sys.executable,
         "-m",
         "bot.cli",
         "run",
         "--webhook",
-        url,
+        where.url,
         "--listen",
-        f"127.0.0.1:{ports[index]}",
+        f"127.0.0.1:{where.ports[index]}",
     ]
     if index:
         args.append("--no-register")
-    log = (folder / f"replica{index}.log").open("ab")
-    return subprocess.Popen(args, env=env, cwd=folder, stdout=log, stderr=log)
+    env = {**where.env, "OTKLIK_WEB_LISTEN": f"127.0.0.1:{where.web_ports[index]}"}
+    log = (where.folder / f"replica{index}.log").open("ab")
+    return subprocess.Popen(args, env=env, cwd=where.folder, stdout=log, stderr=log)
 
 
 async def wait_for_webhook(sandbox: SandboxServer) -> None:
@@ -161,14 +202,36 @@ async def wait_for_webhook(sandbox: SandboxServer) -> None:
         await asyncio.sleep(0.1)
 
 
+async def fetch_pages(public_url: str) -> bool:
+    """The QR code's landing page and the form's first page, through nginx, from every replica.
+
+    Six rounds of the landing page reach each of the three web upstreams twice (nginx's round
+    robin); each must offer Telegram and the website. The form must set the device cookie."""
+    landing = f"{public_url}/t/{TOUCHPOINT}"
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+        for _ in range(6):
+            async with http.get(landing) as response:
+                page = await response.text()
+                if response.status != 200 or "Ответить в Telegram" not in page:
+                    print(f"landing page through nginx: {response.status}, not the landing page")
+                    return False
+                if "Ответить на сайте" not in page or f"start=t-{TOUCHPOINT}" not in page:
+                    print("landing page through nginx: a channel is missing")
+                    return False
+        async with http.get(f"{landing}/form") as response:
+            cookie = response.cookies.get("otklik_device")
+            if response.status != 200 or cookie is None:
+                print(f"web form through nginx: {response.status}, cookie {cookie is not None}")
+                return False
+    print(f"landing page {landing} and its form served through nginx")
+    return True
+
+
 async def answer_through_a_crash(
     sandbox: SandboxServer,
     citizens: int,
     replicas: list[subprocess.Popen[bytes]],
-    url: str,
-    ports: list[int],
-    env: dict[str, str],
-    folder: Path,
+    where: Topology,
 ) -> None:
     """Half the citizens answer; replica 1 is SIGKILLed; the rest answer; replica 1 restarts."""
     half = citizens // 2
@@ -177,29 +240,46 @@ async def answer_through_a_crash(
     replicas[1].send_signal(signal.SIGKILL)
     replicas[1].wait()
     await asyncio.gather(*(citizen(sandbox, 50_000 + i) for i in range(half, citizens)))
-    replicas[1] = start_replica(1, url, ports, env, folder)
+    replicas[1] = start_replica(1, where)
     print(f"{citizens - half} more citizens answered with two replicas; replica 1 restarted")
 
 
-async def report(sandbox: SandboxServer, database_url: str, citizens: int, started: float) -> int:
-    """Prints what was stored and who holds the lease; 0 when nothing was lost."""
+async def report(
+    sandbox: SandboxServer, database_url: str, citizens: int, started: float, pages_ok: bool
+) -> int:
+    """Prints what was stored and who holds the lease; 0 when nothing was lost and the web
+    pages were served through nginx."""
     engine = create_engine(database_url)
     async with engine.connect() as connection:
         stored = (await connection.execute(sa.text("SELECT count(*) FROM responses"))).scalar()
         pending = (
             await connection.execute(sa.text("SELECT count(*) FROM inbox WHERE status = 'pending'"))
         ).scalar()
-        holders = (await connection.execute(sa.text("SELECT holder FROM leases"))).scalars().all()
+        # Each webhook replica holds a `webhook:…` lease too; only one may hold the scheduler's.
+        holders = (
+            (
+                await connection.execute(
+                    sa.text("SELECT holder FROM leases WHERE name = 'scheduler'")
+                )
+            )
+            .scalars()
+            .all()
+        )
+        replicas = (
+            await connection.execute(
+                sa.text("SELECT count(*) FROM leases WHERE name LIKE 'webhook:%'")
+            )
+        ).scalar()
     await engine.dispose()
     stats = sandbox.stats()
     print(f"responses stored: {stored} of {citizens}; inbox pending: {pending}")
-    print(f"scheduler lease holders: {holders}")
+    print(f"scheduler lease holders: {holders}; webhook replicas holding a lease: {replicas}")
     print(
         f"webhook deliveries: {stats['webhook_delivered']}, "
         f"failed attempts retried: {stats['webhook_failed']}"
     )
     print(f"elapsed: {time.monotonic() - started:.1f} s")
-    return 0 if stored == citizens and len(holders) == 1 else 1
+    return 0 if stored == citizens and len(holders) == 1 and pages_ok else 1
 
 
 def stop_all(

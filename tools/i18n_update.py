@@ -1,8 +1,10 @@
 """Extract msgids from the code and merge them into the catalogues, keeping translations.
 
-Usage: python tools/i18n_update.py [--translate ru.json]
+Usage: python tools/i18n_update.py [--translate ru.json] [--english en.json]
   prints the msgids that still lack a Russian translation; --translate merges a JSON object
-  {"English msgid": "Русский перевод"} into the Russian catalogue first.
+  {"English msgid": "Русский перевод"} into the Russian catalogue first; --english merges
+  {"msgid": "English text"} into the English one, for the few msgids that are not themselves
+  the English text (a label disambiguated for translators, e.g. "MAX (collection channel)").
 """
 
 from __future__ import annotations
@@ -38,9 +40,12 @@ def extract() -> Catalog:
 
 
 def main() -> int:
-    translations: dict[str, str] = {}
-    if len(sys.argv) == 3 and sys.argv[1] == "--translate":
-        translations = json.loads(Path(sys.argv[2]).read_text(encoding="utf-8"))
+    options = dict(zip(sys.argv[1::2], sys.argv[2::2], strict=False))
+    given = {
+        locale: json.loads(Path(options[flag]).read_text(encoding="utf-8"))
+        for flag, locale in (("--translate", "ru"), ("--english", "en"))
+        if flag in options
+    }
     template = extract()
     missing: list[str] = []
     for po_path in sorted(LOCALES.glob("*/LC_MESSAGES/messages.po")):
@@ -50,10 +55,10 @@ def main() -> int:
         catalog.update(template, no_fuzzy_matching=True)
         catalog.obsolete.clear()
         catalog.fuzzy = False
+        for message in catalog:
+            if message.id in given.get(locale, {}):
+                message.string = given[locale][str(message.id)]
         if locale == "ru":
-            for message in catalog:
-                if message.id in translations:
-                    message.string = translations[str(message.id)]
             missing = [str(m.id) for m in catalog if m.id and not m.string]
         with po_path.open("wb") as sink:
             write_po(sink, catalog, width=100, no_location=True, omit_header=False)

@@ -167,7 +167,8 @@ async def test_dynamics_sheets_values_versions_and_suppression(
     assert summary.suppressed > 0
     book = read(out)
     assert list(book) == [
-        "Динамика удовлетворённости", "CSAT", "Число ответов", "Сводка", "Сведения",
+        "Динамика удовлетворённости", "CSAT", "Число ответов", "Сводка", "Каналы сбора",
+        "Сведения",
     ]  # fmt: skip
     months = ["янв 2025", "фев 2025", "мар 2025", "апр 2025"]
     means = book["Динамика удовлетворённости"]

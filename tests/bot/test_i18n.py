@@ -30,3 +30,22 @@ def test_every_msgid_in_code_is_translated_to_russian() -> None:
 
 def test_english_catalogue_exists() -> None:
     assert (ROOT / "core/locales/en/LC_MESSAGES/messages.po").exists()
+
+
+# Words a msgid carries in parentheses only to tell translators which sense is meant
+# ("done (step)" and "done (measure)" are different words in Russian).
+TRANSLATOR_HINTS = re.compile(
+    r" \((?:clients|segment|sheet|few|measure|criticality|named by|deadline|step"
+    r"|collection channel)\)$"
+)
+
+
+def test_english_shows_no_translator_hints() -> None:
+    with (ROOT / "core/locales/en/LC_MESSAGES/messages.po").open("rb") as source:
+        english = read_po(source, locale="en")
+    hinted = [m.id for m in english if m.id and TRANSLATOR_HINTS.search(str(m.id))]
+    assert hinted, "the hints this test knows are no longer used: update TRANSLATOR_HINTS"
+    assert [m for m in hinted if not english.get(m).string] == []
+    for msgid in hinted:
+        shown = str(english.get(msgid).string)
+        assert not TRANSLATOR_HINTS.search(shown), shown

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,11 @@ from storage.database import create_engine
 pytestmark = pytest.mark.e2e
 
 
-async def test_demo_runs_and_stores_what_it_played(tmp_path: Path) -> None:
+async def test_demo_runs_and_stores_what_it_played(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert await run_demo(tmp_path / "demo", fast=True) == 0
+    said = capsys.readouterr().out
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'demo' / 'otklik-demo.db'}")
     async with engine.connect() as connection:
         counts = dict(
@@ -24,7 +28,31 @@ async def test_demo_runs_and_stores_what_it_played(tmp_path: Path) -> None:
                 )
             ).all()
         )
+        web = (
+            await connection.execute(
+                sa.text(
+                    "SELECT count(*), count(DISTINCT respondent_key), count(segment), "
+                    "count(touchpoint_id) FROM responses "
+                    "WHERE collected_via = 'web' AND client_type = 'external'"
+                )
+            )
+        ).one()
+        consented = await connection.scalar(
+            sa.text(
+                "SELECT count(*) FROM respondents WHERE consent_at IS NOT NULL AND key IN "
+                "(SELECT respondent_key FROM responses WHERE collected_via = 'web')"
+            )
+        )
     await engine.dispose()
+    # Citizens answered through the landing page and the form, each in a browser of its own.
+    assert web[0] > 0 and tuple(web) == (web[0],) * 4 and consented == web[0]
+    assert re.search(r"Веб-форма запущена: http://127\.0\.0\.1:\d+", said), said
+    assert (
+        f"Граждане ответили на сайте (страница QR-кода, затем форма) — граждан: {web[0]}," in said
+    )
+    stored = re.search(r"ответов граждан в этом прогоне, Веб-форма:\s+(\d+) из (\d+)", said)
+    assert stored and stored.groups() == (str(web[0]), str(web[0])), said
+    assert re.search(rf"по каналам сбора:\s+Telegram \d+ · Веб-форма {web[0]}\n", said), said
     assert counts["external"] > 12 and counts["internal"] > 5  # live answers plus 12 months
     reports = tmp_path / "demo" / "reports"
     assert {p.name for p in reports.iterdir()} >= {

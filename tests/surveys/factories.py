@@ -64,6 +64,7 @@ async def add_responses(
     answers: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
     respondents: Sequence[str] | None = None,
     first_day: int = 1,
+    collected_via: str = "telegram",
 ) -> list[Response]:
     """Store one response per rating in ``month`` and count it into the rollup.
 
@@ -72,6 +73,7 @@ async def add_responses(
     names, lists for multi-choice). ``respondents`` gives the respondent keys (repeat a key
     for the same person on different days); by default every response is a new person.
     Response ``i`` falls on day ``first_day + i`` (capped at 28), so later ones are newer.
+    ``collected_via``: the channel the answers came through (telegram, max, web).
     """
     definition = QuestionnaireDefinition.model_validate(questionnaire.definition)
     kinds = {q.id: q.kind for q in definition.questions}
@@ -119,6 +121,7 @@ async def add_responses(
             touchpoint_id=touchpoint_id,
             client_type=ClientType(questionnaire.audience),
             channel=channel,
+            collected_via=collected_via,
             segment=segment,
             department_id=department_id,
             rating=rating,
