@@ -6,6 +6,9 @@ import asyncio
 import gc
 import logging
 import signal
+from collections.abc import Coroutine
+from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from aiogram import Bot, Dispatcher
@@ -15,9 +18,13 @@ from bot.bootstrap import open_storage
 from bot.delivery import OutboxSender
 from bot.factory import bot_commands, create_bot, create_dispatcher, survey_policy
 from bot.intake import Inbox, durable_polling
+from bot.max.channel import MAX_RATE_PER_SECOND, MaxChannel, create_max_channel
+from bot.max.polling import durable_max_polling
+from bot.max.webhook import PATH_SUFFIX, max_route, max_start, max_webhook_secret
 from bot.patience import Stopped, until_done
 from bot.single_intake import IntakeLease
 from bot.webhook import serve_webhook, webhook_secret
+from core.channels import Channel
 from core.clock import Clock, utcnow
 from core.i18n import translator
 from core.settings import Settings, SettingsError
@@ -59,6 +66,44 @@ async def prepare(
     return me.username or ""
 
 
+async def prepare_max(channel: MaxChannel, settings: Settings, stop: asyncio.Event) -> str:
+    """Who the bot is in MAX; waits out MAX's failures like Telegram's."""
+    _ = translator(settings.locale)
+    try:
+        me = await until_done(channel.bot.me, what="MAX getMe", stop=stop)
+    except TelegramUnauthorizedError as error:
+        raise SettingsError(
+            _("MAX does not accept the token from OTKLIK_MAX_TOKEN: check it at dev.max.ru.")
+        ) from error
+    await channel.ids.forget_old()
+    return me.username or ""
+
+
+def _senders(
+    settings: Settings,
+    pool: SessionPool,
+    clock: Clock,
+    telegram: Bot | None,
+    maxc: MaxChannel | None,
+) -> list[OutboxSender]:
+    """One outbox sender per channel, each within its messenger's limits."""
+    senders = []
+    if telegram is not None:
+        rate = settings.outbox_rate_per_second
+        senders.append(OutboxSender(telegram, pool, rate_per_second=rate, clock=clock))
+    if maxc is not None:
+        senders.append(
+            OutboxSender(
+                maxc.bot,
+                pool,
+                rate_per_second=MAX_RATE_PER_SECOND,
+                clock=clock,
+                channel=Channel.MAX,
+            )
+        )
+    return senders
+
+
 async def run_bot(
     settings: Settings,
     *,
@@ -69,8 +114,10 @@ async def run_bot(
 ) -> None:
     """Long polling, or a webhook server when `webhook_url` is given; either way durable.
 
-    Every replica takes updates; scheduled jobs and the outbox sender run only in the replica
-    that holds the scheduler lease, so nothing is sent twice.
+    Telegram runs when its token is set (or a `bot` is given), MAX when OTKLIK_MAX_TOKEN is
+    (long polling); both share the dispatcher, the inbox table and the outbox. Every replica
+    takes updates; scheduled jobs and the outbox senders run only in the replica that holds
+    the scheduler lease, so nothing is sent twice.
     """
     storage = await open_storage(settings)
     intake = IntakeLease(
@@ -81,21 +128,23 @@ async def run_bot(
     except SettingsError:
         await storage.engine.dispose()
         raise
-    bot = bot or create_bot(settings)
+    if bot is None and settings.has_telegram:
+        bot = create_bot(settings)
+    maxc = create_max_channel(settings, storage.pool) if settings.has_max else None
     dispatcher: Dispatcher = create_dispatcher(settings, storage.pool, clock=clock)
     leadership = Leadership(storage.pool, clock=clock)
     scheduler = create_scheduler(
         settings, storage.pool, clock, leadership, fsm_storage=dispatcher.storage
-    )
-    sender = OutboxSender(
-        bot, storage.pool, rate_per_second=settings.outbox_rate_per_second, clock=clock
     )
     stop = asyncio.Event()
     await leadership.renew()
     background = [
         asyncio.create_task(intake.keep(stop)),
         asyncio.create_task(leadership.run(stop)),
-        asyncio.create_task(sender.run(stop, should_run=lambda: leadership.is_leader)),
+        *(
+            asyncio.create_task(sender.run(stop, should_run=lambda: leadership.is_leader))
+            for sender in _senders(settings, storage.pool, clock, bot, maxc)
+        ),
     ]
     if settings.public_url:  # the web form and the landing page every QR code opens
         web_app = create_web_app(settings, storage.pool, survey_policy(settings), clock)
@@ -104,28 +153,18 @@ async def run_bot(
         loop = asyncio.get_running_loop()
         for signal_number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signal_number, stop.set)
-        username = await prepare(bot, storage.pool, settings, stop)
-        log.info("bot @%s started", username)
+        if bot is not None:
+            log.info("bot @%s started", await prepare(bot, storage.pool, settings, stop))
+        if maxc is not None:
+            log.info("MAX bot %s started", await prepare_max(maxc, settings, stop))
         # What start-up built lives as long as the process: keep it out of every collection.
         gc.collect()
         gc.freeze()
         scheduler.start()
-        inbox = Inbox(storage.pool, dispatcher, bot, workers=settings.handler_workers)
-        allowed = dispatcher.resolve_used_update_types()
-        if webhook_url:
-            await serve_webhook(
-                inbox,
-                stop,
-                url=webhook_url,
-                listen=settings.webhook_listen,
-                secret=webhook_secret(settings),
-                max_connections=settings.webhook_max_connections,
-                allowed_updates=allowed,
-                register=register_webhook,
-                _=translator(settings.locale),
-            )
-        else:
-            await durable_polling(inbox, stop, allowed_updates=allowed)
+        intakes = _intakes(
+            settings, dispatcher, storage.pool, stop, bot, maxc, webhook_url, register_webhook
+        )
+        await asyncio.gather(*intakes)
     except Stopped:  # asked to stop while still waiting for Telegram at start-up
         log.info("stopped before Telegram answered")
     finally:
@@ -133,5 +172,58 @@ async def run_bot(
         await asyncio.gather(*background)
         if scheduler.running:
             scheduler.shutdown(wait=False)
-        await bot.session.close()
+        for channel_bot in (bot, maxc.bot if maxc else None):
+            if channel_bot is not None:
+                await channel_bot.session.close()
         await storage.engine.dispose()
+
+
+def _intakes(
+    settings: Settings,
+    dispatcher: Dispatcher,
+    pool: SessionPool,
+    stop: asyncio.Event,
+    bot: Bot | None,
+    maxc: MaxChannel | None,
+    webhook_url: str | None,
+    register: bool,
+) -> list[Coroutine[Any, Any, None]]:
+    """Each channel's durable intake: long polling, or one webhook server for both
+    (MAX's at the webhook's path plus /max)."""
+    workers = settings.handler_workers
+    inbox = Inbox(pool, dispatcher, bot, workers=workers) if bot is not None else None
+    max_inbox = (
+        Inbox(pool, dispatcher, maxc.bot, workers=workers, channel=Channel.MAX)
+        if maxc is not None
+        else None
+    )
+    if not webhook_url:
+        found: list[Coroutine[Any, Any, None]] = []
+        if inbox is not None:
+            allowed = dispatcher.resolve_used_update_types()
+            found.append(durable_polling(inbox, stop, allowed_updates=allowed))
+        if maxc is not None and max_inbox is not None:
+            found.append(durable_max_polling(max_inbox, maxc.client, maxc.translator, stop))
+        return found
+    routes, starts = [], []
+    if maxc is not None and max_inbox is not None:
+        url = webhook_url.rstrip("/") + PATH_SUFFIX
+        path = urlsplit(url).path
+        secret = max_webhook_secret(settings)
+        routes.append(max_route(max_inbox, maxc.translator, path, secret))
+        starts.append(max_start(max_inbox, maxc.client, url, secret, register, stop))
+    return [
+        serve_webhook(
+            inbox,
+            stop,
+            url=webhook_url,
+            listen=settings.webhook_listen,
+            secret=webhook_secret(settings),
+            max_connections=settings.webhook_max_connections,
+            allowed_updates=dispatcher.resolve_used_update_types(),
+            register=register,
+            _=translator(settings.locale),
+            routes=routes,
+            starts=starts,
+        )
+    ]

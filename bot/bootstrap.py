@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.calendar import configure_default_calendar
 from core.settings import Settings
+from storage.addresses import new_person_at, person_at
 from storage.database import SessionPool, create_engine, create_session_pool
 from storage.migrate import upgrade_database
 from storage.models import Person
@@ -42,14 +43,13 @@ async def open_storage(settings: Settings) -> Storage:
 
 
 async def bootstrap_officers(pool: SessionPool, officer_ids: list[int]) -> None:
-    """OTKLIK_OFFICER_IDS makes the first admins; nobody is demoted by leaving the list."""
+    """OTKLIK_OFFICER_IDS makes the first admins (Telegram ids, or MAX ones as ``max:123``,
+    read as chat addresses: core.channels); nobody is demoted by leaving the list."""
     async with pool() as session, session.begin():
-        for telegram_id in officer_ids:
-            person = await session.scalar(
-                sa.select(Person).where(Person.telegram_id == telegram_id)
-            )
+        for chat in officer_ids:
+            person = await session.scalar(sa.select(Person).where(person_at(chat)))
             if person is None:
-                person = Person(telegram_id=telegram_id)
+                person = new_person_at(chat)
                 session.add(person)
             person.is_officer = True
             person.is_employee = True

@@ -27,3 +27,19 @@ async def resolve_bot_username(settings: Settings, pool: Any, given: str | None)
     finally:
         await bot.session.close()
     return me.username or ""
+
+
+async def resolve_max_bot_name(settings: Settings, pool: Any) -> str | None:
+    """OTKLIK_MAX_BOT_NAME, else MAX's getMe when OTKLIK_MAX_TOKEN is set, else None."""
+    if settings.max_bot_name:
+        return settings.max_bot_name
+    if not settings.has_max:
+        return None
+    from bot.max.channel import create_max_channel
+
+    channel = create_max_channel(settings, pool)
+    try:
+        me = await channel.bot.me()
+    finally:
+        await channel.bot.session.close()
+    return me.username or None

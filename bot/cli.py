@@ -39,7 +39,7 @@ def _progress(description: str) -> Callable[[int, int], None]:
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import run_bot
 
-    settings.token()  # one clear line before anything else when the token is wrong
+    settings.check_channels()  # one clear line before anything else when a token is wrong
     if args.webhook and not args.webhook.startswith(("https://", "http://")):
         _ = translator(settings.locale)
         raise SettingsError(_("--webhook expects an address like https://HOST/PATH."))
@@ -128,15 +128,16 @@ async def cmd_touchpoints_qr(args: argparse.Namespace, settings: Settings) -> in
 
 
 async def cmd_invites_create(args: argparse.Namespace, settings: Settings) -> int:
+    """The invite's deep link in each messenger the bot serves (Telegram's, MAX's)."""
     from bot.bootstrap import open_storage
-    from bot.bot_username import resolve_bot_username
+    from bot.bot_username import resolve_bot_username, resolve_max_bot_name
     from core.clock import utcnow
-    from registry.links import deep_link
+    from registry.links import deep_link, max_link
     from surveys.invites import InviteError, create_invite, invite_payload
 
     storage = await open_storage(settings)
+    links: list[str] = []
     try:
-        username = await resolve_bot_username(settings, storage.pool, args.bot_username)
         async with storage.pool() as session, session.begin():
             try:
                 invite = await create_invite(
@@ -150,9 +151,15 @@ async def cmd_invites_create(args: argparse.Namespace, settings: Settings) -> in
                 print(error.text(translator(settings.locale)), file=sys.stderr)
                 return 1
             payload = invite_payload(invite)
+        if args.bot_username or settings.has_telegram or not settings.has_max:
+            username = await resolve_bot_username(settings, storage.pool, args.bot_username)
+            links.append(deep_link(username, payload))
+        max_name = await resolve_max_bot_name(settings, storage.pool)
+        if max_name:
+            links.append(max_link(max_name, payload))
     finally:
         await storage.engine.dispose()
-    print(deep_link(username, payload))
+    print("\n".join(links))
     return 0
 
 

@@ -1,4 +1,7 @@
-"""The outbox sender: delivers queued messages within Telegram's limits, once.
+"""The outbox sender: delivers queued messages within each messenger's limits, once.
+
+One sender per channel (core.channels): Telegram's at OTKLIK_OUTBOX_RATE_PER_SECOND, MAX's
+at MAX's 30 requests per second, each taking only its channel's rows.
 
 Rows hold channel-neutral text and actions (core.speech); `handlers.speech` renders the
 actions as Telegram's inline buttons when a row is sent.
@@ -37,6 +40,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import FSInputFile
 
+from core.channels import Channel
 from core.clock import Clock, utcnow
 from core.speech import actions_from_json
 from handlers.speech import inline_keyboard
@@ -146,8 +150,10 @@ class OutboxSender:
         storm_window: int = 100,
         flush_interval: float = 0.05,
         flush_rows: int = 100,
+        channel: Channel = Channel.TELEGRAM,
     ) -> None:
         self.bot = bot
+        self.channel = channel  # the rows it sends: its messenger's (outbox.channel)
         self.pool = pool
         self.bucket = TokenBucket(rate_per_second)
         self.per_chat_interval = per_chat_interval
@@ -182,6 +188,7 @@ class OutboxSender:
             sa.select(OutboxMessage)
             .where(
                 OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.channel == self.channel.value,
                 OutboxMessage.chat_id.is_not(None),
                 OutboxMessage.next_attempt_at <= self.clock(),
             )

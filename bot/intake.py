@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -23,6 +23,7 @@ from aiogram.types import Update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.patience import until_done
+from core.channels import MAX_UPDATE_BASE, Channel
 from core.clock import utcnow
 from storage.database import SessionPool, session_from
 from storage.delivery_models import InboxUpdate
@@ -84,8 +85,10 @@ class Inbox:
         *,
         workers: int = 16,
         backlog: int | None = None,
+        channel: Channel = Channel.TELEGRAM,
     ) -> None:
         self.pool = pool
+        self.channel = channel  # whose pending updates `recover` takes (core.channels)
         self.dispatcher = dispatcher
         self.bot = bot
         self.workers = max(1, workers)
@@ -95,12 +98,20 @@ class Inbox:
         self._has_room = asyncio.Event()
         self._has_room.set()
 
-    async def store(self, updates: Sequence[Update]) -> set[int]:
+    async def store(
+        self,
+        updates: Sequence[Update],
+        then: Callable[[AsyncSession], Awaitable[None]] | None = None,
+    ) -> set[int]:
         """Commit the updates as pending; a copy seen before is ignored.
 
         Returns the ids that were new: those cannot have been applied before, so their
-        handling skips the "seen before?" read.
+        handling skips the "seen before?" read. `then` runs in the same transaction (MAX's
+        marker is confirmed with the updates it covers).
         """
+        if not updates and then is not None:
+            async with self.pool() as session, session.begin():
+                await then(session)
         if not updates:
             return set()
         fresh: set[int] = set()
@@ -109,6 +120,8 @@ class Inbox:
         with inline_statements():
             async with session_from(self.pool) as session, session.begin():
                 await _insert(session, updates, now, fresh)
+                if then is not None:
+                    await then(session)
         return fresh
 
     def handle_soon(self, update: Update, *, fresh: bool = False) -> None:
@@ -146,7 +159,13 @@ class Inbox:
             rows = (
                 await session.scalars(
                     sa.select(InboxUpdate)
-                    .where(InboxUpdate.status == "pending", InboxUpdate.received_at <= cutoff)
+                    .where(
+                        InboxUpdate.status == "pending",
+                        InboxUpdate.received_at <= cutoff,
+                        InboxUpdate.update_id >= MAX_UPDATE_BASE
+                        if self.channel is Channel.MAX
+                        else InboxUpdate.update_id < MAX_UPDATE_BASE,
+                    )
                     .order_by(InboxUpdate.update_id)
                 )
             ).all()

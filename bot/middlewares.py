@@ -7,6 +7,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
+from dataclasses import replace
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -14,10 +15,12 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
 
+from core.channels import Channel, channel_of
 from storage.database import SessionPool
 from storage.sqlite_driver import inline_statements
 from storage.uow import DuplicateUpdate, UnitOfWork
 from surveys.actors import ActorCache
+from surveys.service import SurveyPolicy
 
 __all__ = ["ActorMiddleware", "ThrottlingMiddleware", "UnitOfWorkMiddleware"]
 
@@ -60,10 +63,24 @@ class UnitOfWorkMiddleware(BaseMiddleware):
 
 
 class ActorMiddleware(BaseMiddleware):
-    """Gives handlers the sender as an `Actor` (roles cached briefly, see surveys.actors)."""
+    """Gives handlers the sender as an `Actor` (roles cached briefly, see surveys.actors).
+
+    A sender in MAX (core.channels) answers with the policy that records MAX as the channel
+    their responses were collected through.
+    """
 
     def __init__(self, pool: SessionPool, secret: bytes) -> None:
         self.actors = ActorCache(pool, secret)
+        self._policies: dict[int, tuple[SurveyPolicy, SurveyPolicy]] = {}
+
+    def _policy_in(self, policy: SurveyPolicy, channel: Channel) -> SurveyPolicy:
+        if channel is Channel.TELEGRAM:
+            return policy
+        cached = self._policies.get(id(policy))
+        if cached is None or cached[0] is not policy:
+            cached = (policy, replace(policy, collected_via=channel.value))
+            self._policies[id(policy)] = cached
+        return cached[1]
 
     async def __call__(
         self,
@@ -74,6 +91,9 @@ class ActorMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         if user is not None and not user.is_bot:
             data["actor"] = await self.actors.get(user)
+            policy = data.get("policy")
+            if isinstance(policy, SurveyPolicy):
+                data["policy"] = self._policy_in(policy, channel_of(user.id))
         return await handler(event, data)
 
 

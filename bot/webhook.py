@@ -8,6 +8,7 @@ import hmac
 import json
 import logging
 import re
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -63,8 +64,15 @@ def webhook_secret(settings: Settings) -> str:
     return hmac.new(settings.secret(), b"telegram-webhook", hashlib.sha256).hexdigest()
 
 
-def webhook_app(inbox: Inbox, path: str, secret: str) -> web.Application:
+Route = Callable[[web.Application], None]  # another channel's webhook on the same server
+Start = Callable[[], Awaitable[None]]  # what it does once the server listens
+
+
+def webhook_app(
+    inbox: Inbox | None, path: str, secret: str, routes: Sequence[Route] = ()
+) -> web.Application:
     async def receive(request: web.Request) -> web.Response:
+        assert inbox is not None
         given = request.headers.get(SECRET_HEADER, "")
         if not secret_matches(given, secret):
             return web.Response(status=401, text="bad secret token")
@@ -83,13 +91,16 @@ def webhook_app(inbox: Inbox, path: str, secret: str) -> web.Application:
         return web.Response(text="ok")
 
     app = web.Application()
-    app.router.add_post(path, receive)
+    if inbox is not None:
+        app.router.add_post(path, receive)
+    for route in routes:
+        route(app)
     app.router.add_get("/healthz", health)
     return app
 
 
 async def serve_webhook(
-    inbox: Inbox,
+    inbox: Inbox | None,
     stop: asyncio.Event,
     *,
     url: str,
@@ -99,12 +110,18 @@ async def serve_webhook(
     allowed_updates: list[str] | None,
     register: bool = True,
     _: Translator | None = None,
+    routes: Sequence[Route] = (),
+    starts: Sequence[Start] = (),
 ) -> None:
-    """Serve until `stop`; register the webhook with Telegram (pending updates kept)."""
+    """Serve until `stop`; register the webhook with Telegram (pending updates kept).
+
+    `inbox` is Telegram's (None when only MAX runs); `routes` and `starts` add another
+    channel's webhook to the same server (bot.max.webhook).
+    """
     _ = _ or translator()
     path = urlsplit(url).path or "/"
     host, _colon, port = listen.rpartition(":")
-    runner = web.AppRunner(webhook_app(inbox, path, secret), access_log=None)
+    runner = web.AppRunner(webhook_app(inbox, path, secret, routes), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host or "127.0.0.1", int(port))
     try:
@@ -119,8 +136,11 @@ async def serve_webhook(
         ) from error
     log.info("webhook listening on %s, path %s", listen, path)
     try:
-        await inbox.recover()
-        if register:
+        for start in starts:
+            await start()
+        if inbox is not None:
+            await inbox.recover()
+        if inbox is not None and register:
             try:
                 await until_done(
                     lambda: inbox.bot.set_webhook(
@@ -142,4 +162,5 @@ async def serve_webhook(
         await stop.wait()
     finally:
         await runner.cleanup()
-        await inbox.drain()
+        if inbox is not None:
+            await inbox.drain()

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
 TELEGRAM_API_URL = "https://api.telegram.org"
+MAX_API_URL = "https://platform-api2.max.ru"  # maxapi's BaseConnection.API_URL
 DEMO_TOKEN = "1000001:SANDBOX-otklik-demo-token-not-secret"
 
 
@@ -46,6 +47,9 @@ class Settings(BaseSettings):
     bot_token: SecretStr | None = None
     database_url: str = "sqlite+aiosqlite:///./otklik.db"
     telegram_api_url: str = TELEGRAM_API_URL
+    # The MAX channel (dev.max.ru issues the token); either token alone is enough to run
+    max_token: SecretStr | None = None
+    max_api_url: str = MAX_API_URL
     timezone: str = "Europe/Moscow"
     locale: str = "ru"
     officer_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
@@ -90,7 +94,23 @@ class Settings(BaseSettings):
     campaign_remind_after_days: int = 3
     campaign_max_reminders: int = 2
 
-    @field_validator("officer_ids", "reminder_days_before", mode="before")
+    @field_validator("officer_ids", mode="before")
+    @classmethod
+    def _people(cls, value: Any) -> Any:
+        """Telegram ids, or MAX user ids written ``max:123456`` (as chat addresses)."""
+        from core.channels import Channel, address
+
+        found = _split_csv(value)
+        if not isinstance(found, list):
+            return found
+        return [
+            address(Channel.MAX, int(part[4:]))
+            if isinstance(part, str) and part[:4].casefold() == "max:" and part[4:].isdigit()
+            else part
+            for part in found
+        ]
+
+    @field_validator("reminder_days_before", mode="before")
     @classmethod
     def _ints(cls, value: Any) -> Any:
         return _split_csv(value)
@@ -163,6 +183,32 @@ class Settings(BaseSettings):
                 )
             )
         return value
+
+    @property
+    def has_telegram(self) -> bool:
+        return self.bot_token is not None and bool(self.bot_token.get_secret_value().strip())
+
+    @property
+    def has_max(self) -> bool:
+        value = self.max_token
+        return value is not None and bool(value.get_secret_value().strip())
+
+    def max_bot_token(self) -> str:
+        """The MAX bot token, or a one-line explanation that it is missing."""
+        if not self.has_max:
+            from core.i18n import translator
+
+            _ = translator(self.locale)
+            raise SettingsError(
+                _("The MAX token is not set: put OTKLIK_MAX_TOKEN in the environment.")
+            )
+        assert self.max_token is not None
+        return self.max_token.get_secret_value().strip()
+
+    def check_channels(self) -> None:
+        """`otklik run` needs a token of at least one messenger; a given one must be right."""
+        if self.has_telegram or not self.has_max:
+            self.token()
 
     def secret(self) -> bytes:
         """Key of the respondent HMAC; `ensure_secret_key` creates it on first run."""

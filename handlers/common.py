@@ -12,6 +12,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from handlers.callbacks import ForgetCb, MenuCb
 from handlers.filters import inline
 from handlers.keyboards import main_menu
+from handlers.render import in_max
 from storage.uow import UnitOfWork
 from surveys.actors import Actor
 from surveys.forgetting import forget_person
@@ -66,7 +67,11 @@ async def help_command(message: Message, actor: Actor) -> None:
         lines.append(_("/invite — create an invite link for employees of a department"))
     lines.append(_("/forget — delete the link between you and your answers"))
     lines.append("")
-    lines.append(_("Answers are stored pseudonymously, without your name or Telegram id."))
+    lines.append(
+        _("Answers are stored pseudonymously, without your name or MAX id.")
+        if in_max(actor.telegram_id)
+        else _("Answers are stored pseudonymously, without your name or Telegram id.")
+    )
     await message.answer("\n".join(lines))
 
 
@@ -119,6 +124,12 @@ async def forget_confirmed(
         if staff:
             lines.append(
                 _(
+                    "Your staff role stays, and with it your MAX account: the bot brings you "
+                    "alerts and tasks through it. To give up the role, ask the client-centricity "
+                    "officer."
+                )
+                if in_max(actor.telegram_id)
+                else _(
                     "Your staff role stays, and with it your Telegram account: the bot brings you "
                     "alerts and tasks through it. To give up the role, ask the client-centricity "
                     "officer."

@@ -7,6 +7,7 @@ from html import escape
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
+from core.channels import Channel, channel_of
 from surveys.questionnaire import QuestionKind
 from surveys.views import QuestionView
 
@@ -29,14 +30,39 @@ def question_text(view: QuestionView) -> str:
     return "\n".join(lines)
 
 
-def thanks_text() -> str:
-    return "\n".join(
-        [
-            _("<b>Thank you! Your answer has been saved.</b>"),
-            "",
-            _(
-                "Your answers are stored without your name or Telegram account. "
-                "If you wish, we can ask you again later or send you the answer to your feedback:"
-            ),
-        ]
+def in_max(chat: int) -> bool:
+    """The chat is a MAX one (core.channels): wording names the messenger the person uses."""
+    return channel_of(chat) is Channel.MAX
+
+
+def consent_text(chat: int) -> str:
+    if in_max(chat):
+        return _(
+            "<b>Before we start</b>\n\n"
+            "We will ask a few questions about the service. Your answers are stored "
+            "pseudonymously: without your name, username or MAX id. They are used "
+            "only to improve the service. You can delete the link between you and your "
+            "answers at any time with /forget."
+        )
+    return _(
+        "<b>Before we start</b>\n\n"
+        "We will ask a few questions about the service. Your answers are stored "
+        "pseudonymously: without your name, username or Telegram id. They are used "
+        "only to improve the service. You can delete the link between you and your "
+        "answers at any time with /forget."
     )
+
+
+def thanks_text(chat: int = 0) -> str:
+    stored = (
+        _(
+            "Your answers are stored without your name or MAX account. "
+            "If you wish, we can ask you again later or send you the answer to your feedback:"
+        )
+        if in_max(chat)
+        else _(
+            "Your answers are stored without your name or Telegram account. "
+            "If you wish, we can ask you again later or send you the answer to your feedback:"
+        )
+    )
+    return "\n".join([_("<b>Thank you! Your answer has been saved.</b>"), "", stored])

@@ -20,7 +20,7 @@ from core.clock import Clock
 from handlers import keyboards
 from handlers.callbacks import AnswerCb, ConsentCb, OptInCb
 from handlers.filters import TYPED_TEXT, inline
-from handlers.render import current_locale, question_text, thanks_text
+from handlers.render import consent_text, current_locale, question_text, thanks_text
 from registry import directory
 from storage.uow import UnitOfWork
 from surveys import opt_ins, profiles
@@ -88,7 +88,10 @@ async def render_step(
             message = None
         await show_question(bot, uow, chat_id, result.view, message)
     elif result.outcome == Outcome.COMPLETED and result.response_id is not None:
-        text, markup = thanks_text(), keyboards.opt_in_keyboard(_session_of(result), False, False)
+        text, markup = (
+            thanks_text(chat_id),
+            keyboards.opt_in_keyboard(_session_of(result), False, False),
+        )
         if message is not None:
             await edit_in_place(message, text, markup)
         else:
@@ -176,13 +179,7 @@ async def present_opening(
     if result is not None:
         await render_step(bot, uow, chat_id, result, message)
         return
-    text = _(
-        "<b>Before we start</b>\n\n"
-        "We will ask a few questions about the service. Your answers are stored "
-        "pseudonymously: without your name, username or Telegram id. They are used "
-        "only to improve the service. You can delete the link between you and your "
-        "answers at any time with /forget."
-    )
+    text = consent_text(chat_id)
     markup = keyboards.consent_keyboard(touchpoint_id, process_id)
     if message is not None:
         await edit_in_place(message, text, markup)
@@ -359,7 +356,7 @@ async def answer_button(
         if isinstance(query.message, Message):
             recontact, answer = result.extra["opt_in"]
             markup = keyboards.opt_in_keyboard(_session_of(result), recontact, answer)
-            await edit_in_place(query.message, thanks_text(), markup)
+            await edit_in_place(query.message, thanks_text(actor.telegram_id), markup)
         return
     if result.outcome == Outcome.REJECTED:
         await query.answer(

@@ -19,6 +19,7 @@ from core.calendar import WorkingCalendar, default_calendar
 from core.i18n import Translator
 from core.speech import Action, Actions, Intent, Speech
 from outreach.loop import officer_chats
+from storage.addresses import person_address, unaddressed
 from storage.delivery_models import OutboxLane
 from storage.models import (
     Campaign,
@@ -33,7 +34,7 @@ from storage.models import (
 )
 from storage.outbox import enqueue
 from storage.recipients import chat_recipients
-from surveys.respondents import respondent_key
+from surveys.respondents import address_key
 
 AUDIENCES = ("employees", "departments", "touchpoint")
 
@@ -130,10 +131,13 @@ async def audience_chats(session: AsyncSession, campaign: Campaign) -> list[int]
         )
         return sorted(set(rows.all()))
     # Those Telegram cannot reach yet are invited too: the invitation waits for them.
-    query = sa.select(Person.telegram_id).where(Person.is_employee, Person.telegram_id.is_not(None))
+    query = sa.select(Person.telegram_id, Person.max_id).where(
+        Person.is_employee, sa.not_(unaddressed())
+    )
     if campaign.audience == "departments":
         query = query.where(Person.department_id.in_(campaign.department_ids))
-    return sorted(int(t) for t in (await session.scalars(query)).all() if t is not None)
+    found = (person_address(t, m) for t, m in (await session.execute(query)).all())
+    return sorted(chat for chat in found if chat is not None)
 
 
 def _invitation(_: Translator, campaign: Campaign, title: str) -> Speech:
@@ -170,7 +174,7 @@ def _closed(_: Translator, campaign: Campaign, title: str) -> Speech:
 async def _responded(
     session: AsyncSession, campaign: Campaign, chat_id: int, secret: bytes
 ) -> bool:
-    key = respondent_key(secret, chat_id)
+    key = address_key(secret, chat_id)
     query = (
         sa.select(sa.func.min(Response.submitted_at))
         .join(Questionnaire, Questionnaire.id == Response.questionnaire_id)
@@ -192,7 +196,7 @@ async def _still_wanted(
     """Respondents asked via their consent are reminded only while the consent stands."""
     if campaign.audience != "touchpoint":
         return True
-    respondent = await session.get(Respondent, respondent_key(secret, chat_id))
+    respondent = await session.get(Respondent, address_key(secret, chat_id))
     return respondent is not None and respondent.recontact_ok
 
 

@@ -38,6 +38,7 @@ from reengineering.cases import (
 from reengineering.cases.audit import audit_event
 from reengineering.cases.records import load_open_case, load_person, load_process, step_rows
 from reengineering.research_lists import CRITICALITY_TITLES, NO_STAGE, ResearchLists
+from storage.addresses import person_at
 from storage.cases_models import (
     ReengineeringCase,
     ResearchCampaign,
@@ -304,9 +305,7 @@ async def research_invitation(
     when this token was not sent to this chat for this case (forged, guessed or borrowed)."""
     invitees = [str(chat_id)] + [
         f"p{person_id}"
-        for person_id in await session.scalars(
-            sa.select(Person.id).where(Person.telegram_id == chat_id)
-        )
+        for person_id in await session.scalars(sa.select(Person.id).where(person_at(chat_id)))
     ]
     audience = await session.scalar(
         sa.select(ResearchInvitation.audience)
@@ -328,7 +327,7 @@ async def research_questionnaire_for(session: AsyncSession, case_id: int, telegr
     Employees of the campaign's departments answer as performers, everybody else as clients.
     """
     campaign = await _campaign(session, case_id)
-    person = await session.scalar(sa.select(Person).where(Person.telegram_id == telegram_id))
+    person = await session.scalar(sa.select(Person).where(person_at(telegram_id)))
     if (
         campaign is not None
         and person is not None

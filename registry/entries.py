@@ -41,13 +41,19 @@ class RegistryImportError(Exception):
 
 @dataclass(frozen=True)
 class Owner:
-    """A process owner as the registry names them: Telegram id or @username."""
+    """A process owner as the registry names them: Telegram id, @username or MAX user id
+    (written ``max:123456``)."""
 
     telegram_id: int | None = None
     username: str | None = None
+    max_id: int | None = None
 
     def __str__(self) -> str:
-        return str(self.telegram_id) if self.telegram_id is not None else f"@{self.username}"
+        if self.telegram_id is not None:
+            return str(self.telegram_id)
+        if self.max_id is not None:
+            return f"max:{self.max_id}"
+        return f"@{self.username}"
 
 
 @dataclass(frozen=True)

@@ -61,8 +61,8 @@ def _process_entry(process: Process) -> ProcessEntry:
         direction=direction,
         department_code=process.department.code if process.department else None,
         department_name=process.department.name if process.department else None,
-        owner=Owner(owner.telegram_id, owner.username)
-        if owner and (owner.telegram_id is not None or owner.username)
+        owner=Owner(owner.telegram_id, owner.username, owner.max_id)
+        if owner and (owner.telegram_id is not None or owner.username or owner.max_id is not None)
         else None,
         client_type=process.client_type,
         last_reengineering=process.last_reengineering,

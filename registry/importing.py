@@ -230,13 +230,16 @@ async def _apply_departments(
 def _owner_key(owner: Owner) -> str:
     if owner.telegram_id is not None:
         return f"id:{owner.telegram_id}"
+    if owner.max_id is not None:
+        return f"max:{owner.max_id}"
     return f"@{(owner.username or '').casefold()}"
 
 
 async def _apply_people(
     session: AsyncSession, processes: Sequence[ProcessEntry], counts: Counts
 ) -> dict[str, Person]:
-    """Owners by Telegram id, or by @username case-insensitively; unknown ones are created."""
+    """Owners by Telegram id, MAX user id, or @username case-insensitively; unknown ones are
+    created."""
     people: dict[str, Person] = {}
     for process in processes:
         owner = process.owner
@@ -244,6 +247,8 @@ async def _apply_people(
             continue
         if owner.telegram_id is not None:
             query = sa.select(Person).where(Person.telegram_id == owner.telegram_id)
+        elif owner.max_id is not None:
+            query = sa.select(Person).where(Person.max_id == owner.max_id)
         else:
             query = (
                 sa.select(Person)
@@ -253,7 +258,9 @@ async def _apply_people(
             )
         person = await session.scalar(query)
         if person is None:
-            person = Person(telegram_id=owner.telegram_id, username=owner.username)
+            person = Person(
+                telegram_id=owner.telegram_id, username=owner.username, max_id=owner.max_id
+            )
             session.add(person)
             counts.created += 1
         else:

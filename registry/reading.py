@@ -16,6 +16,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 
+from core.channels import MAX_BASE
 from core.i18n import Translator
 from registry.catalog import Direction
 from registry.cells import Row, cell_text, either, fold, parse_needs, split_list, squash
@@ -175,13 +176,16 @@ def _read_owner(row: Row) -> Owner | None:
     text = row.cell(row.words.owner).replace(" ", "")
     if not text:
         return None
-    if text.isdigit() and 0 < int(text) < 2**63:
+    if text.isdigit() and 0 < int(text) < MAX_BASE:  # Telegram ids have at most 52 bits
         return Owner(telegram_id=int(text))
+    number = text[4:] if text[:4].casefold() == "max:" else ""
+    if number.isdigit() and 0 < int(number) < MAX_BASE:
+        return Owner(max_id=int(number))
     if match := _USERNAME.fullmatch(text):
         return Owner(username=match.group(1))
     message = row._(
-        'expected a numeric Telegram id or an @username (5–32 Latin letters, digits and "_"), '
-        'got "{text}"'
+        "expected a numeric Telegram id, an @username (5–32 Latin letters, digits and "
+        '"_") or a MAX user id written max:123456, got "{text}"'
     )
     row.error(row.words.owner, message.format(text=text))
     return None

@@ -93,6 +93,10 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     held_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     telegram_message_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # The messenger the chat belongs to (core.channels); each channel's sender takes its own.
+    channel: Mapped[str] = mapped_column(
+        sa.String(16), default="telegram", server_default="telegram"
+    )
 
 
 class Lease(Base):
@@ -103,3 +107,25 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(sa.String(128))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ChannelMarker(Base):
+    """Where a channel's update stream was confirmed up to (MAX's long-polling marker)."""
+
+    __tablename__ = "channel_markers"
+
+    channel: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    marker: Mapped[int | None] = mapped_column(sa.BigInteger)
+
+
+class MaxMessageId(Base):
+    """MAX knows a message by a string `mid`; aiogram's handlers by an integer id: this pairs
+    them. Only the two ids and when: nothing of who or what (kept a few days)."""
+
+    __tablename__ = "max_message_ids"
+
+    id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True
+    )
+    mid: Mapped[str] = mapped_column(sa.String(128), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -73,6 +73,8 @@ class Person(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     telegram_id: Mapped[int | None] = mapped_column(sa.BigInteger, unique=True)
+    # The person's MAX user id (core.channels): staff may use MAX beside or instead of Telegram.
+    max_id: Mapped[int | None] = mapped_column(sa.BigInteger, unique=True)
     username: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     full_name: Mapped[str | None] = mapped_column(sa.String(200))
     department_id: Mapped[int | None] = mapped_column(

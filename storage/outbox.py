@@ -13,6 +13,7 @@ from typing import cast
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.channels import Channel, channel_of
 from core.clock import utcnow
 from core.speech import Actions, actions_to_json
 from storage.delivery_models import OutboxLane, OutboxMessage, OutboxStatus
@@ -35,6 +36,7 @@ _COLUMNS = (
     "next_attempt_at",
     "held_since",
     "last_error",
+    "channel",
 )
 
 
@@ -85,6 +87,8 @@ async def enqueue(
         "next_attempt_at": now,
         "held_since": None if to.held is None else now,
         "last_error": None if to.held is None else to.held.value,
+        # A held row gets its channel with its chat, when released (storage.recipients).
+        "channel": (Channel.TELEGRAM if to.chat_id is None else channel_of(to.chat_id)).value,
     }
     statement = _ADD if dedupe_key is None else _ADD_ONCE
     return bool(await run(session, statement, values))

@@ -15,6 +15,8 @@ from typing import cast
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.channels import MAX_BASE, channel_of
+from storage.addresses import person_address, person_at, unaddressed
 from storage.delivery_models import OutboxMessage, OutboxStatus
 from storage.models import Person, Process
 from storage.statements import first, rows, scalar
@@ -43,7 +45,8 @@ class Recipient:
 
 
 def recipient_of(person: Person) -> Recipient:
-    return _recipient(person.id, person.telegram_id, person.unreachable, person.unreachable_reason)
+    chat = person_address(person.telegram_id, person.max_id)
+    return _recipient(person.id, chat, person.unreachable, person.unreachable_reason)
 
 
 def _recipient(
@@ -60,7 +63,12 @@ def _recipient(
 
 
 _people = cast(sa.Table, Person.__table__).c
-_COLUMNS = (_people.id, _people.telegram_id, _people.unreachable, _people.unreachable_reason)
+_CHAT = sa.case(
+    (_people.telegram_id.is_not(None), _people.telegram_id),
+    (_people.max_id.is_not(None), _people.max_id + sa.literal(MAX_BASE, sa.BigInteger)),
+    else_=sa.null(),
+)  # storage.addresses.person_address, in SQL (core.channels.MAX_BASE)
+_COLUMNS = (_people.id, _CHAT, _people.unreachable, _people.unreachable_reason)
 _PERSON = sa.select(*_COLUMNS).where(_people.id == sa.bindparam("person_id"))
 _OFFICERS = sa.select(*_COLUMNS).where(_people.is_officer).order_by(_people.id)
 
@@ -83,11 +91,18 @@ async def chat_recipients(session: AsyncSession, chats: list[int]) -> dict[int, 
     """Chats as recipients: a person of the registry may be unreachable; others are plain."""
     found = {chat: Recipient(chat) for chat in chats}
     for start in range(0, len(chats), 500):
+        part = chats[start : start + 500]
         rows = await session.execute(
-            sa.select(*_COLUMNS).where(_people.telegram_id.in_(chats[start : start + 500]))
+            sa.select(*_COLUMNS).where(
+                sa.or_(
+                    _people.telegram_id.in_(part),
+                    _people.max_id.in_([chat - MAX_BASE for chat in part if chat > MAX_BASE]),
+                )
+            )
         )
         for row in rows:
-            found[int(row[1])] = _recipient(row[0], row[1], bool(row[2]), row[3])
+            if row[1] is not None and int(row[1]) in found:
+                found[int(row[1])] = _recipient(row[0], row[1], bool(row[2]), row[3])
     return found
 
 
@@ -112,7 +127,7 @@ async def hold(
     session: AsyncSession, chat_id: int, reason: Unreachable, description: str, now: datetime
 ) -> bool:
     """Keep every pending message of a person's chat; False when the chat is nobody's."""
-    person_id = await scalar(session, sa.select(Person.id).where(Person.telegram_id == chat_id))
+    person_id = await scalar(session, sa.select(Person.id).where(person_at(chat_id)))
     if person_id is None:
         return False
     await session.execute(
@@ -146,7 +161,7 @@ async def release(session: AsyncSession, person_id: int, chat_id: int) -> int:
     result = await session.execute(
         sa.update(OutboxMessage)
         .where(OutboxMessage.person_id == person_id, OutboxMessage.status == OutboxStatus.HELD)
-        .values(status=OutboxStatus.PENDING, chat_id=chat_id)
+        .values(status=OutboxStatus.PENDING, chat_id=chat_id, channel=channel_of(chat_id).value)
     )
     return int(getattr(result, "rowcount", 0) or 0)
 
@@ -177,7 +192,7 @@ async def unreachable_people(session: AsyncSession) -> list[UnreachablePerson]:
     rows = await session.execute(
         sa.select(Person, sa.func.coalesce(waiting.c.n, 0))
         .outerjoin(waiting, waiting.c.person_id == Person.id)
-        .where(sa.or_(Person.telegram_id.is_(None), Person.unreachable, waiting.c.n > 0))
+        .where(sa.or_(unaddressed(), Person.unreachable, waiting.c.n > 0))
         .order_by(sa.func.coalesce(waiting.c.n, 0).desc(), Person.id)
     )
     people = [(person, int(count)) for person, count in rows]

@@ -23,13 +23,14 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from core.channels import Channel, channel_of, native_id
 from storage.database import ProjectSession, SessionPool, read_only_of, session_from
 from storage.delivery_models import OutboxMessage, OutboxStatus
 from storage.models import Person, Process
 from storage.recipients import release
 from storage.sqlite_driver import inline_statements
 from storage.statements import first
-from surveys.respondents import respondent_key
+from surveys.respondents import address_key
 
 DEFAULT_TTL = 60.0
 MAX_ENTRIES = 100_000
@@ -49,7 +50,7 @@ class Sender(Protocol):
 class Actor:
     """The sender as the bot sees them: pseudonymous key for answers, roles for access."""
 
-    telegram_id: int
+    telegram_id: int  # the chat address in the sender's channel (core.channels)
     key: str
     person_id: int | None
     department_id: int | None
@@ -78,13 +79,15 @@ _people = cast(sa.Table, Person.__table__).c
 _outbox = cast(sa.Table, OutboxMessage.__table__).c
 # Messages kept for a person (storage.recipients): released by their next update.
 _kept = sa.select(_outbox.id).where(_outbox.status == OutboxStatus.HELD.value)
-_BY_TELEGRAM_ID = sa.select(
+_ROLES = sa.select(
     _people.id,
     _people.department_id,
     _people.is_employee,
     _people.is_officer,
     sa.or_(_people.unreachable, _kept.where(_outbox.person_id == _people.id).exists()),
-).where(_people.telegram_id == sa.bindparam("telegram_id"))
+)
+_BY_TELEGRAM_ID = _ROLES.where(_people.telegram_id == sa.bindparam("user_id"))
+_BY_MAX_ID = _ROLES.where(_people.max_id == sa.bindparam("user_id"))
 _UNCLAIMED = sa.select(_people.id).where(
     _people.telegram_id.is_(None), sa.func.lower(_people.username) == sa.bindparam("username")
 )
@@ -119,7 +122,7 @@ class ActorCache:
 
     async def get(self, user: Sender) -> Actor:
         now = time.monotonic()
-        key = respondent_key(self.secret, user.id)
+        key = address_key(self.secret, user.id)
         cached = self._entries.get(key)
         if cached is not None:
             stamp, generation, actor = cached
@@ -147,9 +150,12 @@ class ActorCache:
 
     async def _read(self, session: AsyncSession, user: Sender) -> Actor:
         released = 0
-        person: Any = await first(session, _BY_TELEGRAM_ID, {"telegram_id": user.id})
+        telegram = channel_of(user.id) is Channel.TELEGRAM
+        by_id = _BY_TELEGRAM_ID if telegram else _BY_MAX_ID
+        person: Any = await first(session, by_id, {"user_id": native_id(user.id)})
         if (
             person is None
+            and telegram  # the registry's @usernames are Telegram's
             and user.username
             and await first(session, _UNCLAIMED, {"username": user.username.lower()})
         ):
@@ -163,7 +169,7 @@ class ActorCache:
         )
         return Actor(
             telegram_id=user.id,
-            key=respondent_key(self.secret, user.id),
+            key=address_key(self.secret, user.id),
             person_id=person[0] if person else None,
             department_id=person[1] if person else None,
             is_employee=bool(person and person[2]),

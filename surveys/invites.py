@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.wording import WordedError, __
+from storage.addresses import new_person_at, person_at
 from storage.models import Department, Invite, Person
 
 INVITE_PREFIX = "inv-"
@@ -73,7 +74,7 @@ async def redeem_invite(
         return RedeemResult(Redemption.UNKNOWN)
     department = await session.get(Department, invite.department_id)
     name = department.name if department else ""
-    person = await session.scalar(sa.select(Person).where(Person.telegram_id == telegram_id))
+    person = await session.scalar(sa.select(Person).where(person_at(telegram_id)))
     if person is not None and person.is_employee and person.department_id == invite.department_id:
         return RedeemResult(Redemption.ALREADY, name)
     if invite.expires_at <= now:
@@ -87,7 +88,8 @@ async def redeem_invite(
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         return RedeemResult(Redemption.USED_UP, name)
     if person is None:
-        person = Person(telegram_id=telegram_id, created_at=now)
+        person = new_person_at(telegram_id)
+        person.created_at = now
         session.add(person)
     person.is_employee = True
     person.department_id = invite.department_id

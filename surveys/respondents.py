@@ -6,6 +6,8 @@ import hashlib
 import hmac
 import secrets
 
+from core.channels import Channel, channel_of, native_id
+
 
 def respondent_key(secret: bytes, telegram_user_id: int) -> str:
     """Stable per person and installation, unreadable without the secret."""
@@ -19,6 +21,14 @@ def channel_respondent_key(secret: bytes, channel: str, user_id: str | int) -> s
         return respondent_key(secret, int(user_id))
     message = f"{channel}:{user_id}".encode()
     return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+def address_key(secret: bytes, chat: int) -> str:
+    """The key of whoever writes from a chat address (core.channels): per person per channel."""
+    channel = channel_of(chat)
+    if channel is Channel.TELEGRAM:
+        return respondent_key(secret, chat)
+    return channel_respondent_key(secret, channel.value, native_id(chat))
 
 
 def tombstone_key() -> str:

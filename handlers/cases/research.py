@@ -18,6 +18,7 @@ from core.settings import Settings
 from handlers.callbacks import CaseCb, ResearchCb, ResearchConsentCb
 from handlers.cases.access import case_access
 from handlers.cases.flow import act, load_card, message_of, person, refuse, show, today_of
+from handlers.render import in_max
 from handlers.respondent import begin
 from reengineering.case_files import case_dir
 from reengineering.case_queries import (
@@ -176,6 +177,12 @@ async def _ask_consent(bot: Bot, actor: Actor, case_id: int, token: str) -> None
     await bot.send_message(
         actor.telegram_id,
         _(
+            "<b>Before we start</b>\n\nThe answers are stored pseudonymously: without your "
+            "name, username or MAX id, and are used only to improve the process. You "
+            "can delete the link between you and your answers at any time with /forget."
+        )
+        if in_max(actor.telegram_id)
+        else _(
             "<b>Before we start</b>\n\nThe answers are stored pseudonymously: without your "
             "name, username or Telegram id, and are used only to improve the process. You "
             "can delete the link between you and your answers at any time with /forget."

@@ -7,8 +7,11 @@ and its case, another respondent's questionnaire, the officer's wizards; and, wh
 sense, at the role's own objects. A refusal must change nothing: every table (except the
 inbox of handled updates) is compared before and after, and no FSM state is left behind.
 
-One database and one bot are prepared once per module; every cell starts from that database
-(restored in place with SQLite's backup API), so no cell sees what another one did.
+One database and one bot are prepared once per module and channel; every cell starts from
+that database (restored in place with SQLite's backup API), so no cell sees what another one
+did. The whole table runs twice: in Telegram, and in MAX, where every person of the world is
+known by a MAX user id only and writes from MAX (core.channels), so roles, keys and chats are
+MAX's.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.fsm import SqlFsmStorage
 from bot.middlewares import ThrottlingMiddleware
+from core.channels import Channel, address
 from core.i18n import translator
 from core.settings import Settings
 from handlers.callbacks import (
@@ -73,7 +77,7 @@ from storage.models import (
 )
 from surveys.actors import roles_changed
 from surveys.catalogue import sync_questionnaires
-from surveys.respondents import respondent_key
+from surveys.respondents import address_key
 from tests.conftest import TEST_TOKEN, build_small_registry
 from tests.handlers.conftest import MovableClock
 from tests.mocked_bot import Telegram, make_bot
@@ -150,7 +154,16 @@ async def _low_score(telegram: Telegram, user: int, payload: str, comment: str) 
     await telegram.tap(user, "ответ на мой отзыв")
 
 
-async def _build(database: Path, data_dir: Path) -> World:
+def _id(channel: str, number: int) -> int:
+    """The person's chat address in the channel the table runs in."""
+    return address(Channel(channel), number)
+
+
+def _who(channel: str, number: int) -> dict[str, int]:
+    return {"max_id": number} if channel == "max" else {"telegram_id": number}
+
+
+async def _build(database: Path, data_dir: Path, channel: str = "telegram") -> World:
     from bot.factory import create_dispatcher
     from outreach.campaigns import run_campaigns, start_campaign
     from reengineering.cases import open_case, request_extension
@@ -163,12 +176,19 @@ async def _build(database: Path, data_dir: Path) -> World:
         pool = create_session_pool(engine)
         registry = await build_small_registry(pool)
         await sync_questionnaires(pool)
+        if channel == "max":  # owner A is known by a MAX user id only
+            async with pool() as session, session.begin():
+                await session.execute(
+                    sa.update(Person)
+                    .where(Person.telegram_id == OWNER_A)
+                    .values(telegram_id=None, max_id=OWNER_A)
+                )
         async with pool() as session, session.begin():
             support = await session.scalar(
                 sa.select(ActivityDirection).where(ActivityDirection.code == "support")
             )
             soc = await session.get(Department, registry.department_id)
-            owner_b = Person(telegram_id=OWNER_B, is_employee=True, department=soc)
+            owner_b = Person(**_who(channel, OWNER_B), is_employee=True, department=soc)
             process_b = Process(
                 code="SUP02",
                 name="Выдача справки о составе семьи",
@@ -196,8 +216,8 @@ async def _build(database: Path, data_dir: Path) -> World:
                 needs=[4],
                 payload="t-IT01-PORTAL",
             )
-            employee = Person(telegram_id=EMPLOYEE, is_employee=True, department=soc)
-            officer = Person(telegram_id=OFFICER, is_officer=True)
+            employee = Person(**_who(channel, EMPLOYEE), is_employee=True, department=soc)
+            officer = Person(**_who(channel, OFFICER), is_officer=True)
             session.add_all([owner_b, process_b, tp_b, tp_it, employee, officer])
             await session.flush()
             process_b_id, tp_b_id, tp_it_id = process_b.id, tp_b.id, tp_it.id
@@ -206,12 +226,14 @@ async def _build(database: Path, data_dir: Path) -> World:
         clock = MovableClock(NOW)
         bot, recording = make_bot()
         telegram = Telegram(bot, create_dispatcher(settings, pool, clock=clock), recording)
-        await _low_score(telegram, OTHER_RESPONDENT, "t-SUP02-MFC", "Справку ждал две недели")
-        await _low_score(telegram, OWN_ALERT_AUTHOR, "t-SUP01-EPGU", "Портал завис на оплате")
-        await telegram.send(OTHER_RESPONDENT, "/start t-SUP01-MFC")  # left open at question 1
+        other_respondent = _id(channel, OTHER_RESPONDENT)
+        await _low_score(telegram, other_respondent, "t-SUP02-MFC", "Справку ждал две недели")
+        author = _id(channel, OWN_ALERT_AUTHOR)
+        await _low_score(telegram, author, "t-SUP01-EPGU", "Портал завис на оплате")
+        await telegram.send(other_respondent, "/start t-SUP01-MFC")  # left open at question 1
         await bot.session.close()
 
-        other = respondent_key(SECRET.encode(), OTHER_RESPONDENT)
+        other = address_key(SECRET.encode(), other_respondent)
         async with pool() as session, session.begin():
             sessions = {
                 status: survey_id
@@ -998,6 +1020,7 @@ class Bench:
     database: Path
     engine: AsyncEngine
     dispatcher: Dispatcher
+    channel: str
 
     def reset(self) -> None:
         # SQLite's online backup rewrites the cell database in place, under the bot's idle
@@ -1017,20 +1040,23 @@ class Bench:
                 middleware._warned.clear()
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def bench(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Bench]:
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=["telegram", "max"])
+async def bench(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> AsyncIterator[Bench]:
     from bot.factory import create_dispatcher
 
     if CASES_ERROR is not None:
         pytest.skip(CASES_ERROR)
-    folder = tmp_path_factory.mktemp("access-table")
-    world = await _build(folder / "template.db", folder / "var")
+    channel = str(request.param)
+    folder = tmp_path_factory.mktemp(f"access-table-{channel}")
+    world = await _build(folder / "template.db", folder / "var", channel)
     database = folder / "cell.db"
     shutil.copyfile(world.template, database)
     settings = _settings(database, folder / "var")
     engine = create_engine(settings.database_url)
     dispatcher = create_dispatcher(settings, create_session_pool(engine), clock=MovableClock(NOW))
-    yield Bench(world, database, engine, dispatcher)
+    yield Bench(world, database, engine, dispatcher, channel)
     await engine.dispose()
 
 
@@ -1040,6 +1066,7 @@ async def test_access(
     bench: Bench, role: str, user: int, action: Send | Press, expect: Expect
 ) -> None:
     world = bench.world
+    user = _id(bench.channel, user)
     bench.reset()
     bot, recording = make_bot()
     telegram = Telegram(bot, bench.dispatcher, recording)

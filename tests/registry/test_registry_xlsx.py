@@ -243,6 +243,32 @@ async def test_changed_rows_update_and_missing_rows_deactivate(
     assert not again.changed
 
 
+async def test_an_owner_known_by_a_max_user_id_is_imported_and_exported(
+    session_pool: SessionPool, example: Path, tmp_path: Path
+) -> None:
+    """``max:123456`` names an owner by MAX user id (the bot writes to them in MAX)."""
+
+    def change(book: Any) -> None:
+        processes = book[PROCESSES_SHEET]
+        row = find_row(processes, "Код процесса", "APL01")
+        set_cell(processes, row, "Ответственный за процесс", "MAX:8800555")
+
+    changed = edit(example, tmp_path / "max.xlsx", change)
+    await import_registry(session_pool, changed, RU, today=TODAY)
+    async with session_pool() as session:
+        person = await session.scalar(sa.select(Person).where(Person.max_id == 8800555))
+        owned = await session.scalar(sa.select(Process).where(Process.code == "APL01"))
+    assert person is not None and person.telegram_id is None
+    assert owned is not None and owned.owner_id == person.id
+    again = await import_registry(session_pool, changed, RU, today=TODAY)
+    assert not again.changed
+    exported = tmp_path / "exported.xlsx"
+    await export_registry(session_pool, exported, RU)
+    book = load_workbook(exported)
+    processes = book[PROCESSES_SHEET]
+    assert "max:8800555" in [str(c.value) for row in processes.iter_rows() for c in row]
+
+
 async def test_removed_process_is_deactivated_and_comes_back(
     session_pool: SessionPool, example: Path, tmp_path: Path
 ) -> None:
@@ -378,7 +404,7 @@ BROKEN = {
     "bad owner": (
         _cell_setter(PROCESSES_SHEET, "SUP01", "Ответственный за процесс", "Иванов И. И."),
         "Лист «Процессы», строка 2, столбец «Ответственный за процесс»: "
-        "ожидается числовой Telegram id или @username",
+        "ожидается числовой Telegram id, @username",
     ),
     # openpyxl saves formulas without a cached value: today they silently became defaults
     "formula in an optional cell": (
