@@ -132,12 +132,13 @@ def cap_lines(phase: Phase) -> list[str]:
     )
     share = phase.updates_per_s / cap if cap else 0.0
     served = sum(phase.requests.values()) / phase.seconds if phase.seconds else 0.0
+    allow = "allow" if phase.limits.get("enabled") else "would allow"
     return [
         f"Cap ({header(phase)}): the bot needed {per_update:.2f} served requests per answered "
-        f"update ({parts}), so {MAX_REQUESTS_PER_S:g} requests/s allow at most "
+        f"update ({parts}), so {MAX_REQUESTS_PER_S:g} requests/s {allow} at most "
         f"{MAX_REQUESTS_PER_S:g} ÷ {per_update:.2f} = {cap:.1f} updates/s = "
         f"{cap / per_questionnaire:.2f} questionnaires/s at {per_questionnaire:.2f} updates "
-        f"per questionnaire; measured {phase.updates_per_s:.1f} updates/s ({share:.0%} of the "
+        f"per questionnaire; measured {phase.updates_per_s:.1f} updates/s ({share:.0%} of that "
         f"cap), {served:.1f} requests/s served, {phase.rate_limited} refused with 429."
     ]
 
@@ -167,8 +168,9 @@ def report(rounds: Sequence[ChannelRound], options: Options) -> list[str]:
     for result in rounds:
         lines += ["", f"#### {result.respondents} concurrent respondents", "", *table(result)]
         lines += ["", limits_line(result)]
-        if result.max is not None:
-            lines += ["", *cap_lines(result.max)]
+        for phase in (result.max, result.unlimited):
+            if phase is not None:
+                lines += ["", *cap_lines(phase)]
         done = ", ".join(
             f"{header(p)}: {'yes' if result.completed(p) else '**no**'}" for p in result.phases
         )

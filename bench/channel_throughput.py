@@ -40,6 +40,7 @@ from _survey_phases import Options, Phase, run_otklik, summary  # noqa: E402
 from _survey_processes import collected_via  # noqa: E402
 
 DEFAULT_SIZES = [100, 500]
+QUICK_TIMEOUT, QUICK_DEADLINE = 10.0, 30.0
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -53,9 +54,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         choices=("on", "off", "both"),
         help="the MAX stand-in's 30 requests/s (default: both; on with --quick)",
     )
-    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per answer")
     parser.add_argument(
-        "--deadline", type=float, default=600.0, help="seconds per phase; then give up"
+        "--timeout", type=float, help="seconds per answer (default 120; 10 with --quick)"
+    )
+    parser.add_argument(
+        "--deadline", type=float, help="seconds per phase, then give up (600; 30 with --quick)"
     )
     parser.add_argument(
         "--callback-ttl", type=float, help="stand-ins' callback answer deadline (default: timeout)"
@@ -68,6 +71,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         args.respondents = [20] if args.quick else DEFAULT_SIZES
     if args.max_limits is None:
         args.max_limits = "on" if args.quick else "both"
+    # A quick run must end in well under a minute even when the bot loses answers.
+    if args.timeout is None:
+        args.timeout = QUICK_TIMEOUT if args.quick else 120.0
+    if args.deadline is None:
+        args.deadline = QUICK_DEADLINE if args.quick else 600.0
     if args.quick or args.respondents != DEFAULT_SIZES or args.max_limits != "both":
         args.no_readme = True
     return args
