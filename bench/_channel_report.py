@@ -102,6 +102,7 @@ def table(result: ChannelRound) -> list[str]:
             none,
         ),
         row("time to the last answer, s", times("seconds"), none),
+        row("wall time (incl. waiting for stuck respondents), s", times("wall"), none),
         row("answer latency median / p95 / max, s", latency, none),
         row("CPU of the bot process, s", times("bot_cpu"), none),
         row(
