@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import sys
 import tempfile
@@ -145,6 +146,9 @@ def as_json(rounds: Sequence[ChannelRound]) -> list[dict[str, Any]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if importlib.util.find_spec("bot.max") is None:
+        print("this benchmark needs the MAX channel (bot.max), which this checkout lacks")
+        return 2
     options = Options(
         answer_timeout=args.timeout, deadline=args.deadline, callback_ttl=args.callback_ttl
     )
