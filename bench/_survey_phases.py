@@ -21,7 +21,7 @@ from _survey_processes import (
     bot_env,
     count_rows,
     cpu_seconds,
-    import_registry,
+    fresh_database,
     log_issues,
     peak_memory_mb,
     spawn,
@@ -184,12 +184,14 @@ async def run_otklik(
     name: str = "otklik",
     steps: list[list[Step]] | None = None,
     limits: bool = False,
+    template: Path | None = None,
 ) -> tuple[Phase, list[list[Step]]]:
     """The real bot as `otklik run` on a fresh SQLite file loaded with the example registry.
 
     `messenger` picks the stand-in (the bot gets only that messenger's token and URL);
     `steps` reuses another phase's plans; `limits` switches the stand-in's flood limits on
-    once the bot polls (MAX: 30 requests a second, every request counted, as MAX has it).
+    once the bot polls (MAX: 30 requests a second, every request counted, as MAX has it);
+    `template` keeps the imported registry for the next phase (see `fresh_database`).
     """
     phase = Phase(name, respondents, messenger=messenger)
     prefix = name if name == "otklik" else f"otklik-{name}"
@@ -198,7 +200,7 @@ async def run_otklik(
     phase.log = str(log)
     async with sandbox_for(options, messenger) as sandbox:
         env = bot_env(sandbox, database)
-        await import_registry(env, workdir, log)
+        await fresh_database(env, database, workdir, log, template)
         steps = plans(database, respondents) if steps is None else steps
         process = await spawn(["-m", "bot.cli", "run"], env, workdir, log)
         try:

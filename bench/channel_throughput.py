@@ -41,7 +41,7 @@ from _survey_phases import Options, Phase, run_otklik, summary  # noqa: E402
 from _survey_processes import collected_via  # noqa: E402
 
 DEFAULT_SIZES = [100, 500]
-QUICK_TIMEOUT, QUICK_DEADLINE = 10.0, 30.0
+QUICK_TIMEOUT, QUICK_DEADLINE = 5.0, 20.0
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -82,12 +82,24 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def registry_copy(workdir: Path, respondents: int) -> Path:
+    """The freshly imported registry, kept from the Telegram phase for the MAX phases."""
+    return workdir / f"registry-{respondents}.db"
+
+
 async def max_phase(
     respondents: int, workdir: Path, options: Options, steps: Any, *, limits: bool
 ) -> Phase:
     name = "max" if limits else "max-unlimited"
     phase, _ = await run_otklik(
-        respondents, workdir, options, messenger="max", name=name, steps=steps, limits=limits
+        respondents,
+        workdir,
+        options,
+        messenger="max",
+        name=name,
+        steps=steps,
+        limits=limits,
+        template=registry_copy(workdir, respondents),
     )
     phase.collected_via = collected_via(workdir / f"otklik-{name}-{respondents}.db")
     print(f"   {name + ':':15}{summary(phase)}", flush=True)
@@ -99,8 +111,14 @@ async def run_round(
 ) -> ChannelRound:
     """Telegram first (its plans), then MAX with the very same plans."""
     print(f"\n== {respondents} concurrent respondents", flush=True)
+    registry_copy(workdir, respondents).unlink(missing_ok=True)  # a kept workdir's last run
     telegram, steps = await run_otklik(
-        respondents, workdir, options, messenger="telegram", name="telegram"
+        respondents,
+        workdir,
+        options,
+        messenger="telegram",
+        name="telegram",
+        template=registry_copy(workdir, respondents),
     )
     telegram.collected_via = collected_via(workdir / f"otklik-telegram-{respondents}.db")
     print(f"   {'telegram:':15}{summary(telegram)}", flush=True)
