@@ -205,7 +205,7 @@ async def run_otklik(
         process = await spawn(["-m", "bot.cli", "run"], env, workdir, log)
         try:
             await wait_polling(sandbox, process, log)
-            if limits:  # one bucket of 30 a second refilled continuously, no extra burst
+            if limits:  # one bucket: 30 a second, at most 30 at once
                 sandbox.set_rate_limits(
                     True, global_rate=MAX_REQUESTS_PER_S, global_burst=MAX_REQUESTS_PER_S
                 )
