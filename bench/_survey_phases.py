@@ -1,4 +1,7 @@
-"""One round of bench/survey_throughput.py: the real bot's phase, then the echo bot's."""
+"""One round of bench/survey_throughput.py: the real bot's phase, then the echo bot's.
+
+`run_otklik` also serves bench/channel_throughput.py: the real bot in either stand-in.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +17,11 @@ from _survey_plans import Script, Step, echo_plan, plans, respondent
 from _survey_processes import (
     ECHO_BOT,
     USER_ID,
+    StandIn,
     bot_env,
     count_rows,
     cpu_seconds,
-    import_registry,
+    fresh_database,
     log_issues,
     peak_memory_mb,
     spawn,
@@ -25,11 +29,13 @@ from _survey_processes import (
     wait_polling,
 )
 
-from sandbox import SandboxServer
-from sandbox.telegram.simulated import SimulatedUser
+from sandbox import MaxSandboxServer, SandboxServer
+from sandbox.simulated import SimulatedUser
 
 RATIO_GOAL = 0.5
 MEMORY_GOAL_MB = 200.0
+MAX_REQUESTS_PER_S = 30.0
+"""MAX Bot API's limit: 30 requests a second per bot, every request counted (dev.max.ru)."""
 
 
 @dataclass
@@ -73,6 +79,20 @@ class Phase:
     api_errors: dict[str, int] = field(default_factory=dict)
     exit_code: int | None = None
     log: str = ""
+    messenger: str = "telegram"
+    limits: dict[str, float | bool] = field(default_factory=dict)
+    """The stand-in's flood limits during the phase (``enabled`` False: none)."""
+    requests: dict[str, int] = field(default_factory=dict)
+    """Bot API requests the stand-in served during the phase, by operation."""
+    rate_limited: int = 0
+    """Requests the stand-in refused with 429 during the phase."""
+    collected_via: dict[str, int] = field(default_factory=dict)
+    """`responses` rows by the channel they were collected through (channel benchmark)."""
+
+    @property
+    def requests_per_update(self) -> float:
+        """Served requests per answered update: what one update costs of a request budget."""
+        return sum(self.requests.values()) / self.answered if self.answered else 0.0
 
     @property
     def updates_per_s(self) -> float:
@@ -88,12 +108,14 @@ class Phase:
         return 1000 * self.bot_cpu / self.answered if self.answered else 0.0
 
 
-def sandbox_for(options: Options) -> SandboxServer:
+def sandbox_for(options: Options, messenger: str = "telegram") -> StandIn:
+    if messenger == "max":
+        return MaxSandboxServer(callback_ttl=options.ttl)
     return SandboxServer(callback_ttl=options.ttl)
 
 
 async def drive(
-    sandbox: SandboxServer,
+    sandbox: StandIn,
     phase: Phase,
     pid: int,
     plans: Sequence[Sequence[Step]],
@@ -106,6 +128,8 @@ async def drive(
         SimulatedUser(sandbox, first_user + i, timeout=options.answer_timeout)
         for i in range(len(plans))
     ]
+    served_before = dict(sandbox.calls_ok)
+    limited_before = sandbox.counters["rate_limited"]
     cpu_bot, cpu_driver = cpu_seconds(pid), time.process_time()
     started = time.perf_counter()
     tasks = [
@@ -116,6 +140,10 @@ async def drive(
     phase.wall = time.perf_counter() - started
     phase.bot_cpu = cpu_seconds(pid) - cpu_bot
     phase.driver_cpu = time.process_time() - cpu_driver
+    served = {key: n - served_before.get(key, 0) for key, n in sandbox.calls_ok.items()}
+    phase.requests = {key: n for key, n in sorted(served.items()) if n}
+    phase.rate_limited = sandbox.counters["rate_limited"] - limited_before
+    phase.limits = dict(sandbox.get_rate_limits())
     for task in pending:
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
@@ -148,20 +176,39 @@ async def drive(
 
 
 async def run_otklik(
-    respondents: int, workdir: Path, options: Options
+    respondents: int,
+    workdir: Path,
+    options: Options,
+    *,
+    messenger: str = "telegram",
+    name: str = "otklik",
+    steps: list[list[Step]] | None = None,
+    limits: bool = False,
+    template: Path | None = None,
 ) -> tuple[Phase, list[list[Step]]]:
-    """The real bot as `otklik run` on a fresh SQLite file loaded with the example registry."""
-    phase = Phase("otklik", respondents)
-    database = workdir / f"otklik-{respondents}.db"
-    log = workdir / f"otklik-{respondents}.log"
+    """The real bot as `otklik run` on a fresh SQLite file loaded with the example registry.
+
+    `messenger` picks the stand-in (the bot gets only that messenger's token and URL);
+    `steps` reuses another phase's plans; `limits` switches the stand-in's flood limits on
+    once the bot polls (MAX: 30 requests a second, every request counted, as MAX has it);
+    `template` keeps the imported registry for the next phase (see `fresh_database`).
+    """
+    phase = Phase(name, respondents, messenger=messenger)
+    prefix = name if name == "otklik" else f"otklik-{name}"
+    database = workdir / f"{prefix}-{respondents}.db"
+    log = workdir / f"{prefix}-{respondents}.log"
     phase.log = str(log)
-    async with sandbox_for(options) as sandbox:
+    async with sandbox_for(options, messenger) as sandbox:
         env = bot_env(sandbox, database)
-        await import_registry(env, workdir, log)
-        steps = plans(database, respondents)
+        await fresh_database(env, database, workdir, log, template)
+        steps = plans(database, respondents) if steps is None else steps
         process = await spawn(["-m", "bot.cli", "run"], env, workdir, log)
         try:
             await wait_polling(sandbox, process, log)
+            if limits:  # one bucket: 30 a second, at most 30 at once
+                sandbox.set_rate_limits(
+                    True, global_rate=MAX_REQUESTS_PER_S, global_burst=MAX_REQUESTS_PER_S
+                )
             await drive(sandbox, phase, process.pid, steps, 10_000_000, options)
             phase.peak_mb = peak_memory_mb(process.pid)
             measured = log.stat().st_size

@@ -1,7 +1,8 @@
 """The respondents of bench/survey_throughput.py: seeded plans over the registry's touchpoints.
 
 The echo bot's respondents follow the same plans' messages and presses, so the two bots are
-compared like for like.
+compared like for like; bench/channel_throughput.py runs the same plans in Telegram and MAX
+(a plan opens with the deep link: `/start <payload>` in Telegram, `bot_started` in MAX).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sandbox.telegram.simulated import SimulatedUser
+from sandbox.simulated import SimulatedUser
 
 SEGMENTS = ("Гражданин", "Пенсионер", "Многодетная семья", "Индивидуальный предприниматель")
 PROBLEMS = ("Время ожидания", "Очередь", "Вежливость", "Доступность информации")
@@ -25,7 +26,7 @@ CRITICALITY = ("Низкая", "Средняя", "Высокая")
 class Step:
     """One update a respondent sends and the words that show it was answered."""
 
-    kind: str  # "say" (a message) or "tap" (a callback button, by its label)
+    kind: str  # "start" (the deep link, by its payload), "say" (a message) or "tap" (a button)
     text: str
     expect: str
 
@@ -38,7 +39,7 @@ def questionnaire_plan(payload: str, stages: Sequence[str], rng: random.Random) 
     40 % leave a comment, the rest skip it; the segment is asked once per person.
     """
     steps = [
-        Step("say", f"/start {payload}", "Прежде чем начать"),
+        Step("start", payload, "Прежде чем начать"),
         Step("tap", "Согласен", "Вопрос 1"),
     ]
     score = rng.choices([1, 2, 3, 4, 5], weights=[1, 2, 3, 6, 8])[0]
@@ -64,7 +65,10 @@ def echo_plan(plan: Sequence[Step]) -> list[Step]:
     steps: list[Step] = []
     taps = 0
     for step in plan:
-        if step.kind == "say":
+        if step.kind == "start":  # what Telegram delivers for a deep link: the /start message
+            taps = 0
+            steps.append(Step("say", f"/start {step.text}", f"/start {step.text}"))
+        elif step.kind == "say":
             taps = 0
             steps.append(Step("say", step.text, step.text))
         else:
@@ -88,7 +92,9 @@ async def respondent(user: SimulatedUser, plan: Sequence[Step], script: Script) 
     for step in plan:
         script.sent += 1
         started = time.perf_counter()
-        if step.kind == "say":
+        if step.kind == "start":
+            await user.start(step.text, expect=step.expect)
+        elif step.kind == "say":
             await user.say(step.text, expect=step.expect)
         else:
             await user.tap(step.text, expect=step.expect)

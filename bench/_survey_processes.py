@@ -1,4 +1,4 @@
-"""The bot processes of bench/survey_throughput.py: started, watched, measured, stopped."""
+"""The bot processes of the survey benchmarks: started, watched, measured, stopped."""
 
 from __future__ import annotations
 
@@ -10,15 +10,19 @@ import sqlite3
 import sys
 import time
 from collections.abc import Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from sandbox import SandboxServer
+from sandbox import MaxSandboxServer, SandboxServer
+
+StandIn = SandboxServer | MaxSandboxServer
 
 ROOT = Path(__file__).resolve().parents[1]
 REGISTRY = ROOT / "examples" / "registry.xlsx"
 ECHO_BOT = Path(__file__).with_name("echo_bot.py")
 TOKEN = "1000001:bench-token-for-the-sandbox-only"
+MAX_TOKEN = "bench-max-token-for-the-stand-in-only"
 
 LOG_PATTERNS = {
     "database is locked": re.compile(r"database is locked"),
@@ -31,12 +35,15 @@ LOG_PATTERNS = {
 USER_ID = re.compile(r"user \d+")
 
 
-def bot_env(sandbox: SandboxServer, database: Path) -> dict[str, str]:
+def bot_env(sandbox: StandIn, database: Path) -> dict[str, str]:
+    """The bot's environment: the stand-in's messenger only (MAX: just its token and URL)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTKLIK_")}
+    if isinstance(sandbox, MaxSandboxServer):
+        env.update({"OTKLIK_MAX_TOKEN": MAX_TOKEN, "OTKLIK_MAX_API_URL": sandbox.base_url})
+    else:
+        env.update({"OTKLIK_BOT_TOKEN": TOKEN, "OTKLIK_TELEGRAM_API_URL": sandbox.base_url})
     env.update(
         {
-            "OTKLIK_BOT_TOKEN": TOKEN,
-            "OTKLIK_TELEGRAM_API_URL": sandbox.base_url,
             "OTKLIK_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
             "OTKLIK_SECRET_KEY": "bench-secret-key",
             "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
@@ -58,8 +65,28 @@ async def import_registry(env: dict[str, str], cwd: Path, log: Path) -> None:
         raise RuntimeError(f"registry import failed, see {log}")
 
 
-async def wait_polling(sandbox: SandboxServer, process: Any, log: Path, limit: float = 120) -> None:
-    """Start-up only: wait until the bot's first getUpdates reaches the sandbox."""
+async def fresh_database(
+    env: dict[str, str], database: Path, cwd: Path, log: Path, template: Path | None
+) -> None:
+    """The example registry in a fresh file: imported once, then copied for later phases
+    (the same pages, seconds faster than another `registry import`)."""
+    if template is not None and template.exists():
+        copy_database(template, database)
+        return
+    await import_registry(env, cwd, log)
+    if template is not None:
+        copy_database(database, template)
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """SQLite's online backup: a consistent copy whatever is left in the source's WAL."""
+    target.unlink(missing_ok=True)
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
+async def wait_polling(sandbox: StandIn, process: Any, log: Path, limit: float = 120) -> None:
+    """Start-up only: wait until the bot's first getUpdates (MAX: GET /updates) arrives."""
     deadline = time.monotonic() + limit
     while sandbox.calls["getupdates"] == 0:
         if process.returncode is not None:
@@ -102,6 +129,15 @@ def count_rows(database: Path) -> tuple[int, int]:
             "SELECT count(*) FROM survey_sessions WHERE lower(status) = 'completed'"
         ).fetchone()[0]
     return int(responses), int(completed)
+
+
+def collected_via(database: Path) -> dict[str, int]:
+    """`responses` rows by `collected_via`: a MAX phase's answers must say MAX."""
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute(
+            "SELECT collected_via, count(*) FROM responses GROUP BY collected_via ORDER BY 1"
+        ).fetchall()
+    return {str(channel): int(count) for channel, count in rows}
 
 
 def log_issues(log: Path, upto: int) -> dict[str, int]:
