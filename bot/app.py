@@ -18,7 +18,7 @@ from bot.bootstrap import open_storage
 from bot.delivery import OutboxSender
 from bot.factory import bot_commands, create_bot, create_dispatcher, survey_policy
 from bot.intake import Inbox, durable_polling
-from bot.max.channel import MAX_RATE_PER_SECOND, MaxChannel, create_max_channel
+from bot.max.channel import MAX_OUTBOX_PER_SECOND, MaxChannel, create_max_channel
 from bot.max.polling import durable_max_polling
 from bot.max.webhook import PATH_SUFFIX, max_route, max_start, max_webhook_secret
 from bot.patience import Stopped, until_done
@@ -96,7 +96,7 @@ def _senders(
             OutboxSender(
                 maxc.bot,
                 pool,
-                rate_per_second=MAX_RATE_PER_SECOND,
+                rate_per_second=MAX_OUTBOX_PER_SECOND,
                 clock=clock,
                 channel=Channel.MAX,
             )
@@ -203,7 +203,9 @@ def _intakes(
             allowed = dispatcher.resolve_used_update_types()
             found.append(durable_polling(inbox, stop, allowed_updates=allowed))
         if maxc is not None and max_inbox is not None:
-            found.append(durable_max_polling(max_inbox, maxc.client, maxc.translator, stop))
+            found.append(
+                durable_max_polling(max_inbox, maxc.client, maxc.translator, stop, pacer=maxc.pacer)
+            )
         return found
     routes, starts = [], []
     if maxc is not None and max_inbox is not None:

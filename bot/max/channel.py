@@ -11,6 +11,7 @@ from maxapi import Bot as MaxClient
 from maxapi.client.default import DefaultConnectionProperties
 
 from bot.max.ids import MessageIds
+from bot.max.pacing import MaxPacer
 from bot.max.session import MaxSession
 from bot.max.updates import UpdateTranslator
 from core.settings import Settings
@@ -19,6 +20,9 @@ from storage.database import SessionPool
 # aiogram's Bot wants a token of Telegram's shape; MAX's own goes to the maxapi client only.
 ADAPTER_TOKEN = "1:max-channel"
 MAX_RATE_PER_SECOND = 30.0  # MAX Bot API: 30 requests per second
+# The outbox's share of them: the rest stays for the replies to people who are writing now
+# (every request also waits its turn in the channel's one MaxPacer).
+MAX_OUTBOX_PER_SECOND = 20.0
 
 
 @dataclass
@@ -27,6 +31,7 @@ class MaxChannel:
     ids: MessageIds
     translator: UpdateTranslator
     bot: Bot
+    pacer: MaxPacer
 
 
 def create_max_channel(settings: Settings, pool: SessionPool) -> MaxChannel:
@@ -41,8 +46,9 @@ def create_max_channel(settings: Settings, pool: SessionPool) -> MaxChannel:
     client.set_api_url(settings.max_api_url)
     ids = MessageIds(pool)
     translator = UpdateTranslator(ids)
-    session = MaxSession(client, ids, translator)
+    pacer = MaxPacer()
+    session = MaxSession(client, ids, translator, pacer)
     bot = Bot(
         ADAPTER_TOKEN, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML)
     )
-    return MaxChannel(client, ids, translator, bot)
+    return MaxChannel(client, ids, translator, bot, pacer)

@@ -20,6 +20,7 @@ from maxapi.exceptions.max import InvalidToken, MaxApiError, MaxConnection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.intake import Inbox
+from bot.max.pacing import MaxPacer
 from bot.max.updates import UpdateTranslator
 from core.channels import Channel
 from storage.database import SessionPool
@@ -75,13 +76,17 @@ async def durable_max_polling(
     stop: asyncio.Event,
     *,
     poll_seconds: int = 25,
+    pacer: MaxPacer | None = None,
 ) -> None:
-    """GET /updates → store with the marker → handle; never drops what MAX gave."""
+    """GET /updates → store with the marker → handle; never drops what MAX gave. Each poll
+    waits its turn in the channel's budget of requests (`pacer`), as every reply does."""
     await inbox.recover()
     marker = await load_marker(inbox.pool)
     backoff = 1.0
     while not stop.is_set():
         await inbox.room()  # back-pressure: the rest stays at MAX, unconfirmed
+        if pacer is not None:
+            await pacer.take()
         try:
             answer = await _fetch(client, marker, poll_seconds, stop)
             if answer is None:
@@ -89,6 +94,8 @@ async def durable_max_polling(
             backoff = 1.0
         except (MaxApiError, InvalidToken, MaxConnection, aiohttp.ClientError, OSError) as error:
             status = getattr(error, "code", None)
+            if status == 429 and pacer is not None:
+                pacer.pause()
             log.warning(
                 "MAX updates failed (%s %s); retrying in %.0f s",
                 type(error).__name__,

@@ -50,6 +50,7 @@ from maxapi.types.attachments.upload import AttachmentPayload, AttachmentUpload
 
 from bot.max.ids import MessageIds
 from bot.max.markup import keyboard
+from bot.max.pacing import ATTEMPTS_ON_429, MaxPacer
 from bot.max.updates import UpdateTranslator
 from bot.max.uploads import upload
 from core.channels import Channel, address, channel_of, native_id
@@ -87,10 +88,17 @@ def max_error(method: TelegramMethod[Any], error: MaxApiError) -> Exception:
 class MaxSession(BaseSession):
     """The Bot API methods the handlers use, through a maxapi client."""
 
-    def __init__(self, client: MaxClient, ids: MessageIds, translator: UpdateTranslator) -> None:
+    def __init__(
+        self,
+        client: MaxClient,
+        ids: MessageIds,
+        translator: UpdateTranslator,
+        pacer: MaxPacer | None = None,
+    ) -> None:
         # bot.download(file_id) asks for `{file path}`: GetFile answers MAX's file address.
         super().__init__(api=TelegramAPIServer(base=client.api_url, file="{path}"))
         self.client = client
+        self.pacer = pacer or MaxPacer()
         self.ids = ids
         self.translator = translator
         self._calls: dict[type[Any], Call] = {
@@ -139,7 +147,7 @@ class MaxSession(BaseSession):
         if call is None:
             raise TelegramBadRequest(method=method, message=f"{name} is not available in MAX")
         try:
-            return cast(TelegramType, await call(bot, method))
+            return cast(TelegramType, await self._paced(bot, method, call))
         except InvalidToken as error:
             raise TelegramUnauthorizedError(method=method, message="MAX 401") from error
         except MaxApiError as error:
@@ -148,6 +156,20 @@ class MaxSession(BaseSession):
             raise TelegramNetworkError(method=method, message=type(error).__name__) from error
         except ValueError as error:  # maxapi's own checks: a text of 4000 characters or more
             raise TelegramBadRequest(method=method, message=str(error)[:200]) from error
+
+    async def _paced(self, bot: Bot, method: TelegramMethod[Any], call: Call) -> Any:
+        """The call in its turn of MAX's 30 a second (bot.max.pacing); a 429 — the request
+        was refused, not carried out — pauses every caller and the call is made again."""
+        cost = 2 if isinstance(method, SendDocument | SendPhoto) else 1  # upload, then send
+        for attempt in range(ATTEMPTS_ON_429):
+            await self.pacer.take(cost)
+            try:
+                return await call(bot, method)
+            except MaxApiError as error:
+                if error.code != 429 or attempt == ATTEMPTS_ON_429 - 1:
+                    raise
+                self.pacer.pause()
+        raise AssertionError("unreachable")  # pragma: no cover
 
     # ------------------------------------------------------------------ helpers
     def _user_id(self, method: TelegramMethod[Any], chat_id: Any) -> int:

@@ -18,6 +18,7 @@ import pytest
 
 pytestmark = [
     pytest.mark.e2e,
+    pytest.mark.bench_smoke,
     pytest.mark.skipif(
         importlib.util.find_spec("bot.max") is None, reason="the MAX channel (bot.max) is absent"
     ),

@@ -1,0 +1,55 @@
+"""One budget for every request the bot makes to MAX: 30 a second, shared and retried.
+
+MAX answers 429 to a bot that goes beyond 30 requests a second and names no delay. The
+handlers' replies, the outbox and the long poll all draw on the same budget, so each request
+waits for its turn here (first come, first served), and a 429 pauses everyone for a second
+and the request is tried again: under a crowd a person's answer comes late, not never.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+MAX_REQUESTS_PER_SECOND = 30.0
+# A little below MAX's 30: the server's window and ours never line up exactly.
+PACE_PER_SECOND = 27.0
+PAUSE_AFTER_429 = 1.0
+ATTEMPTS_ON_429 = 4
+
+
+class MaxPacer:
+    """Evenly spaced requests at `rate` a second, with a small burst; a 429 pauses all."""
+
+    def __init__(self, rate: float = PACE_PER_SECOND, burst: float = 5.0) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._tokens = burst
+        self._updated = time.monotonic()
+        self._paused_until = 0.0
+        self._turn = asyncio.Lock()
+        self.waited = 0.0  # seconds spent waiting for a turn, for the benchmarks
+
+    def _delay(self) -> float:
+        now = time.monotonic()
+        if now < self._paused_until:
+            return self._paused_until - now
+        self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
+        self._updated = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return 0.0
+        return (1 - self._tokens) / self.rate
+
+    async def take(self, cost: int = 1) -> None:
+        """Wait for this call's turn (in arrival order); `cost`: the requests it makes."""
+        async with self._turn:
+            for _ in range(cost):
+                wait = self._delay()
+                while wait > 0:
+                    self.waited += wait
+                    await asyncio.sleep(wait)
+                    wait = self._delay()
+
+    def pause(self, seconds: float = PAUSE_AFTER_429) -> None:
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
