@@ -43,6 +43,8 @@ class MaxPacer:
 
     async def take(self, cost: int = 1) -> None:
         """Wait for this call's turn (in arrival order); `cost`: the requests it makes."""
+        if cost <= 0:
+            return
         async with self._turn:
             for _ in range(cost):
                 wait = self._delay()

@@ -85,6 +85,17 @@ def max_error(method: TelegramMethod[Any], error: MaxApiError) -> Exception:
     return TelegramBadRequest(method=method, message=message)
 
 
+def _requests(method: TelegramMethod[Any]) -> int:
+    """How many requests to MAX a call makes: its share of the channel's budget."""
+    if isinstance(method, AnswerCallbackQuery):
+        return 1 if method.text else 0  # a bare acknowledgement sends nothing to MAX
+    if isinstance(method, GetFile):
+        return 0  # the address came with the update
+    if isinstance(method, SendDocument | SendPhoto):
+        return 2  # the upload, then the message
+    return 1
+
+
 class MaxSession(BaseSession):
     """The Bot API methods the handlers use, through a maxapi client."""
 
@@ -160,7 +171,7 @@ class MaxSession(BaseSession):
     async def _paced(self, bot: Bot, method: TelegramMethod[Any], call: Call) -> Any:
         """The call in its turn of MAX's 30 a second (bot.max.pacing); a 429 — the request
         was refused, not carried out — pauses every caller and the call is made again."""
-        cost = 2 if isinstance(method, SendDocument | SendPhoto) else 1  # upload, then send
+        cost = _requests(method)
         for attempt in range(ATTEMPTS_ON_429):
             await self.pacer.take(cost)
             try:
