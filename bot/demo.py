@@ -290,7 +290,8 @@ async def run_demo(out: Path, *, fast: bool = False, locale: str = DEFAULT_LOCAL
     return print_outcome(
         live,
         total,
-        citizens={"telegram": citizens + max_act.telegram_citizens} | {p.via: len(p.scores) for p in played},
+        citizens={"telegram": citizens + max_act.telegram_citizens}
+        | {p.via: len(p.scores) for p in played},
         employees=employees,
         messages=sandbox.stats()["messages_total"] + max_act.server.stats()["messages_total"],
         out=out,
