@@ -71,7 +71,9 @@ async def test_demo_runs_and_stores_what_it_played(
     )
     stored = re.search(r"ответов граждан в этом прогоне, Веб-форма:\s+(\d+) из (\d+)", said)
     assert stored and stored.groups() == (str(web[0]), str(web[0])), said
-    assert re.search(rf"по каналам сбора:\s+Telegram \d+ · MAX 4 · Веб-форма {web[0]}\n", said), said
+    assert re.search(rf"по каналам сбора:\s+Telegram \d+ · MAX 4 · Веб-форма {web[0]}\n", said), (
+        said
+    )
     # Citizens answered in MAX from its deep links, each a respondent of its own.
     assert maxed[0] == 4 and tuple(maxed) == (4, 4, 4), maxed
     stored_max = re.search(r"ответов граждан в этом прогоне, MAX:\s+(\d+) из (\d+)", said)
