@@ -125,7 +125,7 @@ class MaxAct:
         """Citizens this act played in Telegram (the closed loop's), for the summary."""
         self.dispatcher: Dispatcher | None = None
         self.telegram: PersonFacing | None = None
-        self.pool: SessionPool | None = None
+        self._loop_payload: str | None = None  # a touchpoint of the MAX owner's process
         self._channel: MaxChannel | None = None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -142,7 +142,6 @@ class MaxAct:
     async def start(self, settings: Settings, pool: SessionPool, log: DemoLog) -> None:
         assert self.dispatcher is not None, "MaxAct.attach comes before start"
         await self.server.start()
-        self.pool = pool
         self._channel = channel = create_max_channel(settings, pool)
         await prepare_max(channel, settings, self._stop)
         workers = [
