@@ -26,6 +26,7 @@ from bot.bootstrap import open_storage
 from bot.delivery import OutboxSender
 from bot.demo_acts import ChannelAct, Played, count_answers, external_touchpoints
 from bot.demo_history import simulate_history
+from bot.demo_max import MaxAct, answer_questionnaire
 from bot.demo_outcome import DemoLog, print_outcome, save_charts_and_reports
 from bot.demo_script import LOCALE, TAPS, WAITS, plan_citizen
 from bot.demo_web import WebAct
@@ -55,25 +56,8 @@ EMPLOYEES_FROM = 200_000
 
 async def citizen(user: SimulatedUser, payload: str, rng: random.Random) -> int:
     """A citizen scans a QR code and answers in Telegram; returns the score given."""
-    plan = plan_citizen(rng)
     await user.say(f"/start {payload}", expect=WAITS["consent"])
-    await user.tap(TAPS["agree"], expect=WAITS["question"].format(number=1))
-    await user.tap(str(plan.score), expect=WAITS["question"].format(number=2))
-    if plan.problems:
-        for problem in plan.problems:
-            await user.tap(problem, expect=WAITS["what_went_wrong"])
-        await user.tap(TAPS["done"], expect=WAITS["question"].format(number=3))
-        if WAITS["stage"] in user.last_text:
-            await user.tap(plan.stage(user.buttons()), expect=WAITS["severity"])
-        await user.tap(plan.severity, expect=WAITS["comment"])
-    if plan.comment:
-        await user.say(plan.comment, expect=WAITS["segment"])
-    else:
-        await user.tap(TAPS["skip"], expect=WAITS["segment"])
-    await user.tap(plan.segment, expect=WAITS["thanks"])
-    if plan.wants_answer:
-        await user.tap(TAPS["want_answer"], expect=WAITS["thanks"])
-    return plan.score
+    return await answer_questionnaire(user, plan_citizen(rng))
 
 
 async def employee(user: SimulatedUser, invite_link: str, rng: random.Random) -> None:
@@ -249,7 +233,8 @@ async def run_demo(out: Path, *, fast: bool = False, locale: str = DEFAULT_LOCAL
     _ = log._
     rng = random.Random(2025)
     citizens, employees = (12, 5) if fast else (50, 20)
-    acts: list[ChannelAct] = [WebAct(citizens=4 if fast else 10)]
+    max_act = MaxAct(citizens=4 if fast else 10)
+    acts: list[ChannelAct] = [WebAct(citizens=4 if fast else 10), max_act]
 
     async with SandboxServer() as sandbox:
         settings = demo_settings(sandbox, database, out)
@@ -266,6 +251,7 @@ async def run_demo(out: Path, *, fast: bool = False, locale: str = DEFAULT_LOCAL
         )
         bot = create_bot(settings)
         dispatcher = create_dispatcher(settings, storage.pool)
+        max_act.attach(dispatcher, sandbox)
         username = await prepare(bot, storage.pool, settings)
         stop = asyncio.Event()
         sender = OutboxSender(bot, storage.pool, rate_per_second=settings.outbox_rate_per_second)
@@ -304,9 +290,10 @@ async def run_demo(out: Path, *, fast: bool = False, locale: str = DEFAULT_LOCAL
     return print_outcome(
         live,
         total,
-        citizens={"telegram": citizens} | {p.via: len(p.scores) for p in played},
+        citizens={"telegram": citizens + max_act.telegram_citizens}
+        | {p.via: len(p.scores) for p in played},
         employees=employees,
-        messages=sandbox.stats()["messages_total"],
+        messages=sandbox.stats()["messages_total"] + max_act.server.stats()["messages_total"],
         out=out,
         database=database,
         log=log,

@@ -1,7 +1,7 @@
 """The demo's collection channels beside Telegram, each an act of the same small shape.
 
 `otklik demo` plays Telegram through the sandbox Bot API (bot/demo.py); every other channel
-(the web form now, MAX next) is a `ChannelAct`: it adds what it needs to the demo's settings,
+(the web form, MAX) is a `ChannelAct`: it adds what it needs to the demo's settings,
 starts its server once the database is ready, plays its citizens while Telegram's play,
 and stops. The closing summary counts the answers of this run per collection channel.
 """

@@ -35,6 +35,8 @@ TAPS: dict[str, str] = _script()["taps"]
 """Buttons the simulated people tap, by what they do (a label or the start of one)."""
 WAITS: dict[str, str] = _script()["waits"]
 """Words of the bot's reply each simulated step waits for, by the step."""
+LOOP: dict[str, str] = _script()["loop"]
+"""The closed loop's words: the citizen's comment, the owner's answer and what they wait for."""
 
 
 @dataclass(frozen=True)
