@@ -9,37 +9,22 @@ and the request is tried again: under a crowd a person's answer comes late, not 
 from __future__ import annotations
 
 import asyncio
-import time
 
-MAX_REQUESTS_PER_SECOND = 30.0
-# A little below MAX's 30: the server's window and ours never line up exactly.
+from bot.delivery import TokenBucket
+
+# A little below MAX's 30 (bot.max.channel): the server's window and ours never line up.
 PACE_PER_SECOND = 27.0
 PAUSE_AFTER_429 = 1.0
 ATTEMPTS_ON_429 = 4
 
 
 class MaxPacer:
-    """Evenly spaced requests at `rate` a second, with a small burst; a 429 pauses all."""
+    """The outbox's token bucket, shared by every caller in arrival order; a 429 pauses all."""
 
     def __init__(self, rate: float = PACE_PER_SECOND, burst: float = 5.0) -> None:
-        self.rate = rate
-        self.burst = burst
-        self._tokens = burst
-        self._updated = time.monotonic()
-        self._paused_until = 0.0
+        self.bucket = TokenBucket(rate, burst)
         self._turn = asyncio.Lock()
         self.waited = 0.0  # seconds spent waiting for a turn, for the benchmarks
-
-    def _delay(self) -> float:
-        now = time.monotonic()
-        if now < self._paused_until:
-            return self._paused_until - now
-        self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
-        self._updated = now
-        if self._tokens >= 1:
-            self._tokens -= 1
-            return 0.0
-        return (1 - self._tokens) / self.rate
 
     async def take(self, cost: int = 1) -> None:
         """Wait for this call's turn (in arrival order); `cost`: the requests it makes."""
@@ -47,11 +32,11 @@ class MaxPacer:
             return
         async with self._turn:
             for _ in range(cost):
-                wait = self._delay()
+                wait = self.bucket.delay()
                 while wait > 0:
                     self.waited += wait
                     await asyncio.sleep(wait)
-                    wait = self._delay()
+                    wait = self.bucket.delay()
 
     def pause(self, seconds: float = PAUSE_AFTER_429) -> None:
-        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+        self.bucket.pause(seconds)
