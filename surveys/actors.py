@@ -129,7 +129,7 @@ class ActorCache:
             if now - stamp < self.ttl and generation == _Generation.value:
                 return replace(actor, telegram_id=user.id)
         generation = _Generation.value
-        actor = await self._load(user)
+        actor = await self._load(user, key)
         # Expired entries go at least once per `ttl`: nobody is kept in memory longer than
         # their roles are worth caching.
         if now - self._swept >= self.ttl or len(self._entries) >= MAX_ENTRIES:
@@ -140,15 +140,15 @@ class ActorCache:
         self._entries[key] = (now, generation, replace(actor, telegram_id=0, released=0))
         return actor
 
-    async def _load(self, user: Sender) -> Actor:
+    async def _load(self, user: Sender, key: str) -> Actor:
         # Reads by key, on the loop's thread, in a read-only transaction (never waiting
         # for a writer under WAL) that ends at the block's end, before the session's close
         # (a snapshot held across the loop keeps SQLite from checkpointing the WAL).
         with inline_statements():
             async with session_from(read_only_of(self.pool)) as session, session.begin():
-                return await self._read(session, user)
+                return await self._read(session, user, key)
 
-    async def _read(self, session: AsyncSession, user: Sender) -> Actor:
+    async def _read(self, session: AsyncSession, user: Sender, key: str) -> Actor:
         released = 0
         telegram = channel_of(user.id) is Channel.TELEGRAM
         by_id = _BY_TELEGRAM_ID if telegram else _BY_MAX_ID
@@ -169,7 +169,7 @@ class ActorCache:
         )
         return Actor(
             telegram_id=user.id,
-            key=address_key(self.secret, user.id),
+            key=key,
             person_id=person[0] if person else None,
             department_id=person[1] if person else None,
             is_employee=bool(person and person[2]),
