@@ -79,7 +79,7 @@ async def prepare_max(channel: MaxChannel, settings: Settings, stop: asyncio.Eve
     return me.username or ""
 
 
-def _senders(
+def channel_senders(
     settings: Settings,
     pool: SessionPool,
     clock: Clock,
@@ -143,7 +143,7 @@ async def run_bot(
         asyncio.create_task(leadership.run(stop)),
         *(
             asyncio.create_task(sender.run(stop, should_run=lambda: leadership.is_leader))
-            for sender in _senders(settings, storage.pool, clock, bot, maxc)
+            for sender in channel_senders(settings, storage.pool, clock, bot, maxc)
         ),
     ]
     if settings.public_url:  # the web form and the landing page every QR code opens
@@ -161,7 +161,7 @@ async def run_bot(
         gc.collect()
         gc.freeze()
         scheduler.start()
-        intakes = _intakes(
+        intakes = channel_intakes(
             settings, dispatcher, storage.pool, stop, bot, maxc, webhook_url, register_webhook
         )
         await asyncio.gather(*intakes)
@@ -178,7 +178,7 @@ async def run_bot(
         await storage.engine.dispose()
 
 
-def _intakes(
+def channel_intakes(
     settings: Settings,
     dispatcher: Dispatcher,
     pool: SessionPool,

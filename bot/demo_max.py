@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from aiogram import Dispatcher
 from pydantic import SecretStr
 
-from bot.app import _intakes, _senders, prepare_max
+from bot.app import channel_intakes, channel_senders, prepare_max
 from bot.demo_acts import DemoTouchpoint, Played
 from bot.demo_outcome import DemoLog
 from bot.demo_script import (
@@ -147,9 +147,11 @@ class MaxAct:
         workers = [
             *(
                 sender.run(self._stop, idle=0.2)
-                for sender in _senders(settings, pool, utcnow, None, channel)
+                for sender in channel_senders(settings, pool, utcnow, None, channel)
             ),
-            *_intakes(settings, self.dispatcher, pool, self._stop, None, channel, None, False),
+            *channel_intakes(
+                settings, self.dispatcher, pool, self._stop, None, channel, None, False
+            ),
         ]
         self._tasks = [asyncio.create_task(worker) for worker in workers]
         await self._owner_in_max(pool)
