@@ -7,8 +7,8 @@ Reads mirror the Telegram stand-in's (``chat``, ``messages``, ``last_message``,
 from __future__ import annotations
 
 import base64
-import bisect
 
+from sandbox.chat_reads import ChatReads
 from sandbox.errors import ControlError
 from sandbox.jsontypes import JsonDict
 from sandbox.max.records import MaxCallbackRecord, MaxChatRecord, MaxMessageRecord
@@ -26,8 +26,10 @@ def _match(rows: list[list[JsonDict]], text: str, callback_only: bool) -> JsonDi
     return next((b for b in buttons if needle in str(b["text"]).casefold()), None)
 
 
-class MaxViews(WatchedChats, MaxWorld):
+class MaxViews(ChatReads, WatchedChats, MaxWorld):
     """Messages stored in chats, snapshots of them, and the server side of the waits."""
+
+    callback_noun = "callback"
 
     # --------------------------------------------------------------- messages
     def new_message(
@@ -121,46 +123,6 @@ class MaxViews(WatchedChats, MaxWorld):
             "messages": self.messages(chat_id, since_message_id=since_message_id),
         }
 
-    def list_chats(self) -> list[JsonDict]:
-        return [
-            {
-                "chat": c.chat,
-                "version": c.version,
-                "blocked": c.blocked,
-                "bot_messages": len(c.bot_message_ids),
-            }
-            for c in self.chats.values()
-        ]
-
-    def messages(
-        self,
-        chat_id: int,
-        *,
-        include_deleted: bool = False,
-        include_user: bool = False,
-        since_message_id: int = 0,
-    ) -> list[JsonDict]:
-        """Messages of a chat in order, as views (current state + history + deleted)."""
-        chat = self.chats.get(chat_id)
-        if chat is None:
-            return []
-        if include_user:
-            records = [r for mid, r in chat.messages.items() if mid > since_message_id]
-        else:
-            ids = chat.bot_message_ids
-            start = bisect.bisect_right(ids, since_message_id)
-            records = [chat.messages[mid] for mid in ids[start:]]
-        return [r.view() for r in records if include_deleted or not r.deleted]
-
-    def last_message(self, chat_id: int) -> JsonDict | None:
-        chat = self.chats.get(chat_id)
-        if chat is None:
-            return None
-        for mid in reversed(chat.bot_message_ids):
-            if not chat.messages[mid].deleted:
-                return chat.messages[mid].view()
-        return None
-
     def find_button(
         self,
         chat_id: int,
@@ -182,22 +144,6 @@ class MaxViews(WatchedChats, MaxWorld):
             if button is not None:
                 return {"message_id": mid, "mid": record.mid, **button}
         return None
-
-    def callback_answer(self, query_id: str) -> JsonDict | None:
-        record = self.callbacks.get(query_id)
-        if record is None:
-            raise ControlError(f"unknown callback {query_id}", 404)
-        return record.answer
-
-    def callback_answer_now(self, query_id: str) -> JsonDict | None:
-        return self.callback_answer(query_id)
-
-    def callback_answers(self) -> dict[str, JsonDict | None]:
-        return {cid: r.answer for cid, r in self.callbacks.items()}
-
-    def chat_version(self, chat_id: int) -> int:
-        chat = self.chats.get(chat_id)
-        return chat.version if chat is not None else 0
 
     def file(self, token: str) -> JsonDict:
         """An uploaded file, its bytes as base64 (what a chat received as an attachment)."""

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import bisect
 import time
 
-from sandbox.errors import ControlError
+from sandbox.chat_reads import ChatReads
 from sandbox.jsontypes import JsonDict
 from sandbox.telegram.markup import callback_datas, find_button
 from sandbox.telegram.records import CallbackRecord, ChatRecord, MessageRecord
@@ -13,7 +12,7 @@ from sandbox.telegram.world import TelegramWorld
 from sandbox.waiting import WatchedChats
 
 
-class ChatViews(WatchedChats, TelegramWorld):
+class ChatViews(ChatReads, WatchedChats, TelegramWorld):
     """Bot output stored in chats, snapshots of them, and waits on their versions."""
 
     # ------------------------------------------------------------ bot output
@@ -91,48 +90,6 @@ class ChatViews(WatchedChats, TelegramWorld):
             "messages": self.messages(chat_id, since_message_id=since_message_id),
         }
 
-    def list_chats(self) -> list[JsonDict]:
-        return [
-            {
-                "chat": c.chat,
-                "version": c.version,
-                "blocked": c.blocked,
-                "bot_messages": len(c.bot_message_ids),
-            }
-            for c in self.chats.values()
-        ]
-
-    def messages(
-        self,
-        chat_id: int,
-        *,
-        include_deleted: bool = False,
-        include_user: bool = False,
-        since_message_id: int = 0,
-    ) -> list[JsonDict]:
-        """Messages of a chat in order, as views (current state + history + deleted)."""
-        chat = self.chats.get(chat_id)
-        if chat is None:
-            return []
-        if include_user:
-            records = [r for mid, r in chat.messages.items() if mid > since_message_id]
-        else:
-            ids = chat.bot_message_ids
-            start = bisect.bisect_right(ids, since_message_id)
-            records = [chat.messages[mid] for mid in ids[start:]]
-        return [r.view() for r in records if include_deleted or not r.deleted]
-
-    def last_message(self, chat_id: int) -> JsonDict | None:
-        """The newest not-deleted bot message of a chat."""
-        chat = self.chats.get(chat_id)
-        if chat is None:
-            return None
-        for mid in reversed(chat.bot_message_ids):
-            record = chat.messages[mid]
-            if not record.deleted:
-                return record.view()
-        return None
-
     def find_button(
         self,
         chat_id: int,
@@ -163,19 +120,6 @@ class ChatViews(WatchedChats, TelegramWorld):
                 return {"message_id": mid, **button}
         return None
 
-    def callback_answer(self, query_id: str) -> JsonDict | None:
-        """The bot's answer to a callback query (None while unanswered)."""
-        record = self.callbacks.get(query_id)
-        if record is None:
-            raise ControlError(f"unknown callback query {query_id}", 404)
-        return record.answer
-
-    def callback_answer_now(self, query_id: str) -> JsonDict | None:
-        return self.callback_answer(query_id)
-
-    def callback_answers(self) -> dict[str, JsonDict | None]:
-        return {qid: r.answer for qid, r in self.callbacks.items()}
-
     def stats(self) -> JsonDict:
         """Counters for benchmarks and loss/duplication checks."""
         c = self.counters
@@ -204,7 +148,3 @@ class ChatViews(WatchedChats, TelegramWorld):
         }
 
     # ------------------------------------------------------------------ waits
-    def chat_version(self, chat_id: int) -> int:
-        """Monotonic change counter of a chat (0 when it does not exist yet)."""
-        chat = self.chats.get(chat_id)
-        return chat.version if chat is not None else 0
