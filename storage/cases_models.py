@@ -22,11 +22,18 @@ from storage.models import Process
 
 
 class Ground(enum.StrEnum):
-    """Grounds for reengineering (seed 003 §1.5)."""
+    """Grounds for reengineering (seed 003 §1.5; seed 000 п. 2 пп. 1 adds the last two).
+
+    Each template words the grounds it uses (``grounds:`` in its YAML).
+    """
 
     INSTRUCTION = "instruction"
     DECLINE = "decline"
     REVIEW_DUE = "review_due"
+    # Seed 000 п. 2 пп. 1: the customer-journey analysis «не реже одного раза в три года».
+    JOURNEY_DUE = "journey_due"
+    # …«или, в случае внесения изменений в законодательство … влияют на … клиентского пути».
+    LAW_CHANGE = "law_change"
 
 
 class CaseStatus(enum.StrEnum):
@@ -73,6 +80,8 @@ class ReengineeringCase(Base):
         sa.ForeignKey("processes.id", ondelete="CASCADE"), index=True
     )
     template_id: Mapped[str] = mapped_column(sa.String(64))
+    # The template's revision (version+checksum) the case was opened under.
+    template_version: Mapped[str | None] = mapped_column(sa.String(64))
     ground: Mapped[Ground] = mapped_column(str_enum(Ground))
     arose_on: Mapped[date]
     status: Mapped[CaseStatus] = mapped_column(str_enum(CaseStatus), index=True)

@@ -41,6 +41,13 @@ class OrganizationSettings(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(300))
     bot_username: Mapped[str | None] = mapped_column(sa.String(64))
+    # The regulation the body follows (reengineering/templates/<id>.yaml); new cases open
+    # under it, open cases keep their own. Default: seed 003, as before the choice existed.
+    regulation_id: Mapped[str] = mapped_column(
+        sa.String(64), default="seed003", server_default="seed003"
+    )
+    # The body's own defaults for the due dates the officer sets: {step id: working days}.
+    regulation_days: Mapped[dict[str, int] | None] = mapped_column(sa.JSON)
 
 
 class Department(Base):

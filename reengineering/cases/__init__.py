@@ -13,7 +13,9 @@ closing), ``opening``, ``extensions``, ``documents``, ``queries`` (read queries)
 re-exports the names other packages use.
 """
 
+from reengineering.cases.choice import current_regulation
 from reengineering.cases.documents import attach_document
+from reengineering.cases.due_dates import set_due_date
 from reengineering.cases.errors import CaseError
 from reengineering.cases.extensions import decide_extension, request_extension
 from reengineering.cases.notices import officer_chats, owner_chat
@@ -44,6 +46,7 @@ from reengineering.cases.views import (
     StepView,
     Transition,
     case_number,
+    ground_title,
     numbered_items,
 )
 from reengineering.cases.workflow import (
@@ -82,7 +85,9 @@ __all__ = [
     "cases_for_officer",
     "cases_for_owner",
     "complete_step",
+    "current_regulation",
     "decide_extension",
+    "ground_title",
     "numbered_items",
     "officer_chats",
     "open_case",
@@ -93,5 +98,6 @@ __all__ = [
     "refresh_case",
     "request_extension",
     "schedule_meeting",
+    "set_due_date",
     "template_of",
 ]

@@ -6,7 +6,7 @@ anything); a message is deduplicated by its key and the recipient.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from html import escape
 
@@ -15,22 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.calendar import WorkingCalendar
 from core.i18n import Translator
 from reengineering.cases.records import load_person, plan_item_rows
-from reengineering.cases.steps import acting, plan_annex
+from reengineering.cases.steps import acting, plan_annex, template_of
 from reengineering.cases.views import (
-    GROUND_TITLES,
     PlanItemView,
     case_number,
     data_warning,
+    ground_title,
     numbered_items,
 )
 from reengineering.reminders import due_phrase, format_date
-from reengineering.templates import (
-    ACTOR_TITLES,
-    OUTCOME_TITLES,
-    STAGE_TITLES,
-    StageTemplate,
-    StepTemplate,
-)
+from reengineering.templates import ACTOR_TITLES, StageTemplate, StepTemplate
 from storage.cases_models import CaseExtension, CaseStep, Ground, ReengineeringCase
 from storage.delivery_models import OutboxLane
 from storage.models import Person, Process
@@ -108,12 +102,13 @@ def _step_text(
     """What is expected now: step title, what it produces, the due date with its length."""
     who = _who(acting(step, row), recipient, _)
     clause = f" ({step.clause})" if step.clause else ""
+    stage = template_of(case.template_id).stage_title(step.stage, _)
     lines = [
         _("📌 Reengineering {number}: «{process}».").format(
             number=case_number(case.id), process=escape(process.name)
         ),
         _("Stage «{stage}», step {step}{clause}: {title}.").format(
-            stage=_(STAGE_TITLES[step.stage]), step=step.id, clause=clause, title=escape(step.title)
+            stage=escape(stage), step=step.id, clause=clause, title=escape(step.title)
         ),
     ]
     if row.reopened:
@@ -163,10 +158,12 @@ async def announce_step(
         await notify(session, [c for c in officers if c != owner], text, kind="case_step", key=key)
 
 
-def _ground_phrase(ground: Ground, arose_on: date, _: Translator) -> str:
-    """«поручение … (возникло 01.02.2025)»."""
+def _ground_phrase(
+    template: StageTemplate, ground: Ground, arose_on: date, _: Translator
+) -> str:
+    """«поручение … (возникло 01.02.2025)», worded by the case's regulation."""
     return _("{ground} (arose on {day})").format(
-        ground=_(GROUND_TITLES[ground]), day=format_date(arose_on)
+        ground=escape(ground_title(template, ground, _)), day=format_date(arose_on)
     )
 
 
@@ -178,17 +175,24 @@ async def notify_opened(
     ground: Ground,
     arose_on: date,
     _: Translator,
+    set_dates: Mapping[str, date] | None = None,
 ) -> None:
-    """The owner and the officers hear that a case was opened, and on what ground."""
-    text = "\n".join(
-        [
-            _("🆕 Reengineering {number} is opened: «{process}».").format(
-                number=case_number(case.id), process=escape(process.name)
-            ),
-            _("Ground: {ground}.").format(ground=_ground_phrase(ground, arose_on, _)),
-            _("Order: {title}.").format(title=escape(template.title)),
+    """The owner and the officers hear that a case was opened, on what ground, and the due
+    dates the officer set where the regulation counts none."""
+    lines = [
+        _("🆕 Reengineering {number} is opened: «{process}».").format(
+            number=case_number(case.id), process=escape(process.name)
+        ),
+        _("Ground: {ground}.").format(ground=_ground_phrase(template, ground, arose_on, _)),
+        _("Order: {title}.").format(title=escape(template.title)),
+    ]
+    if set_dates:
+        lines.append(_("Due dates set by the client-centricity officer:"))
+        lines += [
+            f"{step_id} {escape(template.step(step_id).title)} — {format_date(day)}"
+            for step_id, day in set_dates.items()
         ]
-    )
+    text = "\n".join(lines)
     chats = await _owner_and_officers(session, process)
     await notify(session, chats, text, kind="case_opened", key=f"case:{case.id}:opened")
 
@@ -209,7 +213,7 @@ async def notify_ground_linked(
     ).format(
         number=case_number(case.id),
         process=escape(process.name),
-        ground=_ground_phrase(ground, arose_on, _),
+        ground=_ground_phrase(template_of(case.template_id), ground, arose_on, _),
     )
     await notify(
         session,
@@ -231,7 +235,8 @@ async def notify_closed(
     """The owner and the officers hear the outcome, and when the next review is due."""
     lines = [
         _("🏁 Reengineering {number} «{process}»: {outcome}.").format(
-            **_reference(case, process), outcome=_(OUTCOME_TITLES[outcome])
+            **_reference(case, process),
+            outcome=escape(template_of(case.template_id).outcome_title(outcome, _)),
         ),
     ]
     if outcome == "excluded":

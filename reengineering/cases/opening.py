@@ -5,20 +5,22 @@ At most one case per process is open; a decline detection is consumed once.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, tzinfo
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.calendar import WorkingCalendar
+from core.calendar import WorkingCalendar, default_calendar
 from core.i18n import Translator
 from core.wording import __, speaking
 from reengineering.cases.audit import audit_event, moment
 from reengineering.cases.errors import CaseError
 from reengineering.cases.notices import notify_ground_linked, notify_opened
-from reengineering.cases.records import load_process
-from reengineering.cases.steps import DEFAULT_TEMPLATE, remember_template, template_of
+from reengineering.cases.choice import current_regulation, due_defaults
+from reengineering.cases.records import load_process, step_rows
+from reengineering.cases.steps import remember_template, template_of
 from reengineering.cases.views import OpenResult
 from reengineering.cases.workflow import refresh_case
 from reengineering.templates import StageTemplate
@@ -47,6 +49,7 @@ async def open_case(
     on: date | None = None,
     at: datetime | None = None,
     calendar: WorkingCalendar | None = None,
+    due_dates: Mapping[str, date] | None = None,
     _: Translator | None = None,
 ) -> OpenResult:
     """Open a case on a ground, or link the ground to the process's open case.
@@ -54,7 +57,10 @@ async def open_case(
     At most one case per process is open; a second ground is recorded on the open case
     (audit trail and its grounds) instead. A decline detection is consumed once: passing the
     same ``detection_id`` again changes nothing. ``on`` is the day of opening (default: the
-    day the ground arose).
+    day the ground arose). Without ``template`` the case opens under the organisation's
+    regulation and keeps it (and its revision) whatever is chosen later. Where the regulation
+    counts no deadline, the officer sets the due dates when the case opens: ``due_dates``
+    (step id → date), else the defaults (:func:`reengineering.cases.choice.due_defaults`).
     """
     _ = speaking(_)
     ground = Ground(ground)
@@ -80,7 +86,7 @@ async def open_case(
         remember_template(template)
         stage_template = template
     else:
-        stage_template = template_of(template or DEFAULT_TEMPLATE)
+        stage_template = template_of(template or await current_regulation(session))
     case = _new_case(process, stage_template, ground, arose_on, actor_id, detection_id, day, at)
     try:
         async with session.begin_nested():
@@ -95,7 +101,10 @@ async def open_case(
             session, existing, process, ground, arose_on, actor_id, detection_id, day, at, _
         )
     await _record_opening(session, case, stage_template, actor_id, day, at)
-    await notify_opened(session, case, process, stage_template, ground, arose_on, _)
+    set_dates = await _set_due_dates(
+        session, case, stage_template, due_dates, calendar, day=day, at=at
+    )
+    await notify_opened(session, case, process, stage_template, ground, arose_on, _, set_dates)
     await refresh_case(session, case, on=day, at=at, calendar=calendar, _=_)
     return OpenResult(case.id, created=True)
 
@@ -113,6 +122,7 @@ def _new_case(
     return ReengineeringCase(
         process_id=process.id,
         template_id=template.id,
+        template_version=template.revision,
         ground=ground,
         arose_on=arose_on,
         status=CaseStatus.OPEN,
@@ -158,6 +168,40 @@ async def _record_opening(
         template=template.id,
     )  # fmt: skip
     await session.flush()
+
+
+async def _set_due_dates(
+    session: AsyncSession,
+    case: ReengineeringCase,
+    template: StageTemplate,
+    given: Mapping[str, date] | None,
+    calendar: WorkingCalendar | None,
+    *,
+    day: date,
+    at: datetime | None,
+) -> dict[str, date]:
+    """The due dates the officer sets where the regulation counts none (seed 000, 001):
+    those given, else the default number of working days after the ground arose."""
+    defaults = await due_defaults(session, template)
+    given = dict(given or {})
+    if unknown := sorted(set(given) - set(defaults)):
+        raise CaseError(
+            __("The regulation does not let the officer set the due date of step {step}."),
+            step=", ".join(unknown),
+        )
+    if not defaults:
+        return {}
+    cal = calendar if calendar is not None else default_calendar()
+    rows = await step_rows(session, case.id)
+    dates: dict[str, date] = {}
+    for step_id, days in defaults.items():
+        dates[step_id] = given.get(step_id) or cal.add_working_days(case.arose_on, days)
+        rows[step_id].entered_due = dates[step_id]
+    await audit_event(
+        session, case.id, "due_dates_set", on=day, at=at, actor_id=case.opened_by_id,
+        due={step_id: day.isoformat() for step_id, day in dates.items()},
+    )  # fmt: skip
+    return dates
 
 
 async def _open_case_of(session: AsyncSession, process_id: int) -> ReengineeringCase | None:

@@ -20,7 +20,6 @@ from reengineering.cases.records import (
 )
 from reengineering.cases.steps import IMPL_STEP, acting, plan_annex, template_of
 from reengineering.cases.views import (
-    GROUND_TITLES,
     STATUS_TITLES,
     AuditEntry,
     CaseSummary,
@@ -31,9 +30,10 @@ from reengineering.cases.views import (
     StepView,
     case_number,
     data_warning,
+    ground_title,
     numbered_items,
 )
-from reengineering.templates import ACTOR_TITLES, OUTCOME_TITLES, STAGE_TITLES, StageTemplate
+from reengineering.templates import ACTOR_TITLES, StageTemplate
 from storage.cases_models import (
     CaseDocument,
     CaseEvent,
@@ -87,7 +87,7 @@ async def _step_views(
                 step_id=step.id,
                 title=step.title,
                 stage=step.stage,
-                stage_title=_(STAGE_TITLES[step.stage]),
+                stage_title=template.stage_title(step.stage, _),
                 clause=step.clause,
                 produces=step.produces,
                 actor=step.actor,
@@ -112,17 +112,22 @@ async def _step_views(
                 extended=row.extended_due is not None and row.status == StepStatus.ACTIVE,
                 overdue=_overdue(row.status, row.due_on, today),
                 data_warning=data_warning(row.due_on, _),
+                due_by_officer=step.due_by_officer,
             )
         )
     return tuple(steps)
 
 
-async def _grounds(session: AsyncSession, case_id: int, _: Translator) -> tuple[GroundView, ...]:
+async def _grounds(
+    session: AsyncSession, template: StageTemplate, case_id: int, _: Translator
+) -> tuple[GroundView, ...]:
     grounds = await session.scalars(
         sa.select(CaseGround).where(CaseGround.case_id == case_id).order_by(CaseGround.id)
     )
     return tuple(
-        GroundView(g.ground.value, _(GROUND_TITLES[g.ground]), g.arose_on, g.opened, g.detection_id)
+        GroundView(
+            g.ground.value, ground_title(template, g.ground, _), g.arose_on, g.opened, g.detection_id
+        )
         for g in grounds
     )
 
@@ -215,15 +220,15 @@ async def case_view(
         owner_id=process.owner_id,
         owner_name=person_name(owner, _),
         ground=case.ground.value,
-        ground_title=_(GROUND_TITLES[case.ground]),
+        ground_title=ground_title(template, case.ground, _),
         arose_on=case.arose_on,
         status=case.status.value,
         outcome=case.outcome,
-        outcome_title=_(OUTCOME_TITLES[case.outcome]) if case.outcome in OUTCOME_TITLES else None,
+        outcome_title=template.outcome_title(case.outcome, _) if case.outcome else None,
         closed_on=case.closed_on,
         uses_digital_service=case.uses_digital_service,
         steps=steps,
-        grounds=await _grounds(session, case.id, _),
+        grounds=await _grounds(session, template, case.id, _),
         documents=await _documents(session, case.id, names),
         audit=await _audit_trail(session, case.id, names),
         plan_items=tuple(
@@ -234,6 +239,8 @@ async def case_view(
             )
         ),
         extensions=await _extensions(session, case.id, names),
+        template_title=template.title,
+        template_revision=case.template_version,
     )
 
 

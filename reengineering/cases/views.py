@@ -14,6 +14,7 @@ from typing import Any
 from core.calendar import WorkingCalendar
 from core.i18n import Translator
 from core.wording import __
+from reengineering.templates import StageTemplate
 from storage.cases_models import Ground, PlanItem, PlanItemStatus, StepStatus
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "Transition",
     "case_number",
     "data_warning",
+    "ground_title",
     "numbered_items",
 ]
 
@@ -42,7 +44,16 @@ GROUND_TITLES: dict[str, str] = {
         "in a row"
     ),
     Ground.REVIEW_DUE: __("the review of the process falling due"),
+    Ground.JOURNEY_DUE: __("three years since the last analysis of the customer journey"),
+    Ground.LAW_CHANGE: __("a change of the law that alters the customer journey"),
 }
+
+
+def ground_title(template: StageTemplate, ground: str, _: Translator) -> str:
+    """A ground as the case's regulation words it (seed 003's msgids when it words none)."""
+    return template.ground_title(str(ground), _, GROUND_TITLES.get(ground))
+
+
 STATUS_TITLES: dict[str, str] = {
     StepStatus.PENDING: __("pending"),
     StepStatus.ACTIVE: __("in progress (step)"),
@@ -98,6 +109,8 @@ class StepView:
     extended: bool
     overdue: bool
     data_warning: str | None
+    # The officer sets this step's due date (the regulation counts none).
+    due_by_officer: bool = False
 
 
 @dataclass(frozen=True)
@@ -187,6 +200,9 @@ class CaseView:
     audit: tuple[AuditEntry, ...]
     plan_items: tuple[PlanItemView, ...]
     extensions: tuple[ExtensionView, ...]
+    # The regulation the case follows, and the revision it was opened under.
+    template_title: str = ""
+    template_revision: str | None = None
 
     @property
     def active_steps(self) -> tuple[StepView, ...]:

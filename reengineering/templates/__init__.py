@@ -16,7 +16,7 @@ whole template), ``loading`` (YAML, shipped by name: the ``*.yaml`` files beside
 ``planning`` (due dates). This module re-exports their public names.
 """
 
-from reengineering.templates.loading import TEMPLATES_DIR, load_template, parse_template
+from reengineering.templates.loading import SHIPPED, TEMPLATES_DIR, load_template, parse_template
 from reengineering.templates.model import (
     ACTOR_TITLES,
     OUTCOME_TITLES,
@@ -26,9 +26,11 @@ from reengineering.templates.model import (
     ClockStart,
     DecisionOption,
     DecisionTemplate,
+    GroundTemplate,
     Outcome,
     PlanAnnex,
     PrototypeMeasure,
+    ScopeList,
     Stage,
     StepTemplate,
     TemplateError,
@@ -45,15 +47,18 @@ __all__ = [
     "ACTOR_TITLES",
     "OUTCOME_TITLES",
     "STAGE_TITLES",
+    "SHIPPED",
     "TEMPLATES_DIR",
     "Actor",
     "ClockEvent",
     "ClockStart",
     "DecisionOption",
     "DecisionTemplate",
+    "GroundTemplate",
     "Outcome",
     "PlanAnnex",
     "PrototypeMeasure",
+    "ScopeList",
     "Stage",
     "StageTemplate",
     "StepPlan",

@@ -20,15 +20,18 @@ __all__ = [
     "DecisionOption",
     "DecisionTemplate",
     "FrozenModel",
+    "GroundTemplate",
     "Outcome",
     "PlanAnnex",
     "PrototypeMeasure",
+    "ScopeList",
     "Stage",
     "StepTemplate",
     "TemplateError",
 ]
 
-Stage = Literal["research", "design", "implementation"]
+# A template may name its own stages (``stages:``); seed 003's three are the default.
+Stage = str
 Actor = Literal["owner", "officer", "working_group"]
 ClockEvent = Literal["ground", "done", "decision", "all_done", "meeting"]
 Outcome = Literal["completed", "no_change", "excluded"]
@@ -129,6 +132,34 @@ class StepTemplate(FrozenModel):
     decision: DecisionTemplate | None = None
     outcome: Outcome | None = None
     clause: str | None = None
+    # Where the regulation sets no deadline, the officer sets the due date when the case
+    # opens; ``default_days`` is the date offered, in working days from the ground.
+    default_days: StrictInt | None = None
+    # Seed 000 п. 2(1): the step is the customer-journey analysis, whose date starts the
+    # three-year cadence of the next one (ground ``journey_due``).
+    journey_analysis: StrictBool = False
+
+    @property
+    def due_by_officer(self) -> bool:
+        """The officer enters this step's due date (the regulation counts none)."""
+        return self.default_days is not None
+
+
+class GroundTemplate(FrozenModel):
+    """A ground for reengineering as the regulation words it; ``cadence_years`` for the
+    grounds that arise when a period has passed (seed 000 п. 2(1): every three years)."""
+
+    title: str
+    clause: str | None = None
+    cadence_years: StrictInt | None = None
+
+
+class ScopeList(FrozenModel):
+    """What the regulation says is analysed for one kind of process (seed 000 §4–6)."""
+
+    clause: str
+    title: str
+    items: tuple[str, ...]
 
 
 class PrototypeMeasure(FrozenModel):
