@@ -13,6 +13,7 @@ from typing import Any
 from bot.cli_campaigns import add_parser as add_campaigns
 from bot.cli_months import add_report_parser, add_scan_parser
 from bot.cli_people import add_parser as add_people
+from bot.cli_regulations import add_parser as add_regulations
 from core.i18n import Translator, translator
 from core.settings import Settings, SettingsError, ensure_secret_key, load_settings
 
@@ -186,7 +187,7 @@ async def cmd_cases(args: argparse.Namespace, settings: Settings) -> int:
                     return 1
                 try:
                     result = await open_case(
-                        session, process.id, Ground.INSTRUCTION, arose_on=today, at=utcnow()
+                        session, process.id, Ground(args.ground), arose_on=today, at=utcnow()
                     )
                 except CaseError as error:
                     print(error.text(_), file=sys.stderr)
@@ -254,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_campaigns(commands, _)
     add_people(commands, _)
+    add_regulations(commands, _)
     add_report_parser(commands, _)
     _add_demo_parser(commands, _)
     return parser
@@ -317,6 +319,12 @@ def _add_cases_parser(commands: SubCommands, _: Translator) -> None:
     case_actions = cases.add_subparsers(dest="action", required=True)
     open_parser = case_actions.add_parser("open", help=_("open a case on an instruction"))
     open_parser.add_argument("--process", required=True, help=_("process code"))
+    open_parser.add_argument(
+        "--ground",
+        choices=("instruction", "law_change"),
+        default="instruction",
+        help=_("the ground: an instruction, or a change of the law altering the customer journey"),
+    )
     open_parser.set_defaults(handler=cmd_cases)
     case_actions.add_parser("list", help=_("open cases, overdue first")).set_defaults(
         handler=cmd_cases

@@ -18,9 +18,10 @@ StepCode = Annotated[str, Field(pattern=r"^([A-Z][A-Z0-9_]{0,15})?$")]
 OptionCode = Annotated[str, Field(pattern=r"^[a-z0-9_]{0,16}$")]
 NavLevel = Annotated[str, Field(pattern=r"^[dpt]\*?$")]  # a level; "*" when paging
 InviteToken = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{16,43}$")]  # secrets.token_urlsafe
+RegulationId = Annotated[str, Field(pattern=r"^(seed[0-9]{3})?$")]
 CaseAction = Literal[
     "v", "l", "d", "dec", "dok", "doc", "ext", "mt", "pa", "sec", "dig", "px", "rl", "dep", "go",
-    "rc",
+    "rc", "due",
 ]  # fmt: skip
 
 
@@ -115,6 +116,13 @@ class CaseOpenCb(CallbackData, prefix="co"):
 
     p: int = 0
     pg: int = 0
+    ok: bool = False
+
+
+class RegulationCb(CallbackData, prefix="rg"):
+    """The officer chooses the organisation's regulation: t — a shipped template, ok confirms."""
+
+    t: RegulationId = ""
     ok: bool = False
 
 

@@ -38,6 +38,7 @@ from reengineering.cases import (
     template_of,
 )
 from reengineering.effect import effect_checks
+from reengineering.journey import open_due_journey_analyses
 from reengineering.reminders import (
     REVIEW_DAYS_BEFORE,
     Reminder,
@@ -404,6 +405,10 @@ async def run_case_reminders(
             (report.opened if result.created else report.linked).append(result.case_id)
     async with session_pool() as session, session.begin():
         opened, linked = await open_due_reviews(session, now, today, calendar, _)
+        report.opened += opened
+        report.linked += linked
+    async with session_pool() as session, session.begin():
+        opened, linked = await open_due_journey_analyses(session, now, today, calendar, _)
         report.opened += opened
         report.linked += linked
     async with session_pool() as session, session.begin():

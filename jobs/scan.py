@@ -21,6 +21,10 @@ from core.clock import Clock
 from core.i18n import Translator, translator
 from core.periods import last_complete_month
 from core.settings import Settings
+from jobs.cases import calendar_for
+from reengineering.cases import current_regulation, open_cases_from_detections, template_of
+from reengineering.templates import GroundTemplate
+from storage.cases_models import Ground
 from storage.database import SessionPool, read_only_of
 from storage.models import DeclineDetection, Process
 from storage.outbox import enqueue
@@ -40,7 +44,14 @@ def is_first_working_day_of_month(today: date) -> bool:
     return True
 
 
-def _alert_text(process: Process, detection: DeclineDetection, _: Translator | None = None) -> str:
+def _alert_text(
+    process: Process,
+    detection: DeclineDetection,
+    _: Translator | None = None,
+    ground: GroundTemplate | None = None,
+) -> str:
+    """The alert; ``ground``: the decline ground as the organisation's regulation words it
+    (without it, seed 003's wording)."""
     _ = _ or translator()
     name, code = escape(process.name), escape(process.code)
     if detection.level == "touchpoint":
@@ -56,6 +67,10 @@ def _alert_text(process: Process, detection: DeclineDetection, _: Translator | N
             "This is a ground for reengineering the process (clause 1.5 of the procedure): "
             "a sustained decline in satisfaction."
         )
+        if ground is not None:
+            tail = _("This is a ground for reengineering the process ({clause}): {ground}.").format(
+                clause=escape(ground.clause or "—"), ground=escape(ground.title)
+            )
     return f"{head}\n\n{escape(detection.reason)}\n\n{tail}"
 
 
@@ -84,6 +99,8 @@ async def scan_and_notify(
     charts = await _draw_charts(summaries, month, settings)
     async with session_pool() as session, session.begin():
         await record_findings(session, report, findings)
+        regulation = template_of(await current_regulation(session))
+        decline = regulation.grounds.get(Ground.DECLINE.value)
         officers = await officer_recipients(session)
         for detection in report.new:
             process = await session.get(Process, detection.process_id)
@@ -97,7 +114,7 @@ async def scan_and_notify(
                 await enqueue(
                     session,
                     chat_id=chat_id,
-                    text=_alert_text(process, detection, _),
+                    text=_alert_text(process, detection, _, decline),
                     kind=f"decline_{detection.level}",
                     dedupe_key=f"decline:{detection.id}:{chat_id}",
                 )
@@ -155,7 +172,24 @@ async def _draw_charts(
 
 
 async def monthly_scan_job(session_pool: SessionPool, settings: Settings, clock: Clock) -> None:
-    """Runs daily; acts only on the first working day of the month."""
+    """Runs daily; acts only on the first working day of the month.
+
+    A process-level decline is a ground (seed 003 п. 1.5 пп. 2) and R1 is due «в течение 3
+    рабочих дней после возникновения оснований» (п. 2.2): the case opens in this run, the
+    day the decline is found, not at the next day's case job (which runs before the scan).
+    """
     today = clock().astimezone(settings.tz).date()
     if is_first_working_day_of_month(today):
         await scan_and_notify(session_pool, settings, last_complete_month(today), clock)
+        await open_found_declines(session_pool, settings, clock)
+
+
+async def open_found_declines(session_pool: SessionPool, settings: Settings, clock: Clock) -> None:
+    """Open (or link) the case of every decline detection not yet consumed, today."""
+    _ = translator(settings.locale)
+    async with session_pool() as session, session.begin():
+        results = await open_cases_from_detections(
+            session, clock(), tz=settings.tz, calendar=calendar_for(settings), _=_
+        )
+    if results:
+        log.info("scan: cases opened or linked for declines: %s", [r.case_id for r in results])

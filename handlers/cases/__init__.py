@@ -14,6 +14,7 @@ from aiogram import Router
 from handlers.cases import (
     denied,
     documents,
+    due_dates,
     extensions,
     listing,
     opening,
@@ -27,6 +28,7 @@ router.include_routers(
     listing.router,  # /cases, the list and the card
     steps.router,  # mark done, working-group decisions and meeting dates
     documents.router,  # documents attached to a step
+    due_dates.router,  # the officer's due dates where the regulation counts none
     extensions.router,  # more time: the owner asks, the officer decides
     opening.router,  # the officer opens a case by instruction
     plan.router,  # the action-plan wizard and its workbook

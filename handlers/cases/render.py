@@ -75,6 +75,8 @@ def _heading(view: CaseView) -> list[str]:
             ground=escape(view.ground_title), date=format_date(view.arose_on)
         ),
     ]
+    if view.template_title:
+        lines.append(_("Regulation: {title}").format(title=escape(view.template_title)))
     if view.owner_name:
         lines.append(_("Process owner: {name}").format(name=escape(view.owner_name)))
     if view.status == CaseStatus.CLOSED and view.closed_on is not None:
@@ -183,6 +185,16 @@ def _extension_buttons(builder: InlineKeyboardBuilder, view: CaseView) -> None:
             )
 
 
+def _due_buttons(builder: InlineKeyboardBuilder, view: CaseView) -> None:
+    """The officer sets the due dates the regulation does not count (seeds 000, 001)."""
+    for step in view.steps:
+        if step.due_by_officer and step.status in (StepStatus.ACTIVE, StepStatus.PENDING):
+            builder.button(
+                text=_("{step}: set the due date").format(step=step.step_id),
+                callback_data=CaseCb(c=view.id, a="due", s=step.step_id),
+            )
+
+
 def card_keyboard(card: Card, actor: Actor) -> InlineKeyboardMarkup:
     """Only what this viewer may do now; the domain still checks every press."""
     view = card.view
@@ -195,6 +207,7 @@ def card_keyboard(card: Card, actor: Actor) -> InlineKeyboardMarkup:
             _plan_buttons(builder, view, actor)
         if actor.is_officer:
             _extension_buttons(builder, view)
+            _due_buttons(builder, view)
     if view.plan_items:
         builder.button(text=_("Action plan (Excel)"), callback_data=CaseCb(c=view.id, a="px"))
     builder.button(text=_("« All cases"), callback_data=CaseCb(c=0, a="l"))
