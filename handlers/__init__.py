@@ -22,6 +22,7 @@ from handlers import (
     finder,
     officer,
     owner,
+    regulation,
     respondent,
 )
 from handlers.filters import IsOfficer, inline
@@ -53,6 +54,7 @@ def build_root_router() -> Router:
     root.message.filter(inline(F.chat.type == "private"))
     root.callback_query.filter(inline(F.message.chat.type == "private"))
     officer_router = _fresh(officer.router)
+    officer_router.include_router(_fresh(regulation.router))  # the organisation's regulation
     officer_router.message.filter(IsOfficer())
     officer_router.callback_query.filter(IsOfficer())
     root.include_routers(

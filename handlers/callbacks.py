@@ -112,11 +112,13 @@ class CaseCb(CallbackData, prefix="cs"):
 
 
 class CaseOpenCb(CallbackData, prefix="co"):
-    """The officer opens a case by instruction: p=0 lists processes (page pg), ok confirms."""
+    """The officer opens a case by instruction: p=0 lists processes (page pg), ok confirms;
+    g — the ground when the regulation words one the officer records (law_change)."""
 
     p: int = 0
     pg: int = 0
     ok: bool = False
+    g: Literal["", "law_change"] = ""
 
 
 class RegulationCb(CallbackData, prefix="rg"):

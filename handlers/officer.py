@@ -14,7 +14,6 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from core.clock import Clock
 from core.settings import Settings
 from handlers.callbacks import CampaignWizardCb, InviteCb, MenuCb
-from handlers.regulation import router as regulation_router
 from outreach.campaigns import CampaignError, audience_chats, run_campaigns, start_campaign
 from registry.links import deep_link
 from storage.models import Department
@@ -23,7 +22,6 @@ from surveys.actors import Actor
 from surveys.invites import create_invite, departments, invite_payload
 
 router = Router(name=__name__)
-router.include_router(regulation_router)  # the organisation's regulation, officer-only too
 
 USES_CHOICES = (1, 10, 50, 200)
 DAYS_CHOICES = (1, 7, 30)

@@ -1,6 +1,6 @@
 """The officer chooses the organisation's reengineering regulation (/regulation, the menu).
 
-Included in the officer-only router (handlers.officer), so only client-centricity officers
+Included under the officer-only router (handlers.build_root_router), so only client-centricity officers
 reach it; the choice applies to cases opened afterwards, open cases keep their own.
 """
 

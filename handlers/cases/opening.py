@@ -17,8 +17,15 @@ from handlers.callbacks import CaseCb, CaseOpenCb
 from handlers.cases.access import officer_access
 from handlers.cases.flow import load_card, message_of, person, refuse, show, today_of
 from reengineering.case_queries import active_processes, process_name
-from reengineering.cases import GROUND_TITLES, CaseError, open_case
+from reengineering.cases import (
+    CaseError,
+    current_regulation,
+    ground_title,
+    open_case,
+    template_of,
+)
 from reengineering.reminders import format_date
+from reengineering.templates import StageTemplate
 from storage.cases_models import Ground
 from storage.uow import UnitOfWork
 from surveys.actors import Actor
@@ -47,16 +54,19 @@ async def open_by_instruction(
     if not callback_data.ok:
         async with uow.transaction() as session:
             name = await process_name(session, callback_data.p)
+            template = template_of(await current_regulation(session))
         await query.answer()
         if message is not None:
-            await _confirm_opening(message, callback_data.p, name, settings, clock)
+            await _confirm_opening(message, callback_data.p, name, template, settings, clock)
         return
-    await _open(query, callback_data.p, uow, actor, settings, clock)
+    ground = Ground(callback_data.g) if callback_data.g else Ground.INSTRUCTION
+    await _open(query, callback_data.p, ground, uow, actor, settings, clock)
 
 
 async def _open(
     query: CallbackQuery,
     process_id: int,
+    ground: Ground,
     uow: UnitOfWork,
     actor: Actor,
     settings: Settings,
@@ -67,7 +77,7 @@ async def _open(
     try:
         async with uow.transaction() as session:
             result = await open_case(
-                session, process_id, Ground.INSTRUCTION, arose_on=today,
+                session, process_id, ground, arose_on=today,
                 actor_id=person(actor), at=now,
                 _=_,
             )  # fmt: skip
@@ -107,17 +117,29 @@ async def _process_page(message: Message, uow: UnitOfWork, page: int) -> None:
 
 
 async def _confirm_opening(
-    message: Message, process_id: int, name: str, settings: Settings, clock: Clock
+    message: Message,
+    process_id: int,
+    name: str,
+    template: StageTemplate,
+    settings: Settings,
+    clock: Clock,
 ) -> None:
+    """The grounds come from the organisation's regulation (seed 000 adds a change of law)."""
     builder = InlineKeyboardBuilder()
     builder.button(text=_("Open the case"), callback_data=CaseOpenCb(p=process_id, ok=True))
+    law = Ground.LAW_CHANGE.value
+    if law in template.grounds:
+        builder.button(
+            text=_("Open: {ground}").format(ground=ground_title(template, law, _))[:60],
+            callback_data=CaseOpenCb(p=process_id, ok=True, g=law),
+        )
     builder.button(text=_("Cancel"), callback_data=CaseOpenCb())
     builder.adjust(1)
     with suppress(TelegramBadRequest):
         await message.edit_text(
             _("Open a reengineering case for «{process}» on the ground «{ground}», {date}?").format(
                 process=escape(name),
-                ground=_(GROUND_TITLES[Ground.INSTRUCTION]),
+                ground=escape(ground_title(template, Ground.INSTRUCTION, _)),
                 date=format_date(today_of(settings, clock())),
             ),
             reply_markup=builder.as_markup(),
