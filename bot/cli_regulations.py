@@ -143,5 +143,7 @@ async def cmd_org_regulation_show(args: argparse.Namespace, settings: Settings) 
     print(_("Version: {revision}").format(revision=template.revision))
     print(_deadlines(template.counted, _))
     for step_id, value in days.items():
-        print("  " + _("{step}: {days} working days from the ground").format(step=step_id, days=value))
+        print(
+            "  " + _("{step}: {days} working days from the ground").format(step=step_id, days=value)
+        )
     return 0

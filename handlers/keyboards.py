@@ -122,9 +122,7 @@ def main_menu(is_employee: bool, is_officer: bool) -> InlineKeyboardMarkup:
         builder.button(text=_("Rate an internal service"), callback_data=MenuCb(item="rate"))
     if is_officer:
         builder.button(text=_("Create an employee invite"), callback_data=MenuCb(item="invite"))
-        builder.button(
-            text=_("Reengineering regulation"), callback_data=MenuCb(item="regulation")
-        )
+        builder.button(text=_("Reengineering regulation"), callback_data=MenuCb(item="regulation"))
     builder.button(text=_("Delete my data"), callback_data=MenuCb(item="forget"))
     builder.adjust(1)
     return builder.as_markup()

@@ -1,7 +1,8 @@
 """The officer chooses the organisation's reengineering regulation (/regulation, the menu).
 
-Included under the officer-only router (handlers.build_root_router), so only client-centricity officers
-reach it; the choice applies to cases opened afterwards, open cases keep their own.
+Included under the officer-only router (handlers.build_root_router), so only
+client-centricity officers reach it; the choice applies to cases opened afterwards, open cases
+keep their own.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from reengineering.cases import current_regulation, open_case, template_of
 from registry.catalog import add_years
 from storage.cases_models import (
     CaseGround,
-    CaseStatus, 
+    CaseStatus,
     CaseStep,
     Ground,
     ReengineeringCase,
@@ -56,7 +56,9 @@ async def last_journey_analyses(session: AsyncSession) -> dict[int, date]:
     for process_id, template_id, step_code, done_on in rows:
         if template_id not in journey_steps:
             journey_steps[template_id] = template_of(template_id).journey_steps()
-        if step_code in journey_steps[template_id] and done_on > last.get(process_id, date.min):
+        if done_on is None or step_code not in journey_steps[template_id]:
+            continue
+        if done_on > last.get(process_id, date.min):
             last[process_id] = done_on
     return last
 

@@ -158,9 +158,7 @@ async def announce_step(
         await notify(session, [c for c in officers if c != owner], text, kind="case_step", key=key)
 
 
-def _ground_phrase(
-    template: StageTemplate, ground: Ground, arose_on: date, _: Translator
-) -> str:
+def _ground_phrase(template: StageTemplate, ground: Ground, arose_on: date, _: Translator) -> str:
     """«поручение … (возникло 01.02.2025)», worded by the case's regulation."""
     return _("{ground} (arose on {day})").format(
         ground=escape(ground_title(template, ground, _)), day=format_date(arose_on)

@@ -16,9 +16,9 @@ from core.calendar import WorkingCalendar, default_calendar
 from core.i18n import Translator
 from core.wording import __, speaking
 from reengineering.cases.audit import audit_event, moment
+from reengineering.cases.choice import current_regulation, due_defaults
 from reengineering.cases.errors import CaseError
 from reengineering.cases.notices import notify_ground_linked, notify_opened
-from reengineering.cases.choice import current_regulation, due_defaults
 from reengineering.cases.records import load_process, step_rows
 from reengineering.cases.steps import remember_template, template_of
 from reengineering.cases.views import OpenResult

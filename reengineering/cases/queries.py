@@ -126,7 +126,11 @@ async def _grounds(
     )
     return tuple(
         GroundView(
-            g.ground.value, ground_title(template, g.ground, _), g.arose_on, g.opened, g.detection_id
+            g.ground.value,
+            ground_title(template, g.ground, _),
+            g.arose_on,
+            g.opened,
+            g.detection_id,
         )
         for g in grounds
     )

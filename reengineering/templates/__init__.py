@@ -46,8 +46,8 @@ from reengineering.templates.stage import StageTemplate
 __all__ = [
     "ACTOR_TITLES",
     "OUTCOME_TITLES",
-    "STAGE_TITLES",
     "SHIPPED",
+    "STAGE_TITLES",
     "TEMPLATES_DIR",
     "Actor",
     "ClockEvent",

@@ -39,7 +39,12 @@ def check_text(
         problems.append(_field(_, where, field, _("the text must not be empty")))
     elif not _CYRILLIC_RE.search(value):
         problems.append(
-            _field(_, where, field, _("the text must be in Russian ({value})").format(value=repr(value)))
+            _field(
+                _,
+                where,
+                field,
+                _("the text must be in Russian ({value})").format(value=repr(value)),
+            )
         )
 
 

@@ -31,7 +31,9 @@ def test_regulations_list_shows_what_ships(
         "seed003",
     ]
     assert "Акт: Порядок реинжиниринга процессов предоставления государственных услуг" in out
-    assert "(приказ от 02.11.2024 № 77-НПА)" in out and "(постановление от 22.10.2025 № 1151)" in out
+    assert (
+        "(приказ от 02.11.2024 № 77-НПА)" in out and "(постановление от 22.10.2025 № 1151)" in out
+    )
     assert "Шагов: 6; сроки устанавливает ответственный по клиентоцентричности" in out
     assert "Шагов: 8; сроки устанавливает ответственный по клиентоцентричности" in out
     assert "Шагов: 18; сроки исчисляются по порядку; версия 2025-10-22+" in out
@@ -54,7 +56,9 @@ def test_org_regulation_set_and_a_case_opened_under_it(
     assert "открытые дела продолжаются по своему порядку" in capsys.readouterr().out
     assert main(["org", "regulation", "show"]) == 0
     shown = capsys.readouterr().out
-    assert shown.startswith("seed001  ") and "A1: 12 раб. дн." in shown and "A2: 25 раб. дн." in shown
+    assert (
+        shown.startswith("seed001  ") and "A1: 12 раб. дн." in shown and "A2: 25 раб. дн." in shown
+    )
     assert main(["org", "regulation", "set", "seed001", "--days", "R1=3"]) == 1
     assert "нет шага R1" in capsys.readouterr().err
     assert main(["cases", "open", "--process", "SUP03", "--ground", "law_change"]) == 0

@@ -53,7 +53,9 @@ async def _open(telegram: Telegram) -> str:
 
 
 async def test_the_officer_chooses_order_984_and_its_case_follows_it(
-    telegram: Telegram, session_pool: SessionPool, people: People
+    telegram: Telegram,
+    session_pool: SessionPool,
+    people: People,  # noqa: F811
 ) -> None:
     await telegram.send(OFFICER, "/start")
     await telegram.tap(OFFICER, "Порядок реинжиниринга")
@@ -110,7 +112,9 @@ async def test_the_officer_chooses_order_984_and_its_case_follows_it(
 
 
 async def test_a_change_of_choice_leaves_the_open_case_and_only_officers_choose(
-    telegram: Telegram, session_pool: SessionPool, people: People
+    telegram: Telegram,
+    session_pool: SessionPool,
+    people: People,  # noqa: F811
 ) -> None:
     await _choose(telegram, SEED000)
     await _open(telegram)
@@ -132,7 +136,9 @@ async def test_a_change_of_choice_leaves_the_open_case_and_only_officers_choose(
 
 
 async def test_order_984_opens_on_a_change_of_the_law(
-    telegram: Telegram, session_pool: SessionPool, people: People
+    telegram: Telegram,
+    session_pool: SessionPool,
+    people: People,  # noqa: F811
 ) -> None:
     """Order 984 п. 2 пп. 1 абз. 2: the journey is analysed again «в случае внесения
     изменений в законодательство … когда такие изменения влияют на изменения клиентского

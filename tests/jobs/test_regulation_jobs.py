@@ -108,7 +108,8 @@ async def test_a_decline_found_by_the_scan_opens_its_case_the_same_day(
         ]
         step_notices = await session.scalar(
             sa.select(sa.func.count(OutboxMessage.id)).where(
-                OutboxMessage.kind == "case_step", OutboxMessage.chat_id == registry.owner_telegram_id
+                OutboxMessage.kind == "case_step",
+                OutboxMessage.chat_id == registry.owner_telegram_id,
             )
         )
     assert case.ground == Ground.DECLINE and case.opened_at.astimezone(settings.tz).date() == may5

@@ -94,7 +94,11 @@ def test_the_shipped_regulations_follow_their_seeds() -> None:
     assert seed000.journey_steps() == ("P1",)
     assert seed000.grounds["journey_due"].cadence_years == 3
     # §4–6 of order 984: what a reengineering of services, appeals, access to information covers
-    assert [(s.clause, len(s.items)) for s in seed000.scope] == [("п. 4", 10), ("п. 5", 9), ("п. 6", 4)]
+    assert [(s.clause, len(s.items)) for s in seed000.scope] == [
+        ("п. 4", 10),
+        ("п. 5", 9),
+        ("п. 6", 4),
+    ]
     assert "«карты болей»" in seed000.scope[0].items[5]
     # No municipal wording in a ministry's regulation.
     for template in (seed000, seed001):
@@ -276,7 +280,9 @@ async def test_the_officers_dates_are_reminded_like_counted_ones(
             await set_due_date(session, case_id, "P1", date(2025, 4, 1), officer_id, on=GROUND)
         await set_due_date(session, case_id, "P1", date(2025, 6, 20), officer_id, on=GROUND)
         assert (await _due(session, case_id))["P1"] == date(2025, 6, 20)
-        events = await session.scalars(sa.select(CaseEvent.action).where(CaseEvent.case_id == case_id))
+        events = await session.scalars(
+            sa.select(CaseEvent.action).where(CaseEvent.case_id == case_id)
+        )
         assert {"due_dates_set", "due_date_set"} <= set(events)
         before = date(2025, 6, 18)
         assert cal.add_working_days(before, 2) == date(2025, 6, 20)
