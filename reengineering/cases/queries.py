@@ -33,7 +33,8 @@ from reengineering.cases.views import (
     ground_title,
     numbered_items,
 )
-from reengineering.templates import ACTOR_TITLES, StageTemplate
+from reengineering.reminders import format_date
+from reengineering.templates import ACTOR_TITLES, StageTemplate, StepTemplate
 from storage.cases_models import (
     CaseDocument,
     CaseEvent,
@@ -70,6 +71,14 @@ class _Names:
         return self._known[person_id]
 
 
+def _due_note(step: StepTemplate, row: CaseStep, _: Translator) -> str | None:
+    """Where the date comes from; for a date the officer has set, that date (seen on the
+    card before the step starts)."""
+    if step.due_by_officer and row.entered_due is not None:
+        return _("set by the officer: until {date}").format(date=format_date(row.entered_due))
+    return step.due_note
+
+
 async def _step_views(
     template: StageTemplate,
     rows: dict[str, CaseStep],
@@ -96,7 +105,7 @@ async def _step_views(
                 status_title=_(STATUS_TITLES[row.status]),
                 started_on=row.started_on,
                 due_on=row.due_on,
-                due_note=step.due_note,
+                due_note=_due_note(step, row, _),
                 done_on=done_on,
                 done_by=await names.of(row.done_by_id) if done_on else None,
                 decision=decision.id if decision and done_on else None,

@@ -77,6 +77,8 @@ async def test_the_officer_chooses_order_984_and_its_case_follows_it(
     assert "Порядок: Реинжиниринг процесса по приказу министерства труда" in card
     assert "1151" not in card and "<b>Подготовка к реинжинирингу</b>" in card
     assert "▶️ <b>P1</b> Анализ клиентского пути — до 09.04.2025" in card  # 20 working days
+    # The officer's dates for the steps to come are on the card from the opening.
+    assert "срок установлен ответственным по клиентоцентричности: до 13.05.2025" in card
 
     await telegram.tap(OFFICER, "P1: установить срок")
     assert "порядок срока не устанавливает" in (telegram.last(OFFICER).text or "")
