@@ -55,6 +55,7 @@ from handlers.callbacks import (
     NavCb,
     OptInCb,
     RateCb,
+    RegulationCb,
     RelayCb,
     ReportCb,
     ResearchCb,
@@ -536,6 +537,13 @@ TABLE: list[tuple[Send | Press, Expect, Expect, Expect, Expect]] = [
         ok("Опрос сотрудников о внутренних сервисах"),
     ),
     (
+        Send("/regulation"),
+        denied(UNKNOWN),
+        denied(UNKNOWN),
+        denied(UNKNOWN),
+        ok("Порядок реинжиниринга организации"),
+    ),
+    (
         Send("/cases"),
         denied(CASES_ONLY),
         denied(CASES_ONLY),
@@ -648,6 +656,21 @@ TABLE: list[tuple[Send | Press, Expect, Expect, Expect, Expect]] = [
         STALE,
         STALE,
         ok("Приглашение для какого подразделения?"),
+    ),
+    (
+        press(MenuCb, item="regulation"),
+        STALE,
+        STALE,
+        STALE,
+        ok("Порядок реинжиниринга организации"),
+    ),
+    (
+        # The organisation's regulation is the officer's to choose; a forged button is stale.
+        press(RegulationCb, t="seed000", ok=True),
+        STALE,
+        STALE,
+        STALE,
+        ok(answer="Порядок выбран."),
     ),
     # ---- the officer's wizards
     (
@@ -822,6 +845,21 @@ TABLE: list[tuple[Send | Press, Expect, Expect, Expect, Expect]] = [
         refused(NO_CASE),
         refused(MEETING_OFFICER_ONLY),
         Expect(says="Дата заседания рабочей группы"),
+    ),
+    (
+        # The due dates a regulation does not count are the officer's: refused before the prompt.
+        press(CaseCb, c=CASE_A, a="due", s="R1"),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        refused("Сроки устанавливает ответственный по клиентоцентричности."),
+        Expect(says="Срок шага R1"),
+    ),
+    (
+        press(CaseCb, c=CASE_B, a="due", s="R1"),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        Expect(says="Срок шага R1"),
     ),
     (
         press(CaseCb, c=CASE_B, a="pa"),
