@@ -156,7 +156,7 @@ async def queue_deadline_reminders(
     for case in cases:
         process = await session.get(Process, case.process_id)
         assert process is not None
-        template = template_of(case.template_id)
+        template = template_of(case.template_id, case.template_version)
         owner = await owner_chat(session, process)
         owner_name = await _owner_name(session, process, _)
         steps = list(

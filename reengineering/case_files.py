@@ -66,6 +66,6 @@ async def case_step(session: AsyncSession, case_id: int, step_id: str) -> str | 
     if case is None:
         return None
     try:
-        return template_of(case.template_id).step(step_id).id
+        return template_of(case.template_id, case.template_version).step(step_id).id
     except KeyError:
         return None

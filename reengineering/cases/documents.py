@@ -34,7 +34,7 @@ async def attach_document(
     """Attach a document to a step (a Telegram file, a local copy, or both). Returns its id."""
     _ = speaking(_)
     case = await load_case(session, case_id)
-    template = template_of(case.template_id)
+    template = template_of(case.template_id, case.template_version)
     step = template_step(template, step_id)
     if telegram_file_id is None and file_path is None:
         raise CaseError(__("No document was passed."))

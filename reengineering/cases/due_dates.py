@@ -44,7 +44,7 @@ async def set_due_date(
     """The officer sets (or moves) the due date of a step the regulation gives no deadline."""
     _ = speaking(_)
     case = await load_open_case(session, case_id)
-    step = template_step(template_of(case.template_id), step_id)
+    step = template_step(template_of(case.template_id, case.template_version), step_id)
     person = await load_person(session, actor_id)
     if person is None or not person.is_officer:
         raise CaseError(__("Due dates are set by the client-centricity officer."))

@@ -43,7 +43,7 @@ async def request_extension(
     """The owner asks for more time on an active step; officers are told. Returns its id."""
     _ = speaking(_)
     case = await load_open_case(session, case_id)
-    template = template_of(case.template_id)
+    template = template_of(case.template_id, case.template_version)
     step = template_step(template, step_id)
     process = await load_process(session, case.process_id)
     person = await load_person(session, actor_id)
@@ -130,5 +130,5 @@ async def decide_extension(
     )  # fmt: skip
     await refresh_case(session, case, on=on, at=at, calendar=calendar, _=_)
     process = await load_process(session, case.process_id)
-    step = template_of(case.template_id).step(extension.step_code)
+    step = template_of(case.template_id, case.template_version).step(extension.step_code)
     await notify_extension_decision(session, case, process, step, extension, _, granted=granted)

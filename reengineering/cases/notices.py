@@ -102,7 +102,7 @@ def _step_text(
     """What is expected now: step title, what it produces, the due date with its length."""
     who = _who(acting(step, row), recipient, _)
     clause = f" ({step.clause})" if step.clause else ""
-    stage = template_of(case.template_id).stage_title(step.stage, _)
+    stage = template_of(case.template_id, case.template_version).stage_title(step.stage, _)
     lines = [
         _("📌 Reengineering {number}: «{process}».").format(
             number=case_number(case.id), process=escape(process.name)
@@ -211,7 +211,9 @@ async def notify_ground_linked(
     ).format(
         number=case_number(case.id),
         process=escape(process.name),
-        ground=_ground_phrase(template_of(case.template_id), ground, arose_on, _),
+        ground=_ground_phrase(
+            template_of(case.template_id, case.template_version), ground, arose_on, _
+        ),
     )
     await notify(
         session,
@@ -234,7 +236,9 @@ async def notify_closed(
     lines = [
         _("🏁 Reengineering {number} «{process}»: {outcome}.").format(
             **_reference(case, process),
-            outcome=escape(template_of(case.template_id).outcome_title(outcome, _)),
+            outcome=escape(
+                template_of(case.template_id, case.template_version).outcome_title(outcome, _)
+            ),
         ),
     ]
     if outcome == "excluded":

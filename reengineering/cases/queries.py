@@ -218,7 +218,7 @@ async def case_view(
     """Everything the UI shows about a case; overdue flags need ``today`` (the local date)."""
     _ = speaking(_)
     case = await load_case(session, case_id)
-    template = template_of(case.template_id)
+    template = template_of(case.template_id, case.template_version)
     process = await load_process(session, case.process_id)
     owner = await load_person(session, process.owner_id)
     rows = await step_rows(session, case.id)

@@ -108,7 +108,7 @@ async def refresh_case(
     """
     cal = _calendar(calendar)
     _ = speaking(_)
-    template = template_of(case.template_id)
+    template = template_of(case.template_id, case.template_version)
     rows = await step_rows(session, case.id)
     plan_end = _plan_end(await plan_item_rows(session, case.id))
     done = {code: row.done_on for code, row in rows.items() if row.done_on is not None}
@@ -218,7 +218,7 @@ async def complete_step(
     """Mark an active step without a decision as done on ``on``; the plan follows."""
     _ = speaking(_)
     case = await load_open_case(session, case_id)
-    template = template_of(case.template_id)
+    template = template_of(case.template_id, case.template_version)
     step = template_step(template, step_id)
     if step.decision is not None:
         raise CaseError(
@@ -289,7 +289,7 @@ async def record_decision(
     """
     _ = speaking(_)
     case = await load_open_case(session, case_id)
-    template = template_of(case.template_id)
+    template = template_of(case.template_id, case.template_version)
     step = template_step(template, step_id)
     if step.decision is None:
         raise CaseError(__("Step {step} takes no decision: mark it done."), step=step.id)
@@ -350,7 +350,7 @@ async def schedule_meeting(
     """Enter the date of the working-group meeting that will consider the plan (step D5)."""
     _ = speaking(_)
     case = await load_open_case(session, case_id)
-    template = template_of(case.template_id)
+    template = template_of(case.template_id, case.template_version)
     person = await load_person(session, actor_id)
     if person is None or not person.is_officer:
         raise CaseError(

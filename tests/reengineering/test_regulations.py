@@ -8,9 +8,11 @@ own), and the reminders then work as for the counted deadlines of seed 003.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import yaml
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.calendar import default_calendar
@@ -23,8 +25,9 @@ from reengineering.cases import (
     record_decision,
     set_due_date,
 )
+from reengineering.cases import steps as case_steps
 from reengineering.regulation import current_regulation, set_regulation
-from reengineering.templates import TemplateError, load_template, parse_template
+from reengineering.templates import TEMPLATES_DIR, TemplateError, load_template, parse_template
 from storage.cases_models import CaseEvent, CaseStep, Ground, ReengineeringCase, StepStatus
 from storage.database import SessionPool
 from storage.delivery_models import OutboxMessage
@@ -304,3 +307,42 @@ async def test_the_officers_dates_are_reminded_like_counted_ones(
             sa.select(CaseStep).where(CaseStep.case_id == case_id, CaseStep.step_code == "P1")
         )
     assert row is not None and row.status == StepStatus.ACTIVE
+
+
+async def test_a_case_keeps_the_text_it_was_opened_under(
+    session_pool: SessionPool,
+    registry: SmallRegistry,
+    officer_id: int,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A changed regulation does not change a case opened under its earlier text: the case
+    stores the revision (version + checksum) and the earlier file is kept in the archive."""
+    raw = yaml.safe_load((TEMPLATES_DIR / "seed000.yaml").read_text(encoding="utf-8"))
+    raw["version"] = "2023-01-01"
+    raw["steps"][0]["title"] = "Анализ клиентского пути (прежняя редакция)"
+    (tmp_path / "seed000-2023-01-01.yaml").write_text(
+        yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8"
+    )
+    monkeypatch.setattr(case_steps, "TEMPLATE_ARCHIVE", tmp_path)
+    earlier = parse_template(raw).revision
+    assert earlier != load_template("seed000").revision
+    async with session_pool() as session, session.begin():
+        await set_regulation(session, "seed000")
+        old = (
+            await open_case(session, registry.process_id, Ground.INSTRUCTION, arose_on=GROUND)
+        ).case_id
+        new = (
+            await open_case(
+                session, registry.internal_process_id, Ground.INSTRUCTION, arose_on=GROUND
+            )
+        ).case_id
+        case = await session.get(ReengineeringCase, old)
+        assert case is not None
+        case.template_version = earlier  # opened before the order was amended
+        await complete_step(session, old, "P1", officer_id, on=date(2025, 5, 5))
+        old_view = await case_view(session, old)
+        new_view = await case_view(session, new)
+    assert old_view.step("P1").title == "Анализ клиентского пути (прежняя редакция)"
+    assert new_view.step("P1").title == "Анализ клиентского пути"
+    assert [s.step_id for s in old_view.active_steps] == ["P2"]
