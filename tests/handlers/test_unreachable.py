@@ -128,11 +128,13 @@ async def test_alert_to_an_owner_who_never_opened_the_bot_waits_and_reaches_them
     monkeypatch.setenv("OTKLIK_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("OTKLIK_SECRET_KEY", "test-secret-key")
     monkeypatch.delenv("OTKLIK_OFFICER_IDS", raising=False)
+    monkeypatch.setenv("OTKLIK_MAX_BOT_NAME", "otklik_max_bot")
     output = await asyncio.to_thread(
         run_cli, ["people", "unreachable", "--bot-username", "otklik_bot"], capture=True
     )
     assert "Иванова Мария" in output and "ожидают доставки сообщений: 1" in output
     assert "https://t.me/otklik_bot?start=hello" in output
+    assert "https://max.ru/otklik_max_bot?start=hello" in output, "MAX users get MAX's link"
 
     # Now that the owner is known to be unreachable, a new alert is kept for them at once
     # and the officer gets it too, so that somebody can act on it.
