@@ -151,3 +151,10 @@ class CampaignWizardCb(CallbackData, prefix="cw"):
 
     d: int
     days: int = 0
+
+
+class DayCb(CallbackData, prefix="wd"):
+    """A date offered in place of a non-working one (``YYYYMMDD``); the FSM state says what
+    the date is for, and that step checks the person and the case as a typed date would."""
+
+    d: str

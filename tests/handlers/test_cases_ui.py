@@ -198,6 +198,35 @@ async def test_extension_requested_by_the_owner_and_granted_by_the_officer(
     assert view.step("R1").due_on == date(2025, 3, 24)
 
 
+async def test_an_extension_to_a_day_off_offers_the_next_working_day(
+    telegram: Telegram, session_pool: SessionPool, people: People
+) -> None:
+    """23.03.2025 is a Sunday, 08.03.2025 a holiday (Saturday anyway), 10.03 a Monday after
+    it: the officer is told and offered the next working day as a button."""
+    case_id = await open_by_instruction(telegram, session_pool)
+    await owner_card(telegram, case_id)
+    await telegram.tap(OWNER, "R1: попросить продлить срок")
+    await telegram.send(OWNER, "Данные МФЦ придут только в понедельник")
+    await telegram.send(OFFICER, "/cases")
+    await telegram.press(OFFICER, CaseCb(c=case_id).pack())
+    await telegram.tap(OFFICER, "Продлить срок R1 до")
+    await telegram.send(OFFICER, "23.03.2025")
+    offer = telegram.last(OFFICER)
+    assert offer.text == (
+        "23.03.2025 (воскресенье) — нерабочий день по производственному календарю. "
+        "Ближайший рабочий день — 24.03.2025 (понедельник). Выберите его или введите "
+        "другую дату."
+    )
+    view = await view_of(session_pool, case_id)
+    assert view.step("R1").due_on != date(2025, 3, 23), "nothing is decided yet"
+    await telegram.tap(OFFICER, "Назначить 24.03.2025")
+    texts = [m.text or "" for m in telegram.session.sent_to(OFFICER)]
+    assert "Срок продлён до 24.03.2025, ответственный за процесс уведомлён." in texts
+    assert telegram.session.chats[OFFICER].messages[offer.message_id].reply_markup is None
+    view = await view_of(session_pool, case_id)
+    assert view.step("R1").due_on == date(2025, 3, 24)
+
+
 async def test_officer_refuses_an_extension(
     telegram: Telegram, session_pool: SessionPool, people: People
 ) -> None:
