@@ -203,11 +203,25 @@ async def _invitees(
     session: AsyncSession, campaign: ResearchCampaign, process: Process
 ) -> tuple[list[Person], list[int]]:
     """The performers of the campaign's departments and the chats of willing clients."""
+    return await _people_to_invite(session, process.id, campaign.department_ids)
+
+
+async def count_invitees(
+    session: AsyncSession, process_id: int, department_ids: Sequence[int]
+) -> tuple[int, int]:
+    """How many performers and clients a launch would invite now, to ask before inviting none."""
+    performers, clients = await _people_to_invite(session, process_id, department_ids)
+    return len(performers), len(clients)
+
+
+async def _people_to_invite(
+    session: AsyncSession, process_id: int, department_ids: Sequence[int]
+) -> tuple[list[Person], list[int]]:
     # Performers Telegram cannot reach yet are invited too: the invitation waits for them.
     performers = list(
         await session.scalars(
             sa.select(Person)
-            .where(Person.is_employee, Person.department_id.in_(list(campaign.department_ids)))
+            .where(Person.is_employee, Person.department_id.in_(list(department_ids)))
             .order_by(Person.id)
         )
     )
@@ -216,7 +230,7 @@ async def _invitees(
             sa.select(RespondentContact.chat_id)
             .join(Respondent, Respondent.key == RespondentContact.respondent_key)
             .join(Touchpoint, Touchpoint.id == RespondentContact.touchpoint_id)
-            .where(Respondent.recontact_ok, Touchpoint.process_id == process.id)
+            .where(Respondent.recontact_ok, Touchpoint.process_id == process_id)
         )
     )
     return performers, clients

@@ -361,6 +361,28 @@ async def test_owner_builds_the_action_plan_and_gets_it_as_xlsx(
     assert "Дата заседания внесена: 27.03.2025." in texts
 
 
+async def test_a_research_survey_that_would_invite_nobody_asks_first(
+    telegram: Telegram, session_pool: SessionPool, people: People
+) -> None:
+    from storage.models import Department
+
+    async with session_pool() as session, session.begin():
+        session.add(Department(code="EMPTY", name="Архивный отдел"))
+    case_id = await open_by_instruction(telegram, session_pool)
+    await owner_card(telegram, case_id)
+    await telegram.tap(OWNER, "R1: отметить выполненным")
+    await telegram.tap(OWNER, "Запустить опрос клиентов и исполнителей (R3)")
+    await telegram.tap(OWNER, "✅ Отдел социальных выплат")  # off
+    await telegram.tap(OWNER, "Архивный отдел")  # on: nobody works there
+    await telegram.tap(OWNER, "Запустить опрос")
+    assert (telegram.last_with_keyboard(OWNER).text or "").startswith("Сейчас пригласить некого")
+    async with session_pool() as session:
+        assert await session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.kind == "research_invite")) == 0  # fmt: skip
+    update = await telegram.tap(OWNER, "Запустить всё равно")
+    assert answer(telegram, update).startswith("Опрос запущен: приглашены сотрудники — 0")
+
+
 async def test_research_survey_from_the_case_and_the_r4_workbook(
     telegram: Telegram, session_pool: SessionPool, people: People
 ) -> None:
