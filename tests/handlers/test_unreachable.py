@@ -234,7 +234,7 @@ async def test_a_person_known_only_by_username_gets_case_and_campaign_messages_o
     kept = [m for m in await messages(session_pool) if m.status == OutboxStatus.HELD]
     by_kind = {(m.kind, m.chat_id) for m in kept}
     assert ("case_opened", None) in by_kind and ("case_step", None) in by_kind
-    assert ("case_reminder", None) in by_kind, "a reminder to the owner without a chat is kept"
+    assert ("deadline_digest", None) in by_kind, "the owner's digest without a chat is kept"
     assert ("campaign_invite", EMPLOYEE) in by_kind, "the blocked employee's invitation is kept"
     assert not [m for m in kept if m.kind == "campaign_reminder"], "no reminders pile up meanwhile"
     async with session_pool() as session:
