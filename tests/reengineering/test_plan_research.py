@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.calendar import WorkingCalendar
 from core.i18n import translator
 from outreach.loop import LoopPolicy
-from reengineering.cases import CaseError, case_view
+from reengineering.cases import CaseError, case_view, plan_annex
 from reengineering.plan import (
     PROTOTYPE_MEASURES,
     add_plan_item,
@@ -23,7 +23,7 @@ from reengineering.plan import (
     remove_plan_item,
     update_plan_item,
 )
-from reengineering.plan_xlsx import HEADERS, TITLE_ROWS, write_action_plan_xlsx
+from reengineering.plan_xlsx import HEADERS, table_row, write_action_plan_xlsx
 from reengineering.research import (
     RESEARCH_CLIENT,
     RESEARCH_PERFORMER,
@@ -38,6 +38,7 @@ from storage.database import SessionPool
 from storage.delivery_models import OutboxLane, OutboxMessage, OutboxStatus
 from storage.models import (
     Department,
+    OrganizationSettings,
     Person,
     Process,
     Respondent,
@@ -54,6 +55,7 @@ from surveys.service import (
     press_button,
     start_survey,
 )
+from tests.documents import ORGANIZATION, assert_head, assert_print, signatures
 from tests.mocked_bot import outbox_markup
 from tests.reengineering.test_cases import (
     OFFICER_CHAT,
@@ -187,25 +189,55 @@ async def test_action_plan_workbook(
             await update_plan_item(
                 session, first, world.owner_id, on=date(2025, 6, 6), due_on=date(2025, 7, 20)
             )
-        out = await write_action_plan_xlsx(session, case_id, tmp_path / "plan" / "plan.xlsx")
+        session.add(OrganizationSettings(name=ORGANIZATION))
+        out = await write_action_plan_xlsx(
+            session, case_id, tmp_path / "plan" / "plan.xlsx", on=date(2025, 6, 6)
+        )
         d5_done = view.step("D5").done_on
 
     assert out.exists()
     sheet = load_workbook(out).active
     assert sheet is not None
-    assert sheet["A2"].value == "ПЛАН МЕРОПРИЯТИЙ"
-    assert sheet["A4"].value == "Процесс: Назначение ежемесячной денежной выплаты"
-    assert str(sheet["A5"].value).startswith(f"Реинжиниринг № {case_id}; основание: поручение")
-    assert sheet["A6"].value == (
-        f"УТВЕРЖДЁН решением рабочей группы по внедрению клиентоцентричности от {d5_done:%d.%m.%Y}"
+    # Seed 003 §3.4: «…формирует план мероприятий… согласно шаблону, представленному в
+    # Приложении к настоящему Порядку» — the annex's form, cell by cell.
+    assert sheet["A1"].value == (
+        "Приложение к Порядку проведения реинжиниринга процессов в администрации муниципального "
+        "«город Десногорск» Смоленской области и ее структурных подразделениях"
     )
-    header = TITLE_ROWS + 1
-    assert [sheet.cell(row=header, column=c).value for c in range(1, 7)] == list(HEADERS)
-    assert [sheet.cell(row=header + 1, column=c).value for c in range(1, 7)] == [1, 2, 3, 4, 5, 6]
+    # §3.8: «…он считается утвержденным протоколом заседания рабочей группы».
+    assert sheet["A2"].value == (
+        "УТВЕРЖДЕН протоколом заседания рабочей группы по внедрению клиентоцентричности "
+        f"от {d5_done:%d.%m.%Y}"
+    )
+    assert sheet["A3"].value == ORGANIZATION
+    assert sheet["A4"].value == (
+        "ТИПОВОЙ ПЛАН МЕРОПРИЯТИЙ ПО РЕАЛИЗАЦИИ ЦЕЛЕВОГО ПОРЯДКА ОСУЩЕСТВЛЕНИЯ ПРОЦЕССА"
+    )
+    assert sheet["A5"].value == "Процесс: Назначение ежемесячной денежной выплаты"
+    assert str(sheet["A6"].value).startswith(f"Реинжиниринг № {case_id}; основание: поручение")
+    header = table_row(plan_annex("seed003"))
+    assert header == 10
+    assert_head(
+        sheet, title=str(sheet["A4"].value), period="– 14.11.2025",
+        prepared_on=date(2025, 6, 6), table_row=header,
+    )  # fmt: skip
+    assert [sheet.cell(row=header, column=c).value for c in range(1, 7)] == [
+        "№ п/п",
+        "Мероприятие",
+        "Дата окончания",
+        "Ответственный",
+        "Образ результата и отчетный документ",
+        None,
+    ]
+    assert list(HEADERS) == [sheet.cell(row=header, column=c).value for c in range(1, 6)]
+    assert [sheet.cell(row=header + 1, column=c).value for c in range(1, 7)] == [
+        1, 2, 3, 4, 5, None,
+    ]  # fmt: skip
 
     rows = [
-        [sheet.cell(row=r, column=c).value for c in range(1, 7)]
+        [sheet.cell(row=r, column=c).value for c in range(1, 6)]
         for r in range(header + 2, sheet.max_row + 1)
+        if str(sheet.cell(row=r, column=1).value or "")[:1].isdigit()
     ]
     assert [row[0] for row in rows] == [
         "1.", "1.1.", "1.2.", "2.", "2.1.", "3.", "3.1.", "3.2.", "3.3.", "3.4.", "3.5.", "3.6.",
@@ -214,8 +246,8 @@ async def test_action_plan_workbook(
     sections = {row[0]: row[1] for row in rows if row[0].count(".") == 1}
     assert sections == {
         "1.": "Организационные мероприятия",
-        "2.": "Изменение нормативных правовых актов",
-        "3.": "Информационные системы и инфраструктура",
+        "2.": "Внесение изменений в правовые акты",
+        "3.": "Доработка информационных систем и развитие инфраструктуры",
         "4.": "Иные мероприятия",
     }
     assert rows[1] == [
@@ -223,20 +255,26 @@ async def test_action_plan_workbook(
         "Утверждение порядка взаимодействия с клиентом в точках взаимодействия",
         datetime(2025, 7, 16),
         "Петров П. П.",
-        "Порядок взаимодействия утверждён",
-        "Приказ об утверждении порядка",
+        "Порядок взаимодействия утверждён\nПриказ об утверждении порядка",
     ]
     assert rows[4][1:3] == ["Изменение административного регламента", datetime(2025, 10, 31)]
     assert rows[6][2] == datetime(2025, 6, 25)
     # Section rows span the table; dates are ДД.ММ.ГГГГ; cells have borders and wrap.
     merged = {str(rng) for rng in sheet.merged_cells.ranges}
     first_section = header + 2
-    assert f"B{first_section}:F{first_section}" in merged
+    assert f"B{first_section}:E{first_section}" in merged
     date_cell = sheet.cell(row=first_section + 1, column=3)
     assert date_cell.number_format == "DD.MM.YYYY"
     assert date_cell.border.left.style == "thin"
     assert sheet.cell(row=first_section + 1, column=2).alignment.wrap_text
-    assert sheet.column_dimensions["B"].width == 50
+    assert sheet.column_dimensions["B"].width == 55
+    # §3.4: the owner forms the plan; §3.7: the head of the department signs the conclusion
+    # that goes with it. Printed: A4 landscape, one page wide, the header on every page.
+    assert signatures(sheet, header + 2) == [
+        ("Ответственный за процесс", "Петров Пётр Петрович"),
+        ("Руководитель структурного подразделения: Отдел социальных выплат", "________________"),
+    ]
+    assert_print(sheet, (header, header + 1), landscape=True)
 
 
 # ------------------------------------------------------------------------------ research
