@@ -17,7 +17,6 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import sqlalchemy as sa
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
@@ -37,8 +36,8 @@ from reengineering.cases import (
 )
 from reengineering.cases.records import load_case
 from reengineering.reminders import format_date
+from reengineering.signers import signers_of
 from reengineering.templates import PlanAnnex
-from storage.models import Department, OrganizationSettings, Process
 from storage.xlsx_document import (
     DocumentHead,
     Signature,
@@ -212,21 +211,6 @@ async def write_action_plan_xlsx(
     _ = speaking(_)
     view = await case_view(session, case_id, _=_)
     annex = plan_annex((await load_case(session, case_id)).template_id)
-    organization = await session.scalar(
-        sa.select(OrganizationSettings.name).order_by(OrganizationSettings.id).limit(1)
-    )
-    department = await session.scalar(
-        sa.select(Department.name)
-        .join(Process, Process.department_id == Department.id)
-        .where(Process.id == view.process_id)
-    )
-    signatures = (
-        Signature(_("Process owner"), view.owner_name or ""),
-        Signature(
-            _("Head of the department: {department}").format(department=department)
-            if department
-            else _("Head of the department")
-        ),
-    )
-    head = _head(view, annex, organization, on or utcnow().date(), _)
-    return _build(view, annex, head, signatures, out, _)
+    signers = await signers_of(session, view.process_id)
+    head = _head(view, annex, signers.organization, on or utcnow().date(), _)
+    return _build(view, annex, head, signers.signatures(_), out, _)

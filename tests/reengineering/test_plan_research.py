@@ -55,7 +55,13 @@ from surveys.service import (
     press_button,
     start_survey,
 )
-from tests.documents import ORGANIZATION, assert_head, assert_print, signatures
+from tests.documents import (
+    ORGANIZATION,
+    assert_head,
+    assert_print,
+    column_a,
+    signatures,
+)
 from tests.mocked_bot import outbox_markup
 from tests.reengineering.test_cases import (
     OFFICER_CHAT,
@@ -339,6 +345,7 @@ async def test_research_survey_from_launch_to_r4(
             kind=TouchpointKind.DIGITAL, channel="портал", payload="t-IT01-DESK",
         )  # fmt: skip
         session.add_all([performer, no_telegram, unreachable, elsewhere, not_employee, internal_tp])
+        session.add(OrganizationSettings(name=ORGANIZATION))
         await session.flush()
         contacts = [
             ("client-ok", True, registry.touchpoint_id, 600001),
@@ -493,31 +500,54 @@ async def test_research_survey_from_launch_to_r4(
 
     workbook = load_workbook(path)
     summary = workbook["Сводка"]
-    assert [[c.value for c in row] for row in summary.iter_rows(min_row=3, max_row=5)] == [
+    # Every sheet a document: the body, its title, the survey period, the date (A4 printing);
+    # §2.2.6 «Заключение подписывается руководителем структурного подразделения…».
+    survey = f"{LAUNCH:%d.%m.%Y} – {LAUNCH + timedelta(days=3):%d.%m.%Y}"
+    top = 7  # the head: body, title, process (not on the summary), period, date, a blank row
+    for sheet, title in (
+        ("Сводка", f"Исследование процесса «Назначение ежемесячной денежной выплаты», "
+                   f"реинжиниринг № {case_id}: опрос {survey.replace(' – ', '–')}"),
+        ("Потребности", "Потребности (ожидания) клиентов на каждом этапе взаимодействия"),
+        ("Лучшие практики", "Перечень лучших практик"),
+    ):  # fmt: skip
+        header = top - 1 if sheet == "Сводка" else top
+        assert_head(workbook[sheet], title=title, period=survey,
+                    prepared_on=(LAUNCH + timedelta(days=3)).date(), table_row=header)  # fmt: skip
+        assert_print(workbook[sheet], (header, header), landscape=False)
+    assert "Процесс: Назначение ежемесячной денежной выплаты" in column_a(workbook["Потребности"], 6)
+    assert [[c.value for c in row] for row in summary.iter_rows(min_row=6, max_row=8)] == [
         ["Группа", "Ответов", "Средняя удовлетворённость (1–5)"],
         ["Клиенты", 4, 3],  # (2 + 3 + 5 + 2) / 4; the answer before the launch is left out
         ["Исполнители", 1, 3],
     ]
+    assert signatures(summary, 9) == [
+        ("Ответственный за процесс", "Петров Пётр Петрович"),
+        ("Руководитель структурного подразделения: Отдел социальных выплат", "________________"),
+    ]
     difficulties = workbook["Сложности по этапам"]
-    table = [[c.value for c in row] for row in difficulties.iter_rows(min_row=4)]
+    assert_print(difficulties, (top, top), landscape=True)
+    table = [[c.value for c in row] for row in difficulties.iter_rows(min_row=top + 1)]
     assert table == [
         # stage, high, medium, low, not given, total
         ["подача заявления", 1, 1, 0, 0, 2],
         ["рассмотрение", 1, 0, 1, 0, 2],
     ]
     details = [
-        [c.value for c in row] for row in workbook["Описания сложностей"].iter_rows(min_row=4)
+        [c.value for c in row]
+        for row in workbook["Описания сложностей"].iter_rows(min_row=top + 1)
     ]
     assert ["подача заявления", "высокая", "клиент", "Очередь в МФЦ"] in details
     assert ["рассмотрение", "низкая", "исполнитель", "Межведомственные запросы долго"] in details
     assert ["рассмотрение", "высокая", "клиент", None] in details
-    needs = [[c.value for c in row] for row in workbook["Потребности"].iter_rows(min_row=4)]
+    needs = [[c.value for c in row] for row in workbook["Потребности"].iter_rows(min_row=top + 1)]
     assert needs == [
         ["подача заявления", "клиент", "Подать онлайн"],
         ["рассмотрение", "исполнитель", "Срок рассмотрения короче"],
         ["получение результата", "клиент", "СМС о готовности"],
     ]
-    practices = [[c.value for c in row] for row in workbook["Лучшие практики"].iter_rows(min_row=4)]
+    practices = [
+        [c.value for c in row] for row in workbook["Лучшие практики"].iter_rows(min_row=top + 1)
+    ]
     assert practices == [
         [1, "клиент", "Запись через Госуслуги как в ПФР"],
         [2, "исполнитель", "Шаблоны ответов"],
