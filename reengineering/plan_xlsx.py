@@ -136,9 +136,7 @@ def _result_and_document(item: PlanItemView) -> str:
     return "\n".join(text for text in (item.expected_result, item.report_document) if text)
 
 
-def _sections(
-    sheet: Worksheet, row: int, annex: PlanAnnex, items: tuple[PlanItemView, ...]
-) -> int:
+def _sections(sheet: Worksheet, row: int, annex: PlanAnnex, items: tuple[PlanItemView, ...]) -> int:
     """Each section's row spanning the table, then its measures; returns the next row."""
     width = len(annex.columns)
     for section, title in annex.sections.items():

@@ -37,8 +37,8 @@ from reengineering.cases import (
 )
 from reengineering.cases.audit import audit_event
 from reengineering.cases.records import load_open_case, load_person, load_process, step_rows
-from reengineering.signers import signers_of
 from reengineering.research_lists import CRITICALITY_TITLES, NO_STAGE, ResearchLists
+from reengineering.signers import signers_of
 from storage.addresses import person_at
 from storage.cases_models import (
     ReengineeringCase,

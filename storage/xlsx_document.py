@@ -155,4 +155,3 @@ def write_signatures(
             hint.alignment = Alignment(horizontal="center", vertical="top")
         row += 3
     return row
-

@@ -514,7 +514,9 @@ async def test_research_survey_from_launch_to_r4(
         assert_head(workbook[sheet], title=title, period=survey,
                     prepared_on=(LAUNCH + timedelta(days=3)).date(), table_row=header)  # fmt: skip
         assert_print(workbook[sheet], (header, header), landscape=False)
-    assert "Процесс: Назначение ежемесячной денежной выплаты" in column_a(workbook["Потребности"], 6)
+    assert "Процесс: Назначение ежемесячной денежной выплаты" in column_a(
+        workbook["Потребности"], 6
+    )
     assert [[c.value for c in row] for row in summary.iter_rows(min_row=6, max_row=8)] == [
         ["Группа", "Ответов", "Средняя удовлетворённость (1–5)"],
         ["Клиенты", 4, 3],  # (2 + 3 + 5 + 2) / 4; the answer before the launch is left out
@@ -533,8 +535,7 @@ async def test_research_survey_from_launch_to_r4(
         ["рассмотрение", 1, 0, 1, 0, 2],
     ]
     details = [
-        [c.value for c in row]
-        for row in workbook["Описания сложностей"].iter_rows(min_row=top + 1)
+        [c.value for c in row] for row in workbook["Описания сложностей"].iter_rows(min_row=top + 1)
     ]
     assert ["подача заявления", "высокая", "клиент", "Очередь в МФЦ"] in details
     assert ["рассмотрение", "низкая", "исполнитель", "Межведомственные запросы долго"] in details
