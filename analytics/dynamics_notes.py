@@ -64,7 +64,8 @@ def decline_note(
     verdict = judge_series(series, rules, _)
     if not verdict.triggered:
         return None
-    reason = verdict.reason if verdict.reason.endswith(".") else f"{verdict.reason}."
+    reason = f"{verdict.reason[:1].lower()}{verdict.reason[1:]}"
+    reason = reason if reason.endswith(".") else f"{reason}."
     return _(
         "Sustained decline of satisfaction, a ground for the reengineering of the process: {reason}"
     ).format(reason=reason)

@@ -24,6 +24,7 @@ from analytics.report_kinds import REPORT_KINDS
 from analytics.report_pain_map import pain_map
 from analytics.report_segments import segment_profile
 from analytics.report_xlsx import HEAD_ROWS
+from analytics.scan import DeclineRules
 from core.clock import utcnow
 from core.i18n import translator
 from storage.database import SessionPool
@@ -312,6 +313,46 @@ async def test_every_report_sheet_is_a_document(
                     prepared_on=today, table_row=HEAD_ROWS + 1)  # fmt: skip
         assert_print(sheet, (HEAD_ROWS + 1, HEAD_ROWS + 1), landscape=sheet.max_column > 3)
     assert book["Динамика удовлетворённости"].page_setup.orientation == "landscape"
+
+
+async def test_dynamics_notes_a_sustained_decline(
+    session_pool: SessionPool, world: World, tmp_path: Path
+) -> None:
+    """Seed 003 §1.5(2): «устойчивое снижение в течение более трех месяцев подряд уровня
+    удовлетворенности» is a ground for reengineering; the summary's note says so, judged by
+    the scan's rules, and a steady process gets no such note."""
+    reg = world.reg
+    falling = {1: [5] * 10, 2: [5] * 6 + [4] * 4, 3: [4] * 6 + [3] * 4, 4: [3] * 5 + [2] * 5}
+    async with session_pool() as session, session.begin():
+        for month, ratings in falling.items():
+            await add_responses(
+                session, questionnaire=world.touchpoint_v2, process_id=reg.process_id,
+                touchpoint_id=reg.touchpoint_id, ratings=ratings, month=date(2025, month, 1),
+            )  # fmt: skip
+            await add_responses(
+                session, questionnaire=world.internal, process_id=reg.internal_process_id,
+                department_id=reg.department_id, ratings=[4] * 6, month=date(2025, month, 1),
+            )  # fmt: skip
+    out = tmp_path / "dynamics.xlsx"
+    rules = DeclineRules(months=3, min_responses=10)
+    async with session_pool() as session:
+        await satisfaction_dynamics(session, out, RU, until=date(2025, 4, 1), months=4, rules=rules)
+    summary = read(out)["Сводка"]
+    note = row_of(summary, "Код процесса", "SUP01")["Примечание"]
+    assert note.startswith(
+        "Устойчивое снижение удовлетворённости — основание для реинжиниринга процесса: "
+        "снижение удовлетворённости 3 месяца подряд: 5,00 → 2,50 (−2,50), январь–апрель 2025 г."
+    ), note
+    steady = row_of(summary, "Код процесса", "IT01")["Примечание"]
+    assert empty(steady) or "снижение" not in steady
+    # A stricter rule (the seed's «более трех месяцев»: four decreases) finds no ground here.
+    async with session_pool() as session:
+        await satisfaction_dynamics(
+            session, out, RU, until=date(2025, 4, 1), months=4,
+            rules=DeclineRules(months=4, min_responses=10),
+        )  # fmt: skip
+    note = row_of(read(out)["Сводка"], "Код процесса", "SUP01")["Примечание"]
+    assert empty(note) or "Устойчивое снижение" not in note
 
 
 async def test_dynamics_filters_client_type(
