@@ -62,19 +62,23 @@ class Signature:
 def document_head(
     organization: str | None,
     title: str,
-    period: str,
+    period: str | None,
     prepared_on: date,
     _: Translator,
     *,
     approval: Sequence[str] = (),
     lines: Sequence[str] = (),
 ) -> DocumentHead:
-    """A head with the period and the preparation date worded as every document words them."""
+    """A head with the period and the preparation date worded as every document words them;
+    a document of a state rather than a period (the registry) has ``period`` None: «as of»."""
+    day = f"{prepared_on:%d.%m.%Y}"
     return DocumentHead(
         organization=organization or _("The organization's name is not given in the registry"),
         title=title,
-        period=_("Period: {period}").format(period=period),
-        prepared=_("Prepared on {day}").format(day=f"{prepared_on:%d.%m.%Y}"),
+        period=_("Period: {period}").format(period=period)
+        if period is not None
+        else _("As of {day}").format(day=day),
+        prepared=_("Prepared on {day}").format(day=day),
         approval=tuple(approval),
         lines=tuple(lines),
     )
