@@ -164,4 +164,7 @@ def write_workbook(out: Output, sheets: Sequence[Sheet], head: DocumentHead) -> 
             header_row = write_head(ws, head, max(1, len(frame.columns)))
             keep_text(ws)  # to_excel makes "=…" comments formulas
             style_sheet(ws, sheet, header_row)
-            set_print(ws, header_rows=(header_row, header_row), landscape=len(frame.columns) > 3)
+            landscape = len(frame.columns) > 3
+            set_print(
+                ws, header_rows=(header_row, header_row), rows=len(frame), landscape=landscape
+            )

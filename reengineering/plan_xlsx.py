@@ -190,7 +190,8 @@ def _build(
     for column, width_chars in enumerate(WIDTHS[:width], start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width_chars
     sheet.freeze_panes = sheet.cell(row=header_row + 2, column=1)
-    set_print(sheet, header_rows=(header_row, header_row + 1), landscape=True)
+    rows = len(annex.sections) + len(view.plan_items)
+    set_print(sheet, header_rows=(header_row, header_row + 1), rows=rows, landscape=True)
     out.parent.mkdir(parents=True, exist_ok=True)
     save_workbook(workbook, out)  # measures and names as typed, never as formulas
     return out

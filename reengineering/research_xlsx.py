@@ -85,7 +85,8 @@ def _table(
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
     sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)
-    set_print(sheet, header_rows=(header_row, header_row), landscape=len(headers) > 3)
+    landscape = len(headers) > 3
+    set_print(sheet, header_rows=(header_row, header_row), rows=len(rows), landscape=landscape)
     return header_row + 1 + len(rows)
 
 

@@ -257,4 +257,4 @@ def _fill(
         last = get_column_letter(len(headers))
         sheet.auto_filter.ref = f"A{top}:{last}{max(len(rows) + top, top + 1)}"
     if head is not None:
-        set_print(sheet, header_rows=(top, top), landscape=len(headers) > 1)
+        set_print(sheet, header_rows=(top, top), rows=len(rows), landscape=len(headers) > 1)

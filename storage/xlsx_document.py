@@ -21,6 +21,7 @@ from core.i18n import Translator
 from storage.xlsx_text import text_cell
 
 __all__ = [
+    "ONE_PAGE_ROWS",
     "PAPER_A4",
     "DocumentHead",
     "Signature",
@@ -32,6 +33,7 @@ __all__ = [
 ]
 
 PAPER_A4 = Worksheet.PAPERSIZE_A4
+ONE_PAGE_ROWS = 15  # a table this short prints on one page with its head and signatures
 _BLANK = "________________"
 
 
@@ -118,14 +120,17 @@ def set_print(
     sheet: Worksheet,
     *,
     header_rows: tuple[int, int],
+    rows: int,
     landscape: bool = True,
 ) -> None:
-    """A4, fit to one page wide, the table's header repeated on every printed page."""
+    """A4, fit to one page wide, the table's header repeated on every printed page; a table of
+    at most ``ONE_PAGE_ROWS`` rows (``rows``) is fitted to one page whole, head and signatures
+    included, a longer one runs down as many pages as it needs."""
     setup = sheet.page_setup
     setup.paperSize = PAPER_A4
     setup.orientation = "landscape" if landscape else "portrait"
     setup.fitToWidth = 1
-    setup.fitToHeight = 0  # as many pages down as the rows need
+    setup.fitToHeight = 1 if rows <= ONE_PAGE_ROWS else 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.print_title_rows = f"{header_rows[0]}:{header_rows[1]}"
     sheet.print_options.horizontalCentered = True

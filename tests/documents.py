@@ -38,12 +38,16 @@ def assert_head(
     assert head[-1] == "", head  # a blank row before the table
 
 
-def assert_print(sheet: Worksheet, header_rows: tuple[int, int], *, landscape: bool) -> None:
-    """A4, one page wide, the header repeated on each page; a short table fits one page."""
+def assert_print(
+    sheet: Worksheet, header_rows: tuple[int, int], *, landscape: bool, one_page: bool = True
+) -> None:
+    """A4, one page wide, the header repeated on each page; a short table (a five-row one)
+    is fitted to one page whole, a long one runs down as many pages as it needs."""
     setup = sheet.page_setup
     assert int(setup.paperSize) == A4
     assert setup.orientation == ("landscape" if landscape else "portrait")
-    assert int(setup.fitToWidth) == 1 and int(setup.fitToHeight) == 0
+    assert int(setup.fitToWidth) == 1
+    assert int(setup.fitToHeight) == (1 if one_page else 0)
     assert sheet.sheet_properties.pageSetUpPr.fitToPage is True
     first, last = header_rows
     assert str(sheet.print_title_rows).replace("$", "") == f"{first}:{last}"
