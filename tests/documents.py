@@ -7,6 +7,7 @@ width, repeated header rows)». Tests open the workbook with openpyxl and call t
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from openpyxl.worksheet.worksheet import Worksheet
@@ -64,3 +65,12 @@ def signatures(sheet: Worksheet, from_row: int) -> list[tuple[str, str]]:
             filled = [str(v) for v in cells if v]
             found.append((filled[0], filled[-1]))
     return found
+
+
+REGISTRY_CODE = re.compile(r"\b[A-Z]{2,}\d+(?:-[A-Z0-9]+)?\b")  # SUP02, SUP02-EPGU, IT01
+
+
+def assert_no_codes_in_headers(sheet: Worksheet, header_row: int) -> None:
+    """Headers are for people: a touchpoint or process by name, never «(SUP02-EPGU)»."""
+    headers = [str(c.value or "") for c in sheet[header_row]]
+    assert not [h for h in headers if REGISTRY_CODE.search(h)], headers
