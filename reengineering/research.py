@@ -38,6 +38,7 @@ from reengineering.cases import (
 from reengineering.cases.audit import audit_event
 from reengineering.cases.records import load_open_case, load_person, load_process, step_rows
 from reengineering.research_lists import CRITICALITY_TITLES, NO_STAGE, ResearchLists
+from reengineering.signers import signers_of
 from storage.addresses import person_at
 from storage.cases_models import (
     ReengineeringCase,
@@ -431,6 +432,8 @@ async def close_research(
         process_name=process.name,
         number=case_number(case.id),
         period=(campaign.launched_at.astimezone(tz).date(), on),
+        signers=await signers_of(session, process.id),  # §2.2.6: the head signs
+        prepared_on=on,
     )
     document_id = await attach_document(
         session,
