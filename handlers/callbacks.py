@@ -151,3 +151,17 @@ class CampaignWizardCb(CallbackData, prefix="cw"):
 
     d: int
     days: int = 0
+
+
+class RequestServiceCb(CallbackData, prefix="iq"):
+    """An employee's request, step by step: the internal service, then the form (w/o)."""
+
+    p: int
+    f: Literal["", "w", "o"] = ""
+
+
+class RequestCb(CallbackData, prefix="ir"):
+    """The owner's buttons under an internal request (intents request.answer/done/refuse)."""
+
+    r: int
+    x: Literal["answer", "done", "refuse"]
