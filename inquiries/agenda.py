@@ -63,11 +63,10 @@ async def comparison(session: AsyncSession, month: date) -> tuple[date | None, l
         return None, []
     previous = await previous_survey_month(session, month)
     earlier = await _month_figures(session, previous) if previous else {}
-    names = dict(
-        (await session.execute(sa.select(Process.id, Process.name).where(Process.id.in_(current))))
-        .tuples()
-        .all()
+    found = await session.execute(
+        sa.select(Process.id, Process.name).where(Process.id.in_(current))
     )
+    names: dict[int, str] = {pid: name for pid, name in found}
     lines = [
         AgendaLine(names.get(pid, ""), current[pid], earlier.get(pid))
         for pid in sorted(current, key=lambda pid: names.get(pid, ""))

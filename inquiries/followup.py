@@ -37,7 +37,7 @@ async def _open_with_services(
     )
     if due_before is not None:
         query = query.where(InternalRequest.due_on < due_before)
-    return list((await session.execute(query)).tuples())
+    return [(request, process) for request, process in await session.execute(query)]
 
 
 def _reminder_due(request: InternalRequest, now: datetime, tz: ZoneInfo) -> bool:

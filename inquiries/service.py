@@ -199,4 +199,4 @@ async def authored(session: AsyncSession, author_id: int) -> list[tuple[Internal
         .order_by(InternalRequest.id.desc())
         .limit(20)
     )
-    return [(request, name) for request, name in result.tuples()]
+    return [(request, name) for request, name in result]
