@@ -250,3 +250,25 @@ async def test_staff_of_a_subordinate_institution_are_internal_clients(
     await send_request(telegram, 8200, "Письменно", "Нужен доступ к общей папке")
     [to_owner] = await outbox(session_pool, "internal_request")
     assert "Комплексный центр" in to_owner.text
+
+
+async def test_oral_request_is_recalled_in_the_afternoon_and_late_the_next_day(
+    telegram: Telegram,
+    session_pool: SessionPool,
+    desk: Desk,
+    clock: MovableClock,
+    settings: Settings,
+) -> None:
+    """§9(4) «до конца рабочего дня»: a reminder at 14:00 of that day, late from the next."""
+    await send_request(telegram, EMPLOYEE, "Устно")  # 12:30 in Moscow
+    await inquiries_followup(session_pool, settings, clock)
+    assert await outbox(session_pool, "internal_request_reminder") == []
+    clock.now = datetime(2025, 3, 12, 11, 30, tzinfo=UTC)  # 14:30 in Moscow
+    await inquiries_followup(session_pool, settings, clock)
+    [reminder] = await outbox(session_pool, "internal_request_reminder")
+    assert reminder.chat_id == IT_OWNER and RequestCb.unpack(buttons(reminder)[0]).x == "done"
+    assert await outbox(session_pool, "internal_request_late") == []
+    clock.now = datetime(2025, 3, 13, 6, 0, tzinfo=UTC)
+    await inquiries_followup(session_pool, settings, clock)
+    [late] = await outbox(session_pool, "internal_request_late")
+    assert late.chat_id == OFFICER and "12.03.2025" in late.text
