@@ -160,3 +160,17 @@ class DayCb(CallbackData, prefix="wd"):
     the date is for, and that step checks the person and the case as a typed date would."""
 
     d: str
+
+
+class RequestServiceCb(CallbackData, prefix="iq"):
+    """An employee's request, step by step: the internal service, then the form (w/o)."""
+
+    p: int
+    f: Literal["", "w", "o"] = ""
+
+
+class RequestCb(CallbackData, prefix="ir"):
+    """The owner's buttons under an internal request (intents request.answer/done/refuse)."""
+
+    r: int
+    x: Literal["answer", "done", "refuse"]
