@@ -88,6 +88,8 @@ class Person(Base):
     unreachable: Mapped[bool] = mapped_column(default=False)
     unreachable_reason: Mapped[str | None] = mapped_column(sa.String(32))  # storage.recipients
     unreachable_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Their own quiet hours («22-7», or «off»); None: the organisation's (core.quiet).
+    quiet_hours: Mapped[str | None] = mapped_column(sa.String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     department: Mapped[Department | None] = relationship()
