@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from aiogram import F, Router
@@ -16,7 +17,8 @@ from core.clock import Clock
 from core.settings import Settings
 from handlers.callbacks import CaseCb
 from handlers.cases.access import case_access
-from handlers.cases.flow import after_typed, ask, date_or_complain, person, today_of
+from handlers.cases.dates import date_step, working_date
+from handlers.cases.flow import after_typed, ask, person, today_of
 from handlers.filters import TYPED_TEXT
 from reengineering.cases import set_due_date
 from reengineering.reminders import format_date
@@ -46,17 +48,24 @@ async def ask_due_date(
 
 
 @router.message(StateFilter(DueStates.due_date), TYPED_TEXT)
-async def due_date(
+async def due_date(message: Message, state: FSMContext, **data: Any) -> None:
+    """A day off is pointed out, with the next working day offered (handlers.cases.dates)."""
+    if (due := await working_date(message, data)) is not None:
+        await due_date_on(message, due, state=state, **data)
+
+
+@date_step(DueStates.due_date)
+async def due_date_on(
     message: Message,
+    due: date,
+    *,
     uow: UnitOfWork,
     actor: Actor,
     state: FSMContext,
     settings: Settings,
     clock: Clock,
+    **_data: Any,
 ) -> None:
-    due = await date_or_complain(message)
-    if due is None:
-        return
     now = clock()
     today = today_of(settings, now)
 
