@@ -28,7 +28,7 @@ from registry.cells import format_needs
 from registry.entries import Owner, ProcessEntry, RegistryData, TouchpointEntry
 from registry.layout import Layout, layout
 from storage.database import SessionPool
-from storage.models import OrganizationSettings, Process
+from storage.models import OrganizationSettings, Process, Touchpoint
 from storage.xlsx_text import keep_text, storable
 
 _DATE_FORMAT = "DD.MM.YYYY"
@@ -78,7 +78,7 @@ async def _registry_from_database(session: AsyncSession) -> RegistryData:
             selectinload(Process.direction),
             selectinload(Process.department),
             selectinload(Process.owner),
-            selectinload(Process.touchpoints),
+            selectinload(Process.touchpoints).selectinload(Touchpoint.department),
         )
     )
     processes = sorted(await session.scalars(query), key=lambda p: (p.group_number or 0, p.code))
@@ -98,6 +98,8 @@ async def _registry_from_database(session: AsyncSession) -> RegistryData:
                 kind=t.kind,
                 channel=t.channel,
                 active=t.active,
+                department_code=t.department.code if t.department else None,
+                department_name=t.department.name if t.department else None,
             )
             for t in sorted(process.touchpoints, key=lambda t: t.code)
         )
@@ -170,6 +172,7 @@ def _touchpoint_cells(t: TouchpointEntry, process: ProcessEntry, words: Layout) 
         words.kind_words[t.kind],
         t.channel,
         words.yes if t.active else words.no,
+        t.department_name,
     ]
 
 
@@ -192,6 +195,7 @@ def _widths(words: Layout) -> dict[str, int]:
         words.kind: 11,
         words.channel: 20,
         words.active: 10,
+        words.touchpoint_department: 36,
     }
 
 
@@ -205,6 +209,7 @@ def _wrapped(words: Layout) -> set[str]:
         words.needs,
         words.specifics,
         words.channel,
+        words.touchpoint_department,
     }
 
 
