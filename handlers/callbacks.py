@@ -151,3 +151,9 @@ class CampaignWizardCb(CallbackData, prefix="cw"):
 
     d: int
     days: int = 0
+
+
+class RegistryCb(CallbackData, prefix="rg"):
+    """The officer published the registry (seed 002 §3.1): the change the reminder names."""
+
+    c: int

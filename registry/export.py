@@ -44,7 +44,7 @@ async def export_registry(session_pool: SessionPool, path: Path, _: Translator) 
     marked as inactive.
     """
     async with session_pool() as session:
-        data = await _registry_from_database(session)
+        data = await registry_from_database(session)
     await asyncio.to_thread(write_registry_workbook, path, data, _)
     return len(data.touchpoints)
 
@@ -70,7 +70,7 @@ def _process_entry(process: Process) -> ProcessEntry:
     )
 
 
-async def _registry_from_database(session: AsyncSession) -> RegistryData:
+async def registry_from_database(session: AsyncSession) -> RegistryData:
     query = (
         sa.select(Process)
         .where(Process.active)

@@ -33,7 +33,7 @@ from registry.entries import (
 )
 from registry.layout import layout
 from registry.links import payload_for_code
-from registry.publication import record_change
+from registry.publication import queue_publication_reminders, record_change
 from registry.reading import read_registry
 from registry.touchpoint_rows import generated_code
 from storage.database import SessionPool
@@ -67,8 +67,10 @@ async def import_registry(
     async with session_pool() as session, session.begin():
         report = await _apply(session, data, _Import(today, progress, _))
         if report.changed:
-            change = await record_change(session, today, calendar or default_calendar())
+            calendar = calendar or default_calendar()
+            change = await record_change(session, today, calendar)
             report.publish_by = change.publish_by
+            await queue_publication_reminders(session, today, calendar, _)
         return report
 
 
@@ -128,7 +130,7 @@ async def _apply_processes(
             "client_type": entry.client_type,
             "active": True,
         }
-        optional = {
+        optional: dict[str, dict[str, Any]] = {
             "department": {
                 "department_id": departments[entry.department_code].id
                 if entry.department_code
@@ -191,7 +193,7 @@ async def _apply_touchpoints(
             "specifics": entry.specifics,
             "active": entry.active,
         }
-        optional = {
+        optional: dict[str, dict[str, Any]] = {
             "kind": {"kind": entry.kind},
             "channel": {"channel": entry.channel},
             "department": {"department_id": departments.get(_department_key(entry))},
