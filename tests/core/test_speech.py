@@ -17,6 +17,7 @@ SAMPLES = {
     Intent.FEEDBACK_REPLY: (2**53,),
     Intent.CAMPAIGN_TAKE: (2**53,),
     Intent.RESEARCH_TAKE: (2**53, "x" * 43),
+    Intent.REGISTRY_PUBLISHED: (2**53,),
 }
 
 
