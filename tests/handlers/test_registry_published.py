@@ -29,9 +29,12 @@ async def test_the_button_records_the_publication_once(
         session.add_all([officer, Person(telegram_id=STRANGER, is_employee=True)])
         change = await record_change(session, CHANGED, default_calendar())
         assert change.publish_by == date(2025, 3, 18)  # 5 working days after 11.03.2025
-        assert await queue_publication_reminders(
-            session, CHANGED, default_calendar(), translator("ru")
-        ) == 1
+        assert (
+            await queue_publication_reminders(
+                session, CHANGED, default_calendar(), translator("ru")
+            )
+            == 1
+        )
     async with session_pool() as session:
         reminder = await session.scalar(
             sa.select(OutboxMessage).where(OutboxMessage.kind == "registry_publication")
