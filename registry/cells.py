@@ -73,7 +73,7 @@ def _need_by_text(piece: str, _: Translator) -> tuple[int | None, str | None]:
         number, text = int(match.group(1)), fold(match.group(2) or "").rstrip(".…")
         if text and number in CLIENT_NEEDS and not _NEED_NAMES[number].startswith(text):
             problem = _('number {number} of the list of needs is "{need}", not "{given}"')
-            given = squash(match.group(2))
+            given = match.group(2)  # as written: a stray space shows
             return number, problem.format(number=number, need=CLIENT_NEEDS[number], given=given)
         return number, None
     text = fold(piece).rstrip(".…")

@@ -95,16 +95,18 @@ class _Sheet:
     rows: list[Row]
 
 
-def _find_sheet(book: _Book, title: str, required: Sequence[str]) -> str | None:
-    """The sheet called `title`, or else the one whose first rows hold every `required`
-    heading: a body's own list is on «Лист1» or «Перечень»."""
+def _find_sheet(book: _Book, title: str, required: Sequence[str], other: str | None) -> str | None:
+    """The sheet called `title`, or else the one (not `other`) whose first rows hold the
+    most `required` headings, more than half of them: a body's own list is on «Лист1» or
+    «Перечень», and a heading mistyped there is a missing column, not a missing sheet."""
     if (name := book.sheet_name(title)) is not None:
         return name
-    for name in book.book.sheetnames:
+    best, found = None, len(required) // 2
+    for name in (sheet for sheet in book.book.sheetnames if sheet != other):
         _, positions, _ = _header_row(book, _unmerged_rows(book.book[name], 10), required)
-        if len(positions) == len(required):
-            return name
-    return None
+        if len(positions) > found:
+            best, found = name, len(positions)
+    return best
 
 
 def _sheet_rows(
@@ -117,8 +119,9 @@ def _sheet_rows(
     scan = book.scans.get(name) or SheetScan(name)
     header_index, positions, shown = _header_row(book, rows, headers)
     for header in required:
-        if header not in positions:
-            error = RegistryError(name, header_index + 1, header, _("column not found"))
+        if header not in positions:  # named in every wording it is read in
+            wordings = " / ".join((header, *book.words.aliases.get(header, ())))
+            error = RegistryError(name, header_index + 1, wordings, _("column not found"))
             book.errors.append(error)
     if any(header not in positions for header in required):
         return None
@@ -231,7 +234,8 @@ def _read_processes(book: _Book, name: str) -> tuple[list[ProcessEntry], set[str
 def _read_sheets(book: _Book) -> RegistryData:
     words = book.words
     processes_name = book.sheet_name(words.processes_sheet)
-    touchpoints_name = _find_sheet(book, words.touchpoints_sheet, words.required_touchpoint_headers)
+    required = words.required_touchpoint_headers
+    touchpoints_name = _find_sheet(book, words.touchpoints_sheet, required, processes_name)
     if touchpoints_name is None:
         present = ", ".join(f"«{sheet}»" for sheet in book.book.sheetnames)
         message = book._("sheet not found (the workbook has: {sheets})").format(sheets=present)

@@ -322,3 +322,19 @@ def test_a_change_is_published_within_five_working_days(
     assert _settings_and_job(workdir, default_calendar().add_working_days(late, 1)) == 0
     assert main(["registry", "published"]) == 0
     assert "ожидающих размещения, нет" in capsys.readouterr().out
+
+
+def test_a_mistyped_heading_of_the_form_is_a_missing_column(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    headers = [*FORM]
+    headers[2] = "Наименование процесса (услуги)"
+    form = write_form(workdir / "typo.xlsx", BODY_LIST, headers)
+
+    assert main(["registry", "import", str(form)]) == 1
+
+    assert capsys.readouterr().err.strip().splitlines()[1:] == [
+        "Лист «Лист1», строка 1, столбец «Наименование процесса / Наименование конкретного "
+        "процесса»: столбец не найден"
+    ]
+    assert query(workdir, "SELECT count(*) FROM touchpoints") == [(0,)]
