@@ -58,7 +58,7 @@ class Owner:
 
 # The bot's own columns (not in the seed 002 form) an entry may come without; a column that is
 # absent keeps what the database has, so a body's form imports without wiping the owners.
-PROCESS_OPTIONAL = frozenset({"department", "owner", "reengineered", "stages"})
+PROCESS_OPTIONAL = frozenset({"department", "owner", "client", "reengineered", "stages"})
 TOUCHPOINT_OPTIONAL = frozenset({"kind", "channel", "active", "department"})
 
 

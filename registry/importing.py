@@ -127,7 +127,6 @@ async def _apply_processes(
             "name": entry.name,
             "group_number": entry.group_number,
             "direction_id": directions[entry.direction.code].id,
-            "client_type": entry.client_type,
             "active": True,
         }
         optional: dict[str, dict[str, Any]] = {
@@ -137,6 +136,7 @@ async def _apply_processes(
                 else None
             },
             "owner": {"owner_id": people[_owner_key(entry.owner)].id if entry.owner else None},
+            "client": {"client_type": entry.client_type},
             "reengineered": {
                 "last_reengineering": entry.last_reengineering,
                 "review_due": _review_due(entry, process, run.today),

@@ -88,6 +88,7 @@ def _given(row: Row) -> frozenset[str]:
     columns = {
         "department": (words.department_code, words.department_name),
         "owner": (words.owner,),
+        "client": (words.client_type,),
         "reengineered": (words.reengineered,),
         "stages": (words.stages,),
     }

@@ -162,7 +162,8 @@ def _read_department(row: Row, index: ProcessIndex) -> tuple[str | None, str | N
     text = row.text(column, required=False, max_length=MAX_LENGTH["department"])
     if not text:
         return None, None
-    return index.departments.get(fold(text), (None, text))  # type: ignore[return-value]
+    code, name = index.departments.get(fold(text), ("", text))
+    return code or None, name
 
 
 def _check_once(row: Row, index: ProcessIndex, process: ProcessEntry, name: str, dept: str) -> None:
