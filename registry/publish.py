@@ -3,9 +3,9 @@
 Seed 002 §2.1: «Перечень формируется по форме согласно приложению к настоящему Порядку ... и
 утверждается приказом министерства. Перечень размещается на официальном сайте министерства в
 разделе «Документы»». §2.2 names the six columns. The document carries the approval line of
-the order, the body's name and the title; a process's group, direction and name are merged
-over its touchpoints, as the published form is laid out, and the file imports back as a
-body's own list (`registry.reading`).
+the order, the body's name and the title (the shared head of storage.xlsx_document); a
+process's group, direction and name are merged over its touchpoints, as the published form
+is laid out, and the file imports back as a body's own list (`registry.reading`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import asyncio
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
@@ -27,6 +26,7 @@ from registry.entries import ProcessEntry, RegistryData, TouchpointEntry
 from registry.export import registry_from_database
 from registry.layout import layout
 from storage.database import SessionPool
+from storage.xlsx_document import document_head, set_print, write_head
 from storage.xlsx_text import save_workbook, text_cell
 
 _WIDTHS = (12, 30, 40, 38, 52, 40)
@@ -59,30 +59,17 @@ def _ordered(data: RegistryData) -> list[tuple[ProcessEntry, list[TouchpointEntr
     return rows
 
 
-def _heading(sheet: Any, organization: str | None, width: int) -> int:
-    """Approval line, the body and the title; returns the row of the column headings."""
-    last = get_column_letter(width)
-    for row, line in enumerate(PUBLICATION_APPROVAL, start=1):
-        text_cell(sheet.cell(row=row, column=width), line).alignment = Alignment(horizontal="left")
-    row = len(PUBLICATION_APPROVAL) + 2
-    for text, bold in ((organization, False), (PUBLICATION_TITLE, True)):
-        if not text:
-            continue
-        text_cell(sheet.cell(row=row, column=1), text)
-        sheet.merge_cells(f"A{row}:{last}{row}")
-        sheet.cell(row=row, column=1).font = Font(bold=bold, size=12)
-        sheet.cell(row=row, column=1).alignment = _CENTER
-        row += 1
-    return row + 1
-
-
 def write_publication(path: Path, data: RegistryData, _: Translator, today: date) -> None:
     words = layout(_)
     headers: Sequence[str] = words.form_headers
     book = Workbook()
     sheet = book.active
     sheet.title = _("List")
-    header_row = _heading(sheet, data.organization_name, len(headers))
+    # The shared head (storage.xlsx_document): the approval stamp, the body, the title, «as of».
+    head = document_head(
+        data.organization_name, PUBLICATION_TITLE, None, today, _, approval=PUBLICATION_APPROVAL
+    )
+    header_row = write_head(sheet, head, len(headers))
     for column, header in enumerate(headers, start=1):
         cell = text_cell(sheet.cell(row=header_row, column=column), header)
         cell.font, cell.alignment, cell.border = Font(bold=True), _CENTER, _BORDER
@@ -106,21 +93,8 @@ def write_publication(path: Path, data: RegistryData, _: Translator, today: date
             for column in (1, 2, 3):  # the form merges a process's cells over its touchpoints
                 sheet.merge_cells(start_row=first, start_column=column, end_row=row - 1,
                                   end_column=column)  # fmt: skip
-    # In the printed footer, not under the table: the list imports back as a body's own list.
-    sheet.oddFooter.left.text = _("Prepared on {day}").format(day=f"{today:%d.%m.%Y}")
-    sheet.oddFooter.right.text = "&P / &N"
     for column, width in enumerate(_WIDTHS, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
-    _print_setup(sheet, header_row)
+    set_print(sheet, header_rows=(header_row, header_row), rows=row - header_row - 1)
     path.parent.mkdir(parents=True, exist_ok=True)
     save_workbook(book, path)
-
-
-def _print_setup(sheet: Any, header_row: int) -> None:
-    """A4 landscape, fit to the width of the page, the headings repeated on every page."""
-    sheet.print_title_rows = f"{header_row}:{header_row}"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True

@@ -178,8 +178,10 @@ def test_touchpoints_belong_to_the_departments_that_run_the_process(
     ]
     assert main(["registry", "export", str(workdir / "out.xlsx")]) == 0
     sheet = load_workbook(workdir / "out.xlsx")["Точки взаимодействия"]
-    column = [c.value for c in sheet[1]].index("Структурное подразделение")
-    exported = sorted(row[column] for row in sheet.iter_rows(min_row=2, values_only=True))
+    rows = list(sheet.iter_rows(values_only=True))
+    header = next(i for i, row in enumerate(rows) if "Структурное подразделение" in row)
+    column = rows[header].index("Структурное подразделение")
+    exported = sorted(row[column] for row in rows[header + 1 :])
     assert exported == ["Отдел семейной политики", "Отдел семейной политики", "Управление делами"]
 
 
@@ -216,17 +218,19 @@ def test_the_list_to_publish_is_the_form_with_its_title_and_approval(
     book = load_workbook(out)
     [sheet] = book.worksheets
     cells = [tuple(row) for row in sheet.iter_rows(values_only=True)]
-    assert [row[5] for row in cells[:3]] == [
+    assert [row[0] for row in cells[:3]] == [  # the approval stamp, top right
         "УТВЕРЖДЕН",
         "приказом",
         "от «___» ______________ 20___ г. № _____",
     ]
-    assert cells[4][0] == "Министерство социальной защиты населения Приреченской области"
-    assert cells[5][0] == "Перечень точек взаимодействия с внешним и внутренним клиентами"
-    assert tuple(cells[7]) == FORM  # exactly the six columns, in the form's words
+    assert cells[3][0] == "Министерство социальной защиты населения Приреченской области"
+    assert cells[4][0] == "Перечень точек взаимодействия с внешним и внутренним клиентами"
+    assert cells[5][0].startswith("По состоянию на ")
+    assert cells[6][0].startswith("Дата подготовки: ")
+    assert tuple(cells[8]) == FORM  # exactly the six columns, in the form's words
     assert sheet.max_column == 6
-    assert sheet.print_title_rows == "$8:$8" and sheet.page_setup.orientation == "landscape"
-    data = cells[8:]
+    assert sheet.print_title_rows == "$9:$9" and sheet.page_setup.orientation == "landscape"
+    data = cells[9:]
     assert len(data) == 55  # the active touchpoints; the one switched off is not published
     assert data[0][:4] == (
         1,
@@ -235,8 +239,7 @@ def test_the_list_to_publish_is_the_form_with_its_title_and_approval(
         "Единый портал государственных услуг (Госуслуги)",
     )
     assert data[1][:3] == (None, None, None)  # merged over the process's touchpoints
-    assert "A9:A11" in {str(r) for r in sheet.merged_cells.ranges}
-    assert sheet.oddFooter.left.text.startswith("Дата подготовки: ")
+    assert "A10:A12" in {str(r) for r in sheet.merged_cells.ranges}
 
     # The published list is a body's own list: imported over the registry it came from, it
     # changes nothing (processes and touchpoints found by name; owners, codes, links kept).

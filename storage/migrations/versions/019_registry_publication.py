@@ -7,7 +7,7 @@ Seed 002 §2.6: «Осуществление процесса нескольки
 внесения изменений» — `registry_changes`, one row per import that changed something.
 
 Revision ID: 019
-Revises: 017
+Revises: 023 (017 as written; relinked after main gained 023)
 Create Date: 2026-12-02 07:30:00
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "019"
-down_revision: str | None = "017"
+down_revision: str | None = "023"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
