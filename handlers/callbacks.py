@@ -162,6 +162,20 @@ class DayCb(CallbackData, prefix="wd"):
     d: str
 
 
+class RequestServiceCb(CallbackData, prefix="iq"):
+    """An employee's request, step by step: the internal service, then the form (w/o)."""
+
+    p: int
+    f: Literal["", "w", "o"] = ""
+
+
+class RequestCb(CallbackData, prefix="ir"):
+    """The owner's buttons under an internal request (intents request.answer/done/refuse)."""
+
+    r: int
+    x: Literal["answer", "done", "refuse"]
+
+
 class RegistryCb(CallbackData, prefix="rg"):
     """The officer published the registry (seed 002 §3.1): the change the reminder names."""
 

@@ -42,7 +42,7 @@ from surveys.unreachable import WELCOME_PAYLOAD, report
 
 router = Router(name=__name__)
 
-REPORTS = {"pain-map": "p", "segments": "s", "dynamics": "d"}
+REPORTS = {"pain-map": "p", "segments": "s", "dynamics": "d", "internal": "i"}
 
 
 def month_name(month: date, *, year: bool = True) -> str:
@@ -220,6 +220,10 @@ async def _officer_overview(message: Message, summaries: list[ProcessSummary], m
             callback_data=StatsCb(p=summary.process_id),
         )
     builder.button(text=_("Dynamics of all processes (Excel)"), callback_data=ReportCb(k="d", p=0))
+    builder.button(  # seed 004 §14: the internal survey against the previous one
+        text=_("Internal services against the previous survey (Excel)"),
+        callback_data=ReportCb(k="i", p=0),
+    )
     builder.adjust(1)
     text = _("Choose a process for details:")
     split = collection_split(_collected_total(summaries))

@@ -49,6 +49,9 @@ class Department(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(32), unique=True)
     name: Mapped[str] = mapped_column(sa.String(300))
+    # A subordinate institution (or a unit of one), whose staff are internal clients too
+    # (seed 004 §2: «сотрудник учреждения, подведомственного министерству»).
+    subordinate: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
 
 class ActivityDirection(Base):
