@@ -56,6 +56,7 @@ from handlers.callbacks import (
     NavCb,
     OptInCb,
     RateCb,
+    RegistryCb,
     RelayCb,
     ReportCb,
     RequestCb,
@@ -696,6 +697,8 @@ TABLE: list[tuple[Send | Press, Expect, Expect, Expect, Expect]] = [
         ok("Ссылка-приглашение создана"),
     ),
     (press(CampaignWizardCb, d=0, days=7), STALE, STALE, STALE, ok("Опрос запущен")),
+    # the publication reminder's button (seed 002 §3.1): no change waits, nothing is recorded
+    (press(RegistryCb, c=1), STALE, STALE, STALE, ok("уже отмечено")),
     # ---- campaigns
     (
         press(CampaignCb, c=CAMPAIGN_CLOSED),
