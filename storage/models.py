@@ -49,6 +49,11 @@ class Department(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(32), unique=True)
     name: Mapped[str] = mapped_column(sa.String(300))
+    # The head of the department (руководитель структурного подразделения): signs the
+    # conclusions of seed 003 §2.2.6, §3.3, §3.7 and hears of an exclusion (§2.2.5).
+    head_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("people.id", ondelete="SET NULL", use_alter=True)
+    )
 
 
 class ActivityDirection(Base):
@@ -87,7 +92,8 @@ class Person(Base):
     unreachable_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    department: Mapped[Department | None] = relationship()
+    # Departments name their head (Department.head_id): two paths between the tables.
+    department: Mapped[Department | None] = relationship(foreign_keys=[department_id])
     owned_processes: Mapped[list[Process]] = relationship(back_populates="owner")
 
 

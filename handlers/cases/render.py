@@ -115,7 +115,7 @@ def card_text(view: CaseView) -> str:
 
 
 def _step_buttons(builder: InlineKeyboardBuilder, view: CaseView, actor: Actor) -> None:
-    owner = view.process_id in actor.owned_process_ids
+    owner = view.owner_id is not None and view.owner_id == actor.person_id
     asked = {x.step_id for x in view.extensions if x.status == ExtensionStatus.PENDING}
     for step in view.active_steps:
         may_act = actor.is_officer or (owner and step.acting == "owner")

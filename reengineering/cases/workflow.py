@@ -27,6 +27,7 @@ from reengineering.cases.notices import (
 )
 from reengineering.cases.records import (
     active_row,
+    case_owner_id,
     load_open_case,
     load_person,
     load_process,
@@ -60,20 +61,26 @@ def _calendar(calendar: WorkingCalendar | None) -> WorkingCalendar:
     return calendar if calendar is not None else default_calendar()
 
 
-def _may_act(step: StepTemplate, row: CaseStep, person: Person | None, process: Process) -> bool:
+def _may_act(
+    step: StepTemplate, row: CaseStep, person: Person | None, owner_id: int | None
+) -> bool:
     """Officers act on every step (they record working-group decisions); owners on theirs."""
     if person is None:
         return False
     if person.is_officer:
         return True
-    return acting(step, row) == "owner" and process.owner_id == person.id
+    return acting(step, row) == "owner" and owner_id == person.id
 
 
 async def _actor_for(
-    session: AsyncSession, step: StepTemplate, row: CaseStep, actor_id: int, process: Process
+    session: AsyncSession,
+    step: StepTemplate,
+    row: CaseStep,
+    actor_id: int,
+    owner_id: int | None,
 ) -> Person:
     person = await load_person(session, actor_id)
-    if person is None or not _may_act(step, row, person, process):
+    if person is None or not _may_act(step, row, person, owner_id):
         who = ACTOR_TITLES[step.actor]
         message = (
             __(
@@ -226,7 +233,7 @@ async def complete_step(
         )
     process = await load_process(session, case.process_id)
     row = await active_row(session, case, step)
-    await _actor_for(session, step, row, actor_id, process)
+    await _actor_for(session, step, row, actor_id, case_owner_id(case, process))
     if row.started_on is not None and on < row.started_on:
         raise CaseError(
             __("The completion date {day} is before the step started ({started})."),
@@ -304,7 +311,7 @@ async def record_decision(
         )
     process = await load_process(session, case.process_id)
     row = await active_row(session, case, step)
-    await _actor_for(session, step, row, actor_id, process)
+    await _actor_for(session, step, row, actor_id, case_owner_id(case, process))
     if row.started_on is not None and on < row.started_on:
         raise CaseError(
             __("The decision date {day} is before the step started ({started})."),
