@@ -25,6 +25,8 @@ class Intent(StrEnum):
     FEEDBACK_REPLY = "feedback.reply"  # (alert id,): the respondent writes back
     CAMPAIGN_TAKE = "campaign.take"  # (campaign id,): a campaign's questionnaire
     RESEARCH_TAKE = "research.take"  # (case id, invitation token): the R3 research survey
+    SIGNATURE_SIGN = "signature.sign"  # (signature id,): the department head signs a conclusion
+    SIGNATURE_RETURN = "signature.return"  # (signature id,): the head returns it for revision
 
 
 Id = int | str

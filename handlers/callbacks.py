@@ -110,6 +110,13 @@ class CaseCb(CallbackData, prefix="cs"):
     x: OptionCode = ""
 
 
+class SignCb(CallbackData, prefix="sg"):
+    """The department head's «Подписать» / «Вернуть на доработку» (intents signature.*)."""
+
+    g: int
+    ok: bool
+
+
 class CaseOpenCb(CallbackData, prefix="co"):
     """The officer opens a case by instruction: p=0 lists processes (page pg), ok confirms."""
 

@@ -19,6 +19,7 @@ from handlers.cases import (
     opening,
     plan,
     research,
+    signing,
     steps,
 )
 
@@ -31,6 +32,7 @@ router.include_routers(
     opening.router,  # the officer opens a case by instruction
     plan.router,  # the action-plan wizard and its workbook
     research.router,  # the R3 survey: launch, close, the invited people's answers
+    signing.router,  # the department head signs a conclusion or returns it
     denied.router,  # last: a case button the access filters stopped
 )
 

@@ -67,6 +67,8 @@ class Transition:
     case_id: int
     activated: tuple[str, ...] = ()
     outcome: str | None = None
+    # The step went to the department head to sign its conclusion (seed 003 §2.2.6, §3.3).
+    signing: bool = False
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from core.calendar import WorkingCalendar, default_calendar
 from core.i18n import Translator
 from core.wording import __, speaking
 from reengineering.cases.audit import audit_event
+from reengineering.cases.conclusions import notify_head_of_exclusion, signature_gate
 from reengineering.cases.errors import CaseError
 from reengineering.cases.notices import (
     announce_step,
@@ -258,6 +259,11 @@ async def complete_step(
                 if items
                 else CaseError(__("The action plan has no measures."))
             )
+    request = {"comment": comment}
+    if not await signature_gate(
+        session, case, process, step, row, actor_id, request, on=on, at=at, _=_
+    ):
+        return Transition(case.id, signing=True)
     row.done_on = on
     row.done_by_id = actor_id
     await audit_event(
@@ -325,6 +331,15 @@ async def record_decision(
             raise CaseError(__("The revision deadline cannot be before the decision date."))
     elif revision_due is not None:
         raise CaseError(__("A revision deadline is given only when work is returned for revision."))
+    request = {
+        "option": chosen.id, "comment": comment,
+        "revision_due": revision_due.isoformat() if revision_due else None,
+        "meeting_on": (meeting_on or on).isoformat(),
+    }  # fmt: skip
+    if not await signature_gate(
+        session, case, process, step, row, actor_id, request, on=on, at=at, _=_
+    ):
+        return Transition(case.id, signing=True)
     row.done_on = on
     row.done_by_id = actor_id
     row.decision = chosen.id
@@ -335,6 +350,8 @@ async def record_decision(
         option=chosen.id, title=chosen.title, revision_due=revision_due,
         meeting_on=row.meeting_on, comment=comment,
     )  # fmt: skip
+    if chosen.id == "exclude":  # §2.2.5: the decision goes to the department head as well
+        await notify_head_of_exclusion(session, case, process, step, on, _)
     if chosen.outcome is not None:
         await _close(session, case, process, chosen.outcome, on=on, at=at, actor_id=actor_id, _=_)
     activated = await refresh_case(session, case, on=on, at=at, calendar=calendar, _=_)
