@@ -29,6 +29,7 @@ from analytics.report_common import (
     version_text,
     write_sheets,
 )
+from analytics.report_journey import journey_sheet, preferred_channels, process_touchpoints
 from analytics.report_kinds import REPORT_KINDS
 from analytics.report_xlsx import COUNT_FORMAT, MEAN_FORMAT, SHARE_FORMAT, Output, Sheet
 from core.i18n import Translator
@@ -67,6 +68,7 @@ class _Profile:
     """What every row of the profile reads: the rows, the distinct respondents, the guard."""
 
     translate: Translator
+    session: AsyncSession
     rows: list[IndexRow]
     version_id: int | None
     internal: bool
@@ -133,12 +135,15 @@ async def segment_profile(
     internal = any(r.keys["client_type"] == ClientType.INTERNAL for r in rows)
     people = await _people(session, process_id, window, version_id) if internal else {}
     touchpoints = await _touchpoints(session, process_id, {r.keys["touchpoint"] for r in rows})
-    found = _Profile(_, rows, version_id, internal, people, CellGuard(min_cell), touchpoints)
+    found = _Profile(
+        _, session, rows, version_id, internal, people, CellGuard(min_cell), touchpoints
+    )
     profile, channels = _tables(found, _groups(found, segment_labels))
     period = month_range_ru(window[0], window[-1])
     source = _source(found, period)
     info = _info(found, process, direction, questionnaire, (window[0], until), period, source)
-    sheets = [*_sheets(found, profile, channels), info_sheet(info, _)]
+    journey = await _journey(found, process, info)
+    sheets = [*_sheets(found, profile, channels), journey, info_sheet(info, _)]
     await write_sheets(out, sheets)
     return ReportSummary(
         kind="segments",
@@ -151,6 +156,28 @@ async def segment_profile(
         period=(window[0], until),
         notes=(source,),
     )
+
+
+async def _journey(found: _Profile, process: Process, info: list[tuple[str, Any]]) -> Sheet:
+    """§2.2: the journey's specifics and the preferred channels, from the registry and feedback."""
+    _, guard = found.translate, found.guard
+    touchpoints = await process_touchpoints(found.session, process.id)
+    responses = {
+        t.id: sum(r.n for r in found.rows if r.keys["touchpoint"] == t.id) for t in touchpoints
+    }
+
+    def show(touchpoint_id: int, value: Any) -> Any:
+        return guard.show(value, found.hide("all_touchpoint", (touchpoint_id,)))
+
+    hidden = any(found.hide("all_touchpoint", (t.id,)) for t in touchpoints)
+    info.append((_("Stages of the client journey"), " → ".join(process.stages) or "—"))
+    info.append(
+        (
+            _("Preferred channels of interaction"),
+            guard.marker if hidden else preferred_channels(touchpoints, responses, _),
+        )
+    )
+    return journey_sheet(process, touchpoints, responses, show, _)
 
 
 async def _people(

@@ -20,7 +20,7 @@ NavLevel = Annotated[str, Field(pattern=r"^[dpt]\*?$")]  # a level; "*" when pag
 InviteToken = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{16,43}$")]  # secrets.token_urlsafe
 CaseAction = Literal[
     "v", "l", "d", "dec", "dok", "doc", "ext", "mt", "pa", "sec", "dig", "px", "rl", "dep", "go",
-    "rc",
+    "rc", "sp", "ow",
 ]  # fmt: skip
 
 

@@ -23,6 +23,7 @@ from storage.cases_models import CaseStatus, ExtensionStatus, StepStatus
 from surveys.actors import Actor
 
 MESSAGE_LIMIT = 4000
+PROFILE_STEP = "R1"  # seed 003 §2.2: touchpoints and the client segment profile
 LIST_LIMIT = 30
 MARKS = {
     StepStatus.DONE: "✅",
@@ -133,6 +134,8 @@ def _step_buttons(builder: InlineKeyboardBuilder, view: CaseView, actor: Actor) 
         builder.button(
             text=_("{step}: attach a document").format(step=step.step_id), callback_data=cb("doc")
         )
+        if step.step_id == PROFILE_STEP and (owner or actor.is_officer):
+            builder.button(text=_("R1: client segment profile (Excel)"), callback_data=cb("sp"))
         if owner and step.acting == "owner" and step.due_on and step.step_id not in asked:
             builder.button(
                 text=_("{step}: ask for more time").format(step=step.step_id),
@@ -195,6 +198,9 @@ def card_keyboard(card: Card, actor: Actor) -> InlineKeyboardMarkup:
             _plan_buttons(builder, view, actor)
         if actor.is_officer:
             _extension_buttons(builder, view)
+            builder.button(
+                text=_("Give the case to another owner"), callback_data=CaseCb(c=view.id, a="ow")
+            )
     if view.plan_items:
         builder.button(text=_("Action plan (Excel)"), callback_data=CaseCb(c=view.id, a="px"))
     builder.button(text=_("« All cases"), callback_data=CaseCb(c=0, a="l"))

@@ -35,6 +35,7 @@ from reengineering.cases.records import (
     plan_item_rows,
     step_rows,
 )
+from reengineering.cases.respondents import tell_respondents
 from reengineering.cases.steps import IMPL_STEP, acting, template_of, template_step
 from reengineering.cases.views import Transition
 from reengineering.reminders import format_date
@@ -274,6 +275,8 @@ async def complete_step(
     if outcome is not None:
         await _close(session, case, process, outcome, on=on, at=at, actor_id=actor_id, _=_)
     activated = await refresh_case(session, case, on=on, at=at, calendar=calendar, _=_)
+    if step.id == IMPL_STEP:  # seed 001 §4(3): clients are told of the changes
+        await tell_respondents(session, case, process, _)
     return Transition(case.id, activated, outcome)
 
 
