@@ -78,15 +78,12 @@ async def cmd_people_head(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_case_owner(args: argparse.Namespace, settings: Settings) -> int:
-    import sqlalchemy as sa
-
     from bot.bootstrap import open_storage
     from core.clock import utcnow
     from core.i18n import translator
     from reengineering.cases import CaseError
     from reengineering.cases.owners import assign_case_owner
     from registry.heads import find_person
-    from storage.models import Person
 
     translate = translator(settings.locale)
     now = utcnow()
@@ -94,20 +91,13 @@ async def cmd_case_owner(args: argparse.Namespace, settings: Settings) -> int:
     try:
         async with storage.pool() as session, session.begin():
             person = await find_person(session, args.person)
-            officer = await session.scalar(
-                sa.select(Person.id).where(Person.is_officer).order_by(Person.id).limit(1)
-            )
-            if person is None or officer is None:
-                missing = (
-                    _("No such employee: {person}.")
-                    if person is None
-                    else _("No client-centricity officer is recorded.")
-                )
-                print(translate(missing).format(person=args.person), file=sys.stderr)
+            if person is None:
+                missing = translate(_("No such employee: {person}."))
+                print(missing.format(person=args.person), file=sys.stderr)
                 return 1
             try:
                 await assign_case_owner(
-                    session, args.case, person.id, officer,
+                    session, args.case, person.id, None,
                     on=now.astimezone(settings.tz).date(), at=now, _=translate,
                 )  # fmt: skip
             except CaseError as error:

@@ -40,7 +40,7 @@ async def assign_case_owner(
     session: AsyncSession,
     case_id: int,
     person_id: int,
-    actor_id: int,
+    actor_id: int | None,
     *,
     on: date,
     at: datetime | None = None,
@@ -51,10 +51,11 @@ async def assign_case_owner(
 
     Naming the process owner again gives the case back to the registry's owner. The new
     owner hears of the case and of its active steps; the previous one that it was given on.
+    ``actor_id`` None is the administrator's command line (`otklik cases owner`).
     """
     _ = speaking(_)
     officer = await load_person(session, actor_id)
-    if officer is None or not officer.is_officer:
+    if actor_id is not None and (officer is None or not officer.is_officer):
         raise CaseError(__("Another owner of a case is named by the client-centricity officer."))
     case = await load_open_case(session, case_id)
     process = await load_process(session, case.process_id)
