@@ -16,13 +16,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from analytics.report_common import channel_labels, frame_of
+from analytics.indexes import IndexRow
+from analytics.report_common import CellGuard, channel_labels, frame_of
 from analytics.report_xlsx import COUNT_FORMAT, SHARE_FORMAT, Sheet
 from core.i18n import Translator
 from registry.catalog import CLIENT_NEEDS
 from storage.models import Process, Touchpoint
 
-__all__ = ["journey_sheet", "preferred_channels", "process_touchpoints"]
+__all__ = ["journey_sheet", "preferred_channels", "process_touchpoints", "profile_journey"]
 
 
 async def process_touchpoints(session: AsyncSession, process_id: int) -> list[Touchpoint]:
@@ -96,3 +97,28 @@ def journey_sheet(
         {columns[6]: COUNT_FORMAT, columns[7]: SHARE_FORMAT},
         wrap=(columns[4], columns[5]),
     )
+
+
+def profile_journey(
+    process: Process,
+    touchpoints: Sequence[Touchpoint],
+    rows: Sequence[IndexRow],
+    hidden: Callable[[int], bool],
+    guard: CellGuard,
+    info: list[tuple[str, Any]],
+    _: Translator,
+) -> Sheet:
+    """The journey sheet of a profile; its stages and preferred channels join ``info``.
+
+    ``hidden(touchpoint_id)`` says whether the privacy guard hides a touchpoint's counts.
+    """
+    responses = {t.id: sum(r.n for r in rows if r.keys["touchpoint"] == t.id) for t in touchpoints}
+
+    def show(touchpoint_id: int, value: float) -> Any:
+        return guard.show(value, hidden(touchpoint_id))
+
+    concealed = any(hidden(t.id) for t in touchpoints)
+    info.append((_("Stages of the client journey"), " → ".join(process.stages) or "—"))
+    preferred = guard.marker if concealed else preferred_channels(touchpoints, responses, _)
+    info.append((_("Preferred channels of interaction"), preferred))
+    return journey_sheet(process, touchpoints, responses, show, _)

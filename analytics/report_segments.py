@@ -29,7 +29,7 @@ from analytics.report_common import (
     version_text,
     write_sheets,
 )
-from analytics.report_journey import journey_sheet, preferred_channels, process_touchpoints
+from analytics.report_journey import process_touchpoints, profile_journey
 from analytics.report_kinds import REPORT_KINDS
 from analytics.report_xlsx import COUNT_FORMAT, MEAN_FORMAT, SHARE_FORMAT, Output, Sheet
 from core.i18n import Translator
@@ -160,24 +160,11 @@ async def segment_profile(
 
 async def _journey(found: _Profile, process: Process, info: list[tuple[str, Any]]) -> Sheet:
     """§2.2: the journey's specifics and the preferred channels, from the registry and feedback."""
-    _, guard = found.translate, found.guard
     touchpoints = await process_touchpoints(found.session, process.id)
-    responses = {
-        t.id: sum(r.n for r in found.rows if r.keys["touchpoint"] == t.id) for t in touchpoints
-    }
-
-    def show(touchpoint_id: int, value: Any) -> Any:
-        return guard.show(value, found.hide("all_touchpoint", (touchpoint_id,)))
-
-    hidden = any(found.hide("all_touchpoint", (t.id,)) for t in touchpoints)
-    info.append((_("Stages of the client journey"), " → ".join(process.stages) or "—"))
-    info.append(
-        (
-            _("Preferred channels of interaction"),
-            guard.marker if hidden else preferred_channels(touchpoints, responses, _),
-        )
-    )
-    return journey_sheet(process, touchpoints, responses, show, _)
+    return profile_journey(
+        process, touchpoints, found.rows, lambda t: found.hide("all_touchpoint", (t,)),
+        found.guard, info, found.translate,
+    )  # fmt: skip
 
 
 async def _people(
