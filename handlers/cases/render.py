@@ -104,6 +104,13 @@ def card_text(view: CaseView) -> str:
                 step=extension.step_id, reason=escape(extension.reason)
             )
         )
+    for step_id, head in view.signing:
+        lines.append(
+            "✍️ "
+            + _("{step}: the conclusion awaits the signature of the head ({name})").format(
+                step=step_id, name=escape(head)
+            )
+        )
     if view.plan_items:
         lines += ["", _("Action plan: {count} measures").format(count=len(view.plan_items))]
     if view.documents:

@@ -40,12 +40,14 @@ from storage.cases_models import (
     CaseEvent,
     CaseExtension,
     CaseGround,
+    CaseSignature,
     CaseStatus,
     CaseStep,
     ReengineeringCase,
+    SignatureStatus,
     StepStatus,
 )
-from storage.models import Process
+from storage.models import Person, Process
 
 __all__ = ["case_view", "cases_for_officer", "cases_for_owner"]
 
@@ -235,7 +237,21 @@ async def case_view(
             )
         ),
         extensions=await _extensions(session, case.id, names),
+        signing=await _signing(session, case.id, _),
     )
+
+
+async def _signing(
+    session: AsyncSession, case_id: int, _: Translator
+) -> tuple[tuple[str, str], ...]:
+    """The conclusions of the case waiting for the head's signature."""
+    rows = await session.execute(
+        sa.select(CaseSignature.step_code, Person)
+        .join(Person, Person.id == CaseSignature.head_id)
+        .where(CaseSignature.case_id == case_id, CaseSignature.status == SignatureStatus.PENDING)
+        .order_by(CaseSignature.id)
+    )
+    return tuple((step, person_name(head, _) or "") for step, head in rows)
 
 
 async def _summaries(

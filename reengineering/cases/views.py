@@ -189,6 +189,8 @@ class CaseView:
     audit: tuple[AuditEntry, ...]
     plan_items: tuple[PlanItemView, ...]
     extensions: tuple[ExtensionView, ...]
+    # Conclusions waiting for the department head: (step id, the head's name), §2.2.6.
+    signing: tuple[tuple[str, str], ...] = ()
 
     @property
     def active_steps(self) -> tuple[StepView, ...]:

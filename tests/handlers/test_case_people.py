@@ -122,6 +122,9 @@ async def test_head_signs_the_research_conclusion_and_it_carries_their_name(
         "Заключение направлено на подпись руководителю структурного подразделения."
     )
     assert (await view_of(session_pool, case_id)).step("R8").status == "active"
+    card = telegram.last_with_keyboard(OWNER).text or ""
+    assert "R8: заключение на подписи у руководителя структурного подразделения" in card
+    assert "(Сидорова Анна Викторовна)" in card
     [request] = await outbox(session_pool, HEAD, "case_signature")
     assert "ожидает вашей подписи как руководителя структурного подразделения" in request.text
     assert "п. 2.2.6" in request.text
