@@ -224,6 +224,14 @@ async def test_head_is_told_when_the_working_group_decides_to_exclude(
     assert "исключения процесса из Реестра процессов (п. 2.2.5 Порядка)" in notice.text
     assert "руководителю структурного подразделения" in notice.text
     assert await outbox(session_pool, OWNER, "case_exclusion") == []
+    # The working group's decision comes with its draft minutes for the officer (§3.8).
+    [minutes] = await outbox(session_pool, OFFICER, "case_minutes")
+    assert minutes.method == "sendDocument" and minutes.file_path is not None
+    assert "Процесс необходимо исключить из Реестра процессов" in " ".join(
+        str(c.value)
+        for row in load_workbook(minutes.file_path).active.iter_rows()
+        for c in row  # type: ignore[union-attr]
+    )
 
 
 async def test_without_a_recorded_head_the_step_completes_at_once(
