@@ -35,8 +35,10 @@ from storage.outbox import enqueue
 from storage.recipients import recipient_of
 
 __all__ = [
+    "HEAD_HEARS",
     "SIGNED_CONCLUSIONS",
     "latest_signature",
+    "notify_head_of_decision",
     "notify_head_of_exclusion",
     "signature_gate",
     "signed_clause",
@@ -48,6 +50,11 @@ __all__ = [
 SIGNED_CONCLUSIONS: dict[str, dict[str, str]] = {
     "seed003": {"R8": "п. 2.2.6", "D3": "п. 3.3", "D5": "п. 3.7"},
 }
+
+
+# The officer's decisions the head hears of: §3.7 «… и доводит его до руководителя
+# структурного подразделения и ответственного за процесс».
+HEAD_HEARS: dict[str, dict[str, str]] = {"seed003": {"D5C": "п. 3.7"}}
 
 
 def signed_clause(template_id: str, step_id: str) -> str | None:
@@ -184,4 +191,31 @@ async def notify_head_of_exclusion(
     return await enqueue(
         session, chat_id=recipient_of(head), text=text, kind="case_exclusion",
         dedupe_key=f"case:{case.id}:exclude:{step.id}:{on.isoformat()}",
+    )  # fmt: skip
+
+
+async def notify_head_of_decision(
+    session: AsyncSession,
+    case: ReengineeringCase,
+    process: Process,
+    step: StepTemplate,
+    title: str,
+    on: date,
+    _: Translator,
+) -> bool:
+    """§3.7: the officer's decision on the plan is brought to the department head as well."""
+    clause = HEAD_HEARS.get(case.template_id, {}).get(step.id)
+    head = await department_head(session, process.department_id) if clause else None
+    if head is None:
+        return False
+    text = _(
+        "📋 Reengineering {number} «{process}», step {step} ({clause}): {decision}. "
+        "The decision is brought to you as the head of the department."
+    ).format(
+        number=case_number(case.id), process=escape(process.name), step=step.id,
+        clause=clause, decision=escape(title),
+    )  # fmt: skip
+    return await enqueue(
+        session, chat_id=recipient_of(head), text=text, kind="case_decision",
+        dedupe_key=f"case:{case.id}:head:{step.id}:{on.isoformat()}",
     )  # fmt: skip

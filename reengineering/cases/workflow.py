@@ -18,7 +18,11 @@ from core.calendar import WorkingCalendar, default_calendar
 from core.i18n import Translator
 from core.wording import __, speaking
 from reengineering.cases.audit import audit_event
-from reengineering.cases.conclusions import notify_head_of_exclusion, signature_gate
+from reengineering.cases.conclusions import (
+    notify_head_of_decision,
+    notify_head_of_exclusion,
+    signature_gate,
+)
 from reengineering.cases.errors import CaseError
 from reengineering.cases.notices import (
     announce_step,
@@ -355,6 +359,7 @@ async def record_decision(
     )  # fmt: skip
     if chosen.id == "exclude":  # §2.2.5: the decision goes to the department head as well
         await notify_head_of_exclusion(session, case, process, step, on, _)
+    await notify_head_of_decision(session, case, process, step, chosen.title, on, _)  # §3.7
     if chosen.outcome is not None:
         await _close(session, case, process, chosen.outcome, on=on, at=at, actor_id=actor_id, _=_)
     activated = await refresh_case(session, case, on=on, at=at, calendar=calendar, _=_)

@@ -347,3 +347,32 @@ async def open_by_instruction_again(telegram: Telegram, pool: SessionPool) -> in
 
 def test_sign_callback_fits_telegram() -> None:
     assert len(SignCb(g=2**31, ok=False).pack()) <= 64
+
+
+async def test_the_plan_conclusion_is_signed_and_the_decision_reaches_the_head(
+    telegram: Telegram, session_pool: SessionPool, people: People, head: int, settings: Settings
+) -> None:
+    """§3.7: «Заключение подписывается руководителем структурного подразделения … и вместе с
+    планом мероприятий передается ответственному по клиентоцентричности, который … доводит
+    его до руководителя структурного подразделения и ответственного за процесс»."""
+    case_id = await open_by_instruction(telegram, session_pool)
+    await walk(session_pool, case_id, people.officer_id, "D5", settings.data_dir)
+    await telegram.send(OFFICER, "/cases")
+    await telegram.press(OFFICER, CaseCb(c=case_id).pack())
+    await telegram.tap(OFFICER, "D5: Утвердить план мероприятий")
+    update = await telegram.tap(OFFICER, "Да, внести решение")
+    assert answer(telegram, update) == (
+        "Заключение направлено на подпись руководителю структурного подразделения."
+    )
+    [request] = [m for m in await outbox(session_pool, HEAD, "case_signature") if "D5" in m.text]
+    assert "п. 3.7" in request.text
+    await deliver(telegram, session_pool)
+    await telegram.press(HEAD, buttons(request)["Подписать"], message=telegram.last(HEAD))
+    assert (await view_of(session_pool, case_id)).step("D5C").status == "active"
+    assert await outbox(session_pool, HEAD, "case_decision") == []
+    await telegram.press(OFFICER, CaseCb(c=case_id).pack())
+    await telegram.tap(OFFICER, "D5C: План мероприятий утверждён")
+    await telegram.tap(OFFICER, "Да, внести решение")
+    [told] = await outbox(session_pool, HEAD, "case_decision")
+    assert "шаг D5C (п. 3.7): План мероприятий утверждён" in told.text
+    assert "доводится до вас как до руководителя структурного подразделения" in told.text
