@@ -21,7 +21,7 @@ InviteToken = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{16,43}$")]  # secret
 RegulationId = Annotated[str, Field(pattern=r"^(seed[0-9]{3})?$")]
 CaseAction = Literal[
     "v", "l", "d", "dec", "dok", "doc", "ext", "mt", "pa", "sec", "dig", "px", "rl", "dep", "go",
-    "rc", "due",
+    "rc", "sp", "ow", "due",
 ]  # fmt: skip
 
 
@@ -111,6 +111,13 @@ class CaseCb(CallbackData, prefix="cs"):
     x: OptionCode = ""
 
 
+class SignCb(CallbackData, prefix="sg"):
+    """The department head's «Подписать» / «Вернуть на доработку» (intents signature.*)."""
+
+    g: int
+    ok: bool
+
+
 class CaseOpenCb(CallbackData, prefix="co"):
     """The officer opens a case by instruction: p=0 lists processes (page pg), ok confirms;
     g — the ground when the regulation words one the officer records (law_change)."""
@@ -184,3 +191,9 @@ class RequestCb(CallbackData, prefix="ir"):
 
     r: int
     x: Literal["answer", "done", "refuse"]
+
+
+class RegistryCb(CallbackData, prefix="rg"):
+    """The officer published the registry (seed 002 §3.1): the change the reminder names."""
+
+    c: int

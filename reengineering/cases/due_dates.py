@@ -67,7 +67,7 @@ async def set_due_date(
     if row.status != StepStatus.ACTIVE:
         return
     process = await load_process(session, case.process_id)
-    owner = await owner_chat(session, process)
+    owner = await owner_chat(session, process, case)
     if owner is None:
         return
     text = _(

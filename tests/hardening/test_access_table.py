@@ -56,6 +56,7 @@ from handlers.callbacks import (
     NavCb,
     OptInCb,
     RateCb,
+    RegistryCb,
     RegulationCb,
     RelayCb,
     ReportCb,
@@ -63,6 +64,7 @@ from handlers.callbacks import (
     RequestServiceCb,
     ResearchCb,
     ResearchConsentCb,
+    SignCb,
     StatsCb,
 )
 from storage.database import create_engine, create_session_pool
@@ -459,6 +461,11 @@ CONSENT_HOLE = (
 NO_PROCESS = "У вас нет доступа к этому процессу."
 QUIET_STAFF_ONLY = "Тихие часы — для сотрудников"
 NO_CASE = "У вас нет доступа к этому делу."
+HEAD_ONLY = (
+    "Заключение подписывает руководитель структурного подразделения, в состав которого входит "
+    "ответственный за процесс."
+)
+NOT_WAITING = "Это заключение больше не ожидает подписи."
 STALE = refused("Эта кнопка больше не действует.")
 EMPLOYEES_ONLY = "Оценка внутренних сервисов доступна только сотрудникам."
 EMPLOYEES_ONLY_MENU = "Оценка внутренних сервисов доступна сотрудникам. Откройте ссылку"
@@ -719,6 +726,8 @@ TABLE: list[tuple[Send | Press, Expect, Expect, Expect, Expect]] = [
         ok("Ссылка-приглашение создана"),
     ),
     (press(CampaignWizardCb, d=0, days=7), STALE, STALE, STALE, ok("Опрос запущен")),
+    # the publication reminder's button (seed 002 §3.1): no change waits, nothing is recorded
+    (press(RegistryCb, c=1), STALE, STALE, STALE, ok("уже отмечено")),
     # ---- campaigns
     (
         press(CampaignCb, c=CAMPAIGN_CLOSED),
@@ -1107,6 +1116,35 @@ TABLE: list[tuple[Send | Press, Expect, Expect, Expect, Expect]] = [
         refused(NOT_INVITED),
     ),
     (Press(None, raw="rs:1"), STALE, STALE, STALE, STALE),
+    # ---- the department head's signature (seed 003 §2.2.6): only the head it was asked of
+    (
+        press(CaseCb, c=CASE_B, a="sp"),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        report(),
+    ),
+    (
+        press(CaseCb, c=CASE_B, a="ow"),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        ok("Кому поручается это дело"),
+    ),
+    (
+        press(SignCb, g=1, ok=True),
+        refused(HEAD_ONLY),
+        refused(NOT_WAITING),
+        refused(NOT_WAITING),
+        refused(NOT_WAITING),
+    ),
+    (
+        press(SignCb, g=1, ok=False),
+        refused(HEAD_ONLY),
+        refused(NOT_WAITING),
+        refused(NOT_WAITING),
+        refused(NOT_WAITING),
+    ),
     # ---- anything else
     (Press(None, raw="zz:1"), STALE, STALE, STALE, STALE),
 ]

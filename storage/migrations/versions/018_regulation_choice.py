@@ -6,7 +6,7 @@ defaults for the due dates its officer sets. ``reengineering_cases.template_vers
 the template's version and checksum (existing cases: unknown, left empty).
 
 Revision ID: 018
-Revises: 024 (relinked after merging main; the task gave 018 after 017)
+Revises: 021 (relinked after merging main: 017 → 020 → 023 → 024 → 019 → 021 → 018)
 Create Date: 2026-12-02 07:30:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "018"
-down_revision: str | None = "024"
+down_revision: str | None = "021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
