@@ -21,7 +21,7 @@ from bot.intake import Inbox, durable_polling
 from bot.max.channel import MAX_OUTBOX_PER_SECOND, MaxChannel, create_max_channel
 from bot.max.polling import durable_max_polling
 from bot.max.webhook import PATH_SUFFIX, max_route, max_start, max_webhook_secret
-from bot.patience import Stopped, until_done
+from bot.patience import Stopped, Unreachable, until_done
 from bot.single_intake import IntakeLease
 from bot.webhook import serve_webhook, webhook_secret
 from core.channels import Channel
@@ -52,11 +52,20 @@ async def prepare(
     """Who the bot is, and its command menu; waits out Telegram's (or a proxy's) failures."""
     _ = translator(settings.locale)
     try:
-        me = await until_done(bot.me, what="getMe", stop=stop)
+        me = await until_done(
+            bot.me, what="getMe", stop=stop, unreachable_after=settings.startup_connect_seconds
+        )
     except TelegramUnauthorizedError as error:
         raise SettingsError(
             _("Telegram does not accept the token from OTKLIK_BOT_TOKEN: check it with @BotFather.")
         ) from error
+    except Unreachable:  # issue #17, point 10: «an API address that cannot be reached»
+        raise SettingsError(
+            _(
+                "The Telegram Bot API at {url} cannot be reached: check OTKLIK_TELEGRAM_API_URL, "
+                "the network and the proxy."
+            ).format(url=settings.telegram_api_url)
+        ) from None
     await remember_bot_username(pool, me.username or "")
     commands = bot_commands(settings.locale)
     try:
@@ -70,11 +79,22 @@ async def prepare_max(channel: MaxChannel, settings: Settings, stop: asyncio.Eve
     """Who the bot is in MAX; waits out MAX's failures like Telegram's."""
     _ = translator(settings.locale)
     try:
-        me = await until_done(channel.bot.me, what="MAX getMe", stop=stop)
+        me = await until_done(
+            channel.bot.me,
+            what="MAX getMe",
+            stop=stop,
+            unreachable_after=settings.startup_connect_seconds,
+        )
     except TelegramUnauthorizedError as error:
         raise SettingsError(
             _("MAX does not accept the token from OTKLIK_MAX_TOKEN: check it at dev.max.ru.")
         ) from error
+    except Unreachable:
+        raise SettingsError(
+            _(
+                "The MAX API at {url} cannot be reached: check OTKLIK_MAX_API_URL and the network."
+            ).format(url=settings.max_api_url)
+        ) from None
     await channel.ids.forget_old()
     return me.username or ""
 

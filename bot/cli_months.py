@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from bot.cli_args import output_file, whole_number
 from core.i18n import Translator, translator
 from core.settings import Settings, SettingsError
 from core.wording import speaking
@@ -119,8 +120,9 @@ async def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         await storage.engine.dispose()
     if isinstance(summary, ReportSummary):
         print(summary.describe(_, note))
-    else:
-        print(summary)
+    else:  # the action plan: a sentence and the file, never the object's repr
+        said = _("The action plan of case № {case} is written to the file {path}.")
+        print(said.format(case=args.case, path=summary))
     return 0
 
 
@@ -138,7 +140,7 @@ def add_report_parser(commands: Any, _: Translator) -> None:
     report = commands.add_parser("report", help=_("Excel report"))
     report.add_argument("kind", choices=sorted(REPORT_CHOICES), help=_("report kind"))
     report.add_argument("--process", help=_("process code"))
-    report.add_argument("--case", type=int, help=_("reengineering case number"))
+    report.add_argument("--case", type=whole_number(_), help=_("reengineering case number"))
     report.add_argument("--month", help=_("YYYY-MM: the last month of the period"))
-    report.add_argument("--out", required=True, help=_(".xlsx file"))
+    report.add_argument("--out", required=True, type=output_file(_), help=_(".xlsx file"))
     report.set_defaults(handler=cmd_report)
