@@ -82,7 +82,7 @@ def unopened(url: URL, error: Exception, _: Translator) -> str:
     """What to check when the first connection fails: the file, the server, the account."""
     if url.get_backend_name() == "sqlite":
         return unopened_sqlite(url, _)
-    cause: BaseException = error.orig if isinstance(error, sa.exc.DBAPIError) else error
+    cause: BaseException = (error.orig or error) if isinstance(error, sa.exc.DBAPIError) else error
     cause = cause.__cause__ or cause  # SQLAlchemy's adapter keeps the driver's own error
     if isinstance(cause, OSError | TimeoutError):  # refused, no such host, no answer
         return _(

@@ -168,8 +168,7 @@ def test_unknown_codes_are_refused_with_the_known_ones_listed(
     invite = ["invites", "create", "--department", "NODEPT", "--bot-username", "otklik_bot"]
     assert main(invite) == 1
     assert capsys.readouterr().err == (
-        "Подразделение с кодом «NODEPT» не найдено в реестре; "
-        f"известные коды: {DEPARTMENTS}.\n"
+        f"Подразделение с кодом «NODEPT» не найдено в реестре; известные коды: {DEPARTMENTS}.\n"
     )
     with sqlite3.connect(workdir / "cli.db") as db:
         assert db.execute("SELECT count(*) FROM departments").fetchone() == (6,)

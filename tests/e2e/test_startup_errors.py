@@ -60,9 +60,7 @@ async def run_until_it_ends(tmp_path: Path, **env: str) -> tuple[int, list[str]]
     return process.returncode, output.decode().splitlines()
 
 
-async def test_a_token_telegram_rejects_is_one_line(
-    sandbox: SandboxServer, tmp_path: Path
-) -> None:
+async def test_a_token_telegram_rejects_is_one_line(sandbox: SandboxServer, tmp_path: Path) -> None:
     code, lines = await run_until_it_ends(
         tmp_path, OTKLIK_BOT_TOKEN=REJECTED, OTKLIK_TELEGRAM_API_URL=sandbox.base_url
     )
