@@ -145,8 +145,11 @@ async def cmd_invites_create(args: argparse.Namespace, settings: Settings) -> in
     from surveys.invites import InviteError, create_invite, invite_payload
 
     storage = await open_storage(settings)
-    links: list[str] = []
-    try:
+    try:  # the bots' names first: a name that cannot be learnt leaves no invite behind
+        telegram = None
+        if args.bot_username or settings.has_telegram or not settings.has_max:
+            telegram = await resolve_bot_username(settings, storage.pool, args.bot_username)
+        max_name = await resolve_max_bot_name(settings, storage.pool)
         async with storage.pool() as session, session.begin():
             try:
                 invite = await create_invite(
@@ -160,14 +163,10 @@ async def cmd_invites_create(args: argparse.Namespace, settings: Settings) -> in
                 print(error.text(translator(settings.locale)), file=sys.stderr)
                 return 1
             payload = invite_payload(invite)
-        if args.bot_username or settings.has_telegram or not settings.has_max:
-            username = await resolve_bot_username(settings, storage.pool, args.bot_username)
-            links.append(deep_link(username, payload))
-        max_name = await resolve_max_bot_name(settings, storage.pool)
-        if max_name:
-            links.append(max_link(max_name, payload))
     finally:
         await storage.engine.dispose()
+    links = [deep_link(telegram, payload)] if telegram is not None else []
+    links += [max_link(max_name, payload)] if max_name else []
     print("\n".join(links))
     return 0
 

@@ -21,6 +21,9 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 
+from core.i18n import translator
+from core.settings import Settings, SettingsError
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 TRANSIENT = (TelegramServerError, TelegramNetworkError, ClientDecodeError, TimeoutError, OSError)
@@ -91,3 +94,37 @@ async def until_done(
             log.warning("%s failed (%s); retrying in %.0f s", what, reason, delay)
             await pause(delay, stop)
             delay = min(delay * 2, max_delay)
+
+
+def telegram_refused(settings: Settings) -> SettingsError:
+    """What to check when Telegram answers 401: one line, in settings.locale."""
+    _ = translator(settings.locale)
+    return SettingsError(
+        _("Telegram does not accept the token from OTKLIK_BOT_TOKEN: check it with @BotFather.")
+    )
+
+
+def telegram_unreachable(settings: Settings) -> SettingsError:
+    _ = translator(settings.locale)
+    return SettingsError(
+        _(
+            "The Telegram Bot API at {url} cannot be reached: check OTKLIK_TELEGRAM_API_URL, "
+            "the network and the proxy."
+        ).format(url=settings.telegram_api_url)
+    )
+
+
+def max_refused(settings: Settings) -> SettingsError:
+    _ = translator(settings.locale)
+    return SettingsError(
+        _("MAX does not accept the token from OTKLIK_MAX_TOKEN: check it at dev.max.ru.")
+    )
+
+
+def max_unreachable(settings: Settings) -> SettingsError:
+    _ = translator(settings.locale)
+    return SettingsError(
+        _(
+            "The MAX API at {url} cannot be reached: check OTKLIK_MAX_API_URL and the network."
+        ).format(url=settings.max_api_url)
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import sqlite3
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.demo import EXAMPLE_REGISTRY
 from sandbox import SandboxServer
 
 pytestmark = pytest.mark.e2e
@@ -40,11 +42,18 @@ def unused_port() -> int:
 
 async def run_until_it_ends(tmp_path: Path, **env: str) -> tuple[int, list[str]]:
     """`otklik run` with `env` over a fresh database; its exit code and its output lines."""
+    return await otklik_until_it_ends(tmp_path, ("run",), **env)
+
+
+async def otklik_until_it_ends(
+    tmp_path: Path, command: tuple[str, ...], **env: str
+) -> tuple[int, list[str]]:
+    """`otklik COMMAND` with `env` over the test's database; exit code and output lines."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot.cli",
-        "run",
+        *command,
         env={
             **os.environ,
             "OTKLIK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'run.db'}",
@@ -152,4 +161,45 @@ def test_a_postgresql_that_refuses_is_one_line(
     assert line == (
         f"База данных {missing} отказала в подключении (InvalidCatalogNameError): проверьте "
         "имя пользователя, пароль и название базы в OTKLIK_DATABASE_URL."
+    )
+
+
+def test_links_without_a_known_bot_name_say_what_to_give(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The commands that print deep links learn the bot's name from Telegram: without a token
+    (or when Telegram refuses it, or cannot be reached) one line, and no invite is left."""
+    monkeypatch.setenv("OTKLIK_DATABASE_URL", f"sqlite+aiosqlite:///{workdir / 'x.db'}")
+    monkeypatch.setenv("OTKLIK_SECRET_KEY", "startup-secret")
+    assert main(["registry", "import", str(EXAMPLE_REGISTRY)]) == 0
+    capsys.readouterr()
+    invite = ["invites", "create", "--department", "OIT"]
+    assert main(invite) == 2
+    assert capsys.readouterr().err == (
+        "Имя бота пока неизвестно: укажите --bot-username ИМЯ или задайте OTKLIK_BOT_TOKEN, "
+        "чтобы его сообщил Telegram.\n"
+    )
+    address = f"http://127.0.0.1:{unused_port()}"
+    monkeypatch.setenv("OTKLIK_BOT_TOKEN", REJECTED)
+    monkeypatch.setenv("OTKLIK_TELEGRAM_API_URL", address)
+    assert main(invite) == 2
+    assert capsys.readouterr().err.startswith(f"Bot API Telegram по адресу {address} недоступен")
+    with sqlite3.connect(workdir / "x.db") as db:
+        assert db.execute("SELECT count(*) FROM invites").fetchone() == (0,)
+
+
+async def test_links_with_a_token_telegram_rejects_say_so(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    env = {"OTKLIK_BOT_TOKEN": REJECTED, "OTKLIK_TELEGRAM_API_URL": sandbox.base_url}
+    code, lines = await otklik_until_it_ends(
+        tmp_path, ("registry", "import", str(EXAMPLE_REGISTRY)), **env
+    )
+    assert code == 0, lines
+    code, lines = await otklik_until_it_ends(
+        tmp_path, ("invites", "create", "--department", "OIT"), **env
+    )
+    assert (code, lines) == (
+        2,
+        ["Telegram не принимает токен из OTKLIK_BOT_TOKEN: проверьте его у @BotFather."],
     )
