@@ -349,6 +349,7 @@ def _add_demo_parser(commands: SubCommands, _: Translator) -> None:
     demo.add_argument(
         "--out",
         type=output_folder(_),
+        metavar=_("FOLDER"),
         default="demo-output",
         help=_("folder for the database, charts and reports"),
     )

@@ -47,6 +47,31 @@ ARGPARSE_MSGIDS = (
 )
 
 
+# Placeholders in usage lines and errors, by the argument's dest, for whoever adds a command:
+# «--process КОД», not «--process PROCESS».
+PLACEHOLDERS = {
+    "process": __("CODE"),
+    "department": __("CODE"),
+    "touchpoint": __("CODE"),
+    "questionnaire": __("CODE"),
+    "departments": __("CODES"),
+    "file": __("FILE"),
+    "out": __("FILE"),
+    "dir": __("FOLDER"),
+    "month": __("YYYY-MM"),
+    "start": __("YYYY-MM-DD"),
+    "end": __("YYYY-MM-DD"),
+    "case": __("NUMBER"),
+    "uses": __("NUMBER"),
+    "max_reminders": __("NUMBER"),
+    "expires": __("DAYS"),
+    "remind_after": __("DAYS"),
+    "bot_username": __("NAME"),
+    "webhook": __("ADDRESS"),
+    "listen": __("HOST:PORT"),
+}
+
+
 @contextmanager
 def argparse_speaking(locale: str) -> Iterator[None]:
     """argparse's gettext lookups answered from our catalogue in `locale`, then as before."""
@@ -81,6 +106,19 @@ class OtklikParser(argparse.ArgumentParser):
         kwargs.setdefault("parser_class", partial(OtklikParser, locale=self.locale))
         kwargs.setdefault("metavar", _("COMMAND"))
         return super().add_subparsers(**kwargs)
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        """The argument, named in this parser's language where argparse would print its dest.
+
+        A positional with choices is named by them («{dynamics,internal}»), never by its dest.
+        """
+        action = super().add_argument(*args, **kwargs)
+        if action.metavar is None and action.nargs != 0:
+            if action.choices is not None and not action.option_strings:
+                action.metavar = "{" + ",".join(map(str, action.choices)) + "}"
+            elif action.choices is None and action.dest in PLACEHOLDERS:
+                action.metavar = translator(self.locale)(PLACEHOLDERS[action.dest])
+        return action
 
     def parse_known_args(  # type: ignore[override]
         self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None

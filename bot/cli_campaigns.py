@@ -31,7 +31,7 @@ def add_parser(commands: Any, _: Translator) -> None:
     start.add_argument("--departments", help=_("department codes separated by commas"))
     start.add_argument("--touchpoint", help=_("touchpoint code"))
     start.add_argument("--start", help=_("YYYY-MM-DD (today by default)"))
-    start.add_argument("--end", required=True, help=_("YYYY-MM-DD"))
+    start.add_argument("--end", required=True, help=_("the campaign's last day"))
     number = whole_number(_)
     start.add_argument(
         "--remind-after", type=number, help=_("after how many working days to remind")

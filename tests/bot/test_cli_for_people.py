@@ -54,7 +54,11 @@ def test_argparse_speaks_russian_by_default_and_english_when_told(
     said = refused(["nope"], capsys)
     assert "недопустимое значение 'nope' (возможные значения: 'run'," in said
     assert "invalid choice" not in said and "usage" not in said
-    assert "не указаны обязательные аргументы: kind, --out" in refused(["report"], capsys)
+    said = refused(["report"], capsys)
+    assert "[--process КОД] [--case ЧИСЛО]" in said and "--out ФАЙЛ" in said
+    assert (
+        "обязательные аргументы: {action-plan,dynamics,internal,pain-map,segments}, --out" in said
+    )
     with pytest.raises(SystemExit) as helped:
         main(["report", "-h"])
     assert helped.value.code == 0
@@ -68,6 +72,7 @@ def test_argparse_speaks_russian_by_default_and_english_when_told(
     said = refused(["cases"], capsys)
     assert said.startswith("usage: otklik cases [-h] COMMAND ...")
     assert "otklik cases: error: the following arguments are required: COMMAND" in said
+    assert "--process CODE" in refused(["cases", "open"], capsys)
 
 
 def test_a_command_added_by_anyone_speaks_the_parsers_language(
@@ -80,7 +85,7 @@ def test_a_command_added_by_anyone_speaks_the_parsers_language(
     with pytest.raises(SystemExit):
         parser.parse_args(["org"])
     said = capsys.readouterr().err
-    assert said.startswith("использование: otklik org [-h] --file FILE")
+    assert said.startswith("использование: otklik org [-h] --file ФАЙЛ")
     assert "otklik org: ошибка: не указаны обязательные аргументы: --file" in said
 
 
@@ -101,7 +106,7 @@ def test_files_and_numbers_are_checked_before_any_work(
     assert "имя файла должно оканчиваться на .xlsx, указано «d.csv»" in said
     assert not (workdir / "d.csv").exists()
     said = refused(["registry", "export", str(missing)], capsys)
-    assert "аргумент file: папки" in said
+    assert "аргумент ФАЙЛ: папки" in said
     assert "оканчиваться на .xlsx" in refused(["registry", "import", "registry.csv"], capsys)
     (workdir / "taken").write_text("a file")
     said = refused(["touchpoints", "qr", "taken", "--bot-username", "b"], capsys)
