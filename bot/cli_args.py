@@ -61,6 +61,7 @@ PLACEHOLDERS = {
     "month": __("YYYY-MM"),
     "start": __("YYYY-MM-DD"),
     "end": __("YYYY-MM-DD"),
+    "date": __("DD.MM.YYYY"),
     "case": __("NUMBER"),
     "uses": __("NUMBER"),
     "max_reminders": __("NUMBER"),

@@ -174,3 +174,9 @@ class RequestCb(CallbackData, prefix="ir"):
 
     r: int
     x: Literal["answer", "done", "refuse"]
+
+
+class RegistryCb(CallbackData, prefix="rg"):
+    """The officer published the registry (seed 002 §3.1): the change the reminder names."""
+
+    c: int

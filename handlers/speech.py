@@ -12,7 +12,15 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from core.speech import Action, Actions, Intent
-from handlers.callbacks import AlertCb, CampaignCb, CaseCb, RelayCb, RequestCb, ResearchCb
+from handlers.callbacks import (
+    AlertCb,
+    CampaignCb,
+    CaseCb,
+    RegistryCb,
+    RelayCb,
+    RequestCb,
+    ResearchCb,
+)
 
 CALLBACKS: dict[Intent, Callable[..., CallbackData]] = {
     Intent.ALERT_REPLY: lambda alert: AlertCb(a=alert, x="reply"),
@@ -24,6 +32,7 @@ CALLBACKS: dict[Intent, Callable[..., CallbackData]] = {
     Intent.REQUEST_ANSWER: lambda request: RequestCb(r=request, x="answer"),
     Intent.REQUEST_DONE: lambda request: RequestCb(r=request, x="done"),
     Intent.REQUEST_REFUSE: lambda request: RequestCb(r=request, x="refuse"),
+    Intent.REGISTRY_PUBLISHED: lambda change: RegistryCb(c=change),
 }
 
 

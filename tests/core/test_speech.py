@@ -20,6 +20,8 @@ SAMPLES = {
     Intent.REQUEST_ANSWER: (2**53,),
     Intent.REQUEST_DONE: (2**53,),
     Intent.REQUEST_REFUSE: (2**53,),
+    Intent.REGISTRY_PUBLISHED: (2**53,),
+    Intent.CASE_OPEN: (2**53,),
 }
 
 

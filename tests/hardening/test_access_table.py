@@ -56,6 +56,7 @@ from handlers.callbacks import (
     NavCb,
     OptInCb,
     RateCb,
+    RegistryCb,
     RelayCb,
     ReportCb,
     RequestCb,
@@ -456,6 +457,7 @@ CONSENT_HOLE = (
 
 
 NO_PROCESS = "У вас нет доступа к этому процессу."
+QUIET_STAFF_ONLY = "Тихие часы — для сотрудников"
 NO_CASE = "У вас нет доступа к этому делу."
 STALE = refused("Эта кнопка больше не действует.")
 EMPLOYEES_ONLY = "Оценка внутренних сервисов доступна только сотрудникам."
@@ -522,6 +524,20 @@ TABLE: list[tuple[Send | Press, Expect, Expect, Expect, Expect]] = [
         ok("/rate", "/stats", "/cases", "/invite"),
         ok("/stats", "/invite"),
         ok("/invite"),
+    ),
+    (
+        Send("/quiet"),
+        denied(QUIET_STAFF_ONLY),
+        ok("Тихие часы: нет"),
+        ok("Тихие часы: нет"),
+        ok("Тихие часы: нет"),
+    ),
+    (
+        Send("/quiet 22-7"),
+        denied(QUIET_STAFF_ONLY),
+        ok("Сохранено. Тихие часы: с 22:00 до 07:00"),
+        ok("Сохранено. Тихие часы: с 22:00 до 07:00"),
+        ok("Сохранено. Тихие часы: с 22:00 до 07:00"),
     ),
     (
         Send("/forget"),
@@ -681,6 +697,8 @@ TABLE: list[tuple[Send | Press, Expect, Expect, Expect, Expect]] = [
         ok("Ссылка-приглашение создана"),
     ),
     (press(CampaignWizardCb, d=0, days=7), STALE, STALE, STALE, ok("Опрос запущен")),
+    # the publication reminder's button (seed 002 §3.1): no change waits, nothing is recorded
+    (press(RegistryCb, c=1), STALE, STALE, STALE, ok("уже отмечено")),
     # ---- campaigns
     (
         press(CampaignCb, c=CAMPAIGN_CLOSED),
