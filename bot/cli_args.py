@@ -68,6 +68,7 @@ PLACEHOLDERS = {
     "expires": __("DAYS"),
     "remind_after": __("DAYS"),
     "bot_username": __("NAME"),
+    "person": __("PERSON"),
     "webhook": __("ADDRESS"),
     "listen": __("HOST:PORT"),
 }

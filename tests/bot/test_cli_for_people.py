@@ -115,6 +115,9 @@ def test_files_and_numbers_are_checked_before_any_work(
     said = refused(["invites", "create", "--department", "IT", "--uses", "many"], capsys)
     assert "аргумент --uses: ожидается целое число, указано «many»" in said
     assert "ожидается целое число" in refused(["report", "action-plan", "--case", "x"], capsys)
+    said = refused(["cases", "owner", "first", "@owner"], capsys)  # another module's command
+    assert said.startswith("использование: otklik cases owner [-h] ЧИСЛО СОТРУДНИК")
+    assert "аргумент ЧИСЛО: ожидается целое число, указано «first»" in said
 
 
 def test_lists_speak_words_and_say_when_empty(
@@ -190,6 +193,9 @@ def test_unknown_codes_are_refused_with_the_known_ones_listed(
         ("campaigns", "start", "--end", "2099-01-01", "--audience", "touchpoint",
          "--questionnaire", "touchpoint", "--touchpoint", "NOPE"): (
             "Точка взаимодействия «NOPE» не найдена; известные коды: "
+        ),
+        ("people", "head", "NODEPT", "--clear"): (
+            f"Подразделение с кодом «NODEPT» не найдено; известные коды: {DEPARTMENTS}."
         ),
         ("cases", "open", "--process", "NOPE"): (
             "Процесс с кодом «NOPE» не найден в реестре; известные коды: ACC01, ACC02, ADM01,"
