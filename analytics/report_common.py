@@ -29,6 +29,7 @@ from analytics.stats import RollupCell
 from core.clock import utcnow
 from core.i18n import Translator
 from core.russian import MONTHS_SHORT, month_range_ru
+from registry.codes import known_codes
 from storage.models import (
     ActivityDirection,
     ClientType,
@@ -237,7 +238,12 @@ async def find_process(session: AsyncSession, code: str, _: Translator) -> Proce
     """The process with this registry code, for `otklik report KIND --process CODE`."""
     process = await session.scalar(sa.select(Process).where(Process.code == code))
     if process is None:
-        raise ReportError(_("No process with the code «{code}» in the registry.").format(code=code))
+        known = await known_codes(session, Process.code, Process.active)
+        raise ReportError(
+            _("No process with the code «{code}» in the registry; known codes: {known}.").format(
+                code=code, known=known
+            )
+        )
     return process
 
 

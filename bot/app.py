@@ -21,7 +21,15 @@ from bot.intake import Inbox, durable_polling
 from bot.max.channel import MAX_OUTBOX_PER_SECOND, MaxChannel, create_max_channel
 from bot.max.polling import durable_max_polling
 from bot.max.webhook import PATH_SUFFIX, max_route, max_start, max_webhook_secret
-from bot.patience import Stopped, until_done
+from bot.patience import (
+    Stopped,
+    Unreachable,
+    max_refused,
+    max_unreachable,
+    telegram_refused,
+    telegram_unreachable,
+    until_done,
+)
 from bot.single_intake import IntakeLease
 from bot.webhook import serve_webhook, webhook_secret
 from core.channels import Channel
@@ -50,13 +58,14 @@ async def prepare(
     bot: Bot, pool: SessionPool, settings: Settings, stop: asyncio.Event | None = None
 ) -> str:
     """Who the bot is, and its command menu; waits out Telegram's (or a proxy's) failures."""
-    _ = translator(settings.locale)
     try:
-        me = await until_done(bot.me, what="getMe", stop=stop)
-    except TelegramUnauthorizedError as error:
-        raise SettingsError(
-            _("Telegram does not accept the token from OTKLIK_BOT_TOKEN: check it with @BotFather.")
-        ) from error
+        me = await until_done(
+            bot.me, what="getMe", stop=stop, unreachable_after=settings.startup_connect_seconds
+        )
+    except TelegramUnauthorizedError:
+        raise telegram_refused(settings) from None
+    except Unreachable:  # issue #17, point 10: «an API address that cannot be reached»
+        raise telegram_unreachable(settings) from None
     await remember_bot_username(pool, me.username or "")
     commands = bot_commands(settings.locale)
     try:
@@ -68,13 +77,17 @@ async def prepare(
 
 async def prepare_max(channel: MaxChannel, settings: Settings, stop: asyncio.Event) -> str:
     """Who the bot is in MAX; waits out MAX's failures like Telegram's."""
-    _ = translator(settings.locale)
     try:
-        me = await until_done(channel.bot.me, what="MAX getMe", stop=stop)
-    except TelegramUnauthorizedError as error:
-        raise SettingsError(
-            _("MAX does not accept the token from OTKLIK_MAX_TOKEN: check it at dev.max.ru.")
-        ) from error
+        me = await until_done(
+            channel.bot.me,
+            what="MAX getMe",
+            stop=stop,
+            unreachable_after=settings.startup_connect_seconds,
+        )
+    except TelegramUnauthorizedError:
+        raise max_refused(settings) from None
+    except Unreachable:
+        raise max_unreachable(settings) from None
     await channel.ids.forget_old()
     return me.username or ""
 

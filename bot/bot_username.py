@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.settings import Settings
+from core.i18n import translator
+from core.settings import Settings, SettingsError
 
 
 async def resolve_bot_username(settings: Settings, pool: Any, given: str | None) -> str:
@@ -19,11 +20,26 @@ async def resolve_bot_username(settings: Settings, pool: Any, given: str | None)
         stored = await session.scalar(sa.select(OrganizationSettings.bot_username).limit(1))
     if stored:
         return str(stored)
+    if not settings.has_telegram:
+        _ = translator(settings.locale)
+        raise SettingsError(
+            _(
+                "The bot's username is not known yet: give --bot-username NAME, or set "
+                "OTKLIK_BOT_TOKEN so that Telegram tells it."
+            )
+        )
+    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+
     from bot.factory import create_bot
+    from bot.patience import telegram_refused, telegram_unreachable
 
     bot = create_bot(settings)
     try:
         me = await bot.me()
+    except TelegramUnauthorizedError:  # one line, as at start-up (issue #17, point 10)
+        raise telegram_refused(settings) from None
+    except TelegramNetworkError:
+        raise telegram_unreachable(settings) from None
     finally:
         await bot.session.close()
     return me.username or ""
@@ -35,11 +51,18 @@ async def resolve_max_bot_name(settings: Settings, pool: Any) -> str | None:
         return settings.max_bot_name
     if not settings.has_max:
         return None
+    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+
     from bot.max.channel import create_max_channel
+    from bot.patience import max_refused, max_unreachable
 
     channel = create_max_channel(settings, pool)
     try:
         me = await channel.bot.me()
+    except TelegramUnauthorizedError:
+        raise max_refused(settings) from None
+    except TelegramNetworkError:
+        raise max_unreachable(settings) from None
     finally:
         await channel.bot.session.close()
     return me.username or None

@@ -10,13 +10,15 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+from bot.cli_args import OtklikParser, output_folder, whole_number
 from bot.cli_campaigns import add_parser as add_campaigns
 from bot.cli_months import add_report_parser, add_scan_parser
 from bot.cli_people import add_case_owner_parser
 from bot.cli_people import add_parser as add_people
+from bot.cli_questionnaires import add_parser as add_questionnaires
 from bot.cli_registry import add_parser as add_registry
 from bot.cli_regulations import add_parser as add_regulations
-from core.i18n import Translator, translator
+from core.i18n import DEFAULT_LOCALE, Translator, translator
 from core.settings import Settings, SettingsError, ensure_secret_key, load_settings
 
 Handler = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
@@ -39,13 +41,21 @@ def _progress(description: str) -> Callable[[int, int], None]:
     return update
 
 
-async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import run_bot
+def check_run(args: argparse.Namespace, settings: Settings) -> None:
+    """Before anything is written (the secret key in .env): a token, a webhook address.
 
-    settings.check_channels()  # one clear line before anything else when a token is wrong
+    Seed clause (issue #17, point 10): «`otklik run` without a token writes nothing to `.env`».
+    """
+    settings.check_channels()
     if args.webhook and not args.webhook.startswith(("https://", "http://")):
         _ = translator(settings.locale)
         raise SettingsError(_("--webhook expects an address like https://HOST/PATH."))
+
+
+async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import run_bot
+
+    check_run(args, settings)  # main() has checked already; a direct caller gets it too
     if args.listen:
         settings = settings.model_copy(update={"webhook_listen": args.listen})
     await run_bot(settings, webhook_url=args.webhook, register_webhook=not args.no_register)
@@ -53,13 +63,12 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
-    from storage.database import create_engine
-    from storage.migrate import current_revision, upgrade_database
+    from bot.bootstrap import open_database
+    from storage.migrate import current_revision
 
     _ = translator(settings.locale)
-    engine = create_engine(settings.database_url)
+    engine = await open_database(settings)
     try:
-        await upgrade_database(engine)
         revision = await current_revision(engine)
         print(_("The database is upgraded to revision {revision}.").format(revision=revision))
     finally:
@@ -108,8 +117,11 @@ async def cmd_invites_create(args: argparse.Namespace, settings: Settings) -> in
     from surveys.invites import InviteError, create_invite, invite_payload
 
     storage = await open_storage(settings)
-    links: list[str] = []
-    try:
+    try:  # the bots' names first: a name that cannot be learnt leaves no invite behind
+        telegram = None
+        if args.bot_username or settings.has_telegram or not settings.has_max:
+            telegram = await resolve_bot_username(settings, storage.pool, args.bot_username)
+        max_name = await resolve_max_bot_name(settings, storage.pool)
         async with storage.pool() as session, session.begin():
             try:
                 invite = await create_invite(
@@ -124,14 +136,10 @@ async def cmd_invites_create(args: argparse.Namespace, settings: Settings) -> in
                 print(error.text(translator(settings.locale)), file=sys.stderr)
                 return 1
             payload = invite_payload(invite)
-        if args.bot_username or settings.has_telegram or not settings.has_max:
-            username = await resolve_bot_username(settings, storage.pool, args.bot_username)
-            links.append(deep_link(username, payload))
-        max_name = await resolve_max_bot_name(settings, storage.pool)
-        if max_name:
-            links.append(max_link(max_name, payload))
     finally:
         await storage.engine.dispose()
+    links = [deep_link(telegram, payload)] if telegram is not None else []
+    links += [max_link(max_name, payload)] if max_name else []
     print("\n".join(links))
     return 0
 
@@ -142,6 +150,7 @@ async def cmd_cases(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bootstrap import open_storage
     from core.clock import utcnow
     from reengineering.cases import CaseError, Ground, cases_for_officer, open_case
+    from registry.codes import known_codes
     from storage.models import Process
 
     _ = translator(settings.locale)
@@ -153,9 +162,12 @@ async def cmd_cases(args: argparse.Namespace, settings: Settings) -> int:
                 process = await session.scalar(
                     sa.select(Process).where(Process.code == args.process)
                 )
-                if process is None:
-                    missing = _("No process with the code «{code}» in the registry.")
-                    print(missing.format(code=args.process), file=sys.stderr)
+                if process is None:  # refused with the known codes (issue #17, point 11)
+                    missing = _(
+                        "No process with the code «{code}» in the registry; known codes: {known}."
+                    )
+                    known = await known_codes(session, Process.code, Process.active)
+                    print(missing.format(code=args.process, known=known), file=sys.stderr)
                     return 1
                 try:
                     result = await open_case(
@@ -174,7 +186,10 @@ async def cmd_cases(args: argparse.Namespace, settings: Settings) -> int:
                 )
                 print(said.format(case=result.case_id, process=process.code))
                 return 0
-            for case in await cases_for_officer(session, today=today):
+            cases = await cases_for_officer(session, today=today)
+            if not cases:
+                print(_("No open cases."))
+            for case in cases:
                 flag = "⚠️ " + _("overdue") if case.overdue else ""
                 due = (
                     _("by {date}").format(date=f"{case.next_due:%d.%m.%Y}") if case.next_due else ""
@@ -206,14 +221,17 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 SubCommands = argparse._SubParsersAction
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(locale: str = DEFAULT_LOCALE) -> argparse.ArgumentParser:
     """The `otklik` command line, one step per sub-command in the order `--help` lists them.
 
-    Help is built before the settings are read, so it speaks the default locale.
+    It speaks `locale` (settings.locale when the settings could be read), argparse's own
+    words included (bot.cli_args).
     """
-    _ = translator()
-    parser = argparse.ArgumentParser(
-        prog="otklik", description=_("Otklik: feedback and process reengineering in Telegram")
+    _ = translator(locale)
+    parser = OtklikParser(
+        prog="otklik",
+        description=_("Otklik: feedback and process reengineering in Telegram"),
+        locale=locale,
     )
     parser.add_argument("-v", "--verbose", action="store_true", help=_("verbose log"))
     commands = parser.add_subparsers(dest="command", required=True)
@@ -226,6 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_cases_parser(commands, _)
 
     add_campaigns(commands, _)
+    add_questionnaires(commands, _)
     add_people(commands, _)
     add_regulations(commands, _)
     add_report_parser(commands, _)
@@ -244,7 +263,7 @@ def _add_run_parser(commands: SubCommands, _: Translator) -> None:
         action="store_true",
         help=_("do not call setWebhook (another replica has registered it)"),
     )
-    run.set_defaults(handler=cmd_run)
+    run.set_defaults(handler=cmd_run, precheck=check_run)
 
 
 def _add_db_parser(commands: SubCommands, _: Translator) -> None:
@@ -259,7 +278,7 @@ def _add_touchpoints_parser(commands: SubCommands, _: Translator) -> None:
     touchpoints = commands.add_parser("touchpoints", help=_("touchpoints"))
     tp_actions = touchpoints.add_subparsers(dest="action", required=True)
     qr = tp_actions.add_parser("qr", help=_("QR codes to print, one PNG per touchpoint"))
-    qr.add_argument("dir", help=_("folder for the PNG files"))
+    qr.add_argument("dir", type=output_folder(_), help=_("folder for the PNG files"))
     qr.add_argument(
         "--bot-username", help=_("bot username without @ (otherwise taken from Telegram)")
     )
@@ -275,8 +294,9 @@ def _add_invites_parser(commands: SubCommands, _: Translator) -> None:
         "--institution",
         help=_("name of a subordinate institution: --department is then its code"),
     )
-    create.add_argument("--uses", type=int, default=50, help=_("how many people can join"))
-    create.add_argument("--expires", type=int, default=7, help=_("validity, days"))
+    number = whole_number(_)
+    create.add_argument("--uses", type=number, default=50, help=_("how many people can join"))
+    create.add_argument("--expires", type=number, default=7, help=_("validity, days"))
     create.add_argument("--bot-username", help=_("bot username without @"))
     create.set_defaults(handler=cmd_invites_create)
 
@@ -302,7 +322,11 @@ def _add_cases_parser(commands: SubCommands, _: Translator) -> None:
 def _add_demo_parser(commands: SubCommands, _: Translator) -> None:
     demo = commands.add_parser("demo", help=_("demonstration without a token or network"))
     demo.add_argument(
-        "--out", default="demo-output", help=_("folder for the database, charts and reports")
+        "--out",
+        type=output_folder(_),
+        metavar=_("FOLDER"),
+        default="demo-output",
+        help=_("folder for the database, charts and reports"),
     )
     demo.add_argument("--fast", action="store_true", help=_("fewer participants (for tests)"))
     demo.set_defaults(handler=cmd_demo)
@@ -312,7 +336,12 @@ def main(argv: list[str] | None = None) -> int:
     from bot.aiogram_lazy import install
 
     install()  # before anything imports aiogram: ~110 MB less memory (see the module)
-    args = build_parser().parse_args(argv)
+    try:  # the settings name the language of everything said, argparse's words included
+        settings: Settings | None = load_settings()
+        problem: SettingsError | None = None
+    except SettingsError as error:  # said after parsing, so that --help still works
+        settings, problem = None, error
+    args = build_parser(settings.locale if settings else DEFAULT_LOCALE).parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose or args.command == "run" else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -321,7 +350,10 @@ def main(argv: list[str] | None = None) -> int:
     # The SQLite driver's debug lines carry statement parameters: never personal data in logs.
     logging.getLogger("aiosqlite").setLevel(logging.WARNING)
     try:
-        settings = load_settings()
+        if problem is not None or settings is None:
+            raise problem or SettingsError()
+        if precheck := getattr(args, "precheck", None):
+            precheck(args, settings)
         if args.command != "demo":
             settings = ensure_secret_key(settings)
         handler: Handler = args.handler

@@ -5,10 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from bot.cli_args import whole_number
 from core.i18n import Translator, translator
 from core.settings import Settings, SettingsError
+from core.wording import __
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 def add_parser(commands: Any, _: Translator) -> None:
@@ -26,9 +31,12 @@ def add_parser(commands: Any, _: Translator) -> None:
     start.add_argument("--departments", help=_("department codes separated by commas"))
     start.add_argument("--touchpoint", help=_("touchpoint code"))
     start.add_argument("--start", help=_("YYYY-MM-DD (today by default)"))
-    start.add_argument("--end", required=True, help=_("YYYY-MM-DD"))
-    start.add_argument("--remind-after", type=int, help=_("after how many working days to remind"))
-    start.add_argument("--max-reminders", type=int, help=_("at most how many reminders"))
+    start.add_argument("--end", required=True, help=_("the campaign's last day"))
+    number = whole_number(_)
+    start.add_argument(
+        "--remind-after", type=number, help=_("after how many working days to remind")
+    )
+    start.add_argument("--max-reminders", type=number, help=_("at most how many reminders"))
     start.set_defaults(handler=cmd_campaigns)
     campaign_actions.add_parser("list", help=_("campaigns and their response")).set_defaults(
         handler=cmd_campaigns
@@ -46,12 +54,9 @@ def parse_day(text: str, _: Translator) -> date:
 
 
 async def cmd_campaigns(args: argparse.Namespace, settings: Settings) -> int:
-    import sqlalchemy as sa
-
     from bot.bootstrap import open_storage
     from core.clock import utcnow
-    from outreach.campaigns import CampaignError, response_rate, run_campaigns, start_campaign
-    from storage.models import Campaign
+    from outreach.campaigns import CampaignError, run_campaigns, start_campaign
 
     _ = translator(settings.locale)
     now = utcnow()
@@ -95,17 +100,62 @@ async def cmd_campaigns(args: argparse.Namespace, settings: Settings) -> int:
                     )
                 )
                 return 0
-            for campaign in await session.scalars(sa.select(Campaign).order_by(Campaign.id)):
-                rate = response_rate(campaign)
-                print(
-                    f"№ {campaign.id}  {campaign.questionnaire_code}  {campaign.audience}  "
-                    f"{campaign.starts_on:%d.%m.%Y}–{campaign.ends_on:%d.%m.%Y}  "
-                    f"{campaign.status}  "
-                    + _("invited {invited}, answered {responded}").format(
-                        invited=campaign.invited, responded=campaign.responded
-                    )
-                    + (f" ({rate:.0%})" if rate is not None else "")
-                )
+            lines = await campaign_lines(session, settings.locale)
+            print("\n".join(lines) or _("No campaigns yet: start one with otklik campaigns start."))
     finally:
         await storage.engine.dispose()
     return 0
+
+
+STATUSES = {
+    "scheduled": __("scheduled"),
+    "running": __("under way"),
+    "closed": __("finished"),
+}
+
+
+async def campaign_lines(session: AsyncSession, locale: str) -> list[str]:
+    """One line per campaign in words: the questionnaire's title, whom it asks, its state.
+
+    Seed clause (issue #17, point 9): «`campaigns list` prints Russian labels, not
+    `internal_service employees … running`».
+    """
+    import sqlalchemy as sa
+
+    from bot.cli_questionnaires import current_titles
+    from outreach.campaigns import response_rate
+    from storage.models import Campaign, Department, Touchpoint
+
+    _ = translator(locale)
+    titles = await current_titles(session, locale)
+    lines = []
+    for campaign in await session.scalars(sa.select(Campaign).order_by(Campaign.id)):
+        if campaign.audience == "departments":
+            codes = await session.scalars(
+                sa.select(Department.code).where(Department.id.in_(campaign.department_ids))
+            )
+            audience = _("employees of {departments}").format(departments=", ".join(codes))
+        elif campaign.audience == "touchpoint":
+            code = await session.scalar(
+                sa.select(Touchpoint.code).where(Touchpoint.id == campaign.touchpoint_id)
+            )
+            audience = _("applicants of the touchpoint {code}").format(code=code or "—")
+        else:
+            audience = _("all employees")
+        title = titles.get(campaign.questionnaire_code, (campaign.questionnaire_code,))[0]
+        rate = response_rate(campaign)
+        line = _(
+            "№ {id}  «{title}»  {audience}  {since}–{until}  {status}; "
+            "invited {invited}, answered {responded}"
+        ).format(
+            id=campaign.id,
+            title=title,
+            audience=audience,
+            since=f"{campaign.starts_on:%d.%m.%Y}",
+            until=f"{campaign.ends_on:%d.%m.%Y}",
+            status=_(STATUSES.get(campaign.status, campaign.status)),
+            invited=campaign.invited,
+            responded=campaign.responded,
+        )
+        lines.append(line + (f" ({rate:.0%})" if rate is not None else ""))
+    return lines

@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from bot.cli_args import output_file, whole_number
 from core.i18n import Translator, translator
 from core.settings import Settings, SettingsError
 from core.wording import speaking
@@ -56,12 +57,13 @@ async def cmd_scan(args: argparse.Namespace, settings: Settings) -> int:
     from jobs.scan import scan_and_notify
 
     month, note = chosen_month(args, settings, allow_current=False)
+    _ = translator(settings.locale)
     storage = await open_storage(settings)
     try:
         report = await scan_and_notify(storage.pool, settings, month, utcnow)
+        places = await decline_places(storage.pool, report.new, _)
     finally:
         await storage.engine.dispose()
-    _ = translator(settings.locale)
     print(
         _(
             "Checked {month}{note}: processes {processes}, touchpoints {touchpoints}; "
@@ -77,12 +79,35 @@ async def cmd_scan(args: argparse.Namespace, settings: Settings) -> int:
             noise=report.within_noise,
         )
     )
-    for detection in report.new:
-        line = _("[{level}] process #{process}: {reason}").format(
-            level=detection.level, process=detection.process_id, reason=detection.reason
-        )
-        print(f"  • {line}")
+    for detection, place in zip(report.new, places, strict=True):
+        print(f"  • {place}: {detection.reason}")
     return 0
+
+
+async def decline_places(pool: Any, detections: list[Any], _: Translator) -> list[str]:
+    """Where each decline is, by the registry's codes (issue #17, point 4: «People, not
+    ids»): «the process SUP02», «the touchpoint SUP02-MFC of the process SUP02»."""
+    import sqlalchemy as sa
+
+    from storage.models import Process, Touchpoint
+
+    async with pool() as session:
+        processes = {
+            row.id: row.code for row in await session.execute(sa.select(Process.id, Process.code))
+        }
+        touchpoints = {
+            row.id: row.code
+            for row in await session.execute(sa.select(Touchpoint.id, Touchpoint.code))
+        }
+    return [
+        _("the touchpoint {touchpoint} of the process {process}").format(
+            touchpoint=touchpoints.get(found.touchpoint_id, "—"),
+            process=processes.get(found.process_id, "—"),
+        )
+        if found.touchpoint_id is not None
+        else _("the process {process}").format(process=processes.get(found.process_id, "—"))
+        for found in detections
+    ]
 
 
 async def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
@@ -119,8 +144,9 @@ async def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         await storage.engine.dispose()
     if isinstance(summary, ReportSummary):
         print(summary.describe(_, note))
-    else:
-        print(summary)
+    else:  # the action plan: a sentence and the file, never the object's repr
+        said = _("The action plan of case № {case} is written to the file {path}.")
+        print(said.format(case=args.case, path=summary))
     return 0
 
 
@@ -138,7 +164,7 @@ def add_report_parser(commands: Any, _: Translator) -> None:
     report = commands.add_parser("report", help=_("Excel report"))
     report.add_argument("kind", choices=sorted(REPORT_CHOICES), help=_("report kind"))
     report.add_argument("--process", help=_("process code"))
-    report.add_argument("--case", type=int, help=_("reengineering case number"))
+    report.add_argument("--case", type=whole_number(_), help=_("reengineering case number"))
     report.add_argument("--month", help=_("YYYY-MM: the last month of the period"))
-    report.add_argument("--out", required=True, help=_(".xlsx file"))
+    report.add_argument("--out", required=True, type=output_file(_), help=_(".xlsx file"))
     report.set_defaults(handler=cmd_report)

@@ -12,6 +12,7 @@ import argparse
 import sys
 from typing import Any
 
+from bot.cli_args import whole_number
 from core.i18n import Translator
 from core.settings import Settings
 
@@ -41,7 +42,7 @@ def add_case_owner_parser(case_actions: Any, _: Translator) -> None:
     owner = case_actions.add_parser(
         "owner", help=_("give one case to another owner by instruction (clause 1.4)")
     )
-    owner.add_argument("case", type=int, help=_("case number"))
+    owner.add_argument("case", type=whole_number(_), help=_("case number"))
     owner.add_argument("person", help=_("Telegram id, @username or max:123456"))
     owner.set_defaults(handler=cmd_case_owner)
 
@@ -49,7 +50,9 @@ def add_case_owner_parser(case_actions: Any, _: Translator) -> None:
 async def cmd_people_head(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bootstrap import open_storage
     from core.i18n import translator
+    from registry.codes import known_codes
     from registry.heads import find_person, set_department_head
+    from storage.models import Department
 
     translate = translator(settings.locale)
     if bool(args.person) == bool(args.clear):
@@ -64,9 +67,12 @@ async def cmd_people_head(args: argparse.Namespace, settings: Settings) -> int:
                       file=sys.stderr)  # fmt: skip
                 return 1
             department = await set_department_head(session, args.department, head)
-            if department is None:
-                missing = translate(_("No department with the code «{code}»."))
-                print(missing.format(code=args.department), file=sys.stderr)
+            if department is None:  # refused with the known codes (issue #17, point 11)
+                missing = translate(
+                    _("No department with the code “{code}”; known codes: {known}.")
+                )
+                known = await known_codes(session, Department.code)
+                print(missing.format(code=args.department, known=known), file=sys.stderr)
                 return 1
     finally:
         await storage.engine.dispose()

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.cli_args import input_file, output_file
 from core.i18n import Translator, translator
 from core.settings import Settings
 
@@ -19,7 +20,8 @@ def add_parser(commands: Any, _: Translator) -> None:
     registry_actions = registry.add_subparsers(dest="action", required=True)
     for action, text in (("import", _("load from XLSX")), ("export", _("export to XLSX"))):
         sub = registry_actions.add_parser(action, help=text)
-        sub.add_argument("file", help=_(".xlsx file"))
+        checked = input_file(_) if action == "import" else output_file(_)
+        sub.add_argument("file", type=checked, help=_(".xlsx file"))
         sub.set_defaults(handler=cmd_registry)
         if action == "export":
             sub.add_argument(

@@ -56,7 +56,7 @@ async def build_report(
         if not isinstance(out, Path):
             raise ReportError(_("The action plan is written to a file."))
         try:
-            return await write_action_plan_xlsx(session, case_id, out)
+            return await write_action_plan_xlsx(session, case_id, out, _)
         except CaseError as error:
             raise ReportError(str(error)) from error
     if kind == "dynamics":

@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1:8080"
     webhook_max_connections: int = 40
     handler_workers: int = Field(default=16, ge=1, le=1000)
+    # How long `otklik run` tries a Bot API that no connection has reached before it gives up
+    startup_connect_seconds: float = Field(default=60.0, ge=0, allow_inf_nan=False)
     data_dir: Path = Path("./var")
 
     # Web form and one QR code for every channel: set the address people reach to serve them

@@ -19,6 +19,7 @@ from core.calendar import WorkingCalendar, default_calendar
 from core.i18n import Translator
 from core.speech import Action, Actions, Intent, Speech
 from outreach.loop import officer_chats
+from registry.codes import known_codes
 from storage.addresses import person_address, unaddressed
 from storage.delivery_models import OutboxLane
 from storage.models import (
@@ -75,12 +76,22 @@ async def start_campaign(
         )
     )
     if questionnaire is None:
-        raise CampaignError(_("Questionnaire “{code}” not found.").format(code=questionnaire_code))
+        known = await known_codes(session, Questionnaire.code, Questionnaire.is_current)
+        raise CampaignError(
+            _("Questionnaire “{code}” not found; known codes: {known}.").format(
+                code=questionnaire_code, known=known
+            )
+        )
     department_ids: list[int] = []
     for code in department_codes:
         department = await session.scalar(sa.select(Department).where(Department.code == code))
         if department is None:
-            raise CampaignError(_("No department with the code “{code}”.").format(code=code))
+            known = await known_codes(session, Department.code)
+            raise CampaignError(
+                _("No department with the code “{code}”; known codes: {known}.").format(
+                    code=code, known=known
+                )
+            )
         department_ids.append(department.id)
     if audience == "departments" and not department_ids:
         raise CampaignError(_("Name at least one department."))
@@ -90,7 +101,12 @@ async def start_campaign(
             sa.select(Touchpoint).where(Touchpoint.code == (touchpoint_code or ""))
         )
         if touchpoint is None:
-            raise CampaignError(_("Touchpoint “{code}” not found.").format(code=touchpoint_code))
+            known = await known_codes(session, Touchpoint.code, Touchpoint.active)
+            raise CampaignError(
+                _("Touchpoint “{code}” not found; known codes: {known}.").format(
+                    code=touchpoint_code or "", known=known
+                )
+            )
         touchpoint_id = touchpoint.id
     expected = "internal" if audience != "touchpoint" else "external"
     if questionnaire.audience.value != expected:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.wording import WordedError, __
+from registry.codes import known_codes
 from storage.addresses import new_person_at, person_at
 from storage.models import Department, Invite, Person
 
@@ -60,9 +61,12 @@ async def create_invite(
     department = await session.scalar(
         sa.select(Department).where(Department.code == department_code)
     )
-    if department is None:
+    if department is None:  # refused, never created: departments come from the registry
+        known = await known_codes(session, Department.code)
         raise InviteError(
-            __("No department with the code «{code}» is in the registry."), code=department_code
+            __("No department with the code «{code}» is in the registry; known codes: {known}."),
+            code=department_code,
+            known=known,
         )
     invite = Invite(
         token=secrets.token_urlsafe(12),

@@ -87,7 +87,9 @@ def test_department_head_and_a_case_given_to_another_owner(
     assert main(["registry", "import", str(EXAMPLE_REGISTRY)]) == 0
     capsys.readouterr()
     assert main(["people", "head", "NOPE", "700002"]) == 1
-    assert "Подразделения с кодом «NOPE» нет." in capsys.readouterr().err
+    assert (
+        "Подразделение с кодом «NOPE» не найдено; известные коды: OBU," in capsys.readouterr().err
+    )
     assert main(["people", "head", "UMSP", "999"]) == 1
     assert "Сотрудник не найден: 999." in capsys.readouterr().err
     assert main(["people", "head", "UMSP"]) == 2

@@ -152,3 +152,5 @@ async def test_scan_command_counts_the_streaks_set_aside(
     assert await asyncio.to_thread(main, ["scan", "--month", "2025-03"]) == 0
     out = capsys.readouterr().out
     assert "новых снижений 2" in out and "(не записаны) 0." in out
+    found = [line.split(": ")[0] for line in out.splitlines() if line.startswith("  • ")]
+    assert found == ["  • процесс SUP01", "  • точка SUP01-EPGU процесса SUP01"]  # not ids

@@ -28,6 +28,10 @@ def test_an_unnamed_source_is_named_in_the_locale() -> None:
 
 
 def test_invite_error_fills_its_parameters() -> None:
-    error = InviteError("No department with the code «{code}» is in the registry.", code="d9")
-    assert str(error) == "Подразделение с кодом «d9» не найдено в реестре."
+    error = InviteError(
+        "No department with the code «{code}» is in the registry; known codes: {known}.",
+        code="d9",
+        known="d1, d2",
+    )
+    assert str(error) == "Подразделение с кодом «d9» не найдено в реестре; известные коды: d1, d2."
     assert isinstance(error, ValueError)
