@@ -40,7 +40,7 @@ def questionnaire_plan(payload: str, stages: Sequence[str], rng: random.Random) 
     """
     steps = [
         Step("start", payload, "Прежде чем начать"),
-        Step("tap", "Согласен", "Вопрос 1"),
+        Step("tap", "Дать согласие", "Вопрос 1"),
     ]
     score = rng.choices([1, 2, 3, 4, 5], weights=[1, 2, 3, 6, 8])[0]
     steps.append(Step("tap", str(score), "Вопрос 2"))

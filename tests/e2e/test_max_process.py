@@ -60,7 +60,7 @@ async def test_otklik_run_with_only_the_max_token_serves_a_questionnaire(
             raise AssertionError((await bot.communicate())[0].decode())
         user = SimulatedUser(max_server, 31337, timeout=60)
         await user.start("t-SUP01-EPGU", expect="Прежде чем начать")
-        await user.tap("Согласен", expect="Вопрос 1")
+        await user.tap("Дать согласие", expect="Вопрос 1")
         await user.tap("5", expect="комментарий")
         await user.say("Всё быстро и понятно", expect="кем вы обратились")
         await user.tap("Гражданин", expect="Спасибо")

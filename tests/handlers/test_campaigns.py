@@ -93,7 +93,7 @@ async def test_campaign_invites_reminds_non_respondents_and_closes_with_rate(
     await telegram.send(A, "/start")
     await telegram.press(A, CampaignCb(c=campaign_id).pack())
     await telegram.tap(A, "Техническая поддержка")
-    await telegram.tap(A, "Согласен")
+    await telegram.tap(A, "Дать согласие")
     for score in ("5", "4", "5"):
         await telegram.tap(A, score)
     await telegram.tap(A, "Пропустить")

@@ -20,7 +20,7 @@ async def consent_and_rate(
 ) -> None:
     await telegram.send(user, f"/start {payload}")
     if "Прежде чем начать" in (telegram.last(user).text or ""):
-        await telegram.tap(user, "Согласен")
+        await telegram.tap(user, "Дать согласие")
     await telegram.tap(user, score)
 
 
@@ -30,7 +30,7 @@ async def test_high_rating_skips_the_conditional_questions(
     await telegram.send(CITIZEN, "/start t-SUP01-EPGU")
     consent = telegram.last(CITIZEN)
     assert "Прежде чем начать" in (consent.text or "") and "/forget" in (consent.text or "")
-    await telegram.tap(CITIZEN, "Согласен")
+    await telegram.tap(CITIZEN, "Дать согласие")
     question = telegram.last(CITIZEN)
     assert question.message_id == consent.message_id, "questions edit the same message"
     assert "Назначение ежемесячной денежной выплаты" in (question.text or "")
@@ -105,7 +105,7 @@ async def test_opt_in_is_kept_with_the_respondent_key(
     await consent_and_rate(telegram, CITIZEN, "5")
     await telegram.tap(CITIZEN, "Пропустить")
     await telegram.tap(CITIZEN, "Пропустить")
-    await telegram.tap(CITIZEN, "ответ на мой отзыв")
+    await telegram.tap(CITIZEN, "ответ на свой отзыв")
     async with session_pool() as session:
         [respondent] = (await session.scalars(sa.select(Respondent))).all()
         contact = await session.get(RespondentContact, respondent.key)
@@ -122,14 +122,14 @@ async def test_start_without_payload_finds_the_service_by_menu_and_by_text(
     await telegram.tap(CITIZEN, "Меры государственной поддержки")
     await telegram.tap(CITIZEN, "Назначение ежемесячной")
     await telegram.tap(CITIZEN, "МФЦ")
-    await telegram.tap(CITIZEN, "Согласен")
+    await telegram.tap(CITIZEN, "Дать согласие")
     assert "Оцените, насколько" in (telegram.last(CITIZEN).text or "")
 
     other = 5002
     await telegram.send(other, "госуслуг")
     assert "Вот что нашлось" in (telegram.last(other).text or "")
     await telegram.tap(other, "Портал Госуслуг")
-    await telegram.tap(other, "Согласен")
+    await telegram.tap(other, "Дать согласие")
     await telegram.tap(other, "5")
     assert "комментарий" in (telegram.last(other).text or "")
 

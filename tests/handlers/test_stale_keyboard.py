@@ -23,7 +23,7 @@ async def test_a_tap_on_the_keyboard_whose_edit_was_lost_shows_the_current_quest
     telegram: Telegram, session_pool: SessionPool
 ) -> None:
     await telegram.send(USER, "/start t-SUP01-EPGU")
-    await telegram.tap(USER, "Согласен")
+    await telegram.tap(USER, "Дать согласие")
     old = telegram.last(USER)
     rating = telegram.button(USER, "5")
 
@@ -52,7 +52,7 @@ async def test_a_question_whose_message_cannot_be_edited_is_sent_anew(
 ) -> None:
     """The person deleted the questionnaire's message: the next question must still appear."""
     await telegram.send(USER, "/start t-SUP01-EPGU")
-    await telegram.tap(USER, "Согласен")
+    await telegram.tap(USER, "Дать согласие")
     old = telegram.last(USER)
 
     async def refuse_the_edit(method: Any) -> None:
