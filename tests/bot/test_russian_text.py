@@ -180,7 +180,12 @@ def test_questionnaires_templates_and_web_pages_read_well() -> None:
     texts = [*questionnaire_texts(), *template_texts(), *web_texts()]
     assert texts, "no texts found: the readers above no longer match the files"
     assert findings(iter(texts), BAD_EVERYWHERE) == []
-    citizens = [(w, t) for w, t in questionnaire_texts() if not w.startswith("research_perf")]
+    # Citizens read the questions of their questionnaires; a research survey's title is staff's.
+    citizens = [
+        (w, t)
+        for w, t in questionnaire_texts()
+        if not w.startswith("research_perf") and not (w.startswith("research") and "title" in w)
+    ]
     assert findings(iter(citizens), {"jargon": JARGON}) == []
 
 

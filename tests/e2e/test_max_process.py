@@ -62,7 +62,7 @@ async def test_otklik_run_with_only_the_max_token_serves_a_questionnaire(
         await user.start("t-SUP01-EPGU", expect="Прежде чем начать")
         await user.tap("Дать согласие", expect="Вопрос 1")
         await user.tap("5", expect="комментарий")
-        await user.say("Всё быстро и понятно", expect="кем вы обратились")
+        await user.say("Всё быстро и понятно", expect="в каком качестве вы обращались")
         await user.tap("Гражданин", expect="Спасибо")
         officer = SimulatedUser(max_server, 777001, timeout=60)
         await officer.say("/stats", expect="Все процессы")

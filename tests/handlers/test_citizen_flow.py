@@ -39,7 +39,7 @@ async def test_high_rating_skips_the_conditional_questions(
     await telegram.tap(CITIZEN, "5")
     assert "комментарий" in (telegram.last(CITIZEN).text or "")
     await telegram.tap(CITIZEN, "Пропустить")
-    assert "кем вы обратились" in (telegram.last(CITIZEN).text or "")
+    assert "в каком качестве вы обращались" in (telegram.last(CITIZEN).text or "")
     await telegram.tap(CITIZEN, "Гражданин")
     assert "Спасибо" in (telegram.last(CITIZEN).text or "")
     [response] = await responses(session_pool)

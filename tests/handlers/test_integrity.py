@@ -134,7 +134,7 @@ async def test_another_persons_session_cannot_be_answered(
     await telegram.feed(update)
     assert telegram.session.callback_answers[update.callback_query.id].text  # type: ignore[union-attr]
     await telegram.tap(USER, "Пропустить")
-    assert "кем вы обратились" in (telegram.last(USER).text or "")
+    assert "в каком качестве вы обращались" in (telegram.last(USER).text or "")
 
 
 async def test_overlong_comment_is_not_echoed_and_not_stored(
@@ -146,7 +146,7 @@ async def test_overlong_comment_is_not_echoed_and_not_stored(
     assert isinstance(reply, SendMessage) and "Ж" * 20 not in reply.text
     assert len(reply.text) < 4096 and "5000" in reply.text
     await telegram.send(USER, "Ж" * 1000)
-    assert "кем вы обратились" in (telegram.last(USER).text or "")
+    assert "в каком качестве вы обращались" in (telegram.last(USER).text or "")
 
 
 async def test_every_button_tap_is_answered(telegram: Telegram) -> None:

@@ -23,7 +23,7 @@ async def test_a_double_tap_on_a_rating_counts_once(
     running.max.press_button(citizen.user_id, "5")
     await citizen.tap("5", expect="комментарий")  # the second press of the same button
     await asyncio.sleep(0.3)  # a person reads the question before answering it
-    await citizen.say("Быстро", expect="кем вы обратились")
+    await citizen.say("Быстро", expect="в каком качестве вы обращались")
     await citizen.tap("Гражданин", expect="Спасибо")
     async with session_pool() as session:
         ratings = (await session.scalars(sa.select(Response.rating))).all()

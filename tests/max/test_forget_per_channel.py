@@ -22,7 +22,7 @@ async def answer(user: SimulatedUser, score: str) -> None:
     await user.start("t-SUP01-EPGU", expect="Прежде чем начать")
     await user.tap("Дать согласие", expect="Вопрос 1")
     await user.tap(score, expect="комментарий")
-    await user.say("-", expect="кем вы обратились")
+    await user.say("-", expect="в каком качестве вы обращались")
     await user.tap("Гражданин", expect="Спасибо")
 
 
