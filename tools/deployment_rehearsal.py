@@ -90,7 +90,7 @@ async def citizen(sandbox: SandboxServer, user_id: int) -> None:
     await user.say("/start t-SUP01-EPGU", expect="Прежде чем начать")
     await user.tap("Дать согласие", expect="Вопрос 1")
     await user.tap("5", expect="комментарий")
-    await user.tap("Пропустить", expect="кем вы")
+    await user.tap("Пропустить", expect="в каком качестве")
     await user.tap("Гражданин", expect="Спасибо")
 
 

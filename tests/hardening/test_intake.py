@@ -89,7 +89,9 @@ async def test_an_update_seen_before_is_never_applied_twice(
         6010, lambda ms: any("комментарий" in str(m.get("text")) for m in ms), 10
     )
     pressed = sandbox.press_button(6010, "Пропустить")
-    await sandbox.wait_for(6010, lambda ms: any("кем вы" in str(m.get("text")) for m in ms), 10)
+    await sandbox.wait_for(
+        6010, lambda ms: any("в каком качестве" in str(m.get("text")) for m in ms), 10
+    )
     sandbox.press_button(6010, "Гражданин")
     await sandbox.wait_for(6010, lambda ms: any("Спасибо" in str(m.get("text")) for m in ms), 10)
     stop.set()

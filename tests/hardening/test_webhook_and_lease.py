@@ -76,7 +76,7 @@ async def test_webhook_checks_the_secret_and_carries_a_whole_questionnaire(
         await user.say("/start t-SUP01-EPGU", expect="Прежде чем начать")
         await user.tap("Дать согласие", expect="Вопрос 1")
         await user.tap("4", expect="комментарий")
-        await user.tap("Пропустить", expect="кем вы")
+        await user.tap("Пропустить", expect="в каком качестве")
         await user.tap("Гражданин", expect="Спасибо")
     finally:
         stop.set()
