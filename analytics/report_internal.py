@@ -23,6 +23,7 @@ from analytics.report_common import (
     internal_questions,
     path_of,
     questionnaires_of,
+    report_head,
     write_sheets,
 )
 from analytics.report_kinds import REPORT_KINDS
@@ -143,7 +144,7 @@ async def internal_comparison(
         ),
         info_sheet(_info(compared, period, previous, department), _),
     ]
-    await write_sheets(out, sheets)
+    await write_sheets(out, sheets, await report_head(session, _(_TITLE), period, _))
     return ReportSummary(
         kind="internal",
         title=REPORT_KINDS["internal"],
@@ -153,6 +154,18 @@ async def internal_comparison(
         responses=compared.responses,
         suppressed=compared.guard.hidden,
         period=period,
+    )
+
+
+async def previous_survey_month(session: AsyncSession, month: date) -> date | None:
+    """The latest month before ``month`` with internal answers: the previous survey (§14
+    «сравниваются с предыдущими результатами опросов»), however long ago it was."""
+    return await session.scalar(
+        sa.select(sa.func.max(Response.month)).where(
+            Response.client_type == ClientType.INTERNAL,
+            Response.month < month,
+            Response.rating.is_not(None),
+        )
     )
 
 

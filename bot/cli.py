@@ -146,6 +146,7 @@ async def cmd_invites_create(args: argparse.Namespace, settings: Settings) -> in
                     uses=args.uses,
                     days=args.expires,
                     now=utcnow(),
+                    institution=args.institution,
                 )
             except InviteError as error:
                 print(error.text(translator(settings.locale)), file=sys.stderr)
@@ -306,6 +307,10 @@ def _add_invites_parser(commands: SubCommands, _: Translator) -> None:
     inv_actions = invites.add_subparsers(dest="action", required=True)
     create = inv_actions.add_parser("create", help=_("create an invitation link"))
     create.add_argument("--department", required=True, help=_("department code"))
+    create.add_argument(
+        "--institution",
+        help=_("name of a subordinate institution: --department is then its code"),
+    )
     create.add_argument("--uses", type=int, default=50, help=_("how many people can join"))
     create.add_argument("--expires", type=int, default=7, help=_("validity, days"))
     create.add_argument("--bot-username", help=_("bot username without @"))

@@ -106,6 +106,9 @@ def bot_commands(locale: str) -> list[BotCommand]:
         return [
             BotCommand(command="start", description=_("Rate a service")),
             BotCommand(command="rate", description=_("Rate an internal service (employees)")),
+            BotCommand(
+                command="request", description=_("Request to an internal service (employees)")
+            ),
             BotCommand(command="stats", description=_("Satisfaction statistics (owners)")),
             BotCommand(command="cases", description=_("Reengineering cases (owners, officer)")),
             BotCommand(command="help", description=_("What the bot can do")),

@@ -10,10 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.report_common import ReportError, find_process
 from analytics.report_dynamics import satisfaction_dynamics
-from analytics.report_internal import internal_comparison
+from analytics.report_internal import internal_comparison, previous_survey_month
 from analytics.report_kinds import REPORT_CHOICES
 from analytics.report_pain_map import pain_map
 from analytics.report_segments import segment_profile
+from analytics.scan import rules_from
 from core.i18n import Translator
 from core.periods import PAIN_MAP_MONTHS, month_add, month_end
 from core.settings import Settings
@@ -59,7 +60,9 @@ async def build_report(
         except CaseError as error:
             raise ReportError(str(error)) from error
     if kind == "dynamics":
-        return await satisfaction_dynamics(session, out, _, until=month, min_cell=min_cell)
+        return await satisfaction_dynamics(
+            session, out, _, until=month, min_cell=min_cell, rules=rules_from(settings)
+        )
     if kind == "pain-map":
         assert process_id is not None
         return await pain_map(
@@ -77,7 +80,8 @@ async def build_report(
             session, out, _, process_id=process_id, until=month, min_cell=min_cell
         )
     if kind == "internal":
-        previous = month_add(month, -1)
+        # compared with the previous survey, however many months back it was (seed 004 §14)
+        previous = await previous_survey_month(session, month) or month_add(month, -1)
         return await internal_comparison(
             session,
             out,

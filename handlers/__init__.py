@@ -20,6 +20,7 @@ from handlers import (
     fallback,
     feedback,
     finder,
+    inquiries,
     officer,
     owner,
     respondent,
@@ -62,6 +63,7 @@ def build_root_router() -> Router:
         officer_router,  # officer-only, filtered once at router level
         _fresh(campaigns.router),  # «Пройти опрос» under campaign invitations
         _fresh(feedback.router),  # closed loop: answers typed in a state win over survey text
+        _fresh(inquiries.router),  # internal requests: texts typed in a state, owners' buttons
         _fresh(cases.router),  # /cases: owners' and officer's cases (checked per case)
         _fresh(owner.router),  # /stats: owners see their processes, officers all (per object)
         _fresh(common.router),  # /start, /help, /forget

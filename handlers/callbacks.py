@@ -147,7 +147,30 @@ class CampaignCb(CallbackData, prefix="cp"):
 
 
 class CampaignWizardCb(CallbackData, prefix="cw"):
-    """The officer's campaign wizard: audience (0 = all employees, else a department), days."""
+    """The officer's campaign wizard: audience (0 = all employees, else a department), days;
+    ``go`` when the officer starts it although nobody would be invited."""
 
     d: int
     days: int = 0
+    go: bool = False
+
+
+class DayCb(CallbackData, prefix="wd"):
+    """A date offered in place of a non-working one (``YYYYMMDD``); the FSM state says what
+    the date is for, and that step checks the person and the case as a typed date would."""
+
+    d: str
+
+
+class RequestServiceCb(CallbackData, prefix="iq"):
+    """An employee's request, step by step: the internal service, then the form (w/o)."""
+
+    p: int
+    f: Literal["", "w", "o"] = ""
+
+
+class RequestCb(CallbackData, prefix="ir"):
+    """The owner's buttons under an internal request (intents request.answer/done/refuse)."""
+
+    r: int
+    x: Literal["answer", "done", "refuse"]

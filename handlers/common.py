@@ -60,11 +60,13 @@ async def help_command(message: Message, actor: Actor) -> None:
     ]
     if actor.is_employee:
         lines.append(_("/rate — rate an internal service: IT, accounting, facilities"))
+        lines.append(_("/request — send a request to an internal service; /myrequests — yours"))
     if actor.is_owner or actor.is_officer:
         lines.append(_("/stats — satisfaction indexes, charts and reports"))
         lines.append(_("/cases — reengineering cases: steps, deadlines, decisions"))
     if actor.is_officer:
         lines.append(_("/invite — create an invite link for employees of a department"))
+        lines.append(_("/late — internal requests past their deadline"))
     lines.append(_("/forget — delete the link between you and your answers"))
     lines.append("")
     lines.append(

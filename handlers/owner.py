@@ -32,7 +32,7 @@ from core.periods import last_complete_month
 from core.settings import Settings
 from handlers.callbacks import ReportCb, StatsCb
 from outreach.loop import answered_in_time_share
-from registry.links import deep_link
+from registry.links import deep_link, max_link
 from storage.models import Process
 from storage.recipients import unreachable_people
 from storage.uow import UnitOfWork
@@ -42,7 +42,7 @@ from surveys.unreachable import WELCOME_PAYLOAD, report
 
 router = Router(name=__name__)
 
-REPORTS = {"pain-map": "p", "segments": "s", "dynamics": "d"}
+REPORTS = {"pain-map": "p", "segments": "s", "dynamics": "d", "internal": "i"}
 
 
 def month_name(month: date, *, year: bool = True) -> str:
@@ -163,7 +163,9 @@ async def stats(
     elif actor.is_officer:
         await _officer_overview(message, summaries, month)
     if actor.is_officer:
-        await _unreachable(message, uow, bot)  # on launch day: most owners, even before data
+        await _unreachable(
+            message, uow, bot, settings
+        )  # on launch day: most owners, even before data
     if actor.is_officer or not summaries:
         return
     for summary in summaries:
@@ -178,14 +180,16 @@ async def stats(
         )
 
 
-async def _unreachable(message: Message, uow: UnitOfWork, bot: Bot) -> None:
+async def _unreachable(message: Message, uow: UnitOfWork, bot: Bot, settings: Settings) -> None:
     """Who the bot cannot reach yet, why, and the link to pass on (surveys.unreachable)."""
     async with uow.reading() as session:
         people = await unreachable_people(session)
     if people:
         me = await bot.me()
         link = deep_link(me.username, WELCOME_PAYLOAD) if me.username else None
-        await message.answer(report(people, link, _, html=True))
+        name = settings.max_bot_name
+        in_max = max_link(name, WELCOME_PAYLOAD) if name else None
+        await message.answer(report(people, link, _, html=True, max_link=in_max))
 
 
 async def _officer_overview(message: Message, summaries: list[ProcessSummary], month: date) -> None:
@@ -216,6 +220,10 @@ async def _officer_overview(message: Message, summaries: list[ProcessSummary], m
             callback_data=StatsCb(p=summary.process_id),
         )
     builder.button(text=_("Dynamics of all processes (Excel)"), callback_data=ReportCb(k="d", p=0))
+    builder.button(  # seed 004 §14: the internal survey against the previous one
+        text=_("Internal services against the previous survey (Excel)"),
+        callback_data=ReportCb(k="i", p=0),
+    )
     builder.adjust(1)
     text = _("Choose a process for details:")
     split = collection_split(_collected_total(summaries))

@@ -16,6 +16,7 @@ from core.settings import Settings
 from jobs.campaigns import campaign_job
 from jobs.cases import run_case_reminders
 from jobs.feedback import feedback_followup
+from jobs.inquiries import inquiries_followup
 from jobs.leader import Leadership
 from jobs.retention import retention_job
 from jobs.scan import monthly_scan_job
@@ -51,6 +52,7 @@ def create_scheduler(
             everything,
         ),
         ("feedback_followup", feedback_followup, {"trigger": "interval", "hours": 1}, everything),
+        ("inquiries_followup", inquiries_followup, {"trigger": "interval", "hours": 1}, everything),
         (
             "retention",
             retention_job,

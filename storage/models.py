@@ -49,6 +49,9 @@ class Department(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(32), unique=True)
     name: Mapped[str] = mapped_column(sa.String(300))
+    # A subordinate institution (or a unit of one), whose staff are internal clients too
+    # (seed 004 §2: «сотрудник учреждения, подведомственного министерству»).
+    subordinate: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
 
 class ActivityDirection(Base):
@@ -417,6 +420,8 @@ class Campaign(Base):
     created_by: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The moment it invited its audience: answers before it are not answers to it (rev. 023).
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     invited: Mapped[int] = mapped_column(default=0)
     responded: Mapped[int] = mapped_column(default=0)
 
