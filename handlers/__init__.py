@@ -23,6 +23,7 @@ from handlers import (
     inquiries,
     officer,
     owner,
+    quiet,
     respondent,
 )
 from handlers.filters import IsOfficer, inline
@@ -66,6 +67,7 @@ def build_root_router() -> Router:
         _fresh(inquiries.router),  # internal requests: texts typed in a state, owners' buttons
         _fresh(cases.router),  # /cases: owners' and officer's cases (checked per case)
         _fresh(owner.router),  # /stats: owners see their processes, officers all (per object)
+        _fresh(quiet.router),  # /quiet: a member of staff's quiet hours
         _fresh(common.router),  # /start, /help, /forget
         _fresh(respondent.router),  # questionnaires started by a link, typed answers, search
         _fresh(finder.router),  # a service found without a QR code: area → service → place

@@ -20,7 +20,7 @@ NavLevel = Annotated[str, Field(pattern=r"^[dpt]\*?$")]  # a level; "*" when pag
 InviteToken = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{16,43}$")]  # secrets.token_urlsafe
 CaseAction = Literal[
     "v", "l", "d", "dec", "dok", "doc", "ext", "mt", "pa", "sec", "dig", "px", "rl", "dep", "go",
-    "rc",
+    "rc", "sp", "ow",
 ]  # fmt: skip
 
 
@@ -110,6 +110,13 @@ class CaseCb(CallbackData, prefix="cs"):
     x: OptionCode = ""
 
 
+class SignCb(CallbackData, prefix="sg"):
+    """The department head's «Подписать» / «Вернуть на доработку» (intents signature.*)."""
+
+    g: int
+    ok: bool
+
+
 class CaseOpenCb(CallbackData, prefix="co"):
     """The officer opens a case by instruction: p=0 lists processes (page pg), ok confirms."""
 
@@ -174,3 +181,9 @@ class RequestCb(CallbackData, prefix="ir"):
 
     r: int
     x: Literal["answer", "done", "refuse"]
+
+
+class RegistryCb(CallbackData, prefix="rg"):
+    """The officer published the registry (seed 002 §3.1): the change the reminder names."""
+
+    c: int

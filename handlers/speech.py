@@ -12,7 +12,16 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from core.speech import Action, Actions, Intent
-from handlers.callbacks import AlertCb, CampaignCb, CaseCb, RelayCb, RequestCb, ResearchCb
+from handlers.callbacks import (
+    AlertCb,
+    CampaignCb,
+    CaseCb,
+    RegistryCb,
+    RelayCb,
+    RequestCb,
+    ResearchCb,
+    SignCb,
+)
 
 CALLBACKS: dict[Intent, Callable[..., CallbackData]] = {
     Intent.ALERT_REPLY: lambda alert: AlertCb(a=alert, x="reply"),
@@ -24,6 +33,9 @@ CALLBACKS: dict[Intent, Callable[..., CallbackData]] = {
     Intent.REQUEST_ANSWER: lambda request: RequestCb(r=request, x="answer"),
     Intent.REQUEST_DONE: lambda request: RequestCb(r=request, x="done"),
     Intent.REQUEST_REFUSE: lambda request: RequestCb(r=request, x="refuse"),
+    Intent.REGISTRY_PUBLISHED: lambda change: RegistryCb(c=change),
+    Intent.SIGNATURE_SIGN: lambda signature: SignCb(g=signature, ok=True),
+    Intent.SIGNATURE_RETURN: lambda signature: SignCb(g=signature, ok=False),
 }
 
 

@@ -56,12 +56,14 @@ from handlers.callbacks import (
     NavCb,
     OptInCb,
     RateCb,
+    RegistryCb,
     RelayCb,
     ReportCb,
     RequestCb,
     RequestServiceCb,
     ResearchCb,
     ResearchConsentCb,
+    SignCb,
     StatsCb,
 )
 from storage.database import create_engine, create_session_pool
@@ -456,7 +458,13 @@ CONSENT_HOLE = (
 
 
 NO_PROCESS = "У вас нет доступа к этому процессу."
+QUIET_STAFF_ONLY = "Тихие часы — для сотрудников"
 NO_CASE = "У вас нет доступа к этому делу."
+HEAD_ONLY = (
+    "Заключение подписывает руководитель структурного подразделения, в состав которого входит "
+    "ответственный за процесс."
+)
+NOT_WAITING = "Это заключение больше не ожидает подписи."
 STALE = refused("Эта кнопка больше не действует.")
 EMPLOYEES_ONLY = "Оценка внутренних сервисов доступна только сотрудникам."
 EMPLOYEES_ONLY_MENU = "Оценка внутренних сервисов доступна сотрудникам. Откройте ссылку"
@@ -522,6 +530,20 @@ TABLE: list[tuple[Send | Press, Expect, Expect, Expect, Expect]] = [
         ok("/rate", "/stats", "/cases", "/invite"),
         ok("/stats", "/invite"),
         ok("/invite"),
+    ),
+    (
+        Send("/quiet"),
+        denied(QUIET_STAFF_ONLY),
+        ok("Тихие часы: нет"),
+        ok("Тихие часы: нет"),
+        ok("Тихие часы: нет"),
+    ),
+    (
+        Send("/quiet 22-7"),
+        denied(QUIET_STAFF_ONLY),
+        ok("Сохранено. Тихие часы: с 22:00 до 07:00"),
+        ok("Сохранено. Тихие часы: с 22:00 до 07:00"),
+        ok("Сохранено. Тихие часы: с 22:00 до 07:00"),
     ),
     (
         Send("/forget"),
@@ -681,6 +703,8 @@ TABLE: list[tuple[Send | Press, Expect, Expect, Expect, Expect]] = [
         ok("Ссылка-приглашение создана"),
     ),
     (press(CampaignWizardCb, d=0, days=7), STALE, STALE, STALE, ok("Опрос запущен")),
+    # the publication reminder's button (seed 002 §3.1): no change waits, nothing is recorded
+    (press(RegistryCb, c=1), STALE, STALE, STALE, ok("уже отмечено")),
     # ---- campaigns
     (
         press(CampaignCb, c=CAMPAIGN_CLOSED),
@@ -1054,6 +1078,35 @@ TABLE: list[tuple[Send | Press, Expect, Expect, Expect, Expect]] = [
         refused(NOT_INVITED),
     ),
     (Press(None, raw="rs:1"), STALE, STALE, STALE, STALE),
+    # ---- the department head's signature (seed 003 §2.2.6): only the head it was asked of
+    (
+        press(CaseCb, c=CASE_B, a="sp"),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        report(),
+    ),
+    (
+        press(CaseCb, c=CASE_B, a="ow"),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        ok("Кому поручается это дело"),
+    ),
+    (
+        press(SignCb, g=1, ok=True),
+        refused(HEAD_ONLY),
+        refused(NOT_WAITING),
+        refused(NOT_WAITING),
+        refused(NOT_WAITING),
+    ),
+    (
+        press(SignCb, g=1, ok=False),
+        refused(HEAD_ONLY),
+        refused(NOT_WAITING),
+        refused(NOT_WAITING),
+        refused(NOT_WAITING),
+    ),
     # ---- anything else
     (Press(None, raw="zz:1"), STALE, STALE, STALE, STALE),
 ]
