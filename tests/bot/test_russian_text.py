@@ -138,16 +138,16 @@ def questionnaire_texts() -> Iterator[tuple[str, str]]:
 
 
 def template_texts() -> Iterator[tuple[str, str]]:
-    """What the reengineering template shows owners: step titles, results, decisions."""
-    data = yaml.safe_load(
-        (ROOT / "reengineering" / "templates" / "seed003.yaml").read_text(encoding="utf-8")
-    )
-    for step in data["steps"]:
-        for field in ("title", "produces", "due_note"):
-            if step.get(field):
-                yield f"seed003 {step['id']}.{field}", " ".join(str(step[field]).split())
-        for option in (step.get("decision") or {}).get("options", []):
-            yield f"seed003 {step['id']} option", option["title"]
+    """What the reengineering templates show owners: step titles, results, decisions."""
+    for path in sorted((ROOT / "reengineering" / "templates").glob("seed*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for step in data["steps"]:
+            for field in ("title", "produces", "due_note"):
+                if step.get(field):
+                    text = " ".join(str(step[field]).split())
+                    yield f"{path.stem} {step['id']}.{field}", text
+            for option in (step.get("decision") or {}).get("options", []):
+                yield f"{path.stem} {step['id']} option", option["title"]
 
 
 def web_texts() -> Iterator[tuple[str, str]]:
