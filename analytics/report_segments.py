@@ -280,7 +280,10 @@ def _info(
         (_("Basis"), source),
         (
             _("Segmentation attribute"),
-            _("Client category: the answer to the questionnaire's question «Who are you?»."),
+            _(
+                "Client category: the answer to the questionnaire's question «In what capacity "
+                "did you apply?»."
+            ),
         ),
         (
             _("Preferred channels"),

@@ -21,7 +21,7 @@ THANKS = "Спасибо! Ваш ответ сохранён."
 LIMIT = "Вы уже оценили эту услугу сегодня"
 STALE = "На этот вопрос уже дан ответ"
 SORRY = "Извините, у нас что-то пошло не так"
-PATH = ("Согласен", "Гражданин", "Пропустить", "5")
+PATH = ("Дать согласие", "Гражданин", "Пропустить", "5")
 """The buttons a respondent presses, by priority: whichever the newest keyboard offers."""
 
 FIRST_USER = 50_000_000

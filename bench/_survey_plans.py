@@ -40,7 +40,7 @@ def questionnaire_plan(payload: str, stages: Sequence[str], rng: random.Random) 
     """
     steps = [
         Step("start", payload, "Прежде чем начать"),
-        Step("tap", "Согласен", "Вопрос 1"),
+        Step("tap", "Дать согласие", "Вопрос 1"),
     ]
     score = rng.choices([1, 2, 3, 4, 5], weights=[1, 2, 3, 6, 8])[0]
     steps.append(Step("tap", str(score), "Вопрос 2"))
@@ -53,9 +53,9 @@ def questionnaire_plan(payload: str, stages: Sequence[str], rng: random.Random) 
         steps.append(Step("tap", rng.choice(CRITICALITY), "комментарий"))
     if rng.random() < 0.4:
         comment = "Спасибо, всё понятно" if score > 3 else "Долго ждал ответа"
-        steps.append(Step("say", comment, "кем вы обратились"))
+        steps.append(Step("say", comment, "в каком качестве вы обращались"))
     else:
-        steps.append(Step("tap", "Пропустить", "кем вы обратились"))
+        steps.append(Step("tap", "Пропустить", "в каком качестве вы обращались"))
     steps.append(Step("tap", rng.choice(SEGMENTS), "Спасибо"))
     return steps
 

@@ -13,7 +13,7 @@ Two scenarios, each on a fresh database loaded with `examples/registry.xlsx`:
   exactly once, and the `leases` table is sampled for its holder.
 
 Simulated people (distinct user ids, `--concurrency` of them at a time, a new one starting as
-soon as one finishes) follow the short path /start <touchpoint> → Согласен → 5 → Пропустить →
+soon as one finishes) follow the short path /start <touchpoint> → Дать согласие → 5 → Пропустить →
 Гражданин → «Спасибо! Ваш ответ сохранён.» They act on what the chat shows: when their wait
 times out (the bot was killed) they press the same button again (or send the same message);
 when the bot says the question was already answered and nothing follows, they send the

@@ -34,6 +34,12 @@ _CASES: dict[str, tuple[str, ...]] = {
 }
 
 
+def inner_quotes(text: str) -> str:
+    """A name that goes inside «…»: its own «ёлочки» become „лапки“, so quotes never nest
+    as «…«…»…» (issue #17: «no nested identical quotation marks»)."""
+    return text.replace("«", "„").replace("»", "“")
+
+
 def ru_number(value: float, digits: int = 2) -> str:
     """Format a number the Russian way: decimal comma and a true minus sign."""
     text = f"{abs(value):.{digits}f}".replace(".", ",")

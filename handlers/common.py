@@ -119,9 +119,12 @@ async def forget_confirmed(
     await query.answer()
     if isinstance(query.message, Message):
         lines = [
-            _("Done. {count} of your answers are no longer linked to you.").format(
-                count=report.responses
-            )
+            _(
+                "Done: {count} of your answers are no longer linked to you. They stay in the "
+                "statistics without your name or any link to this chat; a questionnaire you had "
+                "begun cannot be continued. To rate a service again, send /start or scan the QR "
+                "code."
+            ).format(count=report.responses)
         ]
         if staff:
             lines.append(

@@ -26,6 +26,7 @@ from storage.uow import UnitOfWork
 from surveys import opt_ins, profiles
 from surveys import service as surveys
 from surveys.actors import Actor
+from surveys.forgetting import was_forgotten
 from surveys.invites import INVITE_PREFIX
 from surveys.service import Outcome, StepResult, SurveyPolicy
 from surveys.views import QuestionView
@@ -347,6 +348,9 @@ async def answer_button(
             now=clock(),
         )
     message = query.message if isinstance(query.message, Message) else None
+    if result.outcome == Outcome.STALE and result.view is None:
+        if await _after_forget(query, uow, callback_data.s):
+            return
     if result.outcome == Outcome.STALE:
         await ack(query, _("This question has already been answered."))
         if result.view is not None:  # the question now current, in place of the old keyboard
@@ -389,7 +393,8 @@ async def opt_in(
         flags = (respondent.recontact_ok, respondent.answer_ok) if respondent else (False, False)
         commented = await opt_ins.offers_answer(session, callback_data.s)
     if changed is None:
-        await query.answer(_("This button is no longer active."))
+        if not await _after_forget(query, uow, callback_data.s):
+            await query.answer(_("This button is no longer active."))
         return
     await query.answer(_("Saved. You can withdraw this with /forget."))
     if isinstance(query.message, Message):
@@ -397,6 +402,22 @@ async def opt_in(
             await query.message.edit_reply_markup(
                 reply_markup=keyboards.opt_in_keyboard(callback_data.s, *flags, commented=commented)
             )
+
+
+async def _after_forget(query: CallbackQuery, uow: UnitOfWork, session_id: int) -> bool:
+    """An old button under a questionnaire the person unlinked with /forget: say so and how to
+    start again, in place of the dead keyboard (not «already answered»)."""
+    async with uow.transaction() as session:
+        if not await was_forgotten(session, session_id):
+            return False
+    await ack(query)
+    text = _(
+        "Your answers are no longer linked to you (/forget), so this button no longer works. "
+        "To rate a service again, send /start or scan the QR code."
+    )
+    if isinstance(query.message, Message):
+        await edit_in_place(query.message, text)
+    return True
 
 
 @router.message(TYPED_TEXT)

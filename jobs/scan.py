@@ -20,13 +20,14 @@ from core.calendar import is_working_day
 from core.clock import Clock
 from core.i18n import Translator, translator
 from core.periods import last_complete_month
+from core.russian import inner_quotes
 from core.settings import Settings
 from jobs.cases import calendar_for
 from reengineering.cases import current_regulation, open_cases_from_detections, template_of
 from reengineering.templates import GroundTemplate
 from storage.cases_models import Ground
 from storage.database import SessionPool, read_only_of
-from storage.models import DeclineDetection, Process
+from storage.models import DeclineDetection, Process, Touchpoint
 from storage.outbox import enqueue
 from storage.recipients import officer_recipients, person_recipient
 
@@ -49,14 +50,27 @@ def _alert_text(
     detection: DeclineDetection,
     _: Translator | None = None,
     ground: GroundTemplate | None = None,
+    touchpoint: Touchpoint | None = None,
 ) -> str:
-    """The alert; ``ground``: the decline ground as the organisation's regulation words it
+    """The alert names what declined (a touchpoint warning names the touchpoint and its
+    process); ``ground``: the decline ground as the organisation's regulation words it
     (without it, seed 003's wording)."""
     _ = _ or translator()
-    name, code = escape(process.name), escape(process.code)
+    name, code = escape(inner_quotes(process.name)), escape(process.code)
     if detection.level == "touchpoint":
-        head = _("<b>⚠️ Warning</b> for the touchpoint «{name}» ({code}).").format(
-            name=name, code=code
+        head = (
+            _(
+                "<b>⚠️ Warning</b> for the touchpoint «{touchpoint}» ({code}) of the process "
+                "«{name}»."
+            ).format(
+                touchpoint=escape(inner_quotes(touchpoint.name)),
+                code=escape(touchpoint.code),
+                name=name,
+            )
+            if touchpoint is not None
+            else _("<b>⚠️ Warning</b> for a touchpoint of the process «{name}» ({code}).").format(
+                name=name, code=code
+            )
         )
         tail = _("A decline at a single touchpoint is a signal to check how it works.")
     else:
@@ -110,11 +124,16 @@ async def scan_and_notify(
             owner = await person_recipient(session, process.owner_id)
             recipients = list(dict.fromkeys([*officers, *([owner] if owner else [])]))
             chart_path = charts.get(process.id) if detection.level == "process" else None
+            touchpoint = (
+                await session.get(Touchpoint, detection.touchpoint_id)
+                if detection.touchpoint_id is not None
+                else None
+            )
             for chat_id in recipients:
                 await enqueue(
                     session,
                     chat_id=chat_id,
-                    text=_alert_text(process, detection, _, decline),
+                    text=_alert_text(process, detection, _, decline, touchpoint),
                     kind=f"decline_{detection.level}",
                     dedupe_key=f"decline:{detection.id}:{chat_id}",
                 )

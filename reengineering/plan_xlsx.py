@@ -6,7 +6,7 @@ to every executor with the minutes (§3.8), so the bot produces the annex form i
 annex's heading and title, the five-column table «№ п/п | Мероприятие | Дата окончания |
 Ответственный | Образ результата и отчетный документ» with its numbering row 1–5 and the four
 section rows spanning it, measures numbered 1.1, 1.2, 2.1…, dates as ДД.ММ.ГГГГ. Around it the
-document's head (storage.xlsx_document): the body, the approval stamp «УТВЕРЖДЕН протоколом
+document's head (storage.xlsx_document): the body, the approval stamp «УТВЕРЖДЁН протоколом
 заседания рабочей группы…» (§3.8), the period, the date of preparation, and the signatures of
 the process owner who forms the plan (§3.4) and of the head of the department, who signs the
 conclusion that goes with it (§3.7).

@@ -41,7 +41,7 @@ _BLANK = "________________"
 class DocumentHead:
     """The lines above a document's table, already in the reader's language.
 
-    ``approval`` is the stamp at the top right («УТВЕРЖДЕН протоколом…»), ``lines`` what
+    ``approval`` is the stamp at the top right («УТВЕРЖДЁН протоколом…»), ``lines`` what
     follows the title (the process, the ground) before the period and the preparation date.
     """
 

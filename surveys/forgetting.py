@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.erasure import forget_invites, forget_links
 from storage.models import Respondent, Response, SurveySession
 from storage.outbox import RESPONDENT_KINDS, forget_chat
-from surveys.respondents import tombstone_key
+from surveys.respondents import is_tombstone, tombstone_key
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,14 @@ async def forget(session: AsyncSession, key: str) -> ForgetReport:
         sessions=int(sessions.rowcount or 0),  # type: ignore[attr-defined]
         had_profile=respondent is not None,
     )
+
+
+async def was_forgotten(session: AsyncSession, session_id: int) -> bool:
+    """Whether a questionnaire was unlinked by /forget, so an old button under it can say so
+    (issue #17: «the right message after a citizen withdrew with /forget») instead of
+    «already answered»; the row tells nothing about whose it was."""
+    attempt = await session.get(SurveySession, session_id)
+    return attempt is not None and is_tombstone(attempt.respondent_key)
 
 
 async def forget_person(

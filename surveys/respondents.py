@@ -31,6 +31,14 @@ def address_key(secret: bytes, chat: int) -> str:
     return channel_respondent_key(secret, channel.value, native_id(chat))
 
 
+TOMBSTONE_PREFIX = "forgotten-"
+
+
 def tombstone_key() -> str:
     """A random key that replaces a forgotten person's key in their past answers."""
-    return "forgotten-" + secrets.token_hex(27)
+    return TOMBSTONE_PREFIX + secrets.token_hex(27)
+
+
+def is_tombstone(key: str) -> bool:
+    """A key /forget left behind: whoever held it is no longer linked to these rows."""
+    return key.startswith(TOMBSTONE_PREFIX)

@@ -88,9 +88,9 @@ def free_port() -> int:
 async def citizen(sandbox: SandboxServer, user_id: int) -> None:
     user = SimulatedUser(sandbox, user_id, timeout=60)
     await user.say("/start t-SUP01-EPGU", expect="Прежде чем начать")
-    await user.tap("Согласен", expect="Вопрос 1")
+    await user.tap("Дать согласие", expect="Вопрос 1")
     await user.tap("5", expect="комментарий")
-    await user.tap("Пропустить", expect="кем вы")
+    await user.tap("Пропустить", expect="в каком качестве")
     await user.tap("Гражданин", expect="Спасибо")
 
 

@@ -21,6 +21,7 @@ from storage.database import SessionPool
 from storage.models import MonthlyRollup, Response
 from surveys import profiles, service
 from surveys.catalogue import sync_questionnaires
+from surveys.questionnaire import load_builtin_questionnaires
 from surveys.service import StepResult, SurveyPolicy
 from tests.conftest import SmallRegistry
 from tests.surveys.factories import add_responses, new_key, questionnaire
@@ -105,7 +106,8 @@ async def test_each_channel_has_its_cells_and_its_rows_in_the_report(
     assert max_["Число ответов"] == 1 and max_["Средняя оценка"] == 4
     assert web["Число ответов"] == 2 and web["Средняя оценка"] == 4.5
     assert telegram["Процесс"] == "Назначение ежемесячной денежной выплаты"
-    assert telegram["Клиенты"] == "внешние" and telegram["Версия анкеты"] == 1
+    shipped = next(d.version for d in load_builtin_questionnaires() if d.code == "touchpoint")
+    assert telegram["Клиенты"] == "внешние" and telegram["Версия анкеты"] == shipped
     totals = [r for r in rows if r["Процесс"] == "Все процессы"]
     assert [(r["Канал сбора"], r["Число ответов"]) for r in totals] == [
         ("Telegram", 3), ("MAX", 1), ("Веб-форма", 2),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import statistics
 from collections import Counter
 from collections.abc import Sequence
@@ -63,9 +64,9 @@ async def world(session_pool: SessionPool, registry: SmallRegistry) -> World:
     """Registry, both built-in questionnaires, a touchpoint v2 and a second internal service."""
     await sync_questionnaires(session_pool)
     text = (QUESTIONNAIRES_DIR / "touchpoint.yaml").read_text(encoding="utf-8")
-    await sync_questionnaires(
-        session_pool, [parse_questionnaire(text.replace("version: 1", "version: 2"))]
-    )
+    shipped = parse_questionnaire(text).version
+    newer = re.sub(r"(?m)^version: \d+$", f"version: {shipped + 1}", text)
+    await sync_questionnaires(session_pool, [parse_questionnaire(newer)])
     async with session_pool() as session, session.begin():
         accounting = await session.scalar(
             sa.select(ActivityDirection).where(ActivityDirection.code == "internal_accounting")
@@ -83,9 +84,9 @@ async def world(session_pool: SessionPool, registry: SmallRegistry) -> World:
         await session.flush()
         return World(
             registry,
-            await questionnaire(session, "touchpoint", 1),
-            await questionnaire(session, "touchpoint", 2),
-            await questionnaire(session, "internal_service", 1),
+            await questionnaire(session, "touchpoint", shipped),
+            await questionnaire(session, "touchpoint", shipped + 1),
+            await questionnaire(session, "internal_service"),
             process.id,
             department.id,
         )
@@ -191,7 +192,7 @@ async def test_dynamics_sheets_values_versions_and_suppression(
     assert list(means["Код процесса"]) == ["ACC01", "IT01", "SUP01"]
 
     sup = row_of(means, "Код процесса", "SUP01")
-    assert sup["Версия анкеты"] == 2
+    assert sup["Версия анкеты"] == world.touchpoint_v2.version
     assert sup["Направление деятельности"] == (
         "Меры государственной поддержки и государственные услуги"
     )
@@ -236,7 +237,7 @@ async def test_dynamics_sheets_values_versions_and_suppression(
     assert ci95([2, 5], T_975_DF1)[0] < 1
     assert empty(sup["95% ДИ: нижняя граница"]) and empty(sup["95% ДИ: верхняя граница"])
     assert "Мало ответов для доверительного интервала: 2 ответа" in sup["Примечание"]
-    assert "версии анкеты (1)" in sup["Примечание"]
+    assert f"версии анкеты ({world.touchpoint_v1.version})" in sup["Примечание"]
     it = row_of(summary_sheet, "Код процесса", "IT01")
     assert it["Средняя оценка"] == pytest.approx(4.4)
     assert it["Число ответов"] == 5
@@ -584,7 +585,7 @@ async def test_segment_profile(session_pool: SessionPool, world: World, tmp_path
     assert info["Этапы клиентского пути"].startswith("информирование → подача заявления")
     assert "по данным обратной связи" in info["Основание"]
     assert info["Период"] == "июль 2023 г. – июнь 2025 г."
-    assert "версия 2" in info["Средняя оценка и CSAT"]
+    assert f"версия {world.touchpoint_v2.version}" in info["Средняя оценка и CSAT"]
     assert info["Число ответов"] == total
 
 
@@ -682,7 +683,7 @@ async def test_internal_comparison(session_pool: SessionPool, world: World, tmp_
     table = book["Сравнение с предыдущим"]
     assert list(table["Код процесса"]) == ["ACC01"] * 3 + ["IT01"] * 3
     assert list(table["Вопрос"]) == list(QUESTIONS) * 2
-    assert set(table["Версия анкеты"]) == {1}
+    assert set(table["Версия анкеты"]) == {world.internal.version}
     for _n, row in table.iterrows():
         question = QUESTIONS[row["Вопрос"]]
         now = INTERNAL_PLAN[(row["Код процесса"], "now")][question]

@@ -66,10 +66,10 @@ async def test_start_payload_and_a_full_questionnaire_over_http(
         )
         user = SimulatedUser(sandbox, 31337, timeout=60)
         await user.say("/start t-SUP01-EPGU", expect="Прежде чем начать")
-        await user.tap("Согласен", expect="Вопрос 1")
+        await user.tap("Дать согласие", expect="Вопрос 1")
         assert "Вопрос 1" in user.last_text
         await user.tap("5", expect="комментарий")
-        await user.say("Всё быстро и понятно", expect="кем вы обратились")
+        await user.say("Всё быстро и понятно", expect="в каком качестве вы обращались")
         await user.tap("Гражданин", expect="Спасибо")
         [commands] = sandbox.commands.values()
         assert {c["command"] for c in commands} == {

@@ -93,7 +93,7 @@ async def test_campaign_invites_reminds_non_respondents_and_closes_with_rate(
     await telegram.send(A, "/start")
     await telegram.press(A, CampaignCb(c=campaign_id).pack())
     await telegram.tap(A, "Техническая поддержка")
-    await telegram.tap(A, "Согласен")
+    await telegram.tap(A, "Дать согласие")
     for score in ("5", "4", "5"):
         await telegram.tap(A, score)
     await telegram.tap(A, "Пропустить")
@@ -130,7 +130,7 @@ async def employee_rates(telegram: Telegram, chat: int, entry: str) -> None:
     if entry == "/start":
         return
     await telegram.tap(chat, "Техническая поддержка")
-    await telegram.tap(chat, "Согласен")
+    await telegram.tap(chat, "Дать согласие")
     for score in ("5", "4", "5"):
         await telegram.tap(chat, score)
     await telegram.tap(chat, "Пропустить")
@@ -169,7 +169,7 @@ async def test_the_response_rate_counts_only_answers_given_after_the_campaign_st
     await telegram.send(A, "/start")
     await telegram.press(A, CampaignCb(c=campaign_id).pack())
     await telegram.tap(A, "Техническая поддержка")
-    await telegram.tap(A, "Согласен")
+    await telegram.tap(A, "Дать согласие")
     for score in ("5", "4", "5"):
         await telegram.tap(A, score)
     await telegram.tap(A, "Пропустить")

@@ -414,7 +414,7 @@ async def test_research_survey_from_the_case_and_the_r4_workbook(
     assert ResearchCb.unpack(button).c == case_id
     await telegram.press(EMPLOYEE, button, invitation)
     assert "Прежде чем начать" in (telegram.last(EMPLOYEE).text or "")
-    await telegram.tap(EMPLOYEE, "Согласен, продолжить")
+    await telegram.tap(EMPLOYEE, "Дать согласие")
     async with session_pool() as session:
         code = await session.scalar(
             sa.select(Questionnaire.code).join(
@@ -502,7 +502,7 @@ async def test_only_the_invited_answer_the_research_survey(
         message_id=2, date=datetime.now(UTC), chat=Chat(id=EMPLOYEE, type="private"), text="…"
     )
     await telegram.press(EMPLOYEE, employees_button, invitation)
-    await telegram.tap(EMPLOYEE, "Согласен, продолжить")
+    await telegram.tap(EMPLOYEE, "Дать согласие")
     assert "Вопрос 1" in (telegram.last(EMPLOYEE).text or "")
     async with session_pool() as session:
         assert await session.scalar(sa.select(sa.func.count(SurveySession.id))) == 1

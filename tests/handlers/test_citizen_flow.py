@@ -20,7 +20,7 @@ async def consent_and_rate(
 ) -> None:
     await telegram.send(user, f"/start {payload}")
     if "Прежде чем начать" in (telegram.last(user).text or ""):
-        await telegram.tap(user, "Согласен")
+        await telegram.tap(user, "Дать согласие")
     await telegram.tap(user, score)
 
 
@@ -30,7 +30,7 @@ async def test_high_rating_skips_the_conditional_questions(
     await telegram.send(CITIZEN, "/start t-SUP01-EPGU")
     consent = telegram.last(CITIZEN)
     assert "Прежде чем начать" in (consent.text or "") and "/forget" in (consent.text or "")
-    await telegram.tap(CITIZEN, "Согласен")
+    await telegram.tap(CITIZEN, "Дать согласие")
     question = telegram.last(CITIZEN)
     assert question.message_id == consent.message_id, "questions edit the same message"
     assert "Назначение ежемесячной денежной выплаты" in (question.text or "")
@@ -39,7 +39,7 @@ async def test_high_rating_skips_the_conditional_questions(
     await telegram.tap(CITIZEN, "5")
     assert "комментарий" in (telegram.last(CITIZEN).text or "")
     await telegram.tap(CITIZEN, "Пропустить")
-    assert "кем вы обратились" in (telegram.last(CITIZEN).text or "")
+    assert "в каком качестве вы обращались" in (telegram.last(CITIZEN).text or "")
     await telegram.tap(CITIZEN, "Гражданин")
     assert "Спасибо" in (telegram.last(CITIZEN).text or "")
     [response] = await responses(session_pool)
@@ -105,7 +105,7 @@ async def test_opt_in_is_kept_with_the_respondent_key(
     await consent_and_rate(telegram, CITIZEN, "5")
     await telegram.send(CITIZEN, "Спасибо, всё понятно объяснили")
     await telegram.tap(CITIZEN, "Пропустить")
-    await telegram.tap(CITIZEN, "ответ на мой отзыв")
+    await telegram.tap(CITIZEN, "ответ на свой отзыв")
     async with session_pool() as session:
         [respondent] = (await session.scalars(sa.select(Respondent))).all()
         contact = await session.get(RespondentContact, respondent.key)
@@ -122,14 +122,14 @@ async def test_start_without_payload_finds_the_service_by_menu_and_by_text(
     await telegram.tap(CITIZEN, "Меры государственной поддержки")
     await telegram.tap(CITIZEN, "Назначение ежемесячной")
     await telegram.tap(CITIZEN, "МФЦ")
-    await telegram.tap(CITIZEN, "Согласен")
+    await telegram.tap(CITIZEN, "Дать согласие")
     assert "Оцените, насколько" in (telegram.last(CITIZEN).text or "")
 
     other = 5002
     await telegram.send(other, "госуслуг")
     assert "Вот что нашлось" in (telegram.last(other).text or "")
     await telegram.tap(other, "Портал Госуслуг")
-    await telegram.tap(other, "Согласен")
+    await telegram.tap(other, "Дать согласие")
     await telegram.tap(other, "5")
     assert "комментарий" in (telegram.last(other).text or "")
 
@@ -203,7 +203,7 @@ async def test_an_answer_is_offered_only_to_someone_who_left_a_comment(
     assert answered.reply_markup is None, "the answered question keeps no live buttons"
     await telegram.tap(second, "Пенсионер")
     labels = [b.text for r in telegram.last(second).reply_markup.inline_keyboard for b in r]  # type: ignore[union-attr]
-    assert labels == ["Можно спросить меня позже ещё раз", "Хочу получить ответ на мой отзыв"]
+    assert labels == ["Можно спросить меня позже ещё раз", "Хочу получить ответ на свой отзыв"]
 
 
 async def test_the_stage_question_can_be_skipped_and_says_so(

@@ -34,7 +34,7 @@ async def test_valid_invite_registers_an_employee_who_rates_with_rate(
     assert "Отдел социальных выплат" in (telegram.last(EMPLOYEE).text or "")
     await telegram.send(EMPLOYEE, "/rate")
     await telegram.tap(EMPLOYEE, "Техническая поддержка")
-    await telegram.tap(EMPLOYEE, "Согласен")
+    await telegram.tap(EMPLOYEE, "Дать согласие")
     await telegram.tap(EMPLOYEE, "4")
     await telegram.tap(EMPLOYEE, "3")
     await telegram.tap(EMPLOYEE, "5")
@@ -100,7 +100,7 @@ async def test_forget_unlinks_answers_and_withdraws_consents(
     await consent_and_rate(telegram, user, "5")
     await telegram.send(user, "Всё хорошо")
     await telegram.tap(user, "Пенсионер")
-    await telegram.tap(user, "ответ на мой отзыв")
+    await telegram.tap(user, "ответ на свой отзыв")
     async with session_pool() as session:
         [key_before] = (await session.scalars(sa.select(Response.respondent_key))).all()
     await telegram.send(user, "/forget")

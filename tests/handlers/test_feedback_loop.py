@@ -37,7 +37,7 @@ async def low_score_with_comment(telegram: Telegram, want_answer: bool = True) -
     await telegram.send(CITIZEN, "Три часа в очереди, никто не объяснил сроки")
     await telegram.tap(CITIZEN, "Пенсионер")
     if want_answer:
-        await telegram.tap(CITIZEN, "ответ на мой отзыв")
+        await telegram.tap(CITIZEN, "ответ на свой отзыв")
 
 
 async def test_low_score_alerts_the_owner_and_the_answer_goes_both_ways(

@@ -45,7 +45,7 @@ async def test_double_tap_sends_the_next_question_once(
     telegram: Telegram, session_pool: SessionPool
 ) -> None:
     await telegram.send(USER, "/start t-SUP01-EPGU")
-    await telegram.tap(USER, "Согласен")
+    await telegram.tap(USER, "Дать согласие")
     data = telegram.button(USER, "4")
     message = telegram.last(USER)
     requests_before = len(telegram.session.requests)
@@ -110,7 +110,7 @@ async def test_unfinished_questionnaire_expires_as_abandoned(
 
 async def test_forged_values_are_refused(telegram: Telegram, session_pool: SessionPool) -> None:
     await telegram.send(USER, "/start t-SUP01-EPGU")
-    await telegram.tap(USER, "Согласен")
+    await telegram.tap(USER, "Дать согласие")
     real = AnswerCb.unpack(telegram.button(USER, "4"))
     for forged in ("9", "0", "t.bogus", "ok", "-", "<", "drop table"):
         data = AnswerCb(s=real.s, v=real.v, x=forged).pack()
@@ -134,7 +134,7 @@ async def test_another_persons_session_cannot_be_answered(
     await telegram.feed(update)
     assert telegram.session.callback_answers[update.callback_query.id].text  # type: ignore[union-attr]
     await telegram.tap(USER, "Пропустить")
-    assert "кем вы обратились" in (telegram.last(USER).text or "")
+    assert "в каком качестве вы обращались" in (telegram.last(USER).text or "")
 
 
 async def test_overlong_comment_is_not_echoed_and_not_stored(
@@ -146,7 +146,7 @@ async def test_overlong_comment_is_not_echoed_and_not_stored(
     assert isinstance(reply, SendMessage) and "Ж" * 20 not in reply.text
     assert len(reply.text) < 4096 and "5000" in reply.text
     await telegram.send(USER, "Ж" * 1000)
-    assert "кем вы обратились" in (telegram.last(USER).text or "")
+    assert "в каком качестве вы обращались" in (telegram.last(USER).text or "")
 
 
 async def test_every_button_tap_is_answered(telegram: Telegram) -> None:
@@ -184,7 +184,7 @@ async def test_bad_input_gets_a_hint_and_the_questionnaire_goes_on(
     await telegram.send(USER, "/start t-UNKNOWN-PAYLOAD")
     assert "Ссылка не распознана" in (telegram.last(USER).text or "")
     await telegram.send(USER, "/start t-SUP01-EPGU")
-    await telegram.tap(USER, "Согласен")
+    await telegram.tap(USER, "Дать согласие")
     await telegram.send(USER, "пять")
     assert "ответьте кнопками" in (telegram.session.sent_to(USER)[-2].text or "")
     sticker = Sticker(

@@ -43,11 +43,11 @@ async def rate(telegram: Telegram, user: int, score: str, comment: str | None = 
     await telegram.tap(user, "Техническая поддержка")
     consent = telegram.last_with_keyboard(user).reply_markup
     if consent is not None and any(
-        "Согласен" in b.text
+        "Дать согласие" in b.text
         for row in consent.inline_keyboard  # type: ignore[union-attr]
         for b in row
     ):
-        await telegram.tap(user, "Согласен")
+        await telegram.tap(user, "Дать согласие")
     for _question in ("satisfaction", "speed", "clarity"):
         await telegram.tap(user, score)
     if comment is None:
@@ -71,7 +71,7 @@ async def test_low_internal_score_with_a_comment_gets_the_closed_loop(
     await rate(telegram, employee, "4", "Всё хорошо, но долго ждал")
     assert await outbox(session_pool, "low_score_alert") == []  # 4 is no low score
     await rate(telegram, EMPLOYEES[1], "1", "Заявку на ремонт ноутбука не берут третью неделю")
-    await telegram.tap(EMPLOYEES[1], "ответ на мой отзыв")
+    await telegram.tap(EMPLOYEES[1], "ответ на свой отзыв")
     [alert] = await outbox(session_pool, "low_score_alert")
     assert alert.chat_id == IT_OWNER and "третью неделю" in alert.text
     assert "Техническая поддержка рабочих мест" in alert.text

@@ -50,7 +50,7 @@ NOW = datetime(2026, 11, 30, 21, 45, tzinfo=UTC)
 
 async def rate_with_a_pain(telegram: Telegram, user: int, comment: str) -> None:
     await telegram.send(user, "/start t-SUP01-MFC")
-    await telegram.tap(user, "Согласен")
+    await telegram.tap(user, "Дать согласие")
     await telegram.tap(user, "2")
     await telegram.tap(user, "Очередь")
     await telegram.tap(user, "Готово")

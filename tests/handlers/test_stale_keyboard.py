@@ -23,7 +23,7 @@ async def test_a_tap_on_the_keyboard_whose_edit_was_lost_shows_the_current_quest
     telegram: Telegram, session_pool: SessionPool
 ) -> None:
     await telegram.send(USER, "/start t-SUP01-EPGU")
-    await telegram.tap(USER, "Согласен")
+    await telegram.tap(USER, "Дать согласие")
     old = telegram.last(USER)
     rating = telegram.button(USER, "5")
 
@@ -41,7 +41,9 @@ async def test_a_tap_on_the_keyboard_whose_edit_was_lost_shows_the_current_quest
     shown = telegram.last(USER)
     assert "комментарий" in (shown.text or ""), "the current question is shown again"
     await telegram.tap(USER, "Пропустить")
-    assert "кем вы обратились" in (telegram.last(USER).text or ""), "answering it proceeds"
+    assert "в каком качестве вы обращались" in (telegram.last(USER).text or ""), (
+        "answering it proceeds"
+    )
     await telegram.tap(USER, "Гражданин")
     assert "Спасибо" in (telegram.last(USER).text or "")
     assert await count_responses(session_pool) == 1
@@ -52,7 +54,7 @@ async def test_a_question_whose_message_cannot_be_edited_is_sent_anew(
 ) -> None:
     """The person deleted the questionnaire's message: the next question must still appear."""
     await telegram.send(USER, "/start t-SUP01-EPGU")
-    await telegram.tap(USER, "Согласен")
+    await telegram.tap(USER, "Дать согласие")
     old = telegram.last(USER)
 
     async def refuse_the_edit(method: Any) -> None:
@@ -68,4 +70,4 @@ async def test_a_question_whose_message_cannot_be_edited_is_sent_anew(
     assert shown.message_id != old.message_id and "комментарий" in (shown.text or "")
     await telegram.tap(USER, "Пропустить")  # the new message is the one edited from now on
     assert telegram.last(USER).message_id == shown.message_id
-    assert "кем вы обратились" in (telegram.last(USER).text or "")
+    assert "в каком качестве вы обращались" in (telegram.last(USER).text or "")

@@ -151,7 +151,7 @@ async def _low_score(telegram: Telegram, user: int, payload: str, comment: str) 
     """Consent, a score of 1 with a comment, and the wish to get an answer."""
     await telegram.send(user, f"/start {payload}")
     if "Прежде чем начать" in (telegram.last(user).text or ""):
-        await telegram.tap(user, "Согласен")
+        await telegram.tap(user, "Дать согласие")
     await telegram.tap(user, "1")
     await telegram.tap(user, "Очередь")
     await telegram.tap(user, "Готово")
@@ -159,7 +159,7 @@ async def _low_score(telegram: Telegram, user: int, payload: str, comment: str) 
     await telegram.tap(user, "Высокая")
     await telegram.send(user, comment)
     await telegram.tap(user, "Пенсионер")
-    await telegram.tap(user, "ответ на мой отзыв")
+    await telegram.tap(user, "ответ на свой отзыв")
 
 
 def _id(channel: str, number: int) -> int:
@@ -682,10 +682,10 @@ TABLE: list[tuple[Send | Press, Expect, Expect, Expect, Expect]] = [
         press(ForgetCb, ok=True),
         # The actor has no answers of their own: forgetting touches nobody else's. Staff
         # invited by a campaign lose those invitations (issue #13, point 10).
-        own_data_only("Готово. Ваших ответов, больше не связанных с вами: 0."),
-        own_rows_only("Готово. Ваших ответов, больше не связанных с вами: 0."),
-        own_rows_only("Готово. Ваших ответов, больше не связанных с вами: 0."),
-        own_data_only("Готово. Ваших ответов, больше не связанных с вами: 0."),
+        own_data_only("Готово: ваши ответы больше не связаны с вами (ответов: 0)."),
+        own_rows_only("Готово: ваши ответы больше не связаны с вами (ответов: 0)."),
+        own_rows_only("Готово: ваши ответы больше не связаны с вами (ответов: 0)."),
+        own_data_only("Готово: ваши ответы больше не связаны с вами (ответов: 0)."),
     ),
     # ---- the menu
     (

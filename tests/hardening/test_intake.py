@@ -82,14 +82,16 @@ async def test_an_update_seen_before_is_never_applied_twice(
     polling = asyncio.create_task(durable_polling(inbox, stop, poll_seconds=1))
     sandbox.inject_message(6010, "/start t-SUP01-EPGU")
     await sandbox.wait_for(6010, lambda ms: any("Прежде" in str(m.get("text")) for m in ms), 10)
-    sandbox.press_button(6010, "Согласен")
+    sandbox.press_button(6010, "Дать согласие")
     await sandbox.wait_for(6010, lambda ms: any("Вопрос 1" in str(m.get("text")) for m in ms), 10)
     sandbox.press_button(6010, "5")
     await sandbox.wait_for(
         6010, lambda ms: any("комментарий" in str(m.get("text")) for m in ms), 10
     )
     pressed = sandbox.press_button(6010, "Пропустить")
-    await sandbox.wait_for(6010, lambda ms: any("кем вы" in str(m.get("text")) for m in ms), 10)
+    await sandbox.wait_for(
+        6010, lambda ms: any("в каком качестве" in str(m.get("text")) for m in ms), 10
+    )
     sandbox.press_button(6010, "Гражданин")
     await sandbox.wait_for(6010, lambda ms: any("Спасибо" in str(m.get("text")) for m in ms), 10)
     stop.set()

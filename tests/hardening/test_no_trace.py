@@ -151,7 +151,7 @@ def pseudonyms(settings: Settings, user: User) -> tuple[str, str]:
 
 async def low_score_with_comment(telegram: Telegram, user: int) -> None:
     await telegram.send(user, "/start t-SUP01-EPGU")
-    await telegram.tap(user, "Согласен")
+    await telegram.tap(user, "Дать согласие")
     await telegram.tap(user, "1")
     await telegram.tap(user, "Очередь")
     await telegram.tap(user, "Готово")
@@ -160,7 +160,7 @@ async def low_score_with_comment(telegram: Telegram, user: int) -> None:
     await telegram.send(user, "Полдня в очереди")
     await telegram.tap(user, "Пенсионер")
     assert "Спасибо" in (telegram.last(user).text or "")
-    await telegram.tap(user, "ответ на мой отзыв")
+    await telegram.tap(user, "ответ на свой отзыв")
     await telegram.tap(user, "спросить меня позже")
 
 
@@ -209,7 +209,7 @@ async def test_after_forget_no_table_holds_the_person_or_links_them_to_an_answer
     await telegram.send(EMPLOYEE.id, f"/start {payload}")
     await telegram.send(EMPLOYEE.id, "/rate")
     await telegram.tap(EMPLOYEE.id, "Техническая поддержка")
-    await telegram.tap(EMPLOYEE.id, "Согласен")
+    await telegram.tap(EMPLOYEE.id, "Дать согласие")
     for score in ("4", "3", "5"):
         await telegram.tap(EMPLOYEE.id, score)
     await telegram.send(EMPLOYEE.id, "Всё быстро")
@@ -321,11 +321,11 @@ async def outbox_chats(pool: SessionPool) -> list[int]:
 async def answered(telegram: ThroughTheInbox, pool: SessionPool, user: int, reply: str) -> None:
     """`user` scores low and asks for an answer; the owner answers; it is delivered."""
     await telegram.send(user, "/start t-SUP01-EPGU")
-    for label in ("Согласен", "1", "Очередь", "Готово", "рассмотрение", "Высокая"):
+    for label in ("Дать согласие", "1", "Очередь", "Готово", "рассмотрение", "Высокая"):
         await telegram.tap(user, label)
     await telegram.send(user, "Полдня в очереди")
     await telegram.tap(user, "Пенсионер")
-    await telegram.tap(user, "ответ на мой отзыв")
+    await telegram.tap(user, "ответ на свой отзыв")
     async with pool() as session:
         alert_id = await session.scalar(sa.text("SELECT max(id) FROM feedback_alerts"))
     await telegram.send(OWNER, "/start")
@@ -347,9 +347,9 @@ async def test_an_expired_link_or_a_withdrawn_consent_leaves_no_relay_behind(
     thanks = next(
         m
         for m in telegram.session.sent_to(NEIGHBOUR)
-        if m.reply_markup and "ответ на мой отзыв" in str(m.reply_markup)
+        if m.reply_markup and "ответ на свой отзыв" in str(m.reply_markup)
     )
-    await telegram.press(NEIGHBOUR, telegram.button(NEIGHBOUR, "ответ на мой отзыв", thanks))
+    await telegram.press(NEIGHBOUR, telegram.button(NEIGHBOUR, "ответ на свой отзыв", thanks))
     assert NEIGHBOUR not in await outbox_chats(session_pool), "the relay outlived the consent"
 
     # The citizen's link expires: the relayed answer no longer ties their chat to the alert.

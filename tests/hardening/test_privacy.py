@@ -208,7 +208,7 @@ async def telegram(
 async def low_score(telegram: Telegram, user: int, *opt_ins: str) -> None:
     """A score of 1 with a comment at SUP01-EPGU, then the opt-ins tapped (answer, recontact)."""
     await telegram.send(user, "/start t-SUP01-EPGU")
-    await telegram.tap(user, "Согласен")
+    await telegram.tap(user, "Дать согласие")
     await telegram.tap(user, "1")
     await telegram.tap(user, "Очередь")
     await telegram.tap(user, "Готово")
@@ -221,7 +221,7 @@ async def low_score(telegram: Telegram, user: int, *opt_ins: str) -> None:
         await telegram.tap(user, label)
 
 
-ANSWER, RECONTACT = "ответ на мой отзыв", "спросить меня позже"
+ANSWER, RECONTACT = "ответ на свой отзыв", "спросить меня позже"
 
 
 async def alerts(pool: SessionPool) -> list[FeedbackAlert]:

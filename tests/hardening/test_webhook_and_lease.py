@@ -74,9 +74,9 @@ async def test_webhook_checks_the_secret_and_carries_a_whole_questionnaire(
         assert (forged.status, missing.status) == (401, 401)
         user = SimulatedUser(sandbox, 7100, timeout=20)
         await user.say("/start t-SUP01-EPGU", expect="Прежде чем начать")
-        await user.tap("Согласен", expect="Вопрос 1")
+        await user.tap("Дать согласие", expect="Вопрос 1")
         await user.tap("4", expect="комментарий")
-        await user.tap("Пропустить", expect="кем вы")
+        await user.tap("Пропустить", expect="в каком качестве")
         await user.tap("Гражданин", expect="Спасибо")
     finally:
         stop.set()

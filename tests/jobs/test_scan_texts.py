@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.i18n import translator
 from jobs.scan import _alert_text
-from storage.models import DeclineDetection, Process
+from storage.models import DeclineDetection, Process, Touchpoint
 
 
 def test_the_alert_in_russian_and_in_english() -> None:
@@ -18,7 +18,13 @@ def test_the_alert_in_russian_and_in_english() -> None:
     assert ru.endswith("устойчивое снижение удовлетворённости.")
     touchpoint = DeclineDetection(level="touchpoint", reason="r")
     assert _alert_text(process, touchpoint, translator("ru")).startswith(
-        "<b>⚠️ Предупреждение</b> по точке взаимодействия"
+        "<b>⚠️ Предупреждение</b> по одной из точек взаимодействия процесса «Выдача &lt;справок&gt;»"
+    )
+    # Issue #17 point 8: the warning names the touchpoint, and its own «…» do not nest.
+    place = Touchpoint(name="Официальный сайт, раздел «Социальный контракт»", code="T-1")
+    assert _alert_text(process, touchpoint, translator("ru"), place).startswith(
+        "<b>⚠️ Предупреждение</b> по точке взаимодействия «Официальный сайт, раздел „Социальный "
+        "контракт“» (T-1) процесса «Выдача &lt;справок&gt;»."
     )
     en = _alert_text(process, detection, translator("en"))
     assert en.startswith("<b>🔻 Satisfaction decline</b> for the process")

@@ -21,9 +21,9 @@ async def test_a_deep_link_questionnaire_in_max_is_stored_as_collected_through_m
     citizen = SimulatedUser(running.max, 5550001)
     assert running.max.deep_link("t-SUP01-EPGU").startswith("https://max.ru/")
     await citizen.start("t-SUP01-EPGU", expect="Прежде чем начать")
-    await citizen.tap("Согласен", expect="Вопрос 1")
+    await citizen.tap("Дать согласие", expect="Вопрос 1")
     await citizen.tap("5", expect="комментарий")
-    await citizen.say("Всё быстро и понятно", expect="кем вы обратились")
+    await citizen.say("Всё быстро и понятно", expect="в каком качестве вы обращались")
     await citizen.tap("Гражданин", expect="Спасибо")
     said = " ".join(str(m.get("text")) for m in running.max.messages(citizen.chat_id))
     assert "аккаунта MAX" in said and "Telegram" not in said  # the messenger the person uses

@@ -26,7 +26,7 @@ async def test_an_invite_opened_in_max_makes_an_employee_who_rates_with_rate(
     await employee.start(payload, expect="Отдел социальных выплат")
     await employee.say("/rate")
     await employee.tap("Техническая поддержка", expect="Прежде чем начать")
-    await employee.tap("Согласен")
+    await employee.tap("Дать согласие")
     for score in ("4", "3", "5"):
         await employee.tap(score)
     await employee.say("Спасибо за быструю помощь", expect="Спасибо")

@@ -19,11 +19,11 @@ async def test_a_double_tap_on_a_rating_counts_once(
 ) -> None:
     citizen = SimulatedUser(running.max, 5550002)
     await citizen.start("t-SUP01-EPGU", expect="Прежде чем начать")
-    await citizen.tap("Согласен", expect="Вопрос 1")
+    await citizen.tap("Дать согласие", expect="Вопрос 1")
     running.max.press_button(citizen.user_id, "5")
     await citizen.tap("5", expect="комментарий")  # the second press of the same button
     await asyncio.sleep(0.3)  # a person reads the question before answering it
-    await citizen.say("Быстро", expect="кем вы обратились")
+    await citizen.say("Быстро", expect="в каком качестве вы обращались")
     await citizen.tap("Гражданин", expect="Спасибо")
     async with session_pool() as session:
         ratings = (await session.scalars(sa.select(Response.rating))).all()
@@ -48,7 +48,7 @@ async def test_the_same_max_update_delivered_twice_is_applied_once(
         await asyncio.sleep(0.1)
     await asyncio.sleep(0.5)
     assert len(running.max.messages(citizen.chat_id)) == shown  # no second greeting
-    await citizen.tap("Согласен", expect="Вопрос 1")
+    await citizen.tap("Дать согласие", expect="Вопрос 1")
     async with session_pool() as session:
         rows = (await session.execute(sa.select(InboxUpdate.update_id, InboxUpdate.status))).all()
     assert all(update_id >= MAX_UPDATE_BASE and status == "done" for update_id, status in rows)

@@ -20,9 +20,9 @@ SAME_NUMBER = 5550010
 
 async def answer(user: SimulatedUser, score: str) -> None:
     await user.start("t-SUP01-EPGU", expect="Прежде чем начать")
-    await user.tap("Согласен", expect="Вопрос 1")
+    await user.tap("Дать согласие", expect="Вопрос 1")
     await user.tap(score, expect="комментарий")
-    await user.say("-", expect="кем вы обратились")
+    await user.say("-", expect="в каком качестве вы обращались")
     await user.tap("Гражданин", expect="Спасибо")
 
 
@@ -46,11 +46,11 @@ async def test_forget_in_max_leaves_the_telegram_person_alone(
     }
 
     await in_max.say("/forget", expect="")
-    await in_max.tap("Да, удалить", expect="больше не связанных")
+    await in_max.tap("Да, удалить", expect="больше не связаны")
     after = await keys(session_pool)
     assert after[4] == before[4]
     assert after[5].startswith("forgotten-")
 
     await in_telegram.say("/forget", expect="")
-    await in_telegram.tap("Да, удалить", expect="больше не связанных")
+    await in_telegram.tap("Да, удалить", expect="больше не связаны")
     assert (await keys(session_pool))[4].startswith("forgotten-")

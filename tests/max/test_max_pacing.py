@@ -19,7 +19,7 @@ async def test_a_crowd_within_the_limit_gets_every_answer_and_no_429(running: Ru
     running.max.set_rate_limits(True)  # MAX's 30 requests a second, burst 30
     crowd = [SimulatedUser(running.max, 5570000 + n, timeout=30.0) for n in range(CROWD)]
     await asyncio.gather(*(p.start("t-SUP01-EPGU", expect="Прежде чем начать") for p in crowd))
-    await asyncio.gather(*(p.tap("Согласен", expect="Вопрос 1") for p in crowd))
+    await asyncio.gather(*(p.tap("Дать согласие", expect="Вопрос 1") for p in crowd))
     await asyncio.gather(*(p.tap("5", expect="комментарий") for p in crowd))
     assert running.max.stats()["rate_limited"] == 0
     assert running.max_channel.pacer.waited > 0  # the crowd was held back, not refused

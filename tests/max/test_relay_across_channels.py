@@ -21,13 +21,13 @@ OWNER_MAX_ID, CITIZEN_ID = 6660001, 987001
 
 async def low_score(citizen: SimulatedUser) -> None:
     await citizen.start("t-SUP01-EPGU", expect="Прежде чем начать")
-    await citizen.tap("Согласен", expect="Вопрос 1")
+    await citizen.tap("Дать согласие", expect="Вопрос 1")
     await citizen.tap("1")
     for label in ("Очередь", "Готово", "рассмотрение", "Высокая"):
         await citizen.tap(label)
     await citizen.say("Три часа в очереди, никто не объяснил сроки")
     await citizen.tap("Пенсионер")
-    await citizen.tap("ответ на мой отзыв")
+    await citizen.tap("ответ на свой отзыв")
 
 
 def live_buttons(person: SimulatedUser, text: str) -> list[dict[str, object]]:

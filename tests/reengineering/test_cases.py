@@ -216,7 +216,7 @@ async def test_due_dates_of_every_step_on_time(session_pool: SessionPool, world:
         # The owner was told at once what each of their steps expects, with the due date.
         texts = [m.text for m in await messages(session, chat_id=OWNER_CHAT, kind="case_step")]
         r2 = next(text for text in texts if "шаг R2" in text)
-        assert "Описание и блок-схемы процесса «как есть»" in r2
+        assert "Описание и блок-схемы процесса на текущий момент" in r2
         assert "BPMN 2.0" in r2
         assert "до 12.05.2025 (5 рабочих дней)" in r2
         r1 = next(text for text in texts if "шаг R1" in text)

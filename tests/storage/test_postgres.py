@@ -53,7 +53,7 @@ async def test_postgres_migrates_to_head_and_stores_a_questionnaire(
     bot, session = make_bot()
     telegram = Telegram(bot, create_dispatcher(settings, pool), session)
     await telegram.send(4242, "/start t-SUP01-EPGU")
-    await telegram.tap(4242, "Согласен")
+    await telegram.tap(4242, "Дать согласие")
     await telegram.tap(4242, "3")
     await telegram.tap(4242, "Очередь")
     await telegram.tap(4242, "Готово")

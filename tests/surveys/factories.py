@@ -29,11 +29,13 @@ from storage.models import (
 from surveys.questionnaire import QuestionKind, QuestionnaireDefinition
 
 
-async def questionnaire(session: AsyncSession, code: str, version: int = 1) -> Questionnaire:
-    """A stored questionnaire version (load them first with `sync_questionnaires`)."""
-    found = await session.scalar(
-        sa.select(Questionnaire).where(Questionnaire.code == code, Questionnaire.version == version)
-    )
+async def questionnaire(
+    session: AsyncSession, code: str, version: int | None = None
+) -> Questionnaire:
+    """A stored questionnaire version, the current one by default (load them first with
+    `sync_questionnaires`)."""
+    which = Questionnaire.is_current if version is None else Questionnaire.version == version
+    found = await session.scalar(sa.select(Questionnaire).where(Questionnaire.code == code, which))
     assert found is not None, f"questionnaire {code} v{version} is not loaded"
     return found
 

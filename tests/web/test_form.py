@@ -70,7 +70,7 @@ async def test_whole_questionnaire_lands_in_responses_and_rollup(
     html = await browser.send(FORM, button(html, "Высокая"))
     assert "комментарий" in html and "<textarea" in html
     html = await browser.send(FORM, ("value", "  Долго ждали <b>очень</b>  "))
-    assert "кем вы обратились?" in html
+    assert "в каком качестве вы обращались?" in html
     html = await browser.send(FORM, button(html, "Пенсионер"))
     assert browser.status == 200 and "Спасибо! Ваш ответ сохранён." in html
 
