@@ -18,7 +18,12 @@ from bot.bootstrap import open_storage
 from bot.delivery import OutboxSender
 from bot.factory import bot_commands, create_bot, create_dispatcher, survey_policy
 from bot.intake import Inbox, durable_polling
-from bot.max.channel import MAX_OUTBOX_PER_SECOND, MaxChannel, create_max_channel
+from bot.max.channel import (
+    MAX_OUTBOX_PER_SECOND,
+    MaxChannel,
+    create_max_channel,
+    set_max_commands,
+)
 from bot.max.polling import durable_max_polling
 from bot.max.webhook import PATH_SUFFIX, max_route, max_start, max_webhook_secret
 from bot.patience import Stopped, until_done
@@ -28,6 +33,7 @@ from core.channels import Channel
 from core.clock import Clock, utcnow
 from core.i18n import translator
 from core.settings import Settings, SettingsError
+from handlers.menus import MenuKeeper
 from jobs.leader import Leadership
 from jobs.setup import create_scheduler
 from storage.database import SessionPool
@@ -47,7 +53,11 @@ async def remember_bot_username(pool: SessionPool, username: str) -> None:
 
 
 async def prepare(
-    bot: Bot, pool: SessionPool, settings: Settings, stop: asyncio.Event | None = None
+    bot: Bot,
+    pool: SessionPool,
+    settings: Settings,
+    stop: asyncio.Event | None = None,
+    menus: MenuKeeper | None = None,
 ) -> str:
     """Who the bot is, and its command menu; waits out Telegram's (or a proxy's) failures."""
     _ = translator(settings.locale)
@@ -63,6 +73,8 @@ async def prepare(
         await until_done(lambda: bot.set_my_commands(commands), what="setMyCommands", stop=stop)
     except TelegramAPIError as error:  # the menu is a convenience: the bot works without it
         log.warning("the command menu was not set: %s", error.message)
+    if menus is not None:  # the staff the registry knows get their roles' menus (#17.2)
+        await menus.sync()
     return me.username or ""
 
 
@@ -76,6 +88,7 @@ async def prepare_max(channel: MaxChannel, settings: Settings, stop: asyncio.Eve
             _("MAX does not accept the token from OTKLIK_MAX_TOKEN: check it at dev.max.ru.")
         ) from error
     await channel.ids.forget_old()
+    await set_max_commands(channel, bot_commands(settings.locale))  # the citizens' menu
     return me.username or ""
 
 
@@ -154,7 +167,11 @@ async def run_bot(
         for signal_number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signal_number, stop.set)
         if bot is not None:
-            log.info("bot @%s started", await prepare(bot, storage.pool, settings, stop))
+            menus = MenuKeeper(bot, storage.pool, translator(settings.locale))
+            username = await prepare(bot, storage.pool, settings, stop, menus)
+            log.info("bot @%s started", username)
+            # Roles changed elsewhere (the registry import, the CLI) reach the menus too.
+            background.append(asyncio.create_task(menus.run(stop, lambda: leadership.is_leader)))
         if maxc is not None:
             log.info("MAX bot %s started", await prepare_max(maxc, settings, stop))
         # What start-up built lives as long as the process: keep it out of every collection.

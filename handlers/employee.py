@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import suppress
+from dataclasses import replace
 from html import escape
 
 from aiogram import Bot, F, Router
@@ -15,6 +16,7 @@ from core.clock import Clock
 from handlers.callbacks import MenuCb, PageCb, RateCb
 from handlers.filters import inline
 from handlers.keyboards import ListEntry, paged_list
+from handlers.menus import Roles, set_menu
 from handlers.respondent import begin
 from registry import directory
 from storage.uow import UnitOfWork
@@ -27,7 +29,12 @@ router = Router(name=__name__)
 
 @router.message(CommandStart(deep_link=True), inline(F.text.contains(" " + INVITE_PREFIX)))
 async def join_by_invite(
-    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, clock: Clock
+    message: Message,
+    command: CommandObject,
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    bot: Bot,
 ) -> None:
     token = (command.args or "").removeprefix(INVITE_PREFIX)
     async with uow.transaction() as session:
@@ -51,6 +58,9 @@ async def join_by_invite(
     }
     department = escape(result.department_name or "")
     await message.answer(texts[result.status].format(department=department))
+    if result.status in (Redemption.REGISTERED, Redemption.ALREADY):  # #17.2: the role's menu
+        roles = replace(Roles.of(actor), employee=True)
+        await set_menu(bot, actor.telegram_id, roles, _)
 
 
 async def services_menu(

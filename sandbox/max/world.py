@@ -56,6 +56,7 @@ class MaxWorld(SandboxState):
         self._seq = itertools.count(1)
         self._tokens = itertools.count(1)
         self.subscriptions: list[JsonDict] = []
+        self.bot_commands: list[JsonDict] = []  # PATCH /me/commands: one list for the bot
         super().__init__(config or MaxConfig())
         self._next_update = 1
 
@@ -76,6 +77,7 @@ class MaxWorld(SandboxState):
         """Forget the world, faults, limits and stats; ``full`` also drops subscriptions."""
         if full:
             self.subscriptions = []
+            self.bot_commands = []
         super().reset(full=full)
 
     @property
