@@ -157,14 +157,16 @@ async def stats(
         await message.answer(_("No processes to show yet."))
     elif actor.is_officer:
         await _officer_overview(message, summaries, month)
-    if summaries:
-        await message.answer(await in_time_text(uow, process_ids, month, settings, clock))
     if actor.is_officer:
+        if summaries:
+            await message.answer(await in_time_text(uow, process_ids, month, settings, clock))
         await _unreachable(message, uow, bot)  # on launch day: most owners, even before data
-    if actor.is_officer or not summaries:
+        return
+    if not summaries:
         return
     for summary in summaries:
         await _send_process(message, summary, settings)
+    await message.answer(await in_time_text(uow, process_ids, month, settings, clock))
 
 
 async def _unreachable(message: Message, uow: UnitOfWork, bot: Bot) -> None:

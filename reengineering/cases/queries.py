@@ -213,7 +213,7 @@ async def case_view(
         process_id=process.id,
         process_name=process.name,
         owner_id=process.owner_id,
-        owner_name=person_name(owner, _, role=_("the process owner")),
+        owner_name=person_name(owner, _),
         ground=case.ground.value,
         ground_title=_(GROUND_TITLES[case.ground]),
         arose_on=case.arose_on,
