@@ -91,14 +91,13 @@ def overview_chart(
     for (panel_title, ranked), (ax,) in zip(panels, axes, strict=True):
         _plain(ax)
         if len(panels) > 1:
-            ax.set_title(panel_title, fontsize=10, loc="left", pad=14)
+            ax.set_title(panel_title, fontsize=11, fontweight="bold", loc="left", pad=14)
         _draw_bars(ax, ranked, scale_max, _)
         _draw_figures(ax, ranked, _)
-    if declining:
-        axes[0][0].legend(
+    if declining:  # beside the title, clear of the panels' own titles
+        fig.legend(
             handles=[Patch(color=DECLINE_COLOUR, label=_("▼ sustained fall of satisfaction"))],
-            loc="lower right",
-            bbox_to_anchor=(1.0, 1.0),
+            loc="outside upper right",
             fontsize=8,
             frameon=False,
         )
