@@ -41,7 +41,7 @@ def shorten(text: str, limit: int = BUTTON_LIMIT, differs_at: int = 0) -> str:
         return text
     if differs_at < limit - 1:
         return _cut_end(text, limit)  # the difference is in the beginning: cut the end
-    tail = text[_tail_start(text, differs_at) :]
+    tail = text[_tail_start(text, differs_at, limit) :]
     head_room = limit - len(tail) - 2
     if head_room >= _MIN_HEAD:
         return _head(text, head_room) + ELLIPSIS + " " + tail
@@ -49,15 +49,21 @@ def shorten(text: str, limit: int = BUTTON_LIMIT, differs_at: int = 0) -> str:
     return head + _cut_end(tail, limit - len(head))
 
 
-def _tail_start(text: str, differs_at: int) -> int:
+def _tail_start(text: str, differs_at: int, limit: int) -> int:
     """Where the distinguishing tail begins: after a «: » or « — » before the difference,
-    else at the start of the word where it differs."""
+    else a few words before it («категория № 12», not «12»), while half the room is left."""
     for separator in (": ", " — ", " - "):
         found = text.rfind(separator, 0, differs_at)
         if found >= _MIN_HEAD:
             return found + len(separator)
     space = text.rfind(" ", 0, differs_at)
-    return space + 1 if space >= 0 else differs_at
+    start = space + 1 if space >= 0 else differs_at
+    while start > 1:
+        earlier = text.rfind(" ", 0, start - 1) + 1
+        if earlier <= 0 or len(text) - earlier + 2 > limit - limit // 2:
+            break
+        start = earlier
+    return start
 
 
 def _head(text: str, room: int) -> str:
