@@ -26,15 +26,18 @@ from analytics.report_xlsx import (
     write_workbook,
 )
 from analytics.stats import RollupCell
+from core.clock import utcnow
 from core.i18n import Translator
 from core.russian import MONTHS_SHORT, month_range_ru
 from storage.models import (
     ActivityDirection,
     ClientType,
+    OrganizationSettings,
     Process,
     Questionnaire,
     TouchpointKind,
 )
+from storage.xlsx_document import DocumentHead, document_head
 
 COMMENTS_PER_STAGE = 5
 COMMENT_LIMIT = 300
@@ -186,9 +189,30 @@ def path_of(out: Output) -> Path | None:
     return Path(out) if isinstance(out, str | Path) else None
 
 
-async def write_sheets(out: Output, sheets: Sequence[Sheet]) -> None:
+async def write_sheets(out: Output, sheets: Sequence[Sheet], head: DocumentHead) -> None:
     """Write in the drawing worker process: a big workbook must not stall the bot's loop."""
-    await render(write_workbook, OUT, sheets, out=out)
+    await render(write_workbook, OUT, sheets, head, out=out)
+
+
+async def report_head(
+    session: AsyncSession,
+    title: str,
+    period: tuple[date, date],
+    _: Translator,
+    *,
+    process: str | None = None,
+    prepared_on: date | None = None,
+) -> DocumentHead:
+    """The head of a report (CONVENTIONS «Documents»): the body from the registry, the title
+    (with the process for a report about one), the months and their dates, today's date."""
+    organization = await session.scalar(
+        sa.select(OrganizationSettings.name).order_by(OrganizationSettings.id).limit(1)
+    )
+    if process is not None:
+        title = _("{report}: the process «{process}»").format(report=title, process=process)
+    since, until = period
+    months = f"{month_range_ru(since, until)} ({since:%d.%m.%Y}–{until:%d.%m.%Y})"
+    return document_head(organization, title, months, prepared_on or utcnow().date(), _)
 
 
 def frame_of(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> pd.DataFrame:

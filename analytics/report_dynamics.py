@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from analytics.dynamics_notes import MonthFacts, decline_note, other_versions, summary_notes
 from analytics.indexes import IndexRow, latest_version, monthly_index, months_back
 from analytics.report_collection import CollectionScope, collection_sheet
 from analytics.report_common import (
@@ -32,12 +33,13 @@ from analytics.report_common import (
     month_label,
     path_of,
     questionnaires_of,
+    report_head,
     write_sheets,
 )
 from analytics.report_kinds import REPORT_KINDS
 from analytics.report_xlsx import COUNT_FORMAT, MEAN_FORMAT, SHARE_FORMAT, Output, Sheet
+from analytics.scan import DeclineRules
 from analytics.stats import MIN_INTERVAL_RESPONSES, RollupCell
-from analytics.wording import answers_text
 from core.i18n import Translator
 from core.periods import month_end
 from core.russian import month_range_ru
@@ -83,6 +85,7 @@ class _Build:
     guard: CellGuard
     heads: Heads
     columns: _Columns
+    rules: DeclineRules
     labels: list[str] = field(default_factory=list)
     means: list[dict[str, Any]] = field(default_factory=list)
     shares: list[dict[str, Any]] = field(default_factory=list)
@@ -100,8 +103,12 @@ async def satisfaction_dynamics(
     until: date,
     months: int = 12,
     min_cell: int = 5,
+    rules: DeclineRules | None = None,
 ) -> ReportSummary:
     """Monthly mean, CSAT and n per process over ``months`` months ending with ``until``'s.
+
+    ``rules`` are the decline rules the scan uses (OTKLIK_DECLINE_*): a process whose series
+    ends in a sustained decline says so in the summary's note (analytics.dynamics_notes).
 
     Figures come from the rollup (``monthly_index``), never from single responses. Each
     process follows one questionnaire version — the one with the latest data in the window —
@@ -136,6 +143,7 @@ async def satisfaction_dynamics(
         CellGuard(min_cell),
         Heads.of(_),
         _Columns.of(_),
+        rules or DeclineRules(),
         labels=[month_label(m) for m in window],
     )
     for process, direction in processes:
@@ -143,7 +151,8 @@ async def satisfaction_dynamics(
     scope = CollectionScope(window, client_type, chosen, processes, build.questionnaires)
     sheets = _sheets(build, client_type)
     sheets.insert(-1, await collection_sheet(session, scope, build.guard, _))
-    await write_sheets(out, sheets)
+    period = (window[0], month_end(window[-1]))
+    await write_sheets(out, sheets, await report_head(session, _(_TITLE), period, _))
     return ReportSummary(
         kind="dynamics",
         title=REPORT_KINDS["dynamics"],
@@ -152,7 +161,7 @@ async def satisfaction_dynamics(
         rows=len(build.means),
         responses=build.used,
         suppressed=build.guard.hidden,
-        period=(window[0], month_end(window[-1])),
+        period=period,
     )
 
 
@@ -372,7 +381,18 @@ def _summary_row(
     change = difference(cell.mean, previous.mean if previous else None)
     questionnaire = build.questionnaires.get(version_id) if version_id is not None else None
     ci = cell.interval_95(questionnaire.scale_max if questionnaire else 5)
-    notes = _notes(build, cell, ci, hide or hide_change, hide, all_rows, version_id)
+    other = other_versions(all_rows, version_id, build.questionnaires)
+    facts = MonthFacts(
+        month_label(last), cell, ci, hide, hide or hide_change, other, guard.min_cell
+    )
+    chosen = [r for r in all_rows if r.questionnaire_id == version_id]
+    # an internal series with a hidden month tells no means: no decline note either
+    decline = (
+        None
+        if any(hidden.values())
+        else decline_note(chosen, questionnaire, window, build.rules, _)
+    )
+    notes = summary_notes(facts, decline, _)
     return {
         **head,
         columns.month: month_label(last),
@@ -384,45 +404,3 @@ def _summary_row(
         columns.high: guard.show(ci[1] if ci else None, hide),
         columns.note: " ".join(notes) or None,
     }
-
-
-def _notes(
-    build: _Build,
-    cell: RollupCell,
-    ci: tuple[float, float] | None,
-    any_hidden: bool,
-    hide: bool,
-    all_rows: Sequence[IndexRow],
-    version_id: int | None,
-) -> list[str]:
-    """Why a month's figures are missing, partial or hidden."""
-    _, questionnaires = build.translate, build.questionnaires
-    notes: list[str] = []
-    if cell.n == 0:
-        notes.append(_("No responses for {month}.").format(month=month_label(build.window[-1])))
-    elif ci is None:
-        count = "" if hide else f"{answers_text(cell.n, _)}, "  # a hidden cell's n stays hidden
-        notes.append(
-            _(
-                "Too few responses for a confidence interval: {count}at least {minimum} are needed."
-            ).format(count=count, minimum=MIN_INTERVAL_RESPONSES)
-        )
-    other = sorted(
-        {
-            questionnaires[r.questionnaire_id].version
-            for r in all_rows
-            if r.questionnaire_id != version_id and r.questionnaire_id in questionnaires
-        }
-    )
-    if other:
-        notes.append(
-            _(
-                "Responses to another questionnaire version ({versions}) are not included: "
-                "series are not mixed."
-            ).format(versions=", ".join(str(v) for v in other))
-        )
-    if any_hidden:
-        notes.append(
-            _("Hidden: fewer than {count} respondents.").format(count=build.guard.min_cell)
-        )
-    return notes

@@ -23,6 +23,7 @@ from analytics.report_common import (
     internal_questions,
     path_of,
     questionnaires_of,
+    report_head,
     write_sheets,
 )
 from analytics.report_kinds import REPORT_KINDS
@@ -143,7 +144,7 @@ async def internal_comparison(
         ),
         info_sheet(_info(compared, period, previous, department), _),
     ]
-    await write_sheets(out, sheets)
+    await write_sheets(out, sheets, await report_head(session, _(_TITLE), period, _))
     return ReportSummary(
         kind="internal",
         title=REPORT_KINDS["internal"],

@@ -26,6 +26,7 @@ from analytics.report_common import (
     path_of,
     process_of,
     questionnaires_of,
+    report_head,
     write_sheets,
 )
 from analytics.report_kinds import REPORT_KINDS
@@ -199,7 +200,8 @@ async def pain_map(
         *_sheets(found, pains, _problems(found), _comments(found)),
         info_sheet(_info(found, process, direction, since, until), _),
     ]
-    await write_sheets(out, sheets)
+    head = await report_head(session, _(_TITLE), (since, until), _, process=process.name)
+    await write_sheets(out, sheets, head)
     return ReportSummary(
         kind="pain-map",
         title=REPORT_KINDS["pain-map"],
@@ -316,7 +318,7 @@ def _info(
     _ = found.translate
     return [
         (_("Report"), _(_TITLE)),
-        (_("Process"), f"{process.code} — {process.name}"),
+        (_("Process"), process.name),
         (_("Line of activity"), direction),
         (_("Start of the period"), since),
         (_("End of the period"), until),

@@ -26,6 +26,7 @@ from analytics.report_common import (
     path_of,
     process_of,
     questionnaires_of,
+    report_head,
     version_text,
     write_sheets,
 )
@@ -139,7 +140,8 @@ async def segment_profile(
     source = _source(found, period)
     info = _info(found, process, direction, questionnaire, (window[0], until), period, source)
     sheets = [*_sheets(found, profile, channels), info_sheet(info, _)]
-    await write_sheets(out, sheets)
+    head = await report_head(session, _(_TITLE), (window[0], until), _, process=process.name)
+    await write_sheets(out, sheets, head)
     return ReportSummary(
         kind="segments",
         title=REPORT_KINDS["segments"],
@@ -254,7 +256,7 @@ def _info(
     _ = found.translate
     info: list[tuple[str, Any]] = [
         (_("Report"), _(_TITLE)),
-        (_("Process"), f"{process.code} — {process.name}"),
+        (_("Process"), process.name),
         (_("Line of activity"), direction),
         (_("Clients"), client_labels(_)[process.client_type]),
         (_("Period"), period),
@@ -345,7 +347,18 @@ async def _touchpoints(session: AsyncSession, process_id: int, seen: set[Any]) -
         )
         .order_by(Touchpoint.code)
     )
-    return {t.id: f"{t.name} ({t.code})" for t in found}
+    return _headers({t.id: t.name for t in found})
+
+
+def _headers(names: Mapping[int, str]) -> dict[int, str]:
+    """Touchpoints by their names, as people know them (no registry codes in a header); a
+    name met twice gets a number, so two touchpoints never share a column."""
+    seen: dict[str, int] = {}
+    headers: dict[int, str] = {}
+    for touchpoint_id, name in names.items():
+        seen[name] = seen.get(name, 0) + 1
+        headers[touchpoint_id] = name if seen[name] == 1 else f"{name} ({seen[name]})"
+    return headers
 
 
 def _channel_row(

@@ -1,7 +1,10 @@
 """Writing report tables to .xlsx so people can read them and pandas can read them back.
 
-The header is always row 1 (no title row): `pandas.read_excel` then reads every sheet
-directly, and the officer can sort and filter in Excel. Tables are written with
+Every sheet is a document an official can sign (CONVENTIONS «Documents»): the head of
+`storage.xlsx_document` — the body's name, the report's title, the period, the date of
+preparation — takes the first ``HEAD_ROWS`` rows, the table's header is the row after it,
+so `pandas.read_excel(…, header=HEAD_ROWS)` reads every sheet, the officer can sort and
+filter in Excel, and A4 printing repeats the header on each page. Tables are written with
 `DataFrame.to_excel` (openpyxl engine) and styled afterwards: bold filled header, frozen
 header, auto-filter, fitted column widths and number formats per column. Number formats are
 applied only to numeric cells, so a suppression marker such as «<5» stays plain text, and
@@ -19,13 +22,16 @@ from typing import Any, BinaryIO
 import pandas as pd
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import coordinate_from_string
 from openpyxl.worksheet.worksheet import Worksheet
 
+from storage.xlsx_document import DocumentHead, head_rows, set_print, write_head
 from storage.xlsx_text import keep_text, storable
 
 __all__ = [
     "COUNT_FORMAT",
     "DATE_FORMAT",
+    "HEAD_ROWS",
     "MEAN_FORMAT",
     "SHARE_FORMAT",
     "Output",
@@ -45,6 +51,7 @@ MIN_WIDTH = 6.0
 MAX_WIDTH = 60.0
 WRAP_WIDTH = 80.0
 SHEET_NAME_LIMIT = 31  # Excel refuses longer sheet names
+HEAD_ROWS = 5  # body, title, period, date of preparation, a blank row; then the table
 
 Output = str | Path | BinaryIO
 
@@ -55,8 +62,8 @@ class Sheet:
 
     ``formats`` maps a column header to an Excel number format; ``wrap`` names long-text
     columns (comments) that get a wider cap and wrapped text instead of one endless line.
-    ``freeze`` is the top-left unfrozen cell: "A2" freezes the header, "B2" also the first
-    column of wide month grids.
+    ``freeze`` is the top-left unfrozen cell as if the table began at A1: "A2" freezes the
+    header, "B2" also the first column of wide month grids (shifted below the head).
     """
 
     name: str
@@ -99,22 +106,24 @@ def fit_width(values: Sequence[str], *, cap: float = MAX_WIDTH) -> float:
     return max(MIN_WIDTH, min(cap, longest + 2.0))
 
 
-def style_sheet(ws: Worksheet, sheet: Sheet) -> None:
+def style_sheet(ws: Worksheet, sheet: Sheet, header_row: int = 1) -> None:
     """Header style, frozen header, auto-filter, widths and number formats of one sheet."""
     alignment = Alignment(wrap_text=True, vertical="top")
-    for cell in ws[1]:
+    for cell in ws[header_row]:
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
         cell.alignment = alignment
-    ws.freeze_panes = sheet.freeze
-    if ws.max_row > 1:
-        ws.auto_filter.ref = ws.dimensions
+    column, row = coordinate_from_string(sheet.freeze)
+    ws.freeze_panes = f"{column}{row + header_row - 1}"
+    last = get_column_letter(max(1, len(sheet.frame.columns)))
+    if ws.max_row > header_row:
+        ws.auto_filter.ref = f"A{header_row}:{last}{ws.max_row}"
     wrapped = {str(c) for c in sheet.wrap}
     for index, column in enumerate(sheet.frame.columns, start=1):
         header = str(column)
         number_format = sheet.formats.get(header)
         texts = [header]
-        for (cell,) in ws.iter_rows(min_row=2, min_col=index, max_col=index):
+        for (cell,) in ws.iter_rows(min_row=header_row + 1, min_col=index, max_col=index):
             value = cell.value
             if isinstance(value, datetime | date):
                 cell.number_format = DATE_FORMAT
@@ -139,14 +148,23 @@ def storable_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def write_workbook(out: Output, sheets: Sequence[Sheet]) -> None:
-    """Write the sheets in order to one .xlsx file or binary stream and style them."""
+def write_workbook(out: Output, sheets: Sequence[Sheet], head: DocumentHead) -> None:
+    """Write the sheets in order to one .xlsx file or binary stream, each under ``head``."""
     if not sheets:
         raise ValueError("a workbook needs at least one sheet")
+    if head_rows(head) != HEAD_ROWS:
+        raise ValueError(f"a report's head takes {HEAD_ROWS} rows")
     with pd.ExcelWriter(
         out, engine="openpyxl", date_format=DATE_FORMAT, datetime_format=DATE_FORMAT
     ) as writer:
         for sheet in sheets:
-            storable_frame(sheet.frame).to_excel(writer, sheet_name=sheet.name, index=False)
-            keep_text(writer.sheets[sheet.name])  # to_excel makes "=…" comments formulas
-            style_sheet(writer.sheets[sheet.name], sheet)
+            frame = storable_frame(sheet.frame)
+            frame.to_excel(writer, sheet_name=sheet.name, index=False, startrow=HEAD_ROWS)
+            ws = writer.sheets[sheet.name]
+            header_row = write_head(ws, head, max(1, len(frame.columns)))
+            keep_text(ws)  # to_excel makes "=…" comments formulas
+            style_sheet(ws, sheet, header_row)
+            landscape = len(frame.columns) > 3
+            set_print(
+                ws, header_rows=(header_row, header_row), rows=len(frame), landscape=landscape
+            )

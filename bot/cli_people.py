@@ -24,9 +24,9 @@ def add_parser(commands: Any, _: Translator) -> None:
 
 async def cmd_people_unreachable(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bootstrap import open_storage
-    from bot.bot_username import resolve_bot_username
+    from bot.bot_username import resolve_bot_username, resolve_max_bot_name
     from bot.i18n import create_i18n
-    from registry.links import deep_link
+    from registry.links import deep_link, max_link
     from storage.recipients import unreachable_people
     from surveys.unreachable import WELCOME_PAYLOAD, report
 
@@ -39,13 +39,19 @@ async def cmd_people_unreachable(args: argparse.Namespace, settings: Settings) -
     try:
         async with storage.pool() as session:
             people = await unreachable_people(session)
-        link = None
+        link = in_max = None
         if people:
-            username = await resolve_bot_username(settings, storage.pool, args.bot_username)
-            link = deep_link(username, WELCOME_PAYLOAD) if username else None
+            if settings.has_telegram or args.bot_username:
+                username = await resolve_bot_username(settings, storage.pool, args.bot_username)
+                link = deep_link(username, WELCOME_PAYLOAD) if username else None
+            max_name = await resolve_max_bot_name(settings, storage.pool)
+            in_max = max_link(max_name, WELCOME_PAYLOAD) if max_name else None
     finally:
         await storage.engine.dispose()
-    print(report(people, link, translate, html=False) or translate(_("Everyone can be reached.")))
+    print(
+        report(people, link, translate, html=False, max_link=in_max)
+        or translate(_("Everyone can be reached."))
+    )
     return 0
 
 

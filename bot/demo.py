@@ -44,7 +44,7 @@ from registry.importing import import_registry
 from sandbox import SandboxServer
 from sandbox.telegram.simulated import SimulatedUser
 from storage.database import SessionPool
-from storage.delivery_models import OutboxMessage
+from storage.delivery_models import OutboxMessage, OutboxStatus
 from storage.models import Person
 
 T = TypeVar("T")
@@ -183,28 +183,31 @@ async def reengineering_act(
         moment = datetime.combine(day, datetime.min.time(), settings.tz).replace(hour=11)
         await run_case_reminders(pool, fixed_clock(moment), settings)
     async with pool() as session:
-        reminders = (
+        digests = (
             await session.scalars(
                 sa.select(OutboxMessage)
-                .where(OutboxMessage.id > started, OutboxMessage.kind.like("case_%"))
+                .where(OutboxMessage.id > started, OutboxMessage.kind == "deadline_digest")
                 .order_by(OutboxMessage.id)
             )
         ).all()
-    deadline_kinds = {"case_reminder", "case_overdue", "case_overdue_copy"}
-    reminders = [r for r in reminders if r.kind in deadline_kinds]
-    ours = [r for r in reminders if view.process_name in r.text]
+        items = await session.scalar(
+            sa.select(sa.func.count(OutboxMessage.id)).where(
+                OutboxMessage.id > started, OutboxMessage.status == OutboxStatus.DIGESTED
+            )
+        )
     log.say(
         _(
-            "Reminders of the case {case} over the next three weeks (working days only; "
-            "{others} more are for cases opened when a review fell due):"
-        ).format(case=view.number, others=len(reminders) - len(ours))
+            "Deadline reminders over the next three weeks (working days only): {items} "
+            "reminders came as {digests} digests, at most one a day per person:"
+        ).format(items=items or 0, digests=len(digests))
     )
-    for reminder in ours:
-        day_of = (reminder.dedupe_key or "").split(":")[-2]
-        who = _("to the owner") if reminder.chat_id == DECLINING_OWNER else _("to the officer")
-        found = re.search(WAITS["reminder_step"], reminder.text)
-        first_line = reminder.text.splitlines()[0]
-        print(f"  {day_of}  {who:15} {found.group(1) if found else '':4} {first_line[:80]}")
+    for digest in digests:
+        day_of = (digest.dedupe_key or "").split(":")[1]
+        who = _("to the owner") if digest.chat_id == DECLINING_OWNER else _("to the officer")
+        if digest.chat_id not in (DECLINING_OWNER, OFFICER_ID):
+            who = _("to another owner")
+        steps = " ".join(dict.fromkeys(re.findall(WAITS["reminder_step"], digest.text)))
+        print(f"  {day_of}  {who:18} {steps[:60]}")
 
 
 async def decide_change(officer: SimulatedUser, process_name: str, step: str) -> None:

@@ -64,12 +64,17 @@ def plan_citizen(rng: random.Random) -> CitizenPlan:
     score = rng.choices([1, 2, 3, 4, 5], weights=[1, 2, 3, 6, 8])[0]
     problems = tuple(rng.sample(PROBLEMS, k=rng.randint(1, 2)))
     said = CITIZEN["comment_satisfied"] if score > 3 else CITIZEN["comment_unsatisfied"]
+    stage_pick, severity = rng.random(), rng.choice(SEVERITIES)
+    comment = said if rng.random() < 0.4 else None
+    segment = rng.choice(SEGMENTS)
+    # Only feedback with a comment has something to answer (the bot offers it only then).
+    wants_answer = rng.random() < 0.3 and comment is not None
     return CitizenPlan(
         score=score,
         problems=problems if score <= 3 else (),
-        stage_pick=rng.random(),
-        severity=rng.choice(SEVERITIES),
-        comment=said if rng.random() < 0.4 else None,
-        segment=rng.choice(SEGMENTS),
-        wants_answer=rng.random() < 0.3,
+        stage_pick=stage_pick,
+        severity=severity,
+        comment=comment,
+        segment=segment,
+        wants_answer=wants_answer,
     )

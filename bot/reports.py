@@ -14,6 +14,7 @@ from analytics.report_internal import internal_comparison
 from analytics.report_kinds import REPORT_CHOICES
 from analytics.report_pain_map import pain_map
 from analytics.report_segments import segment_profile
+from analytics.scan import rules_from
 from core.i18n import Translator
 from core.periods import PAIN_MAP_MONTHS, month_add, month_end
 from core.settings import Settings
@@ -59,7 +60,9 @@ async def build_report(
         except CaseError as error:
             raise ReportError(str(error)) from error
     if kind == "dynamics":
-        return await satisfaction_dynamics(session, out, _, until=month, min_cell=min_cell)
+        return await satisfaction_dynamics(
+            session, out, _, until=month, min_cell=min_cell, rules=rules_from(settings)
+        )
     if kind == "pain-map":
         assert process_id is not None
         return await pain_map(

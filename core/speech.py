@@ -25,6 +25,7 @@ class Intent(StrEnum):
     FEEDBACK_REPLY = "feedback.reply"  # (alert id,): the respondent writes back
     CAMPAIGN_TAKE = "campaign.take"  # (campaign id,): a campaign's questionnaire
     RESEARCH_TAKE = "research.take"  # (case id, invitation token): the R3 research survey
+    CASE_OPEN = "case.open"  # (case id,): a case's card, from a digest of deadlines
 
 
 Id = int | str

@@ -147,10 +147,19 @@ class CampaignCb(CallbackData, prefix="cp"):
 
 
 class CampaignWizardCb(CallbackData, prefix="cw"):
-    """The officer's campaign wizard: audience (0 = all employees, else a department), days."""
+    """The officer's campaign wizard: audience (0 = all employees, else a department), days;
+    ``go`` when the officer starts it although nobody would be invited."""
 
     d: int
     days: int = 0
+    go: bool = False
+
+
+class DayCb(CallbackData, prefix="wd"):
+    """A date offered in place of a non-working one (``YYYYMMDD``); the FSM state says what
+    the date is for, and that step checks the person and the case as a typed date would."""
+
+    d: str
 
 
 # The long lists that page with handlers.keyboards.paged_list, beside the finder (NavCb) and

@@ -5,11 +5,14 @@ Neither side sees the other's identity; every relayed text goes through the outb
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from contextlib import suppress
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from core.clock import Clock
@@ -50,9 +53,11 @@ async def alert_button(
         return
     if callback_data.x == "ack":
         await query.answer(_("Marked as taken into work."))
+        await _without_button(query)  # taken into work: only «Ответить» stays
         return
     await state.set_state(FeedbackStates.owner_answer)
-    await state.update_data(alert_id=callback_data.a)
+    shown = query.message.message_id if isinstance(query.message, Message) else None
+    await state.update_data(alert_id=callback_data.a, shown=shown)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.answer(
@@ -63,9 +68,31 @@ async def alert_button(
         )
 
 
+async def _without_button(query: CallbackQuery) -> None:
+    """The pressed button leaves the message's keyboard; the others stay."""
+    if not isinstance(query.message, Message) or query.message.reply_markup is None:
+        return
+    rows = [
+        [button for button in row if button.callback_data != query.data]
+        for row in query.message.reply_markup.inline_keyboard
+    ]
+    markup = InlineKeyboardMarkup(inline_keyboard=[row for row in rows if row])
+    with suppress(TelegramBadRequest):
+        await query.message.edit_reply_markup(reply_markup=markup)
+
+
+async def _close_keyboard(bot: Bot, chat_id: int, message_id: object) -> None:
+    """The message the conversation started from is handled: its buttons go away."""
+    if isinstance(message_id, int):
+        with suppress(TelegramBadRequest):
+            await bot.edit_message_reply_markup(
+                chat_id=chat_id, message_id=message_id, reply_markup=None
+            )
+
+
 @router.message(StateFilter(FeedbackStates.owner_answer), TYPED_TEXT)
 async def owner_answer(
-    message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext, clock: Clock
+    message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext, clock: Clock, bot: Bot
 ) -> None:
     text = visible(message.text)
     if not text:  # spaces or zero-width characters only: nothing to send the client
@@ -78,7 +105,8 @@ async def owner_answer(
             ).format(length=len(text), limit=TEXT_LIMIT)
         )
         return
-    alert_id = int((await state.get_data()).get("alert_id", 0))
+    data = await state.get_data()
+    alert_id = int(data.get("alert_id", 0))
     async with uow.transaction() as session:
         access, alert = await loop.load_alert(
             session, alert_id, owned=actor.owned_process_ids, is_officer=actor.is_officer
@@ -87,7 +115,9 @@ async def owner_answer(
     await state.clear()
     if access != AlertAccess.OK or relay is None:
         await message.answer(_("You do not have access to this process."))
-    elif relay == Relay.SENT:
+        return
+    await _close_keyboard(bot, message.chat.id, data.get("shown"))
+    if relay == Relay.SENT:
         await message.answer(_("Thank you! The answer has been sent to the client."))
     else:
         await message.answer(
@@ -108,7 +138,8 @@ async def respondent_reply_button(
         await query.answer(_("This conversation is no longer available."), show_alert=True)
         return
     await state.set_state(FeedbackStates.respondent_reply)
-    await state.update_data(alert_id=callback_data.a)
+    shown = query.message.message_id if isinstance(query.message, Message) else None
+    await state.update_data(alert_id=callback_data.a, shown=shown)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.answer(_("Write your reply in one message. /cancel — do not reply."))
@@ -116,16 +147,19 @@ async def respondent_reply_button(
 
 @router.message(StateFilter(FeedbackStates.respondent_reply), TYPED_TEXT)
 async def respondent_reply(
-    message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext, clock: Clock
+    message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext, clock: Clock, bot: Bot
 ) -> None:
     text = visible(message.text)[:TEXT_LIMIT]
     if not text:
         await message.answer(_("An empty message cannot be saved. Please write your answer."))
         return
-    alert_id = int((await state.get_data()).get("alert_id", 0))
+    data = await state.get_data()
+    alert_id = int(data.get("alert_id", 0))
     async with uow.transaction() as session:
         sent = await loop.respondent_replies(session, alert_id, actor.key, text, clock(), _=_)
     await state.clear()
+    if sent:
+        await _close_keyboard(bot, message.chat.id, data.get("shown"))
     await message.answer(
         _("Your reply has been passed on. Thank you!")
         if sent

@@ -73,19 +73,19 @@ def consent_keyboard(touchpoint_id: int, process_id: int) -> InlineKeyboardMarku
     )
 
 
-def opt_in_keyboard(session_id: int, recontact: bool, answer: bool) -> InlineKeyboardMarkup:
-    """Shown with every thanks: rows built directly, as the question keyboards are."""
+def opt_in_keyboard(
+    session_id: int, recontact: bool, answer: bool, *, commented: bool
+) -> InlineKeyboardMarkup:
+    """Shown with every thanks; an answer is offered only to someone who left a comment."""
 
     def button(text: str, kind: str, on: bool) -> list[InlineKeyboardButton]:
         data = OptInCb(s=session_id, k=kind).pack()
         return [InlineKeyboardButton(text=("✅ " if on else "") + text, callback_data=data)]
 
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            button(_("You may ask me again later"), "recontact", recontact),
-            button(_("I want an answer to my feedback"), "answer", answer),
-        ]
-    )
+    rows = [button(_("You may ask me again later"), "recontact", recontact)]
+    if commented or answer:
+        rows.append(button(_("I want an answer to my feedback"), "answer", answer))
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -17,7 +17,13 @@ from core.clock import Clock
 from core.settings import Settings
 from handlers.callbacks import CampaignWizardCb, InviteCb, MenuCb, PageCb
 from handlers.keyboards import ListEntry, paged_list
-from outreach.campaigns import CampaignError, audience_chats, run_campaigns, start_campaign
+from outreach.campaigns import (
+    CampaignError,
+    audience_chats,
+    audience_size,
+    run_campaigns,
+    start_campaign,
+)
 from registry.links import deep_link
 from storage.models import Department
 from storage.uow import UnitOfWork
@@ -173,6 +179,31 @@ async def campaign_wizard(
         return
     now = clock()
     today = now.astimezone(settings.tz).date()
+    if not callback_data.go:
+        async with uow.transaction() as session:
+            department_ids = [callback_data.d] if callback_data.d else []
+            nobody = await audience_size(session, department_ids=department_ids) == 0
+        if nobody:
+            await message.edit_text(
+                _(
+                    "Nobody would be invited now: no employee of this audience is known to the "
+                    "bot yet. Invitations go only to those known when the survey starts. Start "
+                    "anyway, or choose another audience with /campaign."
+                ),
+                reply_markup=InlineKeyboardMarkup(
+                    inline_keyboard=[
+                        [
+                            InlineKeyboardButton(
+                                text=_("Start anyway"),
+                                callback_data=CampaignWizardCb(
+                                    d=callback_data.d, days=callback_data.days, go=True
+                                ).pack(),
+                            )
+                        ]
+                    ]
+                ),
+            )
+            return
     async with uow.transaction() as session:
         codes: list[str] = []
         if callback_data.d:

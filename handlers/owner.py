@@ -41,7 +41,7 @@ from core.settings import Settings
 from handlers.callbacks import PageCb, ReportCb, StatsCb
 from handlers.keyboards import ListEntry, paged_list
 from handlers.stats_lines import in_time_text, month_name, months_name, scope_text
-from registry.links import deep_link
+from registry.links import deep_link, max_link
 from storage.models import Process
 from storage.recipients import unreachable_people
 from storage.uow import UnitOfWork
@@ -160,7 +160,7 @@ async def stats(
     if actor.is_officer:
         if summaries:
             await message.answer(await in_time_text(uow, process_ids, month, settings, clock))
-        await _unreachable(message, uow, bot)  # on launch day: most owners, even before data
+        await _unreachable(message, uow, bot, settings)  # launch day: most owners, before data
         return
     if not summaries:
         return
@@ -169,14 +169,16 @@ async def stats(
     await message.answer(await in_time_text(uow, process_ids, month, settings, clock))
 
 
-async def _unreachable(message: Message, uow: UnitOfWork, bot: Bot) -> None:
+async def _unreachable(message: Message, uow: UnitOfWork, bot: Bot, settings: Settings) -> None:
     """Who the bot cannot reach yet, why, and the link to pass on (surveys.unreachable)."""
     async with uow.reading() as session:
         people = await unreachable_people(session)
     if people:
         me = await bot.me()
         link = deep_link(me.username, WELCOME_PAYLOAD) if me.username else None
-        await message.answer(report(people, link, _, html=True))
+        name = settings.max_bot_name
+        in_max = max_link(name, WELCOME_PAYLOAD) if name else None
+        await message.answer(report(people, link, _, html=True, max_link=in_max))
 
 
 async def _officer_overview(message: Message, summaries: list[ProcessSummary], month: date) -> None:

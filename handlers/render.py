@@ -60,16 +60,28 @@ def consent_text(chat: int) -> str:
     )
 
 
-def thanks_text(chat: int = 0) -> str:
-    stored = (
-        _(
+def thanks_text(chat: int = 0, *, commented: bool = True) -> str:
+    """The thanks; the answer to feedback is mentioned only when there is a comment to answer."""
+    if not commented:
+        stored = (
+            _(
+                "Your answers are stored without your name or MAX account. "
+                "If you wish, we can ask you again later:"
+            )
+            if in_max(chat)
+            else _(
+                "Your answers are stored without your name or Telegram account. "
+                "If you wish, we can ask you again later:"
+            )
+        )
+    elif in_max(chat):
+        stored = _(
             "Your answers are stored without your name or MAX account. "
             "If you wish, we can ask you again later or send you the answer to your feedback:"
         )
-        if in_max(chat)
-        else _(
+    else:
+        stored = _(
             "Your answers are stored without your name or Telegram account. "
             "If you wish, we can ask you again later or send you the answer to your feedback:"
         )
-    )
     return "\n".join([_("<b>Thank you! Your answer has been saved.</b>"), "", stored])

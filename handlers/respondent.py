@@ -91,9 +91,10 @@ async def render_step(
             message = None
         await show_question(bot, uow, chat_id, result.view, message)
     elif result.outcome == Outcome.COMPLETED and result.response_id is not None:
+        commented = bool(result.extra.get("commented"))
         text, markup = (
-            thanks_text(chat_id),
-            keyboards.opt_in_keyboard(_session_of(result), False, False),
+            thanks_text(chat_id, commented=commented),
+            keyboards.opt_in_keyboard(_session_of(result), False, False, commented=commented),
         )
         if message is not None:
             await edit_in_place(message, text, markup)
@@ -358,8 +359,12 @@ async def answer_button(
         await ack(query, _("Your answers have already been saved."))
         if isinstance(query.message, Message):
             recontact, answer = result.extra["opt_in"]
-            markup = keyboards.opt_in_keyboard(_session_of(result), recontact, answer)
-            await edit_in_place(query.message, thanks_text(actor.telegram_id), markup)
+            commented = bool(result.extra.get("commented"))
+            markup = keyboards.opt_in_keyboard(
+                _session_of(result), recontact, answer, commented=commented
+            )
+            text = thanks_text(actor.telegram_id, commented=commented or answer)
+            await edit_in_place(query.message, text, markup)
         return
     if result.outcome == Outcome.REJECTED:
         await query.answer(
@@ -385,6 +390,7 @@ async def opt_in(
         )
         respondent = await profiles.get_respondent(session, actor.key)
         flags = (respondent.recontact_ok, respondent.answer_ok) if respondent else (False, False)
+        commented = await opt_ins.offers_answer(session, callback_data.s)
     if changed is None:
         await query.answer(_("This button is no longer active."))
         return
@@ -392,7 +398,7 @@ async def opt_in(
     if isinstance(query.message, Message):
         with suppress(TelegramBadRequest):
             await query.message.edit_reply_markup(
-                reply_markup=keyboards.opt_in_keyboard(callback_data.s, *flags)
+                reply_markup=keyboards.opt_in_keyboard(callback_data.s, *flags, commented=commented)
             )
 
 
@@ -432,7 +438,19 @@ async def typed_text(
     if result.outcome == Outcome.REJECTED:
         await message.answer(_("An empty message cannot be saved. Please write your answer."))
         return
+    await _close_keyboard(bot, message.chat.id, result)
     await render_step(bot, uow, message.chat.id, result, None)
+
+
+async def _close_keyboard(bot: Bot, chat_id: int, result: StepResult) -> None:
+    """A typed answer goes on in a new message: the question answered loses its buttons,
+    so no «Пропустить» stays live above the next question or the thanks."""
+    answered = result.view.message_id if result.view else result.extra.get("message_id")
+    if answered:
+        with suppress(TelegramBadRequest):
+            await bot.edit_message_reply_markup(
+                chat_id=chat_id, message_id=int(answered), reply_markup=None
+            )
 
 
 async def _search_answer(message: Message, found: list[tuple[int, str]], actor: Actor) -> None:

@@ -12,7 +12,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from core.speech import Action, Actions, Intent
-from handlers.callbacks import AlertCb, CampaignCb, RelayCb, ResearchCb
+from handlers.callbacks import AlertCb, CampaignCb, CaseCb, RelayCb, ResearchCb
 
 CALLBACKS: dict[Intent, Callable[..., CallbackData]] = {
     Intent.ALERT_REPLY: lambda alert: AlertCb(a=alert, x="reply"),
@@ -20,6 +20,7 @@ CALLBACKS: dict[Intent, Callable[..., CallbackData]] = {
     Intent.FEEDBACK_REPLY: lambda alert: RelayCb(a=alert),
     Intent.CAMPAIGN_TAKE: lambda campaign: CampaignCb(c=campaign),
     Intent.RESEARCH_TAKE: lambda case, token: ResearchCb(c=case, t=token),
+    Intent.CASE_OPEN: lambda case: CaseCb(c=case),
 }
 
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from html import escape
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,15 +38,19 @@ from reengineering.cases import (
     plan_annex,
     template_of,
 )
+from reengineering.digest import DigestBook, DigestItem, digest_speech
 from reengineering.effect import effect_checks
 from reengineering.reminders import (
     REVIEW_DAYS_BEFORE,
     Reminder,
     deadline_reminder,
+    plan_item_line,
     plan_item_reminder_text,
     reminder_key,
+    review_line,
     review_reminder,
     review_reminder_text,
+    step_line,
     step_reminder_text,
 )
 from storage.cases_models import (
@@ -58,7 +63,7 @@ from storage.cases_models import (
     StepStatus,
 )
 from storage.database import SessionPool
-from storage.delivery_models import OutboxLane
+from storage.delivery_models import OutboxLane, OutboxMessage
 from storage.models import Person, Process
 from storage.outbox import enqueue
 from storage.recipients import Recipient, recipient_of
@@ -85,6 +90,7 @@ class CaseJobReport:
     linked: list[int] = field(default_factory=list)
     reminders: int = 0
     review_reminders: int = 0
+    digests: int = 0  # people who got today's digest
     effects: list[int] = field(default_factory=list)
 
 
@@ -101,8 +107,8 @@ def calendar_for(settings: Settings) -> WorkingCalendar:
     return _calendar_for(frozenset(settings.extra_days_off), frozenset(settings.extra_working_days))
 
 
-async def _queue(
-    session: AsyncSession,
+def _plan(
+    book: DigestBook,
     chat: Recipient,
     text: str,
     *,
@@ -110,16 +116,67 @@ async def _queue(
     item: str,
     item_id: int,
     reminder: Reminder,
-) -> int:
-    queued = await enqueue(
-        session,
-        chat_id=chat,
-        text=text,
-        kind=kind,
-        lane=OutboxLane.ALERT,
-        dedupe_key=reminder_key(item, item_id, reminder.nominal, chat),
+    line: str,
+    case: ReengineeringCase | None = None,
+    process_name: str = "",
+    responsible: str | None = None,
+    warning: str | None = None,
+) -> None:
+    """A reminder for today's digest of ``chat``; said once, under its key."""
+    book.add(
+        chat,
+        DigestItem(
+            key=reminder_key(item, item_id, reminder.nominal, chat),
+            kind=kind,
+            text=text,
+            line=line,
+            reminder=reminder,
+            case_id=case.id if case else None,
+            case_title=(
+                f"{case_number(case.id)} «{escape(process_name)}»" if case is not None else ""
+            ),
+            responsible=responsible,
+            warning=warning,
+        ),
     )
-    return int(queued)
+
+
+async def send_digests(
+    session: AsyncSession,
+    book: DigestBook,
+    today: date,
+    officers: Sequence[Recipient],
+    _: Translator,
+) -> list[DigestItem]:
+    """At most one digest a day per person, with the items not said before; returns those.
+
+    A person who already got today's digest gets nothing more today: what came up since
+    is said tomorrow (its reminder is still due then, or a later one supersedes it).
+    """
+    said: list[DigestItem] = []
+    officer_chats_ = set(officers)
+    for recipient, items in book.items.items():
+        assert isinstance(recipient, Recipient)
+        key = f"digest:{today.isoformat()}:{recipient}"
+        if await session.scalar(sa.select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):
+            continue
+        fresh = [
+            item
+            for item in items
+            if await enqueue(
+                session, chat_id=recipient, text=item.text, kind=item.kind,
+                dedupe_key=item.key, digested=True,
+            )
+        ]  # fmt: skip
+        if not fresh:
+            continue
+        speech = digest_speech(fresh, today, officer=recipient in officer_chats_, _=_)
+        await enqueue(
+            session, chat_id=recipient, text=speech.text, actions=speech.actions,
+            kind="deadline_digest", lane=OutboxLane.ALERT, dedupe_key=key,
+        )  # fmt: skip
+        said += fresh
+    return said
 
 
 async def _owner_name(session: AsyncSession, process: Process, _: Translator) -> str:
@@ -135,16 +192,21 @@ async def queue_deadline_reminders(
     *,
     days_before: Sequence[int] = (2,),
     _: Translator | None = None,
+    book: DigestBook | None = None,
 ) -> int:
     """Today's reminders for every active step and every open measure of an approved plan.
+
+    They go into ``book`` (the job's, sent once with the others), or into the recipients'
+    digests at once; returns how many reminders were said then.
 
     Owner steps go to the owner; officer and working-group steps to the officers (the
     officer records the group's decisions). Overdue reminders add a copy to the officers.
     Measures go to their executor and to the owner, who tracks the plan (§4.1).
     """
     _ = _ or translator()
+    own_book = book is None
+    book = book if book is not None else DigestBook()
     officers = await officer_chats(session)
-    queued = 0
     cases = list(
         await session.scalars(
             sa.select(ReengineeringCase)
@@ -188,9 +250,11 @@ async def queue_deadline_reminders(
                     reminder=reminder, today=today, data_warning=warning, _=_,
                 )  # fmt: skip
                 kind = "case_overdue" if reminder.kind == "overdue" else "case_reminder"
-                queued += await _queue(
-                    session, chat, text, kind=kind, item="step", item_id=row.id, reminder=reminder
-                )
+                _plan(
+                    book, chat, text, kind=kind, item="step", item_id=row.id, reminder=reminder,
+                    line=step_line(step.id, step.title, reminder, today, _), case=case,
+                    process_name=process.name, responsible=owner_name, warning=warning,
+                )  # fmt: skip
             for chat in dict.fromkeys(copies):
                 if chat in primary:
                     continue
@@ -200,18 +264,23 @@ async def queue_deadline_reminders(
                     reminder=reminder, today=today, copy_for_officer=True,
                     responsible=owner_name, data_warning=warning, _=_,
                 )  # fmt: skip
-                queued += await _queue(
-                    session, chat, text, kind="case_overdue_copy", item="step",
-                    item_id=row.id, reminder=reminder,
+                _plan(
+                    book, chat, text, kind="case_overdue_copy", item="step", item_id=row.id,
+                    reminder=reminder, line=step_line(step.id, step.title, reminder, today, _),
+                    case=case, process_name=process.name, responsible=owner_name,
+                    warning=warning,
                 )  # fmt: skip
-        queued += await _plan_reminders(
-            session, case, process, owner, officers, today, calendar, days_before, _
+        await _plan_reminders(
+            session, book, case, process, owner, officers, today, calendar, days_before, _
         )
-    return queued
+    if own_book:
+        return len(await send_digests(session, book, today, officers, _))
+    return 0
 
 
 async def _plan_reminders(
     session: AsyncSession,
+    book: DigestBook,
     case: ReengineeringCase,
     process: Process,
     owner: Recipient | None,
@@ -220,14 +289,13 @@ async def _plan_reminders(
     calendar: WorkingCalendar,
     days_before: Sequence[int],
     _: Translator,
-) -> int:
+) -> None:
     impl = await session.scalar(
         sa.select(CaseStep).where(CaseStep.case_id == case.id, CaseStep.step_code == IMPL_STEP)
     )
     if impl is None or impl.status != StepStatus.ACTIVE:
-        return 0
+        return
     items = list(await session.scalars(sa.select(PlanItem).where(PlanItem.case_id == case.id)))
-    queued = 0
     sections = plan_annex(case.template_id).sections
     for view in numbered_items(items, today=today, sections=sections):
         if view.status not in ("planned", "in_progress"):
@@ -253,9 +321,11 @@ async def _plan_reminders(
                 number=view.number, measure=view.measure, responsible=view.responsible_name,
                 reminder=reminder, today=today, data_warning=warning, _=_,
             )  # fmt: skip
-            queued += await _queue(
-                session, chat, text, kind=kind, item="plan", item_id=view.id, reminder=reminder
-            )
+            _plan(
+                book, chat, text, kind=kind, item="plan", item_id=view.id, reminder=reminder,
+                line=plan_item_line(view.number, view.measure, reminder, today, _), case=case,
+                process_name=process.name, responsible=view.responsible_name, warning=warning,
+            )  # fmt: skip
         if reminder.kind == "overdue":
             for chat in dict.fromkeys(officers):
                 if chat in primary:
@@ -266,11 +336,13 @@ async def _plan_reminders(
                     responsible=view.responsible_name, reminder=reminder, today=today,
                     copy_for_officer=True, data_warning=warning, _=_,
                 )  # fmt: skip
-                queued += await _queue(
-                    session, chat, text, kind="plan_overdue_copy", item="plan",
-                    item_id=view.id, reminder=reminder,
+                _plan(
+                    book, chat, text, kind="plan_overdue_copy", item="plan", item_id=view.id,
+                    reminder=reminder,
+                    line=plan_item_line(view.number, view.measure, reminder, today, _),
+                    case=case, process_name=process.name, responsible=view.responsible_name,
+                    warning=warning,
                 )  # fmt: skip
-    return queued
 
 
 async def queue_review_reminders(
@@ -280,6 +352,7 @@ async def queue_review_reminders(
     *,
     days_before: Sequence[int] = REVIEW_DAYS_BEFORE,
     _: Translator | None = None,
+    book: DigestBook | None = None,
 ) -> int:
     """Warn the owner and the officers 60, 30 and 10 working days before a review date.
 
@@ -302,8 +375,10 @@ async def queue_review_reminders(
         )
         .order_by(Process.id)
     )
+    _ = _ or translator()
+    own_book = book is None
+    book = book if book is not None else DigestBook()
     officers = await officer_chats(session)
-    queued = 0
     for process in list(processes):
         assert process.review_due is not None
         reminder = review_reminder(process.review_due, today, calendar, days_before=days_before)
@@ -318,11 +393,13 @@ async def queue_review_reminders(
         )
         owner = await owner_chat(session, process)
         for chat in dict.fromkeys([*([owner] if owner is not None else []), *officers]):
-            queued += await _queue(
-                session, chat, text, kind="review_reminder", item="review",
-                item_id=process.id, reminder=reminder,
+            _plan(
+                book, chat, text, kind="review_reminder", item="review", item_id=process.id,
+                reminder=reminder, line=review_line(process.name, reminder, _),
             )  # fmt: skip
-    return queued
+    if own_book:
+        return len(await send_digests(session, book, today, officers, _))
+    return 0
 
 
 async def open_due_reviews(
@@ -407,10 +484,15 @@ async def run_case_reminders(
         report.opened += opened
         report.linked += linked
     async with session_pool() as session, session.begin():
-        report.review_reminders = await queue_review_reminders(session, today, calendar, _=_)
-        report.reminders = await queue_deadline_reminders(
-            session, today, calendar, days_before=settings.reminder_days_before, _=_
+        book = DigestBook()
+        await queue_review_reminders(session, today, calendar, _=_, book=book)
+        await queue_deadline_reminders(
+            session, today, calendar, days_before=settings.reminder_days_before, _=_, book=book
         )
+        said = await send_digests(session, book, today, await officer_chats(session), _)
+        report.review_reminders = sum(1 for item in said if item.kind == "review_reminder")
+        report.reminders = len(said) - report.review_reminders
+        report.digests = len({item.key.rsplit(":", 1)[-1] for item in said})
     async with session_pool() as session, session.begin():
         summaries = await effect_checks(
             session, now, cases_dir=settings.data_dir / "cases", tz=settings.tz, _=_

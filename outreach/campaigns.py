@@ -118,6 +118,18 @@ async def start_campaign(
     return campaign
 
 
+async def audience_size(
+    session: AsyncSession, *, department_ids: Sequence[int] = (), touchpoint_id: int | None = None
+) -> int:
+    """How many people a campaign would invite now (employees, of departments, or consenting
+    respondents of a touchpoint), to ask before starting one that would invite nobody."""
+    audience = "touchpoint" if touchpoint_id else "departments" if department_ids else "employees"
+    probe = Campaign(
+        audience=audience, department_ids=list(department_ids), touchpoint_id=touchpoint_id
+    )
+    return len(await audience_chats(session, probe))
+
+
 async def audience_chats(session: AsyncSession, campaign: Campaign) -> list[int]:
     """Everyone the campaign asks: employees (of departments), or consenting respondents."""
     if campaign.audience == "touchpoint":
@@ -185,6 +197,8 @@ async def _responded(
             Response.local_day <= campaign.ends_on,
         )
     )
+    if campaign.started_at is not None:  # an answer given before the invitation is not one
+        query = query.where(Response.submitted_at >= campaign.started_at)
     if campaign.touchpoint_id is not None:
         query = query.where(Response.touchpoint_id == campaign.touchpoint_id)
     return await session.scalar(query) is not None
@@ -257,6 +271,7 @@ class CampaignDay:
         """The first day: the campaign runs and its audience is invited."""
         session, today = self.session, self.today
         campaign.status = "running"
+        campaign.started_at = self.now
         self.tick.started += 1
         chats = await audience_chats(session, campaign)
         recipients = await chat_recipients(session, chats)

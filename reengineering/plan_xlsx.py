@@ -1,8 +1,15 @@
-"""The action plan as an Excel workbook in the layout of seed 003's annex.
+"""The action plan as an Excel workbook in the form of seed 003's annex.
 
-The working group approves the plan as a document and it goes to every executor (§3.8),
-so the bot produces the annex form itself: a title block, the six-column table with the
-four section rows spanning it, measures numbered 1.1, 1.2, 2.1…, dates as ДД.ММ.ГГГГ.
+«…формирует план мероприятий по реализации целевого порядка осуществления процесса… согласно
+шаблону, представленному в Приложении к настоящему Порядку» (§3.4), and the approved plan goes
+to every executor with the minutes (§3.8), so the bot produces the annex form itself: the
+annex's heading and title, the five-column table «№ п/п | Мероприятие | Дата окончания |
+Ответственный | Образ результата и отчетный документ» with its numbering row 1–5 and the four
+section rows spanning it, measures numbered 1.1, 1.2, 2.1…, dates as ДД.ММ.ГГГГ. Around it the
+document's head (storage.xlsx_document): the body, the approval stamp «УТВЕРЖДЕН протоколом
+заседания рабочей группы…» (§3.8), the period, the date of preparation, and the signatures of
+the process owner who forms the plan (§3.4) and of the head of the department, who signs the
+conclusion that goes with it (§3.7).
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.clock import utcnow
 from core.i18n import Translator
 from core.wording import speaking
 from reengineering.cases import (
@@ -28,19 +36,27 @@ from reengineering.cases import (
 )
 from reengineering.cases.records import load_case
 from reengineering.reminders import format_date
+from reengineering.signers import signers_of
 from reengineering.templates import PlanAnnex
+from storage.xlsx_document import (
+    DocumentHead,
+    Signature,
+    document_head,
+    set_print,
+    write_head,
+    write_signatures,
+)
 from storage.xlsx_text import save_workbook, text_cell
 
 # HEADERS is served by the module __getattr__ below.
-__all__ = ["TITLE_ROWS", "write_action_plan_xlsx"]
+__all__ = ["table_row", "write_action_plan_xlsx"]
 
-WIDTHS = (9, 50, 15, 30, 36, 32)
+WIDTHS = (9, 55, 15, 30, 55)
 DATE_FORMAT = "DD.MM.YYYY"
-TITLE_ROWS = 6  # title block; the table header is the next row
 
 
 def __getattr__(name: str) -> tuple[str, ...]:
-    """``HEADERS``: the annex's six columns, word for word from seed 003's template file."""
+    """``HEADERS``: the annex's five columns, word for word from seed 003's template file."""
     if name == "HEADERS":
         return plan_annex(DEFAULT_TEMPLATE).columns
     raise AttributeError(name)
@@ -54,57 +70,58 @@ _SECTION_FILL = PatternFill("solid", fgColor="E7EEF7")
 
 
 def _approval_line(view: CaseView, _: Translator) -> str:
-    """«УТВЕРЖДЁН решением рабочей группы от …» once approved, otherwise a draft mark."""
+    """«…он считается утвержденным протоколом заседания рабочей группы» (§3.8), else a draft."""
     try:
         meeting = view.step(MEETING_STEP)
     except KeyError:
         return _("Draft")
     if meeting.decision == "approve" and meeting.done_on is not None:
         return _(
-            "APPROVED by a decision of the working group on client-centricity of {day}"
+            "APPROVED by the minutes of the meeting of the working group on "
+            "client-centricity of {day}"
         ).format(day=format_date(meeting.done_on))
     return _("DRAFT (not approved by the working group)")
 
 
-def _title_block(sheet: Worksheet, view: CaseView, annex: PlanAnnex, _: Translator) -> None:
-    """The annex's heading and title, the process, the ground, and the approval line."""
-    last_col = get_column_letter(len(annex.columns))
-    title_lines = [
-        (annex.heading, Font(italic=True, size=9)),
-        (annex.title, Font(bold=True, size=13)),
-        (annex.subtitle, Font(bold=True, size=11)),
-        (_("Process: {process}").format(process=view.process_name), Font(size=11)),
-        (
-            _("Reengineering {number}; ground: {ground} (arose on {day})").format(
-                number=view.number, ground=view.ground_title, day=format_date(view.arose_on)
-            ),
-            Font(size=10),
+def _head(
+    view: CaseView, annex: PlanAnnex, organization: str | None, on: date, _: Translator
+) -> DocumentHead:
+    """The annex's heading and the approval stamp, the body, the annex's title, the case."""
+    ends = [item.due_on for item in view.plan_items]
+    period = (
+        f"{format_date(view.arose_on)} – {format_date(max(ends))}"
+        if ends
+        else format_date(view.arose_on)
+    )
+    lines = (
+        *((annex.subtitle,) if annex.subtitle else ()),
+        _("Process: {process}").format(process=view.process_name),
+        _("Reengineering {number}; ground: {ground} (arose on {day})").format(
+            number=view.number, ground=view.ground_title, day=format_date(view.arose_on)
         ),
-        (_approval_line(view, _), Font(bold=True, size=10)),
-    ]
-    for row, (text, font) in enumerate(title_lines, start=1):
-        sheet.merge_cells(f"A{row}:{last_col}{row}")
-        cell = text_cell(sheet.cell(row=row, column=1), text)
-        cell.font = font
-        horizontal = "right" if row in (1, TITLE_ROWS) else "center"
-        cell.alignment = Alignment(horizontal=horizontal, vertical="center", wrap_text=True)
-    sheet.row_dimensions[4].height = 30
+    )
+    return document_head(
+        organization,
+        annex.title,
+        period,
+        on,
+        _,
+        approval=(annex.heading, _approval_line(view, _)),
+        lines=lines,
+    )
 
 
-def _build(
-    view: CaseView, annex: PlanAnnex, items: tuple[PlanItemView, ...], out: Path, _: Translator
-) -> Path:
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = _("Action plan")
-    headers = annex.columns
+def table_row(annex: PlanAnnex) -> int:
+    """The row of the table's header, after the head: the annex's heading and the approval
+    stamp, the body, the title, the subtitle where the annex has one, the process and the
+    ground, the period, the date of preparation and a blank row."""
+    return 1 + 2 + 4 + (3 if annex.subtitle else 2) + 1
 
-    _title_block(sheet, view, annex, _)
 
-    header_row = TITLE_ROWS + 1
+def _table_header(sheet: Worksheet, header_row: int, headers: tuple[str, ...]) -> None:
+    """The annex's column headers and, under them, the numbering row 1…5."""
     for column, header in enumerate(headers, start=1):
-        cell = sheet.cell(row=header_row, column=column, value=header)
+        cell = text_cell(sheet.cell(row=header_row, column=column), header)
         cell.font = Font(bold=True)
         cell.alignment = _CENTER
         cell.border = _BORDER
@@ -113,12 +130,20 @@ def _build(
         number.border = _BORDER
         number.font = Font(size=9)
 
-    row = header_row + 2
+
+def _result_and_document(item: PlanItemView) -> str:
+    """The annex's one column «Образ результата и отчетный документ»: both, one per line."""
+    return "\n".join(text for text in (item.expected_result, item.report_document) if text)
+
+
+def _sections(sheet: Worksheet, row: int, annex: PlanAnnex, items: tuple[PlanItemView, ...]) -> int:
+    """Each section's row spanning the table, then its measures; returns the next row."""
+    width = len(annex.columns)
     for section, title in annex.sections.items():
-        sheet.cell(row=row, column=1, value=f"{section}.")
-        sheet.cell(row=row, column=2, value=title)
-        sheet.merge_cells(start_row=row, start_column=2, end_row=row, end_column=len(headers))
-        for column in range(1, len(headers) + 1):
+        text_cell(sheet.cell(row=row, column=1), f"{section}.")
+        text_cell(sheet.cell(row=row, column=2), title)
+        sheet.merge_cells(start_row=row, start_column=2, end_row=row, end_column=width)
+        for column in range(1, width + 1):
             cell = sheet.cell(row=row, column=column)
             cell.border = _BORDER
             cell.font = Font(bold=True)
@@ -131,8 +156,7 @@ def _build(
                 item.measure,
                 item.due_on,
                 item.responsible_name,
-                item.expected_result,
-                item.report_document,
+                _result_and_document(item),
             )
             for column, value in enumerate(values, start=1):
                 cell = text_cell(sheet.cell(row=row, column=column), value)
@@ -141,25 +165,51 @@ def _build(
                 if isinstance(value, date):
                     cell.number_format = DATE_FORMAT
             row += 1
+    return row
 
-    for column, width in enumerate(WIDTHS, start=1):
-        sheet.column_dimensions[get_column_letter(column)].width = width
+
+def _build(
+    view: CaseView,
+    annex: PlanAnnex,
+    head: DocumentHead,
+    signatures: tuple[Signature, ...],
+    out: Path,
+    _: Translator,
+) -> Path:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = _("Action plan")
+    width = len(annex.columns)
+    header_row = write_head(sheet, head, width)
+    assert header_row == table_row(annex)
+    sheet.cell(row=1, column=1).font = Font(italic=True, size=9)  # the annex's own heading
+    _table_header(sheet, header_row, annex.columns)
+    row = _sections(sheet, header_row + 2, annex, view.plan_items)
+    write_signatures(sheet, row + 1, signatures, width, _)
+    for column, width_chars in enumerate(WIDTHS[:width], start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width_chars
     sheet.freeze_panes = sheet.cell(row=header_row + 2, column=1)
-    sheet.print_title_rows = f"{header_row}:{header_row + 1}"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    rows = len(annex.sections) + len(view.plan_items)
+    set_print(sheet, header_rows=(header_row, header_row + 1), rows=rows, landscape=True)
     out.parent.mkdir(parents=True, exist_ok=True)
     save_workbook(workbook, out)  # measures and names as typed, never as formulas
     return out
 
 
 async def write_action_plan_xlsx(
-    session: AsyncSession, case_id: int, out: Path, _: Translator | None = None
+    session: AsyncSession,
+    case_id: int,
+    out: Path,
+    _: Translator | None = None,
+    *,
+    on: date | None = None,
 ) -> Path:
-    """Write the case's action plan in the annex layout to ``out``; returns the path."""
+    """Write the case's action plan in the annex form to ``out``; ``on`` is the date of
+    preparation (today by default); returns the path."""
     _ = speaking(_)
     view = await case_view(session, case_id, _=_)
     annex = plan_annex((await load_case(session, case_id)).template_id)
-    return _build(view, annex, view.plan_items, out, _)
+    signers = await signers_of(session, view.process_id)
+    head = _head(view, annex, signers.organization, on or utcnow().date(), _)
+    return _build(view, annex, head, signers.signatures(_), out, _)

@@ -270,3 +270,33 @@ def review_reminder_text(
             ).format(day=format_date(review_due), days=working_days_phrase(reminder.days, _)),
         ]
     )
+
+
+def step_line(
+    step_id: str, step_title: str, reminder: Reminder, today: date, _: Translator | None = None
+) -> str:
+    """A step's reminder as one line of a digest (reengineering.digest)."""
+    _ = speaking(_)
+    return _("Step {step} «{title}»: {when}").format(
+        step=step_id, title=escape(step_title), when=_when(reminder, today, _)
+    )
+
+
+def plan_item_line(
+    number: str, measure: str, reminder: Reminder, today: date, _: Translator | None = None
+) -> str:
+    """A plan measure's reminder as one line of a digest."""
+    _ = speaking(_)
+    return _("Measure {number} «{measure}»: {when}").format(
+        number=number, measure=escape(measure), when=_when(reminder, today, _)
+    )
+
+
+def review_line(process_name: str, reminder: Reminder, _: Translator | None = None) -> str:
+    """A coming review as one line of a digest."""
+    _ = speaking(_)
+    return _("Review of «{process}» due {day}, {days} left.").format(
+        process=escape(process_name),
+        day=format_date(reminder.due),
+        days=working_days_phrase(reminder.days, _),
+    )

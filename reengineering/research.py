@@ -38,6 +38,7 @@ from reengineering.cases import (
 from reengineering.cases.audit import audit_event
 from reengineering.cases.records import load_open_case, load_person, load_process, step_rows
 from reengineering.research_lists import CRITICALITY_TITLES, NO_STAGE, ResearchLists
+from reengineering.signers import signers_of
 from storage.addresses import person_at
 from storage.cases_models import (
     ReengineeringCase,
@@ -203,11 +204,25 @@ async def _invitees(
     session: AsyncSession, campaign: ResearchCampaign, process: Process
 ) -> tuple[list[Person], list[int]]:
     """The performers of the campaign's departments and the chats of willing clients."""
+    return await _people_to_invite(session, process.id, campaign.department_ids)
+
+
+async def count_invitees(
+    session: AsyncSession, process_id: int, department_ids: Sequence[int]
+) -> tuple[int, int]:
+    """How many performers and clients a launch would invite now, to ask before inviting none."""
+    performers, clients = await _people_to_invite(session, process_id, department_ids)
+    return len(performers), len(clients)
+
+
+async def _people_to_invite(
+    session: AsyncSession, process_id: int, department_ids: Sequence[int]
+) -> tuple[list[Person], list[int]]:
     # Performers Telegram cannot reach yet are invited too: the invitation waits for them.
     performers = list(
         await session.scalars(
             sa.select(Person)
-            .where(Person.is_employee, Person.department_id.in_(list(campaign.department_ids)))
+            .where(Person.is_employee, Person.department_id.in_(list(department_ids)))
             .order_by(Person.id)
         )
     )
@@ -216,7 +231,7 @@ async def _invitees(
             sa.select(RespondentContact.chat_id)
             .join(Respondent, Respondent.key == RespondentContact.respondent_key)
             .join(Touchpoint, Touchpoint.id == RespondentContact.touchpoint_id)
-            .where(Respondent.recontact_ok, Touchpoint.process_id == process.id)
+            .where(Respondent.recontact_ok, Touchpoint.process_id == process_id)
         )
     )
     return performers, clients
@@ -417,6 +432,8 @@ async def close_research(
         process_name=process.name,
         number=case_number(case.id),
         period=(campaign.launched_at.astimezone(tz).date(), on),
+        signers=await signers_of(session, process.id),  # §2.2.6: the head signs
+        prepared_on=on,
     )
     document_id = await attach_document(
         session,

@@ -1,11 +1,16 @@
 """The R4 workbook of a research round: summary, difficulties per stage, needs, practices.
 
 Apart from `reengineering.research` so that openpyxl is loaded only when a workbook is made.
+Each sheet is a document (storage.xlsx_document): the body, its title, the survey's period,
+the date of preparation, A4 print setup; the summary, the cover of the conclusion, carries the
+signatures «Заключение подписывается руководителем структурного подразделения, в состав
+которого входит ответственное за процесс лицо» (seed 003 §2.2.6) and the process owner's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -23,7 +28,15 @@ from reengineering.research_lists import (
     ResearchLists,
     stage_title,
 )
+from reengineering.signers import Signers
 from storage.models import ClientType
+from storage.xlsx_document import (
+    DocumentHead,
+    document_head,
+    set_print,
+    write_head,
+    write_signatures,
+)
 from storage.xlsx_text import save_workbook, text_cell
 
 _THIN = Side(style="thin", color="000000")
@@ -31,27 +44,50 @@ _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _WRAP = Alignment(wrap_text=True, vertical="top")
 
 
+@dataclass(frozen=True)
+class _Document:
+    """What every sheet's head shares: the body, the process line, the period, the date."""
+
+    organization: str | None
+    process_name: str
+    period: str
+    prepared_on: date
+    translate: Translator
+
+    def head(self, title: str, *, with_process: bool = True) -> DocumentHead:
+        _ = self.translate
+        process = _("Process: {process}").format(process=self.process_name)
+        lines = (process,) if with_process else ()
+        return document_head(
+            self.organization, title, self.period, self.prepared_on, _, lines=lines
+        )
+
+
 def _table(
     sheet: Worksheet,
-    title: str,
+    head: DocumentHead,
     headers: Sequence[str],
     rows: Sequence[Sequence[object]],
     widths: Sequence[int],
-) -> None:
-    text_cell(sheet.cell(row=1, column=1), title).font = Font(bold=True, size=12)
+) -> int:
+    """The head, then the table; returns the row after the table."""
+    header_row = write_head(sheet, head, len(headers))
     for column, header in enumerate(headers, start=1):
-        cell = sheet.cell(row=3, column=column, value=header)
+        cell = text_cell(sheet.cell(row=header_row, column=column), header)
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
         cell.border = _BORDER
     for offset, values in enumerate(rows):
         for column, value in enumerate(values, start=1):
-            cell = text_cell(sheet.cell(row=4 + offset, column=column), value)
+            cell = text_cell(sheet.cell(row=header_row + 1 + offset, column=column), value)
             cell.alignment = _WRAP
             cell.border = _BORDER
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
-    sheet.freeze_panes = "A4"
+    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)
+    landscape = len(headers) > 3
+    set_print(sheet, header_rows=(header_row, header_row), rows=len(rows), landscape=landscape)
+    return header_row + 1 + len(rows)
 
 
 def write_research_xlsx(
@@ -61,21 +97,36 @@ def write_research_xlsx(
     process_name: str,
     number: str,
     period: tuple[date, date],
+    signers: Signers | None = None,
+    prepared_on: date | None = None,
     _: Translator | None = None,
 ) -> Path:
-    """The R4 workbook: summary, difficulties per stage with criticality, needs, practices."""
+    """The R4 workbook: summary, difficulties per stage with criticality, needs, practices.
+
+    ``signers`` name the body and who signs (the summary's signature lines); ``prepared_on``
+    is the date of preparation, by default the survey's last day.
+    """
     _ = speaking(_)
+    signers = signers or Signers(None, None, None)
+    document = _Document(
+        signers.organization,
+        process_name,
+        f"{format_date(period[0])} – {format_date(period[1])}",
+        prepared_on or period[1],
+        _,
+    )
     workbook = Workbook()
     summary = workbook.active
     assert summary is not None
     summary.title = _("Research summary")
-    _summary_sheet(summary, lists, _, process_name=process_name, number=number, period=period)
-    _difficulty_sheets(workbook, lists, _)
+    after = _summary_sheet(summary, lists, document, number=number, period=period)
+    write_signatures(summary, after + 1, signers.signatures(_), 3, _)
+    _difficulty_sheets(workbook, lists, document)
     need_stages = lists.ordered_stages([stage for stage, _who, _text in lists.needs])
     need_order = {s: i for i, s in enumerate(need_stages)}
     _table(
         workbook.create_sheet(_("Needs")),
-        _("Needs (expectations) of clients at each stage of interaction"),
+        document.head(_("Needs (expectations) of clients at each stage of interaction")),
         [_("Process stage"), _("Named by"), _("Expectation")],
         [
             [stage_title(stage, _), _(WHO_TITLES[who]), text]
@@ -85,7 +136,7 @@ def write_research_xlsx(
     )
     _table(
         workbook.create_sheet(_("Best practices")),
-        _("List of best practices"),
+        document.head(_("List of best practices")),
         ["№", _("Named by"), _("Practice")],
         [
             [index, _(WHO_TITLES[who]), text]
@@ -101,35 +152,38 @@ def write_research_xlsx(
 def _summary_sheet(
     sheet: Worksheet,
     lists: ResearchLists,
-    _: Translator,
+    document: _Document,
     *,
-    process_name: str,
     number: str,
     period: tuple[date, date],
-) -> None:
+) -> int:
+    """The counts and mean scores of both groups; returns the row after the table."""
+    _ = document.translate
     summary_rows: list[list[object]] = []
     for who, label in ((ClientType.EXTERNAL, _("Clients")), (ClientType.INTERNAL, _("Performers"))):
         rated = lists.rated[who]
         mean = round(lists.rating_sum[who] / rated, 2) if rated else None
         summary_rows.append([label, lists.responses[who], mean])
-    _table(
+    title = _(
+        "Research of the process «{process}», reengineering {number}: survey {first}–{last}"
+    ).format(
+        process=document.process_name,
+        number=number,
+        first=format_date(period[0]),
+        last=format_date(period[1]),
+    )
+    return _table(
         sheet,
-        _(
-            "Research of the process «{process}», reengineering {number}: survey {first}–{last}"
-        ).format(
-            process=process_name,
-            number=number,
-            first=format_date(period[0]),
-            last=format_date(period[1]),
-        ),
+        document.head(title, with_process=False),
         [_("Respondent group"), _("Answers received"), _("Mean satisfaction (1–5)")],
         summary_rows,
         [22, 12, 22],
     )
 
 
-def _difficulty_sheets(workbook: Workbook, lists: ResearchLists, _: Translator) -> None:
+def _difficulty_sheets(workbook: Workbook, lists: ResearchLists, document: _Document) -> None:
     """Counts per stage and criticality, then every difficulty named."""
+    _ = document.translate
     levels = ("high", "medium", "low", "")
     difficulty_rows: list[list[object]] = []
     for stage in lists.ordered_stages(list(lists.criticality)):
@@ -139,7 +193,7 @@ def _difficulty_sheets(workbook: Workbook, lists: ResearchLists, _: Translator) 
         )
     _table(
         workbook.create_sheet(_("Difficulties by stage")),
-        _("List of difficulties by process stage with their criticality"),
+        document.head(_("List of difficulties by process stage with their criticality")),
         [
             _("Process stage"),
             _("Criticality: high"),
@@ -168,7 +222,7 @@ def _difficulty_sheets(workbook: Workbook, lists: ResearchLists, _: Translator) 
     ]
     _table(
         workbook.create_sheet(_("Descriptions of difficulties")),
-        _("Difficulties named by clients and performers"),
+        document.head(_("Difficulties named by clients and performers")),
         [_("Process stage"), _("Criticality"), _("Named by"), _("Description of the difficulty")],
         detail_rows,
         [30, 14, 14, 70],

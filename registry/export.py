@@ -22,6 +22,7 @@ from openpyxl.xml.functions import tostring
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from core.clock import utcnow
 from core.i18n import Translator
 from registry.catalog import DIRECTION_BY_CODE, Direction
 from registry.cells import format_needs
@@ -29,6 +30,7 @@ from registry.entries import Owner, ProcessEntry, RegistryData, TouchpointEntry
 from registry.layout import Layout, layout
 from storage.database import SessionPool
 from storage.models import OrganizationSettings, Process
+from storage.xlsx_document import DocumentHead, document_head, set_print, write_head
 from storage.xlsx_text import keep_text, storable
 
 _DATE_FORMAT = "DD.MM.YYYY"
@@ -41,11 +43,14 @@ async def export_registry(session_pool: SessionPool, path: Path, _: Translator) 
 
     Processes switched off by an import are left out (the processes sheet has no activity
     column), their touchpoints with them; switched-off touchpoints of live processes stay in,
-    marked as inactive.
+    marked as inactive. Each sheet is a document (storage.xlsx_document): the body, the title,
+    «as of» and the date above the table, which the reader finds among the first ten rows.
     """
     async with session_pool() as session:
         data = await _registry_from_database(session)
-    await asyncio.to_thread(write_registry_workbook, path, data, _)
+    title = _("Register of processes and touchpoints")
+    head = document_head(data.organization_name, title, None, utcnow().date(), _)
+    await asyncio.to_thread(write_registry_workbook, path, data, _, head=head)
     return len(data.touchpoints)
 
 
@@ -105,23 +110,30 @@ async def _registry_from_database(session: AsyncSession) -> RegistryData:
 
 
 def write_registry_workbook(
-    path: Path, data: RegistryData, _: Translator, *, fixed_time: datetime | None = None
+    path: Path,
+    data: RegistryData,
+    _: Translator,
+    *,
+    fixed_time: datetime | None = None,
+    head: DocumentHead | None = None,
 ) -> None:
     """Write `data` in the registry format; `fixed_time` makes the file byte-for-byte
-    reproducible (the example workbook is committed, so it must not change on each build)."""
+    reproducible (the example workbook is committed, so it must not change on each build);
+    `head` puts the document's head above each table (the export; the example to fill has none)."""
     words = layout(_)
     book = Workbook()
     processes_sheet = book.active
     processes_sheet.title = words.processes_sheet
     process_rows = [_process_cells(p, words) for p in data.processes]
-    _fill(processes_sheet, words.process_headers, process_rows, words)
+    _fill(processes_sheet, words.process_headers, process_rows, words, head)
     by_name = {p.name: p for p in data.processes}
     touchpoint_rows = [
         _touchpoint_cells(t, by_name[t.process_name], words) for t in data.touchpoints
     ]
     touchpoints_sheet = book.create_sheet(words.touchpoints_sheet)
-    _fill(touchpoints_sheet, words.touchpoint_headers, touchpoint_rows, words)
+    _fill(touchpoints_sheet, words.touchpoint_headers, touchpoint_rows, words, head)
     organization = book.create_sheet(words.organization_sheet)
+    # the body's name itself, read back from A2: a data sheet, not a document to print
     _fill(organization, (words.organization_header,), [[data.organization_name or None]], words)
     organization.column_dimensions["A"].width = 80
     if fixed_time is None:
@@ -208,28 +220,41 @@ def _wrapped(words: Layout) -> set[str]:
     }
 
 
-def _fill(sheet: Any, headers: Sequence[str], rows: Sequence[Sequence[Any]], words: Layout) -> None:
-    """Headers bold and frozen, long texts wrapped, dates as DD.MM.YYYY date cells."""
-    sheet.append(list(headers))
-    for row in rows:
-        sheet.append([storable(value) for value in row])
+def _fill(
+    sheet: Any,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    words: Layout,
+    head: DocumentHead | None = None,
+) -> None:
+    """Headers bold and frozen, long texts wrapped, dates as DD.MM.YYYY date cells; under
+    ``head`` when given, printed on A4 with the header row on every page."""
+    top = write_head(sheet, head, len(headers)) if head is not None else 1
+    for index, header in enumerate(headers, start=1):
+        sheet.cell(row=top, column=index, value=header)
+    for offset, row in enumerate(rows, start=1):
+        for index, value in enumerate(row, start=1):
+            sheet.cell(row=top + offset, column=index, value=storable(value))
     keep_text(sheet)  # a name «=…» read from a text cell goes back as text, not a formula
     header_fill = PatternFill("solid", fgColor="DDE5F0")
     widths, wrapped = _widths(words), _wrapped(words)
     for index, header in enumerate(headers, start=1):
         letter = get_column_letter(index)
         sheet.column_dimensions[letter].width = widths.get(header, 20)
-        title = sheet.cell(row=1, column=index)
+        title = sheet.cell(row=top, column=index)
         title.font = Font(bold=True)
         title.fill = header_fill
         title.alignment = Alignment(wrap_text=True, vertical="center")
         wrap = Alignment(wrap_text=header in wrapped, vertical="top")
-        for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+        for (cell,) in sheet.iter_rows(min_row=top + 1, min_col=index, max_col=index):
             cell.alignment = wrap
             if isinstance(cell.value, date):
                 cell.number_format = _DATE_FORMAT
             elif header == words.owner:
                 cell.number_format = "@"
-    sheet.freeze_panes = "A2"
+    sheet.freeze_panes = f"A{top + 1}"
     if len(headers) > 1:
-        sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(len(rows) + 1, 2)}"
+        last = get_column_letter(len(headers))
+        sheet.auto_filter.ref = f"A{top}:{last}{max(len(rows) + top, top + 1)}"
+    if head is not None:
+        set_print(sheet, header_rows=(top, top), rows=len(rows), landscape=len(headers) > 1)

@@ -74,15 +74,25 @@ class SimulatedUser:
         message = self.sandbox.last_message(self.chat_id)
         return str(message.get("text") or "") if message else ""
 
-    def _snapshot(self) -> dict[int, str]:
-        return {int(m["message_id"]): screen(m) for m in self.sandbox.messages(self.chat_id)}
+    def _snapshot(self) -> dict[int, tuple[str, object]]:
+        return {
+            int(m["message_id"]): (screen(m), m.get("text"))
+            for m in self.sandbox.messages(self.chat_id)
+        }
 
-    async def _settle(self, before: dict[int, str], expect: str | None) -> None:
-        """Wait for a bot message that is new or changed since `before` and shows `expect`."""
+    async def _settle(self, before: dict[int, tuple[str, object]], expect: str | None) -> None:
+        """Wait for a bot message that is new or changed since `before` and shows `expect`.
+
+        An answered message that only lost its buttons is no answer: the bot goes on below.
+        """
 
         def ready(messages: list[JsonDict]) -> bool:
             for message in messages:
-                if before.get(int(message["message_id"])) == screen(message):
+                seen = before.get(int(message["message_id"]))
+                if seen is not None and (
+                    seen[0] == screen(message)
+                    or (seen[1] == message.get("text") and not callback_buttons(message))
+                ):
                     continue
                 if expect is None or expect in str(message.get("text") or ""):
                     return True

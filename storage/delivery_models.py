@@ -54,6 +54,9 @@ class OutboxStatus(enum.StrEnum):
     FAILED = "failed"
     UNREACHABLE = "unreachable"
     HELD = "held"  # kept until the person can be reached (storage.recipients)
+    # One item of a day's digest (jobs/cases.py): recorded so that it is said once, never
+    # sent alone; the digest that lists it is the message.
+    DIGESTED = "digested"
 
 
 class OutboxLane(enum.StrEnum):

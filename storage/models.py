@@ -417,6 +417,8 @@ class Campaign(Base):
     created_by: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The moment it invited its audience: answers before it are not answers to it (rev. 023).
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     invited: Mapped[int] = mapped_column(default=0)
     responded: Mapped[int] = mapped_column(default=0)
 

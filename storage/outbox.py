@@ -63,11 +63,13 @@ async def enqueue(
     actions: Actions = (),
     method: str = "sendMessage",
     file_path: str | None = None,
+    digested: bool = False,
 ) -> bool:
     """Queue one message; returns False when `dedupe_key` was queued before (nothing added).
 
     `chat_id` is a chat, or a `Recipient`: a person who may not be reachable yet. `text` and
     `actions` are what `core.speech.Speech` holds; each channel's sender renders them.
+    `digested` records an item of a digest: remembered under its key, never sent alone.
     """
     to = chat_id if isinstance(chat_id, Recipient) else Recipient(chat_id)
     now = utcnow()
@@ -81,7 +83,13 @@ async def enqueue(
         "text": text,
         "actions": actions_to_json(actions),
         "file_path": file_path,
-        "status": OutboxStatus.PENDING if to.held is None else OutboxStatus.HELD,
+        "status": (
+            OutboxStatus.DIGESTED
+            if digested
+            else OutboxStatus.PENDING
+            if to.held is None
+            else OutboxStatus.HELD
+        ),
         "attempts": 0,
         "created_at": now,
         "next_attempt_at": now,

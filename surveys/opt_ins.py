@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.erasure import forget_invites
 from storage.models import Respondent, RespondentContact, SurveySession
 from storage.outbox import ANSWER_KINDS, INVITATION_KINDS, forget_chat
+from surveys.views import definition_of
 
 
 async def set_opt_in(
@@ -29,6 +30,8 @@ async def set_opt_in(
     respondent = await session.get(Respondent, key)
     if survey is None or survey.respondent_key != key or respondent is None:
         return None
+    if kind == "answer" and not respondent.answer_ok and not await _commented(session, survey):
+        return None  # an answer is offered only to feedback with a comment, forged presses too
     if kind == "recontact":
         respondent.recontact_ok = not respondent.recontact_ok
         value = respondent.recontact_ok
@@ -53,3 +56,14 @@ async def set_opt_in(
             await forget_invites(session, chat_id, consented=True)
     await session.flush()
     return value
+
+
+async def offers_answer(session: AsyncSession, session_id: int) -> bool:
+    """Whether this finished questionnaire has a comment, so an answer to it can be asked for."""
+    survey = await session.get(SurveySession, session_id)
+    return survey is not None and await _commented(session, survey)
+
+
+async def _commented(session: AsyncSession, survey: SurveySession) -> bool:
+    definition = await definition_of(session, survey.questionnaire_id)
+    return definition.commented(survey.answers)

@@ -150,6 +150,13 @@ class QuestionnaireDefinition(BaseModel):
     def primary(self) -> Question:
         return next(q for q in self.questions if q.primary)
 
+    def commented(self, answers: Mapping[str, Any]) -> bool:
+        """Whether the person wrote something: only then is there feedback to answer."""
+        return any(
+            question.kind == QuestionKind.TEXT and str(answers.get(question.id) or "").strip()
+            for question in self.questions
+        )
+
     def checksum(self) -> str:
         # Defaults are left out so that a new optional field does not "change" old versions.
         canonical = json.dumps(

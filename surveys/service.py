@@ -228,7 +228,13 @@ async def _still_open(
         # A tap on the keyboard of a finished questionnaire: a double tap on the last
         # answer, or a retry after the thanks was lost in a crash. Say it is saved.
         flags = await profiles.opt_ins(session, attempt.respondent_key)
-        return StepResult(Outcome.ALREADY_DONE, extra={"session_id": attempt.id, "opt_in": flags})
+        definition = await definition_of(session, attempt.questionnaire_id)
+        extra = {
+            "session_id": attempt.id,
+            "opt_in": flags,
+            "commented": definition.commented(attempt.answers),
+        }
+        return StepResult(Outcome.ALREADY_DONE, extra=extra)
     if attempt.status != SessionStatus.OPEN:
         return StepResult(Outcome.STALE)
     if attempt.expires_at <= now:
@@ -405,7 +411,12 @@ async def _record(
         hook=policy.after_client_response,
         collected_via=policy.collected_via,
     )
-    return StepResult(Outcome.COMPLETED, response_id=response_id, extra={"session_id": attempt.id})
+    extra = {
+        "session_id": attempt.id,
+        "commented": view.definition.commented(answers),
+        "message_id": attempt.message_id,  # the last question's message, whose keyboard goes
+    }
+    return StepResult(Outcome.COMPLETED, response_id=response_id, extra=extra)
 
 
 async def set_message(session: AsyncSession, session_id: int, message_id: int) -> None:

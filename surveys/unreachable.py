@@ -64,9 +64,17 @@ def person_line(person: UnreachablePerson, translate: Translate, *, html: bool) 
 
 
 def report(
-    people: list[UnreachablePerson], link: str | None, translate: Translate, *, html: bool
+    people: list[UnreachablePerson],
+    link: str | None,
+    translate: Translate,
+    *,
+    html: bool,
+    max_link: str | None = None,
 ) -> str:
-    """The whole list with what to do about it; empty when everyone can be reached."""
+    """The whole list with what to do about it; empty when everyone can be reached.
+
+    ``link`` is the Telegram deep link, ``max_link`` MAX's: a person uses one or the other.
+    """
     if not people:
         return ""
     title = translate(_("Cannot be reached by the bot yet: {count}")).format(count=len(people))
@@ -82,8 +90,8 @@ def report(
     lines.append(
         translate(
             _(
-                "Telegram does not let a bot write first. Their messages are kept and "
-                "delivered as soon as they open the bot and press Start."
+                "Neither Telegram nor MAX lets a bot write first. Their messages are kept "
+                "and delivered as soon as they open the bot and press Start."
             )
         )
     )
@@ -96,4 +104,6 @@ def report(
                 )
             ).format(link=link)
         )
+    if max_link:
+        lines.append(translate(_("Those who use MAX: {link}")).format(link=max_link))
     return "\n".join(lines)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from handlers.cases import (
+    dates,
     denied,
     documents,
     extensions,
@@ -31,6 +32,7 @@ router.include_routers(
     opening.router,  # the officer opens a case by instruction
     plan.router,  # the action-plan wizard and its workbook
     research.router,  # the R3 survey: launch, close, the invited people's answers
+    dates.router,  # a day off typed for a deadline: the next working day offered
     denied.router,  # last: a case button the access filters stopped
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from html import escape
 from typing import Any
 
@@ -17,10 +18,10 @@ from core.clock import Clock
 from core.settings import Settings
 from handlers.callbacks import CaseCb, ExtensionCb
 from handlers.cases.access import Denied, case_access, officer_access
+from handlers.cases.dates import date_step, working_date
 from handlers.cases.flow import (
     after_typed,
     ask,
-    date_or_complain,
     load_card,
     message_of,
     person,
@@ -129,17 +130,23 @@ async def extension_answer(
 
 
 @router.message(StateFilter(ExtensionStates.due), TYPED_TEXT)
-async def extension_due(
+async def extension_due(message: Message, state: FSMContext, **data: Any) -> None:
+    if (new_due := await working_date(message, data)) is not None:
+        await extension_due_on(message, new_due, state=state, **data)
+
+
+@date_step(ExtensionStates.due)
+async def extension_due_on(
     message: Message,
+    new_due: date,
+    *,
     uow: UnitOfWork,
     actor: Actor,
     state: FSMContext,
     settings: Settings,
     clock: Clock,
+    **_data: Any,
 ) -> None:
-    new_due = await date_or_complain(message)
-    if new_due is None:
-        return
     now = clock()
     today = today_of(settings, now)
 

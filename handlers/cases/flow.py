@@ -163,15 +163,6 @@ async def typed(message: Message, limit: int = TEXT_LIMIT) -> str | None:
     return text
 
 
-async def date_or_complain(message: Message) -> date | None:
-    day = parse_date(message.text or "")
-    if day is None:
-        await message.answer(
-            _("The date is not recognised. Type it as DD.MM.YYYY, for example 12.05.2025.")
-        )
-    return day
-
-
 async def after_typed(
     message: Message,
     uow: UnitOfWork,

@@ -20,11 +20,11 @@ from core.clock import Clock
 from core.settings import Settings
 from handlers.callbacks import CaseCb
 from handlers.cases.access import case_access
+from handlers.cases.dates import date_step, working_date
 from handlers.cases.flow import (
     act,
     after_typed,
     ask,
-    date_or_complain,
     message_of,
     person,
     refuse,
@@ -99,9 +99,21 @@ async def plan_measure(message: Message, state: FSMContext) -> None:
 
 
 @router.message(StateFilter(PlanStates.due), TYPED_TEXT)
-async def plan_due(message: Message, state: FSMContext, settings: Settings, clock: Clock) -> None:
-    if (due := await date_or_complain(message)) is None:
-        return
+async def plan_due(message: Message, state: FSMContext, **data: Any) -> None:
+    if (due := await working_date(message, data)) is not None:
+        await plan_due_on(message, due, state=state, **data)
+
+
+@date_step(PlanStates.due)
+async def plan_due_on(
+    message: Message,
+    due: date,
+    *,
+    state: FSMContext,
+    settings: Settings,
+    clock: Clock,
+    **_data: Any,
+) -> None:
     if due < today_of(settings, clock()):
         await message.answer(_("The due date has already passed. Type a later date."))
         return

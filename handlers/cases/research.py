@@ -30,7 +30,7 @@ from reengineering.case_queries import (
     research_open,
 )
 from reengineering.cases import SURVEY_LIST_STEP, CaseError
-from reengineering.research import close_research, launch_research
+from reengineering.research import close_research, count_invitees, launch_research
 from reengineering.research import research_invitation as invited_to
 from storage.uow import UnitOfWork
 from surveys import profiles
@@ -109,6 +109,7 @@ async def research_toggle(
 @router.callback_query(CaseCb.filter(F.a == "go"), case_access())
 async def research_launch(
     query: CallbackQuery,
+    callback_data: CaseCb,
     case: CaseRef,
     uow: UnitOfWork,
     actor: Actor,
@@ -118,6 +119,18 @@ async def research_launch(
 ) -> None:
     chosen = await _chosen_departments(state, case.id)
     now = clock()
+    if chosen and callback_data.x != ANYWAY and await _would_invite_nobody(uow, case, chosen):
+        await query.answer()
+        if (message := message_of(query)) is not None:
+            await message.edit_text(
+                _(
+                    "Nobody would be invited now: the chosen departments have no employees "
+                    "known to the bot, and no client of the process agreed to be asked again. "
+                    "Only those known at the launch are invited. Launch anyway?"
+                ),
+                reply_markup=_nobody_keyboard(case.id),
+            )
+        return
 
     async def action(session: AsyncSession) -> str:
         if not chosen:  # said only to those who may launch it (access is checked first)
@@ -132,6 +145,24 @@ async def research_launch(
 
     if await act(query, uow, actor, case, today_of(settings, now), action):
         await state.update_data(rs_case=None, rs_deps=[])
+
+
+ANYWAY = "anyway"
+
+
+async def _would_invite_nobody(uow: UnitOfWork, case: CaseRef, chosen: set[int]) -> bool:
+    async with uow.transaction() as session:
+        performers, clients = await count_invitees(session, case.process_id, sorted(chosen))
+    return performers + clients == 0
+
+
+def _nobody_keyboard(case_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Launch anyway"), callback_data=CaseCb(c=case_id, a="go", x=ANYWAY))
+    builder.button(text=_("Choose other departments"), callback_data=CaseCb(c=case_id, a="rl"))
+    builder.button(text=_("Cancel"), callback_data=CaseCb(c=case_id))
+    builder.adjust(1)
+    return builder.as_markup()
 
 
 @router.callback_query(CaseCb.filter(F.a == "rc"), case_access())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from html import escape
 from typing import Any
 
@@ -18,11 +19,11 @@ from core.clock import Clock
 from core.settings import Settings
 from handlers.callbacks import CaseCb
 from handlers.cases.access import case_access
+from handlers.cases.dates import date_step, working_date
 from handlers.cases.flow import (
     act,
     after_typed,
     ask,
-    date_or_complain,
     message_of,
     person,
     refuse,
@@ -147,17 +148,23 @@ async def record_decision_button(
 
 
 @router.message(StateFilter(StepStates.revision_due), TYPED_TEXT)
-async def revision_due(
+async def revision_due(message: Message, state: FSMContext, **data: Any) -> None:
+    if (due := await working_date(message, data)) is not None:
+        await revision_due_on(message, due, state=state, **data)
+
+
+@date_step(StepStates.revision_due)
+async def revision_due_on(
     message: Message,
+    due: date,
+    *,
     uow: UnitOfWork,
     actor: Actor,
     state: FSMContext,
     settings: Settings,
     clock: Clock,
+    **_data: Any,
 ) -> None:
-    due = await date_or_complain(message)
-    if due is None:
-        return
     now = clock()
     today = today_of(settings, now)
 
@@ -186,17 +193,23 @@ async def ask_meeting(
 
 
 @router.message(StateFilter(StepStates.meeting_date), TYPED_TEXT)
-async def meeting_date(
+async def meeting_date(message: Message, state: FSMContext, **data: Any) -> None:
+    if (meeting_on := await working_date(message, data)) is not None:
+        await meeting_date_on(message, meeting_on, state=state, **data)
+
+
+@date_step(StepStates.meeting_date)
+async def meeting_date_on(
     message: Message,
+    meeting_on: date,
+    *,
     uow: UnitOfWork,
     actor: Actor,
     state: FSMContext,
     settings: Settings,
     clock: Clock,
+    **_data: Any,
 ) -> None:
-    meeting_on = await date_or_complain(message)
-    if meeting_on is None:
-        return
     now = clock()
     today = today_of(settings, now)
 

@@ -142,11 +142,15 @@ class PrototypeMeasure(FrozenModel):
 
 
 class PlanAnnex(FrozenModel):
-    """The action plan's annex, word for word: title block, columns, sections (§3.4–3.5)."""
+    """The action plan's annex, word for word: title block, columns, sections (§3.4–3.5).
+
+    ``columns`` are the annex's five: number, measure, end date, responsible, and the image of
+    the result with its report document; ``subtitle`` only where a regulation's annex has one.
+    """
 
     heading: str
     title: str
-    subtitle: str
+    subtitle: str = ""
     columns: tuple[str, ...]
     sections: dict[int, str]
     prototype_section: StrictInt

@@ -25,7 +25,7 @@ _ID_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _OPTION_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _TEMPLATE_ID_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 _CYRILLIC_RE = re.compile(r"[А-Яа-яЁё]")
-ANNEX_COLUMNS = 6  # the annex's table: number, measure, due date, executor, result, report
+ANNEX_COLUMNS = 5  # the annex's table: number, measure, end date, responsible, result and report
 
 
 def step_label(step_id: str, _: Translator) -> str:
@@ -398,7 +398,7 @@ def template_problems(
 
 
 def annex_problems(plan: PlanAnnex, _: Translator) -> list[str]:
-    """The annex of the action plan: six columns, and the prototype section among its sections."""
+    """The annex of the action plan: five columns, and the prototype section among its sections."""
     problems = _Problems(_)
     where = _("the template")
     if len(plan.columns) != ANNEX_COLUMNS:
@@ -420,7 +420,7 @@ def annex_problems(plan: PlanAnnex, _: Translator) -> list[str]:
     for field, value in (
         ("plan.heading", plan.heading),
         ("plan.title", plan.title),
-        ("plan.subtitle", plan.subtitle),
+        *((("plan.subtitle", plan.subtitle),) if plan.subtitle else ()),
         *((f"plan.sections[{number}]", title) for number, title in plan.sections.items()),
     ):
         _check_text(problems, where, field, value)

@@ -54,7 +54,7 @@ class MaxSandbox(MaxViews):
         )
         self.uploads[stored.token] = stored
         payload: JsonDict = {
-            "url": f"https://sandbox.max/files/{stored.token}",
+            "url": f"{self.files_base}/_files/{stored.token}",
             "token": stored.token,
         }
         if kind == "image":

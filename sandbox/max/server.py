@@ -83,6 +83,7 @@ class MaxSandboxServer(MaxSandbox):
             return
         self.open()
         await self.http.start(self.make_app())
+        self.files_base = self.base_url
 
     async def stop(self) -> None:
         """Release long polls and held requests, close the port."""

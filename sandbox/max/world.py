@@ -56,6 +56,8 @@ class MaxWorld(SandboxState):
         self._seq = itertools.count(1)
         self._tokens = itertools.count(1)
         self.subscriptions: list[JsonDict] = []
+        self.files_base = "http://sandbox.max.invalid"
+        """Where users' files are served; the server sets its own address when it starts."""
         self.bot_commands: list[JsonDict] = []  # PATCH /me/commands: one list for the bot
         super().__init__(config or MaxConfig())
         self._next_update = 1

@@ -13,6 +13,7 @@ import openpyxl
 import sqlalchemy as sa
 
 from analytics.report_dynamics import satisfaction_dynamics
+from analytics.report_xlsx import HEAD_ROWS
 from analytics.rollup import cell_key, rebuild_rollups
 from core.i18n import translator
 from outreach.loop import LoopPolicy
@@ -56,7 +57,7 @@ async def answer(
 
 def sheet_rows(path: Path, name: str) -> list[dict[str, Any]]:
     sheet = openpyxl.load_workbook(path)[name]
-    rows = list(sheet.iter_rows(values_only=True))
+    rows = list(sheet.iter_rows(values_only=True))[HEAD_ROWS:]  # the document's head above
     return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
 
 

@@ -23,14 +23,26 @@ from analytics.report_internal import internal_comparison
 from analytics.report_kinds import REPORT_KINDS
 from analytics.report_pain_map import pain_map
 from analytics.report_segments import segment_profile
+from analytics.report_xlsx import HEAD_ROWS
+from analytics.scan import DeclineRules
+from core.clock import utcnow
 from core.i18n import translator
 from storage.database import SessionPool
-from storage.models import ActivityDirection, ClientType, Department, Process, Questionnaire
+from storage.models import (
+    ActivityDirection,
+    ClientType,
+    Department,
+    OrganizationSettings,
+    Process,
+    Questionnaire,
+)
 from surveys.catalogue import sync_questionnaires
 from surveys.questionnaire import QUESTIONNAIRES_DIR, parse_questionnaire
 from tests.conftest import SmallRegistry
+from tests.documents import ORGANIZATION, assert_head, assert_no_codes_in_headers, assert_print
 from tests.surveys.factories import add_responses, new_key, questionnaire
 
+NO_NAME = "Наименование органа власти не указано в реестре"  # a registry without the body
 RU = translator()
 HIDDEN = "<5"
 T_975_DF1 = 12.706
@@ -80,7 +92,7 @@ async def world(session_pool: SessionPool, registry: SmallRegistry) -> World:
 
 
 def read(path: Path) -> dict[str, pd.DataFrame]:
-    return pd.read_excel(path, sheet_name=None)
+    return pd.read_excel(path, sheet_name=None, header=HEAD_ROWS)
 
 
 def row_of(frame: pd.DataFrame, column: str, value: Any) -> pd.Series:
@@ -258,13 +270,14 @@ async def test_dynamics_formatting(session_pool: SessionPool, world: World, tmp_
         await satisfaction_dynamics(session, out, RU, until=date(2025, 4, 1), months=4)
     book = openpyxl.load_workbook(out)
     means = book["Динамика удовлетворённости"]
-    assert means["A1"].value == "Код процесса"  # the header is row 1: no title row
-    for cell in means[1]:
+    top = HEAD_ROWS + 1  # the table's header, below the document's head
+    assert means.cell(top, 1).value == "Код процесса"
+    for cell in means[top]:
         assert cell.font.bold
         assert cell.fill.fill_type == "solid"
-    assert means.freeze_panes == "B2"
-    assert book["Сводка"].freeze_panes == "A2"
-    headers = [c.value for c in means[1]]
+    assert means.freeze_panes == f"B{top + 1}"
+    assert book["Сводка"].freeze_panes == f"A{top + 1}"
+    headers = [c.value for c in means[top]]
     march = headers.index("мар 2025") + 1
     codes = [c.value for c in means["A"]]
     sup_row, it_row = codes.index("SUP01") + 1, codes.index("IT01") + 1
@@ -277,7 +290,70 @@ async def test_dynamics_formatting(session_pool: SessionPool, world: World, tmp_
     name_width = means.column_dimensions["B"].width
     assert name_width >= len("Назначение ежемесячной денежной выплаты")
     info = book["Сведения"]
-    assert info["A1"].font.bold and info.freeze_panes == "A2"
+    assert info.cell(top, 1).font.bold and info.freeze_panes == f"A{top + 1}"
+    assert means.auto_filter.ref.startswith(f"A{top}:")
+
+
+async def test_every_report_sheet_is_a_document(
+    session_pool: SessionPool, world: World, tmp_path: Path
+) -> None:
+    """CONVENTIONS «Documents»: the body, title, period, date of preparation on every sheet,
+    A4 fit to one page wide with the header row repeated; no registry codes in headers."""
+    await fill_dynamics(session_pool, world)
+    async with session_pool() as session, session.begin():
+        session.add(OrganizationSettings(name=ORGANIZATION))
+    out = tmp_path / "dynamics.xlsx"
+    async with session_pool() as session:
+        await satisfaction_dynamics(session, out, RU, until=date(2025, 4, 1), months=4)
+    today = utcnow().date()
+    period = "январь–апрель 2025 г. (01.01.2025–30.04.2025)"
+    book = openpyxl.load_workbook(out)
+    for sheet in book.worksheets:
+        assert_head(sheet, title="Динамика удовлетворённости", period=period,
+                    prepared_on=today, table_row=HEAD_ROWS + 1)  # fmt: skip
+        assert_print(sheet, (HEAD_ROWS + 1, HEAD_ROWS + 1), landscape=sheet.max_column > 3)
+        assert_no_codes_in_headers(sheet, HEAD_ROWS + 1)
+    assert book["Динамика удовлетворённости"].page_setup.orientation == "landscape"
+
+
+async def test_dynamics_notes_a_sustained_decline(
+    session_pool: SessionPool, world: World, tmp_path: Path
+) -> None:
+    """Seed 003 §1.5(2): «устойчивое снижение в течение более трех месяцев подряд уровня
+    удовлетворенности» is a ground for reengineering; the summary's note says so, judged by
+    the scan's rules, and a steady process gets no such note."""
+    reg = world.reg
+    falling = {1: [5] * 10, 2: [5] * 6 + [4] * 4, 3: [4] * 6 + [3] * 4, 4: [3] * 5 + [2] * 5}
+    async with session_pool() as session, session.begin():
+        for month, ratings in falling.items():
+            await add_responses(
+                session, questionnaire=world.touchpoint_v2, process_id=reg.process_id,
+                touchpoint_id=reg.touchpoint_id, ratings=ratings, month=date(2025, month, 1),
+            )  # fmt: skip
+            await add_responses(
+                session, questionnaire=world.internal, process_id=reg.internal_process_id,
+                department_id=reg.department_id, ratings=[4] * 6, month=date(2025, month, 1),
+            )  # fmt: skip
+    out = tmp_path / "dynamics.xlsx"
+    rules = DeclineRules(months=3, min_responses=10)
+    async with session_pool() as session:
+        await satisfaction_dynamics(session, out, RU, until=date(2025, 4, 1), months=4, rules=rules)
+    summary = read(out)["Сводка"]
+    note = row_of(summary, "Код процесса", "SUP01")["Примечание"]
+    assert note.startswith(
+        "Устойчивое снижение удовлетворённости — основание для реинжиниринга процесса: "
+        "снижение удовлетворённости 3 месяца подряд: 5,00 → 2,50 (−2,50), январь–апрель 2025 г."
+    ), note
+    steady = row_of(summary, "Код процесса", "IT01")["Примечание"]
+    assert empty(steady) or "снижение" not in steady
+    # A stricter rule (the seed's «более трех месяцев»: four decreases) finds no ground here.
+    async with session_pool() as session:
+        await satisfaction_dynamics(
+            session, out, RU, until=date(2025, 4, 1), months=4,
+            rules=DeclineRules(months=4, min_responses=10),
+        )  # fmt: skip
+    note = row_of(read(out)["Сводка"], "Код процесса", "SUP01")["Примечание"]
+    assert empty(note) or "Устойчивое снижение" not in note
 
 
 async def test_dynamics_filters_client_type(
@@ -348,6 +424,11 @@ async def test_pain_map(session_pool: SessionPool, world: World, tmp_path: Path)
     assert summary.responses == len(PAIN_RECORDS) and summary.suppressed == 0
     book = read(out)
     assert list(book) == ["Карта болей", "Что пошло не так", "Комментарии", "Сведения"]
+    for sheet in openpyxl.load_workbook(out).worksheets:
+        assert_head(sheet, title="Карта болей: процесс «Назначение ежемесячной денежной выплаты»",
+                    period="март 2025 г. (01.03.2025–31.03.2025)", prepared_on=utcnow().date(),
+                    table_row=HEAD_ROWS + 1, organization=NO_NAME)  # fmt: skip
+        assert_print(sheet, (HEAD_ROWS + 1, HEAD_ROWS + 1), landscape=sheet.max_column > 3)
 
     stages = ["информирование", SUBMIT, REVIEW, "получение результата", OTHER_STAGE]
     pains = book["Карта болей"]
@@ -454,7 +535,17 @@ async def test_segment_profile(session_pool: SessionPool, world: World, tmp_path
             assert empty(row["Средняя оценка"]) and empty(row["CSAT"])
 
     channels = book["Каналы"]
-    epgu, mfc = "Портал Госуслуг (SUP01-EPGU)", "МФЦ, окно приёма (SUP01-MFC)"
+    # Headers are for people: the touchpoint's name, never its registry code.
+    epgu, mfc = "Портал Госуслуг", "МФЦ, окно приёма"
+    sheet = openpyxl.load_workbook(out)["Каналы"]
+    assert_no_codes_in_headers(sheet, HEAD_ROWS + 1)
+    assert_head(sheet, title="Профиль клиентских сегментов: процесс «Назначение ежемесячной "
+                "денежной выплаты»", period="(01.07.2023–30.06.2025)",
+                prepared_on=utcnow().date(), table_row=HEAD_ROWS + 1,
+                organization=NO_NAME)  # fmt: skip
+    assert_print(sheet, (HEAD_ROWS + 1, HEAD_ROWS + 1), landscape=True)
+    info = book["Сведения"].set_index("Показатель")["Значение"]
+    assert info["Процесс"] == "Назначение ежемесячной денежной выплаты"
     assert list(channels.columns) == [
         "Сегмент", "Цифровой: ответов", "Офлайн: ответов", "Цифровой: доля", "Офлайн: доля",
         "Предпочтительный канал", epgu, mfc,
@@ -487,7 +578,7 @@ async def test_segment_profile_without_data_asks_for_hypotheses(
             session, buffer, RU, process_id=world.reg.process_id, until=date(2025, 6, 30)
         )
     assert summary.path is None and summary.responses == 0
-    book = pd.read_excel(io.BytesIO(buffer.getvalue()), sheet_name=None)
+    book = pd.read_excel(io.BytesIO(buffer.getvalue()), sheet_name=None, header=HEAD_ROWS)
     info = book["Сведения"].set_index("Показатель")["Значение"]
     assert "гипотез" in info["Основание"]
     assert "данных обратной связи по процессу нет" in info["Основание"]
@@ -564,6 +655,11 @@ async def test_internal_comparison(session_pool: SessionPool, world: World, tmp_
     assert summary.responses == 6 + 5
     book = read(out)
     assert list(book) == ["Сравнение с предыдущим", "Сведения"]
+    sheet = openpyxl.load_workbook(out)["Сравнение с предыдущим"]
+    assert_head(sheet, title=RU(REPORT_KINDS["internal"]), period=f"({PERIOD[0]:%d.%m.%Y}–",
+                prepared_on=utcnow().date(), table_row=HEAD_ROWS + 1,
+                organization=NO_NAME)  # fmt: skip
+    assert_print(sheet, (HEAD_ROWS + 1, HEAD_ROWS + 1), landscape=True)
     table = book["Сравнение с предыдущим"]
     assert list(table["Код процесса"]) == ["ACC01"] * 3 + ["IT01"] * 3
     assert list(table["Вопрос"]) == list(QUESTIONS) * 2

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analytics.report_xlsx import HEAD_ROWS
 from bot.cli import main
 from bot.demo import EXAMPLE_REGISTRY
 
@@ -48,7 +49,9 @@ def test_registry_qr_invites_and_reports(workdir: Path, capsys: pytest.CaptureFi
     )
     assert capsys.readouterr().out.strip().startswith("https://t.me/otklik_bot?start=inv-")
     assert main(["report", "dynamics", "--month", "2025-03", "--out", str(workdir / "d.xlsx")]) == 0
-    assert "Динамика удовлетворённости" in pd.read_excel(workdir / "d.xlsx", sheet_name=None)
+    assert "Динамика удовлетворённости" in pd.read_excel(
+        workdir / "d.xlsx", sheet_name=None, header=HEAD_ROWS
+    )
     assert main(["report", "pain-map", "--out", str(workdir / "p.xlsx")]) == 1
     assert "--process" in capsys.readouterr().err
     assert main(["scan", "--month", "2025-13"]) == 2

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analytics.report_xlsx import HEAD_ROWS
 from bot.cli import main
 
 # 1 Dec 2026, 00:30 in Moscow (OTKLIK_TIMEZONE's default) but still 30 Nov in UTC
@@ -35,7 +36,7 @@ def test_scan_and_reports_default_to_the_last_complete_local_month(
     printed = capsys.readouterr().out
     assert "Динамика удовлетворённости за декабрь 2025 г. – ноябрь 2026 г." in printed
     assert "01.12.2025–30.11.2026" in printed and "(последний завершённый месяц)" in printed
-    months = list(pd.read_excel(out, sheet_name="Число ответов").columns[-12:])
+    months = list(pd.read_excel(out, sheet_name="Число ответов", header=HEAD_ROWS).columns[-12:])
     assert months[0] == "дек 2025" and months[-1] == "ноя 2026"
 
     assert main(["report", "dynamics", "--month", "2026-10", "--out", str(out)]) == 0

@@ -123,3 +123,78 @@ async def test_campaign_invites_reminds_non_respondents_and_closes_with_rate(
     update = await telegram.press(A, CampaignCb(c=campaign_id).pack())
     answer = telegram.session.callback_answers[update.callback_query.id]  # type: ignore[union-attr]
     assert answer.text == "Этот опрос уже завершён. Спасибо!"
+
+
+async def employee_rates(telegram: Telegram, chat: int, entry: str) -> None:
+    await telegram.send(chat, entry)
+    if entry == "/start":
+        return
+    await telegram.tap(chat, "Техническая поддержка")
+    await telegram.tap(chat, "Согласен")
+    for score in ("5", "4", "5"):
+        await telegram.tap(chat, score)
+    await telegram.tap(chat, "Пропустить")
+    assert "Спасибо" in (telegram.last(chat).text or "")
+
+
+async def test_the_response_rate_counts_only_answers_given_after_the_campaign_started(
+    telegram: Telegram,
+    session_pool: SessionPool,
+    registry: SmallRegistry,
+    settings: Settings,
+    clock: MovableClock,
+) -> None:
+    """B rated IT support at 07:00 on the first day, before the campaign invited anyone at
+    09:00; A answered the invitation at 10:00. One of the invited answered the campaign."""
+    async with session_pool() as session, session.begin():
+        for chat in (A, B):
+            session.add(
+                Person(telegram_id=chat, is_employee=True, department_id=registry.department_id)
+            )
+        campaign = await start_campaign(
+            session,
+            questionnaire_code="internal_service",
+            audience="departments",
+            department_codes=["SOC"],
+            starts_on=date(2025, 3, 3),
+            ends_on=date(2025, 3, 14),
+            now=clock(),
+            _=translator(),
+        )
+        campaign_id = campaign.id
+    clock.now = datetime(2025, 3, 3, 7, tzinfo=UTC)
+    await employee_rates(telegram, B, "/rate")
+    await tick(session_pool, settings, date(2025, 3, 3))  # starts at 09:00
+    clock.now = datetime(2025, 3, 3, 10, tzinfo=UTC)
+    await telegram.send(A, "/start")
+    await telegram.press(A, CampaignCb(c=campaign_id).pack())
+    await telegram.tap(A, "Техническая поддержка")
+    await telegram.tap(A, "Согласен")
+    for score in ("5", "4", "5"):
+        await telegram.tap(A, score)
+    await telegram.tap(A, "Пропустить")
+    await tick(session_pool, settings, date(2025, 3, 4))
+    async with session_pool() as session:
+        stored = await session.get(Campaign, campaign_id)
+    assert stored is not None and stored.started_at is not None
+    assert (stored.invited, stored.responded) == (3, 1), "A answered; B's earlier answer is not one"
+
+
+async def test_a_campaign_that_would_invite_nobody_asks_before_starting(
+    telegram: Telegram, session_pool: SessionPool, registry: SmallRegistry
+) -> None:
+    from storage.models import Department
+
+    async with session_pool() as session, session.begin():
+        session.add(Department(code="EMPTY", name="Архивный отдел"))
+        session.add(Person(telegram_id=OFFICER, is_officer=True))
+    await telegram.send(OFFICER, "/campaign")
+    await telegram.tap(OFFICER, "Архивный отдел")
+    await telegram.tap(OFFICER, "7")
+    assert (telegram.last(OFFICER).text or "").startswith("Сейчас пригласить некого")
+    async with session_pool() as session:
+        assert await session.scalar(sa.select(sa.func.count()).select_from(Campaign)) == 0
+    await telegram.tap(OFFICER, "Начать всё равно")
+    assert "приглашено сотрудников — 0" in (telegram.last(OFFICER).text or "")
+    async with session_pool() as session:
+        assert await session.scalar(sa.select(sa.func.count()).select_from(Campaign)) == 1

@@ -198,6 +198,35 @@ async def test_extension_requested_by_the_owner_and_granted_by_the_officer(
     assert view.step("R1").due_on == date(2025, 3, 24)
 
 
+async def test_an_extension_to_a_day_off_offers_the_next_working_day(
+    telegram: Telegram, session_pool: SessionPool, people: People
+) -> None:
+    """23.03.2025 is a Sunday, 08.03.2025 a holiday (Saturday anyway), 10.03 a Monday after
+    it: the officer is told and offered the next working day as a button."""
+    case_id = await open_by_instruction(telegram, session_pool)
+    await owner_card(telegram, case_id)
+    await telegram.tap(OWNER, "R1: попросить продлить срок")
+    await telegram.send(OWNER, "Данные МФЦ придут только в понедельник")
+    await telegram.send(OFFICER, "/cases")
+    await telegram.press(OFFICER, CaseCb(c=case_id).pack())
+    await telegram.tap(OFFICER, "Продлить срок R1 до")
+    await telegram.send(OFFICER, "23.03.2025")
+    offer = telegram.last(OFFICER)
+    assert offer.text == (
+        "23.03.2025 (воскресенье) — нерабочий день по производственному календарю. "
+        "Ближайший рабочий день — 24.03.2025 (понедельник). Выберите его или введите "
+        "другую дату."
+    )
+    view = await view_of(session_pool, case_id)
+    assert view.step("R1").due_on != date(2025, 3, 23), "nothing is decided yet"
+    await telegram.tap(OFFICER, "Назначить 24.03.2025")
+    texts = [m.text or "" for m in telegram.session.sent_to(OFFICER)]
+    assert "Срок продлён до 24.03.2025, ответственный за процесс уведомлён." in texts
+    assert telegram.session.chats[OFFICER].messages[offer.message_id].reply_markup is None
+    view = await view_of(session_pool, case_id)
+    assert view.step("R1").due_on == date(2025, 3, 24)
+
+
 async def test_officer_refuses_an_extension(
     telegram: Telegram, session_pool: SessionPool, people: People
 ) -> None:
@@ -319,7 +348,9 @@ async def test_owner_builds_the_action_plan_and_gets_it_as_xlsx(
     sheet = load_workbook(sent.document.path).active
     assert sheet is not None
     values = [cell for row in sheet.iter_rows(values_only=True) for cell in row if cell]
-    assert "Обучение специалистов МФЦ" in values and "Протокол обучения" in values
+    assert "Обучение специалистов МФЦ" in values
+    # the annex's one column «Образ результата и отчетный документ» holds the report document
+    assert any(str(value).endswith("Протокол обучения") for value in values)
 
     update = await telegram.tap(OWNER, "Целевой процесс использует цифровой сервис")
     assert "шесть мероприятий прототипирования" in answer(telegram, update)
@@ -330,6 +361,28 @@ async def test_owner_builds_the_action_plan_and_gets_it_as_xlsx(
     await telegram.send(OFFICER, "27.03.2025")
     texts = [m.text or "" for m in telegram.session.sent_to(OFFICER)]
     assert "Дата заседания внесена: 27.03.2025." in texts
+
+
+async def test_a_research_survey_that_would_invite_nobody_asks_first(
+    telegram: Telegram, session_pool: SessionPool, people: People
+) -> None:
+    from storage.models import Department
+
+    async with session_pool() as session, session.begin():
+        session.add(Department(code="EMPTY", name="Архивный отдел"))
+    case_id = await open_by_instruction(telegram, session_pool)
+    await owner_card(telegram, case_id)
+    await telegram.tap(OWNER, "R1: отметить выполненным")
+    await telegram.tap(OWNER, "Запустить опрос клиентов и исполнителей (R3)")
+    await telegram.tap(OWNER, "✅ Отдел социальных выплат")  # off
+    await telegram.tap(OWNER, "Архивный отдел")  # on: nobody works there
+    await telegram.tap(OWNER, "Запустить опрос")
+    assert (telegram.last_with_keyboard(OWNER).text or "").startswith("Сейчас пригласить некого")
+    async with session_pool() as session:
+        assert await session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.kind == "research_invite")) == 0  # fmt: skip
+    update = await telegram.tap(OWNER, "Запустить всё равно")
+    assert answer(telegram, update).startswith("Опрос запущен: приглашены сотрудники — 0")
 
 
 async def test_research_survey_from_the_case_and_the_r4_workbook(

@@ -103,7 +103,7 @@ async def test_opt_in_is_kept_with_the_respondent_key(
     from storage.models import Respondent, RespondentContact
 
     await consent_and_rate(telegram, CITIZEN, "5")
-    await telegram.tap(CITIZEN, "Пропустить")
+    await telegram.send(CITIZEN, "Спасибо, всё понятно объяснили")
     await telegram.tap(CITIZEN, "Пропустить")
     await telegram.tap(CITIZEN, "ответ на мой отзыв")
     async with session_pool() as session:
@@ -166,3 +166,41 @@ async def test_the_service_finder_never_offers_a_citizen_an_internal_service(
     assert "только сотрудникам" in (telegram.last(CITIZEN).text or "")
     async with session_pool() as session:
         assert await session.scalar(sa.select(sa.func.count(SurveySession.id))) == 0
+
+
+async def test_an_answer_is_offered_only_to_someone_who_left_a_comment(
+    telegram: Telegram, session_pool: SessionPool
+) -> None:
+    """No comment, nothing to answer: the thanks offers only «ask me again», and a forged
+    «answer» press changes nothing; a typed comment's question keeps no live «Пропустить»."""
+    from handlers.callbacks import OptInCb
+    from storage.models import Respondent
+
+    await consent_and_rate(telegram, CITIZEN, "5")
+    await telegram.tap(CITIZEN, "Пропустить")
+    await telegram.tap(CITIZEN, "Пенсионер")
+    thanks = telegram.last(CITIZEN)
+    labels = [b.text for r in thanks.reply_markup.inline_keyboard for b in r]  # type: ignore[union-attr]
+    assert labels == ["Можно спросить меня позже ещё раз"]
+    assert "ответ на ваш отзыв" not in (thanks.text or "")
+    async with session_pool() as session:
+        survey_id = await session.scalar(sa.select(SurveySession.id))
+    assert survey_id is not None
+    update = await telegram.press(CITIZEN, OptInCb(s=survey_id, k="answer").pack())
+    assert update.callback_query is not None
+    assert telegram.session.callback_answers[update.callback_query.id].text == (
+        "Эта кнопка больше не действует."
+    )
+    async with session_pool() as session:
+        assert (await session.scalars(sa.select(Respondent.answer_ok))).one() is False
+
+    second = CITIZEN + 1
+    await consent_and_rate(telegram, second, "5")
+    comment_question = telegram.last(second)
+    assert comment_question.reply_markup is not None
+    await telegram.send(second, "Всё объяснили понятно")
+    answered = telegram.session.chats[second].messages[comment_question.message_id]
+    assert answered.reply_markup is None, "the answered question keeps no live buttons"
+    await telegram.tap(second, "Пенсионер")
+    labels = [b.text for r in telegram.last(second).reply_markup.inline_keyboard for b in r]  # type: ignore[union-attr]
+    assert labels == ["Можно спросить меня позже ещё раз", "Хочу получить ответ на мой отзыв"]

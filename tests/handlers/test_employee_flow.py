@@ -98,7 +98,7 @@ async def test_forget_unlinks_answers_and_withdraws_consents(
 ) -> None:
     user = 5050
     await consent_and_rate(telegram, user, "5")
-    await telegram.tap(user, "Пропустить")
+    await telegram.send(user, "Всё хорошо")
     await telegram.tap(user, "Пенсионер")
     await telegram.tap(user, "ответ на мой отзыв")
     async with session_pool() as session:

@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 from aiogram.methods import SendDocument, SendMessage
 
+from analytics.report_xlsx import HEAD_ROWS
 from bot.cli import main
 from core.settings import Settings
 from handlers.callbacks import ReportCb
@@ -63,7 +64,9 @@ async def rate_with_a_pain(telegram: Telegram, user: int, comment: str) -> None:
 def document_sheets(telegram: Telegram) -> tuple[str, dict[str, pd.DataFrame]]:
     document = [r for r in telegram.session.requests if isinstance(r, SendDocument)][-1]
     content = document.document.data  # type: ignore[union-attr]
-    return document.caption or "", pd.read_excel(io.BytesIO(content), sheet_name=None)
+    return document.caption or "", pd.read_excel(
+        io.BytesIO(content), sheet_name=None, header=HEAD_ROWS
+    )
 
 
 def info(sheets: dict[str, pd.DataFrame], key: str) -> Any:
@@ -139,7 +142,7 @@ async def test_stats_pain_map_and_cli_count_the_same_whole_months(
         settings, monkeypatch, tmp_path, capsys,
     )  # fmt: skip
     assert code == 0
-    cli_map = pd.read_excel(out, sheet_name=None)
+    cli_map = pd.read_excel(out, sheet_name=None, header=HEAD_ROWS)
     for sheet in ("Карта болей", "Что пошло не так", "Сведения"):
         pd.testing.assert_frame_equal(cli_map[sheet], bot_map[sheet])
 
@@ -165,7 +168,9 @@ async def test_stats_pain_map_and_cli_count_the_same_whole_months(
         settings, monkeypatch, tmp_path, capsys,
     )  # fmt: skip
     assert code == 0 and "декабрь 2025 г. – ноябрь 2026 г." in printed
-    cli_counts = pd.read_excel(tmp_path / "dynamics.xlsx", sheet_name="Число ответов")
+    cli_counts = pd.read_excel(
+        tmp_path / "dynamics.xlsx", sheet_name="Число ответов", header=HEAD_ROWS
+    )
     pd.testing.assert_frame_equal(cli_counts, dynamics["Число ответов"])
 
 

@@ -8,6 +8,7 @@ from datetime import date
 import pandas as pd
 from aiogram.methods import SendDocument, SendMessage, SendPhoto
 
+from analytics.report_xlsx import HEAD_ROWS
 from handlers.callbacks import ReportCb, StatsCb
 from storage.database import SessionPool
 from storage.models import Person
@@ -60,5 +61,5 @@ async def test_officer_gets_overview_and_a_report_document(
     await telegram.press(OFFICER, ReportCb(k="p", p=registry.process_id).pack())
     [document] = [r for r in telegram.session.requests if isinstance(r, SendDocument)]
     content = document.document.data  # type: ignore[union-attr]
-    sheets = pd.read_excel(io.BytesIO(content), sheet_name=None)
+    sheets = pd.read_excel(io.BytesIO(content), sheet_name=None, header=HEAD_ROWS)
     assert "Карта болей" in sheets

@@ -128,11 +128,13 @@ async def test_alert_to_an_owner_who_never_opened_the_bot_waits_and_reaches_them
     monkeypatch.setenv("OTKLIK_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("OTKLIK_SECRET_KEY", "test-secret-key")
     monkeypatch.delenv("OTKLIK_OFFICER_IDS", raising=False)
+    monkeypatch.setenv("OTKLIK_MAX_BOT_NAME", "otklik_max_bot")
     output = await asyncio.to_thread(
         run_cli, ["people", "unreachable", "--bot-username", "otklik_bot"], capture=True
     )
     assert "Иванова Мария" in output and "ожидают доставки сообщений: 1" in output
     assert "https://t.me/otklik_bot?start=hello" in output
+    assert "https://max.ru/otklik_max_bot?start=hello" in output, "MAX users get MAX's link"
 
     # Now that the owner is known to be unreachable, a new alert is kept for them at once
     # and the officer gets it too, so that somebody can act on it.
@@ -232,7 +234,7 @@ async def test_a_person_known_only_by_username_gets_case_and_campaign_messages_o
     kept = [m for m in await messages(session_pool) if m.status == OutboxStatus.HELD]
     by_kind = {(m.kind, m.chat_id) for m in kept}
     assert ("case_opened", None) in by_kind and ("case_step", None) in by_kind
-    assert ("case_reminder", None) in by_kind, "a reminder to the owner without a chat is kept"
+    assert ("deadline_digest", None) in by_kind, "the owner's digest without a chat is kept"
     assert ("campaign_invite", EMPLOYEE) in by_kind, "the blocked employee's invitation is kept"
     assert not [m for m in kept if m.kind == "campaign_reminder"], "no reminders pile up meanwhile"
     async with session_pool() as session:

@@ -48,6 +48,7 @@ from handlers.callbacks import (
     CaseCb,
     CaseOpenCb,
     ConsentCb,
+    DayCb,
     ExtensionCb,
     ForgetCb,
     InviteCb,
@@ -941,6 +942,15 @@ TABLE: list[tuple[Send | Press, Expect, Expect, Expect, Expect]] = [
         refused(NO_CASE),
         refused(NO_CASE),
         ok("Новый срок шага R1"),
+    ),
+    (
+        # The next working day offered for a typed day off: outside that conversation the
+        # date means nothing, and inside it the step checks the person and the case itself.
+        press(DayCb, d="20250325"),
+        STALE,
+        STALE,
+        STALE,
+        STALE,
     ),
     (
         # No research survey is running for case B: nobody may answer one, crafted or not.

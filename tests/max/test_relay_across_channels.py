@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from sandbox.simulated import SimulatedUser
+from sandbox.simulated import SimulatedUser, callback_buttons, screen
 from storage.database import SessionPool
 from storage.delivery_models import OutboxMessage
 from storage.models import Person
@@ -28,6 +28,12 @@ async def low_score(citizen: SimulatedUser) -> None:
     await citizen.say("Три часа в очереди, никто не объяснил сроки")
     await citizen.tap("Пенсионер")
     await citizen.tap("ответ на мой отзыв")
+
+
+def live_buttons(person: SimulatedUser, text: str) -> list[dict[str, object]]:
+    """The callback buttons still under the person's message that contains ``text``."""
+    [message] = [m for m in person.sandbox.messages(person.chat_id) if text in screen(m)]
+    return callback_buttons(message)
 
 
 @pytest.mark.parametrize("owner_in", ["max", "telegram"])
@@ -54,6 +60,7 @@ async def test_an_owner_answers_a_citizen_of_the_other_messenger_and_back(
     await owner.tap("Ответить", expect="без вашего имени")
     await owner.say("Приносим извинения. С 1 апреля открыто второе окно.", expect="отправлен")
 
+    assert not live_buttons(owner, "Три часа в очереди"), "the answered alert keeps no buttons"
     await citizen.wait_for_button("Ответить")
     assert any("второе окно" in text for text in citizen.texts(3))
     assert not any(str(OWNER_MAX_ID) in text for text in citizen.texts(10))
@@ -62,6 +69,7 @@ async def test_an_owner_answers_a_citizen_of_the_other_messenger_and_back(
     await owner.sandbox.wait_for(
         owner.chat_id, lambda ms: any("приду ещё раз" in str(m.get("text")) for m in ms), 20
     )
+    assert not live_buttons(citizen, "второе окно"), "the answer replied to keeps no buttons"
     async with session_pool() as session:
         sent = (await session.execute(sa.select(OutboxMessage.kind, OutboxMessage.channel))).all()
     citizen_in = "telegram" if owner_in == "max" else "max"

@@ -50,8 +50,11 @@ def _raw() -> dict[str, Any]:
 
 def test_the_annex_comes_from_the_template_file() -> None:
     annex = plan_annex("seed003")
-    assert annex.title == "ПЛАН МЕРОПРИЯТИЙ"
-    assert len(annex.columns) == 6
+    assert annex.title == (
+        "ТИПОВОЙ ПЛАН МЕРОПРИЯТИЙ ПО РЕАЛИЗАЦИИ ЦЕЛЕВОГО ПОРЯДКА ОСУЩЕСТВЛЕНИЯ ПРОЦЕССА"
+    )
+    assert annex.subtitle == ""  # the annex of seed 003 has none
+    assert len(annex.columns) == 5
     assert annex.sections[1] == "Организационные мероприятия"
     assert annex.prototype_section in annex.sections
     assert len(annex.prototype_measures) == 6
@@ -60,11 +63,11 @@ def test_the_annex_comes_from_the_template_file() -> None:
 def test_a_broken_annex_is_refused_in_the_translators_language() -> None:
     raw = copy.deepcopy(_raw())
     raw["plan"]["prototype_section"] = 9
-    raw["plan"]["columns"] = raw["plan"]["columns"][:5]
+    raw["plan"]["columns"] = raw["plan"]["columns"][:4]
     with pytest.raises(TemplateError) as caught:
         parse_template(raw, "broken.yaml")
     assert "поле plan.prototype_section: в plan.sections нет раздела 9" in str(caught.value)
-    assert "поле plan.columns: в таблице приложения 6 граф, указано 5" in str(caught.value)
+    assert "поле plan.columns: в таблице приложения 5 граф, указано 4" in str(caught.value)
     with pytest.raises(TemplateError) as caught:
         parse_template(raw, "broken.yaml", ENGLISH)
     assert str(caught.value).startswith("The reengineering template «broken.yaml» has errors:")

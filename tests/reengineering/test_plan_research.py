@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.calendar import WorkingCalendar
 from core.i18n import translator
 from outreach.loop import LoopPolicy
-from reengineering.cases import CaseError, case_view
+from reengineering.cases import CaseError, case_view, plan_annex
 from reengineering.plan import (
     PROTOTYPE_MEASURES,
     add_plan_item,
@@ -23,7 +23,7 @@ from reengineering.plan import (
     remove_plan_item,
     update_plan_item,
 )
-from reengineering.plan_xlsx import HEADERS, TITLE_ROWS, write_action_plan_xlsx
+from reengineering.plan_xlsx import HEADERS, table_row, write_action_plan_xlsx
 from reengineering.research import (
     RESEARCH_CLIENT,
     RESEARCH_PERFORMER,
@@ -38,6 +38,7 @@ from storage.database import SessionPool
 from storage.delivery_models import OutboxLane, OutboxMessage, OutboxStatus
 from storage.models import (
     Department,
+    OrganizationSettings,
     Person,
     Process,
     Respondent,
@@ -53,6 +54,13 @@ from surveys.service import (
     answer_text,
     press_button,
     start_survey,
+)
+from tests.documents import (
+    ORGANIZATION,
+    assert_head,
+    assert_print,
+    column_a,
+    signatures,
 )
 from tests.mocked_bot import outbox_markup
 from tests.reengineering.test_cases import (
@@ -187,25 +195,55 @@ async def test_action_plan_workbook(
             await update_plan_item(
                 session, first, world.owner_id, on=date(2025, 6, 6), due_on=date(2025, 7, 20)
             )
-        out = await write_action_plan_xlsx(session, case_id, tmp_path / "plan" / "plan.xlsx")
+        session.add(OrganizationSettings(name=ORGANIZATION))
+        out = await write_action_plan_xlsx(
+            session, case_id, tmp_path / "plan" / "plan.xlsx", on=date(2025, 6, 6)
+        )
         d5_done = view.step("D5").done_on
 
     assert out.exists()
     sheet = load_workbook(out).active
     assert sheet is not None
-    assert sheet["A2"].value == "ПЛАН МЕРОПРИЯТИЙ"
-    assert sheet["A4"].value == "Процесс: Назначение ежемесячной денежной выплаты"
-    assert str(sheet["A5"].value).startswith(f"Реинжиниринг № {case_id}; основание: поручение")
-    assert sheet["A6"].value == (
-        f"УТВЕРЖДЁН решением рабочей группы по внедрению клиентоцентричности от {d5_done:%d.%m.%Y}"
+    # Seed 003 §3.4: «…формирует план мероприятий… согласно шаблону, представленному в
+    # Приложении к настоящему Порядку» — the annex's form, cell by cell.
+    assert sheet["A1"].value == (
+        "Приложение к Порядку проведения реинжиниринга процессов в администрации муниципального "
+        "«город Десногорск» Смоленской области и ее структурных подразделениях"
     )
-    header = TITLE_ROWS + 1
-    assert [sheet.cell(row=header, column=c).value for c in range(1, 7)] == list(HEADERS)
-    assert [sheet.cell(row=header + 1, column=c).value for c in range(1, 7)] == [1, 2, 3, 4, 5, 6]
+    # §3.8: «…он считается утвержденным протоколом заседания рабочей группы».
+    assert sheet["A2"].value == (
+        "УТВЕРЖДЕН протоколом заседания рабочей группы по внедрению клиентоцентричности "
+        f"от {d5_done:%d.%m.%Y}"
+    )
+    assert sheet["A3"].value == ORGANIZATION
+    assert sheet["A4"].value == (
+        "ТИПОВОЙ ПЛАН МЕРОПРИЯТИЙ ПО РЕАЛИЗАЦИИ ЦЕЛЕВОГО ПОРЯДКА ОСУЩЕСТВЛЕНИЯ ПРОЦЕССА"
+    )
+    assert sheet["A5"].value == "Процесс: Назначение ежемесячной денежной выплаты"
+    assert str(sheet["A6"].value).startswith(f"Реинжиниринг № {case_id}; основание: поручение")
+    header = table_row(plan_annex("seed003"))
+    assert header == 10
+    assert_head(
+        sheet, title=str(sheet["A4"].value), period="– 14.11.2025",
+        prepared_on=date(2025, 6, 6), table_row=header,
+    )  # fmt: skip
+    assert [sheet.cell(row=header, column=c).value for c in range(1, 7)] == [
+        "№ п/п",
+        "Мероприятие",
+        "Дата окончания",
+        "Ответственный",
+        "Образ результата и отчетный документ",
+        None,
+    ]
+    assert list(HEADERS) == [sheet.cell(row=header, column=c).value for c in range(1, 6)]
+    assert [sheet.cell(row=header + 1, column=c).value for c in range(1, 7)] == [
+        1, 2, 3, 4, 5, None,
+    ]  # fmt: skip
 
     rows = [
-        [sheet.cell(row=r, column=c).value for c in range(1, 7)]
+        [sheet.cell(row=r, column=c).value for c in range(1, 6)]
         for r in range(header + 2, sheet.max_row + 1)
+        if str(sheet.cell(row=r, column=1).value or "")[:1].isdigit()
     ]
     assert [row[0] for row in rows] == [
         "1.", "1.1.", "1.2.", "2.", "2.1.", "3.", "3.1.", "3.2.", "3.3.", "3.4.", "3.5.", "3.6.",
@@ -214,8 +252,8 @@ async def test_action_plan_workbook(
     sections = {row[0]: row[1] for row in rows if row[0].count(".") == 1}
     assert sections == {
         "1.": "Организационные мероприятия",
-        "2.": "Изменение нормативных правовых актов",
-        "3.": "Информационные системы и инфраструктура",
+        "2.": "Внесение изменений в правовые акты",
+        "3.": "Доработка информационных систем и развитие инфраструктуры",
         "4.": "Иные мероприятия",
     }
     assert rows[1] == [
@@ -223,20 +261,26 @@ async def test_action_plan_workbook(
         "Утверждение порядка взаимодействия с клиентом в точках взаимодействия",
         datetime(2025, 7, 16),
         "Петров П. П.",
-        "Порядок взаимодействия утверждён",
-        "Приказ об утверждении порядка",
+        "Порядок взаимодействия утверждён\nПриказ об утверждении порядка",
     ]
     assert rows[4][1:3] == ["Изменение административного регламента", datetime(2025, 10, 31)]
     assert rows[6][2] == datetime(2025, 6, 25)
     # Section rows span the table; dates are ДД.ММ.ГГГГ; cells have borders and wrap.
     merged = {str(rng) for rng in sheet.merged_cells.ranges}
     first_section = header + 2
-    assert f"B{first_section}:F{first_section}" in merged
+    assert f"B{first_section}:E{first_section}" in merged
     date_cell = sheet.cell(row=first_section + 1, column=3)
     assert date_cell.number_format == "DD.MM.YYYY"
     assert date_cell.border.left.style == "thin"
     assert sheet.cell(row=first_section + 1, column=2).alignment.wrap_text
-    assert sheet.column_dimensions["B"].width == 50
+    assert sheet.column_dimensions["B"].width == 55
+    # §3.4: the owner forms the plan; §3.7: the head of the department signs the conclusion
+    # that goes with it. Printed: A4 landscape, one page wide, the header on every page.
+    assert signatures(sheet, header + 2) == [
+        ("Ответственный за процесс", "Петров Пётр Петрович"),
+        ("Руководитель структурного подразделения: Отдел социальных выплат", "________________"),
+    ]
+    assert_print(sheet, (header, header + 1), landscape=True)
 
 
 # ------------------------------------------------------------------------------ research
@@ -301,6 +345,7 @@ async def test_research_survey_from_launch_to_r4(
             kind=TouchpointKind.DIGITAL, channel="портал", payload="t-IT01-DESK",
         )  # fmt: skip
         session.add_all([performer, no_telegram, unreachable, elsewhere, not_employee, internal_tp])
+        session.add(OrganizationSettings(name=ORGANIZATION))
         await session.flush()
         contacts = [
             ("client-ok", True, registry.touchpoint_id, 600001),
@@ -455,31 +500,55 @@ async def test_research_survey_from_launch_to_r4(
 
     workbook = load_workbook(path)
     summary = workbook["Сводка"]
-    assert [[c.value for c in row] for row in summary.iter_rows(min_row=3, max_row=5)] == [
+    # Every sheet a document: the body, its title, the survey period, the date (A4 printing);
+    # §2.2.6 «Заключение подписывается руководителем структурного подразделения…».
+    survey = f"{LAUNCH:%d.%m.%Y} – {LAUNCH + timedelta(days=3):%d.%m.%Y}"
+    top = 7  # the head: body, title, process (not on the summary), period, date, a blank row
+    for sheet, title in (
+        ("Сводка", f"Исследование процесса «Назначение ежемесячной денежной выплаты», "
+                   f"реинжиниринг № {case_id}: опрос {survey.replace(' – ', '–')}"),
+        ("Потребности", "Потребности (ожидания) клиентов на каждом этапе взаимодействия"),
+        ("Лучшие практики", "Перечень лучших практик"),
+    ):  # fmt: skip
+        header = top - 1 if sheet == "Сводка" else top
+        assert_head(workbook[sheet], title=title, period=survey,
+                    prepared_on=(LAUNCH + timedelta(days=3)).date(), table_row=header)  # fmt: skip
+        assert_print(workbook[sheet], (header, header), landscape=False)
+    assert "Процесс: Назначение ежемесячной денежной выплаты" in column_a(
+        workbook["Потребности"], 6
+    )
+    assert [[c.value for c in row] for row in summary.iter_rows(min_row=6, max_row=8)] == [
         ["Группа", "Ответов", "Средняя удовлетворённость (1–5)"],
         ["Клиенты", 4, 3],  # (2 + 3 + 5 + 2) / 4; the answer before the launch is left out
         ["Исполнители", 1, 3],
     ]
+    assert signatures(summary, 9) == [
+        ("Ответственный за процесс", "Петров Пётр Петрович"),
+        ("Руководитель структурного подразделения: Отдел социальных выплат", "________________"),
+    ]
     difficulties = workbook["Сложности по этапам"]
-    table = [[c.value for c in row] for row in difficulties.iter_rows(min_row=4)]
+    assert_print(difficulties, (top, top), landscape=True)
+    table = [[c.value for c in row] for row in difficulties.iter_rows(min_row=top + 1)]
     assert table == [
         # stage, high, medium, low, not given, total
         ["подача заявления", 1, 1, 0, 0, 2],
         ["рассмотрение", 1, 0, 1, 0, 2],
     ]
     details = [
-        [c.value for c in row] for row in workbook["Описания сложностей"].iter_rows(min_row=4)
+        [c.value for c in row] for row in workbook["Описания сложностей"].iter_rows(min_row=top + 1)
     ]
     assert ["подача заявления", "высокая", "клиент", "Очередь в МФЦ"] in details
     assert ["рассмотрение", "низкая", "исполнитель", "Межведомственные запросы долго"] in details
     assert ["рассмотрение", "высокая", "клиент", None] in details
-    needs = [[c.value for c in row] for row in workbook["Потребности"].iter_rows(min_row=4)]
+    needs = [[c.value for c in row] for row in workbook["Потребности"].iter_rows(min_row=top + 1)]
     assert needs == [
         ["подача заявления", "клиент", "Подать онлайн"],
         ["рассмотрение", "исполнитель", "Срок рассмотрения короче"],
         ["получение результата", "клиент", "СМС о готовности"],
     ]
-    practices = [[c.value for c in row] for row in workbook["Лучшие практики"].iter_rows(min_row=4)]
+    practices = [
+        [c.value for c in row] for row in workbook["Лучшие практики"].iter_rows(min_row=top + 1)
+    ]
     assert practices == [
         [1, "клиент", "Запись через Госуслуги как в ПФР"],
         [2, "исполнитель", "Шаблоны ответов"],

@@ -442,3 +442,48 @@ async def test_review_due_with_an_open_case_or_long_past(
         assert case.arose_on == review_due  # counts from the day it opens, not from 2024
     again = await run(session_pool, settings, date(2025, 9, 16))
     assert again.linked == [] and again.opened == []
+
+
+async def digests(session_pool: SessionPool) -> list[OutboxMessage]:
+    async with session_pool() as session:
+        rows = await session.scalars(
+            sa.select(OutboxMessage)
+            .where(OutboxMessage.kind == "deadline_digest")
+            .order_by(OutboxMessage.id)
+        )
+        return list(rows)
+
+
+async def test_one_digest_a_working_day_per_person_urgent_first_with_the_case_button(
+    session_pool: SessionPool, settings: Settings, world: World
+) -> None:
+    """12.05.2025: R1 overdue, R2 due today. The owner gets one message with both, the
+    overdue one first; the officer one summary naming the responsible person; nothing is
+    sent alone; a rerun the same day adds nothing; the next working day brings one more."""
+    from storage.delivery_models import OutboxStatus
+
+    async with session_pool() as session, session.begin():
+        case_id = await open_instruction(session, world)  # R1 due 06.05, R2 due 12.05
+    await run(session_pool, settings, date(2025, 5, 12))
+    await run(session_pool, settings, date(2025, 5, 12), hour=15)
+    rows = await digests(session_pool)
+    assert sorted(row.chat_id or 0 for row in rows) == sorted([OWNER_CHAT, OFFICER_CHAT])
+    items = await reminder_rows(session_pool)
+    assert items and all(item.status == OutboxStatus.DIGESTED for item in items)
+    assert all(row.status == OutboxStatus.PENDING for row in rows)
+    owner = next(row for row in rows if row.chat_id == OWNER_CHAT)
+    assert owner.text.startswith("<b>📋 Ваши сроки на 12.05.2025</b>")
+    assert "Просрочено: 1, срок сегодня: 1, скоро: 0." in owner.text
+    assert f"<b>№ {case_id} «" in owner.text
+    r1, r2 = owner.text.index("Шаг R1"), owner.text.index("Шаг R2")
+    assert r1 < r2, "the overdue step first"
+    assert "🔴 Шаг R1" in owner.text and "срок истекает сегодня" in owner.text[r2:]
+    actions = owner.actions or []
+    assert actions == [[{"intent": "case.open", "ids": [case_id], "label": f"Дело № {case_id}"}]]
+    officer = next(row for row in rows if row.chat_id == OFFICER_CHAT)
+    assert "сводка для ответственного по клиентоцентричности" in officer.text
+    assert "ответственный: Петров Пётр Петрович" in officer.text
+    assert "Шаг R1" in officer.text
+
+    await run(session_pool, settings, date(2025, 5, 13))
+    assert len(await digests(session_pool)) == 4, "one more digest each on the next working day"

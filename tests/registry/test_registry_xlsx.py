@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 from sqlalchemy.orm import selectinload
 
+from core.clock import utcnow
 from core.i18n import translator
 from registry.cells import parse_needs
 from registry.entries import RegistryImportError
@@ -37,6 +38,7 @@ from storage.models import (
     Touchpoint,
     TouchpointKind,
 )
+from tests.documents import assert_print, column_a
 
 RU = translator("ru")
 PROCESSES_SHEET, TOUCHPOINTS_SHEET = layout(RU).processes_sheet, layout(RU).touchpoints_sheet
@@ -526,17 +528,25 @@ async def test_export_then_import_into_a_fresh_database_is_equal(
 
     book = load_workbook(exported)
     processes = book[PROCESSES_SHEET]
-    assert processes.freeze_panes == "A2" and processes["A1"].font.bold
-    assert processes["A1"].value == "Код процесса" and processes["J1"].value == "Этапы процесса"
-    assert processes["I2"].number_format == "DD.MM.YYYY"
-    groups = [row[1] for row in processes.iter_rows(min_row=2, values_only=True)]
+    top = 6  # a document: the body, the title, «as of», the date, a blank row, then the table
+    # the example's processes and its 55 touchpoints run down several pages
+    for sheet in (processes, book[TOUCHPOINTS_SHEET]):
+        head = column_a(sheet, top - 1)
+        assert head[:2] == [ORGANIZATION, "Реестр процессов и точек взаимодействия"], head
+        assert head[2] == head[3].replace("Дата подготовки:", "По состоянию на"), head
+        assert head[3] == f"Дата подготовки: {utcnow().date():%d.%m.%Y}"
+        assert_print(sheet, (top, top), landscape=True, one_page=False)
+    assert processes.freeze_panes == "A7" and processes["A6"].font.bold
+    assert processes["A6"].value == "Код процесса" and processes["J6"].value == "Этапы процесса"
+    assert processes["I7"].number_format == "DD.MM.YYYY"
+    groups = [row[1] for row in processes.iter_rows(min_row=top + 1, values_only=True)]
     assert groups == sorted(groups)
-    assert [c.value for c in book[TOUCHPOINTS_SHEET][1]][:3] == [
+    assert [c.value for c in book[TOUCHPOINTS_SHEET][top]][:3] == [
         "Номер группы процессов",
         "Направление деятельности",
         "Наименование процесса",
     ]
-    assert book["Организация"]["A2"].value == ORGANIZATION
+    assert book["Организация"]["A2"].value == ORGANIZATION  # data, read back from A2
     book.close()
 
     second = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'second.db'}")
