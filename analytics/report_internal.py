@@ -157,6 +157,18 @@ async def internal_comparison(
     )
 
 
+async def previous_survey_month(session: AsyncSession, month: date) -> date | None:
+    """The latest month before ``month`` with internal answers: the previous survey (§14
+    «сравниваются с предыдущими результатами опросов»), however long ago it was."""
+    return await session.scalar(
+        sa.select(sa.func.max(Response.month)).where(
+            Response.client_type == ClientType.INTERNAL,
+            Response.month < month,
+            Response.rating.is_not(None),
+        )
+    )
+
+
 async def _figures(
     session: AsyncSession, span: tuple[date, date], department_id: int | None
 ) -> Figures:

@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.calendar import configure_default_calendar
+from core.quiet import configure_quiet_hours, parse_quiet_hours
 from core.settings import Settings
 from storage.addresses import new_person_at, person_at
 from storage.database import SessionPool, create_engine, create_session_pool
@@ -30,6 +31,7 @@ class Storage:
 async def open_storage(settings: Settings) -> Storage:
     """Connect and bring the schema to head: the bot never runs on an old schema."""
     configure_default_calendar(settings.extra_days_off, settings.extra_working_days)
+    configure_quiet_hours(parse_quiet_hours(settings.quiet_hours), settings.tz)
     if settings.is_sqlite:
         path = make_url(settings.database_url).database
         if path and path != ":memory:":

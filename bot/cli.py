@@ -13,6 +13,7 @@ from typing import Any
 from bot.cli_campaigns import add_parser as add_campaigns
 from bot.cli_months import add_report_parser, add_scan_parser
 from bot.cli_people import add_parser as add_people
+from bot.cli_registry import add_parser as add_registry
 from core.i18n import Translator, translator
 from core.settings import Settings, SettingsError, ensure_secret_key, load_settings
 
@@ -61,37 +62,6 @@ async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
         print(_("The database is upgraded to revision {revision}.").format(revision=revision))
     finally:
         await engine.dispose()
-    return 0
-
-
-async def cmd_registry(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.bootstrap import open_storage
-    from registry.entries import RegistryImportError
-    from registry.export import export_registry
-    from registry.importing import import_registry
-
-    _ = translator(settings.locale)
-    storage = await open_storage(settings)
-    try:
-        if args.action == "import":
-            try:
-                report = await import_registry(
-                    storage.pool, Path(args.file), _, progress=_progress(_("Checking rows"))
-                )
-            except RegistryImportError as error:
-                print(_("The registry is not loaded, the database is unchanged:"), file=sys.stderr)
-                print(str(error), file=sys.stderr)
-                return 1
-            print(report.summary(_))
-        else:
-            count = await export_registry(storage.pool, Path(args.file), _)
-            print(
-                _("The registry is exported to {file}: {count} rows.").format(
-                    file=args.file, count=count
-                )
-            )
-    finally:
-        await storage.engine.dispose()
     return 0
 
 
@@ -146,6 +116,7 @@ async def cmd_invites_create(args: argparse.Namespace, settings: Settings) -> in
                     uses=args.uses,
                     days=args.expires,
                     now=utcnow(),
+                    institution=args.institution,
                 )
             except InviteError as error:
                 print(error.text(translator(settings.locale)), file=sys.stderr)
@@ -246,7 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     _add_run_parser(commands, _)
     _add_db_parser(commands, _)
-    _add_registry_parser(commands, _)
+    add_registry(commands, _)
     _add_touchpoints_parser(commands, _)
     _add_invites_parser(commands, _)
     add_scan_parser(commands, _)
@@ -281,15 +252,6 @@ def _add_db_parser(commands: SubCommands, _: Translator) -> None:
     )
 
 
-def _add_registry_parser(commands: SubCommands, _: Translator) -> None:
-    registry = commands.add_parser("registry", help=_("registry of processes and touchpoints"))
-    registry_actions = registry.add_subparsers(dest="action", required=True)
-    for action, text in (("import", _("load from XLSX")), ("export", _("export to XLSX"))):
-        sub = registry_actions.add_parser(action, help=text)
-        sub.add_argument("file", help=_(".xlsx file"))
-        sub.set_defaults(handler=cmd_registry)
-
-
 def _add_touchpoints_parser(commands: SubCommands, _: Translator) -> None:
     touchpoints = commands.add_parser("touchpoints", help=_("touchpoints"))
     tp_actions = touchpoints.add_subparsers(dest="action", required=True)
@@ -306,6 +268,10 @@ def _add_invites_parser(commands: SubCommands, _: Translator) -> None:
     inv_actions = invites.add_subparsers(dest="action", required=True)
     create = inv_actions.add_parser("create", help=_("create an invitation link"))
     create.add_argument("--department", required=True, help=_("department code"))
+    create.add_argument(
+        "--institution",
+        help=_("name of a subordinate institution: --department is then its code"),
+    )
     create.add_argument("--uses", type=int, default=50, help=_("how many people can join"))
     create.add_argument("--expires", type=int, default=7, help=_("validity, days"))
     create.add_argument("--bot-username", help=_("bot username without @"))

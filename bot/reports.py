@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.report_common import ReportError, find_process
 from analytics.report_dynamics import satisfaction_dynamics
-from analytics.report_internal import internal_comparison
+from analytics.report_internal import internal_comparison, previous_survey_month
 from analytics.report_kinds import REPORT_CHOICES
 from analytics.report_pain_map import pain_map
 from analytics.report_segments import segment_profile
@@ -80,7 +80,8 @@ async def build_report(
             session, out, _, process_id=process_id, until=month, min_cell=min_cell
         )
     if kind == "internal":
-        previous = month_add(month, -1)
+        # compared with the previous survey, however many months back it was (seed 004 §14)
+        previous = await previous_survey_month(session, month) or month_add(month, -1)
         return await internal_comparison(
             session,
             out,

@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     extra_working_days: Annotated[list[date], NoDecode] = Field(default_factory=list)
     reminder_days_before: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [2])
     reminder_hour: int = 9
+    # When the bot does not write to staff on its own (core.quiet): «20-8», or «off».
+    quiet_hours: str = "20-8"
 
     # Delivery
     outbox_rate_per_second: float = 25.0
@@ -129,6 +131,17 @@ class Settings(BaseSettings):
         if not value.startswith(("https://", "http://")):
             _ = _default_translator()
             raise ValueError(_("an address starting with https:// is expected"))
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        from core.quiet import parse_quiet_hours
+
+        value = value.strip()
+        if value.lower() != "off" and parse_quiet_hours(value) is None:
+            _ = _default_translator()
+            raise ValueError(_("hours from–to are expected, for example 20-8, or off"))
         return value
 
     @field_validator("max_bot_name")

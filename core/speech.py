@@ -26,6 +26,10 @@ class Intent(StrEnum):
     CAMPAIGN_TAKE = "campaign.take"  # (campaign id,): a campaign's questionnaire
     RESEARCH_TAKE = "research.take"  # (case id, invitation token): the R3 research survey
     CASE_OPEN = "case.open"  # (case id,): a case's card, from a digest of deadlines
+    REQUEST_ANSWER = "request.answer"  # (request id,): the service's owner answers in writing
+    REQUEST_DONE = "request.done"  # (request id,): the owner marks an oral request answered
+    REQUEST_REFUSE = "request.refuse"  # (request id,): the owner refuses, giving the reasons
+    REGISTRY_PUBLISHED = "registry.published"  # (change id,): the officer published the list
 
 
 Id = int | str

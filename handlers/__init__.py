@@ -20,8 +20,10 @@ from handlers import (
     fallback,
     feedback,
     finder,
+    inquiries,
     officer,
     owner,
+    quiet,
     respondent,
 )
 from handlers.filters import IsOfficer, inline
@@ -62,8 +64,10 @@ def build_root_router() -> Router:
         officer_router,  # officer-only, filtered once at router level
         _fresh(campaigns.router),  # «Пройти опрос» under campaign invitations
         _fresh(feedback.router),  # closed loop: answers typed in a state win over survey text
+        _fresh(inquiries.router),  # internal requests: texts typed in a state, owners' buttons
         _fresh(cases.router),  # /cases: owners' and officer's cases (checked per case)
         _fresh(owner.router),  # /stats: owners see their processes, officers all (per object)
+        _fresh(quiet.router),  # /quiet: a member of staff's quiet hours
         _fresh(common.router),  # /start, /help, /forget
         _fresh(respondent.router),  # questionnaires started by a link, typed answers, search
         _fresh(finder.router),  # a service found without a QR code: area → service → place

@@ -162,6 +162,26 @@ class DayCb(CallbackData, prefix="wd"):
     d: str
 
 
+class RequestServiceCb(CallbackData, prefix="iq"):
+    """An employee's request, step by step: the internal service, then the form (w/o)."""
+
+    p: int
+    f: Literal["", "w", "o"] = ""
+
+
+class RequestCb(CallbackData, prefix="ir"):
+    """The owner's buttons under an internal request (intents request.answer/done/refuse)."""
+
+    r: int
+    x: Literal["answer", "done", "refuse"]
+
+
+class RegistryCb(CallbackData, prefix="rg"):
+    """The officer published the registry (seed 002 §3.1): the change the reminder names."""
+
+    c: int
+
+
 # The long lists that page with handlers.keyboards.paged_list, beside the finder (NavCb) and
 # the case opening (CaseOpenCb), whose own payloads carry a page: the officer's /stats
 # processes, /rate's internal services, the invite and campaign wizards' departments, /cases,

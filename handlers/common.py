@@ -60,16 +60,20 @@ def role_lines(actor: Actor) -> list[str]:
     lines: list[str] = []
     if actor.is_employee:
         lines.append(_("/rate — rate an internal service: IT, accounting, facilities"))
+        lines.append(_("/request — send a request to an internal service; /myrequests — yours"))
     if actor.is_officer:
         lines.append(_("/stats — satisfaction of all processes, the overview chart and reports"))
         lines.append(_("/cases — all reengineering cases; open a case by instruction"))
         lines.append(_("/invite — create an invite link for employees of a department"))
         lines.append(_("/campaign — survey employees about internal services"))
+        lines.append(_("/late — internal requests past their deadline"))
     elif actor.is_owner:
         lines.append(
             _("/stats — satisfaction of your processes: trend, pains, comments and reports")
         )
         lines.append(_("/cases — your reengineering cases: steps, deadlines, decisions"))
+    if Roles.of(actor).staff:
+        lines.append(_("/quiet — your quiet hours, when the bot does not write to you first"))
     if actor.is_owner:
         lines.append(_("Low scores with a comment on your processes come here at once."))
     return lines

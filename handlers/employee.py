@@ -56,6 +56,12 @@ async def join_by_invite(
         ),
         Redemption.UNKNOWN: _("This invite link is not valid. Check that it was copied in full."),
     }
+    if result.subordinate:  # seed 004 §2: staff of a subordinate institution
+        texts[Redemption.REGISTERED] = _(
+            "Welcome! You are registered as an employee of the subordinate institution "
+            "«{department}». Rate internal services with /rate and send them requests "
+            "with /request."
+        )
     department = escape(result.department_name or "")
     await message.answer(texts[result.status].format(department=department))
     if result.status in (Redemption.REGISTERED, Redemption.ALREADY):  # #17.2: the role's menu

@@ -180,8 +180,12 @@ def main_menu(is_employee: bool, is_officer: bool) -> InlineKeyboardMarkup:
     builder.button(text=_("Rate a service"), callback_data=MenuCb(item="find"))
     if is_employee:
         builder.button(text=_("Rate an internal service"), callback_data=MenuCb(item="rate"))
+        builder.button(
+            text=_("Send a request to an internal service"), callback_data=MenuCb(item="request")
+        )
     if is_officer:
         builder.button(text=_("Create an employee invite"), callback_data=MenuCb(item="invite"))
+        builder.button(text=_("Late internal requests"), callback_data=MenuCb(item="late"))
     builder.button(text=_("Delete my data"), callback_data=MenuCb(item="forget"))
     builder.adjust(1)
     return builder.as_markup()

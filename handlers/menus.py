@@ -59,6 +59,10 @@ def role_commands(roles: Roles, _: Translator) -> list[BotCommand]:
     commands = [BotCommand(command="start", description=_("Rate a service"))]
     if roles.employee:
         commands.append(BotCommand(command="rate", description=_("Rate an internal service")))
+        commands.append(
+            BotCommand(command="request", description=_("Request to an internal service"))
+        )
+        commands.append(BotCommand(command="myrequests", description=_("My requests")))
     if roles.owner or roles.officer:
         stats = (
             _("Statistics of all processes") if roles.officer else _("Statistics of my processes")
@@ -70,6 +74,9 @@ def role_commands(roles: Roles, _: Translator) -> list[BotCommand]:
         commands.append(
             BotCommand(command="campaign", description=_("Survey employees about services"))
         )
+        commands.append(BotCommand(command="late", description=_("Late internal requests")))
+    if roles.staff:
+        commands.append(BotCommand(command="quiet", description=_("My quiet hours")))
     commands.append(BotCommand(command="help", description=_("What the bot can do")))
     commands.append(BotCommand(command="forget", description=_("Delete the link to my answers")))
     return commands

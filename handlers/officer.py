@@ -15,7 +15,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from core.clock import Clock
 from core.settings import Settings
-from handlers.callbacks import CampaignWizardCb, InviteCb, MenuCb, PageCb
+from handlers.callbacks import CampaignWizardCb, InviteCb, MenuCb, PageCb, RegistryCb
 from handlers.keyboards import ListEntry, paged_list
 from outreach.campaigns import (
     CampaignError,
@@ -25,6 +25,7 @@ from outreach.campaigns import (
     start_campaign,
 )
 from registry.links import deep_link
+from registry.publication import record_publication
 from storage.models import Department
 from storage.uow import UnitOfWork
 from surveys.actors import Actor
@@ -236,3 +237,26 @@ async def campaign_wizard(
             "Non-respondents get reminders; at the end you will get the response rate."
         ).format(invited=invited, end=f"{campaign.ends_on:%d.%m.%Y}")
     )
+
+
+@router.callback_query(RegistryCb.filter())
+async def registry_published(
+    query: CallbackQuery,
+    callback_data: RegistryCb,
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    """The button of the publication reminder (seed 002 §3.1): the list is on the site today."""
+    await query.answer()
+    today = clock().astimezone(settings.tz).date()
+    async with uow.transaction() as session:
+        settled = await record_publication(session, today, actor.person_id, upto=callback_data.c)
+    text = (
+        _("The publication of the registry on {day} is recorded.")
+        if settled
+        else _("This change of the registry is already recorded as published.")
+    ).format(day=f"{today:%d.%m.%Y}")
+    if isinstance(query.message, Message):
+        await query.message.edit_text(f"{query.message.html_text}\n\n{text}")

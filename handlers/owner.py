@@ -51,7 +51,7 @@ from surveys.unreachable import WELCOME_PAYLOAD, report
 
 router = Router(name=__name__)
 
-REPORTS = {"pain-map": "p", "segments": "s", "dynamics": "d"}
+REPORTS = {"pain-map": "p", "segments": "s", "dynamics": "d", "internal": "i"}
 
 
 def _problem_labels() -> dict[str, str]:
@@ -238,10 +238,16 @@ def overview_keyboard(summaries: list[ProcessSummary], page: int) -> InlineKeybo
         )
         for summary in summaries
     ]
-    report = InlineKeyboardButton(
-        text=_("Dynamics of all processes (Excel)"), callback_data=ReportCb(k="d", p=0).pack()
-    )
-    return paged_list(entries, page, lambda target: PageCb(l="st", pg=target), after=[report])
+    reports = [
+        InlineKeyboardButton(
+            text=_("Dynamics of all processes (Excel)"), callback_data=ReportCb(k="d", p=0).pack()
+        ),
+        InlineKeyboardButton(  # seed 004 §14: the internal survey against the previous one
+            text=_("Internal services against the previous survey (Excel)"),
+            callback_data=ReportCb(k="i", p=0).pack(),
+        ),
+    ]
+    return paged_list(entries, page, lambda target: PageCb(l="st", pg=target), after=reports)
 
 
 @router.callback_query(PageCb.filter(F.l == "st"))

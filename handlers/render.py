@@ -27,6 +27,9 @@ def question_text(view: QuestionView) -> str:
     if view.question.kind == QuestionKind.TEXT:
         lines.append("")
         lines.append(_("<i>Send your answer as a message.</i>"))
+    if not view.question.says_it_may_be_skipped(locale):
+        lines.append("")
+        lines.append(_("<i>You may skip this question.</i>"))
     return "\n".join(lines)
 
 

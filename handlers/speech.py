@@ -12,7 +12,15 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from core.speech import Action, Actions, Intent
-from handlers.callbacks import AlertCb, CampaignCb, CaseCb, RelayCb, ResearchCb
+from handlers.callbacks import (
+    AlertCb,
+    CampaignCb,
+    CaseCb,
+    RegistryCb,
+    RelayCb,
+    RequestCb,
+    ResearchCb,
+)
 
 CALLBACKS: dict[Intent, Callable[..., CallbackData]] = {
     Intent.ALERT_REPLY: lambda alert: AlertCb(a=alert, x="reply"),
@@ -21,6 +29,10 @@ CALLBACKS: dict[Intent, Callable[..., CallbackData]] = {
     Intent.CAMPAIGN_TAKE: lambda campaign: CampaignCb(c=campaign),
     Intent.RESEARCH_TAKE: lambda case, token: ResearchCb(c=case, t=token),
     Intent.CASE_OPEN: lambda case: CaseCb(c=case),
+    Intent.REQUEST_ANSWER: lambda request: RequestCb(r=request, x="answer"),
+    Intent.REQUEST_DONE: lambda request: RequestCb(r=request, x="done"),
+    Intent.REQUEST_REFUSE: lambda request: RequestCb(r=request, x="refuse"),
+    Intent.REGISTRY_PUBLISHED: lambda change: RegistryCb(c=change),
 }
 
 

@@ -117,6 +117,7 @@ def _plan(
     item_id: int,
     reminder: Reminder,
     line: str,
+    label: str = "",
     case: ReengineeringCase | None = None,
     process_name: str = "",
     responsible: str | None = None,
@@ -130,6 +131,7 @@ def _plan(
             kind=kind,
             text=text,
             line=line,
+            label=label,
             reminder=reminder,
             case_id=case.id if case else None,
             case_title=(
@@ -252,8 +254,9 @@ async def queue_deadline_reminders(
                 kind = "case_overdue" if reminder.kind == "overdue" else "case_reminder"
                 _plan(
                     book, chat, text, kind=kind, item="step", item_id=row.id, reminder=reminder,
-                    line=step_line(step.id, step.title, reminder, today, _), case=case,
-                    process_name=process.name, responsible=owner_name, warning=warning,
+                    line=step_line(step.id, step.title, reminder, today, _), label=step.id,
+                    case=case, process_name=process.name, responsible=owner_name,
+                    warning=warning,
                 )  # fmt: skip
             for chat in dict.fromkeys(copies):
                 if chat in primary:
@@ -267,7 +270,7 @@ async def queue_deadline_reminders(
                 _plan(
                     book, chat, text, kind="case_overdue_copy", item="step", item_id=row.id,
                     reminder=reminder, line=step_line(step.id, step.title, reminder, today, _),
-                    case=case, process_name=process.name, responsible=owner_name,
+                    label=step.id, case=case, process_name=process.name, responsible=owner_name,
                     warning=warning,
                 )  # fmt: skip
         await _plan_reminders(
@@ -324,6 +327,7 @@ async def _plan_reminders(
             _plan(
                 book, chat, text, kind=kind, item="plan", item_id=view.id, reminder=reminder,
                 line=plan_item_line(view.number, view.measure, reminder, today, _), case=case,
+                label=view.number,
                 process_name=process.name, responsible=view.responsible_name, warning=warning,
             )  # fmt: skip
         if reminder.kind == "overdue":
@@ -340,6 +344,7 @@ async def _plan_reminders(
                     book, chat, text, kind="plan_overdue_copy", item="plan", item_id=view.id,
                     reminder=reminder,
                     line=plan_item_line(view.number, view.measure, reminder, today, _),
+                    label=view.number,
                     case=case, process_name=process.name, responsible=view.responsible_name,
                     warning=warning,
                 )  # fmt: skip

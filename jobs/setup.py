@@ -16,7 +16,9 @@ from core.settings import Settings
 from jobs.campaigns import campaign_job
 from jobs.cases import run_case_reminders
 from jobs.feedback import feedback_followup
+from jobs.inquiries import inquiries_followup
 from jobs.leader import Leadership
+from jobs.registry import registry_publication_job
 from jobs.retention import retention_job
 from jobs.scan import monthly_scan_job
 from jobs.surveys import StaleStates, expire_unfinished, purge_fsm
@@ -51,6 +53,7 @@ def create_scheduler(
             everything,
         ),
         ("feedback_followup", feedback_followup, {"trigger": "interval", "hours": 1}, everything),
+        ("inquiries_followup", inquiries_followup, {"trigger": "interval", "hours": 1}, everything),
         (
             "retention",
             retention_job,
@@ -61,6 +64,12 @@ def create_scheduler(
             "case_reminders",
             run_case_reminders,
             {"trigger": "cron", "hour": settings.reminder_hour, "minute": 0},
+            everything,
+        ),
+        (
+            "registry_publication",
+            registry_publication_job,
+            {"trigger": "cron", "hour": settings.reminder_hour, "minute": 15},
             everything,
         ),
         (

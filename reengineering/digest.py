@@ -32,6 +32,7 @@ class DigestItem:
     text: str
     line: str
     reminder: Reminder
+    label: str = ""  # the step or measure, as the officer's summary names it
     case_id: int | None = None
     case_title: str = ""  # «№ 3 «Назначение…»», or empty for items outside a case
     responsible: str | None = None  # named in the officer's digest
@@ -65,6 +66,23 @@ def _counts(items: Sequence[DigestItem], _: Translator) -> str:
     )
 
 
+def _summary(group: Sequence[DigestItem], _: Translator) -> str:
+    """A case in one line for the officer: what is overdue (by how much), due, coming."""
+    overdue = [
+        f"{item.label} ({item.reminder.days})" for item in group if item.reminder.kind == "overdue"
+    ]
+    due = [item.label for item in group if item.reminder.kind == "due"]
+    coming = [item.label for item in group if item.reminder.kind == "before"]
+    parts = []
+    if overdue:
+        parts.append("🔴 " + _("overdue, working days: {items}").format(items=", ".join(overdue)))
+    if due:
+        parts.append(_("due today: {items}").format(items=", ".join(due)))
+    if coming:
+        parts.append(_("coming: {items}").format(items=", ".join(coming)))
+    return "; ".join(parts)
+
+
 def digest_speech(
     items: Sequence[DigestItem], today: date, *, officer: bool, _: Translator
 ) -> Speech:
@@ -84,9 +102,12 @@ def digest_speech(
         if officer and group[0].responsible:
             heading += " — " + _("responsible: {name}").format(name=escape(group[0].responsible))
         lines.append(f"<b>{heading}</b>")
-        lines += [
-            ("🔴 " if item.reminder.kind == "overdue" else "• ") + item.line for item in group
-        ]
+        if officer and all(item.label for item in group):
+            lines.append("• " + _summary(group, _))
+        else:
+            lines += [
+                ("🔴 " if item.reminder.kind == "overdue" else "• ") + item.line for item in group
+            ]
     warnings = dict.fromkeys(item.warning for item in items if item.warning)
     lines += ["", *warnings] if warnings else []
     buttons = [

@@ -32,6 +32,16 @@ ACTIVITY_DIRECTIONS: tuple[Direction, ...] = tuple(
     Direction(str(d["code"]), str(d["name"]), bool(d["internal"])) for d in _CATALOG["directions"]
 )
 DIRECTION_BY_CODE = {d.code: d for d in ACTIVITY_DIRECTIONS}
+DIRECTION_ALIASES: dict[str, tuple[str, ...]] = {
+    str(code): tuple(str(name) for name in names)
+    for code, names in (_CATALOG.get("direction_aliases") or {}).items()
+}
+DIGITAL_WORDS: tuple[str, ...] = tuple(str(w) for w in _CATALOG.get("digital_words") or ())
+OFFLINE_WORDS: tuple[str, ...] = tuple(str(w) for w in _CATALOG.get("offline_words") or ())
+PUBLICATION_TITLE = str(_CATALOG["publication"]["title"])
+PUBLICATION_APPROVAL: tuple[str, ...] = tuple(
+    str(line) for line in _CATALOG["publication"]["approval"]
+)
 CLIENT_NEEDS: dict[int, str] = {int(n): str(text) for n, text in _CATALOG["needs"].items()}
 
 REVIEW_PERIOD_YEARS = 3  # seed 003 §1.5: every process is reengineered at least every 3 years

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from core.i18n import Translator
-from registry.catalog import ACTIVITY_DIRECTIONS, CLIENT_NEEDS, Direction
+from registry.catalog import ACTIVITY_DIRECTIONS, CLIENT_NEEDS, DIRECTION_ALIASES, Direction
 from registry.entries import RegistryError
 from registry.layout import Layout
 
@@ -50,6 +50,8 @@ _DIRECTIONS: dict[str, Direction] = {}
 for _direction in ACTIVITY_DIRECTIONS:
     _DIRECTIONS[fold(_direction.name)] = _direction
     _DIRECTIONS[fold(_direction.code)] = _direction
+    for _alias in DIRECTION_ALIASES.get(_direction.code, ()):
+        _DIRECTIONS[fold(_alias)] = _direction
 _NEED_NAMES = {number: fold(name) for number, name in CLIENT_NEEDS.items()}
 _NEED_LIST = ", ".join(str(n) for n in CLIENT_NEEDS)
 
@@ -71,7 +73,7 @@ def _need_by_text(piece: str, _: Translator) -> tuple[int | None, str | None]:
         number, text = int(match.group(1)), fold(match.group(2) or "").rstrip(".…")
         if text and number in CLIENT_NEEDS and not _NEED_NAMES[number].startswith(text):
             problem = _('number {number} of the list of needs is "{need}", not "{given}"')
-            given = squash(match.group(2))
+            given = match.group(2)  # as written: a stray space shows
             return number, problem.format(number=number, need=CLIENT_NEEDS[number], given=given)
         return number, None
     text = fold(piece).rstrip(".…")
@@ -117,22 +119,39 @@ class Row:
         refused: dict[str, str],
         words: Layout,
         _: Translator,
+        shown: dict[str, str] | None = None,
     ) -> None:
         self.sheet, self.number, self.values, self.errors = sheet, number, values, errors
         self.words, self._ = words, _
+        # header → the heading as the workbook writes it (the form's own words, §2.2)
+        self.shown = shown or {}
         # header → why its cell (a formula, an error value) is refused: said once, and the
         # cell's other problems are not repeated
         self.refused = refused
         for column, message in self.refused.items():
-            self.errors.append(RegistryError(sheet, number, column, message))
+            self.errors.append(
+                RegistryError(sheet, number, self.shown.get(column, column), message)
+            )
+
+    @property
+    def present(self) -> frozenset[str]:
+        """The columns the sheet has (the bot's own ones are optional)."""
+        return frozenset(self.values)
 
     def error(self, column: str, message: str) -> None:
         if column not in self.refused:
-            self.errors.append(RegistryError(self.sheet, self.number, column, message))
+            shown = self.shown.get(column, column)
+            self.errors.append(RegistryError(self.sheet, self.number, shown, message))
 
     def cell(self, column: str) -> str:
         """The cell's value as text («» when empty)."""
         return cell_text(self.values.get(column), self._)
+
+    def written(self, column: str) -> str:
+        """The cell as the officer typed it, spaces and all: what an error message echoes, so
+        a doubled or stray space that makes the value wrong can be seen."""
+        value = self.values.get(column)
+        return value if isinstance(value, str) else self.cell(column)
 
     def text(self, column: str, *, required: bool = True, max_length: int | None = None) -> str:
         value = squash(self.cell(column))
@@ -150,7 +169,7 @@ class Row:
             self.error(column, self._("the cell is empty"))
         elif not text.isdigit() or int(text) < 1 or isinstance(value, bool):
             message = self._('expected a positive whole number, got "{text}"')
-            self.error(column, message.format(text=text))
+            self.error(column, message.format(text=self.written(column)))
         else:
             return int(text)
         return 0
@@ -162,7 +181,8 @@ class Row:
         if text:
             names = "; ".join(f"«{d.name}»" for d in ACTIVITY_DIRECTIONS)
             message = self._('unknown activity direction "{text}"; allowed are: {names}')
-            self.error(self.words.direction, message.format(text=text, names=names))
+            written = self.written(self.words.direction)
+            self.error(self.words.direction, message.format(text=written, names=names))
         return None
 
     def choice(self, column: str, words: dict[str, Any], expected: str) -> Any:
@@ -171,7 +191,7 @@ class Row:
             return None
         found = words.get(fold(text))
         if found is None:
-            self.expected(column, expected, text)
+            self.expected(column, expected, self.written(column))
         return found
 
     def expected(self, column: str, expected: str, text: str) -> None:

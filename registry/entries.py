@@ -56,6 +56,12 @@ class Owner:
         return f"@{self.username}"
 
 
+# The bot's own columns (not in the seed 002 form) an entry may come without; a column that is
+# absent keeps what the database has, so a body's form imports without wiping the owners.
+PROCESS_OPTIONAL = frozenset({"department", "owner", "client", "reengineered", "stages"})
+TOUCHPOINT_OPTIONAL = frozenset({"kind", "channel", "active", "department"})
+
+
 @dataclass(frozen=True)
 class ProcessEntry:
     """A validated row of the processes sheet."""
@@ -71,6 +77,8 @@ class ProcessEntry:
     last_reengineering: date | None
     stages: tuple[str, ...]
     row: int = 0
+    given: frozenset[str] = PROCESS_OPTIONAL  # which optional columns the workbook has
+    generated: bool = False  # the code was made from the name: no code column
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,10 @@ class TouchpointEntry:
     channel: str
     active: bool = True
     row: int = 0
+    department_code: str | None = None  # seed 002 §2.6: the department that acts at it
+    department_name: str | None = None
+    given: frozenset[str] = TOUCHPOINT_OPTIONAL
+    generated: bool = False
 
 
 @dataclass
@@ -114,6 +126,7 @@ class ImportReport:
     departments: Counts = field(default_factory=Counts)
     people: Counts = field(default_factory=Counts)
     organization_changed: bool = False
+    publish_by: date | None = None  # seed 002 §3.1: the changed list is published by then
 
     @property
     def changed(self) -> bool:

@@ -29,7 +29,7 @@ from registry.cells import format_needs
 from registry.entries import Owner, ProcessEntry, RegistryData, TouchpointEntry
 from registry.layout import Layout, layout
 from storage.database import SessionPool
-from storage.models import OrganizationSettings, Process
+from storage.models import OrganizationSettings, Process, Touchpoint
 from storage.xlsx_document import DocumentHead, document_head, set_print, write_head
 from storage.xlsx_text import keep_text, storable
 
@@ -47,7 +47,7 @@ async def export_registry(session_pool: SessionPool, path: Path, _: Translator) 
     «as of» and the date above the table, which the reader finds among the first ten rows.
     """
     async with session_pool() as session:
-        data = await _registry_from_database(session)
+        data = await registry_from_database(session)
     title = _("Register of processes and touchpoints")
     head = document_head(data.organization_name, title, None, utcnow().date(), _)
     await asyncio.to_thread(write_registry_workbook, path, data, _, head=head)
@@ -75,7 +75,7 @@ def _process_entry(process: Process) -> ProcessEntry:
     )
 
 
-async def _registry_from_database(session: AsyncSession) -> RegistryData:
+async def registry_from_database(session: AsyncSession) -> RegistryData:
     query = (
         sa.select(Process)
         .where(Process.active)
@@ -83,7 +83,7 @@ async def _registry_from_database(session: AsyncSession) -> RegistryData:
             selectinload(Process.direction),
             selectinload(Process.department),
             selectinload(Process.owner),
-            selectinload(Process.touchpoints),
+            selectinload(Process.touchpoints).selectinload(Touchpoint.department),
         )
     )
     processes = sorted(await session.scalars(query), key=lambda p: (p.group_number or 0, p.code))
@@ -103,6 +103,8 @@ async def _registry_from_database(session: AsyncSession) -> RegistryData:
                 kind=t.kind,
                 channel=t.channel,
                 active=t.active,
+                department_code=t.department.code if t.department else None,
+                department_name=t.department.name if t.department else None,
             )
             for t in sorted(process.touchpoints, key=lambda t: t.code)
         )
@@ -182,6 +184,7 @@ def _touchpoint_cells(t: TouchpointEntry, process: ProcessEntry, words: Layout) 
         words.kind_words[t.kind],
         t.channel,
         words.yes if t.active else words.no,
+        t.department_name,
     ]
 
 
@@ -204,6 +207,7 @@ def _widths(words: Layout) -> dict[str, int]:
         words.kind: 11,
         words.channel: 20,
         words.active: 10,
+        words.touchpoint_department: 36,
     }
 
 
@@ -217,6 +221,7 @@ def _wrapped(words: Layout) -> set[str]:
         words.needs,
         words.specifics,
         words.channel,
+        words.touchpoint_department,
     }
 
 

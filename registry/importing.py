@@ -17,8 +17,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.calendar import WorkingCalendar, default_calendar
 from core.i18n import Translator
 from registry.catalog import REVIEW_PERIOD_YEARS, add_years
+from registry.cells import fold
 from registry.entries import (
     Counts,
     ImportReport,
@@ -31,7 +33,9 @@ from registry.entries import (
 )
 from registry.layout import layout
 from registry.links import payload_for_code
+from registry.publication import queue_publication_reminders, record_change
 from registry.reading import read_registry
+from registry.touchpoint_rows import generated_code
 from storage.database import SessionPool
 from storage.models import (
     ActivityDirection,
@@ -52,12 +56,22 @@ async def import_registry(
     *,
     today: date | None = None,
     progress: Progress | None = None,
+    calendar: WorkingCalendar | None = None,
 ) -> ImportReport:
-    """Validate the whole workbook, then write it in one transaction: all of it or nothing."""
+    """Validate the whole workbook, then write it in one transaction: all of it or nothing.
+
+    An import that changed something is a change of the list to be published within five
+    working days (seed 002 §3.1); the report carries the date."""
     today = today or date.today()
     data = await asyncio.to_thread(read_registry, path, _, today=today)
     async with session_pool() as session, session.begin():
-        return await _apply(session, data, _Import(today, progress, _))
+        report = await _apply(session, data, _Import(today, progress, _))
+        if report.changed:
+            calendar = calendar or default_calendar()
+            change = await record_change(session, today, calendar)
+            report.publish_by = change.publish_by
+            await queue_publication_reminders(session, today, calendar, _)
+        return report
 
 
 @dataclass
@@ -86,7 +100,7 @@ async def _apply(session: AsyncSession, data: RegistryData, run: _Import) -> Imp
         raise RegistryImportError([error], run._)
     run.total = len(data.processes) + len(data.touchpoints)
     by_name = await _apply_processes(session, data.processes, directions, report, run)
-    await _apply_touchpoints(session, data.touchpoints, by_name, report.touchpoints, run)
+    await _apply_touchpoints(session, data.touchpoints, by_name, report, run)
     report.organization_changed = await _apply_organization(session, data.organization_name)
     await session.flush()
     return report
@@ -103,23 +117,35 @@ async def _apply_processes(
     departments = await _apply_departments(session, entries, report.departments)
     people = await _apply_people(session, entries, report.people)
     existing = {p.code: p for p in await session.scalars(sa.select(Process))}
-    counts, by_name = report.processes, dict[str, Process]()
+    named = {fold(p.name): p for p in existing.values()}
+    counts, by_name, listed = report.processes, dict[str, Process](), set[str]()
     for entry in entries:
         process = existing.get(entry.code)
-        values = {
+        if process is None and entry.generated:  # a body's form: the process is its name
+            process = named.get(fold(entry.name))
+        values: dict[str, Any] = {
             "name": entry.name,
             "group_number": entry.group_number,
             "direction_id": directions[entry.direction.code].id,
-            "department_id": departments[entry.department_code].id
-            if entry.department_code
-            else None,
-            "owner_id": people[_owner_key(entry.owner)].id if entry.owner else None,
-            "client_type": entry.client_type,
-            "last_reengineering": entry.last_reengineering,
-            "review_due": _review_due(entry, process, run.today),
-            "stages": list(entry.stages),
             "active": True,
         }
+        optional: dict[str, dict[str, Any]] = {
+            "department": {
+                "department_id": departments[entry.department_code].id
+                if entry.department_code
+                else None
+            },
+            "owner": {"owner_id": people[_owner_key(entry.owner)].id if entry.owner else None},
+            "client": {"client_type": entry.client_type},
+            "reengineered": {
+                "last_reengineering": entry.last_reengineering,
+                "review_due": _review_due(entry, process, run.today),
+            },
+            "stages": {"stages": list(entry.stages)},
+        }
+        for key, fields in optional.items():
+            if key in entry.given or process is None:  # an absent column keeps what is stored
+                values |= fields
         if process is None:
             process = Process(code=entry.code, **values)
             session.add(process)
@@ -129,8 +155,8 @@ async def _apply_processes(
         else:
             counts.unchanged += 1
         by_name[entry.name] = process
+        listed.add(process.code)
         run.step()
-    listed = {p.code for p in entries}
     for code, process in existing.items():
         if code not in listed and process.active:
             process.active = False
@@ -143,25 +169,38 @@ async def _apply_touchpoints(
     session: AsyncSession,
     entries: Sequence[TouchpointEntry],
     processes: dict[str, Process],
-    counts: Counts,
+    report: ImportReport,
     run: _Import,
 ) -> None:
     """Create, update or switch off touchpoints; a new link that clashes rolls all back."""
+    counts = report.touchpoints
     touchpoints = {t.code: t for t in await session.scalars(sa.select(Touchpoint))}
+    named = {(t.process_id, fold(t.name)): t for t in touchpoints.values()}
+    departments = await _touchpoint_departments(session, entries, report.departments)
     payloads = {t.payload: t.code for t in touchpoints.values()}
     clashes: list[RegistryError] = []
     words, _ = layout(run._), run._
+    listed: set[str] = set()
     for entry in entries:
+        process_id = processes[entry.process_name].id
         touchpoint = touchpoints.get(entry.code)
-        values = {
-            "process_id": processes[entry.process_name].id,
+        if touchpoint is None and entry.generated:  # a body's form: kept by process and name
+            touchpoint = named.get((process_id, fold(entry.name)))
+        values: dict[str, Any] = {
+            "process_id": process_id,
             "name": entry.name,
-            "kind": entry.kind,
-            "channel": entry.channel,
             "needs": list(entry.needs),
             "specifics": entry.specifics,
             "active": entry.active,
         }
+        optional: dict[str, dict[str, Any]] = {
+            "kind": {"kind": entry.kind},
+            "channel": {"channel": entry.channel},
+            "department": {"department_id": departments.get(_department_key(entry))},
+        }
+        for key, fields in optional.items():
+            if key in entry.given or touchpoint is None:
+                values |= fields
         if touchpoint is None:
             # The payload is fixed at creation and never rewritten: printed QR codes stay valid.
             payload = payload_for_code(entry.code)
@@ -172,18 +211,49 @@ async def _apply_touchpoints(
                 clashes.append(RegistryError(sheet, entry.row, column, text))
             session.add(Touchpoint(code=entry.code, payload=payload, **values))
             counts.created += 1
-        elif _assign(touchpoint, values):
-            counts.updated += 1
+            listed.add(entry.code)
         else:
-            counts.unchanged += 1
+            if _assign(touchpoint, values):
+                counts.updated += 1
+            else:
+                counts.unchanged += 1
+            listed.add(touchpoint.code)
         run.step()
     if clashes:
         raise RegistryImportError(clashes, _)
-    listed = {t.code for t in entries}
     for code, touchpoint in touchpoints.items():
         if code not in listed and touchpoint.active:
             touchpoint.active = False
             counts.deactivated += 1
+
+
+def _department_key(entry: TouchpointEntry) -> str:
+    return entry.department_code or fold(entry.department_name or "")
+
+
+async def _touchpoint_departments(
+    session: AsyncSession, entries: Sequence[TouchpointEntry], counts: Counts
+) -> dict[str, int]:
+    """The departments the touchpoint rows name (seed 002 §2.6), by code or by name; a name
+    the database does not know yet becomes a department with a code made from it."""
+    known = list(await session.scalars(sa.select(Department)))
+    by_code = {d.code: d for d in known}
+    by_name = {fold(d.name): d for d in known}
+    found: dict[str, int] = {}
+    for entry in entries:
+        key = _department_key(entry)
+        if not key or key in found:
+            continue
+        department = by_code.get(entry.department_code or "") or by_name.get(key)
+        if department is None:
+            name = entry.department_name or ""
+            department = Department(code=generated_code("D", name), name=name)
+            session.add(department)
+            await session.flush()
+            by_name[key] = department
+            counts.created += 1
+        found[key] = department.id
+    return found
 
 
 def _assign(record: Any, values: dict[str, Any]) -> bool:

@@ -1,7 +1,9 @@
 """The registry workbook's words in one language: sheet titles, column headers, cell words.
 
 Import and export take them from the same translator, so a workbook the bot writes is one it
-reads. The first six touchpoint columns are the seed 002 touchpoint form.
+reads. The first six touchpoint columns are the seed 002 touchpoint form, and the form's own
+headings (§2.2: «Направление деятельности министерства», «Наименование конкретного процесса») are
+read as the same columns, so a body's own list imports as it is.
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ class Layout:
     kind: str
     channel: str
     active: str
+    touchpoint_department: str
+    form_direction: str
+    form_process_name: str
     kind_words: dict[TouchpointKind, str]
     client_words: dict[ClientType, str]
     default_specifics: dict[TouchpointKind, str]
@@ -73,7 +78,39 @@ class Layout:
             self.kind,
             self.channel,
             self.active,
+            self.touchpoint_department,
         )
+
+    @property
+    def form_headers(self) -> tuple[str, ...]:
+        """The six columns of the seed 002 form (§2.2), in its own words."""
+        return (
+            self.group,
+            self.form_direction,
+            self.form_process_name,
+            self.touchpoint_name,
+            self.needs,
+            self.specifics,
+        )
+
+    @property
+    def required_process_headers(self) -> tuple[str, ...]:
+        """The processes sheet's columns a workbook must have; the bot's own are optional."""
+        return (self.group, self.process_name, self.direction)
+
+    @property
+    def required_touchpoint_headers(self) -> tuple[str, ...]:
+        """The touchpoint sheet must have the six columns of the form (§2.2), no more."""
+        return self.touchpoint_headers[:6]
+
+    @property
+    def aliases(self) -> dict[str, tuple[str, ...]]:
+        """Headings read as a column of the bot's workbook: the form's words (§2.2)."""
+        return {
+            self.direction: (self.form_direction,),
+            self.process_name: (self.form_process_name,),
+            self.touchpoint_department: (self.department_name,),
+        }
 
 
 def layout(_: Translator) -> Layout:
@@ -100,6 +137,9 @@ def layout(_: Translator) -> Layout:
         kind=_("Touchpoint kind"),
         channel=_("Channel"),
         active=_("Active"),
+        touchpoint_department=_("Structural department"),
+        form_direction=_("Activity direction of the ministry"),
+        form_process_name=_("Name of the specific process"),
         kind_words={TouchpointKind.DIGITAL: _("digital"), TouchpointKind.OFFLINE: _("offline")},
         client_words={ClientType.EXTERNAL: _("external"), ClientType.INTERNAL: _("internal")},
         default_specifics={

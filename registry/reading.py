@@ -7,21 +7,17 @@ docs/registry-format.md; `registry.importing` writes what this module returns.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from openpyxl import load_workbook
 
-from core.channels import MAX_BASE
 from core.i18n import Translator
-from registry.catalog import Direction
-from registry.cells import Row, cell_text, either, fold, parse_needs, split_list, squash
+from registry.cells import Row, cell_text, fold, squash
 from registry.entries import (
-    Owner,
     ProcessEntry,
     RegistryData,
     RegistryError,
@@ -29,12 +25,9 @@ from registry.entries import (
     TouchpointEntry,
 )
 from registry.layout import MAX_LENGTH, Layout, layout
+from registry.process_rows import read_process
+from registry.touchpoint_rows import ProcessIndex, read_touchpoint
 from registry.xlsx_guard import SheetScan, WorkbookRefused, scan_workbook
-from storage.models import ClientType, TouchpointKind
-
-_DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
-_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_USERNAME = re.compile(r"@?([A-Za-z][A-Za-z0-9_]{4,31})")
 
 
 @dataclass
@@ -46,6 +39,7 @@ class _Book:
     errors: list[RegistryError]
     words: Layout
     _: Translator
+    today: date
 
     def sheet_name(self, title: str) -> str | None:
         return {fold(name): name for name in self.book.sheetnames}.get(fold(title))
@@ -54,10 +48,10 @@ class _Book:
         return fold(cell_text(value, self._)).rstrip("*").strip()
 
 
-def _unmerged_rows(sheet: Any) -> list[list[Any]]:
+def _unmerged_rows(sheet: Any, max_row: int | None = None) -> list[list[Any]]:
     """Cell values with merged ranges filled in: the published seed-002 form merges the group,
     direction and process cells over all touchpoints of a process."""
-    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    rows = [list(row) for row in sheet.iter_rows(max_row=max_row, values_only=True)]
     for merged in sheet.merged_cells.ranges:
         top, left = merged.min_row - 1, merged.min_col - 1
         if top >= len(rows) or left >= len(rows[top]):
@@ -71,266 +65,81 @@ def _unmerged_rows(sheet: Any) -> list[list[Any]]:
 
 def _header_row(
     book: _Book, rows: list[list[Any]], headers: Sequence[str]
-) -> tuple[int, dict[str, int]]:
-    """The row among the first ten that holds the most headers, and where each one is."""
+) -> tuple[int, dict[str, int], dict[str, str]]:
+    """The row among the first ten that holds the most headers, where each one is, and how
+    the workbook words it (the form's own headings are read as the bot's, §2.2)."""
+    aliases = book.words.aliases
     wanted = {book.header_key(h): h for h in headers}
-    header_index, positions = 0, dict[str, int]()
+    for header in headers:
+        wanted |= {book.header_key(a): header for a in aliases.get(header, ())}
+    header_index, positions, shown = 0, dict[str, int](), dict[str, str]()
     for index, row in enumerate(rows[:10]):
-        found = {
-            wanted[book.header_key(v)]: i for i, v in enumerate(row) if book.header_key(v) in wanted
-        }
+        found: dict[str, int] = {}
+        for i, value in enumerate(row):
+            known = wanted.get(book.header_key(value))
+            if known is not None and known not in found:
+                found[known] = i
         if len(found) > len(positions):
             header_index, positions = index, found
+            shown = {h: squash(cell_text(row[i], book._)) for h, i in found.items()}
         if len(found) == len(headers):
             break
-    return header_index, positions
+    return header_index, positions, shown
 
 
-def _sheet_rows(book: _Book, title: str, headers: Sequence[str]) -> Iterator[Row] | None:
-    """Data rows of a sheet as `Row`s keyed by header; None (errors recorded) when the sheet
-    or one of its columns is missing."""
+@dataclass
+class _Sheet:
+    """A sheet found in the workbook: its data rows, keyed by the bot's headers."""
+
+    name: str
+    rows: list[Row]
+
+
+def _find_sheet(book: _Book, title: str, required: Sequence[str], other: str | None) -> str | None:
+    """The sheet called `title`, or else the one (not `other`) whose first rows hold the
+    most `required` headings, more than half of them: a body's own list is on «Лист1» or
+    «Перечень», and a heading mistyped there is a missing column, not a missing sheet."""
+    if (name := book.sheet_name(title)) is not None:
+        return name
+    best, found = None, len(required) // 2
+    for name in (sheet for sheet in book.book.sheetnames if sheet != other):
+        _, positions, _ = _header_row(book, _unmerged_rows(book.book[name], 10), required)
+        if len(positions) > found:
+            best, found = name, len(positions)
+    return best
+
+
+def _sheet_rows(
+    book: _Book, name: str, headers: Sequence[str], required: Sequence[str]
+) -> _Sheet | None:
+    """Data rows of a sheet as `Row`s keyed by header; None (errors recorded) when one of its
+    required columns is missing."""
     _ = book._
-    name = book.sheet_name(title)
-    if name is None:
-        present = ", ".join(f"«{sheet}»" for sheet in book.book.sheetnames)
-        message = _("sheet not found (the workbook has: {sheets})").format(sheets=present)
-        book.errors.append(RegistryError(title, None, None, message))
-        return None
     rows = _unmerged_rows(book.book[name])
-    scan = book.scans.get(name) or SheetScan(title)
-    header_index, positions = _header_row(book, rows, headers)
-    for header in headers:
-        if header not in positions:
-            error = RegistryError(title, header_index + 1, header, _("column not found"))
+    scan = book.scans.get(name) or SheetScan(name)
+    header_index, positions, shown = _header_row(book, rows, headers)
+    for header in required:
+        if header not in positions:  # named in every wording it is read in
+            wordings = " / ".join((header, *book.words.aliases.get(header, ())))
+            error = RegistryError(name, header_index + 1, wordings, _("column not found"))
             book.errors.append(error)
-    if len(positions) < len(headers):
+    if any(header not in positions for header in required):
         return None
-
-    def generate() -> Iterator[Row]:
-        for index in range(header_index + 1, len(rows)):
-            row = rows[index]
-            values = {h: row[i] if i < len(row) else None for h, i in positions.items()}
-            refusals = {
-                h: scan.refusal(index + 1, i + 1, values[h], _) for h, i in positions.items()
-            }
-            refused = {h: why for h, why in refusals.items() if why is not None}
-            if refused or any(cell_text(v, _) for v in values.values()):
-                yield Row(title, index + 1, values, book.errors, refused, book.words, _)
-
-    return generate()
-
-
-def _read_department(row: Row) -> tuple[str | None, str | None]:
-    words, _ = row.words, row._
-    code = row.text(words.department_code, required=False, max_length=MAX_LENGTH["code"]) or None
-    name = (
-        row.text(words.department_name, required=False, max_length=MAX_LENGTH["department"]) or None
-    )
-    if code and not name:
-        message = _('give the name of the department with the code "{code}"')
-        row.error(words.department_name, message.format(code=code))
-    if name and not code:
-        message = _('give the code of the department "{name}"')
-        row.error(words.department_code, message.format(name=name))
-    return code, name
-
-
-def _read_process(row: Row, today: date) -> ProcessEntry | None:
-    words, _ = row.words, row._
-    code = row.text(words.process_code, max_length=MAX_LENGTH["code"])
-    group = row.group_number()
-    name = row.text(words.process_name, max_length=MAX_LENGTH["name"])
-    direction = row.direction()
-    dept_code, dept_name = _read_department(row)
-    owner = _read_owner(row)
-    client_type: ClientType | None = None
-    if row.cell(words.client_type):
-        clients = {fold(w): t for t, w in words.client_words.items()}
-        clients |= {t.value: t for t in ClientType}
-        expected = either(
-            words.client_words[ClientType.EXTERNAL], words.client_words[ClientType.INTERNAL], _
-        )
-        client_type = row.choice(words.client_type, clients, expected)
-    if client_type is None and direction is not None:
-        client_type = ClientType.INTERNAL if direction.internal else ClientType.EXTERNAL
-    reengineered = _read_date(row, words.reengineered, today)
-    stages = split_list(row.values.get(words.stages), _)
-    if not (code and group and name and direction and client_type):
+    found = []
+    for index in range(header_index + 1, len(rows)):
+        row = rows[index]
+        values = {h: row[i] if i < len(row) else None for h, i in positions.items()}
+        refusals = {h: scan.refusal(index + 1, i + 1, values[h], _) for h, i in positions.items()}
+        refused = {h: why for h, why in refusals.items() if why is not None}
+        if refused or any(cell_text(v, _) for v in values.values()):
+            found.append(Row(name, index + 1, values, book.errors, refused, book.words, _, shown))
+    if not found:
+        # An import switches off whatever the workbook leaves out: an empty sheet would switch
+        # off the whole registry, which no officer means.
+        message = _("the sheet has no rows: an empty sheet would switch off the whole registry")
+        book.errors.append(RegistryError(name, None, None, message))
         return None
-    return ProcessEntry(
-        code,
-        group,
-        name,
-        direction,
-        dept_code,
-        dept_name,
-        owner,
-        client_type,
-        reengineered,
-        stages,
-        row.number,
-    )
-
-
-def _read_owner(row: Row) -> Owner | None:
-    text = row.cell(row.words.owner).replace(" ", "")
-    if not text:
-        return None
-    if text.isdigit() and 0 < int(text) < MAX_BASE:  # Telegram ids have at most 52 bits
-        return Owner(telegram_id=int(text))
-    number = text[4:] if text[:4].casefold() == "max:" else ""
-    if number.isdigit() and 0 < int(number) < MAX_BASE:
-        return Owner(max_id=int(number))
-    if match := _USERNAME.fullmatch(text):
-        return Owner(username=match.group(1))
-    message = row._(
-        "expected a numeric Telegram id, an @username (5–32 Latin letters, digits and "
-        '"_") or a MAX user id written max:123456, got "{text}"'
-    )
-    row.error(row.words.owner, message.format(text=text))
-    return None
-
-
-def _parse_date(text: str) -> date | None:
-    match = _DOTTED_DATE.fullmatch(text) or _ISO_DATE.fullmatch(text)
-    if not match:
-        return None
-    parts = [int(p) for p in match.groups()]
-    year, month, dom = parts if match.re is _ISO_DATE else parts[::-1]
-    try:
-        return date(year, month, dom)
-    except ValueError:
-        return None
-
-
-def _read_date(row: Row, column: str, today: date) -> date | None:
-    _ = row._
-    value = row.values.get(column)
-    if isinstance(value, datetime):
-        day: date | None = value.date()
-    elif isinstance(value, date):
-        day = value
-    else:
-        text = row.cell(column)
-        if not text:
-            return None
-        day = _parse_date(text)
-        if day is None:
-            row.error(column, _('expected a date as DD.MM.YYYY, got "{text}"').format(text=text))
-            return None
-    if day is not None and day > today:
-        row.error(column, _("the date {day} has not come yet").format(day=f"{day:%d.%m.%Y}"))
-        return None
-    return day
-
-
-def _check_process_of(
-    row: Row, process: ProcessEntry, group: int, direction: Direction | None
-) -> None:
-    """The touchpoint row's group and direction agree with its process's row."""
-    words, _ = row.words, row._
-    if direction is not None and direction != process.direction:
-        message = _(
-            '"{given}" does not match the direction of the process on the sheet "{sheet}" '
-            '(row {row}): "{expected}"'
-        )
-        row.error(
-            words.direction,
-            message.format(
-                given=direction.name,
-                sheet=words.processes_sheet,
-                row=process.row,
-                expected=process.direction.name,
-            ),
-        )
-    if group and group != process.group_number:
-        message = _(
-            '{given} does not match the group number of the process on the sheet "{sheet}" '
-            "(row {row}): {expected}"
-        )
-        row.error(
-            words.group,
-            message.format(
-                given=group,
-                sheet=words.processes_sheet,
-                row=process.row,
-                expected=process.group_number,
-            ),
-        )
-
-
-def _find_process(
-    row: Row, processes: dict[str, ProcessEntry], folded: dict[str, str], named: set[str] | None
-) -> ProcessEntry | None:
-    words, _ = row.words, row._
-    process_name = row.text(words.process_name)
-    process = processes.get(process_name)
-    if process_name and process is None and named is not None and process_name not in named:
-        message = _('the process "{name}" is not on the sheet "{sheet}"').format(
-            name=process_name, sheet=words.processes_sheet
-        )
-        if hint := folded.get(fold(process_name)):
-            message += _('; perhaps "{hint}" was meant').format(hint=hint)
-        row.error(words.process_name, message)
-    return process
-
-
-def _read_needs(row: Row) -> tuple[int, ...]:
-    column = row.words.needs
-    if not row.cell(column):
-        row.error(column, row._("the cell is empty"))
-        return ()
-    needs, problems = parse_needs(row.values.get(column), row._)
-    for problem in problems:
-        row.error(column, problem)
-    return needs
-
-
-def _read_active(row: Row) -> bool:
-    words = row.words
-    yes, no = fold(words.yes), fold(words.no)
-    flags = {yes: True, no: False, yes[:1]: True, no[:1]: False}
-    flags |= {"1": True, "0": False}
-    text = fold(row.cell(words.active))
-    if text and text not in flags:
-        row.expected(words.active, either(words.yes, words.no, row._), row.cell(words.active))
-    return flags.get(text, True)
-
-
-def _read_touchpoint(
-    row: Row, processes: dict[str, ProcessEntry], folded: dict[str, str], named: set[str] | None
-) -> TouchpointEntry | None:
-    words, _ = row.words, row._
-    group = row.group_number()
-    direction = row.direction()
-    process = _find_process(row, processes, folded, named)
-    if process is not None:
-        _check_process_of(row, process, group, direction)
-    name = row.text(words.touchpoint_name, max_length=MAX_LENGTH["name"])
-    needs = _read_needs(row)
-    specifics = row.cell(words.specifics)
-    code = row.text(words.touchpoint_code, max_length=MAX_LENGTH["code"])
-    kinds = {fold(w): k for k, w in words.kind_words.items()}
-    kinds |= {k.value: k for k in TouchpointKind}
-    expected = either(
-        words.kind_words[TouchpointKind.DIGITAL], words.kind_words[TouchpointKind.OFFLINE], _
-    )
-    kind = row.choice(words.kind, kinds, expected)
-    channel = row.text(words.channel, max_length=MAX_LENGTH["channel"])
-    active = _read_active(row)
-    if not (process and name and needs and code and kind and channel):
-        return None
-    return TouchpointEntry(
-        code,
-        process.name,
-        name,
-        needs,
-        specifics or words.default_specifics[kind],
-        kind,
-        channel,
-        active,
-        row.number,
-    )
+    return _Sheet(name, found)
 
 
 def _check_unique(
@@ -391,9 +200,9 @@ def read_registry(path: Path, _: Translator, *, today: date | None = None) -> Re
     """Parse and validate a registry workbook; raises RegistryImportError listing every problem."""
     today = today or date.today()
     opened, scans = _open(path, _)
-    book = _Book(opened, scans, [], layout(_), _)
+    book = _Book(opened, scans, [], layout(_), _, today)
     try:
-        data = _read_sheets(book, today)
+        data = _read_sheets(book)
     finally:
         opened.close()
     if book.errors:
@@ -402,42 +211,82 @@ def read_registry(path: Path, _: Translator, *, today: date | None = None) -> Re
     return data
 
 
-def _read_sheets(book: _Book, today: date) -> RegistryData:
+def _read_processes(book: _Book, name: str) -> tuple[list[ProcessEntry], set[str] | None]:
+    """The processes sheet's valid rows, and the names of every row, valid or not: a
+    touchpoint of a process whose row has errors gets no second error; an unusable sheet
+    (None) turns the reference check off."""
     words = book.words
+    sheet = _sheet_rows(book, name, words.process_headers, words.required_process_headers)
+    named: set[str] | None = None if sheet is None else set()
     processes: list[ProcessEntry] = []
-    process_rows = _sheet_rows(book, words.processes_sheet, words.process_headers)
-    # Names of every process row, valid or not: a touchpoint of a process whose row has
-    # errors gets no second error; an unusable sheet turns the reference check off.
-    named: set[str] | None = None if process_rows is None else set()
-    for row in process_rows or ():
+    for row in sheet.rows if sheet is not None else ():
         if named is not None:
             named.add(squash(row.cell(words.process_name)))
-        if (process := _read_process(row, today)) is not None:
+        if (process := read_process(row, book.today)) is not None:
             processes.append(process)
-    sheet = words.processes_sheet
-    _check_unique(processes, sheet, words.process_code, lambda p: p.code, book)
-    _check_unique(processes, sheet, words.process_name, lambda p: p.name, book)
+    coded = [p for p in processes if not p.generated]
+    _check_unique(coded, name, words.process_code, lambda p: p.code, book)
+    _check_unique(processes, name, words.process_name, lambda p: p.name, book)
     _check_departments(processes, book)
-    by_name = {p.name: p for p in reversed(processes)}
-    folded = {fold(p.name): p.name for p in processes}
+    return processes, named
+
+
+def _read_sheets(book: _Book) -> RegistryData:
+    words = book.words
+    processes_name = book.sheet_name(words.processes_sheet)
+    required = words.required_touchpoint_headers
+    touchpoints_name = _find_sheet(book, words.touchpoints_sheet, required, processes_name)
+    if touchpoints_name is None:
+        present = ", ".join(f"«{sheet}»" for sheet in book.book.sheetnames)
+        message = book._("sheet not found (the workbook has: {sheets})").format(sheets=present)
+        for title in (words.processes_sheet, words.touchpoints_sheet):
+            if title == words.touchpoints_sheet or processes_name is None:
+                book.errors.append(RegistryError(title, None, None, message))
+    if processes_name is not None:
+        processes, named = _read_processes(book, processes_name)
+        index = ProcessIndex(
+            {p.name: p for p in reversed(processes)}, {fold(p.name): p.name for p in processes},
+            named, departments=_departments_of(processes),
+        )  # fmt: skip
+    else:  # the bare seed 002 form: its rows name their processes (§2.2, items 1–3)
+        index = ProcessIndex({}, {}, None, from_rows=True)
     touchpoints: list[TouchpointEntry] = []
-    for row in _sheet_rows(book, words.touchpoints_sheet, words.touchpoint_headers) or ():
-        if (touchpoint := _read_touchpoint(row, by_name, folded, named)) is not None:
+    sheet = None
+    if touchpoints_name is not None:
+        headers, required = words.touchpoint_headers, words.required_touchpoint_headers
+        sheet = _sheet_rows(book, touchpoints_name, headers, required)
+    for row in sheet.rows if sheet is not None else ():
+        process_sheet = processes_name or row.sheet
+        if (touchpoint := read_touchpoint(row, index, process_sheet)) is not None:
             touchpoints.append(touchpoint)
-    sheet = words.touchpoints_sheet
-    _check_unique(touchpoints, sheet, words.touchpoint_code, lambda t: t.code, book)
-    organization = _read_organization(book)
-    return RegistryData(organization, processes, touchpoints)
+    coded = [t for t in touchpoints if not t.generated]
+    _check_unique(coded, touchpoints_name or "", words.touchpoint_code, lambda t: t.code, book)
+    processes = processes if processes_name is not None else index.processes
+    return RegistryData(_read_organization(book), processes, touchpoints)
+
+
+def _departments_of(processes: Sequence[ProcessEntry]) -> dict[str, tuple[str, str]]:
+    """The processes sheet's departments, by folded code and name, for the touchpoint rows."""
+    found: dict[str, tuple[str, str]] = {}
+    for p in processes:
+        if p.department_code and p.department_name:
+            pair = (p.department_code, p.department_name)
+            found.setdefault(fold(p.department_code), pair)
+            found.setdefault(fold(p.department_name), pair)
+    return found
 
 
 def _error_order(error: RegistryError, words: Layout) -> tuple[int, int, int]:
     sheets = (words.processes_sheet, words.touchpoints_sheet, words.organization_sheet)
     is_processes = error.sheet == words.processes_sheet
     headers = words.process_headers if is_processes else words.touchpoint_headers
+    columns = {h: i for i, h in enumerate(headers)}
+    for header, aliases in words.aliases.items():
+        columns |= {a: columns[header] for a in aliases if header in columns}
     return (
-        sheets.index(error.sheet) if error.sheet in sheets else -1,
+        sheets.index(error.sheet) if error.sheet in sheets else 1,
         error.row or 0,
-        headers.index(error.column) if error.column in headers else -1,
+        columns.get(error.column or "", -1),
     )
 
 

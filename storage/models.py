@@ -49,6 +49,9 @@ class Department(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(32), unique=True)
     name: Mapped[str] = mapped_column(sa.String(300))
+    # A subordinate institution (or a unit of one), whose staff are internal clients too
+    # (seed 004 §2: «сотрудник учреждения, подведомственного министерству»).
+    subordinate: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
 
 class ActivityDirection(Base):
@@ -85,6 +88,8 @@ class Person(Base):
     unreachable: Mapped[bool] = mapped_column(default=False)
     unreachable_reason: Mapped[str | None] = mapped_column(sa.String(32))  # storage.recipients
     unreachable_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Their own quiet hours («22-7», or «off»); None: the organisation's (core.quiet).
+    quiet_hours: Mapped[str | None] = mapped_column(sa.String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     department: Mapped[Department | None] = relationship()
@@ -134,8 +139,13 @@ class Touchpoint(Base):
     specifics: Mapped[str] = mapped_column(sa.Text, default="")
     payload: Mapped[str] = mapped_column(sa.String(64), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # Seed 002 §2.6: a process run by several departments lists each one's touchpoints.
+    department_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("departments.id", ondelete="SET NULL")
+    )
 
     process: Mapped[Process] = relationship(back_populates="touchpoints")
+    department: Mapped[Department | None] = relationship()
 
 
 class Questionnaire(Base):
@@ -436,3 +446,19 @@ class CampaignInvite(Base):
     reminders: Mapped[int] = mapped_column(default=0)
     last_contact_on: Mapped[date]
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class RegistryChange(Base):
+    """An import that changed the registry. Seed 002 §3.1: «Актуальная версия Перечня
+    размещается на официальном сайте министерства не позднее 5 рабочих дней с момента
+    внесения изменений» — `publish_by`; `published_on` is recorded by the officer."""
+
+    __tablename__ = "registry_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    changed_on: Mapped[date]
+    publish_by: Mapped[date]
+    published_on: Mapped[date | None] = mapped_column(index=True)
+    published_by: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("people.id", ondelete="SET NULL")
+    )

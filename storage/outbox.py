@@ -8,15 +8,18 @@ A message to a person Telegram cannot reach yet is written `held` (storage.recip
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.channels import Channel, channel_of
+from core.channels import MAX_BASE, Channel, channel_of
 from core.clock import utcnow
+from core.quiet import default_quiet_hours, parse_quiet_hours
 from core.speech import Actions, actions_to_json
 from storage.delivery_models import OutboxLane, OutboxMessage, OutboxStatus
+from storage.models import Person
 from storage.recipients import Recipient
 from storage.statements import PerDialect, binds, dialect_insert, run, scalar
 
@@ -51,6 +54,37 @@ def _insert(dialect: str, *, deduplicated: bool) -> sa.Executable:
 _ADD = PerDialect(lambda dialect: _insert(dialect, deduplicated=False))
 _ADD_ONCE = PerDialect(lambda dialect: _insert(dialect, deduplicated=True))
 
+# A member of staff's own quiet hours: by person, or by the chat they are written to.
+_STAFF_QUIET = sa.select(Person.quiet_hours).where(
+    sa.or_(
+        Person.id == sa.bindparam("person_id"),
+        Person.telegram_id == sa.bindparam("chat_id"),
+        Person.max_id + sa.literal(MAX_BASE, sa.BigInteger) == sa.bindparam("chat_id"),
+    )
+)
+
+
+async def _first_moment(session: AsyncSession, to: Recipient, lane: OutboxLane) -> datetime:
+    """Now, or when the quiet hours of the member of staff written to end (core.quiet).
+
+    Answers to what a person has just done (the interactive lane) never wait; citizens are
+    not staff, so nothing of theirs waits either.
+    """
+    now = utcnow()
+    if lane == OutboxLane.INTERACTIVE or (to.person_id is None and to.chat_id is None):
+        return now
+    rows = (
+        await session.execute(
+            _STAFF_QUIET, {"person_id": to.person_id or -1, "chat_id": to.chat_id or -1}
+        )
+    ).all()
+    if not rows:
+        return now
+    default, tz = default_quiet_hours()
+    own = rows[0][0]
+    hours = default if own is None else parse_quiet_hours(own)  # "off": none of their own
+    return hours.next_allowed(now, tz) if hours is not None else now
+
 
 async def enqueue(
     session: AsyncSession,
@@ -73,6 +107,7 @@ async def enqueue(
     """
     to = chat_id if isinstance(chat_id, Recipient) else Recipient(chat_id)
     now = utcnow()
+    first = now if digested else await _first_moment(session, to, lane)
     values = {
         "lane": lane,
         "chat_id": to.chat_id,
@@ -92,7 +127,7 @@ async def enqueue(
         ),
         "attempts": 0,
         "created_at": now,
-        "next_attempt_at": now,
+        "next_attempt_at": first,
         "held_since": None if to.held is None else now,
         "last_error": None if to.held is None else to.held.value,
         # A held row gets its channel with its chat, when released (storage.recipients).

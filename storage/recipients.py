@@ -220,3 +220,13 @@ async def unreachable_people(session: AsyncSession) -> list[UnreachablePerson]:
         )
         for person, count in people
     ]
+
+
+async def quiet_hours_of(session: AsyncSession, person_id: int) -> str | None:
+    """A member of staff's own quiet hours («22-7», «off»), or None for the default."""
+    return await session.scalar(sa.select(Person.quiet_hours).where(Person.id == person_id))
+
+
+async def set_quiet_hours(session: AsyncSession, person_id: int, value: str | None) -> None:
+    """Their own quiet hours, «off», or None to follow the organisation's (core.quiet)."""
+    await session.execute(sa.update(Person).where(Person.id == person_id).values(quiet_hours=value))

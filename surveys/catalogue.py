@@ -42,6 +42,11 @@ async def sync_questionnaires(
                 session.add(stored)
                 await session.flush()
             elif stored.checksum != definition.checksum():
+                if _same_series(stored, definition):
+                    stored.definition = definition.model_dump(mode="json")
+                    stored.checksum = definition.checksum()
+                    _newest(newest, definition, stored.id)
+                    continue
                 raise QuestionnaireError(
                     __(
                         "Questionnaire {code} version {version} was changed without a new "
@@ -50,9 +55,7 @@ async def sync_questionnaires(
                     code=definition.code,
                     version=definition.version,
                 )
-            best = newest.get(definition.code)
-            if best is None or definition.version > best[0]:
-                newest[definition.code] = (definition.version, stored.id)
+            _newest(newest, definition, stored.id)
         for code, (_version, questionnaire_id) in newest.items():
             await session.execute(
                 sa.update(Questionnaire)
@@ -60,3 +63,21 @@ async def sync_questionnaires(
                 .values(is_current=Questionnaire.id == questionnaire_id)
             )
     return {code: questionnaire_id for code, (_v, questionnaire_id) in newest.items()}
+
+
+def _newest(
+    newest: dict[str, tuple[int, int]], definition: QuestionnaireDefinition, stored_id: int
+) -> None:
+    """Remember the newest version of each questionnaire seen so far."""
+    best = newest.get(definition.code)
+    if best is None or definition.version > best[0]:
+        newest[definition.code] = (definition.version, stored_id)
+
+
+def _same_series(stored: Questionnaire, definition: QuestionnaireDefinition) -> bool:
+    """The stored version differs only in what does not change answers (series_checksum)."""
+    try:
+        before = QuestionnaireDefinition.model_validate(stored.definition)
+    except ValueError:
+        return False
+    return before.series_checksum() == definition.series_checksum()

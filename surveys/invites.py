@@ -21,13 +21,42 @@ class InviteError(WordedError, ValueError):
     """A request the officer must correct: a msgid and its parameters (`core.wording`)."""
 
 
+async def subordinate_institution(session: AsyncSession, code: str, name: str) -> Department:
+    """The department row standing for a subordinate institution, created on first use.
+
+    Seed 004 §2: «внутренний клиент – … сотрудник учреждения, подведомственного
+    министерству»: its staff join by an invite as the body's own employees do. A code the
+    registry already gives to one of the body's departments is refused.
+    """
+    department = await session.scalar(sa.select(Department).where(Department.code == code))
+    if department is None:
+        department = Department(code=code, name=name, subordinate=True)
+        session.add(department)
+        await session.flush()
+    elif not department.subordinate:
+        raise InviteError(
+            __("The code «{code}» belongs to a department of the body, not to an institution."),
+            code=code,
+        )
+    return department
+
+
 async def create_invite(
-    session: AsyncSession, *, department_code: str, uses: int, days: int, now: datetime
+    session: AsyncSession,
+    *,
+    department_code: str,
+    uses: int,
+    days: int,
+    now: datetime,
+    institution: str | None = None,
 ) -> Invite:
+    """An invite for one department, or for a subordinate institution named `institution`."""
     if uses < 1 or uses > 10_000:
         raise InviteError(__("The number of uses must be from 1 to 10,000."))
     if days < 1 or days > 365:
         raise InviteError(__("The validity period must be from 1 to 365 days."))
+    if institution:
+        await subordinate_institution(session, department_code, institution)
     department = await session.scalar(
         sa.select(Department).where(Department.code == department_code)
     )
@@ -64,6 +93,7 @@ class Redemption(StrEnum):
 class RedeemResult:
     status: Redemption
     department_name: str = ""
+    subordinate: bool = False  # the department is a subordinate institution (seed 004 §2)
 
 
 async def redeem_invite(
@@ -74,6 +104,7 @@ async def redeem_invite(
         return RedeemResult(Redemption.UNKNOWN)
     department = await session.get(Department, invite.department_id)
     name = department.name if department else ""
+    subordinate = bool(department and department.subordinate)
     person = await session.scalar(sa.select(Person).where(person_at(telegram_id)))
     if person is not None and person.is_employee and person.department_id == invite.department_id:
         return RedeemResult(Redemption.ALREADY, name)
@@ -94,7 +125,7 @@ async def redeem_invite(
     person.is_employee = True
     person.department_id = invite.department_id
     await session.flush()
-    return RedeemResult(Redemption.REGISTERED, name)
+    return RedeemResult(Redemption.REGISTERED, name, subordinate)
 
 
 async def departments(session: AsyncSession) -> list[Department]:

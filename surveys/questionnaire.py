@@ -84,6 +84,11 @@ class Question(BaseModel):
     max_length: int = TEXT_LIMIT
     remember: Literal["segment"] | None = None
 
+    def says_it_may_be_skipped(self, locale: str) -> bool:
+        """Whether the text itself tells people they may skip it (or it cannot be skipped)."""
+        text = self.text.get(locale).lower()
+        return not self.optional or "пропуст" in text or "skip" in text
+
     @model_validator(mode="after")
     def _options_fit_kind(self) -> Question:
         needs_options = self.kind in (QuestionKind.SINGLE, QuestionKind.MULTI)
@@ -156,6 +161,18 @@ class QuestionnaireDefinition(BaseModel):
             question.kind == QuestionKind.TEXT and str(answers.get(question.id) or "").strip()
             for question in self.questions
         )
+
+    def series_checksum(self) -> str:
+        """What makes answers comparable: everything but whether a question may be skipped.
+
+        Letting people skip a question changes no answer that is given; such an edit is
+        applied to the version in place (surveys.catalogue) instead of starting a new series.
+        """
+        dumped = self.model_dump(mode="json", exclude_defaults=True)
+        for question in dumped.get("questions", []):
+            question.pop("optional", None)
+        canonical = json.dumps(dumped, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
 
     def checksum(self) -> str:
         # Defaults are left out so that a new optional field does not "change" old versions.

@@ -149,9 +149,12 @@ async def store_response(
             )
     if definition.indexed:
         await count_in_rollup(session, stored, definition.scale.max)
-    if definition.audience == "external":
-        if hook is not None:
-            await hook(session, stored, answers, now)
+    # The closed loop takes internal clients' low scores as it takes external ones': seed 004
+    # §3 «реагирование: обеспечение своевременного предоставления обратной связи на обращения
+    # внутренних клиентов»; an internal research questionnaire (not indexed) is no client's.
+    internal_client = definition.audience == ClientType.INTERNAL and definition.indexed
+    if hook is not None and (definition.audience == ClientType.EXTERNAL or internal_client):
+        await hook(session, stored, answers, now)
     return stored.id
 
 

@@ -20,6 +20,9 @@ from storage.migrate import upgrade_database
 TEST_TOKEN = "1000001:TEST-token-for-otklik-tests-only"
 # OTKLIK_TEST_DB=postgresql runs the whole suite on a throwaway PostgreSQL (+ Redis for FSM).
 ON_POSTGRES = os.environ.get("OTKLIK_TEST_DB", "sqlite") == "postgresql"
+# Staff messages wait out quiet hours of the wall clock (core.quiet): the tests run at any
+# hour, so they run without them, bot processes included; tests/core/test_quiet.py sets them.
+os.environ["OTKLIK_QUIET_HOURS"] = "off"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -159,6 +159,7 @@ def question_page(
         "done": _("Done ✔"),
         "back": _("← Back"),
         "skip": _("Skip"),
+        "may_skip": _("You may skip this question."),
     }
     return page.render(
         "question.html",
@@ -176,6 +177,7 @@ def question_page(
         question_text=view.question.text.get(page.locale),
         max_length=view.question.max_length,
         optional=view.question.optional,
+        skip_hint=not view.question.says_it_may_be_skipped(page.locale),
         can_go_back=view.can_go_back,
         target_name=view.target_name,
     )

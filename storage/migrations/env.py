@@ -7,7 +7,12 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from storage import cases_models, delivery_models, models  # noqa: F401  (registers the tables)
+from storage import (  # noqa: F401  (registers the tables)
+    cases_models,
+    delivery_models,
+    inquiries_models,
+    models,
+)
 from storage.base import Base
 from storage.database import create_engine
 

@@ -17,6 +17,11 @@ SAMPLES = {
     Intent.FEEDBACK_REPLY: (2**53,),
     Intent.CAMPAIGN_TAKE: (2**53,),
     Intent.RESEARCH_TAKE: (2**53, "x" * 43),
+    Intent.REQUEST_ANSWER: (2**53,),
+    Intent.REQUEST_DONE: (2**53,),
+    Intent.REQUEST_REFUSE: (2**53,),
+    Intent.REGISTRY_PUBLISHED: (2**53,),
+    Intent.CASE_OPEN: (2**53,),
 }
 
 

@@ -204,3 +204,19 @@ async def test_an_answer_is_offered_only_to_someone_who_left_a_comment(
     await telegram.tap(second, "Пенсионер")
     labels = [b.text for r in telegram.last(second).reply_markup.inline_keyboard for b in r]  # type: ignore[union-attr]
     assert labels == ["Можно спросить меня позже ещё раз", "Хочу получить ответ на мой отзыв"]
+
+
+async def test_the_stage_question_can_be_skipped_and_says_so(
+    telegram: Telegram, session_pool: SessionPool
+) -> None:
+    await consent_and_rate(telegram, CITIZEN, "2")
+    await telegram.tap(CITIZEN, "Очередь")
+    await telegram.tap(CITIZEN, "Готово")
+    stage = telegram.last(CITIZEN).text or ""
+    assert "На каком этапе" in stage and "Этот вопрос можно пропустить." in stage
+    await telegram.tap(CITIZEN, "Пропустить")
+    assert "Насколько серьёзной" in (telegram.last(CITIZEN).text or "")
+    await telegram.tap(CITIZEN, "Высокая")
+    assert "можно пропустить" not in (telegram.last(CITIZEN).text or ""), (
+        "the comment question says «нажмите «Пропустить»» itself"
+    )

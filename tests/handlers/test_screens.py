@@ -193,7 +193,9 @@ async def test_an_accepted_invite_gives_the_employees_menu(
     await telegram.send(NEWCOMER, f"/start {payload}")
     [menu] = [r for r in telegram.session.requests if isinstance(r, SetMyCommands)]
     assert menu.scope == BotCommandScopeChat(chat_id=NEWCOMER)
-    assert [c.command for c in menu.commands] == ["start", "rate", "help", "forget"]
+    assert [c.command for c in menu.commands] == [
+        "start", "rate", "request", "myrequests", "quiet", "help", "forget",
+    ]  # fmt: skip
     assert not any(isinstance(r, DeleteMyCommands) for r in telegram.session.requests)
 
 

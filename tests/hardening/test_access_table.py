@@ -57,13 +57,17 @@ from handlers.callbacks import (
     OptInCb,
     PageCb,
     RateCb,
+    RegistryCb,
     RelayCb,
     ReportCb,
+    RequestCb,
+    RequestServiceCb,
     ResearchCb,
     ResearchConsentCb,
     StatsCb,
 )
 from storage.database import create_engine, create_session_pool
+from storage.inquiries_models import InternalRequest, RequestForm
 from storage.migrate import upgrade_database
 from storage.models import (
     ActivityDirection,
@@ -128,6 +132,7 @@ class World:
     extension_b: int
     campaign_closed: int
     campaign_running: int
+    request_it: int  # an employee's written request to IT01, whose owner is none of the roles
 
 
 def _settings(database: Path, data_dir: Path) -> Settings:
@@ -224,6 +229,14 @@ async def _build(database: Path, data_dir: Path, channel: str = "telegram") -> W
             await session.flush()
             process_b_id, tp_b_id, tp_it_id = process_b.id, tp_b.id, tp_it.id
             owner_b_id, officer_id = owner_b.id, officer.id
+            request_it = InternalRequest(
+                process_id=registry.internal_process_id, author_id=employee.id,
+                form=RequestForm.WRITTEN, text="Не работает сканер", received_at=NOW,
+                received_on=TODAY, due_on=TODAY + timedelta(days=30), acknowledged_at=NOW,
+            )  # fmt: skip
+            session.add(request_it)
+            await session.flush()
+            request_it_id = request_it.id
 
         clock = MovableClock(NOW)
         bot, recording = make_bot()
@@ -297,6 +310,7 @@ async def _build(database: Path, data_dir: Path, channel: str = "telegram") -> W
             extension_b=extension_b,
             campaign_closed=campaigns[0].id,
             campaign_running=campaigns[1].id,
+            request_it=request_it_id,
         )
     finally:
         await engine.dispose()
@@ -321,6 +335,7 @@ OTHER_OPEN, OTHER_DONE = Ref("other_open_session"), Ref("other_done_session")
 ALERT_A, ALERT_B = Ref("alert_a"), Ref("alert_b")
 CASE_A, CASE_B, EXT_B = Ref("case_a"), Ref("case_b"), Ref("extension_b")
 CAMPAIGN_CLOSED, CAMPAIGN_RUNNING = Ref("campaign_closed"), Ref("campaign_running")
+REQUEST_IT = Ref("request_it")
 LABELS = {
     "process_a": "A",
     "process_b": "B",
@@ -337,6 +352,7 @@ LABELS = {
     "extension_b": "extension-B",
     "campaign_closed": "closed-campaign",
     "campaign_running": "running-campaign",
+    "request_it": "request-IT01",
 }
 
 
@@ -442,6 +458,7 @@ CONSENT_HOLE = (
 
 
 NO_PROCESS = "У вас нет доступа к этому процессу."
+QUIET_STAFF_ONLY = "Тихие часы — для сотрудников"
 NO_CASE = "У вас нет доступа к этому делу."
 STALE = refused("Эта кнопка больше не действует.")
 EMPLOYEES_ONLY = "Оценка внутренних сервисов доступна только сотрудникам."
@@ -467,6 +484,13 @@ PLAN_NOT_YET = (
 )
 CHOOSE_SERVICE = "Какой сервис вы хотите оценить?"
 NOT_RATED = "Эта услуга сейчас не оценивается."
+REQUESTS_ONLY = (
+    "Обращения во внутренние сервисы доступны для сотрудников. "
+    "Откройте ссылку-приглашение вашего подразделения."
+)
+CHOOSE_REQUEST_SERVICE = "В какой внутренний сервис ваше обращение?"
+SERVICE_OWNER_ONLY = "На обращения отвечает только владелец сервиса."
+NONE_LATE = "Ни одно внутреннее обращение не просрочено."
 
 # One row per command or button: the expected answer for the citizen, the employee,
 # owner A (SUP01; acting on owner B's SUP02, on IT01 or on their own objects) and the officer.
@@ -501,6 +525,20 @@ TABLE: list[tuple[Send | Press, Expect, Expect, Expect, Expect]] = [
         ok("/rate", "/stats", "/cases", "/invite"),
         ok("/stats", "/invite"),
         ok("/invite"),
+    ),
+    (
+        Send("/quiet"),
+        denied(QUIET_STAFF_ONLY),
+        ok("Тихие часы: нет"),
+        ok("Тихие часы: нет"),
+        ok("Тихие часы: нет"),
+    ),
+    (
+        Send("/quiet 22-7"),
+        denied(QUIET_STAFF_ONLY),
+        ok("Сохранено. Тихие часы: с 22:00 до 07:00"),
+        ok("Сохранено. Тихие часы: с 22:00 до 07:00"),
+        ok("Сохранено. Тихие часы: с 22:00 до 07:00"),
     ),
     (
         Send("/forget"),
@@ -660,6 +698,8 @@ TABLE: list[tuple[Send | Press, Expect, Expect, Expect, Expect]] = [
         ok("Ссылка-приглашение создана"),
     ),
     (press(CampaignWizardCb, d=0, days=7), STALE, STALE, STALE, ok("Опрос запущен")),
+    # the publication reminder's button (seed 002 §3.1): no change waits, nothing is recorded
+    (press(RegistryCb, c=1), STALE, STALE, STALE, ok("уже отмечено")),
     # ---- campaigns
     (
         press(CampaignCb, c=CAMPAIGN_CLOSED),
@@ -773,6 +813,80 @@ TABLE: list[tuple[Send | Press, Expect, Expect, Expect, Expect]] = [
         refused(NO_CONVERSATION),
         refused(NO_CONVERSATION),
         refused(NO_CONVERSATION),
+    ),
+    # ---- internal requests (seed 004): employees ask; only the service's owner answers
+    (
+        Send("/request"),
+        denied(REQUESTS_ONLY),
+        ok(CHOOSE_REQUEST_SERVICE),
+        ok(CHOOSE_REQUEST_SERVICE),
+        denied(REQUESTS_ONLY),
+    ),
+    (
+        # the author's own requests only: owner A has sent none, the employee's one is theirs
+        Send("/myrequests"),
+        denied(REQUESTS_ONLY),
+        own_data_only("Ваши обращения:"),
+        own_data_only("Вы пока не направляли обращений"),
+        denied(REQUESTS_ONLY),
+    ),
+    (Send("/late"), denied(UNKNOWN), denied(UNKNOWN), denied(UNKNOWN), ok(NONE_LATE)),
+    (press(MenuCb, item="late"), STALE, STALE, STALE, ok(NONE_LATE)),
+    (
+        press(MenuCb, item="request"),
+        denied(REQUESTS_ONLY),
+        ok(CHOOSE_REQUEST_SERVICE),
+        ok(CHOOSE_REQUEST_SERVICE),
+        denied(REQUESTS_ONLY),
+    ),
+    (
+        press(RequestServiceCb, p=IT01),
+        refused(REQUESTS_ONLY),
+        ok("Как вам удобнее получить ответ?"),
+        ok("Как вам удобнее получить ответ?"),
+        refused(REQUESTS_ONLY),
+    ),
+    (
+        press(RequestServiceCb, p=B),
+        refused(REQUESTS_ONLY),
+        refused("Этот сервис сейчас не принимает обращения."),
+        refused("Этот сервис сейчас не принимает обращения."),
+        refused(REQUESTS_ONLY),
+    ),
+    (
+        press(RequestServiceCb, p=IT01, f="w", then="Прошу установить программу"),
+        refused(REQUESTS_ONLY),
+        ok("Ваше обращение №"),
+        ok("Ваше обращение №"),
+        refused(REQUESTS_ONLY),
+    ),
+    (
+        press(RequestCb, r=REQUEST_IT, x="answer", then="Ответ за чужой сервис"),
+        refused(SERVICE_OWNER_ONLY),
+        refused(SERVICE_OWNER_ONLY),
+        refused(SERVICE_OWNER_ONLY),
+        refused(SERVICE_OWNER_ONLY),
+    ),
+    (
+        press(RequestCb, r=REQUEST_IT, x="refuse", then="Отказ за чужой сервис"),
+        refused(SERVICE_OWNER_ONLY),
+        refused(SERVICE_OWNER_ONLY),
+        refused(SERVICE_OWNER_ONLY),
+        refused(SERVICE_OWNER_ONLY),
+    ),
+    (
+        press(RequestCb, r=REQUEST_IT, x="done"),
+        refused(SERVICE_OWNER_ONLY),
+        refused(SERVICE_OWNER_ONLY),
+        refused(SERVICE_OWNER_ONLY),
+        refused(SERVICE_OWNER_ONLY),
+    ),
+    (
+        press(ReportCb, k="i", p=0),
+        refused(NO_PROCESS),
+        refused(NO_PROCESS),
+        refused(NO_PROCESS),
+        report(),
     ),
     # ---- reengineering cases (owner A works case A, never case B; the officer both)
     (press(CaseCb, c=CASE_B), refused(NO_CASE), refused(NO_CASE), refused(NO_CASE), ok(B_NAME)),

@@ -26,6 +26,12 @@ from tests.conftest import SmallRegistry
 
 OWNER, OFFICER, EMPLOYEE, CITIZEN = 700001, 900001, 800001, 5555
 CITIZENS = ["start", "help", "forget"]
+EMPLOYEES = ["start", "rate", "request", "myrequests", "quiet", "help", "forget"]
+OWNERS = ["start", "rate", "request", "myrequests", "stats", "cases", "quiet", "help", "forget"]
+OFFICERS = [
+    "start", "rate", "request", "myrequests", "stats", "cases", "invite", "campaign", "late",
+    "quiet", "help", "forget",
+]  # fmt: skip
 
 
 async def menu(client: SandboxClient, chat_id: int | None = None) -> list[str]:
@@ -51,18 +57,9 @@ async def test_each_role_reads_its_own_menu(
         await prepare_max(channel, both_settings, asyncio.Event())
         async with SandboxClient(telegram.base_url) as control:
             assert await menu(control, CITIZEN) == CITIZENS
-            assert await menu(control, EMPLOYEE) == ["start", "rate", "help", "forget"]
-            assert await menu(control, OWNER) == [
-                "start",
-                "rate",
-                "stats",
-                "cases",
-                "help",
-                "forget",
-            ]
-            assert await menu(control, OFFICER) == [
-                "start", "rate", "stats", "cases", "invite", "campaign", "help", "forget",
-            ]  # fmt: skip
+            assert await menu(control, EMPLOYEE) == EMPLOYEES
+            assert await menu(control, OWNER) == OWNERS
+            assert await menu(control, OFFICER) == OFFICERS
             # The registry import makes the employee an owner and a citizen nobody: within a sync.
             async with session_pool() as session, session.begin():
                 employee = await session.scalar(
@@ -78,14 +75,7 @@ async def test_each_role_reads_its_own_menu(
                     sa.update(Process).where(Process.owner_id == owner.id).values(owner_id=None)
                 )
             assert await keeper.sync() == 2
-            assert await menu(control, EMPLOYEE) == [
-                "start",
-                "rate",
-                "stats",
-                "cases",
-                "help",
-                "forget",
-            ]
+            assert await menu(control, EMPLOYEE) == OWNERS
             assert await menu(control, OWNER) == CITIZENS, "back to the citizens' default"
             assert await keeper.sync() == 0, "nothing is set twice"
         async with SandboxClient(max_server.base_url) as control:

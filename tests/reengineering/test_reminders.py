@@ -483,7 +483,8 @@ async def test_one_digest_a_working_day_per_person_urgent_first_with_the_case_bu
     officer = next(row for row in rows if row.chat_id == OFFICER_CHAT)
     assert "сводка для ответственного по клиентоцентричности" in officer.text
     assert "ответственный: Петров Пётр Петрович" in officer.text
-    assert "Шаг R1" in officer.text
+    assert "• 🔴 просрочено, рабочих дней: R1 (2)" in officer.text, "one line per case"
+    assert "Шаг R1" not in officer.text
 
     await run(session_pool, settings, date(2025, 5, 13))
     assert len(await digests(session_pool)) == 4, "one more digest each on the next working day"

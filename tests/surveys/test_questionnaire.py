@@ -119,6 +119,23 @@ async def test_versions_are_stored_and_an_edit_in_place_is_refused(
     assert [tuple(r) for r in rows] == [(1, 5, False), (2, 10, True)]
 
 
+async def test_letting_people_skip_a_question_is_applied_to_the_version_in_place(
+    session_pool: SessionPool,
+) -> None:
+    """Whether a question may be skipped changes no answer given: no new series (the stage
+    question of the touchpoint questionnaire became skippable so, in place, in version 1)."""
+    v1 = parse_questionnaire(MINIMAL)
+    ids = await sync_questionnaires(session_pool, [v1])
+    skippable = parse_questionnaire(MINIMAL.replace("optional: true, ", ""))
+    assert skippable.checksum() != v1.checksum()
+    assert skippable.series_checksum() == v1.series_checksum()
+    assert await sync_questionnaires(session_pool, [skippable]) == ids
+    async with session_pool() as session:
+        [stored] = (await session.scalars(sa.select(Questionnaire))).all()
+    assert stored.checksum == skippable.checksum()
+    assert stored.definition["questions"][1]["optional"] is False
+
+
 async def test_research_surveys_stay_out_of_the_indexes(
     session_pool: SessionPool, registry: object
 ) -> None:

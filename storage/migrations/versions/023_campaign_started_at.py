@@ -4,7 +4,7 @@ Campaigns started before this revision keep no such moment; their answers are co
 their first day, as before.
 
 Revision ID: 023
-Revises: 017
+Revises: 020
 Create Date: 2026-12-02 08:00:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "023"
-down_revision: str | None = "017"
+down_revision: str | None = "020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
