@@ -88,7 +88,8 @@ async def test_officer_stats_pages_through_every_process_with_labels_apart(
     assert len(set(labels)) == 25 and all(len(label) <= BUTTON_LIMIT for label in labels)
     shortened = [label for label in labels if "категория" in label]
     assert all("…" in label and label.endswith(tuple("0123456789")) for label in shortened)
-    assert "Динамика" in buttons(keyboard)[-1][0], "the report button stays under the list"
+    reports = [text for text, _data in buttons(keyboard)[-2:]]
+    assert "Динамика" in reports[0] and "Внутренние сервисы" in reports[1], "under the pages"
 
 
 async def test_a_page_of_the_officers_list_is_refused_to_an_owner(
