@@ -30,6 +30,7 @@ from analytics.report_common import (
     version_text,
     write_sheets,
 )
+from analytics.report_journey import process_touchpoints, profile_journey
 from analytics.report_kinds import REPORT_KINDS
 from analytics.report_xlsx import COUNT_FORMAT, MEAN_FORMAT, SHARE_FORMAT, Output, Sheet
 from core.i18n import Translator
@@ -68,6 +69,7 @@ class _Profile:
     """What every row of the profile reads: the rows, the distinct respondents, the guard."""
 
     translate: Translator
+    session: AsyncSession
     rows: list[IndexRow]
     version_id: int | None
     internal: bool
@@ -134,12 +136,15 @@ async def segment_profile(
     internal = any(r.keys["client_type"] == ClientType.INTERNAL for r in rows)
     people = await _people(session, process_id, window, version_id) if internal else {}
     touchpoints = await _touchpoints(session, process_id, {r.keys["touchpoint"] for r in rows})
-    found = _Profile(_, rows, version_id, internal, people, CellGuard(min_cell), touchpoints)
+    found = _Profile(
+        _, session, rows, version_id, internal, people, CellGuard(min_cell), touchpoints
+    )
     profile, channels = _tables(found, _groups(found, segment_labels))
     period = month_range_ru(window[0], window[-1])
     source = _source(found, period)
     info = _info(found, process, direction, questionnaire, (window[0], until), period, source)
-    sheets = [*_sheets(found, profile, channels), info_sheet(info, _)]
+    journey = await _journey(found, process, info)
+    sheets = [*_sheets(found, profile, channels), journey, info_sheet(info, _)]
     head = await report_head(session, _(_TITLE), (window[0], until), _, process=process.name)
     await write_sheets(out, sheets, head)
     return ReportSummary(
@@ -153,6 +158,15 @@ async def segment_profile(
         period=(window[0], until),
         notes=(source,),
     )
+
+
+async def _journey(found: _Profile, process: Process, info: list[tuple[str, Any]]) -> Sheet:
+    """§2.2: the journey's specifics and the preferred channels, from the registry and feedback."""
+    touchpoints = await process_touchpoints(found.session, process.id)
+    return profile_journey(
+        process, touchpoints, found.rows, lambda t: found.hide("all_touchpoint", (t,)),
+        found.guard, info, found.translate,
+    )  # fmt: skip
 
 
 async def _people(

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.cli_campaigns import add_parser as add_campaigns
 from bot.cli_months import add_report_parser, add_scan_parser
+from bot.cli_people import add_case_owner_parser
 from bot.cli_people import add_parser as add_people
 from bot.cli_registry import add_parser as add_registry
 from core.i18n import Translator, translator
@@ -287,6 +288,7 @@ def _add_cases_parser(commands: SubCommands, _: Translator) -> None:
     case_actions.add_parser("list", help=_("open cases, overdue first")).set_defaults(
         handler=cmd_cases
     )
+    add_case_owner_parser(case_actions, _)
 
 
 def _add_demo_parser(commands: SubCommands, _: Translator) -> None:

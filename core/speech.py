@@ -30,6 +30,8 @@ class Intent(StrEnum):
     REQUEST_DONE = "request.done"  # (request id,): the owner marks an oral request answered
     REQUEST_REFUSE = "request.refuse"  # (request id,): the owner refuses, giving the reasons
     REGISTRY_PUBLISHED = "registry.published"  # (change id,): the officer published the list
+    SIGNATURE_SIGN = "signature.sign"  # (signature id,): the department head signs a conclusion
+    SIGNATURE_RETURN = "signature.return"  # (signature id,): the head returns it for revision
 
 
 Id = int | str

@@ -20,7 +20,7 @@ NavLevel = Annotated[str, Field(pattern=r"^[dpt]\*?$")]  # a level; "*" when pag
 InviteToken = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{16,43}$")]  # secrets.token_urlsafe
 CaseAction = Literal[
     "v", "l", "d", "dec", "dok", "doc", "ext", "mt", "pa", "sec", "dig", "px", "rl", "dep", "go",
-    "rc",
+    "rc", "sp", "ow",
 ]  # fmt: skip
 
 
@@ -108,6 +108,13 @@ class CaseCb(CallbackData, prefix="cs"):
     a: CaseAction = "v"
     s: StepCode = ""
     x: OptionCode = ""
+
+
+class SignCb(CallbackData, prefix="sg"):
+    """The department head's «Подписать» / «Вернуть на доработку» (intents signature.*)."""
+
+    g: int
+    ok: bool
 
 
 class CaseOpenCb(CallbackData, prefix="co"):

@@ -20,6 +20,7 @@ from handlers.callbacks import (
     RelayCb,
     RequestCb,
     ResearchCb,
+    SignCb,
 )
 
 CALLBACKS: dict[Intent, Callable[..., CallbackData]] = {
@@ -33,6 +34,8 @@ CALLBACKS: dict[Intent, Callable[..., CallbackData]] = {
     Intent.REQUEST_DONE: lambda request: RequestCb(r=request, x="done"),
     Intent.REQUEST_REFUSE: lambda request: RequestCb(r=request, x="refuse"),
     Intent.REGISTRY_PUBLISHED: lambda change: RegistryCb(c=change),
+    Intent.SIGNATURE_SIGN: lambda signature: SignCb(g=signature, ok=True),
+    Intent.SIGNATURE_RETURN: lambda signature: SignCb(g=signature, ok=False),
 }
 
 

@@ -181,9 +181,12 @@ async def send_digests(
     return said
 
 
-async def _owner_name(session: AsyncSession, process: Process, _: Translator) -> str:
-    """How an overdue copy names the owner."""
-    owner = await session.get(Person, process.owner_id) if process.owner_id else None
+async def _owner_name(
+    session: AsyncSession, case: ReengineeringCase, process: Process, _: Translator
+) -> str:
+    """How an overdue copy names the owner (the case's own owner, seed 003 §1.4)."""
+    owner_id = case.owner_id or process.owner_id
+    owner = await session.get(Person, owner_id) if owner_id else None
     return (owner.full_name if owner else None) or _("not assigned")
 
 
@@ -220,8 +223,8 @@ async def queue_deadline_reminders(
         process = await session.get(Process, case.process_id)
         assert process is not None
         template = template_of(case.template_id)
-        owner = await owner_chat(session, process)
-        owner_name = await _owner_name(session, process, _)
+        owner = await owner_chat(session, process, case)
+        owner_name = await _owner_name(session, case, process, _)
         steps = list(
             await session.scalars(
                 sa.select(CaseStep)

@@ -24,6 +24,7 @@ class CaseRef:
     process_id: int
     is_open: bool
     template_id: str
+    owner_id: int | None = None  # the case's own owner by instruction (seed 003 §1.4)
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,9 @@ async def case_ref(session: AsyncSession, case_id: int) -> CaseRef | None:
     case = await session.get(ReengineeringCase, case_id)
     if case is None:
         return None
-    return CaseRef(case.id, case.process_id, case.status == CaseStatus.OPEN, case.template_id)
+    return CaseRef(
+        case.id, case.process_id, case.status == CaseStatus.OPEN, case.template_id, case.owner_id
+    )
 
 
 async def research_open(session: AsyncSession, case_id: int) -> bool:

@@ -221,7 +221,7 @@ async def effect_checks(
         process = await session.get(Process, case.process_id)
         assert process is not None
         caption = _caption(process, case_number(case.id), summary, _)
-        owner = await owner_chat(session, process)
+        owner = await owner_chat(session, process, case)
         chats = [*([owner] if owner is not None else []), *await officer_chats(session)]
         for chat in dict.fromkeys(chats):
             await enqueue(

@@ -26,6 +26,7 @@ from core.wording import __, speaking
 from reengineering.cases.audit import audit_event, moment
 from reengineering.cases.errors import CaseError
 from reengineering.cases.records import (
+    case_owner_id,
     load_case,
     load_open_case,
     load_person,
@@ -100,7 +101,7 @@ async def _editor(
                     "the working group, entered by the client-centricity officer (clause 4.1)."
                 )
             )
-    elif not (person.is_officer or process.owner_id == person.id):
+    elif not (person.is_officer or case_owner_id(case, process) == person.id):
         raise CaseError(__("The action plan is drawn up by the process owner."))
     else:
         plan_step = (await step_rows(session, case.id)).get(PLAN_STEP)
@@ -153,7 +154,7 @@ async def create_plan(
     case.uses_digital_service = uses_digital_service
     case.plan_created_on = case.plan_created_on or on
     if uses_digital_service and not prototypes:
-        owner = await load_person(session, process.owner_id)
+        owner = await load_person(session, case_owner_id(case, process))
         responsible = person_name(owner, _, role=_("Process owner")) or _("Process owner")
         annex = plan_annex(case.template_id)
         position = await _next_position(session, case.id, annex.prototype_section)
@@ -166,7 +167,7 @@ async def create_plan(
                     measure=measure.measure,
                     due_on=cal.add_working_days(on, measure.after_days),
                     responsible_name=responsible,
-                    responsible_id=process.owner_id,
+                    responsible_id=case_owner_id(case, process),
                     expected_result=measure.expected_result,
                     report_document=measure.report_document,
                     status=PlanItemStatus.PLANNED,
@@ -350,7 +351,7 @@ async def set_plan_item_status(
         person.is_officer
         or (
             new_status != PlanItemStatus.CANCELLED
-            and person.id in (process.owner_id, item.responsible_id)
+            and person.id in (case_owner_id(case, process), item.responsible_id)
         )
     )
     if person is None or not allowed:

@@ -36,7 +36,13 @@ from reengineering.cases import (
     case_number,
 )
 from reengineering.cases.audit import audit_event
-from reengineering.cases.records import load_open_case, load_person, load_process, step_rows
+from reengineering.cases.records import (
+    case_owner_id,
+    load_open_case,
+    load_person,
+    load_process,
+    step_rows,
+)
 from reengineering.research_lists import CRITICALITY_TITLES, NO_STAGE, ResearchLists
 from reengineering.signers import signers_of
 from storage.addresses import person_at
@@ -170,7 +176,7 @@ async def _launchable(
         )
     process = await load_process(session, case.process_id)
     person = await load_person(session, actor_id)
-    if person is None or not (person.is_officer or person.id == process.owner_id):
+    if person is None or not (person.is_officer or person.id == case_owner_id(case, process)):
         raise CaseError(_("The survey is launched by the process owner."))
     return case, process
 

@@ -3,7 +3,8 @@
 Seed 003 §2.2.6, §3.3, §3.7: «Заключение подписывается руководителем структурного
 подразделения, в состав которого входит ответственное за процесс лицо»; §3.4: the process
 owner forms the plan. The research lists and the action plan carry both signature lines; the
-head's name is left for them to write, since the registry does not name heads.
+head's name is the one recorded for the department (`otklik people head`), else left blank
+for them to write.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from core.i18n import Translator
 from storage.models import Department, OrganizationSettings, Person, Process
@@ -27,6 +29,7 @@ class Signers:
     organization: str | None
     owner_name: str | None
     department: str | None
+    head_name: str | None = None
 
     def signatures(self, _: Translator) -> tuple[Signature, ...]:
         """The process owner, then the head of the department who signs the conclusion."""
@@ -35,7 +38,10 @@ class Signers:
             if self.department
             else _("Head of the department")
         )
-        return (Signature(_("Process owner"), self.owner_name or ""), Signature(head))
+        return (
+            Signature(_("Process owner"), self.owner_name or ""),
+            Signature(head, self.head_name or ""),
+        )
 
 
 async def signers_of(session: AsyncSession, process_id: int) -> Signers:
@@ -43,14 +49,17 @@ async def signers_of(session: AsyncSession, process_id: int) -> Signers:
     organization = await session.scalar(
         sa.select(OrganizationSettings.name).order_by(OrganizationSettings.id).limit(1)
     )
+    head = aliased(Person)
     row = (
         await session.execute(
-            sa.select(Person.full_name, Department.name)
+            sa.select(Person.full_name, Department.name, head.full_name)
             .select_from(Process)
             .outerjoin(Person, Person.id == Process.owner_id)
             .outerjoin(Department, Department.id == Process.department_id)
+            .outerjoin(head, head.id == Department.head_id)
             .where(Process.id == process_id)
         )
     ).first()
-    owner_name, department = (row[0], row[1]) if row is not None else (None, None)
-    return Signers(organization, owner_name, department)
+    if row is None:
+        return Signers(organization, None, None)
+    return Signers(organization, row[0], row[1], row[2])

@@ -88,6 +88,9 @@ class ReengineeringCase(Base):
     uses_digital_service: Mapped[bool] = mapped_column(default=False)
     plan_created_on: Mapped[date | None]
     effect_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Seed 003 §1.4: an instruction may name another owner for this case only; None means
+    # the process owner of the registry.
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id", ondelete="SET NULL"))
 
     process: Mapped[Process] = relationship()
 
@@ -143,6 +146,39 @@ class CaseStep(Base):
     # Active again because a decision returned it for revision: the owner revises it.
     reopened: Mapped[bool] = mapped_column(default=False)
     activated_on: Mapped[date | None]
+
+
+class SignatureStatus(enum.StrEnum):
+    PENDING = "pending"
+    SIGNED = "signed"
+    RETURNED = "returned"
+
+
+class CaseSignature(Base):
+    """The department head's signature on a step's conclusion (seed 003 §2.2.6, §3.3, §3.7).
+
+    The step is completed only once the head signs; ``request`` keeps what was asked (the
+    decision, its dates, the comment) so signing completes the step as it was submitted.
+    """
+
+    __tablename__ = "case_signatures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("reengineering_cases.id", ondelete="CASCADE"), index=True
+    )
+    step_code: Mapped[str] = mapped_column(sa.String(16))
+    activation: Mapped[int]
+    head_id: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id", ondelete="SET NULL"))
+    requested_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("people.id", ondelete="SET NULL")
+    )
+    request: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    status: Mapped[SignatureStatus] = mapped_column(str_enum(SignatureStatus))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_on: Mapped[date | None]
+    comment: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class CaseEvent(Base):

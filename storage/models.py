@@ -52,6 +52,11 @@ class Department(Base):
     # A subordinate institution (or a unit of one), whose staff are internal clients too
     # (seed 004 §2: «сотрудник учреждения, подведомственного министерству»).
     subordinate: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # The head of the department (руководитель структурного подразделения): signs the
+    # conclusions of seed 003 §2.2.6, §3.3, §3.7 and hears of an exclusion (§2.2.5).
+    head_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("people.id", ondelete="SET NULL", use_alter=True)
+    )
 
 
 class ActivityDirection(Base):
@@ -92,7 +97,8 @@ class Person(Base):
     quiet_hours: Mapped[str | None] = mapped_column(sa.String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    department: Mapped[Department | None] = relationship()
+    # Departments name their head (Department.head_id): two paths between the tables.
+    department: Mapped[Department | None] = relationship(foreign_keys=[department_id])
     owned_processes: Mapped[list[Process]] = relationship(back_populates="owner")
 
 

@@ -150,8 +150,9 @@ async def pending_count(session: AsyncSession) -> int:
 
 
 # What the bot sends to a person as a respondent (not in a staff role), by the consent that
-# allows it: answers to their feedback; survey invitations and reminders.
-ANSWER_KINDS = ("feedback_answer",)
+# allows it: answers to their feedback (and news that the process they rated was changed,
+# seed 001 §4(3)); survey invitations and reminders.
+ANSWER_KINDS = ("feedback_answer", "service_changed")
 INVITATION_KINDS = ("campaign_invite", "campaign_reminder", "research_invite")
 RESPONDENT_KINDS = ANSWER_KINDS + INVITATION_KINDS
 

@@ -20,7 +20,9 @@ from aiogram.methods import (
     EditMessageReplyMarkup,
     EditMessageText,
     GetMe,
+    SendDocument,
     SendMessage,
+    SendPhoto,
     TelegramMethod,
 )
 from aiogram.methods.base import TelegramType
@@ -92,6 +94,16 @@ class RecordingSession(BaseSession):
                 update={"text": text, "reply_markup": method.reply_markup}
             )
             return log.messages[old.message_id].as_(bot)  # type: ignore[return-value]
+        if isinstance(method, SendDocument | SendPhoto):
+            # The outbox sender needs the message id; the chat log keeps text messages only.
+            sent = Message(
+                message_id=next(self._ids),
+                date=now,
+                chat=Chat(id=int(method.chat_id), type="private"),
+                from_user=BOT_USER,
+                caption=method.caption,
+            )
+            return sent.as_(bot)  # type: ignore[return-value]
         if isinstance(method, AnswerCallbackQuery):
             assert method.callback_query_id not in self.callback_answers, "callback answered twice"
             self.callback_answers[method.callback_query_id] = method

@@ -18,8 +18,11 @@ from handlers.cases import (
     extensions,
     listing,
     opening,
+    owners,
     plan,
+    profile,
     research,
+    signing,
     steps,
 )
 
@@ -31,8 +34,11 @@ router.include_routers(
     extensions.router,  # more time: the owner asks, the officer decides
     opening.router,  # the officer opens a case by instruction
     plan.router,  # the action-plan wizard and its workbook
+    profile.router,  # R1: the client segment profile as a workbook
+    owners.router,  # the officer gives one case to another owner (clause 1.4)
     research.router,  # the R3 survey: launch, close, the invited people's answers
     dates.router,  # a day off typed for a deadline: the next working day offered
+    signing.router,  # the department head signs a conclusion or returns it
     denied.router,  # last: a case button the access filters stopped
 )
 

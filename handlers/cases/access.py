@@ -1,4 +1,5 @@
-"""Who may touch a case: an owner the cases of their processes, the officer every case.
+"""Who may touch a case: its owner (the process owner, or the one an instruction named for
+this case, seed 003 §1.4), the officer every case.
 
 Buttons are checked by a filter that loads the case the callback data names and injects it
 into the handler as ``case`` (aiogram's context-addition-from-filter pattern); a press it
@@ -27,12 +28,14 @@ class Denied(Exception):
     """The viewer may not see this case (or it does not exist): one answer for both."""
 
 
-def may_see(actor: Actor | None, process_id: int) -> bool:
-    return (
-        actor is not None
-        and actor.person_id is not None
-        and (actor.is_officer or process_id in actor.owned_process_ids)
-    )
+def may_see(actor: Actor | None, case: CaseRef) -> bool:
+    if actor is None or actor.person_id is None:
+        return False
+    if actor.is_officer:
+        return True
+    if case.owner_id is not None:  # given to another owner for this case only
+        return case.owner_id == actor.person_id
+    return case.process_id in actor.owned_process_ids
 
 
 class CaseAccess(Filter):
@@ -47,7 +50,7 @@ class CaseAccess(Filter):
     ) -> dict[str, Any] | bool:
         async with read_only_of(uow.pool)() as session:
             case = await case_ref(session, callback_data.c)
-        if case is None or not may_see(actor, case.process_id):
+        if case is None or not may_see(actor, case):
             return False
         return {"case": case}
 
@@ -61,7 +64,7 @@ async def case_session(uow: UnitOfWork, actor: Actor, case_id: int) -> AsyncIter
     """A transaction on a case the viewer may see; Denied otherwise (before anything runs)."""
     async with uow.transaction() as session:
         case: CaseRef | None = await case_ref(session, case_id)
-        if case is None or not may_see(actor, case.process_id):
+        if case is None or not may_see(actor, case):
             raise Denied(case_id)
         yield session
 

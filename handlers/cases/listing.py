@@ -35,16 +35,18 @@ async def cases_command(
 async def send_list(
     message: Message, uow: UnitOfWork, actor: Actor, today: date, *, edit: bool, page: int = 0
 ) -> None:
-    if actor.person_id is None or not (actor.is_officer or actor.is_owner):
+    summaries = []
+    if actor.person_id is not None:
+        async with uow.transaction() as session:
+            if actor.is_officer:
+                summaries = await cases_for_officer(session, today=today)
+            else:  # an instruction may give someone a case of a process they do not own
+                summaries = await cases_for_owner(session, actor.person_id, today=today)
+    if actor.person_id is None or not (actor.is_officer or actor.is_owner or summaries):
         await message.answer(
             _("Cases are available to process owners and the client-centricity officer.")
         )
         return
-    async with uow.transaction() as session:
-        if actor.is_officer:
-            summaries = await cases_for_officer(session, today=today)
-        else:
-            summaries = await cases_for_owner(session, actor.person_id, today=today)
     text, markup = case_list(summaries, actor, page)
     if edit:
         with suppress(TelegramBadRequest):

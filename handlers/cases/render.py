@@ -24,6 +24,7 @@ from storage.cases_models import CaseStatus, ExtensionStatus, StepStatus
 from surveys.actors import Actor
 
 MESSAGE_LIMIT = 4000
+PROFILE_STEP = "R1"  # seed 003 §2.2: touchpoints and the client segment profile
 LIST_PAGE = 10  # cases a page of /cases shows, in its text and its buttons
 MARKS = {
     StepStatus.DONE: "✅",
@@ -104,6 +105,13 @@ def card_text(view: CaseView) -> str:
                 step=extension.step_id, reason=escape(extension.reason)
             )
         )
+    for step_id, head in view.signing:
+        lines.append(
+            "✍️ "
+            + _("{step}: the conclusion awaits the signature of the head ({name})").format(
+                step=step_id, name=escape(head)
+            )
+        )
     if view.plan_items:
         lines += ["", _("Action plan: {count} measures").format(count=len(view.plan_items))]
     if view.documents:
@@ -116,7 +124,7 @@ def card_text(view: CaseView) -> str:
 
 
 def _step_buttons(builder: InlineKeyboardBuilder, view: CaseView, actor: Actor) -> None:
-    owner = view.process_id in actor.owned_process_ids
+    owner = view.owner_id is not None and view.owner_id == actor.person_id
     asked = {x.step_id for x in view.extensions if x.status == ExtensionStatus.PENDING}
     for step in view.active_steps:
         may_act = actor.is_officer or (owner and step.acting == "owner")
@@ -134,6 +142,8 @@ def _step_buttons(builder: InlineKeyboardBuilder, view: CaseView, actor: Actor) 
         builder.button(
             text=_("{step}: attach a document").format(step=step.step_id), callback_data=cb("doc")
         )
+        if step.step_id == PROFILE_STEP and (owner or actor.is_officer):
+            builder.button(text=_("R1: client segment profile (Excel)"), callback_data=cb("sp"))
         if owner and step.acting == "owner" and step.due_on and step.step_id not in asked:
             builder.button(
                 text=_("{step}: ask for more time").format(step=step.step_id),
@@ -196,6 +206,9 @@ def card_keyboard(card: Card, actor: Actor) -> InlineKeyboardMarkup:
             _plan_buttons(builder, view, actor)
         if actor.is_officer:
             _extension_buttons(builder, view)
+            builder.button(
+                text=_("Give the case to another owner"), callback_data=CaseCb(c=view.id, a="ow")
+            )
     if view.plan_items:
         builder.button(text=_("Action plan (Excel)"), callback_data=CaseCb(c=view.id, a="px"))
     builder.button(text=_("« All cases"), callback_data=CaseCb(c=0, a="l"))

@@ -31,8 +31,10 @@ from handlers.cases.flow import (
     today_of,
 )
 from handlers.filters import TYPED_TEXT
+from reengineering.case_files import case_dir
 from reengineering.case_queries import CaseRef
-from reengineering.cases import case_view, complete_step, record_decision, schedule_meeting
+from reengineering.cases import Transition, case_view, schedule_meeting
+from reengineering.minutes import complete, decide
 from reengineering.reminders import format_date
 from storage.uow import UnitOfWork
 from surveys.actors import Actor
@@ -61,10 +63,28 @@ async def mark_done(
     today = today_of(settings, now)
 
     async def action(session: AsyncSession) -> str:
-        await complete_step(session, case.id, callback_data.s, person(actor), on=today, at=now, _=_)
+        folder = case_dir(settings.data_dir, case.id)
+        transition = await complete(
+            session, case.id, callback_data.s, person(actor), on=today, at=now, folder=folder, _=_
+        )
+        if transition.signing:
+            return _signing_text()
         return _("Step {step} is marked as done.").format(step=callback_data.s)
 
     await act(query, uow, actor, case, today, action)
+
+
+def _signing_text() -> str:
+    """Seed 003 §2.2.6, §3.3, §3.7: the step waits for the head's signature."""
+    return _("The conclusion is sent to the head of the department for signature.")
+
+
+def _decision_text(transition: Transition) -> str:
+    if transition.signing:
+        return _signing_text()
+    if transition.outcome:
+        return _("The decision is recorded; the case is closed.")
+    return _("The decision is recorded.")
 
 
 def _confirmation(callback_data: CaseCb) -> InlineKeyboardBuilder:
@@ -137,12 +157,11 @@ async def record_decision_button(
 
     async def action(session: AsyncSession) -> str:
         c = callback_data
-        transition = await record_decision(
-            session, case.id, c.s, c.x, person(actor), on=today, at=now, _=_
+        folder = case_dir(settings.data_dir, case.id)
+        transition = await decide(
+            session, case.id, c.s, c.x, person(actor), on=today, at=now, folder=folder, _=_
         )
-        if transition.outcome:
-            return _("The decision is recorded; the case is closed.")
-        return _("The decision is recorded.")
+        return _decision_text(transition)
 
     await act(query, uow, actor, case, today, action)
 
@@ -169,9 +188,9 @@ async def revision_due_on(
     today = today_of(settings, now)
 
     async def action(session: AsyncSession, data: dict[str, Any]) -> None:
-        await record_decision(
+        await decide(
             session, data["case"], data["step"], data["option"], person(actor),
-            on=today, at=now, revision_due=due,
+            on=today, at=now, revision_due=due, folder=case_dir(settings.data_dir, data["case"]),
             _=_,
         )  # fmt: skip
 

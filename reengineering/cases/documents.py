@@ -11,7 +11,7 @@ from core.text import visible
 from core.wording import __, speaking
 from reengineering.cases.audit import audit_event, moment
 from reengineering.cases.errors import CaseError
-from reengineering.cases.records import load_case, load_person, load_process
+from reengineering.cases.records import case_owner_id, load_case, load_person, load_process
 from reengineering.cases.steps import template_of, template_step
 from storage.cases_models import CaseDocument
 
@@ -41,7 +41,7 @@ async def attach_document(
     if actor_id is not None:
         process = await load_process(session, case.process_id)
         person = await load_person(session, actor_id)
-        if person is None or not (person.is_officer or process.owner_id == person.id):
+        if person is None or not (person.is_officer or case_owner_id(case, process) == person.id):
             raise CaseError(
                 __("Documents are attached by the process owner and the client-centricity officer.")
             )

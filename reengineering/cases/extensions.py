@@ -16,6 +16,7 @@ from reengineering.cases.errors import CaseError
 from reengineering.cases.notices import notify_extension_decision, notify_extension_request
 from reengineering.cases.records import (
     active_row,
+    case_owner_id,
     load_open_case,
     load_person,
     load_process,
@@ -47,7 +48,7 @@ async def request_extension(
     step = template_step(template, step_id)
     process = await load_process(session, case.process_id)
     person = await load_person(session, actor_id)
-    if person is None or not (person.is_officer or process.owner_id == person.id):
+    if person is None or not (person.is_officer or case_owner_id(case, process) == person.id):
         raise CaseError(__("A deadline extension is asked by the process owner."))
     row = await active_row(session, case, step)
     if is_blank(reason):

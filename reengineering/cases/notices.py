@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.calendar import WorkingCalendar
 from core.i18n import Translator
-from reengineering.cases.records import load_person, plan_item_rows
+from reengineering.cases.records import case_owner_id, load_person, plan_item_rows
 from reengineering.cases.steps import acting, plan_annex
 from reengineering.cases.views import (
     GROUND_TITLES,
@@ -57,9 +57,13 @@ async def officer_chats(session: AsyncSession) -> list[Recipient]:
     return await officer_recipients(session)
 
 
-async def owner_chat(session: AsyncSession, process: Process) -> Recipient | None:
-    """The process owner, reachable or not (`held` says why not); None without an owner."""
-    return await person_recipient(session, process.owner_id)
+async def owner_chat(
+    session: AsyncSession, process: Process, case: ReengineeringCase | None = None
+) -> Recipient | None:
+    """The owner, reachable or not (`held` says why not); None without an owner. With a
+    case, the case's own owner when an instruction named one (seed 003 §1.4)."""
+    owner_id = case_owner_id(case, process) if case is not None else process.owner_id
+    return await person_recipient(session, owner_id)
 
 
 async def notify(
@@ -81,8 +85,10 @@ async def notify(
     return queued
 
 
-async def _owner_and_officers(session: AsyncSession, process: Process) -> list[Recipient]:
-    owner = await owner_chat(session, process)
+async def _owner_and_officers(
+    session: AsyncSession, process: Process, case: ReengineeringCase
+) -> list[Recipient]:
+    owner = await owner_chat(session, process, case)
     return [*([owner] if owner is not None else []), *await officer_chats(session)]
 
 
@@ -152,7 +158,7 @@ async def announce_step(
     hear about the owner's steps.
     """
     key = f"case:{case.id}:{step.id}:{row.activation}"
-    owner = await owner_chat(session, process)
+    owner = await owner_chat(session, process, case)
     to_officers = step.actor != "owner" or owner is None or owner.held is not None
     officers = await officer_chats(session) if to_officers else []
     if owner is not None:
@@ -189,7 +195,7 @@ async def notify_opened(
             _("Order: {title}.").format(title=escape(template.title)),
         ]
     )
-    chats = await _owner_and_officers(session, process)
+    chats = await _owner_and_officers(session, process, case)
     await notify(session, chats, text, kind="case_opened", key=f"case:{case.id}:opened")
 
 
@@ -247,7 +253,7 @@ async def notify_closed(
                 day=format_date(process.review_due)
             )
         )
-    chats = await _owner_and_officers(session, process)
+    chats = await _owner_and_officers(session, process, case)
     await notify(session, chats, "\n".join(lines), kind="case_closed", key=f"case:{case.id}:closed")
 
 
@@ -294,7 +300,7 @@ async def notify_meeting(
     _: Translator,
 ) -> None:
     """The owner hears the date of the working-group meeting that considers the plan."""
-    owner = await owner_chat(session, process)
+    owner = await owner_chat(session, process, case)
     if owner is not None:
         text = _(
             "🗓 Reengineering {number} «{process}»: the action plan is considered at the "
@@ -376,7 +382,7 @@ async def notify_extension_decision(
     text = _extension_decision_text(case, process, step, extension, _, granted=granted)
     requester: Person | None = await load_person(session, extension.requested_by_id)
     chats = [recipient_of(requester)] if requester else []
-    owner = await owner_chat(session, process)
+    owner = await owner_chat(session, process, case)
     if owner is not None:
         chats.append(owner)
     await notify(

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.i18n import Translator
 from core.wording import speaking
 from reengineering.cases.records import (
+    case_owner_id,
     load_case,
     load_person,
     load_process,
@@ -39,12 +40,14 @@ from storage.cases_models import (
     CaseEvent,
     CaseExtension,
     CaseGround,
+    CaseSignature,
     CaseStatus,
     CaseStep,
     ReengineeringCase,
+    SignatureStatus,
     StepStatus,
 )
-from storage.models import Process
+from storage.models import Person, Process
 
 __all__ = ["case_view", "cases_for_officer", "cases_for_owner"]
 
@@ -202,7 +205,7 @@ async def case_view(
     case = await load_case(session, case_id)
     template = template_of(case.template_id)
     process = await load_process(session, case.process_id)
-    owner = await load_person(session, process.owner_id)
+    owner = await load_person(session, case_owner_id(case, process))
     rows = await step_rows(session, case.id)
     names = _Names(session, _)
     steps = await _step_views(template, rows, names, today, _)
@@ -212,7 +215,7 @@ async def case_view(
         number=case_number(case.id),
         process_id=process.id,
         process_name=process.name,
-        owner_id=process.owner_id,
+        owner_id=case_owner_id(case, process),
         owner_name=person_name(owner, _),
         ground=case.ground.value,
         ground_title=_(GROUND_TITLES[case.ground]),
@@ -234,7 +237,21 @@ async def case_view(
             )
         ),
         extensions=await _extensions(session, case.id, names),
+        signing=await _signing(session, case.id, _),
     )
+
+
+async def _signing(
+    session: AsyncSession, case_id: int, _: Translator
+) -> tuple[tuple[str, str], ...]:
+    """The conclusions of the case waiting for the head's signature."""
+    rows = await session.execute(
+        sa.select(CaseSignature.step_code, Person)
+        .join(Person, Person.id == CaseSignature.head_id)
+        .where(CaseSignature.case_id == case_id, CaseSignature.status == SignatureStatus.PENDING)
+        .order_by(CaseSignature.id)
+    )
+    return tuple((step, person_name(head, _) or "") for step, head in rows)
 
 
 async def _summaries(
@@ -282,11 +299,17 @@ async def cases_for_owner(
     today: date | None = None,
     include_closed: bool = False,
 ) -> list[CaseSummary]:
-    """Cases of the processes a person owns."""
+    """Cases a person owns: those of their processes and those an instruction gave them
+    (seed 003 §1.4), without the cases of their processes given to someone else."""
     query = (
         sa.select(ReengineeringCase)
         .join(Process, Process.id == ReengineeringCase.process_id)
-        .where(Process.owner_id == person_id)
+        .where(
+            sa.or_(
+                ReengineeringCase.owner_id == person_id,
+                sa.and_(ReengineeringCase.owner_id.is_(None), Process.owner_id == person_id),
+            )
+        )
     )
     if not include_closed:
         query = query.where(ReengineeringCase.status == CaseStatus.OPEN)

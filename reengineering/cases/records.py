@@ -82,6 +82,12 @@ async def plan_item_rows(session: AsyncSession, case_id: int) -> list[PlanItem]:
     return list(rows)
 
 
+def case_owner_id(case: ReengineeringCase, process: Process) -> int | None:
+    """Who owns this case: the one an instruction named for it (seed 003 §1.4), else the
+    process owner of the registry."""
+    return case.owner_id if case.owner_id is not None else process.owner_id
+
+
 async def load_person(session: AsyncSession, person_id: int | None) -> Person | None:
     """The person with this id, or None."""
     return await session.get(Person, person_id) if person_id is not None else None

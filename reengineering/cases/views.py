@@ -67,6 +67,8 @@ class Transition:
     case_id: int
     activated: tuple[str, ...] = ()
     outcome: str | None = None
+    # The step went to the department head to sign its conclusion (seed 003 §2.2.6, §3.3).
+    signing: bool = False
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,8 @@ class CaseView:
     audit: tuple[AuditEntry, ...]
     plan_items: tuple[PlanItemView, ...]
     extensions: tuple[ExtensionView, ...]
+    # Conclusions waiting for the department head: (step id, the head's name), §2.2.6.
+    signing: tuple[tuple[str, str], ...] = ()
 
     @property
     def active_steps(self) -> tuple[StepView, ...]:

@@ -18,6 +18,11 @@ from core.calendar import WorkingCalendar, default_calendar
 from core.i18n import Translator
 from core.wording import __, speaking
 from reengineering.cases.audit import audit_event
+from reengineering.cases.conclusions import (
+    notify_head_of_decision,
+    notify_head_of_exclusion,
+    signature_gate,
+)
 from reengineering.cases.errors import CaseError
 from reengineering.cases.notices import (
     announce_step,
@@ -27,12 +32,14 @@ from reengineering.cases.notices import (
 )
 from reengineering.cases.records import (
     active_row,
+    case_owner_id,
     load_open_case,
     load_person,
     load_process,
     plan_item_rows,
     step_rows,
 )
+from reengineering.cases.respondents import tell_respondents
 from reengineering.cases.steps import IMPL_STEP, acting, template_of, template_step
 from reengineering.cases.views import Transition
 from reengineering.reminders import format_date
@@ -60,20 +67,26 @@ def _calendar(calendar: WorkingCalendar | None) -> WorkingCalendar:
     return calendar if calendar is not None else default_calendar()
 
 
-def _may_act(step: StepTemplate, row: CaseStep, person: Person | None, process: Process) -> bool:
+def _may_act(
+    step: StepTemplate, row: CaseStep, person: Person | None, owner_id: int | None
+) -> bool:
     """Officers act on every step (they record working-group decisions); owners on theirs."""
     if person is None:
         return False
     if person.is_officer:
         return True
-    return acting(step, row) == "owner" and process.owner_id == person.id
+    return acting(step, row) == "owner" and owner_id == person.id
 
 
 async def _actor_for(
-    session: AsyncSession, step: StepTemplate, row: CaseStep, actor_id: int, process: Process
+    session: AsyncSession,
+    step: StepTemplate,
+    row: CaseStep,
+    actor_id: int,
+    owner_id: int | None,
 ) -> Person:
     person = await load_person(session, actor_id)
-    if person is None or not _may_act(step, row, person, process):
+    if person is None or not _may_act(step, row, person, owner_id):
         who = ACTOR_TITLES[step.actor]
         message = (
             __(
@@ -226,7 +239,7 @@ async def complete_step(
         )
     process = await load_process(session, case.process_id)
     row = await active_row(session, case, step)
-    await _actor_for(session, step, row, actor_id, process)
+    await _actor_for(session, step, row, actor_id, case_owner_id(case, process))
     if row.started_on is not None and on < row.started_on:
         raise CaseError(
             __("The completion date {day} is before the step started ({started})."),
@@ -251,6 +264,11 @@ async def complete_step(
                 if items
                 else CaseError(__("The action plan has no measures."))
             )
+    request = {"comment": comment}
+    if not await signature_gate(
+        session, case, process, step, row, actor_id, request, on=on, at=at, _=_
+    ):
+        return Transition(case.id, signing=True)
     row.done_on = on
     row.done_by_id = actor_id
     await audit_event(
@@ -261,6 +279,8 @@ async def complete_step(
     if outcome is not None:
         await _close(session, case, process, outcome, on=on, at=at, actor_id=actor_id, _=_)
     activated = await refresh_case(session, case, on=on, at=at, calendar=calendar, _=_)
+    if step.id == IMPL_STEP:  # seed 001 §4(3): clients are told of the changes
+        await tell_respondents(session, case, process, _)
     return Transition(case.id, activated, outcome)
 
 
@@ -304,7 +324,7 @@ async def record_decision(
         )
     process = await load_process(session, case.process_id)
     row = await active_row(session, case, step)
-    await _actor_for(session, step, row, actor_id, process)
+    await _actor_for(session, step, row, actor_id, case_owner_id(case, process))
     if row.started_on is not None and on < row.started_on:
         raise CaseError(
             __("The decision date {day} is before the step started ({started})."),
@@ -318,6 +338,15 @@ async def record_decision(
             raise CaseError(__("The revision deadline cannot be before the decision date."))
     elif revision_due is not None:
         raise CaseError(__("A revision deadline is given only when work is returned for revision."))
+    request = {
+        "option": chosen.id, "comment": comment,
+        "revision_due": revision_due.isoformat() if revision_due else None,
+        "meeting_on": (meeting_on or on).isoformat(),
+    }  # fmt: skip
+    if not await signature_gate(
+        session, case, process, step, row, actor_id, request, on=on, at=at, _=_
+    ):
+        return Transition(case.id, signing=True)
     row.done_on = on
     row.done_by_id = actor_id
     row.decision = chosen.id
@@ -328,6 +357,9 @@ async def record_decision(
         option=chosen.id, title=chosen.title, revision_due=revision_due,
         meeting_on=row.meeting_on, comment=comment,
     )  # fmt: skip
+    if chosen.id == "exclude":  # §2.2.5: the decision goes to the department head as well
+        await notify_head_of_exclusion(session, case, process, step, on, _)
+    await notify_head_of_decision(session, case, process, step, chosen.title, on, _)  # §3.7
     if chosen.outcome is not None:
         await _close(session, case, process, chosen.outcome, on=on, at=at, actor_id=actor_id, _=_)
     activated = await refresh_case(session, case, on=on, at=at, calendar=calendar, _=_)

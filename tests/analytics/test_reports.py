@@ -508,7 +508,7 @@ async def test_segment_profile(session_pool: SessionPool, world: World, tmp_path
     assert summary.responses == total == 13
     assert summary.period == (date(2023, 7, 1), date(2025, 6, 30))
     book = read(out)
-    assert list(book) == ["Профиль сегментов", "Каналы", "Сведения"]
+    assert list(book) == ["Профиль сегментов", "Каналы", "Клиентский путь", "Сведения"]
 
     labels = {
         "citizen": "Гражданин",
@@ -562,7 +562,26 @@ async def test_segment_profile(session_pool: SessionPool, world: World, tmp_path
         preferred = "Цифровой" if n_digital > n_offline else "Офлайн"
         assert row["Предпочтительный канал"] == preferred, label
 
+    # Seed 003 §2.2: «особенностях клиентского пути и предпочтительных каналах взаимодействия»
+    journey = book["Клиентский путь"]
+    assert list(journey.columns) == [
+        "Этап клиентского пути", "Точка взаимодействия", "Канал", "Вид канала",
+        "Удовлетворяемые потребности", "Особенности взаимодействия с клиентом",
+        "Число ответов", "Доля ответов",
+    ]  # fmt: skip
+    assert list(journey["Этап клиентского пути"][:4]) == [
+        "1. информирование", "2. подача заявления", "3. рассмотрение", "4. получение результата",
+    ]  # fmt: skip
+    portal = row_of(journey, "Точка взаимодействия", "Портал Госуслуг")
+    assert portal["Канал"] == "ЕПГУ" and portal["Число ответов"] == 7
+    assert portal["Доля ответов"] == pytest.approx(7 / 13)
+    assert "представление заявления" in portal["Удовлетворяемые потребности"]
+    mfc_row = row_of(journey, "Точка взаимодействия", "МФЦ, окно приёма")
+    assert mfc_row["Канал"] == "МФЦ" and mfc_row["Число ответов"] == 6
+
     info = book["Сведения"].set_index("Показатель")["Значение"]
+    assert info["Предпочтительные каналы взаимодействия"] == "ЕПГУ — 54%; МФЦ — 46%"
+    assert info["Этапы клиентского пути"].startswith("информирование → подача заявления")
     assert "по данным обратной связи" in info["Основание"]
     assert info["Период"] == "июль 2023 г. – июнь 2025 г."
     assert "версия 2" in info["Средняя оценка и CSAT"]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from analytics.report_xlsx import HEAD_ROWS
 from bot.cli import main
@@ -74,3 +77,55 @@ def test_cases_open_list_and_action_plan(workdir: Path, capsys: pytest.CaptureFi
     assert main(["report", "action-plan", "--case", case_id, "--out", str(out)]) == 0
     assert out.exists()
     assert main(["report", "action-plan", "--out", str(out)]) == 1
+
+
+def test_department_head_and_a_case_given_to_another_owner(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Seed 003 §2.2.6 (the head signs the conclusions) and §1.4 (an instruction names
+    another owner for one case)."""
+    assert main(["registry", "import", str(EXAMPLE_REGISTRY)]) == 0
+    capsys.readouterr()
+    assert main(["people", "head", "NOPE", "700002"]) == 1
+    assert "Подразделения с кодом «NOPE» нет." in capsys.readouterr().err
+    assert main(["people", "head", "UMSP", "999"]) == 1
+    assert "Сотрудник не найден: 999." in capsys.readouterr().err
+    assert main(["people", "head", "UMSP"]) == 2
+    capsys.readouterr()
+    assert main(["people", "head", "UMSP", "700002"]) == 0
+    assert "Руководитель подразделения «Управление социальной поддержки населения»: 700002" in (
+        capsys.readouterr().out
+    )
+    assert main(["cases", "open", "--process", "SUP01"]) == 0
+    case_id = capsys.readouterr().out.split("№ ")[1].split()[0]
+    assert main(["cases", "owner", case_id, "700003"]) == 0
+    assert f"Дело № {case_id} передано: 700003" in capsys.readouterr().out
+    assert main(["cases", "owner", case_id, "700003"]) == 1
+    assert "уже отвечает за это дело" in capsys.readouterr().err
+    head, case_owner, process_owner = asyncio.run(_stored(workdir / "cli.db"))
+    assert head == 700002 and case_owner == 700003 and process_owner == 700001
+    assert main(["people", "head", "UMSP", "--clear"]) == 0
+    assert "нет руководителя" in capsys.readouterr().out
+
+
+async def _stored(path: Path) -> tuple[int, int, int]:
+    """The head of UMSP, the case's own owner and the process owner, by Telegram id."""
+    engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
+    async with engine.connect() as connection:
+        head = await connection.scalar(
+            sa.text(
+                "SELECT p.telegram_id FROM departments d JOIN people p ON p.id = d.head_id "
+                "WHERE d.code = 'UMSP'"
+            )
+        )
+        owners = (
+            await connection.execute(
+                sa.text(
+                    "SELECT p.telegram_id, o.telegram_id FROM reengineering_cases c "
+                    "JOIN people p ON p.id = c.owner_id JOIN processes r ON r.id = c.process_id "
+                    "JOIN people o ON o.id = r.owner_id"
+                )
+            )
+        ).one()
+    await engine.dispose()
+    return int(head), int(owners[0]), int(owners[1])

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from core.speech import Action, Intent, Speech, actions_from_json, actions_to_json
-from handlers.callbacks import AlertCb, CampaignCb, RelayCb, ResearchCb
+from handlers.callbacks import AlertCb, CampaignCb, RelayCb, ResearchCb, SignCb
 from handlers.speech import CALLBACKS, callback_data, inline_keyboard
 
 TOKEN = "A" * 22  # secrets.token_urlsafe(16)
@@ -22,6 +22,8 @@ SAMPLES = {
     Intent.REQUEST_REFUSE: (2**53,),
     Intent.REGISTRY_PUBLISHED: (2**53,),
     Intent.CASE_OPEN: (2**53,),
+    Intent.SIGNATURE_SIGN: (2**53,),
+    Intent.SIGNATURE_RETURN: (2**53,),
 }
 
 
@@ -67,3 +69,10 @@ def test_telegram_buttons_are_what_the_handlers_parse() -> None:
     assert ResearchCb.unpack(f"rs:4:{TOKEN}") == ResearchCb(c=4, t=TOKEN)
     assert keyboard.inline_keyboard[3][0].text == "Пройти опрос"
     assert inline_keyboard(()) is None
+    sign_it = Action(Intent.SIGNATURE_SIGN, (5,), "Подписать")
+    return_it = Action(Intent.SIGNATURE_RETURN, (5,), "Вернуть на доработку")
+    signing = inline_keyboard(((sign_it, return_it),))
+    assert signing is not None
+    sign, back = signing.inline_keyboard[0]
+    assert SignCb.unpack(sign.callback_data or "") == SignCb(g=5, ok=True)
+    assert SignCb.unpack(back.callback_data or "") == SignCb(g=5, ok=False)

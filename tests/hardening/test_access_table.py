@@ -64,6 +64,7 @@ from handlers.callbacks import (
     RequestServiceCb,
     ResearchCb,
     ResearchConsentCb,
+    SignCb,
     StatsCb,
 )
 from storage.database import create_engine, create_session_pool
@@ -460,6 +461,11 @@ CONSENT_HOLE = (
 NO_PROCESS = "У вас нет доступа к этому процессу."
 QUIET_STAFF_ONLY = "Тихие часы — для сотрудников"
 NO_CASE = "У вас нет доступа к этому делу."
+HEAD_ONLY = (
+    "Заключение подписывает руководитель структурного подразделения, в состав которого входит "
+    "ответственный за процесс."
+)
+NOT_WAITING = "Это заключение больше не ожидает подписи."
 STALE = refused("Эта кнопка больше не действует.")
 EMPLOYEES_ONLY = "Оценка внутренних сервисов доступна только сотрудникам."
 EMPLOYEES_ONLY_MENU = "Оценка внутренних сервисов доступна сотрудникам. Откройте ссылку"
@@ -1098,6 +1104,35 @@ TABLE: list[tuple[Send | Press, Expect, Expect, Expect, Expect]] = [
         refused(NOT_INVITED),
     ),
     (Press(None, raw="rs:1"), STALE, STALE, STALE, STALE),
+    # ---- the department head's signature (seed 003 §2.2.6): only the head it was asked of
+    (
+        press(CaseCb, c=CASE_B, a="sp"),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        report(),
+    ),
+    (
+        press(CaseCb, c=CASE_B, a="ow"),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        refused(NO_CASE),
+        ok("Кому поручается это дело"),
+    ),
+    (
+        press(SignCb, g=1, ok=True),
+        refused(HEAD_ONLY),
+        refused(NOT_WAITING),
+        refused(NOT_WAITING),
+        refused(NOT_WAITING),
+    ),
+    (
+        press(SignCb, g=1, ok=False),
+        refused(HEAD_ONLY),
+        refused(NOT_WAITING),
+        refused(NOT_WAITING),
+        refused(NOT_WAITING),
+    ),
     # ---- anything else
     (Press(None, raw="zz:1"), STALE, STALE, STALE, STALE),
 ]
