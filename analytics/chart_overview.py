@@ -1,4 +1,8 @@
-"""The overview chart: every process ranked worst first, the declining ones in red."""
+"""The overview chart: every process ranked worst first, the declining ones in red.
+
+Issue #17, point 3: «the overview chart's title names the month, its labels are not cut where
+it matters, and citizens' and employees' services are ranked apart»: one panel each.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.transforms import blended_transform_factory
 
-from analytics.chart_style import DECLINE_COLOUR, NEUTRAL_COLOUR, Output, empty, save, truncate
+from analytics.chart_style import DECLINE_COLOUR, NEUTRAL_COLOUR, Output, empty, save
 from core.i18n import Translator, translator
+from core.labels import labels_apart
 from core.russian import ru_number
 
 __all__ = ["OverviewRow", "overview_chart"]
@@ -28,6 +33,7 @@ class OverviewRow:
     csat: float | None
     responses: int
     declining: bool
+    internal: bool = False  # a service for employees: ranked in its own panel
 
 
 def _overview_key(row: OverviewRow) -> tuple[int, float, float]:
@@ -37,40 +43,70 @@ def _overview_key(row: OverviewRow) -> tuple[int, float, float]:
     return (0, row.mean, row.csat if row.csat is not None else math.inf)
 
 
+LABEL_LIMIT = 60
+"""Characters of a process name on the axis; a longer one is cut where it is like the rest."""
+
+
 def overview_chart(
-    rows: Sequence[OverviewRow], out: Output, *, locale: str, scale_max: int = 5
+    rows: Sequence[OverviewRow],
+    out: Output,
+    *,
+    locale: str,
+    scale_max: int = 5,
+    period: str = "",
 ) -> None:
-    """Rank processes worst first as horizontal bars; declining ones are red with ▼."""
+    """Rank processes worst first as horizontal bars; declining ones are red with ▼.
+
+    ``period`` names the month shown (the caller words it in the reader's language).
+    """
     _ = translator(locale)
-    ranked = sorted(rows, key=_overview_key)
-    height = max(3.0, 1.6 + 0.32 * len(ranked))
+    panels = [
+        (title, sorted(group, key=_overview_key))
+        for title, group in (
+            (_("Services for citizens"), [r for r in rows if not r.internal]),
+            (_("Internal services for employees"), [r for r in rows if r.internal]),
+        )
+        if group
+    ]
+    sizes = [len(group) for _title, group in panels] or [0]
+    height = max(3.0, 1.6 + 0.32 * sum(sizes) + 0.6 * (len(sizes) - 1))
     fig = Figure(figsize=(10, height), layout="constrained")
-    ax = fig.add_subplot()
-    fig.suptitle(
-        _("Satisfaction by process: worst to best"),
-        fontsize=13,
-        fontweight="bold",
-        x=0.02,
-        ha="left",
+    title = (
+        _("Satisfaction by process for {month}: worst to best").format(month=period)
+        if period
+        else _("Satisfaction by process: worst to best")
     )
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    if not ranked:
+    fig.suptitle(title, fontsize=13, fontweight="bold", x=0.02, ha="left")
+    axes = fig.subplots(
+        len(sizes), 1, squeeze=False, height_ratios=[max(n, 1) + 1.5 for n in sizes]
+    )
+    if not panels:
+        ax = axes[0][0]
+        _plain(ax)
         empty(ax, _("No data"))
         ax.set_yticks([])
         save(fig, out)
         return
-    _draw_bars(ax, ranked, scale_max, _)
-    _draw_figures(ax, ranked, _)
-    if any(r.declining for r in ranked):
-        ax.legend(
+    declining = any(r.declining for r in rows)
+    for (panel_title, ranked), (ax,) in zip(panels, axes, strict=True):
+        _plain(ax)
+        if len(panels) > 1:
+            ax.set_title(panel_title, fontsize=11, fontweight="bold", loc="left", pad=14)
+        _draw_bars(ax, ranked, scale_max, _)
+        _draw_figures(ax, ranked, _)
+    if declining:  # beside the title, clear of the panels' own titles
+        fig.legend(
             handles=[Patch(color=DECLINE_COLOUR, label=_("▼ sustained fall of satisfaction"))],
-            loc="lower right",
-            bbox_to_anchor=(1.0, 1.0),
+            loc="outside upper right",
             fontsize=8,
             frameon=False,
         )
     save(fig, out)
+
+
+def _plain(ax: Axes) -> None:
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
 
 
 def _draw_bars(ax: Axes, ranked: Sequence[OverviewRow], scale_max: int, _: Translator) -> None:
@@ -82,7 +118,12 @@ def _draw_bars(ax: Axes, ranked: Sequence[OverviewRow], scale_max: int, _: Trans
     ax.barh(positions, widths, left=1, color=colours, height=0.65, zorder=2)
     ax.set_yticks(positions)
     labels = ax.set_yticklabels(
-        [("▼ " if r.declining else "") + truncate(r.process_name) for r in ranked],
+        [
+            ("▼ " if r.declining else "") + name
+            for r, name in zip(
+                ranked, labels_apart([r.process_name for r in ranked], LABEL_LIMIT), strict=True
+            )
+        ],
         fontsize=9,
     )
     for label, row in zip(labels, ranked, strict=True):

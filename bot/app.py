@@ -18,7 +18,12 @@ from bot.bootstrap import open_storage
 from bot.delivery import OutboxSender
 from bot.factory import bot_commands, create_bot, create_dispatcher, survey_policy
 from bot.intake import Inbox, durable_polling
-from bot.max.channel import MAX_OUTBOX_PER_SECOND, MaxChannel, create_max_channel
+from bot.max.channel import (
+    MAX_OUTBOX_PER_SECOND,
+    MaxChannel,
+    create_max_channel,
+    set_max_commands,
+)
 from bot.max.polling import durable_max_polling
 from bot.max.webhook import PATH_SUFFIX, max_route, max_start, max_webhook_secret
 from bot.patience import (
@@ -36,6 +41,7 @@ from core.channels import Channel
 from core.clock import Clock, utcnow
 from core.i18n import translator
 from core.settings import Settings, SettingsError
+from handlers.menus import MenuKeeper
 from jobs.leader import Leadership
 from jobs.setup import create_scheduler
 from storage.database import SessionPool
@@ -55,7 +61,11 @@ async def remember_bot_username(pool: SessionPool, username: str) -> None:
 
 
 async def prepare(
-    bot: Bot, pool: SessionPool, settings: Settings, stop: asyncio.Event | None = None
+    bot: Bot,
+    pool: SessionPool,
+    settings: Settings,
+    stop: asyncio.Event | None = None,
+    menus: MenuKeeper | None = None,
 ) -> str:
     """Who the bot is, and its command menu; waits out Telegram's (or a proxy's) failures."""
     try:
@@ -72,6 +82,8 @@ async def prepare(
         await until_done(lambda: bot.set_my_commands(commands), what="setMyCommands", stop=stop)
     except TelegramAPIError as error:  # the menu is a convenience: the bot works without it
         log.warning("the command menu was not set: %s", error.message)
+    if menus is not None:  # the staff the registry knows get their roles' menus (#17.2)
+        await menus.sync()
     return me.username or ""
 
 
@@ -89,6 +101,7 @@ async def prepare_max(channel: MaxChannel, settings: Settings, stop: asyncio.Eve
     except Unreachable:
         raise max_unreachable(settings) from None
     await channel.ids.forget_old()
+    await set_max_commands(channel, bot_commands(settings.locale))  # the citizens' menu
     return me.username or ""
 
 
@@ -167,7 +180,11 @@ async def run_bot(
         for signal_number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signal_number, stop.set)
         if bot is not None:
-            log.info("bot @%s started", await prepare(bot, storage.pool, settings, stop))
+            menus = MenuKeeper(bot, storage.pool, translator(settings.locale))
+            username = await prepare(bot, storage.pool, settings, stop, menus)
+            log.info("bot @%s started", username)
+            # Roles changed elsewhere (the registry import, the CLI) reach the menus too.
+            background.append(asyncio.create_task(menus.run(stop, lambda: leadership.is_leader)))
         if maxc is not None:
             log.info("MAX bot %s started", await prepare_max(maxc, settings, stop))
         # What start-up built lives as long as the process: keep it out of every collection.

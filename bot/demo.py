@@ -36,6 +36,7 @@ from core.clock import Clock, utcnow
 from core.i18n import DEFAULT_LOCALE, translator
 from core.periods import last_complete_month
 from core.settings import DEMO_TOKEN, Settings
+from handlers.menus import MenuKeeper
 from jobs.cases import run_case_reminders
 from jobs.scan import scan_and_notify
 from reengineering.cases import case_view, complete_step, open_cases_from_detections
@@ -47,6 +48,8 @@ from storage.delivery_models import OutboxMessage, OutboxStatus
 from storage.models import Person
 
 T = TypeVar("T")
+# The shared pager's buttons (handlers.keyboards.pager_row): not a choice of the list.
+PAGER = re.compile(r"^‹ |›$|^(стр\.|page) \d+ (из|of) \d+$")
 EXAMPLE_REGISTRY = Path(__file__).resolve().parent.parent / "examples" / "registry.xlsx"
 OFFICER_ID = 900_001
 DECLINING, DECLINING_OWNER = "SUP02", 700_002
@@ -64,7 +67,8 @@ async def employee(user: SimulatedUser, invite_link: str, rng: random.Random) ->
     payload = invite_link.rsplit("start=", 1)[1]
     await user.say(f"/start {payload}", expect=WAITS["welcome"])
     await user.say("/rate", expect=WAITS["which_service"])
-    await user.tap(rng.choice(user.buttons()), expect=WAITS["consent"])
+    services = [b for b in user.buttons() if not PAGER.search(b)]  # a service, not «Далее ›»
+    await user.tap(rng.choice(services), expect=WAITS["consent"])
     await user.tap(TAPS["agree"], expect=WAITS["question"].format(number=1))
     for number in (2, 3, 4):
         await user.tap(str(rng.randint(2, 5)), expect=WAITS["question"].format(number=number))
@@ -263,7 +267,8 @@ async def run_demo(out: Path, *, fast: bool = False, locale: str = DEFAULT_LOCAL
         bot = create_bot(settings)
         dispatcher = create_dispatcher(settings, storage.pool)
         max_act.attach(dispatcher, sandbox)
-        username = await prepare(bot, storage.pool, settings)
+        menus = MenuKeeper(bot, storage.pool, translator(settings.locale))  # a menu per role
+        username = await prepare(bot, storage.pool, settings, menus=menus)
         stop = asyncio.Event()
         sender = OutboxSender(bot, storage.pool, rate_per_second=settings.outbox_rate_per_second)
         delivery = asyncio.create_task(sender.run(stop, idle=0.2))

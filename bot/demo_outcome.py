@@ -21,6 +21,7 @@ from analytics.summary import summarize_processes
 from analytics.wording import collection_labels, collection_order
 from bot.reports import build_report
 from core.i18n import Translator, translator
+from core.russian import month_ru
 from core.settings import Settings
 from storage.database import SessionPool, read_only_of
 from storage.models import ClientType, Process
@@ -81,12 +82,14 @@ async def save_charts_and_reports(
                     s.last_csat,
                     s.last_n,
                     bool(s.verdict and s.verdict.triggered),
+                    s.internal,
                 )
                 for s in summaries
             ],
             OUT,
             out=folder / "overview.png",
             locale=settings.locale,
+            period=month_ru(month) if settings.locale == "ru" else f"{month:%B %Y}",
         )
         for kind, code in (
             ("dynamics", None),

@@ -23,6 +23,7 @@ from core.heap import settle_heap
 from core.i18n import translator
 from core.settings import Settings
 from handlers import build_root_router
+from handlers.menus import CITIZEN, role_commands
 from outreach.loop import LoopPolicy
 from storage.database import SessionPool
 from storage.fsm import STATE_RETENTION
@@ -99,18 +100,5 @@ def create_dispatcher(
 
 
 def bot_commands(locale: str) -> list[BotCommand]:
-    i18n = create_i18n(locale)
-    with i18n.context(), i18n.use_locale(locale):
-        from aiogram.utils.i18n import gettext as _
-
-        return [
-            BotCommand(command="start", description=_("Rate a service")),
-            BotCommand(command="rate", description=_("Rate an internal service (employees)")),
-            BotCommand(
-                command="request", description=_("Request to an internal service (employees)")
-            ),
-            BotCommand(command="stats", description=_("Satisfaction statistics (owners)")),
-            BotCommand(command="cases", description=_("Reengineering cases (owners, officer)")),
-            BotCommand(command="help", description=_("What the bot can do")),
-            BotCommand(command="forget", description=_("Delete the link to my answers")),
-        ]
+    """The default scope's menu: the citizens' (handlers.menus gives staff their own)."""
+    return role_commands(CITIZEN, translator(locale))

@@ -197,3 +197,17 @@ class RegistryCb(CallbackData, prefix="rg"):
     """The officer published the registry (seed 002 §3.1): the change the reminder names."""
 
     c: int
+
+
+# The long lists that page with handlers.keyboards.paged_list, beside the finder (NavCb) and
+# the case opening (CaseOpenCb), whose own payloads carry a page: the officer's /stats
+# processes, /rate's internal services, the invite and campaign wizards' departments, /cases,
+# and a citizen's search results. Each page's handler checks the role the list is for.
+PagedList = Literal["st", "rt", "iv", "cw", "cs", "sr"]
+
+
+class PageCb(CallbackData, prefix="pg"):
+    """Another page of a long list: which list, and the page (from 0)."""
+
+    l: PagedList  # noqa: E741 (one letter: callback data is capped at 64 bytes)
+    pg: int = 0

@@ -12,6 +12,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from handlers.callbacks import ForgetCb, MenuCb
 from handlers.filters import inline
 from handlers.keyboards import main_menu
+from handlers.menus import Roles
 from handlers.render import in_max
 from storage.uow import UnitOfWork
 from surveys.actors import Actor
@@ -36,6 +37,48 @@ async def start(message: Message, actor: Actor) -> None:
     )
 
 
+def staff_greeting(actor: Actor) -> str:
+    """What this person can do, by role (#17.2: «Owners and the officer get the citizen's
+    greeting on /start … /start and /help that say what this person can do»)."""
+    if actor.is_officer:
+        title = _("<b>Hello! You are the client-centricity officer in the feedback bot.</b>")
+    elif actor.is_owner:
+        title = _("<b>Hello! You own processes in the feedback bot: {count}.</b>").format(
+            count=len(actor.owned_process_ids)
+        )
+    else:
+        title = _("<b>Hello! You are registered in the feedback bot as an employee.</b>")
+    citizen = _(
+        "Like everyone, you can rate a service you received: choose it below or type part "
+        "of its name."
+    )
+    return "\n\n".join((title, "\n".join(role_lines(actor)), citizen))
+
+
+def role_lines(actor: Actor) -> list[str]:
+    """The commands of this person's roles, one line each; none for a citizen."""
+    lines: list[str] = []
+    if actor.is_employee:
+        lines.append(_("/rate — rate an internal service: IT, accounting, facilities"))
+        lines.append(_("/request — send a request to an internal service; /myrequests — yours"))
+    if actor.is_officer:
+        lines.append(_("/stats — satisfaction of all processes, the overview chart and reports"))
+        lines.append(_("/cases — all reengineering cases; open a case by instruction"))
+        lines.append(_("/invite — create an invite link for employees of a department"))
+        lines.append(_("/campaign — survey employees about internal services"))
+        lines.append(_("/late — internal requests past their deadline"))
+    elif actor.is_owner:
+        lines.append(
+            _("/stats — satisfaction of your processes: trend, pains, comments and reports")
+        )
+        lines.append(_("/cases — your reengineering cases: steps, deadlines, decisions"))
+    if Roles.of(actor).staff:
+        lines.append(_("/quiet — your quiet hours, when the bot does not write to you first"))
+    if actor.is_owner:
+        lines.append(_("Low scores with a comment on your processes come here at once."))
+    return lines
+
+
 @router.message(CommandStart(deep_link=True), inline(F.text == f"/start {WELCOME_PAYLOAD}"))
 async def start_from_invitation(message: Message, actor: Actor) -> None:
     """The link an officer passes on to someone the bot could not reach (surveys.unreachable)."""
@@ -44,12 +87,13 @@ async def start_from_invitation(message: Message, actor: Actor) -> None:
 
 def _welcome(actor: Actor) -> str:
     """The greeting, and the news that what waited for the person is on its way."""
+    hello = staff_greeting(actor) if Roles.of(actor).staff else greeting()
     if not actor.released:
-        return greeting()
+        return hello
     waited = _("Messages that waited for you: {count}. They follow now.").format(
         count=actor.released
     )
-    return f"{greeting()}\n\n{waited}"
+    return f"{hello}\n\n{waited}"
 
 
 @router.message(Command("help"))
@@ -57,16 +101,8 @@ async def help_command(message: Message, actor: Actor) -> None:
     lines = [
         _("<b>What I can do</b>"),
         _("/start — rate a service (or scan the QR code at the place of service)"),
+        *(line for line in role_lines(actor) if line.startswith("/")),
     ]
-    if actor.is_employee:
-        lines.append(_("/rate — rate an internal service: IT, accounting, facilities"))
-        lines.append(_("/request — send a request to an internal service; /myrequests — yours"))
-    if actor.is_owner or actor.is_officer:
-        lines.append(_("/stats — satisfaction indexes, charts and reports"))
-        lines.append(_("/cases — reengineering cases: steps, deadlines, decisions"))
-    if actor.is_officer:
-        lines.append(_("/invite — create an invite link for employees of a department"))
-        lines.append(_("/late — internal requests past their deadline"))
     lines.append(_("/forget — delete the link between you and your answers"))
     lines.append("")
     lines.append(

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+from dataclasses import replace
 from html import escape
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from core.clock import Clock
-from handlers.callbacks import MenuCb, RateCb
+from handlers.callbacks import MenuCb, PageCb, RateCb
 from handlers.filters import inline
+from handlers.keyboards import ListEntry, paged_list
+from handlers.menus import Roles, set_menu
 from handlers.respondent import begin
 from registry import directory
 from storage.uow import UnitOfWork
@@ -25,7 +29,12 @@ router = Router(name=__name__)
 
 @router.message(CommandStart(deep_link=True), inline(F.text.contains(" " + INVITE_PREFIX)))
 async def join_by_invite(
-    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, clock: Clock
+    message: Message,
+    command: CommandObject,
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    bot: Bot,
 ) -> None:
     token = (command.args or "").removeprefix(INVITE_PREFIX)
     async with uow.transaction() as session:
@@ -55,9 +64,14 @@ async def join_by_invite(
         )
     department = escape(result.department_name or "")
     await message.answer(texts[result.status].format(department=department))
+    if result.status in (Redemption.REGISTERED, Redemption.ALREADY):  # #17.2: the role's menu
+        roles = replace(Roles.of(actor), employee=True)
+        await set_menu(bot, actor.telegram_id, roles, _)
 
 
-async def services_menu(message: Message, uow: UnitOfWork, actor: Actor) -> None:
+async def services_menu(
+    message: Message, uow: UnitOfWork, actor: Actor, page: int = 0, *, edit: bool = False
+) -> None:
     if not actor.is_employee:
         await message.answer(
             _("Rating internal services is for employees. Open the invite link of your department.")
@@ -68,13 +82,30 @@ async def services_menu(message: Message, uow: UnitOfWork, actor: Actor) -> None
     if not services:
         await message.answer(_("No internal services are registered yet."))
         return
-    builder = InlineKeyboardBuilder()
-    for process_id, name in services:
-        builder.button(text=name[:60], callback_data=RateCb(p=process_id))
-    builder.adjust(1)
-    await message.answer(
-        _("Which service would you like to rate?"), reply_markup=builder.as_markup()
+    markup = paged_list(
+        [ListEntry(name, RateCb(p=process_id)) for process_id, name in services],
+        page,
+        lambda target: PageCb(l="rt", pg=target),
     )
+    text = _("Which service would you like to rate?")
+    if edit:
+        with suppress(TelegramBadRequest):  # the page shown already
+            await message.edit_text(text, reply_markup=markup)
+        return
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(PageCb.filter(F.l == "rt"))
+async def services_page(
+    query: CallbackQuery, callback_data: PageCb, uow: UnitOfWork, actor: Actor
+) -> None:
+    """Another page of internal services: for employees only (services_menu checks)."""
+    if not actor.is_employee:
+        await query.answer(_("Rating internal services is for employees."), show_alert=True)
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await services_menu(query.message, uow, actor, callback_data.pg, edit=True)
 
 
 @router.message(Command("rate"))

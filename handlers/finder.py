@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from aiogram import Bot, F, Router
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InaccessibleMessage, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
 from handlers import keyboards
-from handlers.callbacks import MenuCb, NavCb
-from handlers.respondent import ack, begin, edit_in_place, outsider_to
+from handlers.callbacks import MenuCb, NavCb, PageCb
+from handlers.respondent import SEARCH_LIMIT, ack, begin, edit_in_place, outsider_to
 from registry import directory
 from storage.models import Process, Touchpoint
 from storage.uow import UnitOfWork
@@ -56,6 +57,26 @@ async def _level(
         _("Where were you served?"),
     )
     return text, keyboards.choice_list("t", items, page, item_id, None)
+
+
+@router.callback_query(PageCb.filter(F.l == "sr"))
+async def search_page(
+    query: CallbackQuery, callback_data: PageCb, uow: UnitOfWork, state: FSMContext
+) -> None:
+    """Another page of a search's results: the search is run again on the words kept."""
+    words = str((await state.get_data()).get("search") or "")
+    async with uow.transaction() as session:
+        found = await directory.search_touchpoints(session, words, SEARCH_LIMIT) if words else []
+    if not found:
+        await query.answer(_("This button is no longer active."))
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await edit_in_place(
+            query.message,
+            _("Here is what I found. Choose the place where you were served:"),
+            keyboards.search_results(found, callback_data.pg),
+        )
 
 
 @router.callback_query(NavCb.filter())

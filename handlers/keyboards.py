@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.callbacks import AnswerCb, ConsentCb, MenuCb, NavCb, OptInCb
+from core.labels import BUTTON_LIMIT, labels_apart
+from handlers.callbacks import AnswerCb, ConsentCb, MenuCb, NavCb, OptInCb, PageCb
 from surveys.questionnaire import CRITICALITY_LEVELS, QuestionKind
 from surveys.service import BACK, DONE, SKIP, TOGGLE
 from surveys.views import QuestionView
@@ -86,33 +88,91 @@ def opt_in_keyboard(
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
+@dataclass(frozen=True)
+class ListEntry:
+    """One item of a paged list: its name, its button's data, and a mark shown before it."""
+
+    name: str
+    data: CallbackData
+    mark: str = ""
+
+
+def page_count(count: int, size: int = PAGE_SIZE) -> int:
+    return max(1, -(-count // size))
+
+
+def page_in_range(page: int, count: int, size: int = PAGE_SIZE) -> int:
+    """A page that exists: a stale button after the list shrank shows its last page."""
+    return min(max(page, 0), page_count(count, size) - 1)
+
+
+def pager_row(
+    page: int, pages: int, page_data: Callable[[int], CallbackData]
+) -> list[InlineKeyboardButton]:
+    """«‹ Назад», «стр. 2 из 3», «Далее ›»; nothing when the list fits on one page.
+
+    Issue #17, point 1: «Every list pages».
+    """
+    if pages <= 1:
+        return []
+    row: list[InlineKeyboardButton] = []
+    if page > 0:
+        row.append(_button(_("‹ Back"), page_data(page - 1)))
+    where = _("page {page} of {pages}").format(page=page + 1, pages=pages)
+    row.append(_button(where, page_data(page)))
+    if page < pages - 1:
+        row.append(_button(_("Next ›"), page_data(page + 1)))
+    return row
+
+
+def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
+def paged_list(
+    entries: Sequence[ListEntry],
+    page: int,
+    page_data: Callable[[int], CallbackData],
+    *,
+    size: int = PAGE_SIZE,
+    after: Sequence[InlineKeyboardButton] = (),
+) -> InlineKeyboardMarkup:
+    """One page of a list, one button a row, the pager, then the buttons ``after`` it.
+
+    Names are shortened together (core.labels), so two items never look the same.
+    """
+    page = page_in_range(page, len(entries), size)
+    marks = max((len(entry.mark) for entry in entries), default=0)
+    names = labels_apart([entry.name for entry in entries], BUTTON_LIMIT - marks)
+    start = page * size
+    rows = [
+        [_button(entry.mark + name, entry.data)]
+        for entry, name in zip(
+            entries[start : start + size], names[start : start + size], strict=True
+        )
+    ]
+    paging = pager_row(page, page_count(len(entries), size), page_data)
+    if paging:
+        rows.append(paging)
+    rows.extend([button] for button in after)
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
 def choice_list(
     level: str, items: Sequence[tuple[int, str]], page: int, parent: int, back: CallbackData | None
 ) -> InlineKeyboardMarkup:
     """A paged list of directions, processes or touchpoints."""
-    builder = InlineKeyboardBuilder()
-    start = page * PAGE_SIZE
-    for item_id, label in items[start : start + PAGE_SIZE]:
-        builder.button(text=label[:60], callback_data=NavCb(lvl=level, id=item_id))
-    builder.adjust(1)
-    paging: list[InlineKeyboardButton] = []
-    if page > 0:
-        paging.append(
-            InlineKeyboardButton(
-                text="«", callback_data=NavCb(lvl=level + "*", id=parent, pg=page - 1).pack()
-            )
-        )
-    if start + PAGE_SIZE < len(items):
-        paging.append(
-            InlineKeyboardButton(
-                text="»", callback_data=NavCb(lvl=level + "*", id=parent, pg=page + 1).pack()
-            )
-        )
-    if paging:
-        builder.row(*paging)
-    if back is not None:
-        builder.row(InlineKeyboardButton(text=_("← Back"), callback_data=back.pack()))
-    return builder.as_markup()
+    entries = [ListEntry(label, NavCb(lvl=level, id=item_id)) for item_id, label in items]
+    after = [] if back is None else [_button(_("← Back"), back)]
+    return paged_list(
+        entries, page, lambda target: NavCb(lvl=level + "*", id=parent, pg=target), after=after
+    )
+
+
+def search_results(found: Sequence[tuple[int, str]], page: int) -> InlineKeyboardMarkup:
+    """The places a search found, as «Service: place», the place never cut off (#17.1)."""
+    entries = [ListEntry(label, NavCb(lvl="t", id=touchpoint_id)) for touchpoint_id, label in found]
+    return paged_list(entries, page, lambda target: PageCb(l="sr", pg=target))
 
 
 def main_menu(is_employee: bool, is_officer: bool) -> InlineKeyboardMarkup:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import timedelta
 
 import sqlalchemy as sa
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
@@ -13,7 +15,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from core.clock import Clock
 from core.settings import Settings
-from handlers.callbacks import CampaignWizardCb, InviteCb, MenuCb, RegistryCb
+from handlers.callbacks import CampaignWizardCb, InviteCb, MenuCb, PageCb, RegistryCb
+from handlers.keyboards import ListEntry, paged_list
 from outreach.campaigns import (
     CampaignError,
     audience_chats,
@@ -34,21 +37,23 @@ USES_CHOICES = (1, 10, 50, 200)
 DAYS_CHOICES = (1, 7, 30)
 
 
-async def _choose_department(message: Message, uow: UnitOfWork, edit: bool) -> None:
+async def _choose_department(message: Message, uow: UnitOfWork, edit: bool, page: int = 0) -> None:
     async with uow.transaction() as session:
         found = await departments(session)
     if not found:
         await message.answer(_("No departments in the registry yet: import the registry first."))
         return
-    builder = InlineKeyboardBuilder()
-    for department in found:
-        builder.button(text=department.name[:60], callback_data=InviteCb(d=department.id))
-    builder.adjust(1)
+    markup = paged_list(
+        [ListEntry(d.name, InviteCb(d=d.id)) for d in found],
+        page,
+        lambda target: PageCb(l="iv", pg=target),
+    )
     text = _("Invite for which department?")
     if edit:
-        await message.edit_text(text, reply_markup=builder.as_markup())
+        with suppress(TelegramBadRequest):  # the page shown already
+            await message.edit_text(text, reply_markup=markup)
     else:
-        await message.answer(text, reply_markup=builder.as_markup())
+        await message.answer(text, reply_markup=markup)
 
 
 @router.message(Command("invite"))
@@ -61,6 +66,18 @@ async def invite_from_menu(query: CallbackQuery, uow: UnitOfWork) -> None:
     await query.answer()
     if isinstance(query.message, Message):
         await _choose_department(query.message, uow, edit=False)
+
+
+@router.callback_query(PageCb.filter(F.l.in_({"iv", "cw"})))
+async def department_page(query: CallbackQuery, callback_data: PageCb, uow: UnitOfWork) -> None:
+    """Another page of departments in the invite or campaign wizard (officer-only router)."""
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    if callback_data.l == "iv":
+        await _choose_department(query.message, uow, edit=True, page=callback_data.pg)
+    else:
+        await _campaign_audience(query.message, uow, callback_data.pg, edit=True)
 
 
 @router.callback_query(InviteCb.filter())
@@ -119,17 +136,22 @@ CAMPAIGN_DAYS = (7, 14, 30)
 
 @router.message(Command("campaign"))
 async def campaign_command(message: Message, uow: UnitOfWork) -> None:
+    await _campaign_audience(message, uow, 0, edit=False)
+
+
+async def _campaign_audience(message: Message, uow: UnitOfWork, page: int, *, edit: bool) -> None:
+    """«All employees», then every department, a page at a time."""
     async with uow.transaction() as session:
         found = await departments(session)
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("All employees"), callback_data=CampaignWizardCb(d=0))
-    for department in found:
-        builder.button(text=department.name[:60], callback_data=CampaignWizardCb(d=department.id))
-    builder.adjust(1)
-    await message.answer(
-        _("A survey of employees about internal services. Whom shall we ask?"),
-        reply_markup=builder.as_markup(),
-    )
+    entries = [ListEntry(_("All employees"), CampaignWizardCb(d=0))]
+    entries += [ListEntry(d.name, CampaignWizardCb(d=d.id)) for d in found]
+    markup = paged_list(entries, page, lambda target: PageCb(l="cw", pg=target))
+    text = _("A survey of employees about internal services. Whom shall we ask?")
+    if edit:
+        with suppress(TelegramBadRequest):  # the page shown already
+            await message.edit_text(text, reply_markup=markup)
+    else:
+        await message.answer(text, reply_markup=markup)
 
 
 @router.callback_query(CampaignWizardCb.filter())

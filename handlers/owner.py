@@ -8,14 +8,22 @@ from __future__ import annotations
 import asyncio
 import importlib
 import io
+from contextlib import suppress
 from datetime import date
 from html import escape
 from types import ModuleType
 
 import sqlalchemy as sa
-from aiogram import Bot, Router
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -30,8 +38,9 @@ from core.clock import Clock
 from core.heap import settle_heap
 from core.periods import last_complete_month
 from core.settings import Settings
-from handlers.callbacks import ReportCb, StatsCb
-from outreach.loop import answered_in_time_share
+from handlers.callbacks import PageCb, ReportCb, StatsCb
+from handlers.keyboards import ListEntry, paged_list
+from handlers.stats_lines import in_time_text, month_name, months_name, scope_text
 from registry.links import deep_link, max_link
 from storage.models import Process
 from storage.recipients import unreachable_people
@@ -43,21 +52,6 @@ from surveys.unreachable import WELCOME_PAYLOAD, report
 router = Router(name=__name__)
 
 REPORTS = {"pain-map": "p", "segments": "s", "dynamics": "d", "internal": "i"}
-
-
-def month_name(month: date, *, year: bool = True) -> str:
-    """«ноябрь 2026» / «November 2026» in the reader's language."""
-    from babel.dates import format_date
-
-    pattern = "LLLL y" if year else "LLLL"
-    return str(format_date(month, pattern, locale=get_i18n().current_locale))
-
-
-def months_name(first: date, last: date) -> str:
-    """A span of whole months, e.g. «сентябрь – ноябрь 2026», «декабрь 2025 – ноябрь 2026»."""
-    if (first.year, first.month) == (last.year, last.month):
-        return month_name(first)
-    return f"{month_name(first, year=first.year != last.year)} – {month_name(last)}"
 
 
 def _problem_labels() -> dict[str, str]:
@@ -158,26 +152,21 @@ async def stats(
             details=not actor.is_officer,
         )
     )
+    await message.answer(scope_text(actor, summaries, month))
     if not summaries:
         await message.answer(_("No processes to show yet."))
     elif actor.is_officer:
         await _officer_overview(message, summaries, month)
     if actor.is_officer:
-        await _unreachable(
-            message, uow, bot, settings
-        )  # on launch day: most owners, even before data
-    if actor.is_officer or not summaries:
+        if summaries:
+            await message.answer(await in_time_text(uow, process_ids, month, settings, clock))
+        await _unreachable(message, uow, bot, settings)  # launch day: most owners, before data
+        return
+    if not summaries:
         return
     for summary in summaries:
         await _send_process(message, summary, settings)
-    async with uow.reading() as session:
-        in_time, due = await answered_in_time_share(session, process_ids, clock())
-    if due:
-        await message.answer(
-            _("Answers to low-score feedback given in time: {in_time} of {due}.").format(
-                in_time=in_time, due=due
-            )
-        )
+    await message.answer(await in_time_text(uow, process_ids, month, settings, clock))
 
 
 async def _unreachable(message: Message, uow: UnitOfWork, bot: Bot, settings: Settings) -> None:
@@ -201,30 +190,26 @@ async def _officer_overview(message: Message, summaries: list[ProcessSummary], m
             s.last_csat,
             s.last_n,
             s.detected or bool(s.verdict and s.verdict.triggered),
+            s.internal,
         )
         for s in summaries
     ]
     buffer = io.BytesIO()
-    await render(charts.overview_chart, rows, OUT, out=buffer, locale=get_i18n().current_locale)
+    await render(
+        charts.overview_chart,
+        rows,
+        OUT,
+        out=buffer,
+        locale=get_i18n().current_locale,
+        period=month_name(month),
+    )
     await message.answer_photo(
         BufferedInputFile(buffer.getvalue(), "overview.png"),
-        caption=_("All processes for {month}, worst first. 🔻 — a sustained decline.").format(
-            month=month_name(month)
-        ),
+        caption=_(
+            "All processes for {month}, worst first; services for citizens and for employees "
+            "are ranked apart. 🔻 — a sustained decline."
+        ).format(month=month_name(month)),
     )
-    builder = InlineKeyboardBuilder()
-    for summary, row in list(zip(summaries, rows, strict=True))[:20]:
-        flag = "🔻 " if row.declining else ""
-        builder.button(
-            text=f"{flag}{_number(summary.last_mean)} · {summary.name}"[:60],
-            callback_data=StatsCb(p=summary.process_id),
-        )
-    builder.button(text=_("Dynamics of all processes (Excel)"), callback_data=ReportCb(k="d", p=0))
-    builder.button(  # seed 004 §14: the internal survey against the previous one
-        text=_("Internal services against the previous survey (Excel)"),
-        callback_data=ReportCb(k="i", p=0),
-    )
-    builder.adjust(1)
     text = _("Choose a process for details:")
     split = collection_split(_collected_total(summaries))
     if split:
@@ -236,7 +221,61 @@ async def _officer_overview(message: Message, summaries: list[ProcessSummary], m
                 text,
             )
         )
-    await message.answer(text, reply_markup=builder.as_markup())
+    await message.answer(text, reply_markup=overview_keyboard(summaries, 0))
+
+
+def overview_keyboard(summaries: list[ProcessSummary], page: int) -> InlineKeyboardMarkup:
+    """Every process, a page at a time (#17.1: «/stats offers 20 of 23 processes with no
+    paging … Every list pages»), then the dynamics report of all of them."""
+    entries = [
+        ListEntry(
+            summary.name,
+            StatsCb(p=summary.process_id),
+            mark=(
+                "🔻 " if summary.detected or (summary.verdict and summary.verdict.triggered) else ""
+            )
+            + f"{_number(summary.last_mean)} · ",
+        )
+        for summary in summaries
+    ]
+    reports = [
+        InlineKeyboardButton(
+            text=_("Dynamics of all processes (Excel)"), callback_data=ReportCb(k="d", p=0).pack()
+        ),
+        InlineKeyboardButton(  # seed 004 §14: the internal survey against the previous one
+            text=_("Internal services against the previous survey (Excel)"),
+            callback_data=ReportCb(k="i", p=0).pack(),
+        ),
+    ]
+    return paged_list(entries, page, lambda target: PageCb(l="st", pg=target), after=reports)
+
+
+@router.callback_query(PageCb.filter(F.l == "st"))
+async def overview_page(
+    query: CallbackQuery,
+    callback_data: PageCb,
+    uow: UnitOfWork,
+    actor: Actor,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    """Another page of the officer's processes; the list is the officer's only."""
+    if not actor.is_officer:
+        await query.answer(_("You do not have access to this process."), show_alert=True)
+        return
+    await query.answer()
+    month = last_complete_month(clock().astimezone(settings.tz).date())
+    process_ids = await _scope(uow, actor)
+    summaries = await uow.report(
+        lambda session: summarize_processes(
+            session, process_ids, _, month=month, rules=rules_from(settings), details=False
+        )
+    )
+    if isinstance(query.message, Message):
+        with suppress(TelegramBadRequest):  # the page shown already: «message is not modified»
+            await query.message.edit_reply_markup(
+                reply_markup=overview_keyboard(summaries, callback_data.pg)
+            )
 
 
 def _collected_total(summaries: list[ProcessSummary]) -> dict[str, int]:

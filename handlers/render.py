@@ -21,7 +21,7 @@ def question_text(view: QuestionView) -> str:
     lines = []
     if view.target_name:
         lines.append(f"<b>{escape(view.target_name)}</b>")
-    lines.append(_("Question {number}").format(number=view.number))
+    lines.append(question_number(view))
     lines.append("")
     lines.append(escape(view.question.text.get(locale)))
     if view.question.kind == QuestionKind.TEXT:
@@ -31,6 +31,13 @@ def question_text(view: QuestionView) -> str:
         lines.append("")
         lines.append(_("<i>You may skip this question.</i>"))
     return "\n".join(lines)
+
+
+def question_number(view: QuestionView) -> str:
+    """«Вопрос 5 из 6»: where the person is, and how much is left (#17.3)."""
+    if view.total >= view.number:
+        return _("Question {number} of {total}").format(number=view.number, total=view.total)
+    return _("Question {number}").format(number=view.number)
 
 
 def in_max(chat: int) -> bool:

@@ -12,6 +12,7 @@ from datetime import datetime
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +31,8 @@ from surveys.forgetting import was_forgotten
 from surveys.invites import INVITE_PREFIX
 from surveys.service import Outcome, StepResult, SurveyPolicy
 from surveys.views import QuestionView
+
+SEARCH_LIMIT = 48  # places a search offers, a page at a time
 
 router = Router(name=__name__)
 # Answers to a questionnaire: the most frequent updates by far, so the root router tries
@@ -422,7 +425,13 @@ async def _after_forget(query: CallbackQuery, uow: UnitOfWork, session_id: int) 
 
 @router.message(TYPED_TEXT)
 async def typed_text(
-    message: Message, bot: Bot, uow: UnitOfWork, actor: Actor, clock: Clock, policy: SurveyPolicy
+    message: Message,
+    bot: Bot,
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    policy: SurveyPolicy,
+    state: FSMContext,
 ) -> None:
     """A typed answer inside a questionnaire; outside one, a search for a service."""
     text = message.text or ""
@@ -430,7 +439,9 @@ async def typed_text(
         result = await surveys.answer_text(session, policy, actor.key, text=text, now=clock())
     if result.outcome == Outcome.NO_SESSION:
         async with uow.transaction() as session:
-            found = await directory.search_touchpoints(session, text)
+            found = await directory.search_touchpoints(session, text, SEARCH_LIMIT)
+        if found:  # the words, for its other pages (finder.search_page); /forget clears them
+            await state.update_data(search=text)
         await _search_answer(message, found, actor)
         return
     if result.outcome == Outcome.TOO_LONG:
@@ -472,5 +483,5 @@ async def _search_answer(message: Message, found: list[tuple[int, str]], actor: 
         return
     await message.answer(
         _("Here is what I found. Choose the place where you were served:"),
-        reply_markup=keyboards.choice_list("t", found, 0, 0, None),
+        reply_markup=keyboards.search_results(found, 0),
     )

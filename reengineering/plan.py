@@ -155,7 +155,7 @@ async def create_plan(
     case.plan_created_on = case.plan_created_on or on
     if uses_digital_service and not prototypes:
         owner = await load_person(session, case_owner_id(case, process))
-        responsible = person_name(owner, _) or _("Process owner")
+        responsible = person_name(owner, _, role=_("Process owner")) or _("Process owner")
         annex = plan_annex(case.template_id)
         position = await _next_position(session, case.id, annex.prototype_section)
         for offset, measure in enumerate(annex.prototype_measures):

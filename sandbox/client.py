@@ -194,6 +194,16 @@ class SandboxClient(Waits):
         result: JsonDict = await self._call("GET", "/webhook")
         return result
 
+    async def chat_commands(self, chat_id: int | None = None, language_code: str = "") -> JsonDict:
+        """The command menu a chat shows: ``{"scope", "commands"}``.
+
+        Telegram resolves it per private chat (its scope, all private chats, the default); MAX
+        has one list for the bot, so there ``chat_id`` is not needed.
+        """
+        params = {"chat_id": chat_id, "language_code": language_code or None}
+        result: JsonDict = await self._call("GET", "/commands", params=params)
+        return result
+
     async def pending_updates(self) -> list[JsonDict]:
         result: list[JsonDict] = await self._call("GET", "/updates")
         return result

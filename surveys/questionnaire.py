@@ -258,6 +258,30 @@ def next_question(
     return None
 
 
+def questions_in_all(
+    definition: QuestionnaireDefinition,
+    answers: Mapping[str, Any],
+    current: int,
+    number: int,
+    context: AskingContext,
+) -> int:
+    """How many questions this attempt has in all, for «Вопрос 5 из 6» (#17.3).
+
+    ``number`` questions are asked up to the current one; after it, each question that will
+    be asked, counting one whose condition waits for a rating not given yet (the total can
+    only shrink as answers come, never grow).
+    """
+    unanswered = {q.id for q in definition.questions[current:]} - set(answers)
+    later = 0
+    for question in definition.questions[current + 1 :]:
+        waiting = question.when is not None and question.when.question in unanswered
+        if waiting:
+            question = question.model_copy(update={"when": None})
+        if is_asked(question, answers, context):
+            later += 1
+    return number + later
+
+
 class AnswerRejected(ValueError):
     """A value the question does not offer (forged, stale or malformed)."""
 

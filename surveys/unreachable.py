@@ -34,7 +34,7 @@ def person_name(person: UnreachablePerson, translate: Translate) -> str:
         return person.full_name
     if person.username:
         return f"@{person.username}"
-    return translate(_("person No. {id}")).format(id=person.person_id)
+    return translate(_("no name in the registry"))  # #17.4: a role follows, never an id
 
 
 def roles(person: UnreachablePerson, translate: Translate) -> str:

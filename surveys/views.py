@@ -18,7 +18,12 @@ from storage.models import Process, Questionnaire, Touchpoint
 from storage.statements import first
 from surveys import profiles
 from surveys.attempts import Attempt
-from surveys.questionnaire import AskingContext, Question, QuestionnaireDefinition
+from surveys.questionnaire import (
+    AskingContext,
+    Question,
+    QuestionnaireDefinition,
+    questions_in_all,
+)
 
 REMEMBERED = "remembered"
 """The session's `info` key of what people have told once and for all (see `remembered_of`)."""
@@ -37,6 +42,7 @@ class QuestionView:
     selected: tuple[str, ...] = ()
     message_id: int | None = None
     target_name: str = ""
+    total: int = 0  # questions in all, as far as the answers so far tell (0: not known)
 
     @property
     def question(self) -> Question:
@@ -144,14 +150,17 @@ async def context_of(session: AsyncSession, key: str, process_id: int | None) ->
 async def view_of(session: AsyncSession, attempt: Attempt) -> QuestionView:
     definition = await definition_of(session, attempt.questionnaire_id)
     name, _stages = await labels_of(session, attempt.touchpoint_id, attempt.process_id)
+    context = await context_of(session, attempt.respondent_key, attempt.process_id)
+    index, number = attempt.path[-1], len(attempt.path)
     return QuestionView(
         session_id=attempt.id,
         version=attempt.step,
-        index=attempt.path[-1],
-        number=len(attempt.path),
+        index=index,
+        number=number,
         definition=definition,
-        context=await context_of(session, attempt.respondent_key, attempt.process_id),
+        context=context,
         selected=tuple(attempt.answers.get("_selected", [])),
         message_id=attempt.message_id,
         target_name=name,
+        total=questions_in_all(definition, attempt.answers, index, number, context),
     )

@@ -150,7 +150,11 @@ def question_page(
     kind, options = _options(page, view)
     texts = {
         **page.guard_texts(),
-        "number": _("Question {number}").format(number=view.number),
+        "number": (
+            _("Question {number} of {total}").format(number=view.number, total=view.total)
+            if view.total >= view.number
+            else _("Question {number}").format(number=view.number)
+        ),
         "send": _("Next"),
         "done": _("Done ✔"),
         "back": _("← Back"),

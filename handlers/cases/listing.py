@@ -13,7 +13,7 @@ from aiogram.utils.i18n import gettext as _
 
 from core.clock import Clock
 from core.settings import Settings
-from handlers.callbacks import CaseCb
+from handlers.callbacks import CaseCb, PageCb
 from handlers.cases.access import case_access
 from handlers.cases.flow import act, message_of, nothing, today_of
 from handlers.cases.render import case_list
@@ -33,7 +33,7 @@ async def cases_command(
 
 
 async def send_list(
-    message: Message, uow: UnitOfWork, actor: Actor, today: date, *, edit: bool
+    message: Message, uow: UnitOfWork, actor: Actor, today: date, *, edit: bool, page: int = 0
 ) -> None:
     summaries = []
     if actor.person_id is not None:
@@ -47,7 +47,7 @@ async def send_list(
             _("Cases are available to process owners and the client-centricity officer.")
         )
         return
-    text, markup = case_list(summaries, actor)
+    text, markup = case_list(summaries, actor, page)
     if edit:
         with suppress(TelegramBadRequest):
             await message.edit_text(text, reply_markup=markup)
@@ -62,6 +62,22 @@ async def back_to_list(
     await query.answer()
     if (message := message_of(query)) is not None:
         await send_list(message, uow, actor, today_of(settings, clock()), edit=True)
+
+
+@router.callback_query(PageCb.filter(F.l == "cs"))
+async def list_page(
+    query: CallbackQuery,
+    callback_data: PageCb,
+    uow: UnitOfWork,
+    actor: Actor,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    """Another page of /cases; send_list shows owners their cases only, as /cases does."""
+    await query.answer()
+    if (message := message_of(query)) is not None:
+        today = today_of(settings, clock())
+        await send_list(message, uow, actor, today, edit=True, page=callback_data.pg)
 
 
 @router.callback_query(CaseCb.filter(F.a == "v"), case_access())

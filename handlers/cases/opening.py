@@ -7,7 +7,7 @@ from html import escape
 
 from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -16,6 +16,7 @@ from core.settings import Settings
 from handlers.callbacks import CaseCb, CaseOpenCb
 from handlers.cases.access import officer_access
 from handlers.cases.flow import load_card, message_of, person, refuse, show, today_of
+from handlers.keyboards import ListEntry, paged_list
 from reengineering.case_queries import active_processes, process_name
 from reengineering.cases import (
     CaseError,
@@ -32,7 +33,7 @@ from surveys.actors import Actor
 
 router = Router(name=__name__)
 
-PAGE_SIZE = 8
+ALL_PROCESSES = 10_000  # a registry holds hundreds at most; the pager shows them by pages
 
 
 @router.callback_query(CaseOpenCb.filter(), officer_access())
@@ -96,23 +97,20 @@ async def _open(
 
 
 async def _process_page(message: Message, uow: UnitOfWork, page: int) -> None:
+    """Every active process, a page at a time, with the shared pager (#17.1)."""
     async with uow.transaction() as session:
-        rows = await active_processes(session, page * PAGE_SIZE, PAGE_SIZE + 1)
-    builder = InlineKeyboardBuilder()
-    for process_id, name in rows[:PAGE_SIZE]:
-        builder.button(text=name[:60], callback_data=CaseOpenCb(p=process_id))
-    navigation = []
-    if page > 0:
-        navigation.append(("‹", page - 1))
-    if len(rows) > PAGE_SIZE:
-        navigation.append(("›", page + 1))
-    for label, target in navigation:
-        builder.button(text=label, callback_data=CaseOpenCb(pg=target))
-    builder.button(text=_("« All cases"), callback_data=CaseCb(c=0, a="l"))
-    builder.adjust(*([1] * len(rows[:PAGE_SIZE])), max(len(navigation), 1), 1)
+        rows = await active_processes(session, 0, ALL_PROCESSES)
+    markup = paged_list(
+        [ListEntry(name, CaseOpenCb(p=process_id)) for process_id, name in rows],
+        page,
+        lambda target: CaseOpenCb(pg=target),
+        after=[
+            InlineKeyboardButton(text=_("« All cases"), callback_data=CaseCb(c=0, a="l").pack())
+        ],
+    )
     with suppress(TelegramBadRequest):
         await message.edit_text(
-            _("Which process does the instruction concern?"), reply_markup=builder.as_markup()
+            _("Which process does the instruction concern?"), reply_markup=markup
         )
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.callbacks import CaseCb, CaseOpenCb, ExtensionCb
+from handlers.callbacks import CaseCb, CaseOpenCb, ExtensionCb, PageCb
+from handlers.keyboards import ListEntry, page_in_range, paged_list
 from reengineering.cases import (
     MEETING_STEP,
     PLAN_STEP,
@@ -24,7 +25,7 @@ from surveys.actors import Actor
 
 MESSAGE_LIMIT = 4000
 PROFILE_STEP = "R1"  # seed 003 §2.2: touchpoints and the client segment profile
-LIST_LIMIT = 30
+LIST_PAGE = 10  # cases a page of /cases shows, in its text and its buttons
 MARKS = {
     StepStatus.DONE: "✅",
     StepStatus.ACTIVE: "▶️",
@@ -228,10 +229,14 @@ def card_keyboard(card: Card, actor: Actor) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def case_list(summaries: list[CaseSummary], actor: Actor) -> tuple[str, InlineKeyboardMarkup]:
-    builder = InlineKeyboardBuilder()
+def case_list(
+    summaries: list[CaseSummary], actor: Actor, page: int = 0
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The open cases, a page of them at a time (#17.1 «Every list pages»)."""
     lines = [_("<b>Open reengineering cases</b>")] if summaries else [_("No open cases.")]
-    for summary in summaries[:LIST_LIMIT]:
+    page = page_in_range(page, len(summaries), LIST_PAGE)
+    shown = summaries[page * LIST_PAGE : (page + 1) * LIST_PAGE]
+    for summary in shown:
         mark = "⚠️" if summary.overdue else "▶️"
         line = f"{mark} {summary.number} «{escape(summary.process_name)}»"
         if summary.active_steps:
@@ -239,13 +244,18 @@ def case_list(summaries: list[CaseSummary], actor: Actor) -> tuple[str, InlineKe
         if summary.next_due is not None:
             line += " " + _("until {date}").format(date=format_date(summary.next_due))
         lines.append(line)
-        builder.button(
-            text=f"{mark} {summary.number} · {summary.process_name}"[:60],
-            callback_data=CaseCb(c=summary.id),
-        )
-    if len(summaries) > LIST_LIMIT:
-        lines.append(_("…and {count} more.").format(count=len(summaries) - LIST_LIMIT))
+    entries = [
+        ListEntry(s.process_name, CaseCb(c=s.id), mark=f"{'⚠️' if s.overdue else '▶️'} {s.number} · ")
+        for s in summaries
+    ]
+    after = []
     if actor.is_officer:
-        builder.button(text=_("➕ Open a case by instruction"), callback_data=CaseOpenCb())
-    builder.adjust(1)
-    return "\n".join(lines), builder.as_markup()
+        after.append(
+            InlineKeyboardButton(
+                text=_("➕ Open a case by instruction"), callback_data=CaseOpenCb().pack()
+            )
+        )
+    markup = paged_list(
+        entries, page, lambda target: PageCb(l="cs", pg=target), size=LIST_PAGE, after=after
+    )
+    return "\n".join(lines), markup

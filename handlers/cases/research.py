@@ -14,6 +14,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
+from core.labels import BUTTON_LIMIT, labels_apart
 from core.settings import Settings
 from handlers.callbacks import CaseCb, ResearchCb, ResearchConsentCb
 from handlers.cases.access import case_access
@@ -46,10 +47,11 @@ async def _departments_keyboard(
     async with uow.transaction() as session:
         rows = await departments(session)
     builder = InlineKeyboardBuilder()
-    for department_id, name in rows:
+    names = labels_apart([name for _id, name in rows], BUTTON_LIMIT - 3)  # after the mark
+    for (department_id, _name), name in zip(rows, names, strict=True):
         mark = "✅" if department_id in chosen else "▫️"
         builder.button(
-            text=f"{mark} {name}"[:60],
+            text=f"{mark} {name}",
             callback_data=CaseCb(c=case_id, a="dep", x=str(department_id)),
         )
     builder.button(text=_("Launch the survey"), callback_data=CaseCb(c=case_id, a="go"))

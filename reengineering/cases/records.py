@@ -93,8 +93,15 @@ async def load_person(session: AsyncSession, person_id: int | None) -> Person | 
     return await session.get(Person, person_id) if person_id is not None else None
 
 
-def person_name(person: Person | None, _: Translator | None = None) -> str | None:
-    """How a person is named in a case: full name, @username, or their id."""
+def person_name(
+    person: Person | None, _: Translator | None = None, role: str | None = None
+) -> str | None:
+    """How a person is named in a case: full name, @username, or their role, never an id.
+
+    Issue #17, point 4: «Ответственный за процесс: сотрудник id 3» … become names or roles.
+    ``role`` is how the caller knows the person (the process owner); else the officer or an
+    employee, said to be without a name in the registry, so the officer knows to add it.
+    """
     if person is None:
         return None
     if person.full_name:
@@ -102,4 +109,6 @@ def person_name(person: Person | None, _: Translator | None = None) -> str | Non
     if person.username:
         return f"@{person.username}"
     _ = speaking(_)
-    return _("employee id {id}").format(id=person.id)
+    if role is None:
+        role = _("the client-centricity officer") if person.is_officer else _("an employee")
+    return _("{role} (no name in the registry)").format(role=role)

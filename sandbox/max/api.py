@@ -68,6 +68,7 @@ class MaxApi:
     def table(self) -> dict[str, Operation]:
         return {
             "getmyinfo": self.get_my_info,
+            "setcommands": self.set_commands,
             "getupdates": self.get_updates,
             "sendmessage": self.send_message,
             "editmessage": self.edit_message,
@@ -89,7 +90,25 @@ class MaxApi:
 
     # ------------------------------------------------------------------ bot
     async def get_my_info(self, call: Call) -> JsonDict:
-        return {**self.sb.bot_user, "description": None, "avatar_url": None, "commands": []}
+        commands = list(self.sb.bot_commands)
+        return {**self.sb.bot_user, "description": None, "avatar_url": None, "commands": commands}
+
+    async def set_commands(self, call: Call) -> JsonDict:
+        """PATCH /me/commands: one list for the whole bot (MAX has no scopes); [] clears it."""
+        body = call.body if isinstance(call.body, dict) else {}
+        commands = body.get("commands")
+        if commands is None:
+            return {"commands": list(self.sb.bot_commands)}
+        if not isinstance(commands, list) or len(commands) > 32:
+            raise bad_request("commands: up to 32 commands are allowed")
+        clean: list[JsonDict] = []
+        for item in commands:
+            name = item.get("name") if isinstance(item, dict) else None
+            if not isinstance(name, str) or not name.strip():
+                raise bad_request("commands: every command needs a name")
+            clean.append({"name": name, "description": item.get("description")})
+        self.sb.bot_commands = clean
+        return {"commands": list(clean)}
 
     async def get_updates(self, call: Call) -> JsonDict:
         """Long polling: wait up to ``timeout`` s for updates from ``marker`` on."""

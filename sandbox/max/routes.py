@@ -24,6 +24,7 @@ from sandbox.max.sandbox import MaxSandbox
 
 PATHS: dict[str, dict[str, str]] = {
     "/me": {"GET": "getMyInfo"},
+    "/me/commands": {"PATCH": "setCommands"},
     "/updates": {"GET": "getUpdates"},
     "/messages": {
         "GET": "getMessages",

@@ -19,7 +19,7 @@ from aiohttp import web
 from sandbox.control import AdminControl, WorldControl
 from sandbox.http import HttpHost
 from sandbox.max.api import MaxApi
-from sandbox.max.control import FileControl
+from sandbox.max.control import CommandsControl, FileControl
 from sandbox.max.routes import MaxRoutes
 from sandbox.max.sandbox import MaxSandbox
 from sandbox.max.world import MaxConfig
@@ -66,6 +66,7 @@ class MaxSandboxServer(MaxSandbox):
             *AdminControl(self, self._health, self.stats).routes(),
             *WorldControl(self).routes(),
             *FileControl(self).routes(),
+            *CommandsControl(self).routes(),
             api.fallback(),
         ]
 

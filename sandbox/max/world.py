@@ -58,6 +58,7 @@ class MaxWorld(SandboxState):
         self.subscriptions: list[JsonDict] = []
         self.files_base = "http://sandbox.max.invalid"
         """Where users' files are served; the server sets its own address when it starts."""
+        self.bot_commands: list[JsonDict] = []  # PATCH /me/commands: one list for the bot
         super().__init__(config or MaxConfig())
         self._next_update = 1
 
@@ -78,6 +79,7 @@ class MaxWorld(SandboxState):
         """Forget the world, faults, limits and stats; ``full`` also drops subscriptions."""
         if full:
             self.subscriptions = []
+            self.bot_commands = []
         super().reset(full=full)
 
     @property

@@ -20,7 +20,7 @@ from sandbox.errors import ApiError
 from sandbox.http import HttpHost
 from sandbox.state import SandboxConfig
 from sandbox.telegram.botapi import BotApi
-from sandbox.telegram.control import WebhookControl
+from sandbox.telegram.control import CommandsControl, WebhookControl
 from sandbox.telegram.params import Params
 from sandbox.telegram.routes import BotApiRoutes
 from sandbox.telegram.sandbox import Sandbox
@@ -72,6 +72,7 @@ class SandboxServer(Sandbox):
             *admin.routes(),
             *WorldControl(self).routes(),
             *WebhookControl(self.webhook).routes(),
+            *CommandsControl(self).routes(),
         ]
 
     def make_app(self) -> web.Application:

@@ -27,7 +27,7 @@ async def test_owner_gets_index_chart_pains_and_comments(
     await telegram.send(OWNER, "/stats")
     requests = telegram.session.requests
     assert any(isinstance(r, SendPhoto) for r in requests)
-    [text] = [r.text for r in requests if isinstance(r, SendMessage)]
+    [text] = [r.text for r in requests if isinstance(r, SendMessage) and "оценка" in r.text]
     assert "Назначение ежемесячной денежной выплаты" in text and "Средняя оценка: 3,80" in text
     assert "3 месяца подряд" in text
 

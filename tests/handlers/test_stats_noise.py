@@ -22,7 +22,10 @@ async def test_owner_reads_that_a_noisy_streak_is_within_the_noise(
 ) -> None:
     await store_year(session_pool, registry, NOISY_STREAK, last=FEBRUARY)
     await telegram.send(OWNER, "/stats")
-    [text] = [r.text for r in telegram.session.requests if isinstance(r, SendMessage)]
+    [text] = [
+        r.text for r in telegram.session.requests
+        if isinstance(r, SendMessage) and "Показатели за" in r.text
+    ]  # fmt: skip
     assert "В пределах случайных колебаний выборки: снижение на 0,12 балла" in text
     assert "основанием для реинжиниринга не является" in text
 
@@ -49,6 +52,9 @@ async def test_owner_reads_the_significance_of_a_real_decline(
 ) -> None:
     await store_year(session_pool, registry, REAL_DECLINE, last=FEBRUARY)
     await telegram.send(OWNER, "/stats")
-    [text] = [r.text for r in telegram.session.requests if isinstance(r, SendMessage)]
+    [text] = [
+        r.text for r in telegram.session.requests
+        if isinstance(r, SendMessage) and "Показатели за" in r.text
+    ]  # fmt: skip
     assert "Снижение удовлетворённости 3 месяца подряд" in text
     assert "стандартной ошибки" in text and "порог устойчивости — 2,5" in text

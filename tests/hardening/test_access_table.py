@@ -55,6 +55,7 @@ from handlers.callbacks import (
     MenuCb,
     NavCb,
     OptInCb,
+    PageCb,
     RateCb,
     RegistryCb,
     RegulationCb,
@@ -765,6 +766,31 @@ TABLE: list[tuple[Send | Press, Expect, Expect, Expect, Expect]] = [
         ok(A_NAME, B_NAME),
         ok(A_NAME),
     ),
+    # ---- the pages of long lists (handlers.keyboards.paged_list, issue #17 point 1)
+    (
+        press(PageCb, l="st", pg=1),
+        refused(NO_PROCESS),
+        refused(NO_PROCESS),
+        refused(NO_PROCESS),
+        Expect(markup=True),
+    ),
+    (
+        press(PageCb, l="rt", pg=1),
+        refused(EMPLOYEES_ONLY),
+        ok(CHOOSE_SERVICE),
+        ok(CHOOSE_SERVICE),
+        refused(EMPLOYEES_ONLY),
+    ),
+    (press(PageCb, l="iv", pg=1), STALE, STALE, STALE, ok("Приглашение для какого подразделения?")),
+    (press(PageCb, l="cw", pg=1), STALE, STALE, STALE, ok("Кого опрашиваем?")),
+    (
+        press(PageCb, l="cs", pg=1),
+        denied(CASES_ONLY),
+        denied(CASES_ONLY),
+        ok(None, B_NAME),
+        ok(),
+    ),
+    (press(PageCb, l="sr", pg=1), STALE, STALE, STALE, STALE),  # no search of theirs to page
     (
         press(ReportCb, k="p", p=B),
         refused(NO_PROCESS),
