@@ -31,8 +31,38 @@ async def upgrade_database(engine: AsyncEngine, revision: str = "head") -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
-    async with engine.begin() as connection:
-        await connection.run_sync(_upgrade)
+    if engine.dialect.name != "sqlite":
+        async with engine.begin() as connection:
+            await connection.run_sync(_upgrade)
+        return
+
+    def _upgrade_sqlite(connection: Connection) -> None:
+        # Alembic's batch mode rebuilds a table to add a foreign key: a copy, then DROP TABLE
+        # of the original. With foreign keys on, that DROP deletes or nulls every row that
+        # points at the table (a case's steps, a process's department, an answer's
+        # touchpoint). SQLite ignores the pragma inside a transaction, so it is switched off
+        # before the migrations' transaction and on again after it, once the copy is checked.
+        _pragma(connection, "PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                _upgrade(connection)
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")
+        finally:
+            _pragma(connection, "PRAGMA foreign_keys=ON")
+
+    async with engine.connect() as connection:
+        await connection.run_sync(_upgrade_sqlite)
+
+
+def _pragma(connection: Connection, statement: str) -> None:
+    """A pragma on the DBAPI connection itself, outside any transaction SQLAlchemy begins."""
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(statement)
+    finally:
+        cursor.close()
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
