@@ -199,7 +199,7 @@ async def cmd_cases(args: argparse.Namespace, settings: Settings) -> int:
                     _("{number}  {process}  steps: {steps} {due} {flag}")
                     .format(
                         number=case.number,
-                        process=case.process_name[:60],
+                        process=f"«{case.process_name}»",
                         steps=steps,
                         due=due,
                         flag=flag,

@@ -135,11 +135,11 @@ def test_lists_speak_words_and_say_when_empty(
     listed = capsys.readouterr().out
     assert listed.startswith("Анкеты для кампаний (otklik campaigns start --questionnaire КОД):")
     assert (
-        "internal_service  «Оценка внутреннего сервиса», версия 1; "
+        "internal_service  «Оценка внутреннего сервиса», версия 2; "
         "для сотрудников: --audience employees или departments"
     ) in listed
     assert (
-        "touchpoint  «Оценка качества обслуживания», версия 1; "
+        "touchpoint  «Оценка качества обслуживания», версия 2; "
         "для заявителей точки: --audience touchpoint"
     ) in listed
 
@@ -150,7 +150,7 @@ def test_lists_speak_words_and_say_when_empty(
     capsys.readouterr()
     assert main(["cases", "list"]) == 0
     case_line = capsys.readouterr().out
-    assert case_line.startswith("№ 1  Выдача удостоверения многодетной семьи  шаги: R1, R2 до ")
+    assert case_line.startswith("№ 1 · «Выдача удостоверения многодетной семьи» · шаги: R1, R2 до ")
     assert "№ №" not in case_line
     assert main(["campaigns", "list"]) == 0
     first, second = capsys.readouterr().out.splitlines()
