@@ -145,7 +145,7 @@ async def campaign_lines(session: AsyncSession, locale: str) -> list[str]:
         title = titles.get(campaign.questionnaire_code, (campaign.questionnaire_code,))[0]
         rate = response_rate(campaign)
         line = _(
-            "№ {id}  «{title}»  {audience}  {since}–{until}  {status}; "
+            "No. {id} · «{title}» · {audience} · {since}–{until} · {status}; "
             "invited {invited}, answered {responded}"
         ).format(
             id=campaign.id,

@@ -145,7 +145,7 @@ async def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     if isinstance(summary, ReportSummary):
         print(summary.describe(_, note))
     else:  # the action plan: a sentence and the file, never the object's repr
-        said = _("The action plan of case № {case} is written to the file {path}.")
+        said = _("The action plan of case No. {case} is written to the file {path}.")
         print(said.format(case=args.case, path=summary))
     return 0
 

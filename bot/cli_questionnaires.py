@@ -62,6 +62,6 @@ async def cmd_questionnaires_list(args: argparse.Namespace, settings: Settings) 
         await storage.engine.dispose()
     print(_("Questionnaires for campaigns (otklik campaigns start --questionnaire CODE):"))
     for code, (title, audience, version) in found.items():
-        line = _("{code}  «{title}», version {version}; for {audience}")
+        line = _("{code} · «{title}», version {version}; for {audience}")
         print(line.format(code=code, title=title, version=version, audience=_(FITS[audience])))
     return 0

@@ -49,6 +49,7 @@ def _alert_text(
     process: Process,
     detection: DeclineDetection,
     _: Translator | None = None,
+    *,
     ground: GroundTemplate | None = None,
     touchpoint: Touchpoint | None = None,
 ) -> str:
@@ -133,7 +134,7 @@ async def scan_and_notify(
                 await enqueue(
                     session,
                     chat_id=chat_id,
-                    text=_alert_text(process, detection, _, decline, touchpoint),
+                    text=_alert_text(process, detection, _, ground=decline, touchpoint=touchpoint),
                     kind=f"decline_{detection.level}",
                     dedupe_key=f"decline:{detection.id}:{chat_id}",
                 )

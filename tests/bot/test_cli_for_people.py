@@ -135,11 +135,11 @@ def test_lists_speak_words_and_say_when_empty(
     listed = capsys.readouterr().out
     assert listed.startswith("Анкеты для кампаний (otklik campaigns start --questionnaire КОД):")
     assert (
-        "internal_service  «Оценка внутреннего сервиса», версия 2; "
+        "internal_service · «Оценка внутреннего сервиса», версия 2; "
         "для сотрудников: --audience employees или departments"
     ) in listed
     assert (
-        "touchpoint  «Оценка качества обслуживания», версия 2; "
+        "touchpoint · «Оценка качества обслуживания», версия 2; "
         "для заявителей точки: --audience touchpoint"
     ) in listed
 
@@ -154,8 +154,8 @@ def test_lists_speak_words_and_say_when_empty(
     assert "№ №" not in case_line
     assert main(["campaigns", "list"]) == 0
     first, second = capsys.readouterr().out.splitlines()
-    assert first.startswith("№ 1  «Оценка внутреннего сервиса»  все сотрудники  ")
-    assert first.endswith("  идёт; приглашено 0, ответили 0")
+    assert first.startswith("№ 1 · «Оценка внутреннего сервиса» · все сотрудники · ")
+    assert first.endswith(" · идёт; приглашено 0, ответили 0")
     assert "сотрудники подразделений " in second and "01.01.2099–31.12.2099" in second
     assert "запланирована; приглашено 0" in second
     for internal in ("internal_service", "employees", "running", "scheduled"):

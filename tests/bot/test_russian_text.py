@@ -80,6 +80,11 @@ CITIZEN_MSGIDS = {
 }
 # Staff lines of /help: shown only to owners and the officer.
 STAFF_LINES = {
+    # The greetings of owners and the officer (handlers.common.role_lines): staff read them.
+    "<b>Hello! You own processes in the feedback bot: {count}.</b>",
+    "/stats — satisfaction of all processes, the overview chart and reports",
+    "/stats — satisfaction of your processes: trend, pains, comments and reports",
+    "Low scores with a comment on your processes come here at once.",
     "/stats — satisfaction indexes, charts and reports",
     "/cases — reengineering cases: steps, deadlines, decisions",
     "/invite — create an invite link for employees of a department",

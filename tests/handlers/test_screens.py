@@ -251,7 +251,7 @@ async def test_questions_say_how_many_there_are(
 ) -> None:
     """#17.3 «questions say «Вопрос 5 из 6»»; a high score leaves out the follow-ups."""
     await telegram.send(CITIZEN, "/start t-SUP01-EPGU")
-    await telegram.tap(CITIZEN, "Согласен")
+    await telegram.tap(CITIZEN, "Дать согласие")
     first = telegram.last_with_keyboard(CITIZEN).text or ""
     assert "Вопрос 1 из " in first
     total = int(first.split("Вопрос 1 из ")[1].split()[0])

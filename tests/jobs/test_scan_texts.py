@@ -22,7 +22,7 @@ def test_the_alert_in_russian_and_in_english() -> None:
     )
     # Issue #17 point 8: the warning names the touchpoint, and its own «…» do not nest.
     place = Touchpoint(name="Официальный сайт, раздел «Социальный контракт»", code="T-1")
-    assert _alert_text(process, touchpoint, translator("ru"), place).startswith(
+    assert _alert_text(process, touchpoint, translator("ru"), touchpoint=place).startswith(
         "<b>⚠️ Предупреждение</b> по точке взаимодействия «Официальный сайт, раздел „Социальный "
         "контракт“» (T-1) процесса «Выдача &lt;справок&gt;»."
     )
