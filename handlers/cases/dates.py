@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -26,12 +28,41 @@ from core.calendar import add_working_days, is_working_day
 from core.clock import Clock
 from core.settings import Settings
 from handlers.callbacks import DayCb
-from handlers.cases.flow import message_of, parse_date, today_of
+from handlers.cases.flow import TypedAction, after_typed, message_of, parse_date, today_of
+from handlers.filters import TYPED_TEXT
 from reengineering.reminders import format_date
+from storage.uow import UnitOfWork
+from surveys.actors import Actor
 
 router = Router(name=__name__)
 
-DateStep = Callable[..., Awaitable[None]]
+
+@dataclass(frozen=True)
+class DateTyped:
+    """What a date step needs of the handler's data, and the moment it was typed."""
+
+    uow: UnitOfWork
+    actor: Actor
+    state: FSMContext
+    settings: Settings
+    now: datetime
+    today: date
+
+    @classmethod
+    def of(cls, state: FSMContext, data: dict[str, Any]) -> DateTyped:
+        settings: Settings = data["settings"]
+        now = data["clock"]()
+        return cls(data["uow"], data["actor"], state, settings, now, today_of(settings, now))
+
+    async def done(self, message: Message, action: TypedAction, text: str) -> None:
+        """The domain call on the remembered case, then its card (flow.after_typed)."""
+        await after_typed(
+            message, self.uow, self.actor, self.state, self.today, action, text,
+            keep_state_on_error=True,
+        )  # fmt: skip
+
+
+DateStep = Callable[[Message, date, DateTyped], Awaitable[None]]
 _STEPS: dict[str, DateStep] = {}
 
 WEEKDAYS = (
@@ -45,11 +76,18 @@ WEEKDAYS = (
 )
 
 
-def date_step(state: State) -> Callable[[DateStep], DateStep]:
-    """Register what a date means in ``state``: ``step(message, day, **handler data)``."""
+def date_step(router: Router, expected: State) -> Callable[[DateStep], DateStep]:
+    """What a date typed in ``expected`` means: ``step(message, day, typed)``, reached from the
+    typed date (after the day-off check) and from the offered working day's button."""
 
     def register(step: DateStep) -> DateStep:
-        _STEPS[str(state.state)] = step
+        _STEPS[str(expected.state)] = step
+
+        async def typed_date(message: Message, state: FSMContext, **data: Any) -> None:
+            if (day := await working_date(message, data)) is not None:
+                await step(message, day, DateTyped.of(state, data))
+
+        router.message.register(typed_date, StateFilter(expected), TYPED_TEXT)
         return step
 
     return register
@@ -118,4 +156,4 @@ async def offered_day(
     with suppress(TelegramBadRequest):
         await message.edit_reply_markup(reply_markup=None)
     if not await offered_instead(message, day, data):  # a crafted date is checked as typed
-        await step(message, day, state=state, **data)
+        await step(message, day, DateTyped.of(state, data))

@@ -6,20 +6,16 @@ from datetime import date
 from typing import Any
 
 from aiogram import F, Router
-from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.clock import Clock
-from core.settings import Settings
 from handlers.callbacks import CaseCb
 from handlers.cases.access import case_access
-from handlers.cases.dates import date_step, working_date
-from handlers.cases.flow import after_typed, ask, person, today_of
-from handlers.filters import TYPED_TEXT
+from handlers.cases.dates import DateTyped, date_step
+from handlers.cases.flow import ask, person
 from reengineering.cases import set_due_date
 from reengineering.reminders import format_date
 from storage.uow import UnitOfWork
@@ -47,32 +43,16 @@ async def ask_due_date(
     await ask(query, uow, actor, state, callback_data, target, prompt, officer_only=officer_only)
 
 
-@router.message(StateFilter(DueStates.due_date), TYPED_TEXT)
-async def due_date(message: Message, state: FSMContext, **data: Any) -> None:
-    """A day off is pointed out, with the next working day offered (handlers.cases.dates)."""
-    if (due := await working_date(message, data)) is not None:
-        await due_date_on(message, due, state=state, **data)
-
-
-@date_step(DueStates.due_date)
-async def due_date_on(
-    message: Message,
-    due: date,
-    *,
-    uow: UnitOfWork,
-    actor: Actor,
-    state: FSMContext,
-    settings: Settings,
-    clock: Clock,
-    **_data: Any,
-) -> None:
-    now = clock()
-    today = today_of(settings, now)
+@date_step(router, DueStates.due_date)
+async def due_date_on(message: Message, due: date, typed: DateTyped) -> None:
+    """A day off is pointed out first, with the next working day offered (handlers.cases.dates)."""
 
     async def action(session: AsyncSession, data: dict[str, Any]) -> None:
         await set_due_date(
-            session, data["case"], data["step"], due, person(actor), on=today, at=now, _=_
-        )
+            session, data["case"], data["step"], due, person(typed.actor),
+            on=typed.today, at=typed.now, _=_,
+        )  # fmt: skip
 
-    done = _("The due date is set: {date}.").format(date=format_date(due))
-    await after_typed(message, uow, actor, state, today, action, done, keep_state_on_error=True)
+    await typed.done(
+        message, action, _("The due date is set: {date}.").format(date=format_date(due))
+    )

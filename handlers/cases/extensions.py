@@ -18,7 +18,7 @@ from core.clock import Clock
 from core.settings import Settings
 from handlers.callbacks import CaseCb, ExtensionCb
 from handlers.cases.access import Denied, case_access, officer_access
-from handlers.cases.dates import date_step, working_date
+from handlers.cases.dates import DateTyped, date_step
 from handlers.cases.flow import (
     after_typed,
     ask,
@@ -129,35 +129,17 @@ async def extension_answer(
         )
 
 
-@router.message(StateFilter(ExtensionStates.due), TYPED_TEXT)
-async def extension_due(message: Message, state: FSMContext, **data: Any) -> None:
-    if (new_due := await working_date(message, data)) is not None:
-        await extension_due_on(message, new_due, state=state, **data)
-
-
-@date_step(ExtensionStates.due)
-async def extension_due_on(
-    message: Message,
-    new_due: date,
-    *,
-    uow: UnitOfWork,
-    actor: Actor,
-    state: FSMContext,
-    settings: Settings,
-    clock: Clock,
-    **_data: Any,
-) -> None:
-    now = clock()
-    today = today_of(settings, now)
+@date_step(router, ExtensionStates.due)
+async def extension_due_on(message: Message, new_due: date, typed: DateTyped) -> None:
+    actor = typed.actor
 
     async def action(session: AsyncSession, data: dict[str, Any]) -> None:
         if not actor.is_officer:
             raise Denied(data["case"])
         await decide_extension(
-            session, int(data["ext"]), person(actor), granted=True, on=today, at=now,
-            new_due=new_due,
-            _=_,
+            session, int(data["ext"]), person(actor), granted=True, on=typed.today,
+            at=typed.now, new_due=new_due, _=_,
         )  # fmt: skip
 
     done = _("Extended until {date}; the owner is told.").format(date=format_date(new_due))
-    await after_typed(message, uow, actor, state, today, action, done, keep_state_on_error=True)
+    await typed.done(message, action, done)

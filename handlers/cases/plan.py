@@ -20,7 +20,7 @@ from core.clock import Clock
 from core.settings import Settings
 from handlers.callbacks import CaseCb
 from handlers.cases.access import case_access
-from handlers.cases.dates import date_step, working_date
+from handlers.cases.dates import DateTyped, date_step
 from handlers.cases.flow import (
     act,
     after_typed,
@@ -98,23 +98,10 @@ async def plan_measure(message: Message, state: FSMContext) -> None:
     await message.answer(_("Due date of the measure, as DD.MM.YYYY:"))
 
 
-@router.message(StateFilter(PlanStates.due), TYPED_TEXT)
-async def plan_due(message: Message, state: FSMContext, **data: Any) -> None:
-    if (due := await working_date(message, data)) is not None:
-        await plan_due_on(message, due, state=state, **data)
-
-
-@date_step(PlanStates.due)
-async def plan_due_on(
-    message: Message,
-    due: date,
-    *,
-    state: FSMContext,
-    settings: Settings,
-    clock: Clock,
-    **_data: Any,
-) -> None:
-    if due < today_of(settings, clock()):
+@date_step(router, PlanStates.due)
+async def plan_due_on(message: Message, due: date, typed: DateTyped) -> None:
+    state = typed.state
+    if due < typed.today:
         await message.answer(_("The due date has already passed. Type a later date."))
         return
     await state.update_data(due=due.isoformat())

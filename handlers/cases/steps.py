@@ -7,7 +7,6 @@ from html import escape
 from typing import Any
 
 from aiogram import F, Router
-from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -19,10 +18,9 @@ from core.clock import Clock
 from core.settings import Settings
 from handlers.callbacks import CaseCb
 from handlers.cases.access import case_access
-from handlers.cases.dates import date_step, working_date
+from handlers.cases.dates import DateTyped, date_step
 from handlers.cases.flow import (
     act,
-    after_typed,
     ask,
     message_of,
     person,
@@ -30,7 +28,6 @@ from handlers.cases.flow import (
     stale_text,
     today_of,
 )
-from handlers.filters import TYPED_TEXT
 from reengineering.case_files import case_dir
 from reengineering.case_queries import CaseRef
 from reengineering.cases import Transition, case_view, schedule_meeting
@@ -166,36 +163,17 @@ async def record_decision_button(
     await act(query, uow, actor, case, today, action)
 
 
-@router.message(StateFilter(StepStates.revision_due), TYPED_TEXT)
-async def revision_due(message: Message, state: FSMContext, **data: Any) -> None:
-    if (due := await working_date(message, data)) is not None:
-        await revision_due_on(message, due, state=state, **data)
-
-
-@date_step(StepStates.revision_due)
-async def revision_due_on(
-    message: Message,
-    due: date,
-    *,
-    uow: UnitOfWork,
-    actor: Actor,
-    state: FSMContext,
-    settings: Settings,
-    clock: Clock,
-    **_data: Any,
-) -> None:
-    now = clock()
-    today = today_of(settings, now)
-
+@date_step(router, StepStates.revision_due)
+async def revision_due_on(message: Message, due: date, typed: DateTyped) -> None:
     async def action(session: AsyncSession, data: dict[str, Any]) -> None:
+        folder = case_dir(typed.settings.data_dir, data["case"])
         await decide(
-            session, data["case"], data["step"], data["option"], person(actor),
-            on=today, at=now, revision_due=due, folder=case_dir(settings.data_dir, data["case"]),
-            _=_,
+            session, data["case"], data["step"], data["option"], person(typed.actor),
+            on=typed.today, at=typed.now, revision_due=due, folder=folder, _=_,
         )  # fmt: skip
 
     done = _("The decision is recorded: revision until {date}.").format(date=format_date(due))
-    await after_typed(message, uow, actor, state, today, action, done, keep_state_on_error=True)
+    await typed.done(message, action, done)
 
 
 @router.callback_query(CaseCb.filter(F.a == "mt"), case_access())
@@ -211,31 +189,13 @@ async def ask_meeting(
     await ask(query, uow, actor, state, callback_data, target, prompt, officer_only=officer_only)
 
 
-@router.message(StateFilter(StepStates.meeting_date), TYPED_TEXT)
-async def meeting_date(message: Message, state: FSMContext, **data: Any) -> None:
-    if (meeting_on := await working_date(message, data)) is not None:
-        await meeting_date_on(message, meeting_on, state=state, **data)
-
-
-@date_step(StepStates.meeting_date)
-async def meeting_date_on(
-    message: Message,
-    meeting_on: date,
-    *,
-    uow: UnitOfWork,
-    actor: Actor,
-    state: FSMContext,
-    settings: Settings,
-    clock: Clock,
-    **_data: Any,
-) -> None:
-    now = clock()
-    today = today_of(settings, now)
-
+@date_step(router, StepStates.meeting_date)
+async def meeting_date_on(message: Message, meeting_on: date, typed: DateTyped) -> None:
     async def action(session: AsyncSession, data: dict[str, Any]) -> None:
         await schedule_meeting(
-            session, data["case"], meeting_on, person(actor), on=today, at=now, _=_
-        )
+            session, data["case"], meeting_on, person(typed.actor), on=typed.today,
+            at=typed.now, _=_,
+        )  # fmt: skip
 
     done = _("The meeting date is entered: {date}.").format(date=format_date(meeting_on))
-    await after_typed(message, uow, actor, state, today, action, done, keep_state_on_error=True)
+    await typed.done(message, action, done)
