@@ -464,9 +464,9 @@ async def typed_text(
 
 
 async def _close_keyboard(bot: Bot, chat_id: int, result: StepResult) -> None:
-    """A typed answer goes on in a new message: the question answered loses its buttons,
-    so no «Пропустить» stays live above the next question or the thanks."""
-    answered = result.view.message_id if result.view else result.extra.get("message_id")
+    """A typed answer goes on in a new message: the question answered loses its buttons
+    («Пропустить», «← Назад»), so none stays live above the next question or the thanks."""
+    answered = result.extra.get("answered_message_id")
     if answered:
         with suppress(TelegramBadRequest):
             await bot.edit_message_reply_markup(

@@ -321,7 +321,10 @@ async def answer_text(
     if not cleaned:
         return StepResult(Outcome.REJECTED, view)
     answers = {k: v for k, v in attempt.answers.items() if k != "_selected"}
-    return await _record(session, policy, attempt, view, attempt.step, answers, cleaned, now)
+    result = await _record(session, policy, attempt, view, attempt.step, answers, cleaned, now)
+    if view.question.optional or view.can_go_back:  # the typed question showed buttons
+        result.extra["answered_message_id"] = attempt.message_id
+    return result
 
 
 async def answer_form(
@@ -414,7 +417,6 @@ async def _record(
     extra = {
         "session_id": attempt.id,
         "commented": view.definition.commented(answers),
-        "message_id": attempt.message_id,  # the last question's message, whose keyboard goes
     }
     return StepResult(Outcome.COMPLETED, response_id=response_id, extra=extra)
 
