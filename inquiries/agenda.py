@@ -17,8 +17,6 @@ from html import escape
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from analytics.report_common import suppressed_marker
-from analytics.report_internal import previous_survey_month
 from core.i18n import Translator
 from core.speech import Speech
 from storage.delivery_models import OutboxLane
@@ -61,6 +59,10 @@ async def comparison(session: AsyncSession, month: date) -> tuple[date | None, l
     current = await _month_figures(session, month)
     if not current:
         return None, []
+    # Imported here: analytics' report modules bring pandas, which the bot does not load
+    # until a report is asked for (the bot's memory goal, bench/survey_throughput.py).
+    from analytics.report_internal import previous_survey_month
+
     previous = await previous_survey_month(session, month)
     earlier = await _month_figures(session, previous) if previous else {}
     found = await session.execute(
@@ -78,6 +80,8 @@ def _mean(figure: Figure | None, min_cell: int) -> str:
     if figure is None:
         return "—"
     if figure[2] < min_cell:
+        from analytics.report_common import suppressed_marker  # pandas: see above
+
         return escape(suppressed_marker(min_cell))
     return f"{figure[0]:.2f}"
 

@@ -37,7 +37,6 @@ from reengineering.cases import (
     template_of,
 )
 from reengineering.cases.records import load_case, plan_item_rows, step_rows
-from reengineering.form_xlsx import Form, write_form
 from reengineering.reminders import format_date
 from storage.cases_models import CaseDocument
 from storage.delivery_models import OutboxLane
@@ -151,6 +150,9 @@ async def draft_minutes(
     if step_id == MEETING_STEP and executors:
         rows.append((_("Executors of the action plan"), "\n".join(executors)))
         rows.append((_("Annex"), _("Action plan of reengineering {n}").format(n=view.number)))
+    # openpyxl comes with the first form written, not with the bot's start (memory goal).
+    from reengineering.form_xlsx import Form, write_form
+
     form = Form(
         organization=organization or "",
         title=_("MINUTES (DRAFT)"),

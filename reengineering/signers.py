@@ -10,6 +10,7 @@ for them to write.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +18,9 @@ from sqlalchemy.orm import aliased
 
 from core.i18n import Translator
 from storage.models import Department, OrganizationSettings, Person, Process
-from storage.xlsx_document import Signature
+
+if TYPE_CHECKING:  # openpyxl is loaded with the first workbook, not when the bot starts
+    from storage.xlsx_document import Signature
 
 __all__ = ["Signers", "signers_of"]
 
@@ -33,6 +36,8 @@ class Signers:
 
     def signatures(self, _: Translator) -> tuple[Signature, ...]:
         """The process owner, then the head of the department who signs the conclusion."""
+        from storage.xlsx_document import Signature
+
         head = (
             _("Head of the department: {department}").format(department=self.department)
             if self.department

@@ -36,7 +36,6 @@ from reengineering.cases.audit import audit_event, moment
 from reengineering.cases.conclusions import signed_clause
 from reengineering.cases.notices import notify
 from reengineering.cases.records import load_case, load_person, load_process, person_name
-from reengineering.form_xlsx import Form, write_form
 from reengineering.reminders import format_date
 from reengineering.templates import StageTemplate, StepTemplate
 from storage.cases_models import CaseSignature, SignatureStatus
@@ -169,6 +168,9 @@ async def _send_conclusion(
         sa.select(OrganizationSettings.name).order_by(OrganizationSettings.id).limit(1)
     )
     subject = _(_SUBJECTS.get(step.id, __("on the step of the reengineering")))
+    # openpyxl comes with the first form written, not with the bot's start (memory goal).
+    from reengineering.form_xlsx import Form, write_form
+
     form = Form(
         organization=organization or "",
         title=_("CONCLUSION"),
