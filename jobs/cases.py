@@ -159,7 +159,6 @@ async def send_digests(
     said: list[DigestItem] = []
     officer_chats_ = set(officers)
     for recipient, items in book.items.items():
-        assert isinstance(recipient, Recipient)
         key = f"digest:{today.isoformat()}:{recipient}"
         if await session.scalar(sa.select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):
             continue

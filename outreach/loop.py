@@ -350,20 +350,6 @@ async def _remind(
     return reminded
 
 
-async def answered_in_time_share(
-    session: AsyncSession, process_ids: list[int], now: datetime
-) -> tuple[int, int]:
-    """(answered in time, alerts whose time is up or that were answered) for /stats."""
-    alerts = (
-        await session.scalars(
-            sa.select(FeedbackAlert).where(FeedbackAlert.process_id.in_(process_ids))
-        )
-    ).all()
-    counted = [a for a in alerts if a.answered_at is not None or a.due_at <= now]
-    in_time = [a for a in counted if a.answered_at is not None and a.answered_at <= a.due_at]
-    return len(in_time), len(counted)
-
-
 async def expire_links(session: AsyncSession, now: datetime, retention: timedelta) -> int:
     """After the retention period, a relayed feedback no longer points at its author.
 

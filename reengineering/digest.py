@@ -9,7 +9,7 @@ button to open it. The officer's digest names each case's responsible person and
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from html import escape
@@ -17,6 +17,7 @@ from html import escape
 from core.i18n import Translator
 from core.speech import Action, Intent, Speech
 from reengineering.reminders import Reminder, format_date
+from storage.recipients import Recipient
 
 __all__ = ["DigestBook", "DigestItem", "digest_speech"]
 
@@ -52,9 +53,9 @@ class DigestItem:
 class DigestBook:
     """Today's items by recipient, in the order they were planned."""
 
-    items: dict[Hashable, list[DigestItem]] = field(default_factory=dict)
+    items: dict[Recipient, list[DigestItem]] = field(default_factory=dict)
 
-    def add(self, recipient: Hashable, item: DigestItem) -> None:
+    def add(self, recipient: Recipient, item: DigestItem) -> None:
         self.items.setdefault(recipient, []).append(item)
 
 
