@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator, Iterator
+import shutil
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +16,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from pydantic import SecretStr
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.settings import Settings
@@ -56,8 +62,42 @@ def settings(tmp_path: Path, database_url: str, request: pytest.FixtureRequest) 
     )
 
 
+def _run_apart(work: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run `work` to its end on a loop of its own thread: session fixtures are first asked
+    for from inside a test's running loop, where `asyncio.run` is refused."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, work()).result()
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file the migrations brought to head once per session.
+
+    Running every migration costs about half a second; copying the result costs a
+    millisecond. Tests of the migrations themselves build their own databases.
+    """
+    path = tmp_path_factory.mktemp("migrated") / "head.db"
+
+    async def build() -> None:
+        template = create_engine(f"sqlite+aiosqlite:///{path}")
+        await upgrade_database(template)
+        await template.dispose()
+
+    _run_apart(build)
+    with closing(sqlite3.connect(path)) as connection:  # the WAL into the file, so it copies whole
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
 @pytest.fixture
-async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+async def engine(settings: Settings, request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
+    """The test's database at head: a copy of the session's migrated file on SQLite, a clone
+    of the migrated template database on PostgreSQL; the upgrade then finds nothing to do."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database:
+        target = Path(url.database)
+        if not target.exists():
+            shutil.copyfile(request.getfixturevalue("migrated_sqlite"), target)
     engine = create_engine(settings.database_url)
     await upgrade_database(engine)
     yield engine
@@ -160,15 +200,39 @@ def postgres_url() -> Iterator[str]:
         pytest.skip(f"PostgreSQL test skipped: {error}")
 
 
+@pytest.fixture(scope="session")
+def migrated_postgres(postgres_url: str) -> str:
+    """The name of a database on the throwaway server the migrations brought to head once."""
+    name = "t_migrated_head"
+
+    async def build() -> None:
+        admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+        async with admin.connect() as connection:
+            await connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        await admin.dispose()
+        template = create_engine(postgres_url.rsplit("/", 1)[0] + f"/{name}")
+        await upgrade_database(template)
+        await template.dispose()  # a template database takes no connections while cloned
+
+    _run_apart(build)
+    return name
+
+
 @pytest.fixture
-async def postgres_database(postgres_url: str) -> AsyncIterator[str]:
-    """A fresh database on the throwaway server for one test."""
+async def postgres_database(
+    postgres_url: str, request: pytest.FixtureRequest
+) -> AsyncIterator[str]:
+    """A fresh database on the throwaway server for one test: a clone of the migrated
+    template when the test takes the `engine` (which migrates anyway), else empty."""
     import uuid
 
     name = f"t_{uuid.uuid4().hex[:12]}"
+    clone = ""
+    if "engine" in request.fixturenames:
+        clone = f' TEMPLATE "{request.getfixturevalue("migrated_postgres")}"'
     admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
     async with admin.connect() as connection:
-        await connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        await connection.exec_driver_sql(f'CREATE DATABASE "{name}"{clone}')
     yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
     async with admin.connect() as connection:
         await connection.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
