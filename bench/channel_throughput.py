@@ -135,6 +135,7 @@ async def run(args: argparse.Namespace, options: Options) -> list[ChannelRound]:
         return [await run_round(n, workdir, options, args.max_limits) for n in args.respondents]
 
     if args.workdir is not None:
+        args.workdir = args.workdir.resolve()  # the bots run in folders of their own
         args.workdir.mkdir(parents=True, exist_ok=True)
         return await rounds(args.workdir)
     with tempfile.TemporaryDirectory(prefix="channel-throughput-") as tmp:

@@ -66,6 +66,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 async def run(args: argparse.Namespace, options: Options) -> list[Round]:
     if args.workdir is not None:
+        args.workdir = args.workdir.resolve()  # the bots run in folders of their own
         args.workdir.mkdir(parents=True, exist_ok=True)
         return [await run_round(n, args.workdir, options) for n in args.respondents]
     with tempfile.TemporaryDirectory(prefix="survey-throughput-") as tmp:
