@@ -37,9 +37,13 @@ MAX_ATTEMPTS = 3
 def _store_one(dialect: str) -> sa.Executable:
     insert = dialect_insert(dialect)
     table = cast(sa.Table, InboxUpdate.__table__)
+    # The payload arrives as JSON text (pydantic writes it in one step); the column reads
+    # back as JSON. PostgreSQL wants the text cast to its json type, SQLite stores it as is.
+    text = sa.bindparam("payload", type_=sa.Text)
+    payload = sa.cast(text, table.c.payload.type) if dialect == "postgresql" else text
     return (
         insert(table)
-        .values(binds("update_id", "payload", "status", "attempts", "received_at"))
+        .values(payload=payload, **binds("update_id", "status", "attempts", "received_at"))
         .on_conflict_do_nothing()
         .returning(table.c.update_id)
     )
@@ -56,7 +60,7 @@ async def _insert(
     rows = [
         {
             "update_id": update.update_id,
-            "payload": update.model_dump(mode="json", exclude_none=True),
+            "payload": update.model_dump_json(exclude_none=True),
             "status": "pending",
             "attempts": 0,
             "received_at": now,
