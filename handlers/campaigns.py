@@ -7,9 +7,9 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from core.clock import Clock
+from handlers.asking import begin
 from handlers.callbacks import CampaignCb
 from handlers.employee import services_menu
-from handlers.respondent import begin
 from storage.models import Campaign, Touchpoint
 from storage.uow import UnitOfWork
 from surveys.actors import Actor

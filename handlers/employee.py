@@ -13,11 +13,11 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from core.clock import Clock
+from handlers.asking import begin
 from handlers.callbacks import MenuCb, PageCb, RateCb
 from handlers.filters import inline
 from handlers.keyboards import ListEntry, paged_list
 from handlers.menus import Roles, set_menu
-from handlers.respondent import begin
 from registry import directory
 from storage.uow import UnitOfWork
 from surveys.actors import Actor

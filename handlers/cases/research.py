@@ -16,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.clock import Clock
 from core.labels import BUTTON_LIMIT, labels_apart
 from core.settings import Settings
+from handlers.asking import begin
 from handlers.callbacks import CaseCb, ResearchCb, ResearchConsentCb
 from handlers.cases.access import case_access
 from handlers.cases.flow import act, load_card, message_of, person, refuse, show, today_of
 from handlers.render import in_max
-from handlers.respondent import begin
 from reengineering.case_files import case_dir
 from reengineering.case_queries import (
     CaseRef,
@@ -30,8 +30,9 @@ from reengineering.case_queries import (
     research_open,
 )
 from reengineering.cases import SURVEY_LIST_STEP, CaseError
-from reengineering.research import close_research, count_invitees, launch_research
+from reengineering.research import count_invitees, launch_research
 from reengineering.research import research_invitation as invited_to
+from reengineering.research_close import close_research
 from storage.uow import UnitOfWork
 from surveys import profiles
 from surveys import service as surveys

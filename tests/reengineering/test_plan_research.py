@@ -28,11 +28,11 @@ from reengineering.research import (
     RESEARCH_CLIENT,
     RESEARCH_PERFORMER,
     case_dir,
-    close_research,
     launch_research,
     research_invitation,
     research_questionnaire_for,
 )
+from reengineering.research_close import close_research
 from storage.cases_models import CaseStep, ResearchInvitation
 from storage.database import SessionPool
 from storage.delivery_models import OutboxLane, OutboxMessage, OutboxStatus
