@@ -1,25 +1,24 @@
 """Counted words shared by the decline explanations and the reports («3 месяца», «1 ответ»),
 and the names of the collection channels, which /stats and the reports both show.
 
-The three Russian plural forms are three msgids, chosen by `core.russian.plural_ru`.
+The three Russian plural forms are three msgids, chosen by `core.wording.counted`
+(English counts with two of them).
 """
 
 from __future__ import annotations
 
 from core.i18n import Translator
-from core.russian import plural_ru
+from core.wording import __, counted
 
 
 def months_text(count: int, _: Translator) -> str:
-    form = plural_ru(count, _("{count} month"), _("{count} months (few)"), _("{count} months"))
-    return form.format(count=count)
+    return counted(count, _, __("{count} month"), __("{count} months (few)"), __("{count} months"))
 
 
 def answers_text(count: int, _: Translator) -> str:
-    form = plural_ru(
-        count, _("{count} response"), _("{count} responses (few)"), _("{count} responses")
+    return counted(
+        count, _, __("{count} response"), __("{count} responses (few)"), __("{count} responses")
     )
-    return form.format(count=count)
 
 
 # The channels answers are collected through (`responses.collected_via`), in display order.

@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Protocol, runtime_checkable
 
 from core.i18n import Translator, translator
+from core.russian import plural_ru
 
-__all__ = ["Msgid", "Worded", "WordedError", "__", "speaking", "translate_params"]
+__all__ = ["Msgid", "Worded", "WordedError", "__", "counted", "speaking", "translate_params"]
 
 
 class Msgid(str):
@@ -72,3 +73,19 @@ class WordedError(Exception):
 
     def __str__(self) -> str:
         return self.text(speaking(None))
+
+
+def counted(count: int, _: Translator, one: str, few: str, many: str) -> str:
+    """«21 месяц», «22 месяца», «25 месяцев» in Russian; «21 months» in English.
+
+    The three msgids are the Russian forms (for 1, 2–4, 5–20, and so on by the last digits).
+    A catalogue that gives the 2–4 msgid the same text as the many one has no such form:
+    it counts the English way, one for 1 and many otherwise. This works for any translator,
+    the bot's own and aiogram's alike, which do not say their locale.
+    """
+    one_text, few_text, many_text = _(one), _(few), _(many)
+    if few_text == many_text:
+        form = one_text if abs(count) == 1 else many_text
+    else:
+        form = plural_ru(count, one_text, few_text, many_text)
+    return form.format(count=count)

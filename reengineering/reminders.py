@@ -23,8 +23,7 @@ from typing import Literal
 
 from core.calendar import WorkingCalendar
 from core.i18n import Translator
-from core.russian import plural_ru
-from core.wording import speaking
+from core.wording import __, counted, speaking
 
 __all__ = [
     "REVIEW_DAYS_BEFORE",
@@ -67,15 +66,14 @@ def format_date(day: date) -> str:
 
 
 def working_days_phrase(count: int, _: Translator | None = None) -> str:
-    """«1 рабочий день», «3 рабочих дня», «5 рабочих дней» (Russian plural rules)."""
-    _ = speaking(_)
-    phrase = plural_ru(
+    """«1 рабочий день», «3 рабочих дня», «5 рабочих дней»; «21 working days» in English."""
+    return counted(
         count,
-        _("{count} working day"),
-        _("{count} working days (2-4)"),
-        _("{count} working days"),
+        speaking(_),
+        __("{count} working day"),
+        __("{count} working days (2-4)"),
+        __("{count} working days"),
     )
-    return phrase.format(count=count)
 
 
 def due_phrase(due: date, start: date | None, calendar: WorkingCalendar, _: Translator) -> str:
