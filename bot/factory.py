@@ -18,6 +18,7 @@ from bot.fsm import HashedKeyBuilder, SqlFsmStorage
 from bot.i18n import create_i18n
 from bot.middlewares import ActorMiddleware, ThrottlingMiddleware, UnitOfWorkMiddleware
 from bot.telegram_session import TolerantSession
+from bot.typography import typeset
 from core.clock import Clock, utcnow
 from core.heap import settle_heap
 from core.i18n import translator
@@ -36,7 +37,7 @@ def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
         session = TolerantSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     return Bot(
         settings.token(),
-        session=session,
+        session=typeset(session),
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
 

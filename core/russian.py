@@ -6,6 +6,7 @@ cover; they live here, beside the calendar, so every layer formats dates the sam
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Literal
 
@@ -38,6 +39,35 @@ def inner_quotes(text: str) -> str:
     """A name that goes inside «…»: its own «ёлочки» become „лапки“, so quotes never nest
     as «…«…»…» (issue #17: «no nested identical quotation marks»)."""
     return text.replace("«", "„").replace("»", "“")
+
+
+_GUILLEMETS = re.compile("[«»]")
+
+
+def nest_quotes(text: str) -> str:
+    """Quotes inside quotes the Russian way: «Выдача «справки»» → «Выдача „справки“».
+
+    Messages put names in «{process}», and a name may bring its own «ёлочки». Each
+    «…» opened inside another becomes „…“. A text whose quotes do not pair up (a lone «
+    typed by someone) is left as it is rather than guessed at.
+    """
+    if text.count("«") < 2 or text.count("«") != text.count("»"):
+        return text
+    chars: list[str] | None = None
+    depth = 0
+    for mark in _GUILLEMETS.finditer(text):
+        if mark.group() == "«":
+            depth += 1
+            inner = depth > 1
+        else:
+            depth -= 1
+            if depth < 0:
+                return text
+            inner = depth > 0
+        if inner:
+            chars = chars if chars is not None else list(text)
+            chars[mark.start()] = "„" if mark.group() == "«" else "“"
+    return text if chars is None else "".join(chars)
 
 
 def ru_number(value: float, digits: int = 2) -> str:

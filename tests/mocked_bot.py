@@ -28,6 +28,7 @@ from aiogram.methods import (
 from aiogram.methods.base import TelegramType
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
 
+from bot.typography import typeset
 from core.speech import actions_from_json
 from handlers.speech import inline_keyboard
 from storage.delivery_models import OutboxMessage
@@ -198,7 +199,7 @@ def make_bot() -> tuple[Bot, RecordingSession]:
     session = RecordingSession()
     bot = Bot(
         "1000001:TEST-token-for-otklik-tests-only",
-        session=session,
+        session=typeset(session),  # as bot.factory.create_bot sends: nested quotes fixed
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
     return bot, session

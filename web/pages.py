@@ -14,6 +14,7 @@ import jinja2
 from aiohttp import web
 
 from core.i18n import Translator
+from core.russian import nest_quotes
 from registry.directory import Landing
 from surveys.questionnaire import CRITICALITY_LEVELS, QuestionKind
 from surveys.views import QuestionView
@@ -41,6 +42,7 @@ class Page:
         html = _ENV.get_template(template).render(
             lang=self.locale, title=title, organization=self.organization, **context
         )
+        html = nest_quotes(html)  # «Выдача «справки»» → «Выдача „справки“», as the bot sends
         response = web.Response(text=html, content_type=HTML, status=status)
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Frame-Options"] = "DENY"

@@ -18,6 +18,7 @@ from bot.max.ids import MessageIds
 from bot.max.pacing import MaxPacer
 from bot.max.session import MaxSession
 from bot.max.updates import UpdateTranslator
+from bot.typography import typeset
 from core.settings import Settings
 from storage.database import SessionPool
 
@@ -54,7 +55,9 @@ def create_max_channel(settings: Settings, pool: SessionPool) -> MaxChannel:
     pacer = MaxPacer()
     session = MaxSession(client, ids, translator, pacer)
     bot = Bot(
-        ADAPTER_TOKEN, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML)
+        ADAPTER_TOKEN,
+        session=typeset(session),
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
     return MaxChannel(client, ids, translator, bot, pacer)
 
