@@ -7,18 +7,17 @@ campaigns and a case's research questionnaire: each opens with `begin` or
 
 from __future__ import annotations
 
-from contextlib import suppress
 from datetime import datetime
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
 from handlers import keyboards
 from handlers.render import consent_text, current_locale, question_text, thanks_text
+from handlers.replies import edit_in_place
 from registry import directory
 from storage.uow import UnitOfWork
 from surveys import profiles
@@ -29,25 +28,6 @@ from surveys.views import QuestionView
 
 EXTERNAL = "touchpoint"
 INTERNAL = "internal_service"
-
-
-async def ack(query: CallbackQuery, text: str | None = None, show_alert: bool = False) -> None:
-    """Answer the tap; a late answer ("query is too old") or a 5xx must not stop the next
-    question: the spinner ends by itself, the question does not show itself."""
-    with suppress(TelegramAPIError):
-        await query.answer(text, show_alert=show_alert)
-
-
-async def edit_in_place(message: Message, text: str, markup: object | None = None) -> bool:
-    """Edit in place; an identical edit (a double tap that slipped through) is harmless.
-
-    False when Telegram refused the edit (the message was deleted, or is too old).
-    """
-    try:
-        await message.edit_text(text, reply_markup=markup)  # type: ignore[arg-type]
-    except TelegramBadRequest as error:
-        return "not modified" in error.message
-    return True
 
 
 async def show_question(

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
 from dataclasses import replace
 from html import escape
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
@@ -18,6 +16,7 @@ from handlers.callbacks import MenuCb, PageCb, RateCb
 from handlers.filters import inline
 from handlers.keyboards import ListEntry, paged_list
 from handlers.menus import Roles, set_menu
+from handlers.replies import show_page
 from registry import directory
 from storage.uow import UnitOfWork
 from surveys.actors import Actor
@@ -88,11 +87,7 @@ async def services_menu(
         lambda target: PageCb(l="rt", pg=target),
     )
     text = _("Which service would you like to rate?")
-    if edit:
-        with suppress(TelegramBadRequest):  # the page shown already
-            await message.edit_text(text, reply_markup=markup)
-        return
-    await message.answer(text, reply_markup=markup)
+    await show_page(message, text, markup, edit=edit)
 
 
 @router.callback_query(PageCb.filter(F.l == "rt"))

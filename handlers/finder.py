@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
 from handlers import keyboards
-from handlers.asking import ack, begin, edit_in_place, outsider_to
+from handlers.asking import begin, outsider_to
 from handlers.callbacks import MenuCb, NavCb, PageCb
+from handlers.replies import ack, edit_in_place
 from handlers.respondent import SEARCH_LIMIT
 from registry import directory
 from storage.models import Process, Touchpoint

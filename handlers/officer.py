@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
 from datetime import timedelta
 
 import sqlalchemy as sa
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
@@ -17,6 +15,7 @@ from core.clock import Clock
 from core.settings import Settings
 from handlers.callbacks import CampaignWizardCb, InviteCb, MenuCb, PageCb, RegistryCb
 from handlers.keyboards import ListEntry, paged_list
+from handlers.replies import show_page
 from outreach.campaigns import (
     CampaignError,
     audience_chats,
@@ -49,11 +48,7 @@ async def _choose_department(message: Message, uow: UnitOfWork, edit: bool, page
         lambda target: PageCb(l="iv", pg=target),
     )
     text = _("Invite for which department?")
-    if edit:
-        with suppress(TelegramBadRequest):  # the page shown already
-            await message.edit_text(text, reply_markup=markup)
-    else:
-        await message.answer(text, reply_markup=markup)
+    await show_page(message, text, markup, edit=edit)
 
 
 @router.message(Command("invite"))
@@ -147,11 +142,7 @@ async def _campaign_audience(message: Message, uow: UnitOfWork, page: int, *, ed
     entries += [ListEntry(d.name, CampaignWizardCb(d=d.id)) for d in found]
     markup = paged_list(entries, page, lambda target: PageCb(l="cw", pg=target))
     text = _("A survey of employees about internal services. Whom shall we ask?")
-    if edit:
-        with suppress(TelegramBadRequest):  # the page shown already
-            await message.edit_text(text, reply_markup=markup)
-    else:
-        await message.answer(text, reply_markup=markup)
+    await show_page(message, text, markup, edit=edit)
 
 
 @router.callback_query(CampaignWizardCb.filter())

@@ -18,6 +18,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.callbacks import MenuCb, RegulationCb
+from handlers.replies import show_page
 from reengineering.cases import CaseError
 from reengineering.regulation import (
     RegulationSummary,
@@ -63,11 +64,7 @@ async def _show(message: Message, uow: UnitOfWork, *, edit: bool) -> None:
     async with uow.transaction() as session:
         current = await current_regulation(session)
     text, markup = _choices(current)
-    if edit:
-        with suppress(TelegramBadRequest):
-            await message.edit_text(text, reply_markup=markup)
-    else:
-        await message.answer(text, reply_markup=markup)
+    await show_page(message, text, markup, edit=edit)
 
 
 @router.message(Command("regulation"))

@@ -20,8 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.clock import Clock
 from handlers import keyboards
 from handlers.asking import (
-    ack,
-    edit_in_place,
     open_questionnaire,
     outsider_to,
     present_opening,
@@ -32,6 +30,7 @@ from handlers.asking import (
 from handlers.callbacks import AnswerCb, ConsentCb, OptInCb
 from handlers.filters import TYPED_TEXT, inline
 from handlers.render import thanks_text
+from handlers.replies import ack, edit_in_place
 from registry import directory
 from storage.uow import UnitOfWork
 from surveys import opt_ins, profiles

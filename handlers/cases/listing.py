@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
 from datetime import date
 
 from aiogram import F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
@@ -17,6 +15,7 @@ from handlers.callbacks import CaseCb, PageCb
 from handlers.cases.access import case_access
 from handlers.cases.flow import act, message_of, nothing, today_of
 from handlers.cases.render import case_list
+from handlers.replies import show_page
 from reengineering.case_queries import CaseRef
 from reengineering.cases import cases_for_officer, cases_for_owner
 from storage.uow import UnitOfWork
@@ -48,11 +47,7 @@ async def send_list(
         )
         return
     text, markup = case_list(summaries, actor, page)
-    if edit:
-        with suppress(TelegramBadRequest):
-            await message.edit_text(text, reply_markup=markup)
-        return
-    await message.answer(text, reply_markup=markup)
+    await show_page(message, text, markup, edit=edit)
 
 
 @router.callback_query(CaseCb.filter(F.a == "l"))
