@@ -9,9 +9,10 @@ the MAX session, MAX alike.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from aiogram import Bot
+from aiogram.client.session.base import BaseSession
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response, TelegramType
@@ -19,6 +20,7 @@ from aiogram.methods.base import Response, TelegramType
 from core.russian import nest_quotes
 
 TEXT_FIELDS = ("text", "caption")
+SessionT = TypeVar("SessionT", bound=BaseSession)
 
 
 class NestedQuotes(BaseRequestMiddleware):
@@ -39,7 +41,7 @@ class NestedQuotes(BaseRequestMiddleware):
         return await make_request(bot, method)
 
 
-def typeset(session: Any) -> Any:
+def typeset(session: SessionT) -> SessionT:
     """`session` with `NestedQuotes` among its request middlewares (added once); returned."""
     if not any(isinstance(middleware, NestedQuotes) for middleware in session.middleware):
         session.middleware(NestedQuotes())
