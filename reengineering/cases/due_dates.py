@@ -19,7 +19,12 @@ from core.wording import __, speaking
 from reengineering.cases.audit import audit_event
 from reengineering.cases.errors import CaseError
 from reengineering.cases.notices import notify, owner_chat
-from reengineering.cases.records import load_open_case, load_person, load_process, step_rows
+from reengineering.cases.records import (
+    load_officer,
+    load_open_case,
+    load_process,
+    step_rows,
+)
 from reengineering.cases.steps import template_of, template_step
 from reengineering.cases.views import case_number
 from reengineering.cases.workflow import refresh_case
@@ -45,9 +50,7 @@ async def set_due_date(
     _ = speaking(_)
     case = await load_open_case(session, case_id)
     step = template_step(template_of(case.template_id, case.template_version), step_id)
-    person = await load_person(session, actor_id)
-    if person is None or not person.is_officer:
-        raise CaseError(__("Due dates are set by the client-centricity officer."))
+    await load_officer(session, actor_id, __("Due dates are set by the client-centricity officer."))
     if not step.due_by_officer:
         raise CaseError(
             __("Step {step} has a deadline set by the regulation; it cannot be entered."),

@@ -17,6 +17,7 @@ from reengineering.cases.notices import notify_extension_decision, notify_extens
 from reengineering.cases.records import (
     active_row,
     case_owner_id,
+    load_officer,
     load_open_case,
     load_person,
     load_process,
@@ -105,9 +106,9 @@ async def decide_extension(
         raise CaseError(__("The extension request is not found."))
     if extension.status != ExtensionStatus.PENDING:
         raise CaseError(__("This request is already decided."))
-    person = await load_person(session, actor_id)
-    if person is None or not person.is_officer:
-        raise CaseError(__("An extension is decided by the client-centricity officer."))
+    await load_officer(
+        session, actor_id, __("An extension is decided by the client-centricity officer.")
+    )
     case = await load_open_case(session, extension.case_id)
     rows = await step_rows(session, case.id)
     row = rows[extension.step_code]

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.i18n import Translator
-from core.wording import __, speaking
+from core.wording import Msgid, __, speaking
 from reengineering.cases.errors import CaseError
 from reengineering.cases.views import case_number
 from reengineering.templates import StepTemplate
@@ -91,6 +91,15 @@ def case_owner_id(case: ReengineeringCase, process: Process) -> int | None:
 async def load_person(session: AsyncSession, person_id: int | None) -> Person | None:
     """The person with this id, or None."""
     return await session.get(Person, person_id) if person_id is not None else None
+
+
+async def load_officer(session: AsyncSession, person_id: int | None, refusal: Msgid) -> Person:
+    """The person with this id when they are the client-centricity officer; otherwise the
+    action is refused with ``refusal`` (what only the officer does)."""
+    person = await load_person(session, person_id)
+    if person is None or not person.is_officer:
+        raise CaseError(refusal)
+    return person
 
 
 def person_name(

@@ -33,6 +33,7 @@ from reengineering.cases.notices import (
 from reengineering.cases.records import (
     active_row,
     case_owner_id,
+    load_officer,
     load_open_case,
     load_person,
     load_process,
@@ -383,11 +384,11 @@ async def schedule_meeting(
     _ = speaking(_)
     case = await load_open_case(session, case_id)
     template = template_of(case.template_id, case.template_version)
-    person = await load_person(session, actor_id)
-    if person is None or not person.is_officer:
-        raise CaseError(
-            __("The date of the working-group meeting is entered by the client-centricity officer.")
-        )
+    await load_officer(
+        session,
+        actor_id,
+        __("The date of the working-group meeting is entered by the client-centricity officer."),
+    )
     meeting_steps = [s for s in template.steps if s.clock.event == "meeting"]
     if not meeting_steps:
         raise CaseError(__("The reengineering order has no step timed to a meeting."))
