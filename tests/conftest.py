@@ -94,7 +94,7 @@ async def engine(settings: Settings, request: pytest.FixtureRequest) -> AsyncIte
     """The test's database at head: a copy of the session's migrated file on SQLite, a clone
     of the migrated template database on PostgreSQL; the upgrade then finds nothing to do."""
     url = make_url(settings.database_url)
-    if url.get_backend_name() == "sqlite" and url.database:
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         target = Path(url.database)
         if not target.exists():
             shutil.copyfile(request.getfixturevalue("migrated_sqlite"), target)
