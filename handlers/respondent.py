@@ -11,7 +11,7 @@ from contextlib import suppress
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.filters import CommandObject, CommandStart
+from aiogram.filters import CommandObject, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
@@ -32,6 +32,7 @@ from handlers.filters import TYPED_TEXT, inline
 from handlers.render import thanks_text
 from handlers.replies import ack, edit_in_place
 from registry import directory
+from registry.links import PAYLOAD_PREFIX
 from storage.uow import UnitOfWork
 from surveys import opt_ins, profiles
 from surveys import service as surveys
@@ -44,12 +45,19 @@ SEARCH_LIMIT = 48  # places a search offers, a page at a time
 
 router = Router(name=__name__)
 # Answers to a questionnaire: the most frequent updates by far, so the root router tries
-# these handlers first instead of every other router's button filters (their callback data
-# prefixes are the respondent's own, so the order changes nothing else).
+# these handlers first instead of every other router's filters (about 25 routers and 60
+# checks for a message). What they take is the respondent's whatever the routers below hold:
+# callback data with the respondent's own prefixes, a touchpoint's link (`/start t-…`: no
+# other /start payload has that prefix), and typed text outside any conversation state (every
+# other text handler waits in a state of its own). The same handlers stay registered in their
+# place below for what only reaches them there (another payload, text in a stale state).
 answers = Router(name=__name__ + ".answers")
 log = logging.getLogger(__name__)
 
 
+@answers.message(
+    CommandStart(deep_link=True), inline(F.text.startswith("/start " + PAYLOAD_PREFIX))
+)
 @router.message(CommandStart(deep_link=True), inline(~F.text.contains(" " + INVITE_PREFIX)))
 async def start_with_payload(
     message: Message,
@@ -242,6 +250,7 @@ async def _after_forget(query: CallbackQuery, uow: UnitOfWork, session_id: int) 
     return True
 
 
+@answers.message(StateFilter(None), TYPED_TEXT)
 @router.message(TYPED_TEXT)
 async def typed_text(
     message: Message,
