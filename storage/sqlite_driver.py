@@ -216,6 +216,9 @@ def _one_hop_cursor(base_cursor: Any) -> type:
         async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
             async with self._adapt_connection._execute_mutex:
                 connection = self._connection
+                if _INLINE.get():  # inside a transaction begun already: no lock to wait for
+                    self._take(_run_many(connection._conn, operation, seq_of_parameters))
+                    return
                 self._take(
                     await connection._execute(
                         _run_many, connection._conn, operation, seq_of_parameters

@@ -72,6 +72,14 @@ async def run(session: AsyncSession, statement: Statement, params: Params | None
     return int(result.rowcount)
 
 
+async def run_many(session: AsyncSession, statement: Statement, params: Sequence[Params]) -> None:
+    """Execute a write once per parameter set, in one call (the driver's executemany)."""
+    if params:
+        if isinstance(statement, PerDialect):
+            statement = statement.of(session)
+        await session.execute(statement, [dict(row) for row in params])
+
+
 async def rows(
     session: AsyncSession, statement: Statement, params: Params | None = None
 ) -> Sequence[AnyRow]:

@@ -35,7 +35,7 @@ def _consent_once(dialect: str) -> sa.Executable:
     return statement.on_conflict_do_update(
         index_elements=["key"],
         set_={"consent_at": sa.func.coalesce(_c.consent_at, statement.excluded.consent_at)},
-    )
+    ).returning(_c.segment_asked)
 
 
 _GIVE_CONSENT = PerDialect(_consent_once)
@@ -46,6 +46,7 @@ _SEGMENT_TOLD = (
         segment_asked=True,
         segment=sa.func.coalesce(sa.bindparam("told", type_=sa.String(32)), _c.segment),
     )
+    .returning(_c.segment)
 )
 
 
@@ -53,9 +54,10 @@ async def has_consented(session: AsyncSession, key: str) -> bool:
     return await scalar(session, _CONSENT, {"rkey": key}) is not None
 
 
-async def give_consent(session: AsyncSession, key: str, now: datetime) -> None:
-    """Record the consent once; the first consent's time stays."""
-    await run(session, _GIVE_CONSENT.of(session), {"rkey": key, "now": now})
+async def give_consent(session: AsyncSession, key: str, now: datetime) -> bool:
+    """Record the consent once (the first consent's time stays); whether the person was
+    asked the segment before, which the same statement returns."""
+    return bool(await scalar(session, _GIVE_CONSENT.of(session), {"rkey": key, "now": now}))
 
 
 async def segment_of(session: AsyncSession, key: str) -> tuple[str | None, bool] | None:
@@ -70,9 +72,16 @@ async def ensure(session: AsyncSession, key: str, now: datetime) -> None:
         await run(session, _CREATE, {"rkey": key, "now": now, "consent": None})
 
 
-async def segment_told(session: AsyncSession, key: str, segment: str | None) -> None:
-    """The segment question was answered (None: skipped); it is not asked again."""
-    await run(session, _SEGMENT_TOLD, {"rkey": key, "told": segment})
+async def segment_told(
+    session: AsyncSession, key: str, segment: str | None
+) -> tuple[str | None] | None:
+    """The segment question was answered (None: skipped); it is not asked again.
+
+    Returns the segment now stored (the one told, or the one known when skipped), or None
+    when the person has no row yet (`ensure` first).
+    """
+    row = await first(session, _SEGMENT_TOLD, {"rkey": key, "told": segment})
+    return (row[0],) if row is not None else None
 
 
 async def opt_ins(session: AsyncSession, key: str) -> tuple[bool, bool]:

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.text import visible
-from storage.models import Questionnaire, Response, SessionStatus
+from storage.models import Process, Questionnaire, Response, SessionStatus, Touchpoint
 from storage.statements import first, scalar
 from surveys import attempts, profiles
 from surveys.attempts import Attempt
@@ -34,7 +34,6 @@ from surveys.questionnaire import (
 from surveys.storing import ClientResponseHook, store_response
 from surveys.views import (
     PROCESS_ROW,
-    TOUCHPOINT_ROW,
     QuestionView,
     context_of,
     definition_of,
@@ -88,7 +87,9 @@ def local_day(moment: datetime, tz: ZoneInfo) -> date:
 
 
 async def give_consent(session: AsyncSession, key: str, now: datetime) -> None:
-    await profiles.give_consent(session, key, now)
+    """Record the consent; the questionnaire opened next in this transaction knows from it
+    whether the segment was asked before, without reading the row again."""
+    remember(session, key, segment_asked=await profiles.give_consent(session, key, now))
 
 
 _questionnaires = cast(sa.Table, Questionnaire.__table__).c
@@ -97,6 +98,19 @@ _responses = cast(sa.Table, Response.__table__).c
 
 _CURRENT_VERSION = sa.select(_questionnaires.id).where(
     _questionnaires.code == sa.bindparam("code"), _questionnaires.is_current
+)
+
+_touchpoints = cast(sa.Table, Touchpoint.__table__).c
+_processes = cast(sa.Table, Process.__table__).c
+# A touchpoint's process and whether both are active, in one statement.
+_TOUCHPOINT_TARGET = (
+    sa.select(_touchpoints.process_id, _touchpoints.active, _processes.active)
+    .join_from(
+        cast(sa.Table, Touchpoint.__table__),
+        cast(sa.Table, Process.__table__),
+        _touchpoints.process_id == _processes.id,
+    )
+    .where(_touchpoints.id == sa.bindparam("touchpoint_id"))
 )
 
 _SAME_DAY = (
@@ -131,17 +145,15 @@ async def _target(
     session: AsyncSession, touchpoint_id: int | None, process_id: int | None
 ) -> tuple[int | None, int] | None:
     """(touchpoint, process) when the service is being rated now, else None."""
-    if touchpoint_id:
-        touchpoint = await first(session, TOUCHPOINT_ROW, {"touchpoint_id": touchpoint_id})
-        if touchpoint is None or not touchpoint[3]:
+    if touchpoint_id:  # the touchpoint decides the process; both must be rated now
+        row = await first(session, _TOUCHPOINT_TARGET, {"touchpoint_id": touchpoint_id})
+        if row is None or not (row[1] and row[2]):
             return None
-        process_id = touchpoint[1]
-    else:
-        touchpoint_id = None
+        return touchpoint_id, int(row[0])
     process = await first(session, PROCESS_ROW, {"process_id": process_id}) if process_id else None
     if process is None or not process[2] or process_id is None:
         return None
-    return touchpoint_id, process_id
+    return None, process_id
 
 
 async def start_survey(

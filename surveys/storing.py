@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.rollup import count_in_rollup
 from storage.models import ClientType, Response, ResponseAnswer
-from storage.statements import binds, run, scalar
+from storage.statements import binds, run_many, scalar
 from surveys import profiles
 from surveys.attempts import Attempt
-from surveys.questionnaire import Question, QuestionKind
+from surveys.questionnaire import Question, QuestionKind, QuestionnaireDefinition
 from surveys.views import REMEMBERED, QuestionView, channel_of
 
 
@@ -38,6 +38,36 @@ class StoredResponse:
     rating: int | None
     month: date
     collected_via: str = "telegram"  # where the answers were given: telegram, max, web
+
+
+async def _segment_after(
+    session: AsyncSession,
+    definition: QuestionnaireDefinition,
+    key: str,
+    answers: dict[str, Any],
+    now: datetime,
+) -> str | None:
+    """The respondent's segment for the response: the one told now, else the one known.
+
+    Telling it is one statement that returns what is stored; only a questionnaire that did
+    not ask it reads the row.
+    """
+    told = [
+        answers[q.id] for q in definition.questions if q.remember == "segment" and q.id in answers
+    ]
+    if not told:
+        known = await profiles.segment_of(session, key)
+        if known is None:
+            await profiles.ensure(session, key, now)
+        return known[0] if known else None
+    session.info.pop(REMEMBERED, None)
+    stored: tuple[str | None] | None = None
+    for segment in told:
+        stored = await profiles.segment_told(session, key, segment)
+        if stored is None:  # never seen before (no consent row): the row first
+            await profiles.ensure(session, key, now)
+            stored = await profiles.segment_told(session, key, segment)
+    return stored[0] if stored else None
 
 
 class ClientResponseHook(Protocol):
@@ -94,17 +124,7 @@ async def store_response(
     ``collected_via``: the channel the person answered in (telegram, max, web)."""
     definition = view.definition
     key = attempt.respondent_key
-    known = await profiles.segment_of(session, key)
-    if known is None:
-        await profiles.ensure(session, key, now)
-    segment = known[0] if known else None
-    for question in definition.questions:
-        if question.remember == "segment" and question.id in answers:
-            told = answers[question.id]
-            await profiles.segment_told(session, key, told)
-            session.info.pop(REMEMBERED, None)
-            if told is not None:
-                segment = told
+    segment = await _segment_after(session, definition, key, answers, now)
     rating = answers.get(definition.primary.id)
     stored = StoredResponse(
         id=0,
@@ -142,11 +162,15 @@ async def store_response(
             },
         )
     )
-    for question in definition.questions:
-        if answers.get(question.id) is not None:
-            await run(
-                session, _INSERT_ANSWER, _answer_row(stored.id, question, answers[question.id])
-            )
+    await run_many(
+        session,
+        _INSERT_ANSWER,
+        [
+            _answer_row(stored.id, question, answers[question.id])
+            for question in definition.questions
+            if answers.get(question.id) is not None
+        ],
+    )
     if definition.indexed:
         await count_in_rollup(session, stored, definition.scale.max)
     # The closed loop takes internal clients' low scores as it takes external ones': seed 004

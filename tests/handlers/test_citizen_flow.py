@@ -220,3 +220,22 @@ async def test_the_stage_question_can_be_skipped_and_says_so(
     assert "можно пропустить" not in (telegram.last(CITIZEN).text or ""), (
         "the comment question says «нажмите «Пропустить»» itself"
     )
+
+
+async def test_the_segment_told_once_goes_on_every_later_response(
+    telegram: Telegram, session_pool: SessionPool
+) -> None:
+    """Told in the first questionnaire, kept for the next, which does not ask it again."""
+    from storage.models import Respondent
+
+    await consent_and_rate(telegram, CITIZEN, "5")
+    await telegram.tap(CITIZEN, "Пропустить")  # the comment
+    await telegram.tap(CITIZEN, "Гражданин")
+    await consent_and_rate(telegram, CITIZEN, "5", payload="t-SUP01-MFC")
+    await telegram.tap(CITIZEN, "Пропустить")
+    assert "Спасибо" in (telegram.last(CITIZEN).text or "")
+    stored = await responses(session_pool)
+    assert [r.segment for r in stored] == ["citizen", "citizen"]
+    async with session_pool() as session:
+        [respondent] = (await session.scalars(sa.select(Respondent))).all()
+    assert (respondent.segment, respondent.segment_asked) == ("citizen", True)

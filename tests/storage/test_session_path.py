@@ -290,3 +290,14 @@ async def test_cancelled_while_waiting_for_the_lock_frees_everything(
     async with inline_reads(session_pool) as db:
         assert await profiles.segment_of(db, "h" * 64) is None
         assert await profiles.segment_of(db, "i" * 64) == (None, False)
+
+
+async def test_telling_the_segment_returns_what_is_stored(session_pool: SessionPool) -> None:
+    async with inline_transaction(session_pool) as db:
+        assert await profiles.segment_told(db, "s" * 64, "citizen") is None  # no row yet
+        assert await profiles.give_consent(db, "s" * 64, NOW) is False  # not asked before
+        assert await profiles.segment_told(db, "s" * 64, "citizen") == ("citizen",)
+        assert await profiles.segment_told(db, "s" * 64, None) == ("citizen",)  # skipped: kept
+        assert await profiles.give_consent(db, "s" * 64, NOW) is True  # asked before now
+    async with inline_reads(session_pool) as db:
+        assert await profiles.segment_of(db, "s" * 64) == ("citizen", True)
