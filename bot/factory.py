@@ -17,7 +17,7 @@ from aiogram.utils.i18n import ConstI18nMiddleware
 from bot.fsm import HashedKeyBuilder, SqlFsmStorage
 from bot.i18n import create_i18n
 from bot.middlewares import ActorMiddleware, ThrottlingMiddleware, UnitOfWorkMiddleware
-from bot.telegram_session import TolerantSession
+from bot.telegram_session import TolerantSession, build_hot_models
 from bot.typography import typeset
 from core.clock import Clock, utcnow
 from core.heap import settle_heap
@@ -35,6 +35,7 @@ def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
     """A Bot talking to Telegram or to any Bot API server given by OTKLIK_TELEGRAM_API_URL."""
     if session is None:
         session = TolerantSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    build_hot_models()  # at start-up, not in the first respondents' answers
     return Bot(
         settings.token(),
         session=typeset(session),

@@ -17,6 +17,12 @@ parametrized models only weakly, so each full garbage collection dropped them an
 answer built the validator again: a tenth of a second of CPU per type, several times a
 minute under load (bench/README.md, survey_throughput). This session holds each one it has
 used, so each is built once per process.
+
+aiogram's models are built on first use (bot.aiogram_lazy), which is right for the hundreds
+of types this bot never touches but wrong for those every questionnaire needs: the update,
+the message, the callback, the keyboard and the five calls of a respondent's answer took
+about 0.4 s of CPU out of the first respondents' answers after each start. `build_hot_models`
+builds them at start-up instead (`bot.factory.create_bot`), before the heap is frozen.
 """
 
 from __future__ import annotations
@@ -26,17 +32,36 @@ from typing import Any, ClassVar, cast
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.exceptions import ClientDecodeError, TelegramNetworkError, TelegramServerError
-from aiogram.methods import TelegramMethod
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    EditMessageReplyMarkup,
+    EditMessageText,
+    GetUpdates,
+    SendMessage,
+    TelegramMethod,
+)
 from aiogram.methods.base import Response, TelegramType
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from aiohttp import ClientError, ClientTimeout
+from pydantic import BaseModel
 
 JSON_HEADERS = {"Content-Type": "application/json"}
+HOT_TYPES = (Update, Message, CallbackQuery, InlineKeyboardMarkup, InlineKeyboardButton)
+"""What every update of a questionnaire parses or builds."""
+HOT_METHODS = (
+    GetUpdates,
+    SendMessage,
+    EditMessageText,
+    EditMessageReplyMarkup,
+    AnswerCallbackQuery,
+)
+"""The calls of a respondent's answer, and the poll that brings it."""
 
 
 class TolerantSession(AiohttpSession):
     """`AiohttpSession` posting JSON, whose undecodable answers raise `TelegramServerError`."""
 
-    answer_types: ClassVar[dict[Any, type]] = {}
+    answer_types: ClassVar[dict[Any, type[BaseModel]]] = {}
     """`Response[T]` by the method's result type T, held so pydantic never drops them."""
 
     def json_body(self, bot: Bot, method: TelegramMethod[TelegramType]) -> bytes | None:
@@ -82,12 +107,18 @@ class TolerantSession(AiohttpSession):
         response = self.check_response(bot, method, answer.status, content)
         return cast(TelegramType, response.result)
 
+    @classmethod
+    def answer_type(cls, returning: Any) -> type[BaseModel]:
+        """`Response[returning]`, held for the life of the process."""
+        held = cls.answer_types.get(returning)
+        if held is None:
+            held = cls.answer_types[returning] = Response[returning]  # type: ignore[valid-type]
+        return held
+
     def check_response(
         self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int, content: str
     ) -> Response[TelegramType]:
-        returning = method.__returning__
-        if returning not in self.answer_types:
-            self.answer_types[returning] = Response[returning]  # type: ignore[valid-type]
+        self.answer_type(method.__returning__)
         try:
             return super().check_response(bot, method, status_code, content)
         except ClientDecodeError as error:
@@ -95,3 +126,15 @@ class TolerantSession(AiohttpSession):
             raise TelegramServerError(
                 method=method, message=f"HTTP {status_code}, the answer is not JSON"
             ) from error
+
+
+def build_hot_models() -> None:
+    """Build now the validators and serializers a respondent's every answer needs.
+
+    pydantic's public `model_rebuild` completes a model still deferred and returns at once
+    for one already built, so calling this again (tests, the demo) costs nothing.
+    """
+    for model in (*HOT_TYPES, *HOT_METHODS):
+        model.model_rebuild()
+    for method in HOT_METHODS:
+        TolerantSession.answer_type(method.__returning__).model_rebuild()
