@@ -210,20 +210,6 @@ def _one_hop_cursor(base_cursor: Any) -> type:
             this: Any = self
             this._rows = collections.deque(rows)
 
-        def execute(self, operation: Any, parameters: Any = None) -> Any:
-            """Inside `inline_statements()` the statement runs right here, in the caller's
-            greenlet: no coroutine, no switch to the loop and back. A `BEGIN IMMEDIATE`, or
-            a connection another task is using, takes the awaited path."""
-            if _INLINE.get() and not _may_wait(operation):
-                adapt = self._adapt_connection
-                if not adapt._execute_mutex.locked():
-                    try:
-                        self._take(_run(self._connection._conn, operation, parameters))
-                    except Exception as error:
-                        adapt._handle_exception(error)
-                    return None
-            return super().execute(operation, parameters)
-
         async def _execute_async(self, operation: Any, parameters: Any) -> Any:
             self._take(await _execute_one_hop(self, operation, parameters))
 
