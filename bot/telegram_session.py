@@ -27,9 +27,13 @@ builds them at start-up instead (`bot.factory.create_bot`), before the heap is f
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
+from http import HTTPStatus
 from typing import Any, ClassVar, cast
 
 from aiogram import Bot
+from aiogram.client.default import Default
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.exceptions import ClientDecodeError, TelegramNetworkError, TelegramServerError
 from aiogram.methods import (
@@ -43,9 +47,20 @@ from aiogram.methods import (
 from aiogram.methods.base import Response, TelegramType
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from aiohttp import ClientError, ClientTimeout
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+class _NotPlain(Exception):
+    """A value only aiogram's preparation turns into JSON (a file, a date, a default)."""
+
+
+def _not_plain(value: Any) -> Any:
+    raise _NotPlain
+
+
+_PLAIN_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_not_plain)
 HOT_TYPES = (Update, Message, CallbackQuery, InlineKeyboardMarkup, InlineKeyboardButton)
 """What every update of a questionnaire parses or builds."""
 HOT_METHODS = (
@@ -58,6 +73,11 @@ HOT_METHODS = (
 """The calls of a respondent's answer, and the poll that brings it."""
 
 
+@lru_cache(maxsize=16)
+def _timeout(seconds: float) -> ClientTimeout:
+    return ClientTimeout(total=seconds)
+
+
 class TolerantSession(AiohttpSession):
     """`AiohttpSession` posting JSON, whose undecodable answers raise `TelegramServerError`."""
 
@@ -67,9 +87,24 @@ class TolerantSession(AiohttpSession):
     def json_body(self, bot: Bot, method: TelegramMethod[TelegramType]) -> bytes | None:
         """The call's parameters as one JSON document, or None when it carries a file.
 
-        The values are aiogram's own (`prepare_value`: the bot's defaults filled in, dates
-        as timestamps), nested objects kept as objects rather than dumped to strings.
+        Nearly every call is plain data once the bot's defaults are filled in: pydantic's
+        dump (nothing empty) goes straight to the encoder. A call with anything else in it,
+        a file, a date or a default deeper down, takes aiogram's own preparation
+        (`prepare_value`), so both ways give the same parameters.
         """
+        params: dict[str, Any] = {}
+        for key, value in method.model_dump(warnings=False, exclude_none=True).items():
+            if isinstance(value, Default):
+                value = bot.default[value.name]
+            if value:  # aiogram's form leaves out every empty value the same way
+                params[key] = value
+        try:
+            return _PLAIN_JSON.encode(params).encode()
+        except _NotPlain:
+            return self.prepared_body(bot, method)
+
+    def prepared_body(self, bot: Bot, method: TelegramMethod[TelegramType]) -> bytes | None:
+        """`json_body` by aiogram's `prepare_value`: dates as timestamps, files attached."""
         files: dict[str, Any] = {}
         params: dict[str, Any] = {}
         for key, value in method.model_dump(warnings=False).items():
@@ -96,7 +131,7 @@ class TolerantSession(AiohttpSession):
                 url,
                 data=body,
                 headers=JSON_HEADERS,
-                timeout=ClientTimeout(total=self.timeout if timeout is None else timeout),
+                timeout=_timeout(self.timeout if timeout is None else timeout),
             ) as answer:
                 content = await answer.text()
         except TimeoutError as error:  # the same errors as aiogram's own session
@@ -118,7 +153,17 @@ class TolerantSession(AiohttpSession):
     def check_response(
         self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int, content: str
     ) -> Response[TelegramType]:
-        self.answer_type(method.__returning__)
+        answer_type = self.answer_type(method.__returning__)
+        if HTTPStatus.OK <= status_code <= HTTPStatus.IM_USED:
+            # A success is read straight from the JSON text (pydantic's own parser); anything
+            # else, and anything that does not read, gets aiogram's check and its errors.
+            try:
+                answer = answer_type.model_validate_json(content, context={"bot": bot})
+            except ValidationError:
+                pass
+            else:
+                if isinstance(answer, Response) and answer.ok:
+                    return answer
         try:
             return super().check_response(bot, method, status_code, content)
         except ClientDecodeError as error:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
@@ -17,7 +19,12 @@ from aiohttp.test_utils import TestServer
 from bot.telegram_session import TolerantSession
 from tests.conftest import TEST_TOKEN
 
-MESSAGE = {"message_id": 7, "date": 0, "chat": {"id": 42, "type": "private"}, "text": "x"}
+MESSAGE: dict[str, Any] = {
+    "message_id": 7,
+    "date": 0,
+    "chat": {"id": 42, "type": "private"},
+    "text": "x",
+}
 
 
 @pytest.fixture
@@ -92,3 +99,92 @@ async def test_a_file_goes_as_multipart(received: tuple[list[dict[str, Any]], st
     assert request["type"] == "multipart/form-data"
     assert request["params"]["caption"] == "Отчёт"
     assert request["params"]["chat_id"] == "42"
+
+
+def _methods() -> list[Any]:
+    from datetime import UTC, datetime
+
+    from aiogram.methods import (
+        AnswerCallbackQuery,
+        BanChatMember,
+        EditMessageReplyMarkup,
+        EditMessageText,
+        SendMediaGroup,
+        SendMessage,
+    )
+    from aiogram.types import InputMediaPhoto, LinkPreviewOptions
+
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text="Назад", callback_data="a:<")]]
+    )
+    return [
+        SendMessage(chat_id=1, text="Вопрос «1»", reply_markup=markup),
+        SendMessage(chat_id=1, text="x", link_preview_options=LinkPreviewOptions(is_disabled=True)),
+        EditMessageText(chat_id=1, message_id=2, text="<b>Шаг</b>", reply_markup=markup),
+        EditMessageReplyMarkup(chat_id=1, message_id=2, reply_markup=None),
+        AnswerCallbackQuery(callback_query_id="7", text="Готово", show_alert=False),
+        BanChatMember(chat_id=1, user_id=2, until_date=datetime(2030, 1, 1, tzinfo=UTC)),
+        SendMediaGroup(chat_id=1, media=[InputMediaPhoto(media="file-id", caption="Фото")]),
+    ]
+
+
+def test_the_fast_body_is_what_aiograms_preparation_gives() -> None:
+    session = TolerantSession()
+    bot = Bot(TEST_TOKEN, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    for method in _methods():
+        fast, prepared = session.json_body(bot, method), session.prepared_body(bot, method)
+        assert fast is not None and prepared is not None, method
+        assert json.loads(fast) == json.loads(prepared), type(method).__name__
+
+
+async def test_answers_read_from_json_text_as_aiogram_reads_them() -> None:
+    from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter, TelegramServerError
+    from aiogram.methods import AnswerCallbackQuery, EditMessageText, GetUpdates
+
+    session = TolerantSession()
+    bot = Bot(TEST_TOKEN, session=session)
+    message = {
+        **MESSAGE,
+        "entities": [{"type": "bold", "offset": 0, "length": 1}],
+        "reply_markup": {"inline_keyboard": [[{"text": "5", "callback_data": "a:5"}]]},
+    }
+    update = {
+        "update_id": 9,
+        "callback_query": {
+            "id": "1",
+            "chat_instance": "c",
+            "data": "a:5",
+            "message": message,
+            "from": {"id": 42, "is_bot": False, "first_name": "Иван"},
+        },
+    }
+    cases: list[tuple[Any, Any]] = [
+        (EditMessageText(chat_id=42, message_id=7, text="x"), message),
+        (EditMessageText(chat_id=42, message_id=7, text="x"), True),
+        (AnswerCallbackQuery(callback_query_id="1"), True),
+        (GetUpdates(), [update]),
+    ]
+    try:
+        for method, result in cases:
+            content = json.dumps({"ok": True, "result": result})
+            fast = session.check_response(bot, method, 200, content)
+            by_aiogram = BaseSession.check_response(session, bot, method, 200, content)
+            assert fast == by_aiogram and type(fast.result) is type(by_aiogram.result)
+            if isinstance(fast.result, list):
+                assert fast.result[0].callback_query.bot is bot  # the context reaches objects
+        edit = EditMessageText(chat_id=42, message_id=7, text="x")
+        refused = json.dumps({"ok": False, "error_code": 400, "description": "Bad Request: x"})
+        with pytest.raises(TelegramBadRequest):
+            session.check_response(bot, edit, 400, refused)
+        limited = {
+            "ok": False,
+            "error_code": 429,
+            "description": "Too Many Requests",
+            "parameters": {"retry_after": 3},
+        }
+        with pytest.raises(TelegramRetryAfter):
+            session.check_response(bot, edit, 429, json.dumps(limited))
+        with pytest.raises(TelegramServerError):
+            session.check_response(bot, edit, 200, "<html>502</html>")
+    finally:
+        await bot.session.close()
