@@ -8,7 +8,7 @@ demo) needs no detaching of routers from the previous one.
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.dispatcher.event.telegram import TelegramEventObserver
 
 from handlers import (
@@ -27,7 +27,7 @@ from handlers import (
     regulation,
     respondent,
 )
-from handlers.filters import IsOfficer, inline
+from handlers.filters import InPrivateChat, IsOfficer
 
 
 def _fresh(declared: Router) -> Router:
@@ -53,14 +53,13 @@ def build_root_router() -> Router:
     """A new router tree for one dispatcher, from the handler modules' declarations."""
     root = Router(name="otklik")
     # Private chats only: the bot is a one-to-one conversation; groups and channels are ignored.
-    root.message.filter(inline(F.chat.type == "private"))
-    root.callback_query.filter(inline(F.message.chat.type == "private"))
+    root.message.filter(InPrivateChat())
+    root.callback_query.filter(InPrivateChat())
     officer_router = _fresh(officer.router)
     officer_router.include_router(_fresh(regulation.router))  # the organisation's regulation
     officer_router.message.filter(IsOfficer())
     officer_router.callback_query.filter(IsOfficer())
     root.include_routers(
-        _fresh(errors.router),  # errors first: catches what any router below raises
         _fresh(respondent.answers),  # consent, answers, opt-in: most updates, tried first
         _fresh(employee.router),  # invite links before the generic /start <payload>
         officer_router,  # officer-only, filtered once at router level
@@ -73,6 +72,9 @@ def build_root_router() -> Router:
         _fresh(common.router),  # /start, /help, /forget
         _fresh(respondent.router),  # questionnaires started by a link, typed answers, search
         _fresh(finder.router),  # a service found without a QR code: area → service → place
-        _fresh(fallback.router),  # last: anything nobody else took
+        _fresh(fallback.router),  # anything nobody else took
+        # aiogram hands a handler's exception to the whole tree as an error event, so this
+        # router catches it wherever it stands; last, no message or button passes it by.
+        _fresh(errors.router),
     )
     return root

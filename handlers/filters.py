@@ -6,7 +6,7 @@ from typing import Any
 
 from aiogram import F
 from aiogram.filters import Filter
-from aiogram.types import TelegramObject
+from aiogram.types import CallbackQuery, Message, TelegramObject
 from magic_filter import MagicFilter
 
 
@@ -16,6 +16,22 @@ class IsOfficer(Filter):
     async def __call__(self, event: TelegramObject, **data: Any) -> bool:
         actor = data.get("actor")
         return bool(actor is not None and actor.is_officer)
+
+
+class InPrivateChat(Filter):
+    """A message, or a button under one, in a one-to-one chat with the bot.
+
+    The root router's check of every update: two attribute reads, where the magic filter
+    `F.message.chat.type == "private"` walked its operations for each.
+    """
+
+    async def __call__(self, event: TelegramObject, /) -> bool:
+        if isinstance(event, Message):
+            return event.chat.type == "private"
+        # A button's message may be one Telegram no longer shows (InaccessibleMessage): it
+        # still says its chat.
+        message = event.message if isinstance(event, CallbackQuery) else None
+        return message is not None and message.chat.type == "private"
 
 
 class Inline(Filter):

@@ -47,3 +47,25 @@ async def test_inline_filter_resolves_like_the_magic_one() -> None:
     # aiogram treats it as awaitable: no thread pool.
     assert FilterObject(inline(F.text)).awaitable
     assert not FilterObject(F.text).awaitable
+
+
+async def test_private_chat_filter_takes_one_to_one_chats_only() -> None:
+    from aiogram.types import CallbackQuery, InaccessibleMessage, User
+
+    from handlers.filters import InPrivateChat
+
+    private = Message.model_validate(
+        {"message_id": 1, "date": 0, "chat": Chat(id=5, type="private"), "text": "x"}
+    )
+    group = private.model_copy(update={"chat": Chat(id=-5, type="group")})
+    person = User(id=5, is_bot=False, first_name="Иван")
+
+    def pressed(message: Message | InaccessibleMessage | None) -> CallbackQuery:
+        return CallbackQuery(id="1", from_user=person, chat_instance="c", data="a", message=message)
+
+    gone = InaccessibleMessage(chat=Chat(id=5, type="private"), message_id=1)
+    check = InPrivateChat()
+    assert [await check(private), await check(group)] == [True, False]
+    assert [await check(pressed(private)), await check(pressed(group))] == [True, False]
+    assert await check(pressed(gone))  # a button under a message no longer shown
+    assert not await check(pressed(None))  # an inline-mode button: no chat
