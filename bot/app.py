@@ -39,6 +39,7 @@ from bot.single_intake import IntakeLease
 from bot.webhook import serve_webhook, webhook_secret
 from core.channels import Channel
 from core.clock import Clock, utcnow
+from core.heap import tune_collector
 from core.i18n import translator
 from core.settings import Settings, SettingsError
 from handlers.menus import MenuKeeper
@@ -158,6 +159,7 @@ async def run_bot(
         bot = create_bot(settings)
     maxc = create_max_channel(settings, storage.pool) if settings.has_max else None
     dispatcher: Dispatcher = create_dispatcher(settings, storage.pool, clock=clock)
+    tune_collector()  # a process that serves updates from here on
     leadership = Leadership(storage.pool, clock=clock)
     scheduler = create_scheduler(
         settings, storage.pool, clock, leadership, fsm_storage=dispatcher.storage

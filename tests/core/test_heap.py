@@ -15,7 +15,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.factory import create_dispatcher
-from core.heap import settle_heap
+from core.heap import YOUNG_OBJECTS, settle_heap, tune_collector
 from core.settings import Settings
 from storage.database import create_engine, create_session_pool
 
@@ -55,3 +55,20 @@ async def test_the_dispatcher_leaves_the_startup_heap_frozen(tmp_path: Path) -> 
     finally:
         sys.modules.pop("otklik_heap_marker", None)
         await engine.dispose()
+
+
+@pytest.fixture
+def thresholds() -> Iterator[None]:
+    before = gc.get_threshold()
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+def test_tune_collector_raises_the_young_generation(thresholds: None) -> None:
+    gc.set_threshold(700, 10, 10)  # Python's defaults
+    tune_collector()
+    assert gc.get_threshold() == (YOUNG_OBJECTS, 20, 20)
+    tune_collector()  # again: nothing more changes
+    assert gc.get_threshold() == (YOUNG_OBJECTS, 20, 20)
