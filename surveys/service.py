@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.text import visible
-from storage.models import Process, Questionnaire, Response, SessionStatus, Touchpoint
+from storage.models import Questionnaire, Response, SessionStatus
 from storage.statements import first, scalar
 from surveys import attempts, profiles
 from surveys.attempts import Attempt
@@ -34,6 +34,7 @@ from surveys.questionnaire import (
 from surveys.storing import ClientResponseHook, store_response
 from surveys.views import (
     PROCESS_ROW,
+    TOUCHPOINT_TARGET,
     QuestionView,
     context_of,
     definition_of,
@@ -100,19 +101,6 @@ _CURRENT_VERSION = sa.select(_questionnaires.id).where(
     _questionnaires.code == sa.bindparam("code"), _questionnaires.is_current
 )
 
-_touchpoints = cast(sa.Table, Touchpoint.__table__).c
-_processes = cast(sa.Table, Process.__table__).c
-# A touchpoint's process and whether both are active, in one statement.
-_TOUCHPOINT_TARGET = (
-    sa.select(_touchpoints.process_id, _touchpoints.active, _processes.active)
-    .join_from(
-        cast(sa.Table, Touchpoint.__table__),
-        cast(sa.Table, Process.__table__),
-        _touchpoints.process_id == _processes.id,
-    )
-    .where(_touchpoints.id == sa.bindparam("touchpoint_id"))
-)
-
 _SAME_DAY = (
     _responses.respondent_key == sa.bindparam("key"),
     _responses.local_day == sa.bindparam("day"),
@@ -146,7 +134,7 @@ async def _target(
 ) -> tuple[int | None, int] | None:
     """(touchpoint, process) when the service is being rated now, else None."""
     if touchpoint_id:  # the touchpoint decides the process; both must be rated now
-        row = await first(session, _TOUCHPOINT_TARGET, {"touchpoint_id": touchpoint_id})
+        row = await first(session, TOUCHPOINT_TARGET, {"touchpoint_id": touchpoint_id})
         if row is None or not (row[1] and row[2]):
             return None
         return touchpoint_id, int(row[0])

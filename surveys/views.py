@@ -72,6 +72,14 @@ TOUCHPOINT_ROW = sa.select(
     _touchpoints.name, _touchpoints.process_id, _touchpoints.kind, _touchpoints.active
 ).where(_touchpoints.id == sa.bindparam("touchpoint_id"))
 
+# A touchpoint's process and whether both are active, in one statement (rated now or not).
+TOUCHPOINT_TARGET = (
+    sa.select(_touchpoints.process_id, _touchpoints.active, _processes.active)
+    .select_from(Touchpoint.__table__)
+    .join(Process.__table__, _touchpoints.process_id == _processes.id)
+    .where(_touchpoints.id == sa.bindparam("touchpoint_id"))
+)
+
 
 async def definition_of(session: AsyncSession, questionnaire_id: int) -> QuestionnaireDefinition:
     """Each stored version is read once per database: its rows never change."""
