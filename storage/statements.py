@@ -58,10 +58,12 @@ class PerDialect:
 Statement = sa.Executable | PerDialect
 
 
+def _for(session: AsyncSession, statement: Statement) -> sa.Executable:
+    return statement.of(session) if isinstance(statement, PerDialect) else statement
+
+
 async def _execute(session: AsyncSession, statement: Statement, params: Params | None) -> Any:
-    if isinstance(statement, PerDialect):
-        statement = statement.of(session)
-    return await session.execute(statement, dict(params or {}))
+    return await session.execute(_for(session, statement), dict(params or {}))
 
 
 async def run(session: AsyncSession, statement: Statement, params: Params | None = None) -> int:
@@ -75,9 +77,7 @@ async def run(session: AsyncSession, statement: Statement, params: Params | None
 async def run_many(session: AsyncSession, statement: Statement, params: Sequence[Params]) -> None:
     """Execute a write once per parameter set, in one call (the driver's executemany)."""
     if params:
-        if isinstance(statement, PerDialect):
-            statement = statement.of(session)
-        await session.execute(statement, [dict(row) for row in params])
+        await session.execute(_for(session, statement), [dict(row) for row in params])
 
 
 async def rows(
