@@ -145,6 +145,22 @@ async def _campaign_audience(message: Message, uow: UnitOfWork, page: int, *, ed
     await show_page(message, text, markup, edit=edit)
 
 
+def _campaign_days_keyboard(department_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for days in CAMPAIGN_DAYS:
+        builder.button(
+            text=_("{days} d.").format(days=days),
+            callback_data=CampaignWizardCb(d=department_id, days=days),
+        )
+    return builder.as_markup()
+
+
+def _start_anyway_keyboard(chosen: CampaignWizardCb) -> InlineKeyboardMarkup:
+    again = CampaignWizardCb(d=chosen.d, days=chosen.days, go=True)
+    button = InlineKeyboardButton(text=_("Start anyway"), callback_data=again.pack())
+    return InlineKeyboardMarkup(inline_keyboard=[[button]])
+
+
 @router.callback_query(CampaignWizardCb.filter())
 async def campaign_wizard(
     query: CallbackQuery,
@@ -159,14 +175,9 @@ async def campaign_wizard(
     if message is None:
         return
     if callback_data.days == 0:
-        builder = InlineKeyboardBuilder()
-        for days in CAMPAIGN_DAYS:
-            builder.button(
-                text=_("{days} d.").format(days=days),
-                callback_data=CampaignWizardCb(d=callback_data.d, days=days),
-            )
         await message.edit_text(
-            _("How many days will the survey run?"), reply_markup=builder.as_markup()
+            _("How many days will the survey run?"),
+            reply_markup=_campaign_days_keyboard(callback_data.d),
         )
         return
     now = clock()
@@ -182,18 +193,7 @@ async def campaign_wizard(
                     "bot yet. Invitations go only to those known when the survey starts. Start "
                     "anyway, or choose another audience with /campaign."
                 ),
-                reply_markup=InlineKeyboardMarkup(
-                    inline_keyboard=[
-                        [
-                            InlineKeyboardButton(
-                                text=_("Start anyway"),
-                                callback_data=CampaignWizardCb(
-                                    d=callback_data.d, days=callback_data.days, go=True
-                                ).pack(),
-                            )
-                        ]
-                    ]
-                ),
+                reply_markup=_start_anyway_keyboard(callback_data),
             )
             return
     async with uow.transaction() as session:

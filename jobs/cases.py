@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import lru_cache
 from html import escape
 
@@ -32,7 +32,6 @@ from reengineering.cases import (
     case_number,
     numbered_items,
     officer_chats,
-    open_case,
     open_cases_from_detections,
     owner_chat,
     plan_annex,
@@ -54,11 +53,10 @@ from reengineering.reminders import (
     step_line,
     step_reminder_text,
 )
+from reengineering.review_due import open_due_reviews
 from storage.cases_models import (
-    CaseGround,
     CaseStatus,
     CaseStep,
-    Ground,
     PlanItem,
     ReengineeringCase,
     StepStatus,
@@ -222,66 +220,84 @@ async def queue_deadline_reminders(
     for case in cases:
         process = await session.get(Process, case.process_id)
         assert process is not None
-        template = template_of(case.template_id, case.template_version)
         owner = await owner_chat(session, process, case)
-        owner_name = await _owner_name(session, case, process, _)
-        steps = list(
-            await session.scalars(
-                sa.select(CaseStep)
-                .where(CaseStep.case_id == case.id, CaseStep.status == StepStatus.ACTIVE)
-                .order_by(CaseStep.position)
-            )
+        await _plan_step_reminders(
+            session, book, case, process, owner, officers, today, calendar, days_before, _
         )
-        for row in steps:
-            if row.due_on is None:
-                continue
-            reminder = deadline_reminder(
-                row.due_on, today, calendar, days_before=days_before, active_since=row.activated_on
-            )
-            if reminder is None:
-                continue
-            step = template.step(row.step_code)
-            owners_turn = acting(step, row) == "owner"
-            # While Telegram cannot reach the owner, their reminder waits and officers get it too.
-            primary = [owner] if owners_turn and owner is not None else officers
-            if owners_turn and owner is not None and owner.held is not None:
-                primary = [owner, *officers]
-            copies = officers if reminder.kind == "overdue" else []
-            warning = WorkingCalendar.data_warning(row.due_on.year, _)
-            for chat in dict.fromkeys(primary):
-                text = step_reminder_text(
-                    case_number=case_number(case.id), process_name=process.name,
-                    step_id=step.id, step_title=step.title, produces=step.produces,
-                    reminder=reminder, today=today, data_warning=warning, _=_,
-                )  # fmt: skip
-                kind = "case_overdue" if reminder.kind == "overdue" else "case_reminder"
-                _plan(
-                    book, chat, text, kind=kind, item="step", item_id=row.id, reminder=reminder,
-                    line=step_line(step.id, step.title, reminder, today, _), label=step.id,
-                    case=case, process_name=process.name, responsible=owner_name,
-                    warning=warning,
-                )  # fmt: skip
-            for chat in dict.fromkeys(copies):
-                if chat in primary:
-                    continue
-                text = step_reminder_text(
-                    case_number=case_number(case.id), process_name=process.name,
-                    step_id=step.id, step_title=step.title, produces=step.produces,
-                    reminder=reminder, today=today, copy_for_officer=True,
-                    responsible=owner_name, data_warning=warning, _=_,
-                )  # fmt: skip
-                _plan(
-                    book, chat, text, kind="case_overdue_copy", item="step", item_id=row.id,
-                    reminder=reminder, line=step_line(step.id, step.title, reminder, today, _),
-                    label=step.id, case=case, process_name=process.name, responsible=owner_name,
-                    warning=warning,
-                )  # fmt: skip
         await _plan_reminders(
             session, book, case, process, owner, officers, today, calendar, days_before, _
         )
     if own_book:
         return len(await send_digests(session, book, today, officers, _))
     return 0
+
+
+async def _plan_step_reminders(
+    session: AsyncSession,
+    book: DigestBook,
+    case: ReengineeringCase,
+    process: Process,
+    owner: Recipient | None,
+    officers: Sequence[Recipient],
+    today: date,
+    calendar: WorkingCalendar,
+    days_before: Sequence[int],
+    _: Translator,
+) -> None:
+    """Today's reminders of the case's active steps, with the officers' copies of overdue ones."""
+    template = template_of(case.template_id, case.template_version)
+    owner_name = await _owner_name(session, case, process, _)
+    steps = list(
+        await session.scalars(
+            sa.select(CaseStep)
+            .where(CaseStep.case_id == case.id, CaseStep.status == StepStatus.ACTIVE)
+            .order_by(CaseStep.position)
+        )
+    )
+    for row in steps:
+        if row.due_on is None:
+            continue
+        reminder = deadline_reminder(
+            row.due_on, today, calendar, days_before=days_before, active_since=row.activated_on
+        )
+        if reminder is None:
+            continue
+        step = template.step(row.step_code)
+        owners_turn = acting(step, row) == "owner"
+        # While Telegram cannot reach the owner, their reminder waits and officers get it too.
+        primary = [owner] if owners_turn and owner is not None else officers
+        if owners_turn and owner is not None and owner.held is not None:
+            primary = [owner, *officers]
+        copies = officers if reminder.kind == "overdue" else []
+        warning = WorkingCalendar.data_warning(row.due_on.year, _)
+        for chat in dict.fromkeys(primary):
+            text = step_reminder_text(
+                case_number=case_number(case.id), process_name=process.name,
+                step_id=step.id, step_title=step.title, produces=step.produces,
+                reminder=reminder, today=today, data_warning=warning, _=_,
+            )  # fmt: skip
+            kind = "case_overdue" if reminder.kind == "overdue" else "case_reminder"
+            _plan(
+                book, chat, text, kind=kind, item="step", item_id=row.id, reminder=reminder,
+                line=step_line(step.id, step.title, reminder, today, _), label=step.id,
+                case=case, process_name=process.name, responsible=owner_name,
+                warning=warning,
+            )  # fmt: skip
+        for chat in dict.fromkeys(copies):
+            if chat in primary:
+                continue
+            text = step_reminder_text(
+                case_number=case_number(case.id), process_name=process.name,
+                step_id=step.id, step_title=step.title, produces=step.produces,
+                reminder=reminder, today=today, copy_for_officer=True,
+                responsible=owner_name, data_warning=warning, _=_,
+            )  # fmt: skip
+            _plan(
+                book, chat, text, kind="case_overdue_copy", item="step", item_id=row.id,
+                reminder=reminder, line=step_line(step.id, step.title, reminder, today, _),
+                label=step.id, case=case, process_name=process.name, responsible=owner_name,
+                warning=warning,
+            )  # fmt: skip
 
 
 async def _plan_reminders(
@@ -408,61 +424,6 @@ async def queue_review_reminders(
     if own_book:
         return len(await send_digests(session, book, today, officers, _))
     return 0
-
-
-async def open_due_reviews(
-    session: AsyncSession,
-    now: datetime,
-    today: date,
-    calendar: WorkingCalendar,
-    _: Translator | None = None,
-) -> tuple[list[int], list[int]]:
-    """Open a case for every active process whose review date has come (ground: review_due).
-
-    The ground arises on the review date; a date already past when the case opens (the bot
-    was down, or the registry was imported with overdue reviews) counts from today, so the
-    case does not start with every deadline already missed. A process with an open case gets
-    the ground linked to it instead (once). Returns the ids of opened and of linked cases.
-    """
-    processes = await session.scalars(
-        sa.select(Process)
-        .where(Process.active, Process.review_due.is_not(None), Process.review_due <= today)
-        .order_by(Process.id)
-    )
-    opened: list[int] = []
-    linked: list[int] = []
-    for process in list(processes):
-        assert process.review_due is not None
-        open_id = await session.scalar(
-            sa.select(ReengineeringCase.id).where(
-                ReengineeringCase.process_id == process.id,
-                ReengineeringCase.status == CaseStatus.OPEN,
-            )
-        )
-        if open_id is not None:
-            # The open case already covers the review when it carries this ground.
-            covered = await session.scalar(
-                sa.select(CaseGround.id).where(
-                    CaseGround.case_id == open_id, CaseGround.ground == Ground.REVIEW_DUE
-                )
-            )
-            if covered is not None:
-                continue
-        result = await open_case(
-            session,
-            process.id,
-            Ground.REVIEW_DUE,
-            arose_on=process.review_due if open_id else max(process.review_due, today),
-            on=today,
-            at=now,
-            calendar=calendar,
-            _=_,
-        )
-        if result.created:
-            opened.append(result.case_id)
-        elif result.linked:
-            linked.append(result.case_id)
-    return opened, linked
 
 
 async def run_case_reminders(

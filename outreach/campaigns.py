@@ -48,6 +48,33 @@ def take_survey(_: Translator, campaign_id: int) -> Actions:
     return ((Action(Intent.CAMPAIGN_TAKE, (campaign_id,), _("Take the survey")),),)
 
 
+async def _department_ids(session: AsyncSession, codes: Sequence[str], _: Translator) -> list[int]:
+    """The departments by their codes; an unknown code is refused with the known ones."""
+    department_ids: list[int] = []
+    for code in codes:
+        department = await session.scalar(sa.select(Department).where(Department.code == code))
+        if department is None:
+            known = await known_codes(session, Department.code)
+            raise CampaignError(
+                _("No department with the code “{code}”; known codes: {known}.").format(
+                    code=code, known=known
+                )
+            )
+        department_ids.append(department.id)
+    return department_ids
+
+
+async def _touchpoint_id(session: AsyncSession, code: str, _: Translator) -> int:
+    """The touchpoint by its code; an unknown code is refused with the active ones."""
+    touchpoint = await session.scalar(sa.select(Touchpoint).where(Touchpoint.code == code))
+    if touchpoint is None:
+        known = await known_codes(session, Touchpoint.code, Touchpoint.active)
+        raise CampaignError(
+            _("Touchpoint “{code}” not found; known codes: {known}.").format(code=code, known=known)
+        )
+    return int(touchpoint.id)
+
+
 async def start_campaign(
     session: AsyncSession,
     *,
@@ -82,32 +109,12 @@ async def start_campaign(
                 code=questionnaire_code, known=known
             )
         )
-    department_ids: list[int] = []
-    for code in department_codes:
-        department = await session.scalar(sa.select(Department).where(Department.code == code))
-        if department is None:
-            known = await known_codes(session, Department.code)
-            raise CampaignError(
-                _("No department with the code “{code}”; known codes: {known}.").format(
-                    code=code, known=known
-                )
-            )
-        department_ids.append(department.id)
+    department_ids = await _department_ids(session, department_codes, _)
     if audience == "departments" and not department_ids:
         raise CampaignError(_("Name at least one department."))
     touchpoint_id = None
     if audience == "touchpoint":
-        touchpoint = await session.scalar(
-            sa.select(Touchpoint).where(Touchpoint.code == (touchpoint_code or ""))
-        )
-        if touchpoint is None:
-            known = await known_codes(session, Touchpoint.code, Touchpoint.active)
-            raise CampaignError(
-                _("Touchpoint “{code}” not found; known codes: {known}.").format(
-                    code=touchpoint_code or "", known=known
-                )
-            )
-        touchpoint_id = touchpoint.id
+        touchpoint_id = await _touchpoint_id(session, touchpoint_code or "", _)
     expected = "internal" if audience != "touchpoint" else "external"
     if questionnaire.audience.value != expected:
         raise CampaignError(

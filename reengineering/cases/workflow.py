@@ -44,7 +44,7 @@ from reengineering.cases.respondents import tell_respondents
 from reengineering.cases.steps import IMPL_STEP, acting, template_of, template_step
 from reengineering.cases.views import Transition
 from reengineering.reminders import format_date
-from reengineering.templates import ACTOR_TITLES, StepTemplate, plan_steps
+from reengineering.templates import ACTOR_TITLES, DecisionOption, StepTemplate, plan_steps
 from registry.catalog import REVIEW_PERIOD_YEARS, add_years
 from storage.cases_models import (
     CaseStatus,
@@ -285,6 +285,43 @@ async def complete_step(
     return Transition(case.id, activated, outcome)
 
 
+def _decision_option(step: StepTemplate, option: str) -> DecisionOption:
+    """The step's decision option `option`; a step without decisions, or an unknown option, is
+    refused with what the step offers."""
+    if step.decision is None:
+        raise CaseError(__("Step {step} takes no decision: mark it done."), step=step.id)
+    chosen = step.decision.option(option)
+    if chosen is None:
+        known = ", ".join(o.id for o in step.decision.options)
+        raise CaseError(
+            __("Step {step} has no decision option «{option}» (options: {known})."),
+            step=step.id,
+            option=option,
+            known=known,
+        )
+    return chosen
+
+
+def _check_decision_dates(
+    chosen: DecisionOption, row: CaseStep, on: date, revision_due: date | None
+) -> None:
+    """The decision is not dated before its step began; a revision deadline comes with a
+    return for revision only, and not before the decision."""
+    if row.started_on is not None and on < row.started_on:
+        raise CaseError(
+            __("The decision date {day} is before the step started ({started})."),
+            day=format_date(on),
+            started=format_date(row.started_on),
+        )
+    if chosen.revision:
+        if revision_due is None:
+            raise CaseError(__("Give the revision deadline set by the decision."))
+        if revision_due < on:
+            raise CaseError(__("The revision deadline cannot be before the decision date."))
+    elif revision_due is not None:
+        raise CaseError(__("A revision deadline is given only when work is returned for revision."))
+
+
 async def record_decision(
     session: AsyncSession,
     case_id: int,
@@ -312,33 +349,11 @@ async def record_decision(
     case = await load_open_case(session, case_id)
     template = template_of(case.template_id, case.template_version)
     step = template_step(template, step_id)
-    if step.decision is None:
-        raise CaseError(__("Step {step} takes no decision: mark it done."), step=step.id)
-    chosen = step.decision.option(option)
-    if chosen is None:
-        known = ", ".join(o.id for o in step.decision.options)
-        raise CaseError(
-            __("Step {step} has no decision option «{option}» (options: {known})."),
-            step=step.id,
-            option=option,
-            known=known,
-        )
+    chosen = _decision_option(step, option)
     process = await load_process(session, case.process_id)
     row = await active_row(session, case, step)
     await _actor_for(session, step, row, actor_id, case_owner_id(case, process))
-    if row.started_on is not None and on < row.started_on:
-        raise CaseError(
-            __("The decision date {day} is before the step started ({started})."),
-            day=format_date(on),
-            started=format_date(row.started_on),
-        )
-    if chosen.revision:
-        if revision_due is None:
-            raise CaseError(__("Give the revision deadline set by the decision."))
-        if revision_due < on:
-            raise CaseError(__("The revision deadline cannot be before the decision date."))
-    elif revision_due is not None:
-        raise CaseError(__("A revision deadline is given only when work is returned for revision."))
+    _check_decision_dates(chosen, row, on, revision_due)
     request = {
         "option": chosen.id, "comment": comment,
         "revision_due": revision_due.isoformat() if revision_due else None,
