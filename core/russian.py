@@ -35,6 +35,23 @@ _CASES: dict[str, tuple[str, ...]] = {
 }
 
 
+# A letter of the Russian alphabet: a text written in Russian has at least one.
+CYRILLIC_LETTER = re.compile(r"[А-Яа-яЁё]")
+
+# The tallest capital and the deepest descenders of Cyrillic and Latin together: a line of
+# either script fits in the height this sample takes.
+TALL_AND_DEEP_GLYPHS = "ЁЙgyр"
+
+# The stem of «пропустить», «можно пропустить»: a question's text that has it says it may be
+# skipped. Questionnaires are written in Russian whatever the reader's locale.
+SKIP_STEM = "пропуст"
+
+
+def fold_yo(text: str) -> str:
+    """«ё» read as «е», as Russian readers do when they compare names."""
+    return text.replace("ё", "е").replace("Ё", "Е")
+
+
 def inner_quotes(text: str) -> str:
     """A name that goes inside «…»: its own «ёлочки» become „лапки“, so quotes never nest
     as «…«…»…» (issue #17: «no nested identical quotation marks»)."""

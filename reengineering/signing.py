@@ -174,7 +174,7 @@ async def _send_conclusion(
     form = Form(
         organization=organization or "",
         title=_("CONCLUSION"),
-        subtitle=f"{subject} ({signed_clause(case.template_id, step.id)})",
+        subtitle=f"{subject} ({signed_clause(case.template_id, step.id, _)})",
         rows=[
             (_("Reengineering"), view.number),
             (_("Process"), view.process_name),

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from core.i18n import Translator
+from core.russian import fold_yo
 from registry.catalog import ACTIVITY_DIRECTIONS, CLIENT_NEEDS, DIRECTION_ALIASES, Direction
 from registry.entries import RegistryError
 from registry.layout import Layout
@@ -22,7 +23,7 @@ def squash(text: str) -> str:
 
 def fold(text: str) -> str:
     """The form names are compared in: spaces squashed, case and «ё» ignored."""
-    return squash(text).casefold().replace("ё", "е")
+    return fold_yo(squash(text).casefold())
 
 
 def cell_text(value: Any, _: Translator) -> str:

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from PIL import Image, ImageDraw, ImageFont
 
 from core.i18n import Translator
+from core.russian import TALL_AND_DEEP_GLYPHS
 from registry.links import deep_link, web_link
 from storage.database import SessionPool
 from storage.models import OrganizationSettings, Process, Touchpoint
@@ -113,7 +114,7 @@ def render_touchpoint_card(
     block(code, _font(size(16)), _GREY, 10)
 
     def line_height(font: Font) -> int:
-        top, bottom = font.getbbox("ЁЙgyр")[1::2]
+        top, bottom = font.getbbox(TALL_AND_DEEP_GLYPHS)[1::2]
         return int(bottom - top) + 6
 
     heights = [len(lines) * line_height(font) + gap for lines, font, _, gap in blocks]

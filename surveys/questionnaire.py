@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from core.i18n import Translator
+from core.russian import SKIP_STEM
 from core.wording import Msgid, WordedError, __
 
 QUESTIONNAIRES_DIR = Path(__file__).parent / "questionnaires"
@@ -87,7 +88,7 @@ class Question(BaseModel):
     def says_it_may_be_skipped(self, locale: str) -> bool:
         """Whether the text itself tells people they may skip it (or it cannot be skipped)."""
         text = self.text.get(locale).lower()
-        return not self.optional or "пропуст" in text or "skip" in text
+        return not self.optional or SKIP_STEM in text or "skip" in text
 
     @model_validator(mode="after")
     def _options_fit_kind(self) -> Question:

@@ -37,6 +37,7 @@ from storage.recipients import recipient_of
 __all__ = [
     "HEAD_HEARS",
     "SIGNED_CONCLUSIONS",
+    "clause_label",
     "latest_signature",
     "notify_head_of_decision",
     "notify_head_of_exclusion",
@@ -44,22 +45,29 @@ __all__ = [
     "signed_clause",
 ]
 
-# The steps whose conclusion the head signs, per template: the step that passes the
-# conclusion to the officer (R8, §2.2.6) or the working group's decision that the officer
-# confirms next (D3, §3.3; D5, §3.7).
+# The steps whose conclusion the head signs, per template, with the number of the clause that
+# says so: the step that passes the conclusion to the officer (R8, §2.2.6) or the working
+# group's decision that the officer confirms next (D3, §3.3; D5, §3.7). The clause is worded
+# for people by `clause_label`, through the catalogue.
 SIGNED_CONCLUSIONS: dict[str, dict[str, str]] = {
-    "seed003": {"R8": "п. 2.2.6", "D3": "п. 3.3", "D5": "п. 3.7"},
+    "seed003": {"R8": "2.2.6", "D3": "3.3", "D5": "3.7"},
 }
 
 
 # The officer's decisions the head hears of: §3.7 «… и доводит его до руководителя
 # структурного подразделения и ответственного за процесс».
-HEAD_HEARS: dict[str, dict[str, str]] = {"seed003": {"D5C": "п. 3.7"}}
+HEAD_HEARS: dict[str, dict[str, str]] = {"seed003": {"D5C": "3.7"}}
 
 
-def signed_clause(template_id: str, step_id: str) -> str | None:
-    """The clause that has the head sign this step's conclusion, or None."""
-    return SIGNED_CONCLUSIONS.get(template_id, {}).get(step_id)
+def clause_label(number: str, _: Translator) -> str:
+    """A clause of the procedure as documents cite it: «п. 3.7»."""
+    return _("clause {number}").format(number=number)
+
+
+def signed_clause(template_id: str, step_id: str, _: Translator) -> str | None:
+    """The clause that has the head sign this step's conclusion, worded, or None."""
+    number = SIGNED_CONCLUSIONS.get(template_id, {}).get(step_id)
+    return None if number is None else clause_label(number, _)
 
 
 async def latest_signature(
@@ -93,7 +101,7 @@ async def signature_gate(
     _: Translator,
 ) -> bool:
     """True when the step may be completed now; False when it went to the head to sign."""
-    clause = signed_clause(case.template_id, step.id)
+    clause = signed_clause(case.template_id, step.id, _)
     if clause is None:
         return True
     head = await department_head(session, process.department_id)
@@ -204,16 +212,16 @@ async def notify_head_of_decision(
     _: Translator,
 ) -> bool:
     """§3.7: the officer's decision on the plan is brought to the department head as well."""
-    clause = HEAD_HEARS.get(case.template_id, {}).get(step.id)
-    head = await department_head(session, process.department_id) if clause else None
-    if head is None:
+    number = HEAD_HEARS.get(case.template_id, {}).get(step.id)
+    head = await department_head(session, process.department_id) if number else None
+    if head is None or number is None:
         return False
     text = _(
         "📋 Reengineering {number} «{process}», step {step} ({clause}): {decision}. "
         "The decision is brought to you as the head of the department."
     ).format(
         number=case_number(case.id), process=escape(process.name), step=step.id,
-        clause=clause, decision=escape(title),
+        clause=clause_label(number, _), decision=escape(title),
     )  # fmt: skip
     return await enqueue(
         session, chat_id=recipient_of(head), text=text, kind="case_decision",

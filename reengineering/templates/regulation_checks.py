@@ -7,10 +7,10 @@ people see, and the steps whose due date the officer sets because the order coun
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from core.i18n import Translator
+from core.russian import CYRILLIC_LETTER
 from reengineering.templates.model import (
     STAGE_TITLES,
     GroundTemplate,
@@ -21,7 +21,6 @@ from reengineering.templates.validation import step_label
 
 __all__ = ["GROUND_IDS", "regulation_problems"]
 
-_CYRILLIC_RE = re.compile(r"[А-Яа-яЁё]")
 
 # The grounds the bot knows (storage.cases_models.Ground); a template words those it uses.
 GROUND_IDS = ("instruction", "decline", "review_due", "journey_due", "law_change")
@@ -37,7 +36,7 @@ def check_text(
     """As ``validation``: texts people read are present and in Russian."""
     if value is None or not value.strip():
         problems.append(_field(_, where, field, _("the text must not be empty")))
-    elif not _CYRILLIC_RE.search(value):
+    elif not CYRILLIC_LETTER.search(value):
         problems.append(
             _field(
                 _,

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from itertools import pairwise
 
 from core.i18n import Translator
+from core.russian import CYRILLIC_LETTER
 from reengineering.templates.model import DecisionOption, PlanAnnex, StepTemplate
 
 __all__ = [
@@ -24,7 +25,6 @@ __all__ = [
 _ID_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _OPTION_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _TEMPLATE_ID_RE = re.compile(r"^[A-Za-z0-9_-]+$")
-_CYRILLIC_RE = re.compile(r"[А-Яа-яЁё]")
 ANNEX_COLUMNS = 5  # the annex's table: number, measure, end date, responsible, result and report
 
 
@@ -110,7 +110,7 @@ def _check_text(problems: _Problems, where: str, field: str, value: str | None) 
     _ = problems._
     if value is None or not value.strip():
         problems.add(where, field, _("the text must not be empty"))
-    elif not _CYRILLIC_RE.search(value):
+    elif not CYRILLIC_LETTER.search(value):
         problems.add(
             where, field, _("the text must be in Russian ({value})").format(value=repr(value))
         )
