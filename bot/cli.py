@@ -347,6 +347,8 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    if not args.verbose:  # aiogram's line per handled update: with --verbose only
+        logging.getLogger("aiogram.event").setLevel(logging.WARNING)
     # The SQLite driver's debug lines carry statement parameters: never personal data in logs.
     logging.getLogger("aiosqlite").setLevel(logging.WARNING)
     try:

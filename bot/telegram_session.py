@@ -23,6 +23,12 @@ of types this bot never touches but wrong for those every questionnaire needs: t
 the message, the callback, the keyboard and the five calls of a respondent's answer took
 about 0.4 s of CPU out of the first respondents' answers after each start. `build_hot_models`
 builds them at start-up instead (`bot.factory.create_bot`), before the heap is frozen.
+
+An edit is answered with the whole edited message, keyboard and all: thirteen aiogram models
+and about 0.1 ms of CPU for a question of seven buttons, on nearly every answer a respondent
+gives, for a message the bot has just written and never reads back. Telegram's own answer
+to an edit may be `True` (an inline message), so the edits' result type is `Message | bool`;
+once Telegram said ok, an edit gets `True` here (`ANSWER_NOT_READ`).
 """
 
 from __future__ import annotations
@@ -71,6 +77,14 @@ HOT_METHODS = (
     AnswerCallbackQuery,
 )
 """The calls of a respondent's answer, and the poll that brings it."""
+ANSWER_NOT_READ = (EditMessageText, EditMessageReplyMarkup)
+"""Calls whose answer (the edited message) is checked for ok and not built: nothing reads it."""
+
+
+class _Ok(BaseModel):
+    """The part of a Bot API answer an unread result needs: whether it succeeded."""
+
+    ok: bool
 
 
 @lru_cache(maxsize=16)
@@ -158,6 +172,10 @@ class TolerantSession(AiohttpSession):
             # A success is read straight from the JSON text (pydantic's own parser); anything
             # else, and anything that does not read, gets aiogram's check and its errors.
             try:
+                if isinstance(method, ANSWER_NOT_READ):
+                    if _Ok.model_validate_json(content).ok:
+                        done = self.answer_type(bool).model_construct(ok=True, result=True)
+                        return cast(Response[TelegramType], done)
                 answer = answer_type.model_validate_json(content, context={"bot": bot})
             except ValidationError:
                 pass

@@ -11,7 +11,7 @@ import weakref
 from pathlib import Path
 
 from aiogram import Bot
-from aiogram.methods import AnswerCallbackQuery, EditMessageText
+from aiogram.methods import AnswerCallbackQuery, SendMessage
 
 from bot.telegram_session import TolerantSession
 from tests.conftest import TEST_TOKEN
@@ -24,10 +24,10 @@ async def test_answer_types_outlive_garbage_collection() -> None:
     session = TolerantSession()
     bot = Bot(TEST_TOKEN, session=session)
     try:
-        edit = EditMessageText(chat_id=1, message_id=1, text="x")
+        send = SendMessage(chat_id=1, text="x")
         tap = AnswerCallbackQuery(callback_query_id="1")
         answers = [
-            session.check_response(bot, edit, 200, json.dumps({"ok": True, "result": MESSAGE})),
+            session.check_response(bot, send, 200, json.dumps({"ok": True, "result": MESSAGE})),
             session.check_response(bot, tap, 200, json.dumps({"ok": True, "result": True})),
         ]
         built = [weakref.ref(type(answer)) for answer in answers]
@@ -36,7 +36,7 @@ async def test_answer_types_outlive_garbage_collection() -> None:
         # pydantic holds parametrized models weakly: without the session's hold they are
         # collected here, and the next answer builds its validator again (~0.1 s of CPU).
         assert [ref() is not None for ref in built] == [True, True]
-        again = session.check_response(bot, edit, 200, json.dumps({"ok": True, "result": MESSAGE}))
+        again = session.check_response(bot, send, 200, json.dumps({"ok": True, "result": MESSAGE}))
         assert type(again) is built[0]()
         assert again.result is not None
     finally:

@@ -139,7 +139,7 @@ def test_the_fast_body_is_what_aiograms_preparation_gives() -> None:
 
 async def test_answers_read_from_json_text_as_aiogram_reads_them() -> None:
     from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter, TelegramServerError
-    from aiogram.methods import AnswerCallbackQuery, EditMessageText, GetUpdates
+    from aiogram.methods import AnswerCallbackQuery, EditMessageText, GetUpdates, SendMessage
 
     session = TolerantSession()
     bot = Bot(TEST_TOKEN, session=session)
@@ -159,7 +159,7 @@ async def test_answers_read_from_json_text_as_aiogram_reads_them() -> None:
         },
     }
     cases: list[tuple[Any, Any]] = [
-        (EditMessageText(chat_id=42, message_id=7, text="x"), message),
+        (SendMessage(chat_id=42, text="x"), message),
         (EditMessageText(chat_id=42, message_id=7, text="x"), True),
         (AnswerCallbackQuery(callback_query_id="1"), True),
         (GetUpdates(), [update]),
@@ -186,5 +186,33 @@ async def test_answers_read_from_json_text_as_aiogram_reads_them() -> None:
             session.check_response(bot, edit, 429, json.dumps(limited))
         with pytest.raises(TelegramServerError):
             session.check_response(bot, edit, 200, "<html>502</html>")
+    finally:
+        await bot.session.close()
+
+
+async def test_an_edit_is_answered_true_without_building_the_edited_message() -> None:
+    """An edit's answer is the whole edited message, which nothing reads: once Telegram said
+    ok it is `True` (the edits' result type is `Message | bool`); a refusal still raises."""
+    from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+    from aiogram.methods import EditMessageReplyMarkup, EditMessageText
+
+    session = TolerantSession()
+    bot = Bot(TEST_TOKEN, session=session)
+    edited = {
+        **MESSAGE,
+        "reply_markup": {"inline_keyboard": [[{"text": "5", "callback_data": "a:5"}]]},
+    }
+    content = json.dumps({"ok": True, "result": edited})
+    refused = json.dumps({"ok": False, "error_code": 400, "description": "Bad Request: x"})
+    try:
+        for edit in (
+            EditMessageText(chat_id=42, message_id=7, text="x"),
+            EditMessageReplyMarkup(chat_id=42, message_id=7),
+        ):
+            assert session.check_response(bot, edit, 200, content).result is True
+            with pytest.raises(TelegramBadRequest):
+                session.check_response(bot, edit, 400, refused)
+            with pytest.raises(TelegramAPIError):  # "ok": false whatever the status says
+                session.check_response(bot, edit, 200, refused)
     finally:
         await bot.session.close()
