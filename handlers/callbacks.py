@@ -6,9 +6,10 @@ these classes, and their filters parse them: each format is defined here, once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Literal
 
-from aiogram.filters.callback_data import CallbackData
+from aiogram.filters.callback_data import MAX_CALLBACK_LENGTH, CallbackData
 from pydantic import Field
 
 # Step codes and decision options as templates define them (reengineering/templates.py); an
@@ -39,6 +40,23 @@ class AnswerCb(CallbackData, prefix="a"):
     s: int
     v: int
     x: str
+
+    @classmethod
+    def packer(cls, s: int, v: int) -> Callable[[str], str]:
+        """`AnswerCb(s=s, v=v, x=x).pack()` for each button of one question, packed once.
+
+        A question's buttons differ in `x`, the last part, only; aiogram's `pack` costs a
+        model and its dump per button, seven of them on every answer.
+        """
+        prefix = cls(s=s, v=v, x="").pack()
+        room = MAX_CALLBACK_LENGTH - len(prefix.encode())
+
+        def pack(x: str) -> str:
+            if cls.__separator__ in x or len(x.encode()) > room:
+                return cls(s=s, v=v, x=x).pack()  # aiogram's own error
+            return prefix + x
+
+        return pack
 
 
 class OptInCb(CallbackData, prefix="o"):

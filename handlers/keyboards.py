@@ -27,10 +27,10 @@ def question_keyboard(view: QuestionView, locale: str) -> InlineKeyboardMarkup:
     """Rows built directly: this runs on every answer, and the builder copies each button."""
     question = view.question
     rows: list[list[InlineKeyboardButton]] = []
+    pack = AnswerCb.packer(view.session_id, view.version)
 
     def button(text: str, value: str) -> InlineKeyboardButton:
-        data = AnswerCb(s=view.session_id, v=view.version, x=value).pack()
-        return InlineKeyboardButton(text=text, callback_data=data)
+        return InlineKeyboardButton(text=text, callback_data=pack(value))
 
     if question.kind == QuestionKind.RATING:
         scale = view.definition.scale
