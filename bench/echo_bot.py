@@ -65,4 +65,9 @@ if __name__ == "__main__":
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("aiogram.event").setLevel(logging.WARNING)  # as `otklik run` does
+    if os.environ.get("ECHO_EVENT_LOOP") == "uvloop":  # a side measurement (bench/README.md)
+        import uvloop
+
+        sys.exit(uvloop.run(main()))
     sys.exit(asyncio.run(main()))

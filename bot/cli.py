@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+from bot import event_loop
 from bot.cli_args import OtklikParser, output_folder, whole_number
 from bot.cli_campaigns import add_parser as add_campaigns
 from bot.cli_months import add_report_parser, add_scan_parser
@@ -359,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command != "demo":
             settings = ensure_secret_key(settings)
         handler: Handler = args.handler
-        return asyncio.run(handler(args, settings))
+        return event_loop.run(handler(args, settings))
     except SettingsError as error:
         print(str(error), file=sys.stderr)
         return 2

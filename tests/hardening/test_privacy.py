@@ -57,8 +57,10 @@ DEMO_COMMENTS = ("Спасибо, всё понятно", "Долго ждал �
 # Every logger at DEBUG but the statement logs: SQLAlchemy's echo and the aiosqlite driver's
 # DEBUG lines carry every SQL parameter (Telegram ids included) and are off in production
 # (bot/cli.py logs at INFO at most). The sandbox stands in for Telegram and logs nothing today.
-DEBUG_LOGGERS = ("aiogram", "sqlalchemy", "aiohttp", "bot", "handlers", "surveys", "storage",
-                 "jobs", "reengineering", "sandbox", "asyncio")  # fmt: skip
+# "aiogram.event" by name too: `otklik` without --verbose quiets its line per update, and a
+# command run earlier in this process leaves that level set.
+DEBUG_LOGGERS = ("aiogram", "aiogram.event", "sqlalchemy", "aiohttp", "bot", "handlers",
+                 "surveys", "storage", "jobs", "reengineering", "sandbox", "asyncio")  # fmt: skip
 QUIET_LOGGERS = ("sqlalchemy.engine", "aiosqlite")
 # Answer tables: what respondents said and everything derived from it.
 ANSWER_TABLES = ("responses", "response_answers", "respondents", "survey_sessions",
