@@ -32,8 +32,9 @@ class NestedQuotes(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
+        fields = type(method).model_fields  # asked first: a missing attribute costs an error
         for field in TEXT_FIELDS:
-            value: Any = getattr(method, field, None)
+            value: Any = getattr(method, field) if field in fields else None
             if isinstance(value, str) and "«" in value:
                 fixed = nest_quotes(value)
                 if fixed != value:
