@@ -15,6 +15,7 @@ from bot.cli_campaigns import add_parser as add_campaigns
 from bot.cli_months import add_report_parser, add_scan_parser
 from bot.cli_people import add_case_owner_parser
 from bot.cli_people import add_parser as add_people
+from bot.cli_progress import progress_bar
 from bot.cli_questionnaires import add_parser as add_questionnaires
 from bot.cli_registry import add_parser as add_registry
 from bot.cli_regulations import add_parser as add_regulations
@@ -22,23 +23,6 @@ from core.i18n import DEFAULT_LOCALE, Translator, translator
 from core.settings import Settings, SettingsError, ensure_secret_key, load_settings
 
 Handler = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
-
-
-def _progress(description: str) -> Callable[[int, int], None]:
-    """A tqdm bar fed by (done, total) callbacks from domain code."""
-    from tqdm import tqdm
-
-    bar: dict[str, Any] = {}
-
-    def update(done: int, total: int) -> None:
-        if "bar" not in bar:
-            bar["bar"] = tqdm(total=total, desc=description, unit="", leave=False)
-        bar["bar"].n = done
-        bar["bar"].refresh()
-        if done >= total:
-            bar["bar"].close()
-
-    return update
 
 
 def check_run(args: argparse.Namespace, settings: Settings) -> None:
@@ -95,7 +79,7 @@ async def cmd_touchpoints_qr(args: argparse.Namespace, settings: Settings) -> in
             Path(args.dir),
             username,
             _,
-            progress=_progress(_("QR codes")),
+            progress=progress_bar(_("QR codes")),
             public_url=settings.public_url,
         )
     finally:

@@ -38,7 +38,7 @@ def add_parser(commands: Any, _: Translator) -> None:
 
 async def cmd_registry(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bootstrap import open_storage
-    from bot.cli import _progress as progress_bar  # the CLI's one bar; imported late: no cycle
+    from bot.cli_progress import progress_bar
     from jobs.cases import calendar_for
     from registry.entries import RegistryImportError
     from registry.export import export_registry
