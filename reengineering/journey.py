@@ -24,11 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.calendar import WorkingCalendar
 from core.i18n import Translator
-from reengineering.cases import current_regulation, open_case, template_of
+from reengineering.cases import current_regulation, open_on_due_ground, template_of
 from registry.catalog import add_years
 from storage.cases_models import (
-    CaseGround,
-    CaseStatus,
     CaseStep,
     Ground,
     ReengineeringCase,
@@ -63,16 +61,6 @@ async def last_journey_analyses(session: AsyncSession) -> dict[int, date]:
     return last
 
 
-async def _covered(session: AsyncSession, case_id: int) -> bool:
-    """The open case already carries the ground (it opened on it, or it was linked)."""
-    found = await session.scalar(
-        sa.select(CaseGround.id).where(
-            CaseGround.case_id == case_id, CaseGround.ground == Ground.JOURNEY_DUE
-        )
-    )
-    return found is not None
-
-
 async def open_due_journey_analyses(
     session: AsyncSession,
     now: datetime,
@@ -100,21 +88,12 @@ async def open_due_journey_analyses(
         due = add_years(last[process.id], ground.cadence_years)
         if due > today:
             continue
-        has_open = await session.scalar(
-            sa.select(ReengineeringCase.id).where(
-                ReengineeringCase.process_id == process.id,
-                ReengineeringCase.status == CaseStatus.OPEN,
-            )
-        )
-        if has_open is not None and await _covered(session, has_open):
-            continue
-        result = await open_case(
-            session, process.id, Ground.JOURNEY_DUE,
-            arose_on=due if has_open else max(due, today), on=today, at=now,
-            calendar=calendar, _=_,
+        result = await open_on_due_ground(
+            session, process.id, Ground.JOURNEY_DUE, due,
+            today=today, now=now, calendar=calendar, _=_,
         )  # fmt: skip
-        if result.created:
+        if result is not None and result.created:
             opened.append(result.case_id)
-        elif result.linked:
+        elif result is not None and result.linked:
             linked.append(result.case_id)
     return opened, linked

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.calendar import WorkingCalendar
 from core.i18n import Translator
-from reengineering.cases import open_case
-from storage.cases_models import CaseGround, CaseStatus, Ground, ReengineeringCase
+from reengineering.cases import open_on_due_ground
+from storage.cases_models import Ground
 from storage.models import Process
 
 
@@ -43,33 +43,12 @@ async def open_due_reviews(
     linked: list[int] = []
     for process in list(processes):
         assert process.review_due is not None
-        open_id = await session.scalar(
-            sa.select(ReengineeringCase.id).where(
-                ReengineeringCase.process_id == process.id,
-                ReengineeringCase.status == CaseStatus.OPEN,
-            )
-        )
-        if open_id is not None:
-            # The open case already covers the review when it carries this ground.
-            covered = await session.scalar(
-                sa.select(CaseGround.id).where(
-                    CaseGround.case_id == open_id, CaseGround.ground == Ground.REVIEW_DUE
-                )
-            )
-            if covered is not None:
-                continue
-        result = await open_case(
-            session,
-            process.id,
-            Ground.REVIEW_DUE,
-            arose_on=process.review_due if open_id else max(process.review_due, today),
-            on=today,
-            at=now,
-            calendar=calendar,
-            _=_,
-        )
-        if result.created:
+        result = await open_on_due_ground(
+            session, process.id, Ground.REVIEW_DUE, process.review_due,
+            today=today, now=now, calendar=calendar, _=_,
+        )  # fmt: skip
+        if result is not None and result.created:
             opened.append(result.case_id)
-        elif result.linked:
+        elif result is not None and result.linked:
             linked.append(result.case_id)
     return opened, linked

@@ -19,7 +19,7 @@ from reengineering.cases.due_dates import set_due_date
 from reengineering.cases.errors import CaseError
 from reengineering.cases.extensions import decide_extension, request_extension
 from reengineering.cases.notices import officer_chats, owner_chat
-from reengineering.cases.opening import open_case, open_cases_from_detections
+from reengineering.cases.opening import open_case, open_cases_from_detections, open_on_due_ground
 from reengineering.cases.queries import case_view, cases_for_officer, cases_for_owner
 from reengineering.cases.steps import (
     DEFAULT_TEMPLATE,
@@ -92,6 +92,7 @@ __all__ = [
     "officer_chats",
     "open_case",
     "open_cases_from_detections",
+    "open_on_due_ground",
     "owner_chat",
     "plan_annex",
     "record_decision",

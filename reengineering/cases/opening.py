@@ -34,7 +34,7 @@ from storage.cases_models import (
 )
 from storage.models import DeclineDetection, Process
 
-__all__ = ["open_case", "open_cases_from_detections"]
+__all__ = ["open_case", "open_cases_from_detections", "open_on_due_ground"]
 
 
 async def open_case(
@@ -202,6 +202,39 @@ async def _set_due_dates(
         due={step_id: day.isoformat() for step_id, day in dates.items()},
     )  # fmt: skip
     return dates
+
+
+async def open_on_due_ground(
+    session: AsyncSession,
+    process_id: int,
+    ground: Ground,
+    due: date,
+    *,
+    today: date,
+    now: datetime,
+    calendar: WorkingCalendar,
+    _: Translator | None = None,
+) -> OpenResult | None:
+    """Open a case on a ground that falls due by the calendar (a review date, the period of the
+    journey analysis), or link it to the process's open case; None when that case has it.
+
+    A date already past when a case opens counts from today, so the case does not start with
+    every deadline already missed; a linked ground keeps its own date.
+    """
+    existing = await _open_case_of(session, process_id)
+    if existing is not None:
+        covered = await session.scalar(
+            sa.select(CaseGround.id).where(
+                CaseGround.case_id == existing.id, CaseGround.ground == ground
+            )
+        )
+        if covered is not None:
+            return None
+    return await open_case(
+        session, process_id, ground,
+        arose_on=due if existing is not None else max(due, today),
+        on=today, at=now, calendar=calendar, _=_,
+    )  # fmt: skip
 
 
 async def _open_case_of(session: AsyncSession, process_id: int) -> ReengineeringCase | None:
