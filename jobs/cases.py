@@ -13,7 +13,7 @@ and SQLite's single writer is not held for the whole job.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
@@ -188,6 +188,21 @@ async def _owner_name(
     return (owner.full_name if owner else None) or _("not assigned")
 
 
+@dataclass(frozen=True)
+class _CaseDay:
+    """One open case on the day its reminders are planned: where they go, by which calendar."""
+
+    book: DigestBook
+    case: ReengineeringCase
+    process: Process
+    owner: Recipient | None
+    officers: Sequence[Recipient]
+    today: date
+    calendar: WorkingCalendar
+    days_before: Sequence[int]
+    translate: Translator
+
+
 async def queue_deadline_reminders(
     session: AsyncSession,
     today: date,
@@ -221,30 +236,30 @@ async def queue_deadline_reminders(
         process = await session.get(Process, case.process_id)
         assert process is not None
         owner = await owner_chat(session, process, case)
-        await _plan_step_reminders(
-            session, book, case, process, owner, officers, today, calendar, days_before, _
-        )
-        await _plan_reminders(
-            session, book, case, process, owner, officers, today, calendar, days_before, _
-        )
+        day = _CaseDay(book, case, process, owner, officers, today, calendar, days_before, _)
+        await _plan_step_reminders(session, day)
+        await _plan_reminders(session, day)
     if own_book:
         return len(await send_digests(session, book, today, officers, _))
     return 0
 
 
-async def _plan_step_reminders(
-    session: AsyncSession,
-    book: DigestBook,
-    case: ReengineeringCase,
-    process: Process,
-    owner: Recipient | None,
-    officers: Sequence[Recipient],
-    today: date,
-    calendar: WorkingCalendar,
-    days_before: Sequence[int],
-    _: Translator,
-) -> None:
+def _addressees(
+    primary: Sequence[Recipient], copies: Sequence[Recipient]
+) -> Iterator[tuple[Recipient, bool]]:
+    """Each chat once, and whether it gets an officer's copy: the reminder's own addressees
+    first, then the officers' copies of an overdue one for those not among them."""
+    for chat in dict.fromkeys(primary):
+        yield chat, False
+    for chat in dict.fromkeys(copies):
+        if chat not in primary:
+            yield chat, True
+
+
+async def _plan_step_reminders(session: AsyncSession, day: _CaseDay) -> None:
     """Today's reminders of the case's active steps, with the officers' copies of overdue ones."""
+    book, case, process, owner, officers = day.book, day.case, day.process, day.owner, day.officers
+    today, calendar, days_before, _ = day.today, day.calendar, day.days_before, day.translate
     template = template_of(case.template_id, case.template_version)
     owner_name = await _owner_name(session, case, process, _)
     steps = list(
@@ -270,48 +285,27 @@ async def _plan_step_reminders(
             primary = [owner, *officers]
         copies = officers if reminder.kind == "overdue" else []
         warning = WorkingCalendar.data_warning(row.due_on.year, _)
-        for chat in dict.fromkeys(primary):
+        kind = "case_overdue" if reminder.kind == "overdue" else "case_reminder"
+        for chat, copy in _addressees(primary, copies):
             text = step_reminder_text(
                 case_number=case_number(case.id), process_name=process.name,
                 step_id=step.id, step_title=step.title, produces=step.produces,
-                reminder=reminder, today=today, data_warning=warning, _=_,
+                reminder=reminder, today=today, copy_for_officer=copy,
+                responsible=owner_name if copy else None, data_warning=warning, _=_,
             )  # fmt: skip
-            kind = "case_overdue" if reminder.kind == "overdue" else "case_reminder"
             _plan(
-                book, chat, text, kind=kind, item="step", item_id=row.id, reminder=reminder,
+                book, chat, text, kind="case_overdue_copy" if copy else kind, item="step",
+                item_id=row.id, reminder=reminder,
                 line=step_line(step.id, step.title, reminder, today, _), label=step.id,
                 case=case, process_name=process.name, responsible=owner_name,
                 warning=warning,
             )  # fmt: skip
-        for chat in dict.fromkeys(copies):
-            if chat in primary:
-                continue
-            text = step_reminder_text(
-                case_number=case_number(case.id), process_name=process.name,
-                step_id=step.id, step_title=step.title, produces=step.produces,
-                reminder=reminder, today=today, copy_for_officer=True,
-                responsible=owner_name, data_warning=warning, _=_,
-            )  # fmt: skip
-            _plan(
-                book, chat, text, kind="case_overdue_copy", item="step", item_id=row.id,
-                reminder=reminder, line=step_line(step.id, step.title, reminder, today, _),
-                label=step.id, case=case, process_name=process.name, responsible=owner_name,
-                warning=warning,
-            )  # fmt: skip
 
 
-async def _plan_reminders(
-    session: AsyncSession,
-    book: DigestBook,
-    case: ReengineeringCase,
-    process: Process,
-    owner: Recipient | None,
-    officers: Sequence[Recipient],
-    today: date,
-    calendar: WorkingCalendar,
-    days_before: Sequence[int],
-    _: Translator,
-) -> None:
+async def _plan_reminders(session: AsyncSession, day: _CaseDay) -> None:
+    """Today's reminders of the open measures of an approved plan (executor and owner)."""
+    book, case, process, owner, officers = day.book, day.case, day.process, day.owner, day.officers
+    today, calendar, days_before, _ = day.today, day.calendar, day.days_before, day.translate
     impl = await session.scalar(
         sa.select(CaseStep).where(CaseStep.case_id == case.id, CaseStep.step_code == IMPL_STEP)
     )
@@ -337,36 +331,21 @@ async def _plan_reminders(
             primary.extend(officers)
         warning = WorkingCalendar.data_warning(view.due_on.year, _)
         kind = "plan_overdue" if reminder.kind == "overdue" else "plan_reminder"
-        for chat in dict.fromkeys(primary):
+        copies = officers if reminder.kind == "overdue" else []
+        for chat, copy in _addressees(primary, copies):
             text = plan_item_reminder_text(
                 case_number=case_number(case.id), process_name=process.name,
                 number=view.number, measure=view.measure, responsible=view.responsible_name,
-                reminder=reminder, today=today, data_warning=warning, _=_,
+                reminder=reminder, today=today, copy_for_officer=copy, data_warning=warning,
+                _=_,
             )  # fmt: skip
             _plan(
-                book, chat, text, kind=kind, item="plan", item_id=view.id, reminder=reminder,
+                book, chat, text, kind="plan_overdue_copy" if copy else kind, item="plan",
+                item_id=view.id, reminder=reminder,
                 line=plan_item_line(view.number, view.measure, reminder, today, _), case=case,
                 label=view.number,
                 process_name=process.name, responsible=view.responsible_name, warning=warning,
             )  # fmt: skip
-        if reminder.kind == "overdue":
-            for chat in dict.fromkeys(officers):
-                if chat in primary:
-                    continue
-                text = plan_item_reminder_text(
-                    case_number=case_number(case.id), process_name=process.name,
-                    number=view.number, measure=view.measure,
-                    responsible=view.responsible_name, reminder=reminder, today=today,
-                    copy_for_officer=True, data_warning=warning, _=_,
-                )  # fmt: skip
-                _plan(
-                    book, chat, text, kind="plan_overdue_copy", item="plan", item_id=view.id,
-                    reminder=reminder,
-                    line=plan_item_line(view.number, view.measure, reminder, today, _),
-                    label=view.number,
-                    case=case, process_name=process.name, responsible=view.responsible_name,
-                    warning=warning,
-                )  # fmt: skip
 
 
 async def queue_review_reminders(
